@@ -1,0 +1,103 @@
+"""socialkit: typed, async clients for social networks behind one interface.
+
+>>> import socialkit
+>>> async with socialkit.connect("mastodon", instance="https://mastodon.social",
+...                              access_token="…") as net:
+...     posted = await net.publish(socialkit.Post(text="Hello"))
+"""
+
+from __future__ import annotations
+
+from socialkit._capabilities import Capability, Limits, check_post
+from socialkit._errors import (
+    APIError,
+    AuthError,
+    ConfigurationError,
+    DuplicateError,
+    InvalidPostError,
+    MalformedResponseError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionError,
+    RateLimitError,
+    ServerError,
+    SocialkitError,
+    ThreadIncompleteError,
+    TimeoutError,
+    TokenExpiredError,
+    TransportError,
+    UnsupportedError,
+    ValidationError,
+)
+from socialkit._hub import Hub, Result
+from socialkit._models import (
+    CANONICAL_METRICS,
+    Account,
+    Media,
+    MediaKind,
+    Message,
+    MessageKind,
+    Metric,
+    Poll,
+    Post,
+    Problem,
+    Visibility,
+)
+from socialkit._registry import AdapterInfo, adapter_class, connect, register, unregister
+from socialkit._store import MemoryStore, SQLiteStore, Store
+from socialkit._version import __version__
+from socialkit.adapters._base import Adapter, AdapterSettings
+
+__all__ = [
+    "APIError",
+    "Account",
+    "Adapter",
+    "AdapterInfo",
+    "AdapterSettings",
+    "AuthError",
+    "CANONICAL_METRICS",
+    "Capability",
+    "ConfigurationError",
+    "DuplicateError",
+    "Hub",
+    "InvalidPostError",
+    "Limits",
+    "MalformedResponseError",
+    "Media",
+    "MediaKind",
+    "MemoryStore",
+    "Message",
+    "MessageKind",
+    "Metric",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionError",
+    "Poll",
+    "Post",
+    "Problem",
+    "RateLimitError",
+    "Result",
+    "SQLiteStore",
+    "ServerError",
+    "SocialkitError",
+    "Store",
+    "ThreadIncompleteError",
+    "TimeoutError",
+    "TokenExpiredError",
+    "TransportError",
+    "UnsupportedError",
+    "ValidationError",
+    "Visibility",
+    "__version__",
+    "adapter_class",
+    "adapters",
+    "check_post",
+    "connect",
+    "register",
+    "unregister",
+]
+
+# ``socialkit.adapters`` names both this function (the public API) and the subpackage that holds
+# the adapters. Importing the subpackage (above, for ``Adapter``) binds the module here, so the
+# function is bound last, on purpose.
+from socialkit._registry import adapters

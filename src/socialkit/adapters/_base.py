@@ -1,0 +1,316 @@
+"""The :class:`Adapter` abstract base that every network implements, and its settings base.
+
+An adapter implements what its network offers and inherits, for the rest, methods that raise
+:class:`~socialkit.UnsupportedError` naming the network and the capability. ``publish`` always runs
+``check`` first and refuses an invalid post before any request is sent.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from socialkit._capabilities import Capability, Limits, check_post
+from socialkit._errors import (
+    ConfigurationError,
+    InvalidPostError,
+    ThreadIncompleteError,
+    UnsupportedError,
+)
+from socialkit._models import Account, Message, MessageKind, Metric, Post, Problem
+
+if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Self
+
+__all__ = ["Adapter", "AdapterSettings"]
+
+
+class AdapterSettings(BaseModel):
+    """Settings every adapter accepts; each adapter's ``Settings`` subclasses this.
+
+    Secrets are ``pydantic.SecretStr`` in the subclasses, so they never show in a repr.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    account: str | None = Field(
+        default=None,
+        description="A label for this account: the key for stored tokens and rate-limit state.",
+    )
+    timeout: float = Field(default=30.0, gt=0, description="Seconds per request.")
+    rate_limit: Literal["wait", "pace", "raise"] = Field(
+        default="wait",
+        description=(
+            "wait: sleep until a limit resets (up to max_wait); pace: spread calls over the "
+            "window; raise: raise RateLimitError instead of waiting."
+        ),
+    )
+    max_wait: float = Field(default=900.0, ge=0, description="Longest rate-limit wait, seconds.")
+    retries: int = Field(default=4, ge=1, le=20, description="Attempts per request, at most.")
+    retry_budget: float = Field(default=60.0, gt=0, description="Seconds all attempts may take.")
+    retry_wait: bool = Field(
+        default=True, description="Sleep between retries (tests switch this off)."
+    )
+    http2: bool = Field(default=False, description="Use HTTP/2 (needs the http2 extra).")
+    user_agent: str | None = Field(default=None, description="Extra User-Agent product token.")
+    rate_limit_store: Any = Field(
+        default=None,
+        description="A socialkit._http.RateLimitStore shared between adapters or processes.",
+    )
+    store: Any = Field(
+        default=None,
+        description=(
+            "A socialkit Store for tokens and sessions; default: the SQLite file under the "
+            "user's data directory (SOCIALKIT_STORE overrides the path)."
+        ),
+    )
+
+
+class Adapter(abc.ABC):
+    """One network, one account. Use it as an async context manager.
+
+    Subclasses set the class attributes ``name``, ``Settings``, ``capabilities`` and ``limits``
+    and override the ``_publish_one`` hook and the methods their network offers.
+    """
+
+    name: ClassVar[str] = "abstract"
+    Settings: ClassVar[type[AdapterSettings]] = AdapterSettings
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    limits: Limits = Limits()
+    """The network's rules. Class default; an adapter may refine it per instance (Mastodon reads
+    its instance's limits)."""
+    docs_url: ClassVar[str | None] = None
+
+    def __init__(self, settings: AdapterSettings, *, http: httpx.AsyncClient | None = None) -> None:
+        if not isinstance(settings, self.Settings):
+            raise ConfigurationError(
+                f"{self.name} settings must be {self.Settings.__name__}, "
+                f"not {type(settings).__name__}"
+            )
+        self.settings = settings
+        self._http = http
+        self._owns_http = http is None
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` this adapter sends through (created on first use)."""
+        if self._http is None:
+            from socialkit._http import make_client
+
+            self._http = make_client(
+                timeout=self.settings.timeout,
+                http2=self.settings.http2,
+                user_agent=self.settings.user_agent,
+            )
+        return self._http
+
+    @property
+    def label(self) -> str:
+        """``network:account`` (or the network alone): how results name this adapter."""
+        return f"{self.name}:{self.settings.account}" if self.settings.account else self.name
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close what this adapter opened. An injected ``http`` client is never closed."""
+        self._closed = True
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label}>"
+
+    # -- helpers for subclasses ------------------------------------------------------------
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def unsupported(
+        self, capability: Capability | str, detail: str | None = None
+    ) -> UnsupportedError:
+        """The error to raise for something this network does not offer."""
+        return UnsupportedError(self.name, str(capability), detail)
+
+    def _require(self, capability: Capability) -> None:
+        if capability not in self.capabilities:
+            raise self.unsupported(capability)
+
+    # -- pre-flight ------------------------------------------------------------------------
+
+    def check(self, post: Post) -> list[Problem]:
+        """Every reason ``post`` cannot be published here, found offline (no request sent)."""
+        problems = check_post(post, self.limits, self.name)
+        for index, item in enumerate(post.posts()):
+            prefix = "" if index == 0 else f"thread[{index - 1}]."
+            problems.extend(self._capability_problems(item, prefix))
+        if post.thread and Capability.PUBLISH_THREAD not in self.capabilities:
+            problems.append(self._capability_problem(Capability.PUBLISH_THREAD, "thread"))
+        problems.extend(self._check_extra(post))
+        return problems
+
+    def _capability_problems(self, post: Post, prefix: str) -> list[Problem]:
+        wanted: list[tuple[Capability, str]] = []
+        kinds = {m.kind for m in post.media}
+        if "image" in kinds:
+            wanted.append((Capability.PUBLISH_IMAGE, "media"))
+        if "gif" in kinds:
+            wanted.append((Capability.PUBLISH_GIF, "media"))
+        if "video" in kinds:
+            wanted.append((Capability.PUBLISH_VIDEO, "media"))
+        if post.poll is not None:
+            wanted.append((Capability.PUBLISH_POLL, "poll"))
+        if post.quote_of is not None:
+            wanted.append((Capability.QUOTE, "quote_of"))
+        if post.reply_to is not None:
+            wanted.append((Capability.REPLY, "reply_to"))
+        if post.scheduled_at is not None:
+            wanted.append((Capability.NATIVE_SCHEDULING, "scheduled_at"))
+        return [
+            self._capability_problem(cap, f"{prefix}{fld}")
+            for cap, fld in wanted
+            if cap not in self.capabilities
+        ]
+
+    def _capability_problem(self, capability: Capability, field: str) -> Problem:
+        return Problem(
+            code="unsupported",
+            message=f"{self.name} does not support {capability.value.replace('_', ' ')}",
+            field=field,
+        )
+
+    def _check_extra(self, post: Post) -> list[Problem]:
+        """Network rules beyond :class:`Limits` (override in subclasses)."""
+        return []
+
+    # -- the public API --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def me(self) -> Account:
+        """The account these credentials act for."""
+
+    async def publish(self, post: Post) -> Post:
+        """Publish ``post`` (and its thread) and return it as published.
+
+        Raises :class:`~socialkit.InvalidPostError` with every problem before any request when
+        the post breaks the network's rules.
+        """
+        problems = self.check(post)
+        if problems:
+            raise InvalidPostError(self.name, problems)
+        return await self._publish(post)
+
+    async def _publish(self, post: Post) -> Post:
+        """Publish a checked post. The default publishes a thread post by post."""
+        posts = post.posts()
+        first = await self._publish_one(posts[0])
+        if len(posts) == 1:
+            return first
+        published = [first]
+        for item in posts[1:]:
+            try:
+                parent = published[-1].id
+                assert parent is not None
+                published.append(
+                    await self._publish_one(item.model_copy(update={"reply_to": parent}))
+                )
+            except Exception as exc:
+                raise ThreadIncompleteError(self.name, published, len(posts), exc) from exc
+        return first.model_copy(update={"thread": published[1:]})
+
+    async def _publish_one(self, post: Post) -> Post:
+        raise self.unsupported(Capability.PUBLISH_TEXT)
+
+    async def delete(self, post_id: str) -> None:
+        """Delete one of the account's posts."""
+        raise self.unsupported(Capability.DELETE)
+
+    async def edit(self, post_id: str, post: Post) -> Post:
+        """Replace the text (and what the network allows) of a published post."""
+        raise self.unsupported(Capability.EDIT)
+
+    async def get_post(self, post_id: str) -> Post:
+        """One post by id."""
+        raise self.unsupported(Capability.READ_POSTS)
+
+    def posts(
+        self,
+        *,
+        account: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Post]:
+        """The account's posts (or another ``account``'s), newest first, fetched lazily."""
+        raise self.unsupported(Capability.READ_POSTS)
+
+    async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
+        """Metrics of each post, batched to the network's maximum per call."""
+        raise self.unsupported(Capability.POST_METRICS)
+
+    async def account_metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Metric]:
+        """Metrics of the account (followers …), for a window where the network offers one."""
+        raise self.unsupported(Capability.ACCOUNT_METRICS)
+
+    def messages(
+        self,
+        *,
+        kinds: Iterable[MessageKind] | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Message]:
+        """Comments, mentions, replies, quotes and direct messages, newest first, lazily."""
+        raise self.unsupported(Capability.MENTIONS)
+
+    async def reply(self, to: Message | str, post: Post | str) -> Post:
+        """Answer a message (or the post with id ``to``) through this network."""
+        raise self.unsupported(Capability.REPLY)
+
+    def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Post]:
+        """Public posts matching ``query``, newest first where the network sorts so, lazily."""
+        raise self.unsupported(Capability.SEARCH)
+
+
+def as_post(post: Post | str) -> Post:
+    """Accept plain text wherever a Post is expected."""
+    return Post(text=post) if isinstance(post, str) else post
+
+
+def kinds_filter(kinds: Iterable[MessageKind] | None) -> frozenset[str]:
+    """Normalise a ``kinds`` argument; ``None`` means every kind. Unknown kinds raise."""
+    from socialkit._models import MESSAGE_KINDS
+
+    if kinds is None:
+        return MESSAGE_KINDS
+    wanted = frozenset(kinds)
+    unknown = wanted - MESSAGE_KINDS
+    if unknown:
+        raise ValueError(
+            f"unknown message kinds {sorted(unknown)}; expected some of {sorted(MESSAGE_KINDS)}"
+        )
+    return wanted

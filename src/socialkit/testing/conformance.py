@@ -1,0 +1,493 @@
+"""The adapter conformance suite: test classes every adapter's tests subclass.
+
+Like fsspec's abstract tests, the suite holds the tests and the adapter's test module holds the
+network's knowledge: it subclasses :class:`AdapterFixtures` (how to build the adapter, and the
+respx routes with real-shaped bodies for each scenario) together with the suites it wants::
+
+    from socialkit.testing import conformance as c
+
+    class MastodonFixtures(c.AdapterFixtures):
+        base_url = "https://mastodon.example"
+        def make_adapter(self, http): ...
+        def mock_publish_text(self, router, text): ...
+        ...
+
+    class TestMastodonErrors(MastodonFixtures, c.ErrorSuite): ...
+    class TestMastodonPublishing(MastodonFixtures, c.PublishSuite): ...
+
+Routing is strict: the adapter's client sends through a ``respx`` router used as its transport,
+so a request that no route matches fails the test. After each test, every request and response
+goes through :meth:`AdapterFixtures.check_exchange`, which adapter tests override to validate
+the traffic against the network's official description.
+
+A capability the adapter does not declare is not skipped: the suite asserts that the call raises
+:class:`~socialkit.UnsupportedError` (or that ``check`` reports it) instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+import respx
+
+from socialkit._capabilities import Capability
+from socialkit._errors import (
+    APIError,
+    AuthError,
+    InvalidPostError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    TransportError,
+    UnsupportedError,
+    ValidationError,
+)
+from socialkit._models import Media, Post
+from socialkit.adapters._base import Adapter
+
+__all__ = [
+    "PNG_1X1",
+    "AdapterFixtures",
+    "ErrorSuite",
+    "MessagesSuite",
+    "MetricsSuite",
+    "PreflightSuite",
+    "PublishSuite",
+    "ReadSuite",
+    "sent_bodies",
+]
+
+#: A valid 1x1 transparent PNG (67 bytes), for media tests.
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100ffff03000006000557bfabd400000000"
+    "49454e44ae426082"
+)
+
+
+def sent_bodies(router: respx.MockRouter) -> str:
+    """Every request's URL and body decoded as text, joined (to look for sent values)."""
+    parts = []
+    for call in router.calls:
+        parts.append(str(call.request.url))
+        try:
+            parts.append(call.request.content.decode("utf-8", "replace"))
+        except httpx.RequestNotRead:  # a streamed upload: its content is not needed here
+            continue
+    return "\n".join(parts)
+
+
+class AdapterFixtures:
+    """What an adapter's test module supplies. Override the hooks its suites use."""
+
+    #: The base URL the adapter is configured with in tests.
+    base_url: ClassVar[str] = "https://network.example"
+
+    # -- building ---------------------------------------------------------------------------
+
+    def make_adapter(self, http: httpx.AsyncClient) -> Adapter:
+        """The adapter under test, sending through ``http``, with retry waits switched off."""
+        raise NotImplementedError
+
+    def check_exchange(self, request: httpx.Request, response: httpx.Response | None) -> None:
+        """Validate one request/response pair (override with the official description)."""
+
+    # -- fixtures -----------------------------------------------------------------------------
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+    @pytest.fixture
+    def router(self) -> Iterator[respx.MockRouter]:
+        router = respx.MockRouter(assert_all_mocked=True, assert_all_called=False)
+        yield router
+        problems = []
+        for call in router.calls:
+            try:
+                self.check_exchange(call.request, call.response)
+            except AssertionError as exc:
+                problems.append(f"{call.request.method} {call.request.url}: {exc}")
+        if problems:
+            pytest.fail("traffic does not match the official description:\n" + "\n".join(problems))
+
+    @pytest.fixture
+    async def adapter(self, router: respx.MockRouter) -> AsyncIterator[Adapter]:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+        adapter = self.make_adapter(client)
+        try:
+            yield adapter
+        finally:
+            await adapter.aclose()
+            assert not client.is_closed, "an adapter closed the http client it was given"
+            await client.aclose()
+
+    # -- scenario hooks (return what the test should find) -----------------------------------
+
+    def mock_probe(self, router: respx.MockRouter) -> respx.Route:
+        """Route for the read call :meth:`probe` makes (``me()`` by default), unmocked."""
+        raise NotImplementedError
+
+    def probe_ok(self) -> httpx.Response:
+        """A successful answer to the probe call."""
+        raise NotImplementedError
+
+    async def probe(self, adapter: Adapter) -> Any:
+        return await adapter.me()
+
+    def error_response(self, status: int) -> httpx.Response:
+        """The network's own error answer for ``status`` (body shape from its docs)."""
+        raise NotImplementedError
+
+    def rate_limit_headers(self, *, remaining: int, reset_in: float) -> dict[str, str]:
+        """The network's rate-limit headers for a bucket with ``remaining`` calls left."""
+        return {}
+
+    def mock_publish_text(self, router: respx.MockRouter, text: str) -> str:
+        """Routes to publish a text post; returns the id the adapter should report."""
+        raise NotImplementedError
+
+    def mock_publish_image(self, router: respx.MockRouter, text: str, alt: str) -> str:
+        """Routes to upload one PNG with ``alt`` and publish it; returns the post id."""
+        raise NotImplementedError
+
+    def mock_publish_thread(self, router: respx.MockRouter, texts: list[str]) -> list[str]:
+        """Routes to publish ``texts`` as a thread; returns the ids in order."""
+        raise NotImplementedError
+
+    def mock_reply(self, router: respx.MockRouter, parent_id: str, text: str) -> str:
+        """Routes to reply to ``parent_id``; returns the reply's id."""
+        raise NotImplementedError
+
+    def parent_id(self) -> str:
+        """An id of an existing post to reply to."""
+        return "1"
+
+    def mock_posts(self, router: respx.MockRouter) -> list[list[str]]:
+        """Routes for three pages of the account's posts; returns each page's ids, in order."""
+        raise NotImplementedError
+
+    def mock_metrics(
+        self, router: respx.MockRouter
+    ) -> tuple[list[str], dict[str, dict[str, int | float]]]:
+        """Routes for metrics; returns the post ids to ask for and the expected canonical values."""
+        raise NotImplementedError
+
+    def mock_messages(self, router: respx.MockRouter) -> list[tuple[str, str]]:
+        """Routes for the messages stream; returns the expected ``(id, kind)`` newest first."""
+        raise NotImplementedError
+
+
+def _supported(adapter: Adapter, capability: Capability) -> bool:
+    return capability in adapter.capabilities
+
+
+class ErrorSuite(AdapterFixtures):
+    """Errors decoded into the tree; retries on transient failures; rate limits."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(
+        ("status", "error"),
+        [
+            (400, ValidationError),
+            (401, AuthError),
+            (403, PermissionError),
+            (404, NotFoundError),
+            (422, ValidationError),
+        ],
+    )
+    async def test_client_error_is_decoded(
+        self, adapter: Adapter, router: respx.MockRouter, status: int, error: type[APIError]
+    ) -> None:
+        route = self.mock_probe(router)
+        route.mock(return_value=self.error_response(status))
+        with pytest.raises(error) as info:
+            await self.probe(adapter)
+        assert info.value.status == status
+        assert info.value.network == adapter.name
+        assert info.value.message, "the network's own message should be decoded"
+        assert route.call_count == 1, "a client error must not be retried"
+
+    @pytest.mark.anyio
+    async def test_server_error_then_success(
+        self, adapter: Adapter, router: respx.MockRouter
+    ) -> None:
+        route = self.mock_probe(router)
+        route.side_effect = [self.error_response(503), self.probe_ok()]
+        await self.probe(adapter)
+        assert route.call_count == 2
+
+    @pytest.mark.anyio
+    async def test_server_error_until_give_up(
+        self, adapter: Adapter, router: respx.MockRouter
+    ) -> None:
+        route = self.mock_probe(router)
+        route.mock(return_value=self.error_response(500))
+        with pytest.raises(ServerError) as info:
+            await self.probe(adapter)
+        assert info.value.status == 500
+        assert route.call_count == adapter.settings.retries
+
+    @pytest.mark.anyio
+    async def test_rate_limited_with_reset_then_success(
+        self, adapter: Adapter, router: respx.MockRouter
+    ) -> None:
+        route = self.mock_probe(router)
+        limited = self.error_response(429)
+        limited.headers.update(self.rate_limit_headers(remaining=0, reset_in=30))
+        route.side_effect = [limited, self.probe_ok()]
+        await self.probe(adapter)
+        assert route.call_count == 2
+
+    @pytest.mark.anyio
+    async def test_rate_limited_without_reset_gives_up(
+        self, adapter: Adapter, router: respx.MockRouter
+    ) -> None:
+        route = self.mock_probe(router)
+        route.mock(return_value=self.error_response(429))
+        with pytest.raises(RateLimitError) as info:
+            await self.probe(adapter)
+        assert info.value.status == 429
+        assert route.call_count == adapter.settings.retries
+
+    @pytest.mark.anyio
+    async def test_malformed_body(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        route = self.mock_probe(router)
+        route.mock(
+            return_value=httpx.Response(
+                200, content=b"{not json", headers={"content-type": "application/json"}
+            )
+        )
+        with pytest.raises(MalformedResponseError) as info:
+            await self.probe(adapter)
+        assert info.value.network == adapter.name
+        assert route.call_count == 1
+
+    @pytest.mark.anyio
+    async def test_non_json_error_body(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        route = self.mock_probe(router)
+        route.mock(
+            return_value=httpx.Response(
+                502,
+                content=b"<html><body>Bad gateway</body></html>",
+                headers={"content-type": "text/html"},
+            )
+        )
+        with pytest.raises(ServerError) as info:
+            await self.probe(adapter)
+        assert info.value.status == 502
+
+    @pytest.mark.anyio
+    async def test_wrong_shape_body(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        route = self.mock_probe(router)
+        route.mock(return_value=httpx.Response(200, json={"unexpected": [1, 2, 3]}))
+        with pytest.raises(MalformedResponseError):
+            await self.probe(adapter)
+
+    @pytest.mark.anyio
+    async def test_connection_reset(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        route = self.mock_probe(router)
+        route.side_effect = httpx.ConnectError("connection reset by peer")
+        with pytest.raises(TransportError):
+            await self.probe(adapter)
+        assert route.call_count == adapter.settings.retries
+
+    @pytest.mark.anyio
+    async def test_timeout(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        route = self.mock_probe(router)
+        route.side_effect = httpx.ReadTimeout("timed out")
+        with pytest.raises(TimeoutError):
+            await self.probe(adapter)
+        assert route.call_count == adapter.settings.retries
+
+    @pytest.mark.anyio
+    async def test_errors_carry_no_secret(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        route = self.mock_probe(router)
+        route.mock(return_value=self.error_response(401))
+        with pytest.raises(AuthError) as info:
+            await self.probe(adapter)
+        text = f"{info.value!s} {info.value!r} {adapter!r} {adapter.settings!r}"
+        for secret in self.secrets():
+            assert secret not in text
+
+    def secrets(self) -> list[str]:
+        """The secret values the adapter was built with (must never show up)."""
+        return []
+
+
+class PublishSuite(AdapterFixtures):
+    """Publishing text, media, threads and replies."""
+
+    @pytest.mark.anyio
+    async def test_publish_text(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        text = "Hello from the socialkit conformance suite"
+        expected = self.mock_publish_text(router, text)
+        posted = await adapter.publish(Post(text=text))
+        assert posted.id == expected
+        assert posted.network == adapter.name
+        assert posted.url
+        assert isinstance(posted.created_at, datetime)
+        assert posted.created_at.utcoffset() is not None
+        assert text in sent_bodies(router)
+
+    @pytest.mark.anyio
+    async def test_publish_image(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        post = Post(
+            text="A picture", media=[Media.from_bytes(PNG_1X1, alt="One transparent pixel")]
+        )
+        if not _supported(adapter, Capability.PUBLISH_IMAGE):
+            assert any(p.code == "unsupported" for p in adapter.check(post))
+            return
+        expected = self.mock_publish_image(router, "A picture", "One transparent pixel")
+        posted = await adapter.publish(post)
+        assert posted.id == expected
+        assert "One transparent pixel" in sent_bodies(router)
+
+    @pytest.mark.anyio
+    async def test_publish_thread(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        texts = ["Thread 1/3", "Thread 2/3", "Thread 3/3"]
+        post = Post(text=texts[0], thread=[Post(text=t) for t in texts[1:]])
+        if not _supported(adapter, Capability.PUBLISH_THREAD):
+            assert any(p.code == "unsupported" for p in adapter.check(post))
+            return
+        ids = self.mock_publish_thread(router, texts)
+        posted = await adapter.publish(post)
+        assert [posted.id, *(p.id for p in posted.thread)] == ids
+
+    @pytest.mark.anyio
+    async def test_reply(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        parent = self.parent_id()
+        if not _supported(adapter, Capability.REPLY):
+            with pytest.raises(UnsupportedError):
+                await adapter.reply(parent, "Thanks!")
+            return
+        expected = self.mock_reply(router, parent, "Thanks!")
+        posted = await adapter.reply(parent, "Thanks!")
+        assert posted.id == expected
+        assert "Thanks!" in sent_bodies(router)
+
+
+class PreflightSuite(AdapterFixtures):
+    """The offline pre-flight: invalid posts are refused before any request."""
+
+    @pytest.mark.anyio
+    async def test_text_too_long_sends_nothing(
+        self, adapter: Adapter, router: respx.MockRouter
+    ) -> None:
+        limit = adapter.limits.max_text
+        assert limit is not None, "every network limits text length"
+        post = Post(text="a" * (limit + 1))
+        problems = adapter.check(post)
+        assert [p.code for p in problems] == ["text_too_long"]
+        assert problems[0].limit == limit
+        with pytest.raises(InvalidPostError) as info:
+            await adapter.publish(post)
+        assert info.value.problems == tuple(problems)
+        assert not router.calls, "nothing may be sent for an invalid post"
+
+    @pytest.mark.anyio
+    async def test_text_at_limit_is_fine(self, adapter: Adapter) -> None:
+        limit = adapter.limits.max_text
+        assert limit is not None
+        assert adapter.check(Post(text="a" * limit)) == []
+
+    @pytest.mark.anyio
+    async def test_too_many_media_sends_nothing(
+        self, adapter: Adapter, router: respx.MockRouter
+    ) -> None:
+        count = adapter.limits.max_media + 1
+        post = Post(text="x", media=[Media.from_bytes(PNG_1X1, alt=str(i)) for i in range(count)])
+        problems = adapter.check(post)
+        assert problems
+        with pytest.raises(InvalidPostError):
+            await adapter.publish(post)
+        assert not router.calls
+
+    @pytest.mark.anyio
+    async def test_thread_posts_are_checked(self, adapter: Adapter) -> None:
+        limit = adapter.limits.max_text
+        assert limit is not None
+        post = Post(text="fine", thread=[Post(text="b" * (limit + 1))])
+        fields = [p.field for p in adapter.check(post)]
+        if _supported(adapter, Capability.PUBLISH_THREAD):
+            assert fields == ["thread[0].text"]
+        else:
+            assert "thread" in fields
+
+
+class ReadSuite(AdapterFixtures):
+    """Reading the account's posts, lazily across pages."""
+
+    @pytest.mark.anyio
+    async def test_pages_in_order(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        pages = self.mock_posts(router)
+        assert len(pages) >= 3, "the fixture should serve three pages"
+        got = [p.id async for p in adapter.posts()]
+        assert got == [i for page in pages for i in page]
+
+    @pytest.mark.anyio
+    async def test_limit_stops_early(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        pages = self.mock_posts(router)
+        first = len(pages[0])
+        got = [p.id async for p in adapter.posts(limit=first)]
+        assert got == pages[0]
+        assert len(router.calls) == 1 + self.extra_read_calls(), "fetched more pages than needed"
+
+    def extra_read_calls(self) -> int:
+        """Calls made before the first page (looking up the account id, say)."""
+        return 0
+
+
+class MetricsSuite(AdapterFixtures):
+    """Post metrics under canonical names."""
+
+    @pytest.mark.anyio
+    async def test_metrics(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        ids, expected = self.mock_metrics(router)
+        got = await adapter.metrics(ids)
+        assert set(got) == set(expected)
+        for post_id, values in expected.items():
+            by_name = {m.name: m.value for m in got[post_id]}
+            for name, value in values.items():
+                assert by_name.get(name) == value, f"{post_id} {name}"
+            for metric in got[post_id]:
+                assert metric.post_id == post_id
+                assert metric.network == adapter.name
+                assert metric.native_name
+
+
+class MessagesSuite(AdapterFixtures):
+    """Mentions, replies, quotes, comments and direct messages as Messages."""
+
+    @pytest.mark.anyio
+    async def test_messages(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        expected = self.mock_messages(router)
+        got = [m async for m in adapter.messages()]
+        assert [(m.id, m.kind) for m in got] == expected
+        for message in got:
+            assert message.network == adapter.name
+            assert message.author.id
+            assert message.created_at.utcoffset() is not None
+
+    @pytest.mark.anyio
+    async def test_unknown_kind_is_refused(self, adapter: Adapter) -> None:
+        with pytest.raises(ValueError, match="unknown message kinds"):
+            async for _ in adapter.messages(kinds={"gossip"}):  # type: ignore[arg-type]
+                pass
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    """A JSON response with the exact bytes of ``body`` (for fixtures)."""
+    return httpx.Response(
+        status,
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers or {})},
+    )
