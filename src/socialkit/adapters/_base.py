@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
 
+    from socialkit._http import Network, Session
+
 __all__ = ["Adapter", "AdapterSettings"]
 
 
@@ -140,6 +142,26 @@ class Adapter(abc.ABC):
         return f"<{type(self).__name__} {self.label}>"
 
     # -- helpers for subclasses ------------------------------------------------------------
+
+    def _make_session(self, network: Network, *, auth: httpx.Auth | None = None) -> Session:
+        """A pipeline :class:`~socialkit._http.Session` configured from the common settings.
+
+        Every adapter sends through one of these; none writes its own retry or throttle loop.
+        """
+        from socialkit._http import RetryPolicy, Session
+
+        s = self.settings
+        return Session(
+            network,
+            client=self.http,
+            auth=auth,
+            account=s.account or "default",
+            rate_limit=s.rate_limit,
+            max_wait=s.max_wait,
+            store=s.rate_limit_store,
+            retry=RetryPolicy(attempts=s.retries, budget=s.retry_budget, wait=s.retry_wait),
+            timeout=s.timeout,
+        )
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
