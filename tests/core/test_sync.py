@@ -1,0 +1,58 @@
+"""The blocking facade, from plain synchronous tests (no event loop in the test itself)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+
+from socialkit import Account, Adapter, Capability, Limits, Post, sync
+
+
+class Counting(Adapter):
+    """Yields posts one at a time and counts how many were produced (to prove laziness)."""
+
+    name = "counting"
+    capabilities = frozenset({Capability.PUBLISH_TEXT, Capability.READ_POSTS})
+    limits = Limits(max_text=100)
+    produced = 0
+
+    async def me(self) -> Account:
+        return Account(id="me", handle=threading.current_thread().name)
+
+    async def _publish_one(self, post: Post) -> Post:
+        return post.model_copy(update={"id": "42"})
+
+    async def _gen(self) -> AsyncIterator[Post]:
+        for i in range(1000):
+            type(self).produced += 1
+            yield Post(text=str(i), id=str(i))
+
+    def posts(self, *, account=None, since=None, limit=None):  # type: ignore[no-untyped-def]
+        return self._gen()
+
+
+def test_blocking_calls_run_on_the_portal_thread() -> None:
+    with sync.blocking(Counting(Counting.Settings())) as net:
+        me = net.me()
+        assert me.id == "me"
+        assert me.handle != threading.current_thread().name, "runs on the portal's loop thread"
+        assert net.publish(Post(text="hi")).id == "42"
+        assert net.check(Post(text="x" * 101))[0].code == "text_too_long"
+
+
+def test_iterators_stay_lazy() -> None:
+    Counting.produced = 0
+    net = sync.blocking(Counting(Counting.Settings()))
+    it = net.posts()
+    first = [next(it).id for _ in range(3)]
+    assert first == ["0", "1", "2"]
+    assert Counting.produced == 3
+    it.close()
+    assert list(it) == []
+
+
+def test_connect_through_the_registry() -> None:
+    with sync.connect("echo", handle="bob", token="t0ken") as net:
+        assert net.me().handle == "bob"
+        assert net.publish(Post(text="hello")).id == "1"
+        assert [p.id for p in net.posts()] == ["1"]
