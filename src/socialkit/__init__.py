@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import sys as _sys
+from typing import TYPE_CHECKING
+
 from socialkit._capabilities import Capability, Limits, check_post
 from socialkit._errors import (
     APIError,
@@ -43,10 +46,23 @@ from socialkit._models import (
     Problem,
     Visibility,
 )
-from socialkit._registry import AdapterInfo, adapter_class, connect, register, unregister
+from socialkit._registry import (
+    AdapterInfo,
+    adapter_class,
+    adapters,
+    connect,
+    register,
+    unregister,
+)
 from socialkit._store import MemoryStore, SQLiteStore, Store
 from socialkit._version import __version__
 from socialkit.adapters._base import Adapter, AdapterSettings
+
+if not TYPE_CHECKING:
+    # ``socialkit.adapters`` is both the public function and the package of adapters. The
+    # package is callable (see socialkit/adapters/__init__.py), so binding it here keeps
+    # ``socialkit.adapters()`` and ``import socialkit.adapters.x as x`` working together.
+    adapters = _sys.modules[f"{__name__}.adapters"]
 
 __all__ = [
     "APIError",
@@ -97,7 +113,4 @@ __all__ = [
     "unregister",
 ]
 
-# ``socialkit.adapters`` names both this function (the public API) and the subpackage that holds
-# the adapters. Importing the subpackage (above, for ``Adapter``) binds the module here, so the
-# function is bound last, on purpose.
-from socialkit._registry import adapters
+del TYPE_CHECKING

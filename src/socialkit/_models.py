@@ -29,8 +29,8 @@ from pydantic import (
 )
 
 __all__ = [
-    "CANONICAL_METRICS",
     "Account",
+    "CANONICAL_METRICS",
     "Media",
     "MediaKind",
     "Message",

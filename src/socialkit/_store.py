@@ -182,7 +182,8 @@ class SQLiteStore:
                 )
                 .fetchall()
             )
-        return [(str(k), str(v)) for k, v in rows]
+        # LIKE ignores ASCII case in SQLite; keep only the keys that really start with prefix.
+        return [(str(k), str(v)) for k, v in rows if str(k).startswith(prefix)]
 
     def _run_cas(self, namespace: str, key: str, expected: str | None, value: str) -> bool:
         with self._lock:
