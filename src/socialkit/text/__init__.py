@@ -1,0 +1,83 @@
+"""Text rules: lengths as each network counts them, Bluesky facets, thread splitting.
+
+* X: :func:`count_x` / :func:`parse_x` (weighted length, URLs as 23, emoji as 2).
+* Bluesky: :func:`count_graphemes` and :func:`utf8_length` (300 graphemes, 3,000 bytes),
+  :func:`detect_facets` / :func:`build_facets` for links, mentions and hashtags.
+* Mastodon: :func:`count_mastodon` (URLs as 23, remote mentions by their local part).
+* Telegram: :func:`utf16_length`.
+* Threads: :func:`split_thread` with any of the counting functions.
+
+This is a core module: it imports nothing from the adapters.
+"""
+
+from __future__ import annotations
+
+from socialkit.text.facets import (
+    FACET_LINK,
+    FACET_MENTION,
+    FACET_TAG,
+    FacetKind,
+    FacetSpan,
+    build_facets,
+    detect_facets,
+    facet_records,
+    is_valid_handle,
+    mention_handles,
+)
+from socialkit.text.graphemes import (
+    count_graphemes,
+    grapheme_boundaries,
+    graphemes,
+    index_at_offset,
+    utf8_length,
+    utf8_offsets,
+    utf16_length,
+    utf16_offsets,
+)
+from socialkit.text.mastodon import (
+    MASTODON_CHARACTERS_PER_URL,
+    count_mastodon,
+    mastodon_countable_text,
+)
+from socialkit.text.split import DEFAULT_NUMBERING, UnsplittableTextError, split_thread
+from socialkit.text.x import (
+    X_CONFIG_V3,
+    XConfig,
+    XParseResult,
+    XWeightRange,
+    count_x,
+    parse_x,
+)
+
+__all__ = [
+    "DEFAULT_NUMBERING",
+    "FACET_LINK",
+    "FACET_MENTION",
+    "FACET_TAG",
+    "FacetKind",
+    "FacetSpan",
+    "MASTODON_CHARACTERS_PER_URL",
+    "UnsplittableTextError",
+    "XConfig",
+    "XParseResult",
+    "XWeightRange",
+    "X_CONFIG_V3",
+    "build_facets",
+    "count_graphemes",
+    "count_mastodon",
+    "count_x",
+    "detect_facets",
+    "facet_records",
+    "grapheme_boundaries",
+    "graphemes",
+    "index_at_offset",
+    "is_valid_handle",
+    "mastodon_countable_text",
+    "mention_handles",
+    "parse_x",
+    "split_thread",
+    "utf16_length",
+    "utf16_offsets",
+    "utf8_length",
+    "utf8_offsets",
+]
