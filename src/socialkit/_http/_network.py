@@ -1,0 +1,156 @@
+"""What an adapter declares about its network, and the default error decoder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from socialkit._errors import APIError, RateLimitError, error_class_for_status
+from socialkit._http._ratelimit import RateLimitParser, parse_retry_after
+from socialkit._http._redact import redact_text
+
+__all__ = ["ErrorDecoder", "Network", "default_error_decoder"]
+
+ErrorDecoder = Callable[[httpx.Response, str], APIError]
+
+_MAX_MESSAGE = 500
+_REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "x-transaction-id",
+    "x-fb-trace-id",
+    "x-fb-request-id",
+    "x-li-uuid",
+    "x-amzn-requestid",
+    "x-correlation-id",
+    "request-id",
+)
+
+
+def _default_bucket(method: str, path: str) -> str:
+    return "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """How to talk to one network: declared once by its adapter.
+
+    ``base_url`` is parsed once (into :attr:`url`); request paths are appended to its path the
+    way httpx's ``base_url`` does it (``/v19.0`` + ``/me/feed`` -> ``/v19.0/me/feed``); an
+    absolute URL is used as given.
+    """
+
+    name: str
+    base_url: str | httpx.URL
+    rate_limit_parser: RateLimitParser | None = None
+    error_decoder: ErrorDecoder | None = None
+    transient_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    idempotency_header: str | None = None
+    bucket_for: Callable[[str, str], str] = _default_bucket
+    url: httpx.URL = field(init=False, repr=False, compare=False)
+    _prefix: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("Network.name must not be empty")
+        url = self.base_url if isinstance(self.base_url, httpx.URL) else httpx.URL(self.base_url)
+        if not url.is_absolute_url:
+            raise ValueError(f"Network.base_url must be an absolute URL, not {self.base_url!r}")
+        if url.query or url.fragment:
+            raise ValueError("Network.base_url must not have a query or fragment")
+        prefix = str(url)
+        if not prefix.endswith("/"):
+            prefix += "/"
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def join(self, path: str) -> str:
+        """The full URL of ``path`` (string concatenation; no re-parsing of the base URL)."""
+        if path.startswith(("https://", "http://")):
+            return path
+        return self._prefix + path.lstrip("/")
+
+    def decode_error(self, response: httpx.Response) -> APIError:
+        """Decode an error response with the network's decoder (or the default one)."""
+        decoder = self.error_decoder or default_error_decoder
+        return decoder(response, self.name)
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _from_body(body: object) -> tuple[str | None, str | None]:
+    """(code, message) from the usual error shapes."""
+    if isinstance(body, list) and body:
+        return _from_body(body[0])
+    if not isinstance(body, dict):
+        return None, None
+    err = body.get("error")
+    if isinstance(err, dict):
+        # {"error": {"message": ..., "code": ..., "type": ...}} (Graph API and others)
+        code = _text(err.get("code")) or _text(err.get("type")) or _text(err.get("status"))
+        message = _text(err.get("message")) or _text(err.get("error_user_msg"))
+        if message or code:
+            return code, message
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        code, message = _from_body(errors[0])
+        if message or code:
+            return code, message
+    code = _text(body.get("code")) or _text(body.get("error_code"))
+    if code is None and isinstance(err, str):
+        code = err if "error_description" in body else None
+    message = (
+        _text(body.get("error_description"))
+        or _text(body.get("message"))
+        or _text(body.get("detail"))
+        or _text(body.get("title"))
+        or _text(body.get("error_msg"))
+        or (_text(err) if code is None else None)
+    )
+    return code, message
+
+
+def default_error_decoder(response: httpx.Response, network: str) -> APIError:
+    """Map a status to the error class (``error_class_for_status``) and read a message from
+    the common body shapes (``{"error": ...}``, ``{"errors": [...]}``, ``{"message": ...}``,
+    RFC 7807 problem documents, OAuth ``error_description``). Messages are redacted and
+    shortened; headers and the request are never included."""
+    status = response.status_code
+    code: str | None = None
+    message: str | None = None
+    content = response.content
+    if content:
+        try:
+            body = json.loads(content)
+        except ValueError:
+            body = None
+        if body is not None:
+            code, message = _from_body(body)
+        elif response.headers.get("content-type", "").startswith("text/plain"):
+            message = _text(content[:_MAX_MESSAGE].decode("utf-8", "replace"))
+    if message is None:
+        message = response.reason_phrase or None
+    if message is not None:
+        message = redact_text(message)[:_MAX_MESSAGE]
+    if code is not None:
+        code = redact_text(code)[:100]
+    headers = response.headers
+    request_id = None
+    for name in _REQUEST_ID_HEADERS:
+        request_id = headers.get(name)
+        if request_id:
+            break
+    cls = error_class_for_status(status)
+    if cls is RateLimitError:
+        return RateLimitError(
+            network, status, code, message, request_id, retry_after=parse_retry_after(response)
+        )
+    return cls(network, status, code, message, request_id)

@@ -1,0 +1,424 @@
+"""Rate-limit state: what the networks' headers say, and a store several processes can share.
+
+The state of a bucket is kept per ``(network, account, bucket)``. Before a request is sent the
+session *reserves* one unit from the bucket (:meth:`RateLimitStore.reserve`, one atomic
+operation: take a unit if any remain, else say when the bucket resets); after the response the
+session *updates* the bucket from the response headers (:meth:`RateLimitStore.update`).
+
+Reserving before sending is what keeps concurrent tasks and processes under the limit
+together: with 3 units left and 10 tasks starting at once, 3 are granted and 7 wait for the
+reset, instead of 10 reading "3 left" and all sending.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Literal, Protocol, runtime_checkable
+
+import httpx
+
+__all__ = [
+    "BucketKey",
+    "BucketState",
+    "MemoryRateLimitStore",
+    "RateLimitParser",
+    "RateLimitStore",
+    "RateLimitUpdate",
+    "Reservation",
+    "apply_update",
+    "header_rate_limit_parser",
+    "meta_usage_parser",
+    "parse_retry_after",
+    "reserve_unit",
+]
+
+#: Two resets closer than this (seconds) are taken to be the same window. Resets given as
+#: "seconds from now" move by the request's latency from one response to the next.
+SAME_WINDOW_TOLERANCE = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class BucketKey:
+    """Which bucket: the network's registry name, the account, and the bucket name."""
+
+    network: str
+    account: str
+    bucket: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitUpdate:
+    """What one response said about a bucket (every field optional).
+
+    ``reset_at`` is a Unix time; ``reset_after`` is seconds from when the response arrived
+    (the session turns it into a time with its own clock). ``bucket`` names the bucket the
+    headers describe when it differs from the request's bucket (Meta's usage headers).
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
+    reset_after: float | None = None
+    bucket: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BucketState:
+    """The known state of one bucket, as the application reads it from ``rate_limits``.
+
+    ``reset`` is a Unix time (seconds); ``reset_at`` gives it as an aware UTC datetime.
+    ``remaining`` counts down as requests are reserved, and is corrected from each response.
+    ``next_at`` is the earliest Unix time the next request may go out in ``pace`` mode.
+    ``refilled``: the window ended and the bucket was refilled locally; ``remaining`` counts
+    what was reserved since, until the first response of the new window confirms it.
+    """
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
+    updated: float = 0.0
+    next_at: float | None = None
+    refilled: bool = False
+
+    @property
+    def reset_at(self) -> datetime | None:
+        """The reset as an aware UTC datetime, when known."""
+        if self.reset is None:
+            return None
+        return datetime.fromtimestamp(self.reset, tz=timezone.utc)
+
+    def reset_in(self, now: float | None = None) -> float | None:
+        """Seconds until the reset (0 when past), when known."""
+        if self.reset is None:
+            return None
+        return max(0.0, self.reset - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The answer of :meth:`RateLimitStore.reserve`.
+
+    ``granted``: a unit was taken; send after ``delay`` seconds (0 unless pacing).
+    Not granted: the bucket is empty; ``delay`` is the number of seconds until its reset.
+    """
+
+    granted: bool
+    delay: float = 0.0
+    state: BucketState | None = None
+
+
+GRANTED = Reservation(True, 0.0, None)
+
+RateLimitParser = Callable[[httpx.Response], "RateLimitUpdate | None"]
+
+
+@runtime_checkable
+class RateLimitStore(Protocol):
+    """Where bucket state lives. Both operations must be atomic with respect to each other,
+    across every task (and, for shared stores, every process) using the store."""
+
+    async def reserve(self, key: BucketKey, now: float, *, pace: bool = False) -> Reservation:
+        """Take one unit from the bucket if one remains (or its reset has passed), else report
+        the seconds until the reset. With ``pace``, also claim the next evenly spaced send
+        slot of the window and return its delay."""
+        ...
+
+    async def update(self, key: BucketKey, update: RateLimitUpdate, now: float) -> BucketState:
+        """Merge what a response said into the bucket and return the new state."""
+        ...
+
+    async def snapshot(self, network: str, account: str) -> dict[str, BucketState]:
+        """Every known bucket of ``(network, account)``, by bucket name."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+# --- the state machine, shared by every store (the Redis store runs the same rules in Lua) ---
+
+
+def reserve_unit(
+    state: BucketState | None, now: float, pace: bool
+) -> tuple[BucketState | None, Reservation]:
+    """Reserve a unit of ``state`` at ``now``; returns the new state and the answer."""
+    if state is None or state.remaining is None:
+        return state, GRANTED
+    remaining = state.remaining
+    reset = state.reset
+    refilled = state.refilled
+    if reset is not None and reset <= now:
+        # The window is over: the bucket refilled; its new reset comes with the next response.
+        remaining = state.limit if state.limit is not None else max(remaining, 1)
+        reset = None
+        refilled = True
+    if remaining <= 0:
+        if reset is None:
+            # Empty with no known reset: nothing to wait for; let the network decide.
+            return state, GRANTED
+        return state, Reservation(False, reset - now, state)
+    delay = 0.0
+    next_at = state.next_at
+    if pace and reset is not None:
+        # This unit goes out at the next free slot; the units left after it share the rest
+        # of the window evenly.
+        slot = now if next_at is None or next_at < now else next_at
+        next_at = slot + max(0.0, reset - slot) / remaining
+        delay = slot - now
+    new = replace(state, remaining=remaining - 1, reset=reset, next_at=next_at, refilled=refilled)
+    return new, Reservation(True, delay, new)
+
+
+def apply_update(state: BucketState | None, update: RateLimitUpdate, now: float) -> BucketState:
+    """Merge a response's :class:`RateLimitUpdate` into ``state``."""
+    reset = update.reset_at
+    if reset is None and update.reset_after is not None:
+        reset = now + update.reset_after
+    if reset is not None and reset <= now:
+        # A late response about a window that is already over: only its limit still holds.
+        if state is None:
+            return BucketState(update.limit, None, None, now, None)
+        limit = update.limit if update.limit is not None else state.limit
+        return replace(state, limit=limit, updated=now)
+    if state is None:
+        return BucketState(update.limit, update.remaining, reset, now, None)
+    limit = update.limit if update.limit is not None else state.limit
+    remaining = update.remaining
+    old_reset = state.reset
+    same_window = (
+        reset is None
+        or old_reset is None
+        or (old_reset > now and abs(reset - old_reset) < SAME_WINDOW_TOLERANCE)
+    )
+    if remaining is None:
+        remaining = state.remaining
+    elif state.remaining is not None and (
+        state.refilled or (same_window and old_reset is not None)
+    ):
+        # Responses overtake each other: the server's count does not include requests this
+        # store already reserved that are still in flight, so keep the lower of the two.
+        # The same holds for the first response after a local refill.
+        remaining = min(remaining, state.remaining)
+    if reset is None and old_reset is not None and old_reset > now:
+        reset = old_reset
+    next_at = state.next_at if same_window else None
+    return BucketState(limit, remaining, reset, now, next_at)
+
+
+class MemoryRateLimitStore:
+    """Bucket state in this process's memory (the default).
+
+    A thread lock makes each operation atomic even when sessions on several event loops in
+    different threads share the store; no operation awaits while holding it.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[BucketKey, BucketState] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryRateLimitStore(buckets={len(self._states)})"
+
+    async def reserve(self, key: BucketKey, now: float, *, pace: bool = False) -> Reservation:
+        with self._lock:
+            state = self._states.get(key)
+            if state is None:
+                return GRANTED
+            new, answer = reserve_unit(state, now, pace)
+            if new is not None and new is not state:
+                self._states[key] = new
+            return answer
+
+    async def update(self, key: BucketKey, update: RateLimitUpdate, now: float) -> BucketState:
+        with self._lock:
+            new = apply_update(self._states.get(key), update, now)
+            self._states[key] = new
+            return new
+
+    async def snapshot(self, network: str, account: str) -> dict[str, BucketState]:
+        with self._lock:
+            return {
+                k.bucket: v
+                for k, v in self._states.items()
+                if k.network == network and k.account == account
+            }
+
+    async def aclose(self) -> None:
+        return None
+
+
+# --- header parsing ---
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _integer(value: str | None) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _parse_time(value: str) -> float | None:
+    """An ISO 8601 or HTTP date as a Unix time."""
+    text = value.strip()
+    if not text:
+        return None
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def parse_retry_after(
+    value: httpx.Response | str | None, *, now: float | None = None
+) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delay-seconds or HTTP-date), or ``None``.
+
+    Accepts the header value or a response. Dates in the past give 0.
+    """
+    text = value.headers.get("retry-after") if isinstance(value, httpx.Response) else value
+    if text is None:
+        return None
+    seconds = _number(text)
+    if seconds is not None:
+        return max(0.0, seconds)
+    when = _parse_time(text)
+    if when is None:
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def header_rate_limit_parser(
+    limit: str = "x-ratelimit-limit",
+    remaining: str = "x-ratelimit-remaining",
+    reset: str = "x-ratelimit-reset",
+    reset_kind: Literal["epoch", "iso", "delta"] = "epoch",
+) -> RateLimitParser:
+    """A parser for the common ``limit`` / ``remaining`` / ``reset`` header triple.
+
+    ``reset_kind``: ``"epoch"`` (Unix seconds; milliseconds are recognised), ``"iso"`` (ISO 8601
+    or HTTP date, as Mastodon sends), ``"delta"`` (seconds from now, as Reddit sends).
+    Values are parsed leniently (``"598.0"`` counts as 598); malformed values are ignored.
+    """
+    if reset_kind not in ("epoch", "iso", "delta"):
+        raise ValueError(f"reset_kind must be 'epoch', 'iso' or 'delta', not {reset_kind!r}")
+    limit_name, remaining_name, reset_name = limit, remaining, reset
+
+    def parse(response: httpx.Response) -> RateLimitUpdate | None:
+        headers = response.headers
+        raw_remaining = headers.get(remaining_name)
+        raw_limit = headers.get(limit_name)
+        raw_reset = headers.get(reset_name)
+        if raw_remaining is None and raw_limit is None and raw_reset is None:
+            return None
+        reset_at: float | None = None
+        reset_after: float | None = None
+        if raw_reset is not None:
+            if reset_kind == "epoch":
+                reset_at = _number(raw_reset)
+                if reset_at is not None and reset_at > 1e11:
+                    reset_at /= 1000.0
+            elif reset_kind == "iso":
+                reset_at = _parse_time(raw_reset)
+            else:
+                reset_after = _number(raw_reset)
+        return RateLimitUpdate(
+            limit=_integer(raw_limit),
+            remaining=_integer(raw_remaining),
+            reset_at=reset_at,
+            reset_after=reset_after,
+        )
+
+    return parse
+
+
+# Meta's usage headers report percentages of the allowance used; these keys carry them.
+_META_PERCENT_KEYS = ("call_count", "total_time", "total_cputime", "acc_id_util_pct")
+_META_RESET_KEYS = ("estimated_time_to_regain_access", "reset_time_duration")
+
+
+def _meta_usage_items(payload: object) -> list[dict[str, object]]:
+    """The usage objects of a header: a flat object, or {business_id: [objects...]}."""
+    if not isinstance(payload, dict):
+        return []
+    if any(key in payload for key in _META_PERCENT_KEYS):
+        return [payload]
+    items: list[dict[str, object]] = []
+    for value in payload.values():
+        if isinstance(value, list):
+            items.extend(v for v in value if isinstance(v, dict))
+        elif isinstance(value, dict):
+            items.append(value)
+    return items
+
+
+def _as_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        return _number(value)
+    return None
+
+
+def meta_usage_parser(response: httpx.Response) -> RateLimitUpdate | None:
+    """Meta's ``X-App-Usage`` / ``X-Business-Use-Case-Usage`` / ``X-Ad-Account-Usage``.
+
+    The headers give percentages of the allowance used (``call_count``, ``total_time``,
+    ``total_cputime``, ...; the highest counts) and, for business use cases, minutes until
+    access is regained. Reported as ``limit=100`` and ``remaining = 100 - used``. Unknown fields
+    and malformed JSON are ignored (Meta adds fields without notice).
+    """
+    headers = response.headers
+    used: float | None = None
+    reset_after: float | None = None
+    for name in ("x-app-usage", "x-business-use-case-usage", "x-ad-account-usage"):
+        raw = headers.get(name)
+        if not raw:
+            continue
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            continue
+        for item in _meta_usage_items(payload):
+            for key in _META_PERCENT_KEYS:
+                pct = _as_float(item.get(key))
+                if pct is not None and (used is None or pct > used):
+                    used = pct
+            minutes = _as_float(item.get("estimated_time_to_regain_access"))
+            if minutes is not None and minutes > 0:
+                seconds = minutes * 60.0
+                reset_after = seconds if reset_after is None else max(reset_after, seconds)
+            seconds_left = _as_float(item.get("reset_time_duration"))
+            if seconds_left is not None and seconds_left > 0 and item.get(_META_PERCENT_KEYS[3]):
+                reset_after = max(reset_after or 0.0, seconds_left)
+    if used is None:
+        return None
+    remaining = max(0, 100 - math.ceil(used))
+    return RateLimitUpdate(limit=100, remaining=remaining, reset_after=reset_after)

@@ -1,0 +1,651 @@
+"""The Session: every adapter request goes through here.
+
+One attempt is: reserve a unit of the rate-limit bucket (waiting, pacing or raising as the mode
+says), send through the shared ``httpx.AsyncClient``, read the rate-limit headers into the
+store, and either return the 2xx response or classify the failure. Failures that may be retried
+become a :class:`RetrySignal`; tenacity drives the retries from there. The first attempt runs
+outside tenacity so that the common case (it succeeds) pays nothing for the retry machinery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+
+import httpx
+import pydantic
+import sniffio
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from socialkit._errors import (
+    APIError,
+    ConfigurationError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TimeoutError,
+    TransportError,
+)
+from socialkit._http._client import make_client, remap_transport_error
+from socialkit._http._network import Network
+from socialkit._http._ratelimit import (
+    BucketKey,
+    BucketState,
+    MemoryRateLimitStore,
+    RateLimitStore,
+    RateLimitUpdate,
+    Reservation,
+    parse_retry_after,
+)
+from socialkit._http._redact import install_log_filters, redact_url
+from socialkit._http._retry import RetryPolicy, RetrySignal
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = [
+    "EventHook",
+    "Kind",
+    "RateLimitMode",
+    "RequestEvent",
+    "Session",
+    "USE_SESSION_AUTH",
+]
+
+T = TypeVar("T")
+Kind = Literal["read", "write", "create"]
+RateLimitMode = Literal["wait", "pace", "raise"]
+
+logger: Final = logging.getLogger("socialkit.http")
+_DEBUG: Final = logging.DEBUG
+_INFO: Final = logging.INFO
+
+_KINDS: Final = frozenset({"read", "write", "create"})
+_MODES: Final = frozenset({"wait", "pace", "raise"})
+_DEFAULT_KIND: Final[dict[str, Kind]] = {
+    "GET": "read",
+    "HEAD": "read",
+    "OPTIONS": "read",
+    "PUT": "write",
+    "DELETE": "write",
+    "POST": "create",
+    "PATCH": "create",
+}
+# Failures that prove the request never left this machine: safe to resend even a create.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures that retrying cannot fix.
+_PERMANENT: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+install_log_filters()
+
+
+class _UseSessionAuth:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "USE_SESSION_AUTH"
+
+
+#: Default of ``Session.request(auth=...)``: use the session's auth.
+USE_SESSION_AUTH: Final = _UseSessionAuth()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    """What an event hook receives after every attempt (success or failure).
+
+    ``url`` is redacted; ``elapsed`` is seconds spent in the transport; ``error`` is the class
+    name of the failure (``None`` on success); ``rate_limit`` the bucket state after the
+    response, when the network reported one.
+    """
+
+    network: str
+    account: str
+    method: str
+    url: str
+    kind: Kind
+    bucket: str
+    attempt: int
+    status: int | None
+    elapsed: float
+    error: str | None
+    rate_limit: BucketState | None
+
+
+EventHook = Callable[[RequestEvent], "Awaitable[None] | None"]
+
+_TYPE_ADAPTERS: dict[Any, pydantic.TypeAdapter[Any]] = {}
+
+
+def _type_adapter(model: Any) -> pydantic.TypeAdapter[Any]:
+    adapter = _TYPE_ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _TYPE_ADAPTERS[model] = pydantic.TypeAdapter(model)
+    return adapter
+
+
+async def _default_sleep(seconds: float) -> None:
+    if seconds <= 0:
+        return
+    if sniffio.current_async_library() == "asyncio":
+        await asyncio.sleep(seconds)
+    else:
+        import anyio  # an httpx dependency; sleeps on trio too
+
+        await anyio.sleep(seconds)
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+class _Call:
+    """The state of one ``Session.request`` call across its attempts."""
+
+    __slots__ = ("attempt", "auth", "bucket", "busy", "key", "kind", "path", "request", "safe")
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        path: str,
+        kind: Kind,
+        bucket: str,
+        key: BucketKey,
+        safe: bool,
+        auth: Any,
+    ) -> None:
+        self.request = request
+        self.path = path
+        self.kind = kind
+        self.bucket = bucket
+        self.key = key
+        self.safe = safe
+        self.auth = auth
+        self.attempt = 0
+        self.busy = 0.0
+
+
+class Session:
+    """Sends an adapter's requests: rate limits, safe retries, error decoding, redacted logs.
+
+    See ``PIPELINE.md`` for the contract. The ``client`` is never closed by the session unless
+    the session created it (``client=None``).
+    """
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        client: httpx.AsyncClient | None = None,
+        auth: httpx.Auth | None = None,
+        account: str = "default",
+        rate_limit: RateLimitMode = "wait",
+        max_wait: float = 900.0,
+        store: RateLimitStore | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        hooks: Iterable[EventHook] = (),
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not isinstance(network, Network):
+            raise ConfigurationError(f"Session needs a Network, not {type(network).__name__}")
+        if rate_limit not in _MODES:
+            raise ConfigurationError(
+                f"rate_limit must be 'wait', 'pace' or 'raise', not {rate_limit!r}"
+            )
+        if max_wait < 0:
+            raise ConfigurationError("max_wait must not be negative")
+        self._network = network
+        self._owns_client = client is None
+        self._client = make_client() if client is None else client
+        self._auth: httpx.Auth | None = auth
+        self._auth_arg: Any = httpx.USE_CLIENT_DEFAULT if auth is None else auth
+        self._account = account
+        self._mode: RateLimitMode = rate_limit
+        self._pace = rate_limit == "pace"
+        self._max_wait = float(max_wait)
+        self._store: RateLimitStore = MemoryRateLimitStore() if store is None else store
+        self._retry = RetryPolicy() if retry is None else retry
+        self._timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        self._hooks: tuple[EventHook, ...] = tuple(hooks)
+        self._waits = self._retry.wait
+        self._sleep: Callable[[float], Awaitable[None]] = (
+            _no_sleep if not self._waits else (sleep or _default_sleep)
+        )
+        self._clock: Callable[[], float] = clock or time.time
+        self._parser = network.rate_limit_parser
+        self._idempotency_header = network.idempotency_header
+        self._transient = network.transient_statuses
+        self._keys: dict[str, BucketKey] = {}
+        self._states: dict[str, BucketState] = {}
+
+    # --- public -----------------------------------------------------------------------------
+
+    @property
+    def network(self) -> Network:
+        """The network this session talks to."""
+        return self._network
+
+    @property
+    def account(self) -> str:
+        """The account key of the rate-limit state."""
+        return self._account
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` requests go through."""
+        return self._client
+
+    @property
+    def rate_limits(self) -> dict[str, BucketState]:
+        """The last known state of each bucket of this (network, account), by bucket name."""
+        return dict(self._states)
+
+    async def refresh_rate_limits(self) -> dict[str, BucketState]:
+        """Read the buckets from the store (shared stores: as other processes left them)."""
+        states = await self._store.snapshot(self._network.name, self._account)
+        self._states.update(states)
+        return states
+
+    def __repr__(self) -> str:
+        return (
+            f"Session(network={self._network.name!r}, account={self._account!r}, "
+            f"base_url={redact_url(self._network.url)!r}, rate_limit={self._mode!r}, "
+            f"auth={type(self._auth).__name__ if self._auth is not None else None})"
+        )
+
+    async def aclose(self) -> None:
+        """Close the client if this session created it; otherwise nothing."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        content: str | bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        kind: Kind | None = None,
+        bucket: str | None = None,
+        idempotency_key: str | None = None,
+        retry_safe: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+        auth: httpx.Auth | _UseSessionAuth | None = USE_SESSION_AUTH,
+    ) -> httpx.Response:
+        """Send a request and return its 2xx response; any other outcome raises.
+
+        Raises the network's decoded :class:`APIError`, :class:`RateLimitError`,
+        :class:`TransportError` / :class:`TimeoutError` once retries are exhausted, or
+        :class:`OutcomeUnknownError` when a non-idempotent create may have reached the network.
+        """
+        method = method.upper()
+        if kind is None:
+            kind = _DEFAULT_KIND.get(method, "create")
+        elif kind not in _KINDS:
+            raise ConfigurationError(f"kind must be 'read', 'write' or 'create', not {kind!r}")
+        network = self._network
+        if bucket is None:
+            bucket = network.bucket_for(method, path)
+        header = self._idempotency_header
+        if kind == "create" and header is not None:
+            token = idempotency_key or str(uuid.uuid4())
+            headers = {**headers, header: token} if headers else {header: token}
+        request = self._client.build_request(
+            method,
+            network.join(path),
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            headers=headers,
+            timeout=self._timeout if timeout is None else timeout,
+        )
+        key = self._keys.get(bucket)
+        if key is None:
+            key = self._keys[bucket] = BucketKey(network.name, self._account, bucket)
+        call = _Call(
+            request,
+            path,
+            kind,
+            bucket,
+            key,
+            kind != "create" or retry_safe or header is not None,
+            self._auth_arg if auth is USE_SESSION_AUTH else auth,
+        )
+        try:
+            return await self._attempt(call)
+        except RetrySignal as signal:
+            first = signal
+        return await self._retry_after(call, first)
+
+    async def request_model(
+        self,
+        model: type[T],
+        method: str,
+        path: str,
+        **kwargs: Any,
+    ) -> T:
+        """Send like :meth:`request` and validate the body as ``model`` straight from bytes.
+
+        A body that does not match raises :class:`APIError` (code ``malformed_response``)
+        naming the failing locations, never the values.
+        """
+        response = await self.request(method, path, **kwargs)
+        adapter = _type_adapter(model)
+        try:
+            result: T = adapter.validate_json(response.content)
+        except pydantic.ValidationError as exc:
+            locations = ", ".join(
+                ".".join(str(part) for part in error["loc"]) or "(root)"
+                for error in exc.errors(include_input=False, include_url=False)[:5]
+            )
+            name = getattr(model, "__name__", repr(model))
+            raise APIError(
+                self._network.name,
+                response.status_code,
+                "malformed_response",
+                f"the response does not match {name} ({exc.error_count()} problem(s): {locations})",
+                _request_id(response),
+            ) from None
+        return result
+
+    # --- one attempt ------------------------------------------------------------------------
+
+    async def _attempt(self, call: _Call) -> httpx.Response:
+        call.attempt += 1
+        await self._reserve(call)
+        started = time.perf_counter()
+        try:
+            response = await self._client.send(call.request, auth=call.auth)
+        except httpx.TransportError as raw:
+            exc = remap_transport_error(raw)
+            elapsed = time.perf_counter() - started
+            call.busy += elapsed
+            await self._record(call, None, elapsed, type(exc).__name__, None)
+            raise self._transport_failure(call, exc) from exc
+        elapsed = time.perf_counter() - started
+        call.busy += elapsed
+        state: BucketState | None = None
+        parser = self._parser
+        if parser is not None:
+            update = parser(response)
+            if update is not None:
+                state = await self._store_update(call, update)
+        status = response.status_code
+        if 200 <= status < 300:
+            if self._hooks or logger.isEnabledFor(_DEBUG):
+                await self._record(call, status, elapsed, None, state)
+            return response
+        failure = await self._status_failure(call, response, state)
+        shown = failure.final if isinstance(failure, RetrySignal) else failure
+        await self._record(call, status, elapsed, type(shown).__name__, state)
+        raise failure
+
+    async def _store_update(
+        self, call: _Call, update: RateLimitUpdate, key: BucketKey | None = None
+    ) -> BucketState:
+        if key is None:
+            if update.bucket is None or update.bucket == call.bucket:
+                key = call.key
+            else:
+                key = self._keys.get(update.bucket)
+                if key is None:
+                    key = BucketKey(self._network.name, self._account, update.bucket)
+                    self._keys[update.bucket] = key
+        state = await self._store.update(key, update, self._clock())
+        self._states[key.bucket] = state
+        return state
+
+    async def _reserve(self, call: _Call) -> None:
+        store = self._store
+        while True:
+            now = self._clock()
+            answer = await store.reserve(call.key, now, pace=self._pace)
+            if answer.state is not None:
+                self._states[call.bucket] = answer.state
+            delay = answer.delay
+            if answer.granted:
+                if delay > 0:
+                    if delay > self._max_wait:
+                        raise self._wait_error(call, answer)
+                    await self._sleep(delay)
+                return
+            if self._mode == "raise" or delay > self._max_wait:
+                raise self._wait_error(call, answer)
+            if logger.isEnabledFor(_INFO):
+                logger.info(
+                    "%s: bucket %s is used up; waiting %.1f s for its reset before %s %s",
+                    self._network.name,
+                    call.bucket,
+                    delay,
+                    call.request.method,
+                    redact_url(call.request.url),
+                )
+            if not self._waits:
+                return  # RetryPolicy(wait=False): waits are immediate
+            await self._sleep(delay)
+
+    def _wait_error(self, call: _Call, answer: Reservation) -> RateLimitError:
+        state = answer.state
+        if self._mode == "raise":
+            why = "the rate limit is used up (rate_limit='raise'); the request was not sent"
+        else:
+            why = (
+                f"waiting {answer.delay:.0f} s for the rate limit would exceed max_wait "
+                f"({self._max_wait:.0f} s); the request was not sent"
+            )
+        return RateLimitError(
+            self._network.name,
+            None,
+            "rate_limited",
+            why,
+            retry_after=answer.delay,
+            limit=state.limit if state else None,
+            remaining=state.remaining if state else None,
+            reset_at=state.reset_at if state else None,
+            bucket=call.bucket,
+        )
+
+    def _transport_failure(self, call: _Call, exc: httpx.TransportError) -> Exception:
+        request = call.request
+        cls = TimeoutError if isinstance(exc, httpx.TimeoutException) else TransportError
+        final = cls(
+            self._network.name,
+            f"{type(exc).__name__} on {request.method} {redact_url(request.url)}",
+        )
+        if isinstance(exc, _PERMANENT):
+            return final
+        if call.safe or isinstance(exc, _NOT_SENT):
+            return RetrySignal(final, cause=exc)
+        return OutcomeUnknownError(
+            self._network.name, request.method, redact_url(call.path), cause=exc
+        )
+
+    async def _status_failure(
+        self, call: _Call, response: httpx.Response, state: BucketState | None
+    ) -> Exception:
+        status = response.status_code
+        error = self._network.decode_error(response)
+        if status == 429 or isinstance(error, RateLimitError):
+            now = self._clock()
+            retry_after = parse_retry_after(response, now=now)
+            if retry_after is None and isinstance(error, RateLimitError):
+                retry_after = error.retry_after
+            if retry_after is not None:
+                # Empty the bucket until then, so that concurrent calls wait as well.
+                state = await self._store_update(
+                    call, RateLimitUpdate(remaining=0, reset_at=now + retry_after), call.key
+                )
+            elif state is not None and state.reset is not None and state.reset > now:
+                retry_after = state.reset - now
+            limited = RateLimitError(
+                error.network,
+                error.status,
+                error.code,
+                error.message,
+                error.request_id,
+                retry_after=retry_after,
+                limit=state.limit if state else None,
+                remaining=state.remaining if state else None,
+                reset_at=state.reset_at if state else None,
+                bucket=call.bucket,
+            )
+            if self._mode == "raise" or (status != 429 and retry_after is None):
+                return limited
+            # A 429 is a definite refusal (RFC 6585): nothing was done, so even a create
+            # may be sent again.
+            return RetrySignal(limited, hint=retry_after, rate_limited=True)
+        if status in self._transient:
+            if call.safe:
+                return RetrySignal(error, hint=parse_retry_after(response))
+            return _unknown(self._network.name, call, error)
+        return error
+
+    # --- retries ----------------------------------------------------------------------------
+
+    async def _retry_after(self, call: _Call, first: RetrySignal) -> httpx.Response:
+        pending: list[RetrySignal] = [first]
+
+        async def attempt() -> httpx.Response:
+            if pending:
+                raise pending.pop()
+            return await self._attempt(call)
+
+        policy = self._retry
+        max_wait = self._max_wait
+        mode = self._mode
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= policy.attempts:
+                return True
+            signal = _signal(state)
+            if signal.rate_limited:
+                return mode == "raise" or state.upcoming_sleep > max_wait
+            return call.busy + state.idle_for + state.upcoming_sleep > policy.budget
+
+        def wait(state: RetryCallState) -> float:
+            hint = _signal(state).hint
+            return policy.backoff(state) if hint is None else hint
+
+        retrying = AsyncRetrying(
+            sleep=self._sleep,
+            stop=stop,
+            wait=wait,
+            retry=retry_if_exception_type(RetrySignal),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        try:
+            response: httpx.Response = await retrying(attempt)
+        except RetrySignal as signal:
+            raise signal.final from signal.cause
+        return response
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        if logger.isEnabledFor(_INFO):
+            signal = _signal(state)
+            logger.info(
+                "%s: retrying in %.2f s after %s (attempt %d of %d)",
+                self._network.name,
+                state.upcoming_sleep,
+                type(signal.final).__name__,
+                state.attempt_number + 1,
+                self._retry.attempts,
+            )
+
+    # --- logging and hooks ------------------------------------------------------------------
+
+    async def _record(
+        self,
+        call: _Call,
+        status: int | None,
+        elapsed: float,
+        error: str | None,
+        state: BucketState | None,
+    ) -> None:
+        debug = logger.isEnabledFor(_DEBUG)
+        if not debug and not self._hooks:
+            return
+        request = call.request
+        url = redact_url(request.url)
+        if debug:
+            if state is not None:
+                limits = f" [{call.bucket}: {state.remaining}/{state.limit}"
+                reset = state.reset_in(self._clock())
+                limits += f", reset in {reset:.0f} s]" if reset is not None else "]"
+            else:
+                limits = ""
+            logger.debug(
+                "%s %s %s -> %s in %.1f ms (attempt %d)%s",
+                self._network.name,
+                request.method,
+                url,
+                status if status is not None else error,
+                elapsed * 1000.0,
+                call.attempt,
+                limits,
+            )
+        if self._hooks:
+            event = RequestEvent(
+                self._network.name,
+                self._account,
+                request.method,
+                url,
+                call.kind,
+                call.bucket,
+                call.attempt,
+                status,
+                elapsed,
+                error,
+                state,
+            )
+            for hook in self._hooks:
+                try:
+                    result = hook(event)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    logger.warning("event hook %r failed", hook, exc_info=True)
+
+
+def _signal(state: RetryCallState) -> RetrySignal:
+    outcome = state.outcome
+    assert outcome is not None
+    exc = outcome.exception()
+    assert isinstance(exc, RetrySignal)
+    return exc
+
+
+def _unknown(network: str, call: _Call, cause: BaseException) -> OutcomeUnknownError:
+    error = OutcomeUnknownError(network, call.request.method, redact_url(call.path), cause=cause)
+    error.__cause__ = cause
+    return error
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    headers = response.headers
+    found: str | None = headers.get("x-request-id") or headers.get("x-transaction-id")
+    return found

@@ -1,0 +1,164 @@
+"""Secrets never reach logs, reprs or exceptions; event hooks see every attempt."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from socialkit._errors import OutcomeUnknownError, SocialkitError
+from socialkit._http import (
+    Network,
+    RequestEvent,
+    RetryPolicy,
+    Session,
+    redact_headers,
+    redact_text,
+    redact_url,
+)
+
+BASE = "https://graph.example.test/v19.0"
+TOKEN = "EAAB-super-secret-bearer-7f3a9"
+PASSWORD = "hunter2-correct-horse"
+QUERY_TOKEN = "qs-access-token-55c1d0"
+SECRETS = (TOKEN, PASSWORD, QUERY_TOKEN)
+
+pytestmark = pytest.mark.anyio
+
+
+class Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "Bearer(***)"
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[override]
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+def exception_texts(error: BaseException) -> list[str]:
+    texts = [str(error), repr(error), "".join(traceback.format_exception(error))]
+    seen = error.__cause__ or error.__context__
+    while seen is not None:
+        texts += [str(seen), repr(seen)]
+        seen = seen.__cause__ or seen.__context__
+    return texts
+
+
+def assert_clean(texts: list[str]) -> None:
+    for text in texts:
+        for secret in SECRETS:
+            assert secret not in text, f"secret leaked into: {text[:300]}"
+
+
+@respx.mock
+async def test_no_secret_in_logs_reprs_or_errors(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's own included
+    # The server echoes the body back in its error, as some do.
+    respx.post(f"{BASE}/oauth/access_token").mock(
+        side_effect=[
+            httpx.Response(500, json={"error": {"message": f"boom password={PASSWORD}"}}),
+        ]
+    )
+    respx.get(f"{BASE}/me").mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.Response(200, json={"id": "1"}),
+            httpx.ReadTimeout(f"timed out GET {BASE}/me?access_token={QUERY_TOKEN}"),
+            httpx.ReadTimeout("again"),
+            httpx.ReadTimeout("again"),
+            httpx.ReadTimeout("again"),
+        ]
+    )
+    errors: list[BaseException] = []
+    events: list[RequestEvent] = []
+    async with httpx.AsyncClient() as client:
+        session = Session(
+            Network("graph", BASE),
+            client=client,
+            auth=Bearer(TOKEN),
+            retry=RetryPolicy(wait=False),
+            hooks=[events.append],
+        )
+        form = {"username": "me", "password": PASSWORD, "grant_type": "password"}
+        try:
+            await session.request("POST", "/oauth/access_token", data=form)
+        except SocialkitError as exc:
+            errors.append(exc)
+        await session.request("GET", "/me", params={"access_token": QUERY_TOKEN})
+        try:
+            await session.request("GET", f"/me?access_token={QUERY_TOKEN}")
+        except SocialkitError as exc:
+            errors.append(exc)
+        texts = [repr(session), str(session)]
+    assert len(errors) == 2
+    assert isinstance(errors[0], OutcomeUnknownError)
+    # The logs did happen (so the test can fail): requests, statuses and retries are there.
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("/oauth/access_token" in m for m in messages)
+    assert any("HTTP Request" in m for m in messages)  # httpx's own line, filtered
+    assert any("[REDACTED]" in m for m in messages)
+    assert len(events) == 7
+    texts += messages + [caplog.text]
+    texts += [repr(e) for e in events]
+    for error in errors:
+        texts += exception_texts(error)
+    assert_clean(texts)
+
+
+def test_redact_helpers():
+    url = f"https://u:{PASSWORD}@x.test/p?a=1&access_token={QUERY_TOKEN}&client_secret=s3"
+    text = redact_url(url)
+    assert PASSWORD not in text and QUERY_TOKEN not in text and "s3" not in text
+    assert "a=1" in text
+    assert redact_url("https://x.test/plain") == "https://x.test/plain"
+    assert redact_text(f"password={PASSWORD}&x=1") == "password=[REDACTED]&x=1"
+    assert redact_text(f"Authorization: Bearer {TOKEN}") == "Authorization: Bearer [REDACTED]"
+    assert redact_text(f'{{"refresh_token": "{TOKEN}"}}') == '{"refresh_token": "[REDACTED]"}'
+    headers = redact_headers({"Authorization": f"Bearer {TOKEN}", "Cookie": "sid=1", "A": "b"})
+    assert headers == {"Authorization": "[REDACTED]", "Cookie": "[REDACTED]", "A": "b"}
+
+
+@respx.mock
+async def test_event_hooks_sync_and_async():
+    respx.get(f"{BASE}/x").mock(side_effect=[httpx.Response(500), httpx.Response(200)])
+    respx.post(f"{BASE}/p").mock(side_effect=httpx.ReadTimeout("slow"))
+    sync_events: list[RequestEvent] = []
+    async_events: list[RequestEvent] = []
+
+    async def record(event: RequestEvent) -> None:
+        async_events.append(event)
+
+    def broken(event: RequestEvent) -> Any:
+        raise RuntimeError("metrics backend down")
+
+    async with httpx.AsyncClient() as client:
+        session = Session(
+            Network("graph", BASE),
+            client=client,
+            account="acct-1",
+            retry=RetryPolicy(wait=False),
+            hooks=[sync_events.append, record, broken],
+        )
+        await session.request("GET", "/x", params={"access_token": QUERY_TOKEN})
+        with pytest.raises(OutcomeUnknownError):
+            await session.request("POST", "/p", json={})
+    assert sync_events == async_events
+    first, second, third = sync_events
+    assert (first.attempt, first.status, first.error) == (1, 500, "ServerError")
+    assert (second.attempt, second.status, second.error) == (2, 200, None)
+    assert (third.method, third.kind, third.status, third.error) == (
+        "POST",
+        "create",
+        None,
+        "ReadTimeout",
+    )
+    assert first.network == "graph" and first.account == "acct-1" and first.bucket == "default"
+    assert first.elapsed >= 0.0
+    assert QUERY_TOKEN not in first.url and "access_token=" in first.url
