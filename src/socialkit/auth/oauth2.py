@@ -1,0 +1,742 @@
+"""OAuth 2.0: authorization code with PKCE (S256), code exchange, refresh, revocation.
+
+The protocol pieces come from authlib (the authorization URL, the token request body, client
+authentication at the token endpoint, the S256 challenge and random tokens); the requests go
+through an ``httpx.AsyncClient`` (the application's own, or one this module creates).
+
+Typical use::
+
+    client = OAuth2Client(OAuth2Config(
+        network="x",
+        authorization_endpoint="https://x.com/i/oauth2/authorize",
+        token_endpoint="https://api.x.com/2/oauth2/token",
+        client_id="…",
+        scopes=("tweet.read", "tweet.write", "users.read", "offline.access"),
+        redirect_uri="http://127.0.0.1:8765/callback",
+    ))
+    request = client.begin()                       # url + state + PKCE verifier
+    # ... the user opens request.url, the network redirects back with ?code=…&state=…
+    token = await client.complete(request, redirect_url)   # checks state, exchanges the code
+    store = TokenStore()                           # SQLite file, mode 0600
+    await store.put("x", "me", token)
+    auth = OAuth2Auth(client, store, account="me") # an httpx.Auth for Session(auth=...)
+
+:class:`OAuth2Auth` adds the bearer token to each request, refreshes it shortly before it expires
+and once after a 401, saves a rotated refresh token in the store before the new access token is
+used, and keeps one refresh in flight per (network, account): an ``asyncio.Lock`` within the
+process and a lease taken with ``Store.compare_and_set`` across processes sharing a store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+import uuid
+import weakref
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+from authlib.common.security import generate_token
+from authlib.oauth2.auth import ClientAuth
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from socialkit._errors import (
+    APIError,
+    ConfigurationError,
+    TimeoutError,
+    TransportError,
+    error_class_for_status,
+)
+from socialkit.auth._errors import AuthFlowError, RefreshError, StateMismatchError
+from socialkit.auth.bearer import AuthScheme
+from socialkit.auth.tokens import Token, TokenStore
+
+__all__ = [
+    "AuthorizationRequest",
+    "OAuth2Auth",
+    "OAuth2Client",
+    "OAuth2Config",
+    "generate_code_verifier",
+    "generate_state",
+]
+
+logger = logging.getLogger("socialkit.auth")
+
+_VERIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_LEASE_NAMESPACE = "socialkit.token-leases"
+_MAX_DESCRIPTION = 200
+
+
+def generate_state() -> str:
+    """A random ``state`` (CSRF protection of the redirect), 32 characters."""
+    return str(generate_token(32))
+
+
+def generate_code_verifier() -> str:
+    """A random PKCE code verifier: 64 characters of the RFC 7636 alphabet."""
+    return str(generate_token(64))
+
+
+def _check_url(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError):
+        raise ValueError(f"{field} is not a valid URL") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"{field} must be an absolute http(s) URL")
+    return value
+
+
+class OAuth2Config(BaseModel):
+    """One OAuth 2.0 client registration at one authorization server.
+
+    ``client_secret`` is left out for public clients (mobile and command-line apps, which use
+    PKCE alone); with it, the client authenticates at the token endpoint with HTTP Basic by
+    default (``token_endpoint_auth_method``). ``issuer``, when given, is compared with the
+    ``iss`` parameter of the redirect (RFC 9207, mix-up protection).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    network: str = "oauth2"
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None
+    scopes: tuple[str, ...] = ()
+    scope_separator: str = " "
+    redirect_uri: str | None = None
+    token_endpoint_auth_method: (
+        Literal["client_secret_basic", "client_secret_post", "none"] | None
+    ) = None
+    authorization_params: dict[str, str] = Field(default_factory=dict)
+    issuer: str | None = None
+
+    @field_validator("authorization_endpoint", "token_endpoint", "revocation_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None, info: Any) -> str | None:
+        return _check_url(value, str(info.field_name))
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _redirect(cls, value: str | None) -> str | None:
+        return _check_url(value, "redirect_uri")
+
+    @model_validator(mode="after")
+    def _auth_method(self) -> OAuth2Config:
+        method = self.token_endpoint_auth_method
+        if method in ("client_secret_basic", "client_secret_post") and self.client_secret is None:
+            raise ValueError(f"token_endpoint_auth_method {method!r} needs a client_secret")
+        return self
+
+    @property
+    def auth_method(self) -> str:
+        """How the client authenticates at the token endpoint."""
+        if self.token_endpoint_auth_method is not None:
+            return self.token_endpoint_auth_method
+        return "client_secret_basic" if self.client_secret is not None else "none"
+
+
+class AuthorizationRequest(BaseModel):
+    """What :meth:`OAuth2Client.begin` returns: the URL to open and what to check on return.
+
+    Keep it until the redirect comes back; the verifier is secret (its repr is masked).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    state: str
+    code_verifier: SecretStr
+    redirect_uri: str | None = None
+
+
+def _verifier_text(code_verifier: str | SecretStr) -> str:
+    text = (
+        code_verifier.get_secret_value() if isinstance(code_verifier, SecretStr) else code_verifier
+    )
+    if not 43 <= len(text) <= 128 or not set(text) <= _VERIFIER_CHARS:
+        raise ConfigurationError(
+            "A PKCE code verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)"
+        )
+    return text
+
+
+class OAuth2Client:
+    """The client side of OAuth 2.0 for one registration: authorize, exchange, refresh, revoke.
+
+    ``http`` is the ``httpx.AsyncClient`` used for the token endpoint; without one, a client is
+    created on first use and closed by :meth:`aclose`. An injected client is never closed.
+    """
+
+    def __init__(
+        self,
+        config: OAuth2Config,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.config = config
+        self._http = http
+        self._owns_http = http is None
+        self._timeout = timeout
+        self._client_auth = ClientAuth(
+            config.client_id,
+            config.client_secret.get_secret_value() if config.client_secret else None,
+            config.auth_method,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuth2Client(network={self.network!r}, client_id={self.config.client_id!r}, "
+            f"auth_method={self.config.auth_method!r})"
+        )
+
+    @property
+    def network(self) -> str:
+        return self.config.network
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self._timeout)
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> OAuth2Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- authorization ---------------------------------------------------------------------
+
+    def authorization_url(
+        self,
+        state: str,
+        code_verifier: str | SecretStr,
+        *,
+        redirect_uri: str | None = None,
+        scopes: tuple[str, ...] | list[str] | None = None,
+        **params: str,
+    ) -> str:
+        """The URL that asks the user to authorize this client (PKCE S256 challenge included)."""
+        if not state:
+            raise ConfigurationError("The OAuth 2 state must be a non-empty string")
+        verifier = _verifier_text(code_verifier)
+        chosen = self.config.scopes if scopes is None else tuple(scopes)
+        extra: dict[str, str] = {**self.config.authorization_params, **params}
+        if chosen:
+            extra["scope"] = self.config.scope_separator.join(chosen)
+        extra["code_challenge"] = str(create_s256_code_challenge(verifier))
+        extra["code_challenge_method"] = "S256"
+        return str(
+            prepare_grant_uri(
+                self.config.authorization_endpoint,
+                self.config.client_id,
+                "code",
+                redirect_uri=redirect_uri or self.config.redirect_uri,
+                state=state,
+                **extra,
+            )
+        )
+
+    def begin(
+        self,
+        *,
+        redirect_uri: str | None = None,
+        scopes: tuple[str, ...] | list[str] | None = None,
+        **params: str,
+    ) -> AuthorizationRequest:
+        """Start a login: a fresh ``state`` and PKCE verifier, and the URL to open."""
+        if redirect_uri is not None:
+            _check_url(redirect_uri, "redirect_uri")
+        state = generate_state()
+        verifier = generate_code_verifier()
+        url = self.authorization_url(
+            state, verifier, redirect_uri=redirect_uri, scopes=scopes, **params
+        )
+        return AuthorizationRequest(
+            url=url,
+            state=state,
+            code_verifier=SecretStr(verifier),
+            redirect_uri=redirect_uri or self.config.redirect_uri,
+        )
+
+    def parse_redirect(self, redirect: str | Mapping[str, str], *, expected_state: str) -> str:
+        """Check the redirect's parameters and return the authorization code.
+
+        ``redirect`` is the full redirect URL or its query parameters. Raises
+        :class:`StateMismatchError` when ``state`` differs from ``expected_state``, and
+        :class:`AuthFlowError` when the server sent an ``error`` (the user refused) or no code.
+        """
+        if isinstance(redirect, str):
+            params = dict(parse_qsl(urlsplit(redirect).query, keep_blank_values=True))
+        else:
+            params = dict(redirect)
+        state = params.get("state")
+        if state is None or not _same(state, expected_state):
+            raise StateMismatchError(
+                self.network,
+                code="state_mismatch",
+                message=(
+                    "the state returned with the authorization response does not match the one "
+                    "sent; the code was not exchanged (a forged redirect or another login attempt)"
+                ),
+            )
+        if "error" in params:
+            error = params["error"]
+            description = _short(params.get("error_description"))
+            raise AuthFlowError(
+                self.network,
+                code=error,
+                message="the authorization was not granted ("
+                + error
+                + (f": {description}" if description else "")
+                + ")",
+            )
+        issuer = self.config.issuer
+        if issuer is not None and "iss" in params and params["iss"] != issuer:
+            raise AuthFlowError(
+                self.network,
+                code="issuer_mismatch",
+                message="the authorization response comes from another issuer than configured",
+            )
+        code = params.get("code")
+        if not code:
+            raise AuthFlowError(
+                self.network,
+                code="missing_code",
+                message="the authorization response carries no code",
+            )
+        return code
+
+    async def exchange_code(
+        self,
+        code: str,
+        *,
+        state: str,
+        expected_state: str,
+        code_verifier: str | SecretStr,
+        redirect_uri: str | None = None,
+    ) -> Token:
+        """Exchange an authorization code for a token (RFC 6749 section 4.1.3, RFC 7636).
+
+        ``state`` is checked against ``expected_state`` first: on a mismatch
+        :class:`StateMismatchError` is raised and nothing is sent.
+        """
+        if not _same(state, expected_state):
+            raise StateMismatchError(
+                self.network,
+                code="state_mismatch",
+                message=(
+                    "the state returned with the authorization response does not match the one "
+                    "sent; the code was not exchanged (a forged redirect or another login attempt)"
+                ),
+            )
+        if not code:
+            raise AuthFlowError(self.network, code="missing_code", message="no authorization code")
+        verifier = _verifier_text(code_verifier)
+        body = prepare_token_request(
+            "authorization_code",
+            redirect_uri=redirect_uri or self.config.redirect_uri,
+            code=code,
+            code_verifier=verifier,
+        )
+        data = await self._token_request(body, grant="authorization_code", account=None)
+        return self._token_from(data, previous=None)
+
+    async def complete(
+        self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
+    ) -> Token:
+        """Finish a login begun with :meth:`begin`: check the redirect, exchange the code."""
+        code = self.parse_redirect(redirect, expected_state=request.state)
+        return await self.exchange_code(
+            code,
+            state=request.state,
+            expected_state=request.state,
+            code_verifier=request.code_verifier,
+            redirect_uri=request.redirect_uri,
+        )
+
+    # -- refresh and revocation ------------------------------------------------------------
+
+    async def refresh(
+        self,
+        token: Token,
+        *,
+        scopes: tuple[str, ...] | list[str] | None = None,
+        account: str | None = None,
+    ) -> Token:
+        """Use the refresh token (RFC 6749 section 6); return the new token.
+
+        A server that rotates refresh tokens returns a new one; otherwise the old one is kept
+        in the result. A refused refresh token (``invalid_grant``) raises :class:`RefreshError`.
+        """
+        if token.refresh_token is None:
+            raise RefreshError(
+                self.network,
+                code="no_refresh_token",
+                message=_who(account) + "has no refresh token; log in again "
+                "(ask for the offline scope to get one)",
+            )
+        extra: dict[str, str] = {}
+        if scopes is not None:
+            extra["scope"] = self.config.scope_separator.join(scopes)
+        body = prepare_token_request(
+            "refresh_token", refresh_token=token.refresh_token.get_secret_value(), **extra
+        )
+        data = await self._token_request(body, grant="refresh_token", account=account)
+        return self._token_from(data, previous=token)
+
+    async def revoke(
+        self,
+        token: Token,
+        *,
+        which: Literal["refresh_token", "access_token"] = "refresh_token",
+    ) -> None:
+        """Revoke a token at the revocation endpoint (RFC 7009)."""
+        endpoint = self.config.revocation_endpoint
+        if endpoint is None:
+            raise ConfigurationError(f"{self.network}: no revocation_endpoint is configured")
+        secret = token.refresh_token if which == "refresh_token" else token.access_token
+        if secret is None:
+            raise ConfigurationError(f"{self.network}: the token has no {which} to revoke")
+        body = urlencode({"token": secret.get_secret_value(), "token_type_hint": which})
+        response = await self._post(endpoint, body)
+        if response.status_code != 200:
+            raise self._error(response, grant="revocation", account=None)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def _post(self, url: str, body: str) -> httpx.Response:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+        }
+        url, headers, body = self._client_auth.prepare("POST", url, headers, body)
+        try:
+            return await self._client().post(url, content=body.encode(), headers=headers)
+        except httpx.TimeoutException:
+            raise TimeoutError(self.network, "the token endpoint did not answer in time") from None
+        except httpx.TransportError as exc:
+            raise TransportError(
+                self.network, f"the token endpoint could not be reached ({type(exc).__name__})"
+            ) from None
+
+    async def _token_request(self, body: str, *, grant: str, account: str | None) -> dict[str, Any]:
+        response = await self._post(self.config.token_endpoint, body)
+        if response.status_code != 200:
+            raise self._error(response, grant=grant, account=account)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise AuthFlowError(
+                self.network,
+                code="invalid_token_response",
+                message="the token endpoint answered 200 without a JSON object",
+            )
+        return data
+
+    def _token_from(self, data: dict[str, Any], previous: Token | None) -> Token:
+        try:
+            return Token.from_response(data, previous=previous)
+        except PydanticValidationError:
+            # pydantic's message quotes the input, which holds tokens: name the problem only.
+            reason = "the token response has fields of the wrong type"
+        except ValueError as exc:
+            reason = str(exc)
+        raise AuthFlowError(self.network, code="invalid_token_response", message=reason)
+
+    def _error(self, response: httpx.Response, *, grant: str, account: str | None) -> APIError:
+        code: str | None = None
+        description: str | None = None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            raw_code = payload.get("error")
+            code = raw_code if isinstance(raw_code, str) else None
+            raw_desc = payload.get("error_description")
+            description = _short(raw_desc) if isinstance(raw_desc, str) else None
+        request_id = response.headers.get("x-request-id")
+        if grant == "refresh_token" and code in ("invalid_grant", "invalid_token"):
+            return RefreshError(
+                self.network,
+                status=response.status_code,
+                code=code,
+                message=(
+                    _who(account)
+                    + "could not be refreshed: the server refused the refresh token ("
+                    + (code or "")
+                    + (f": {description}" if description else "")
+                    + "); it was already used, revoked or expired. The stored token was left "
+                    "unchanged; log in again"
+                ),
+                request_id=request_id,
+            )
+        if grant == "authorization_code" and code == "invalid_grant":
+            return AuthFlowError(
+                self.network,
+                status=response.status_code,
+                code=code,
+                message=(
+                    "the authorization code was refused (invalid_grant"
+                    + (f": {description}" if description else "")
+                    + "); it expired, was already used, or the PKCE verifier or redirect_uri "
+                    "does not match"
+                ),
+                request_id=request_id,
+            )
+        status = response.status_code
+        cls = error_class_for_status(status)
+        if status == 400 and code in ("invalid_client", "unauthorized_client"):
+            cls = error_class_for_status(401)
+        return cls(
+            self.network,
+            status=status,
+            code=code,
+            message=(f"{grant} request refused" + (f": {description}" if description else "")),
+            request_id=request_id,
+        )
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _short(text: str | None) -> str | None:
+    if not text:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DESCRIPTION else text[: _MAX_DESCRIPTION - 1] + "…"
+
+
+def _who(account: str | None) -> str:
+    return f"the token of account {account!r} " if account else "the token "
+
+
+# One lock per (event loop, network, account): asyncio locks belong to one loop.
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], asyncio.Lock]]
+_locks = weakref.WeakKeyDictionary()
+
+
+def _lock_for(network: str, account: str) -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    per_loop = _locks.setdefault(loop, {})
+    lock = per_loop.get((network, account))
+    if lock is None:
+        lock = per_loop[(network, account)] = asyncio.Lock()
+    return lock
+
+
+class OAuth2Auth(AuthScheme):
+    """An ``httpx.Auth`` that sends the stored OAuth 2 token and keeps it fresh.
+
+    - Adds ``Authorization: Bearer …`` from the token stored for (network, ``account``).
+    - Refreshes when the token expires within ``leeway`` seconds, and once after a 401 (the
+      request is then sent again if its body is in memory; streamed uploads are not re-sent).
+    - Saves the refreshed token (with a rotated refresh token) in the store *before* the new
+      access token is used, with ``compare_and_set`` so that it never overwrites a token written
+      meanwhile by someone else (a new login).
+    - One refresh in flight per (network, account): concurrent requests in this process wait on
+      one ``asyncio.Lock`` and re-read the store once they hold it; processes sharing the store
+      take a short lease with ``Store.compare_and_set`` (``lease`` seconds), and the others wait
+      for the new token to appear.
+    - A refused refresh token raises :class:`RefreshError` (a ``socialkit.AuthError``) and leaves
+      the stored token as it was.
+
+    ``refreshes`` counts the refreshes this object performed (for metrics and tests).
+    """
+
+    def __init__(
+        self,
+        client: OAuth2Client,
+        store: TokenStore,
+        *,
+        account: str = "default",
+        leeway: float = 60.0,
+        lease: float = 30.0,
+        poll_interval: float = 0.05,
+    ) -> None:
+        if leeway < 0 or lease <= 0 or poll_interval <= 0:
+            raise ConfigurationError("leeway must be >= 0, lease and poll_interval > 0")
+        TokenStore.key(client.network, account)  # validates both names
+        self.client = client
+        self.store = store
+        self.account = account
+        self.network = client.network
+        self.leeway = leeway
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.refreshes = 0
+        self._cached: Token | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuth2Auth(network={self.network!r}, account={self.account!r}, "
+            f"leeway={self.leeway!r})"
+        )
+
+    # -- AuthScheme hooks ------------------------------------------------------------------
+
+    async def authorize(self, request: httpx.Request) -> None:
+        token = await self.token()
+        request.headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
+
+    async def on_unauthorized(self, request: httpx.Request, response: httpx.Response) -> bool:
+        used = self._cached
+        if used is None or used.refresh_token is None:
+            return False
+        sent = request.headers.get("Authorization", "")
+        if sent != f"Bearer {used.access_token.get_secret_value()}":
+            # Another task already replaced the token this request was sent with.
+            return True
+        logger.info(
+            "%s: 401 for account %r, refreshing the access token", self.network, self.account
+        )
+        await self._refresh(stale=used, force=True)
+        return True
+
+    # -- public ----------------------------------------------------------------------------
+
+    async def token(self) -> Token:
+        """The current token, refreshed first when it expires within ``leeway`` seconds."""
+        token = self._cached
+        if token is None:
+            token = await self._load()
+        if token.refresh_token is not None and token.expires_within(self.leeway):
+            token = await self._refresh(stale=token, force=False)
+        return token
+
+    async def refresh(self) -> Token:
+        """Refresh now, whatever the expiry (still one refresh in flight per account)."""
+        token = self._cached or await self._load()
+        return await self._refresh(stale=token, force=True)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _load(self) -> Token:
+        token = await self.store.get(self.network, self.account)
+        if token is None:
+            raise AuthFlowError(
+                self.network,
+                code="not_logged_in",
+                message=f"no token is stored for account {self.account!r}; log in first",
+            )
+        self._cached = token
+        return token
+
+    def _usable(self, candidate: Token | None, stale: Token) -> bool:
+        """Whether a token read from the store replaces ``stale`` without a refresh."""
+        return (
+            candidate is not None
+            and not candidate.same_access(stale)
+            and not candidate.expires_within(self.leeway)
+        )
+
+    async def _refresh(self, *, stale: Token, force: bool) -> Token:
+        async with _lock_for(self.network, self.account):
+            current = await self.store.get(self.network, self.account)
+            if current is None:
+                raise AuthFlowError(
+                    self.network,
+                    code="not_logged_in",
+                    message=f"no token is stored for account {self.account!r}; log in again",
+                )
+            if self._usable(current, stale):
+                self._cached = current  # refreshed meanwhile by another task or process
+                return current
+            if not force and not current.expires_within(self.leeway):
+                self._cached = current
+                return current
+            return await self._refresh_with_lease(current)
+
+    async def _refresh_with_lease(self, current: Token) -> Token:
+        raw = self.store.store
+        key = TokenStore.key(self.network, self.account)
+        mine = json.dumps({"owner": uuid.uuid4().hex, "until": time.time() + self.lease})
+        while True:
+            held = await raw.get(_LEASE_NAMESPACE, key)
+            if _lease_free(held):
+                if await raw.compare_and_set(_LEASE_NAMESPACE, key, held, mine):
+                    break
+                continue
+            await asyncio.sleep(self.poll_interval)
+            latest = await self.store.get(self.network, self.account)
+            if self._usable(latest, current):
+                assert latest is not None
+                self._cached = latest
+                return latest
+        try:
+            # Another process may have finished its refresh between our read and our lease.
+            latest = await self.store.get(self.network, self.account)
+            if latest is None:
+                raise AuthFlowError(
+                    self.network,
+                    code="not_logged_in",
+                    message=f"the token of account {self.account!r} was deleted; log in again",
+                )
+            if self._usable(latest, current):
+                self._cached = latest
+                return latest
+            try:
+                new = await self.client.refresh(latest, account=self.account)
+            except RefreshError:
+                after = await self.store.get(self.network, self.account)
+                if self._usable(after, latest):
+                    assert after is not None
+                    self._cached = after
+                    return after
+                self._cached = latest
+                raise
+            # Persist first (the rotated refresh token must survive a crash), then use.
+            if not await self.store.compare_and_set(self.network, self.account, latest, new):
+                winner = await self.store.get(self.network, self.account)
+                logger.warning(
+                    "%s: the token of account %r changed during a refresh; keeping the stored one",
+                    self.network,
+                    self.account,
+                )
+                if winner is None:
+                    raise AuthFlowError(
+                        self.network,
+                        code="not_logged_in",
+                        message=f"the token of account {self.account!r} was deleted; log in again",
+                    )
+                self._cached = winner
+                return winner
+            self.refreshes += 1
+            self._cached = new
+            logger.info("%s: refreshed the access token of account %r", self.network, self.account)
+            return new
+        finally:
+            await raw.compare_and_set(_LEASE_NAMESPACE, key, mine, "")
+
+
+def _lease_free(value: str | None) -> bool:
+    if not value:
+        return True
+    try:
+        until = float(json.loads(value)["until"])
+    except (ValueError, KeyError, TypeError):
+        return True
+    return until < time.time()
