@@ -1,0 +1,106 @@
+"""The offline English/French lexicon scorer and the SentimentScorer protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialkit.workflows import LexiconScorer, SentimentScorer, UnsupportedLanguageError
+from socialkit.workflows.sentiment import normalize_language, score_or_none
+
+scorer = LexiconScorer()
+
+
+def test_reports_its_languages_and_satisfies_the_protocol() -> None:
+    assert scorer.languages == frozenset({"en", "fr"})
+    assert isinstance(scorer, SentimentScorer)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("I love this, great service!", "en"),
+        ("Thanks, the support team was really helpful", "en"),
+        ("J'adore ce produit, merci !", "fr"),
+        ("Service vraiment génial et rapide", "fr-FR"),
+    ],
+)
+def test_positive_sentences(text: str, language: str) -> None:
+    assert scorer.score(text, language) > 0.3
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Worst support ever, the app keeps crashing 😡", "en"),
+        ("This is a scam, I want a refund", "en"),
+        ("Service client nul, je suis très déçue", "fr"),
+        ("Quelle arnaque, remboursez-moi", "fr"),
+    ],
+)
+def test_negative_sentences(text: str, language: str) -> None:
+    assert scorer.score(text, language) < -0.3
+
+
+@pytest.mark.parametrize(
+    ("positive", "negated", "language"),
+    [
+        ("This is good", "This is not good", "en"),
+        ("I like it", "I don't like it", "en"),
+        ("C'est bon", "Ce n'est pas bon", "fr"),
+        ("Ça marche", "Ça ne marche pas", "fr"),
+        ("J'aime ce service", "Je n'aime pas ce service", "fr"),
+    ],
+)
+def test_negation_flips_the_sign(positive: str, negated: str, language: str) -> None:
+    assert scorer.score(positive, language) > 0
+    assert scorer.score(negated, language) < 0
+
+
+def test_negated_negative_is_not_negative() -> None:
+    assert scorer.score("not bad at all", "en") > 0
+    assert scorer.score("ce n'est pas mauvais", "fr") > 0
+
+
+def test_intensifiers_and_dampeners_scale() -> None:
+    plain = scorer.score("the app is bad", "en")
+    assert scorer.score("the app is very bad", "en") < plain
+    assert scorer.score("the app is slightly bad", "en") > plain
+    assert scorer.score("c'est très nul", "fr") < scorer.score("c'est nul", "fr")
+
+
+def test_contrast_weighs_what_follows() -> None:
+    assert scorer.score("the design is nice but the app crashes all the time", "en") < 0
+    assert scorer.score("il y a un souci mais le support est génial", "fr") > 0
+
+
+def test_accents_are_optional() -> None:
+    assert scorer.score("tres decu", "fr") == pytest.approx(scorer.score("très déçu", "fr"))
+
+
+def test_neutral_text_scores_zero_and_range_is_bounded() -> None:
+    assert scorer.score("The meeting is at noon", "en") == 0.0
+    extreme = scorer.score("LOVE LOVE LOVE amazing perfect best wonderful!!!", "en")
+    assert 0.9 < extreme <= 1.0
+
+
+def test_unsupported_language_raises_a_typed_error() -> None:
+    with pytest.raises(UnsupportedLanguageError) as info:
+        scorer.score("esto es genial", "es")
+    assert info.value.language == "es"
+    assert "en, fr" in str(info.value)
+    assert score_or_none(scorer, "esto es genial", "es") is None
+    assert score_or_none(None, "great", "en") is None
+
+
+def test_language_detection_when_none_is_given() -> None:
+    assert scorer.detect("Le service est vraiment nul") == "fr"
+    assert scorer.detect("The service is really bad") == "en"
+    assert scorer.score("Le service est vraiment nul") < 0
+    with pytest.raises(UnsupportedLanguageError):
+        scorer.score("12345 ###")
+
+
+def test_normalize_language() -> None:
+    assert normalize_language("fr_CA") == "fr"
+    assert normalize_language("EN-us") == "en"
+    assert normalize_language("") is None
