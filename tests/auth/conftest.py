@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from oidc_helpers import CONFIDENTIAL_SECRET, OIDCServer
+from tests.servers.node_cache import NpmError, ensure_node_modules
 
 SERVER_DIR = Path(__file__).resolve().parents[1] / "servers" / "oidc"
 
@@ -46,17 +47,10 @@ def oidc_server() -> Iterator[OIDCServer]:
         _missing("node and npm are needed to run the oidc-provider test server")
     assert node is not None
     assert npm is not None
-    if not (SERVER_DIR / "node_modules" / "oidc-provider").is_dir():
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=SERVER_DIR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            _missing(f"npm ci failed in {SERVER_DIR}: {result.stderr[-2000:]}")
+    try:
+        ensure_node_modules(SERVER_DIR, "oidc-provider/package.json")
+    except NpmError as exc:
+        _missing(str(exc))
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     log = (SERVER_DIR / "server.log").open("w") if os.environ.get("SOCIALKIT_OIDC_LOG") else None

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from tests._validation import LexiconChecker
-from tests.servers.pds.fixture import PDSServer, pds_server  # noqa: F401  (fixture)
+from tests.servers.pds.fixture import PDSServer
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def lexicons() -> LexiconChecker:
 
 
 @pytest.fixture
-def client(pds_server: PDSServer, lexicons: LexiconChecker) -> Iterator[httpx.Client]:  # noqa: F811
+def client(pds_server: PDSServer, lexicons: LexiconChecker) -> Iterator[httpx.Client]:
     """An httpx client whose every exchange is validated against the lexicons."""
     problems: list[str] = []
 
@@ -45,7 +45,7 @@ def _now() -> str:
     )
 
 
-def test_account_session_post_and_read_back(pds_server: PDSServer, client: httpx.Client) -> None:  # noqa: F811
+def test_account_session_post_and_read_back(pds_server: PDSServer, client: httpx.Client) -> None:
     account = pds_server.create_account("smoke.test", "smoke-password-1")
     assert account["handle"] == "smoke.test"
     assert account["did"].startswith("did:plc:")
@@ -92,7 +92,7 @@ def test_account_session_post_and_read_back(pds_server: PDSServer, client: httpx
     assert records[0]["value"]["facets"] == record["facets"]
 
 
-def test_repeated_logins_hit_a_real_rate_limit(pds_server: PDSServer, client: httpx.Client) -> None:  # noqa: F811
+def test_repeated_logins_hit_a_real_rate_limit(pds_server: PDSServer, client: httpx.Client) -> None:
     pds_server.create_account("ratelimit.test", "ratelimit-password-1")
     body = {"identifier": "ratelimit.test", "password": "ratelimit-password-1"}
     statuses = []

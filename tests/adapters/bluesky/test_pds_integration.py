@@ -19,7 +19,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from tests._validation.lexicon import LexiconChecker
-from tests.servers.pds.fixture import PDSServer, pds_server  # noqa: F401  (the fixture)
+from tests.servers.pds.fixture import PDSServer
 
 from socialkit import (
     Media,
@@ -61,7 +61,7 @@ def _make_account(server: PDSServer, name: str) -> Account:
 
 
 @pytest.fixture(scope="module")
-def accounts(pds_server: PDSServer) -> dict[str, Account]:  # noqa: F811
+def accounts(pds_server: PDSServer) -> dict[str, Account]:
     return {name: _make_account(pds_server, name) for name in ("alice", "bob", "carol")}
 
 
@@ -145,7 +145,7 @@ def _adapter(
 
 @pytest.fixture
 def make(
-    pds_server: PDSServer,  # noqa: F811
+    pds_server: PDSServer,
     accounts: dict[str, Account],
     client: tuple[httpx.AsyncClient, Traffic],
     store: MemoryStore,
@@ -292,7 +292,7 @@ async def test_no_appview_features_are_unsupported(make: Any) -> None:
 
 @pytest.mark.anyio
 async def test_login_rate_limit_is_a_real_429(
-    pds_server: PDSServer,  # noqa: F811
+    pds_server: PDSServer,
     client: tuple[httpx.AsyncClient, Traffic],
 ) -> None:
     """createSession allows 30 logins per 5 minutes per account: a fresh account logs in with

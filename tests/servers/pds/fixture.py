@@ -20,7 +20,6 @@ tests must not vanish silently in CI.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -37,12 +36,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.servers.node_cache import NpmError, ensure_node_modules
 
 __all__ = ["PDSServer", "pds_server", "start_pds"]
 
 PDS_DIR = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 90.0
-NPM_CI_TIMEOUT = 900.0
+NPM_CI_TIMEOUT = 1800.0
 
 
 def _in_ci() -> bool:
@@ -62,41 +62,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _installed() -> bool:
-    modules = PDS_DIR / "node_modules"
-    return (modules / ".package-lock.json").is_file() and (
-        modules / "@atproto" / "pds" / "package.json"
-    ).is_file()
-
-
 def ensure_installed() -> None:
-    """Run ``npm ci`` if node_modules is missing (guarded by a lock file for parallel runs)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
+    """Install the locked npm dependencies once per lock file (see ``node_cache``)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
         _unavailable("`node` and `npm` are needed (Node 20 or newer)")
-    if _installed():
-        return
-    lock_path = PDS_DIR / ".npm-ci.lock"
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _installed():
-                return
-            result = subprocess.run(
-                [str(npm), "ci", "--no-audit", "--no-fund"],
-                cwd=PDS_DIR,
-                capture_output=True,
-                text=True,
-                timeout=NPM_CI_TIMEOUT,
-                check=False,
-            )
-            if result.returncode != 0:
-                pytest.fail(
-                    f"`npm ci` in {PDS_DIR} failed ({result.returncode}):\n{result.stderr[-4000:]}",
-                    pytrace=False,
-                )
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    try:
+        ensure_node_modules(PDS_DIR, "@atproto/pds/package.json", timeout=NPM_CI_TIMEOUT)
+    except NpmError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @dataclass
