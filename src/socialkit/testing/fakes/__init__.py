@@ -1,0 +1,43 @@
+"""Stateful, in-process fake networks that the real adapters run against unchanged.
+
+``FakeMastodon``, ``FakeBluesky`` and ``FakeX`` are ASGI apps (``fake.app``), usable through
+``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``) or served on a local port
+(``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the shared simulation API.
+Extra ``testing`` (starlette; uvicorn to serve on a port).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+
+if TYPE_CHECKING:
+    from socialkit.testing.fakes.bluesky import FakeBluesky
+    from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.x import FakeX
+
+__all__ = [
+    "FakeBluesky",
+    "FakeClock",
+    "FakeMastodon",
+    "FakeNetwork",
+    "FakeUser",
+    "FakeX",
+    "RateLimiter",
+]
+
+_LAZY = {
+    "FakeBluesky": "socialkit.testing.fakes.bluesky",
+    "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakeX": "socialkit.testing.fakes.x",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
