@@ -12,6 +12,7 @@ This is a core module: it imports nothing from the adapters.
 
 from __future__ import annotations
 
+from socialkit.text._urls import UrlMatch, extract_urls, url_spans
 from socialkit.text.facets import (
     FACET_LINK,
     FACET_MENTION,
@@ -58,6 +59,7 @@ __all__ = [
     "FacetSpan",
     "MASTODON_CHARACTERS_PER_URL",
     "UnsplittableTextError",
+    "UrlMatch",
     "XConfig",
     "XParseResult",
     "XWeightRange",
@@ -67,6 +69,7 @@ __all__ = [
     "count_mastodon",
     "count_x",
     "detect_facets",
+    "extract_urls",
     "facet_records",
     "grapheme_boundaries",
     "graphemes",
@@ -76,6 +79,7 @@ __all__ = [
     "mention_handles",
     "parse_x",
     "split_thread",
+    "url_spans",
     "utf16_length",
     "utf16_offsets",
     "utf8_length",

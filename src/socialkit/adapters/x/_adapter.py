@@ -26,8 +26,7 @@ from socialkit._models import Account, Media, Message, MessageKind, Metric, Post
 from socialkit.adapters._base import Adapter, AdapterSettings, as_post, kinds_filter
 from socialkit.adapters.x import _mapping as mapping
 from socialkit.adapters.x import _wire as wire
-from socialkit.text import count_x, split_thread
-from socialkit.text._urls import url_spans
+from socialkit.text import count_x, split_thread, url_spans
 
 if TYPE_CHECKING:
     from socialkit._http import Session

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from socialkit.text._urls import extract_urls
+from socialkit.text import extract_urls
 
 __all__ = ["Rendered", "find_hashtags", "find_mentions", "render"]
 
