@@ -272,16 +272,29 @@ class RateLimitError(APIError):
         remaining: int | None = None,
         reset_at: datetime | None = None,
         bucket: str | None = None,
+        local: bool = False,
     ) -> None:
         self.retry_after = retry_after
         self.limit = limit
         self.remaining = remaining
         self.reset_at = reset_at
         self.bucket = bucket
+        self.local = local
+        """True when socialkit held the request back itself (nothing was sent): the bucket
+        is known to be empty and waiting is not allowed (``rate_limit="raise"``) or would
+        exceed ``max_wait``. ``status`` is then None."""
         super().__init__(network, status, code, message, request_id)
+        if local:
+            self.status = None
+            self.args = (self._sentence(),)
 
     def _sentence(self) -> str:
-        text = super()._sentence().rstrip(".")
+        if self.local:
+            text = f"{self.network}: rate limited before sending"
+            if self.message:
+                text += f" ({self.message.rstrip('.')})"
+        else:
+            text = super()._sentence().rstrip(".")
         if self.bucket:
             text += f"; bucket {self.bucket}"
         if self.retry_after is not None:
@@ -304,6 +317,7 @@ class RateLimitError(APIError):
                 self.remaining,
                 self.reset_at,
                 self.bucket,
+                self.local,
             ),
         )
 
@@ -319,6 +333,7 @@ def _rebuild_rate_limit(
     remaining: int | None,
     reset_at: datetime | None,
     bucket: str | None,
+    local: bool = False,
 ) -> RateLimitError:
     return RateLimitError(
         network,
@@ -331,6 +346,7 @@ def _rebuild_rate_limit(
         remaining=remaining,
         reset_at=reset_at,
         bucket=bucket,
+        local=local,
     )
 
 

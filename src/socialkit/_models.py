@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 from pydantic import (
     AfterValidator,
     BaseModel,

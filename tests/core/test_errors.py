@@ -74,3 +74,20 @@ def test_status_mapping() -> None:
     assert error_class_for_status(429) is RateLimitError
     assert error_class_for_status(503) is socialkit.ServerError
     assert error_class_for_status(418) is APIError
+
+
+def test_local_rate_limit_says_nothing_was_sent() -> None:
+    err = RateLimitError(
+        "bluesky",
+        None,
+        "rate_limited",
+        "the rate limit is used up",
+        retry_after=30.0,
+        bucket="login",
+        local=True,
+    )
+    assert err.status is None
+    assert str(err).startswith("bluesky: rate limited before sending")
+    assert "answered" not in str(err)
+    again = pickle.loads(pickle.dumps(err))
+    assert (again.local, again.status, str(again)) == (True, None, str(err))

@@ -39,7 +39,7 @@ class Server:
                 if self.behaviour == "drop":
                     break
                 if self.behaviour == "partial":  # headers, half a body, then gone
-                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"id\":")
+                    writer.write(b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"id":')
                     await writer.drain()
                     break
                 if self.behaviour == "hang":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -183,15 +184,19 @@ async def test_store_reserves_until_empty_then_reports_reset(store: RateLimitSto
     first = await store.reserve(KEY, 101.0)
     second = await store.reserve(KEY, 101.0)
     third = await store.reserve(KEY, 101.5)
-    assert first.granted and second.granted
-    assert second.state is not None and second.state.remaining == 0
+    assert first.granted
+    assert second.granted
+    assert second.state is not None
+    assert second.state.remaining == 0
     assert not third.granted
     assert third.delay == pytest.approx(58.5)
-    assert third.state is not None and third.state.reset == 160.0
+    assert third.state is not None
+    assert third.state.reset == 160.0
     # After the reset the bucket refills to its limit.
     after = await store.reserve(KEY, 160.0)
     assert after.granted
-    assert after.state is not None and after.state.remaining == 9
+    assert after.state is not None
+    assert after.state.remaining == 9
     assert after.state.reset is None
 
 
@@ -330,7 +335,7 @@ async def test_pace_mode_spreads_calls_over_the_window(
     s = make_session(client, fake_time, rate_limit="pace")
     for _ in range(11):
         await s.request("GET", "/x")
-    gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     # 10 units over 10 s after the first answer: about one per second, all inside the window.
     assert sent_at[-1] < window_end
     assert gaps == pytest.approx([0.0] + [1.0] * 9)
@@ -424,7 +429,67 @@ async def test_store_first_response_after_refill_keeps_local_count(store: RateLi
     await store.update(KEY, RateLimitUpdate(limit=5, remaining=0, reset_at=110.0), 100.0)
     await store.reserve(KEY, 110.0)  # refilled: 4 left
     second = await store.reserve(KEY, 110.0)  # 3 left; both in flight
-    assert second.state is not None and second.state.refilled
+    assert second.state is not None
+    assert second.state.refilled
     # The first answer of the new window counted only one of them.
     state = await store.update(KEY, RateLimitUpdate(remaining=4, reset_at=170.0), 110.1)
     assert (state.remaining, state.reset, state.refilled) == (3, 170.0, False)
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_first_contact_sends_one_probe_not_a_burst(
+    client: httpx.AsyncClient, fake_time: FakeTime
+):
+    sent = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        await anyio.sleep(0.01)  # concurrent callers arrive while this is in flight
+        return httpx.Response(200, headers=headers(5, 5 - sent, fake_time.now + 60))
+
+    respx.get(f"{BASE}/x").mock(side_effect=answer)
+    s = make_session(client, fake_time, rate_limit="raise")
+    outcomes: list[str] = []
+
+    async def one() -> None:
+        try:
+            await s.request("GET", "/x")
+            outcomes.append("sent")
+        except RateLimitError:
+            outcomes.append("limited")
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(10):
+            tg.start_soon(one)
+    # The first call learned the limit (5) before the other nine went out: 5 sent, 5 refused
+    # locally, none sent blind.
+    assert sent == 5
+    assert sorted(outcomes) == ["limited"] * 5 + ["sent"] * 5
+
+
+@pytest.mark.anyio
+@respx.mock
+async def test_buckets_without_headers_are_not_serialised(
+    client: httpx.AsyncClient, fake_time: FakeTime
+):
+    in_flight = 0
+    most = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200)  # no rate-limit headers at all
+
+    respx.get(f"{BASE}/x").mock(side_effect=answer)
+    s = make_session(client, fake_time)
+    await s.request("GET", "/x")  # the probe finds no headers
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(s.request, "GET", "/x")
+    assert most == 5
+    assert s.rate_limits == {}

@@ -105,7 +105,7 @@ async def test_no_secret_in_logs_reprs_or_errors(caplog: pytest.LogCaptureFixtur
     assert any("HTTP Request" in m for m in messages)  # httpx's own line, filtered
     assert any("[REDACTED]" in m for m in messages)
     assert len(events) == 7
-    texts += messages + [caplog.text]
+    texts += [*messages, caplog.text]
     texts += [repr(e) for e in events]
     for error in errors:
         texts += exception_texts(error)
@@ -115,7 +115,9 @@ async def test_no_secret_in_logs_reprs_or_errors(caplog: pytest.LogCaptureFixtur
 def test_redact_helpers():
     url = f"https://u:{PASSWORD}@x.test/p?a=1&access_token={QUERY_TOKEN}&client_secret=s3"
     text = redact_url(url)
-    assert PASSWORD not in text and QUERY_TOKEN not in text and "s3" not in text
+    assert PASSWORD not in text
+    assert QUERY_TOKEN not in text
+    assert "s3" not in text
     assert "a=1" in text
     assert redact_url("https://x.test/plain") == "https://x.test/plain"
     assert redact_text(f"password={PASSWORD}&x=1") == "password=[REDACTED]&x=1"
@@ -159,6 +161,9 @@ async def test_event_hooks_sync_and_async():
         None,
         "ReadTimeout",
     )
-    assert first.network == "graph" and first.account == "acct-1" and first.bucket == "default"
+    assert first.network == "graph"
+    assert first.account == "acct-1"
+    assert first.bucket == "default"
     assert first.elapsed >= 0.0
-    assert QUERY_TOKEN not in first.url and "access_token=" in first.url
+    assert QUERY_TOKEN not in first.url
+    assert "access_token=" in first.url

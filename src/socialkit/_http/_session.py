@@ -10,6 +10,7 @@ outside tenacity so that the common case (it succeeds) pays nothing for the retr
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import time
@@ -24,8 +25,8 @@ import sniffio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from socialkit._errors import (
-    APIError,
     ConfigurationError,
+    MalformedResponseError,
     OutcomeUnknownError,
     RateLimitError,
     TimeoutError,
@@ -144,10 +145,37 @@ async def _no_sleep(seconds: float) -> None:
     return None
 
 
+#: Set while a call of this context is on the wire. A request made from inside another one
+#: (an auth flow refreshing its token through the same session) must not wait for the outer
+#: call's probe: the outer call only finishes after the inner one, so it would wait forever.
+_ON_THE_WIRE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "socialkit_on_the_wire", default=False
+)
+
+
+def _new_event() -> Any:
+    if sniffio.current_async_library() == "asyncio":
+        return asyncio.Event()
+    import anyio
+
+    return anyio.Event()
+
+
 class _Call:
     """The state of one ``Session.request`` call across its attempts."""
 
-    __slots__ = ("attempt", "auth", "bucket", "busy", "key", "kind", "path", "request", "safe")
+    __slots__ = (
+        "attempt",
+        "auth",
+        "bucket",
+        "busy",
+        "key",
+        "kind",
+        "path",
+        "probe",
+        "request",
+        "safe",
+    )
 
     def __init__(
         self,
@@ -168,6 +196,7 @@ class _Call:
         self.auth = auth
         self.attempt = 0
         self.busy = 0.0
+        self.probe = False
 
 
 class Session:
@@ -224,6 +253,11 @@ class Session:
         self._transient = network.transient_statuses
         self._keys: dict[str, BucketKey] = {}
         self._states: dict[str, BucketState] = {}
+        # First contact with a bucket: one request (the probe) learns its limits while the
+        # others wait for it, instead of all going out blind. Buckets whose responses carry
+        # no rate-limit headers are remembered and never probed again.
+        self._probes: dict[str, Any] = {}
+        self._headerless: set[str] = set()
 
     # --- public -----------------------------------------------------------------------------
 
@@ -350,8 +384,8 @@ class Session:
     ) -> T:
         """Send like :meth:`request` and validate the body as ``model`` straight from bytes.
 
-        A body that does not match raises :class:`APIError` (code ``malformed_response``)
-        naming the failing locations, never the values.
+        A body that does not match raises :class:`MalformedResponseError` naming the failing
+        locations, never the values.
         """
         response = await self.request(method, path, **kwargs)
         adapter = _type_adapter(model)
@@ -363,7 +397,7 @@ class Session:
                 for error in exc.errors(include_input=False, include_url=False)[:5]
             )
             name = getattr(model, "__name__", repr(model))
-            raise APIError(
+            raise MalformedResponseError(
                 self._network.name,
                 response.status_code,
                 "malformed_response",
@@ -377,15 +411,31 @@ class Session:
     async def _attempt(self, call: _Call) -> httpx.Response:
         call.attempt += 1
         await self._reserve(call)
+        try:
+            return await self._send(call)
+        finally:
+            if call.probe:
+                call.probe = False
+                if call.bucket not in self._states:
+                    self._headerless.add(call.bucket)
+                self._probes.pop(call.bucket).set()
+
+    async def _send(self, call: _Call) -> httpx.Response:
         started = time.perf_counter()
+        wire = _ON_THE_WIRE.set(True)
         try:
             response = await self._client.send(call.request, auth=call.auth)
         except httpx.TransportError as raw:
+            _ON_THE_WIRE.reset(wire)
             exc = remap_transport_error(raw)
             elapsed = time.perf_counter() - started
             call.busy += elapsed
             await self._record(call, None, elapsed, type(exc).__name__, None)
             raise self._transport_failure(call, exc) from exc
+        except BaseException:
+            _ON_THE_WIRE.reset(wire)
+            raise
+        _ON_THE_WIRE.reset(wire)
         elapsed = time.perf_counter() - started
         call.busy += elapsed
         state: BucketState | None = None
@@ -428,6 +478,16 @@ class Session:
                 self._states[call.bucket] = answer.state
             delay = answer.delay
             if answer.granted:
+                if answer.state is None and self._parser is not None and not _ON_THE_WIRE.get():
+                    bucket = call.bucket
+                    if bucket not in self._headerless:
+                        probe = self._probes.get(bucket)
+                        if probe is not None:
+                            await probe.wait()
+                            continue
+                        self._probes[bucket] = _new_event()
+                        call.probe = True
+                    return
                 if delay > 0:
                     if delay > self._max_wait:
                         raise self._wait_error(call, answer)
@@ -467,6 +527,7 @@ class Session:
             remaining=state.remaining if state else None,
             reset_at=state.reset_at if state else None,
             bucket=call.bucket,
+            local=True,
         )
 
     def _transport_failure(self, call: _Call, exc: httpx.TransportError) -> Exception:
