@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -64,6 +64,14 @@ class AdapterSettings(BaseModel):
     rate_limit_store: Any = Field(
         default=None,
         description="A socialkit._http.RateLimitStore shared between adapters or processes.",
+    )
+    clock: Any = Field(
+        default=None,
+        description=(
+            "A callable returning the current time as an aware datetime, for simulations and "
+            "tests: used wherever the adapter itself stamps a time (a record's createdAt, a "
+            "record key, a metric's measured_at). Default: the system clock."
+        ),
     )
     store: Any = Field(
         default=None,
@@ -162,6 +170,14 @@ class Adapter(abc.ABC):
             retry=RetryPolicy(attempts=s.retries, budget=s.retry_budget, wait=s.retry_wait),
             timeout=s.timeout,
         )
+
+    def now(self) -> datetime:
+        """The current time in UTC, from the ``clock`` setting or the system clock."""
+        clock = self.settings.clock
+        moment = clock() if clock is not None else datetime.now(timezone.utc)
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise ConfigurationError(f"{self.name}: the clock setting must return aware datetimes")
+        return moment.astimezone(timezone.utc)
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -129,6 +129,15 @@ class BlueskySettings(AdapterSettings):
         default="posts_with_replies",
         description="getAuthorFeed filter for posts(); reposts and pins are always left out.",
     )
+    tid_clock_id: int | None = Field(
+        default=None,
+        ge=0,
+        lt=1024,
+        description=(
+            "The clock id in the record keys (TIDs) this adapter makes; random by default so "
+            "that two writers never collide. Fix it only for reproducible simulations."
+        ),
+    )
     sensitive_label: Literal["sexual", "nudity", "porn", "graphic-media"] = Field(
         default="graphic-media",
         description="The self-label (com.atproto.label.defs#selfLabels) a sensitive post gets.",
@@ -155,10 +164,6 @@ class _NoAppView(Exception):
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _language(tag: str) -> str:
@@ -225,7 +230,12 @@ class BlueskyAdapter(Adapter):
         # Login and refresh go through this same Session, without the auth (auth=None).
         self._session = self._make_session(self._network, auth=self.auth)
         self.auth.session = self._session
-        self._tids = TidClock()
+        # With a simulated clock (the clock setting), record keys follow it too, and the
+        # clock id is fixed by tid_clock_id, so that a seeded simulation is reproducible.
+        self._tids = TidClock(
+            clock=(lambda: int(self.now().timestamp() * 1_000_000)) if settings.clock else None,
+            clock_id=settings.tid_clock_id,
+        )
         self._no_appview = False
         self._handles: dict[str, str | None] = {}
 
@@ -384,7 +394,7 @@ class BlueskyAdapter(Adapter):
             response = await self._appview("app.bsky.actor.getProfile", {"actor": data.did})
         except _NoAppView as exc:
             raise self._needs_appview(Capability.ACCOUNT_METRICS, exc) from None
-        return account_metrics_from_profile(decode(Profile, response), _now())
+        return account_metrics_from_profile(decode(Profile, response), self.now())
 
     # -- pre-flight --------------------------------------------------------------------------
 
@@ -557,7 +567,7 @@ class BlueskyAdapter(Adapter):
                 "$type": "com.atproto.label.defs#selfLabels",
                 "values": [{"val": self.settings.sensitive_label}],
             }
-        record["createdAt"] = _iso(_now())
+        record["createdAt"] = _iso(self.now())
         return record
 
     async def _reply_refs(self, parent_id: str) -> dict[str, Any]:
@@ -814,7 +824,7 @@ class BlueskyAdapter(Adapter):
             except _NoAppView as exc:
                 raise self._needs_appview(Capability.POST_METRICS, exc) from None
             views = {view.uri: view for view in decode(PostList, response).posts}
-            measured = _now()
+            measured = self.now()
             for post_id in batch:
                 view = views.get(uris[post_id])
                 if view is not None:

@@ -214,12 +214,13 @@ class FakeNetwork(abc.ABC):
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
     ) -> FakeUser:
         """Create an account (handles are unique per fake)."""
+        full = self.full_handle(handle)
         with self._lock:
-            if any(u.handle == handle for u in self.users.values()):
-                raise ValueError(f"a user with handle {handle!r} exists already")
+            if any(u.handle == full for u in self.users.values()):
+                raise ValueError(f"a user with handle {full!r} exists already")
             user = FakeUser(
                 id=self.new_user_id(handle),
-                handle=self.full_handle(handle),
+                handle=full,
                 name=name or handle,
                 followers=followers,
                 following=following,
