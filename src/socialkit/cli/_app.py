@@ -1,0 +1,1154 @@
+"""The ``socialkit`` commands (typer + rich).
+
+Every command that talks to networks runs one event loop (``asyncio.run``), opens the adapters
+of the accounts it needs from the config file and the store, and closes them at the end. What
+the commands reach outside the process goes through :class:`CliEnv`, which tests replace:
+``CliRunner().invoke(app, [...], obj=CliEnv(http=lambda account: fake.client()))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pydantic
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from socialkit._errors import ConfigurationError, InvalidPostError, SocialkitError
+from socialkit._models import Media, Post, Problem
+from socialkit.cli._config import (
+    SECRETS_NAMESPACE,
+    AccountConfig,
+    Config,
+    default_config_path,
+    env_name,
+    secret_key,
+)
+from socialkit.cli._exit import ExitCode, code_for, code_for_failures
+from socialkit.cli._render import (
+    jsonable,
+    networks_table,
+    queues_table,
+    short,
+    slots_table,
+    top_posts_table,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from socialkit._store import Store
+    from socialkit.adapters._base import Adapter
+
+__all__ = ["CliEnv", "app", "main", "split_thread"]
+
+
+def _no_http(account: AccountConfig) -> httpx.AsyncClient | None:
+    return None
+
+
+def _default_store() -> Store:
+    from socialkit._store import SQLiteStore
+
+    return SQLiteStore()
+
+
+@dataclass
+class CliEnv:
+    """What the commands use from outside the process; tests swap parts of it.
+
+    ``http(account)`` may return an ``httpx.AsyncClient`` for an account (for example a fake
+    network's ``fake.client()``); the command closes it when done. ``None`` lets the adapter
+    make its own. ``store()`` opens the store for secrets, tokens and workflow state (default:
+    the SQLite file, ``SOCIALKIT_STORE`` overrides its path).
+    """
+
+    http: Callable[[AccountConfig], httpx.AsyncClient | None] = _no_http
+    store: Callable[[], Store] = _default_store
+    environ: Mapping[str, str] | None = None
+    open_browser: bool = True
+    opener: Callable[[str], object] | None = None
+    login_timeout: float = 300.0
+    width: int | None = None
+
+    def env(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
+
+
+@dataclass
+class _State:
+    env: CliEnv
+    config_path: Path
+    out: Console = field(init=False)
+    err: Console = field(init=False)
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.out = Console(width=self.env.width, highlight=False)
+        self.err = Console(width=self.env.width, stderr=True, highlight=False)
+
+    def config(self) -> Config:
+        return Config.load(self.config_path)
+
+
+app = typer.Typer(
+    name="socialkit",
+    help="Publish, read, measure and listen on social networks (socialkit).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+auth_app = typer.Typer(help="Log in to a network and keep the credentials in the token store.")
+app.add_typer(auth_app, name="auth")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="SOCIALKIT_CONFIG",
+            help="The accounts file (default: socialkit/config.toml in the user config dir).",
+        ),
+    ] = None,
+) -> None:
+    env = ctx.obj if isinstance(ctx.obj, CliEnv) else CliEnv()
+    ctx.obj = _State(env=env, config_path=config or default_config_path())
+
+
+def _state(ctx: typer.Context) -> _State:
+    state = ctx.obj
+    assert isinstance(state, _State)
+    return state
+
+
+def _fail(state: _State, error: BaseException) -> typer.Exit:
+    message = str(error) or type(error).__name__
+    state.err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    problems = getattr(error, "problems", ())
+    for problem in problems:
+        state.err.print(f"  - {problem}", markup=False, soft_wrap=True)
+    return typer.Exit(int(code_for(error)))
+
+
+def _run(state: _State, main: Callable[[], Awaitable[int | None]]) -> None:
+    """Run a command's coroutine; turn socialkit errors into their exit codes."""
+
+    async def guarded() -> int | None:
+        try:
+            return await main()
+        finally:
+            while state.clients:
+                await state.clients.pop().aclose()
+
+    try:
+        code = asyncio.run(guarded())
+    except SocialkitError as exc:
+        raise _fail(state, exc) from None
+    if code:
+        raise typer.Exit(int(code))
+
+
+def _print_json(state: _State, data: Any) -> None:
+    # Plain stdout (no rich markup or wrapping): scripts parse it.
+    typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+# -- opening accounts ---------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _opened(state: _State, labels: Sequence[str] | None) -> AsyncIterator[_Opened]:
+    """The store and the adapters of the accounts named (all by default); closed on exit."""
+    config = state.config()
+    accounts = config.select(list(labels or []))
+    store = state.env.store()
+    opened = _Opened(store=store, accounts={a.label: a for a in accounts})
+    try:
+        problems: list[str] = []
+        for account in accounts:
+            try:
+                settings = await account.build(state.env.env(), store)
+            except ConfigurationError as exc:
+                problems.extend(f"{account.label}: {p}" for p in exc.problems or [str(exc)])
+                continue
+            client = state.env.http(account)
+            if client is not None:
+                opened.clients.append(client)
+            opened.adapters[account.label] = account.adapter_class(settings, http=client)
+        if problems:
+            raise ConfigurationError("some accounts cannot be used", problems)
+        yield opened
+    finally:
+        for adapter in opened.adapters.values():
+            await adapter.aclose()
+        for client in opened.clients:
+            await client.aclose()
+        await store.aclose()
+
+
+@dataclass
+class _Opened:
+    store: Store
+    accounts: dict[str, AccountConfig]
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+
+# -- networks -----------------------------------------------------------------------------------
+
+
+@app.command()
+def networks(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The registered networks, what they can do and their limits."""
+    import socialkit
+
+    state = _state(ctx)
+    infos = socialkit.adapters()
+    if as_json:
+        _print_json(
+            state,
+            [
+                {
+                    "name": info.name,
+                    "capabilities": sorted(c.value for c in info.capabilities),
+                    "limits": info.limits.summary(),
+                    "source": info.source,
+                    "docs_url": info.cls.docs_url,
+                }
+                for info in infos
+            ],
+        )
+        return
+    table = Table(title="Registered networks")
+    table.add_column("network")
+    table.add_column("text")
+    table.add_column("media")
+    table.add_column("thread")
+    table.add_column("capabilities", overflow="fold")
+    for info in infos:
+        limits = info.limits
+        text = "-" if limits.max_text is None else f"{limits.max_text} {limits.text_unit}"
+        thread = "unlimited" if limits.max_thread is None else str(limits.max_thread)
+        table.add_row(
+            info.name,
+            text,
+            str(limits.max_media),
+            thread,
+            ", ".join(sorted(c.value for c in info.capabilities)),
+        )
+    state.out.print(table)
+
+
+# -- accounts -----------------------------------------------------------------------------------
+
+
+async def _account_status(
+    account: AccountConfig, environ: Mapping[str, str], store: Store
+) -> dict[str, Any]:
+    from socialkit.auth import TokenStore
+
+    row: dict[str, Any] = {
+        "label": account.label,
+        "network": account.network,
+        "settings": dict(account.settings),
+    }
+    found = await account.secrets(environ, store)
+    row["secrets"] = {name: source for name, (_value, source) in found.items()}
+    row["missing_secrets"] = [n for n in account.secret_names() if n not in found]
+    token = await TokenStore(store).get(account.network, account.label)
+    row["token"] = token is not None
+    try:
+        await account.build(environ, store)
+    except ConfigurationError as exc:
+        row["usable"] = False
+        row["problems"] = list(exc.problems) or [str(exc)]
+    else:
+        row["usable"] = True
+        row["problems"] = []
+    row["credentials"] = bool(found) or row["token"]
+    return row
+
+
+@app.command()
+def accounts(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The configured accounts and whether their credentials are found (never shown)."""
+    state = _state(ctx)
+
+    async def main() -> int:
+        config = state.config()
+        store = state.env.store()
+        try:
+            rows = [
+                await _account_status(a, state.env.env(), store) for a in config.accounts.values()
+            ]
+        finally:
+            await store.aclose()
+        if as_json:
+            _print_json(state, {"config": str(config.path), "accounts": rows})
+            return 0
+        if not rows:
+            state.out.print(
+                f"No accounts in {config.path}. Add [accounts.<label>] tables or run "
+                "`socialkit auth login NETWORK --account LABEL`.",
+                markup=False,
+            )
+            return 0
+        table = Table(title=f"Accounts ({config.path})")
+        table.add_column("account")
+        table.add_column("network")
+        table.add_column("settings", overflow="fold")
+        table.add_column("credentials", overflow="fold")
+        table.add_column("status", overflow="fold")
+        for row in rows:
+            creds = [f"{name}: {source}" for name, source in row["secrets"].items()]
+            if row["token"]:
+                creds.append("token: store")
+            status = "ready" if row["usable"] else "; ".join(row["problems"])
+            table.add_row(
+                row["label"],
+                row["network"],
+                ", ".join(f"{k}={v}" for k, v in row["settings"].items()) or "-",
+                ", ".join(creds) or "none found",
+                status,
+            )
+        state.out.print(table)
+        return 0
+
+    _run(state, main)
+
+
+# -- auth login ---------------------------------------------------------------------------------
+
+
+@auth_app.command("login")
+def auth_login(
+    ctx: typer.Context,
+    network: Annotated[str, typer.Argument(help="mastodon, bluesky or x")],
+    account: Annotated[str, typer.Option("--account", help="The label of this account.")],
+    instance: Annotated[
+        str | None, typer.Option(help="Mastodon: the server URL (https://…).")
+    ] = None,
+    identifier: Annotated[
+        str | None, typer.Option(help="Bluesky: the handle or DID (prompted if absent).")
+    ] = None,
+    service: Annotated[str | None, typer.Option(help="Bluesky: the PDS URL.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="X: the app's OAuth 2.0 client id.")] = None,
+    confidential: Annotated[
+        bool, typer.Option(help="X: the app is confidential (prompts for its client secret).")
+    ] = False,
+    port: Annotated[
+        int,
+        typer.Option(help="Loopback port for the redirect (X: the callback URL's port; 0: any)."),
+    ] = 0,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the login URL without opening it.")
+    ] = False,
+) -> None:
+    """Log in and store the credentials (OAuth in the browser, or a Bluesky app password)."""
+    from socialkit.cli._config import _LABEL
+
+    state = _state(ctx)
+    if not _LABEL.match(account):
+        raise typer.BadParameter(
+            "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            param_hint="--account",
+        )
+    if network == "bluesky":
+        ident = identifier or typer.prompt("Bluesky handle or DID")
+        environ = state.env.env()
+        password = environ.get(env_name(account, "password")) or typer.prompt(
+            "App password (Settings > Privacy and security > App passwords)", hide_input=True
+        )
+        settings: dict[str, Any] = {"identifier": ident}
+        if service:
+            settings["service"] = service
+        _run(state, lambda: _login_bluesky(state, account, settings, password))
+    elif network == "mastodon":
+        settings = {"instance": instance or "https://mastodon.social"}
+        _run(state, lambda: _login_mastodon(state, account, settings, port, no_browser))
+    elif network == "x":
+        if not client_id:
+            raise typer.BadParameter(
+                "X needs the app's OAuth 2.0 client id", param_hint="--client-id"
+            )
+        secret = typer.prompt("Client secret", hide_input=True) if confidential else None
+        _run(
+            state,
+            lambda: _login_x(
+                state, account, {"client_id": client_id}, secret, port or 8765, no_browser
+            ),
+        )
+    else:
+        import socialkit
+
+        known = ", ".join(i.name for i in socialkit.adapters())
+        raise _fail(
+            state,
+            ConfigurationError(
+                f"socialkit auth login knows mastodon, bluesky and x, not {network!r} "
+                f"(registered networks: {known}); configure other networks in the config file"
+            ),
+        )
+
+
+def _connect_raw(state: _State, account: AccountConfig, settings: dict[str, Any]) -> Adapter:
+    from socialkit._registry import build_settings
+
+    cls = account.adapter_class
+    client = state.env.http(account)
+    if client is not None:
+        state.clients.append(client)  # closed by _run when the command ends
+    return cls(build_settings(cls, settings), http=client)
+
+
+async def _login_bluesky(state: _State, label: str, settings: dict[str, Any], password: str) -> int:
+    store = state.env.store()
+    account = AccountConfig(label=label, network="bluesky", settings=settings)
+    try:
+        adapter = _connect_raw(
+            state, account, {**settings, "password": password, "account": label, "store": store}
+        )
+        async with adapter:
+            me = await adapter.me()  # signs in once; the session is kept in the store
+        await store.put(SECRETS_NAMESPACE, secret_key(label, "password"), password)
+    finally:
+        await store.aclose()
+    Config.load(state.config_path).save_account(account)
+    state.out.print(
+        f"Logged in to bluesky as {me.handle or me.id}; account {label!r} saved in "
+        f"{state.config_path}.",
+        markup=False,
+    )
+    return 0
+
+
+async def _loopback_login(
+    state: _State,
+    begin: Callable[[str], Any],
+    finish: Callable[[Any, dict[str, str]], Awaitable[Any]],
+    network: str,
+    port: int,
+    no_browser: bool,
+) -> None:
+    from socialkit.auth import LoopbackServer
+
+    async with LoopbackServer(network=network, port=port) as server:
+        request = (
+            await begin(server.redirect_uri) if _is_async(begin) else begin(server.redirect_uri)
+        )
+        server.expected_state = request.state
+        state.err.print(f"Open this URL in a browser to log in to {network}:", markup=False)
+        state.err.print(request.url, markup=False, soft_wrap=True)
+        if not no_browser and state.env.open_browser:
+            try:
+                opener = state.env.opener
+                if opener is None:
+                    import webbrowser
+
+                    opener = webbrowser.open
+                opener(request.url)
+            except Exception:  # no browser is not fatal: the URL is printed
+                state.err.print("(could not open a browser; open the URL yourself)")
+        redirect = await server.wait(state.env.login_timeout)
+    await finish(request, redirect)
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
+
+async def _login_mastodon(
+    state: _State, label: str, settings: dict[str, Any], port: int, no_browser: bool
+) -> int:
+    store = state.env.store()
+    account = AccountConfig(label=label, network="mastodon", settings=settings)
+    try:
+        base = {**settings, "account": label, "store": store}
+        holder: dict[str, Any] = {}
+
+        async def begin(redirect_uri: str) -> Any:
+            async with _connect_raw(state, account, base) as plain:
+                registered = await plain.ex_register_app(  # type: ignore[attr-defined]
+                    "socialkit", [redirect_uri], website="https://pypi.org/project/socialkit/"
+                )
+            holder["app"] = registered
+            adapter = _connect_raw(
+                state,
+                account,
+                {
+                    **base,
+                    "client_id": registered.client_id,
+                    "client_secret": registered.client_secret,
+                },
+            )
+            holder["adapter"] = adapter
+            return adapter.ex_authorization_url(redirect_uri)  # type: ignore[attr-defined]
+
+        async def finish(request: Any, redirect: dict[str, str]) -> None:
+            adapter = holder["adapter"]
+            async with adapter:
+                await adapter.ex_exchange_code(request, redirect)  # stores the token
+                holder["me"] = await adapter.me()
+
+        try:
+            await _loopback_login(state, begin, finish, "mastodon", port, no_browser)
+        finally:
+            if "adapter" in holder:
+                await holder["adapter"].aclose()
+        registered = holder["app"]
+        await store.put(SECRETS_NAMESPACE, secret_key(label, "client_id"), registered.client_id)
+        await store.put(
+            SECRETS_NAMESPACE,
+            secret_key(label, "client_secret"),
+            registered.client_secret.get_secret_value(),
+        )
+    finally:
+        await store.aclose()
+    Config.load(state.config_path).save_account(account)
+    me = holder["me"]
+    state.out.print(
+        f"Logged in to mastodon as {me.handle or me.id}; account {label!r} saved in "
+        f"{state.config_path}.",
+        markup=False,
+    )
+    return 0
+
+
+async def _login_x(
+    state: _State,
+    label: str,
+    settings: dict[str, Any],
+    client_secret: str | None,
+    port: int,
+    no_browser: bool,
+) -> int:
+    store = state.env.store()
+    try:
+        if client_secret:
+            await store.put(SECRETS_NAMESPACE, secret_key(label, "client_secret"), client_secret)
+        holder: dict[str, Any] = {}
+
+        def begin(redirect_uri: str) -> Any:
+            full = {**settings, "redirect_uri": redirect_uri}
+            account = AccountConfig(label=label, network="x", settings=full)
+            values = {**full, "account": label, "store": store}
+            if client_secret:
+                values["client_secret"] = client_secret
+            adapter = _connect_raw(state, account, values)
+            holder["adapter"], holder["account"] = adapter, account
+            return adapter.ex_authorization_url()  # type: ignore[attr-defined]
+
+        async def finish(request: Any, redirect: dict[str, str]) -> None:
+            async with holder["adapter"] as adapter:
+                await adapter.ex_exchange_code(request, redirect)  # stores the token
+                holder["me"] = await adapter.me()
+
+        try:
+            await _loopback_login(state, begin, finish, "x", port, no_browser)
+        finally:
+            if "adapter" in holder:
+                await holder["adapter"].aclose()
+    finally:
+        await store.aclose()
+    Config.load(state.config_path).save_account(holder["account"])
+    me = holder["me"]
+    state.out.print(
+        f"Logged in to x as @{me.handle or me.id}; account {label!r} saved in {state.config_path}.",
+        markup=False,
+    )
+    return 0
+
+
+# -- post ---------------------------------------------------------------------------------------
+
+
+def split_thread(text: str) -> list[str]:
+    """The posts of a thread file: parts separated by a line holding only ``---``."""
+    parts: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.strip() == "---":
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return [p for p in ("\n".join(lines).strip() for lines in parts) if p]
+
+
+def _build_post(
+    text: str | None, images: list[Path], alts: list[str], thread_file: Path | None
+) -> Post:
+    if text is not None and thread_file is not None:
+        raise typer.BadParameter("give TEXT or --thread-file, not both")
+    if len(alts) > len(images):
+        raise typer.BadParameter("more --alt than --image", param_hint="--alt")
+    if thread_file is not None:
+        try:
+            texts = split_thread(thread_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise typer.BadParameter(f"cannot read {thread_file}: {exc}") from None
+        if not texts:
+            raise typer.BadParameter(f"{thread_file} holds no post", param_hint="--thread-file")
+    elif text is not None:
+        texts = [text]
+    elif images:
+        texts = [""]
+    else:
+        raise typer.BadParameter("give TEXT, --image or --thread-file")
+    try:
+        media = [
+            Media.from_path(path, alt=alts[i] if i < len(alts) else None)
+            for i, path in enumerate(images)
+        ]
+        thread = [Post(text=t) for t in texts[1:]]
+        return Post(text=texts[0], media=media, thread=thread)
+    except (ValueError, pydantic.ValidationError) as exc:
+        detail = (
+            "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            if isinstance(exc, pydantic.ValidationError)
+            else str(exc)
+        )
+        raise InvalidPostError(
+            "every network", [Problem(code="invalid_post", message=detail)]
+        ) from None
+
+
+def _post_json(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "url": post.url,
+        "network": post.network,
+        "created_at": post.created_at.isoformat() if post.created_at else None,
+        "thread": [{"id": p.id, "url": p.url} for p in post.thread],
+    }
+
+
+def _error_json(error: BaseException) -> dict[str, Any]:
+    return {"type": type(error).__name__, "message": str(error), "exit_code": int(code_for(error))}
+
+
+@app.command()
+def post(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Argument(help="The text of the post.")] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option("--image", help="An image to attach (repeatable).", dir_okay=False),
+    ] = None,
+    alt: Annotated[
+        list[str] | None, typer.Option("--alt", help="Alt text of each --image, in order.")
+    ] = None,
+    thread_file: Annotated[
+        Path | None,
+        typer.Option(help="A thread: posts separated by a line with ---.", dir_okay=False),
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account label (repeatable; default all).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check only; nothing is sent.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Publish a post (or a thread) to one or several accounts, after a pre-flight check."""
+    state = _state(ctx)
+    try:
+        the_post = _build_post(text, list(image or []), list(alt or []), thread_file)
+    except InvalidPostError as exc:
+        raise _fail(state, exc) from None
+
+    async def main() -> int:
+        from socialkit._hub import Hub
+
+        async with _opened(state, account) as opened:
+            hub = Hub(opened.adapters)
+            checks = hub.check(the_post)
+            report: dict[str, Any] = {
+                "dry_run": dry_run,
+                "preflight": {
+                    label: [p.model_dump(mode="json") for p in problems]
+                    for label, problems in checks.items()
+                },
+            }
+            if not as_json:
+                table = Table(title="Pre-flight check" + (" (dry run)" if dry_run else ""))
+                table.add_column("account")
+                table.add_column("network")
+                table.add_column("result", overflow="fold")
+                for label, problems in checks.items():
+                    table.add_row(
+                        label,
+                        opened.adapters[label].name,
+                        "[green]ok[/]"
+                        if not problems
+                        else "[red]" + "; ".join(_escape(p.message) for p in problems) + "[/]",
+                    )
+                state.out.print(table)
+            if any(checks.values()):
+                if as_json:
+                    _print_json(state, report)
+                else:
+                    state.err.print("Nothing was sent: fix the problems above.", markup=False)
+                return ExitCode.INVALID_POST
+            if dry_run:
+                if as_json:
+                    _print_json(state, report)
+                else:
+                    state.out.print("Dry run: nothing was sent.", markup=False)
+                return 0
+            results = await _publish_with_progress(state, hub, the_post, quiet=as_json)
+            report["results"] = {
+                label: _post_json(r.value)
+                if r.value is not None
+                else {"error": _error_json(r.error or RuntimeError("no result"))}
+                for label, r in results.items()
+            }
+            if as_json:
+                _print_json(state, report)
+            else:
+                table = Table(title="Published")
+                table.add_column("account")
+                table.add_column("status")
+                table.add_column("url", overflow="fold")
+                for label, r in results.items():
+                    if r.value is not None:
+                        urls = [r.value.url or r.value.id or ""] + [
+                            p.url or p.id or "" for p in r.value.thread
+                        ]
+                        table.add_row(label, "[green]published[/]", "\n".join(urls))
+                    else:
+                        table.add_row(label, "[red]failed[/]", _escape(str(r.error)))
+                state.out.print(table)
+            return code_for_failures([r.error for r in results.values()], len(results))
+
+    _run(state, main)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+async def _publish_with_progress(state: _State, hub: Any, the_post: Post, *, quiet: bool) -> Any:
+    """Publish through the hub, one account at a time in parallel, with a progress bar."""
+    labels = list(hub.adapters)
+    media = len(the_post.media)
+    what = f"uploading {media} image(s) and publishing" if media else "publishing"
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=state.err,
+        disable=quiet,
+        transient=False,
+    )
+    results: dict[str, Any] = {}
+    with progress:
+        task = progress.add_task(what, total=len(labels))
+
+        async def one(label: str) -> None:
+            outcome = await hub.publish({label: the_post})
+            results[label] = outcome[label]
+            progress.advance(task)
+
+        await asyncio.gather(*(one(label) for label in labels))
+    return {label: results[label] for label in labels}
+
+
+# -- posts --------------------------------------------------------------------------------------
+
+
+def _one_label(opened: _Opened) -> str:
+    if len(opened.adapters) != 1:
+        raise ConfigurationError(
+            "several accounts are configured; choose one with --account: "
+            + ", ".join(opened.adapters)
+        )
+    return next(iter(opened.adapters))
+
+
+@app.command()
+def posts(
+    ctx: typer.Context,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Account label (needed with several).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many posts.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The account's latest posts with their counts."""
+    state = _state(ctx)
+
+    async def main() -> int:
+        async with _opened(state, [account] if account else None) as opened:
+            label = _one_label(opened)
+            adapter = opened.adapters[label]
+            found = [p async for p in adapter.posts(limit=limit)]
+        if as_json:
+            _print_json(
+                state,
+                [
+                    {
+                        **_post_json(p),
+                        "account": label,
+                        "text": p.text,
+                        "metrics": dict(p.metrics),
+                    }
+                    for p in found
+                ],
+            )
+            return 0
+        table = Table(title=f"Posts of {label}")
+        table.add_column("posted (UTC)")
+        table.add_column("text", overflow="fold")
+        table.add_column("likes", justify="right")
+        table.add_column("reposts", justify="right")
+        table.add_column("replies", justify="right")
+        table.add_column("url", overflow="fold")
+        for p in found:
+            table.add_row(
+                f"{p.created_at:%Y-%m-%d %H:%M}" if p.created_at else "-",
+                _escape(short(p.text)),
+                str(p.metrics.get("likes", "-")),
+                str(p.metrics.get("reposts", "-")),
+                str(p.metrics.get("replies", "-")),
+                p.url or p.id or "",
+            )
+        state.out.print(table)
+        return 0
+
+    _run(state, main)
+
+
+# -- metrics ------------------------------------------------------------------------------------
+
+_METRIC_ORDER = (
+    "impressions",
+    "views",
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "bookmarks",
+    "clicks",
+    "engagements",
+)
+
+
+@app.command()
+def metrics(
+    ctx: typer.Context,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account label (repeatable; default all).")
+    ] = None,
+    posts_count: Annotated[
+        int, typer.Option("--posts", min=1, help="How many recent posts to measure per account.")
+    ] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Metrics of the accounts and of their recent posts (collected in bulk)."""
+    from socialkit._capabilities import Capability
+    from socialkit._models import Metric
+
+    state = _state(ctx)
+
+    async def main() -> int:
+        async with _opened(state, account) as opened:
+            progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=state.err,
+                disable=as_json,
+            )
+            out: dict[str, Any] = {}
+            errors: dict[str, BaseException | None] = {}
+            texts: dict[str, dict[str, str]] = {}
+            with progress:
+
+                async def collect(label: str) -> None:
+                    adapter = opened.adapters[label]
+                    task = progress.add_task(f"{label}: reading posts", total=None)
+                    try:
+                        recent = [p async for p in adapter.posts(limit=posts_count)]
+                        ids = [p.id for p in recent if p.id is not None]
+                        texts[label] = {p.id: p.text for p in recent if p.id is not None}
+                        progress.update(task, description=f"{label}: metrics", total=len(ids))
+                        per_post: dict[str, dict[str, float]] = {}
+                        if adapter.supports(Capability.POST_METRICS):
+                            for start in range(0, len(ids), 20):
+                                chunk = ids[start : start + 20]
+                                found = await adapter.metrics(chunk)
+                                for pid, values in found.items():
+                                    per_post[pid] = _values(values)
+                                progress.advance(task, len(chunk))
+                        else:
+                            for p in recent:
+                                if p.id is not None:
+                                    per_post[p.id] = {k: float(v) for k, v in p.metrics.items()}
+                            progress.advance(task, len(ids))
+                        account_values: dict[str, float] = {}
+                        if adapter.supports(Capability.ACCOUNT_METRICS):
+                            account_values = _values(await adapter.account_metrics())
+                        out[label] = {"account": account_values, "posts": per_post}
+                        errors[label] = None
+                    except SocialkitError as exc:
+                        errors[label] = exc
+                        out[label] = {"error": _error_json(exc)}
+
+                def _values(found: Sequence[Metric]) -> dict[str, float]:
+                    return {m.name: m.value for m in found}
+
+                await asyncio.gather(*(collect(label) for label in opened.adapters))
+        if as_json:
+            _print_json(state, out)
+        else:
+            for label, data in out.items():
+                if "error" in data:
+                    state.err.print(f"{label}: {data['error']['message']}", markup=False)
+                    continue
+                account_line = ", ".join(
+                    f"{k} {int(v) if float(v).is_integer() else v}"
+                    for k, v in data["account"].items()
+                )
+                names = sorted(
+                    {n for values in data["posts"].values() for n in values},
+                    key=lambda n: (
+                        _METRIC_ORDER.index(n) if n in _METRIC_ORDER else len(_METRIC_ORDER),
+                        n,
+                    ),
+                )
+                table = Table(title=f"{label}" + (f" ({account_line})" if account_line else ""))
+                table.add_column("post")
+                table.add_column("text", overflow="fold")
+                for name in names:
+                    table.add_column(name, justify="right")
+                for pid, values in data["posts"].items():
+                    table.add_row(
+                        pid,
+                        _escape(short(texts.get(label, {}).get(pid, ""), 40)),
+                        *(_num(values.get(n)) for n in names),
+                    )
+                state.out.print(table)
+        return code_for_failures(errors.values(), len(errors))
+
+    _run(state, main)
+
+
+def _num(number: float | None) -> str:
+    if number is None:
+        return "-"
+    return str(int(number)) if float(number).is_integer() else f"{number:.2f}"
+
+
+# -- inbox --------------------------------------------------------------------------------------
+
+
+@app.command()
+def inbox(
+    ctx: typer.Context,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules", help="Routing rules (TOML or JSON; see docs/workflows.md).", dir_okay=False
+        ),
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account label (repeatable; default all).")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Messages per account on the first poll.")
+    ] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Fetch new messages from every account and show the routed inbox with response times."""
+    from socialkit.workflows import Inbox, LexiconScorer, RoutingTable
+
+    state = _state(ctx)
+
+    async def main() -> int:
+        routing = RoutingTable.from_file(rules) if rules is not None else RoutingTable()
+        async with _opened(state, account) as opened:
+            box = Inbox(
+                opened.adapters,
+                store=opened.store,
+                routing=routing,
+                scorer=LexiconScorer(),
+                initial_limit=limit,
+            )
+            new = await box.poll()
+            open_items = await box.items(status=["new", "assigned"])
+            report = await box.report()
+            errors = dict(box.errors)
+        if as_json:
+            _print_json(
+                state,
+                {
+                    "new": len(new),
+                    "open": jsonable(open_items),
+                    "queues": jsonable(report),
+                    "errors": {k: _error_json(v) for k, v in errors.items()},
+                },
+            )
+        else:
+            state.out.print(f"{len(new)} new message(s).", markup=False)
+            table = Table(title="Open messages")
+            table.add_column("queue")
+            table.add_column("prio", justify="right")
+            table.add_column("network")
+            table.add_column("kind")
+            table.add_column("from")
+            table.add_column("text", overflow="fold")
+            for item in sorted(open_items, key=lambda i: (-i.priority, i.queue)):
+                m = item.message
+                table.add_row(
+                    item.queue,
+                    str(item.priority),
+                    m.network,
+                    m.kind,
+                    m.author.handle or m.author.id,
+                    _escape(short(m.text)),
+                )
+            state.out.print(table)
+            state.out.print(queues_table(report))
+            for label, exc in errors.items():
+                state.err.print(f"{label}: {exc}", markup=False)
+        failures = [errors.get(label) for label in opened.adapters]
+        return code_for_failures(failures, len(failures))
+
+    _run(state, main)
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Account label (repeatable; default all).")
+    ] = None,
+    days: Annotated[int, typer.Option("--days", min=1, help="Posts of the last N days.")] = 30,
+    tz: Annotated[str, typer.Option("--tz", help="Time zone for best times (IANA).")] = "UTC",
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the metrics as CSV.", dir_okay=False)
+    ] = None,
+    heatmap: Annotated[
+        Path | None,
+        typer.Option("--heatmap", help="Also write a best-time heatmap PNG.", dir_okay=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Analytics: metrics of recent posts, per network, top posts, best times, advice."""
+    from socialkit.workflows import (
+        MetricsCollector,
+        best_hours,
+        best_times,
+        performance_by,
+        recommendations,
+        top_posts,
+        write_csv,
+    )
+
+    state = _state(ctx)
+
+    async def main() -> int:
+        async with _opened(state, account) as opened:
+            collector = MetricsCollector(opened.adapters, store=opened.store)
+            await collector.collect(lookback=timedelta(days=days))
+            since = datetime.now(timezone.utc) - timedelta(days=days)
+            perfs = [
+                p for p in await collector.performance(since=since) if p.source in opened.adapters
+            ]
+            errors = dict(collector.errors)
+        data: dict[str, Any] = {
+            "posts": len(perfs),
+            "errors": {k: _error_json(v) for k, v in errors.items()},
+        }
+        if perfs:
+            hours = best_hours(perfs, tz)
+            data.update(
+                networks=jsonable(performance_by(perfs, "network")),
+                top_posts=jsonable(top_posts(perfs, 5)),
+                best_hours=jsonable(hours.top(3)),
+                recommendations=recommendations(perfs, tz),
+            )
+            if csv_path is not None:
+                write_csv(perfs, csv_path)
+            if heatmap is not None:
+                from socialkit.cli._png import write_heatmap
+
+                write_heatmap(best_times(perfs, tz), heatmap)
+        if as_json:
+            _print_json(state, data)
+        elif not perfs:
+            state.out.print(f"No posts in the last {days} days.", markup=False)
+        else:
+            state.out.print(networks_table(performance_by(perfs, "network")))
+            state.out.print(top_posts_table(top_posts(perfs, 5)))
+            hours = best_hours(perfs, tz)
+            state.out.print(slots_table(hours.top(3), hours.rate, f"Best hours ({tz})"))
+            for sentence in recommendations(perfs, tz):
+                state.out.print(f"• {sentence}", markup=False)
+        for label, exc in errors.items():
+            state.err.print(f"{label}: {exc}", markup=False)
+        failures = [errors.get(label) for label in (account or list(errors) or ["-"])]
+        return code_for_failures(failures, max(1, len(failures)))
+
+    _run(state, main)
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated audience.")] = 7,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the heatmap and the CSV.", file_okay=False)
+    ] = Path("socialkit-demo"),
+    days: Annotated[int, typer.Option(min=2, max=14, help="Simulated days.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run everything against three fake networks: no network, no credentials needed."""
+    import io
+
+    from socialkit.cli.demo import run_demo
+
+    state = _state(ctx)
+    # With --json the report goes to a buffer and only the JSON is printed.
+    console = Console(file=io.StringIO(), width=120) if as_json else state.out
+    try:
+        result = run_demo(seed, out, days, console)
+    except SocialkitError as exc:
+        raise _fail(state, exc) from None
+    if as_json:
+        _print_json(state, result.to_json())
+    if result.errors:
+        raise typer.Exit(int(ExitCode.OTHER))
+
+
+def main() -> None:
+    """The ``socialkit`` console script."""
+    app()
