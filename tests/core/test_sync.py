@@ -56,3 +56,23 @@ def test_connect_through_the_registry() -> None:
         assert net.me().handle == "bob"
         assert net.publish(Post(text="hello")).id == "1"
         assert [p.id for p in net.posts()] == ["1"]
+
+
+def test_real_adapter_against_a_fake_network() -> None:
+    from socialkit.testing.fakes import FakeMastodon
+
+    fake = FakeMastodon()
+    fan = fake.add_user("fan")
+    with sync.blocking(fake.connect()) as net:
+        posted = net.publish(Post(text="Hello from a script"))
+        fake.like(posted.id, fan)
+        fake.mention(fan, "@owner hi there")
+        assert [p.text for p in net.posts(limit=5)] == ["Hello from a script"]
+        likes = {m.name: m.value for m in net.metrics([posted.id])[posted.id]}["likes"]
+        assert likes == 1
+        messages = net.messages(limit=10)
+        first = next(messages)
+        assert (first.kind, first.text) == ("mention", "@owner hi there")
+        messages.close()
+        reply = net.reply(first, "Hello!")
+        assert reply.id is not None
