@@ -59,6 +59,14 @@ __all__ = [
 ]
 
 
+def _clean(text: str | None) -> str | None:
+    if not text:
+        return text
+    from socialkit._http._redact import redact_text  # lazily: _http imports this module
+
+    return redact_text(text)
+
+
 class SocialkitError(Exception):
     """Base class of every error socialkit raises."""
 
@@ -179,8 +187,10 @@ class APIError(SocialkitError):
     ) -> None:
         self.network = network
         self.status = status if status is not None else self.default_status
-        self.code = code
-        self.message = message
+        # Servers sometimes echo what they were sent ("Invalid bearer token abc…"): the
+        # network's code and message are cleaned of secrets before they are kept.
+        self.code = _clean(code)
+        self.message = _clean(message)
         self.request_id = request_id
         super().__init__(self._sentence())
 

@@ -46,7 +46,6 @@ async def test_refresh_inside_a_probe_call_does_not_deadlock() -> None:
         bucket_for=lambda method, path: "one-bucket",
     )
     router = respx.MockRouter(assert_all_mocked=True)
-    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "9", "x-ratelimit-reset": "60"}
 
     def data(request: httpx.Request) -> httpx.Response:
         if request.headers["Authorization"] == "Bearer new":

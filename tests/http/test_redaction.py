@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+import socialkit
 from socialkit._errors import OutcomeUnknownError, SocialkitError
 from socialkit._http import (
     Network,
@@ -167,3 +168,59 @@ async def test_event_hooks_sync_and_async():
     assert first.elapsed >= 0.0
     assert QUERY_TOKEN not in first.url
     assert "access_token=" in first.url
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        # Servers echo credentials back in error messages in many shapes.
+        (
+            "Invalid bearer token AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid",
+            "AAAAAAAAAAAAAAAAAAAAAMLhe",
+        ),
+        (
+            "Token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl is expired",
+            "eyJhbGciOiJIUzI1NiJ9",
+        ),
+        ('{"accessJwt": "opaque-session-value", "did": "did:plc:x"}', "opaque-session-value"),
+        ("{'access_token': 'tok_12345678'}", "tok_12345678"),
+        ("redirect to https://app.example/cb#access_token=FRAGSECRET&state=1", "FRAGSECRET"),
+        ("DPoP proof-value-1234567 rejected", "proof-value-1234567"),
+    ],
+)
+def test_redact_text_covers_echoed_credentials(text: str, secret: str) -> None:
+    from socialkit._http import redact_text
+
+    assert secret not in redact_text(text)
+
+
+def test_redact_text_keeps_ordinary_words() -> None:
+    from socialkit._http import redact_text
+
+    assert redact_text("error code: 190; the password was wrong") == (
+        "error code: 190; the password was wrong"
+    )
+
+
+@pytest.mark.anyio
+async def test_a_printed_traceback_of_a_transport_error_shows_no_token() -> None:
+    import traceback
+
+    router = respx.MockRouter(assert_all_mocked=True)
+    router.get("https://tb.example/me").mock(
+        side_effect=httpx.ReadTimeout("timed out on /me?access_token=QTOKEN-123")
+    )
+    network = Network("tb", "https://tb.example")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as client:
+        session = Session(network, client=client, retry=RetryPolicy(attempts=1, wait=False))
+        with pytest.raises(socialkit.TimeoutError) as info:
+            await session.request("GET", "/me")
+    printed = "".join(traceback.format_exception(info.value))
+    assert "QTOKEN-123" not in printed
+    assert "ReadTimeout" in printed
+
+
+def test_api_errors_clean_what_the_server_echoed() -> None:
+    error = socialkit.AuthError("x", 401, "invalid", "Invalid bearer token abcdef0123456789")
+    assert "abcdef0123456789" not in str(error)
+    assert "abcdef0123456789" not in (error.message or "")

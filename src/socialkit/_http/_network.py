@@ -48,6 +48,9 @@ class Network:
     error_decoder: ErrorDecoder | None = None
     transient_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
     idempotency_header: str | None = None
+    idempotent_paths: frozenset[str] | None = None
+    """The create paths on which the network honours ``idempotency_header`` (Mastodon: only
+    ``/api/v1/statuses``); ``None`` means every create. Other creates are not resent."""
     bucket_for: Callable[[str, str], str] = _default_bucket
     url: httpx.URL = field(init=False, repr=False, compare=False)
     _prefix: str = field(init=False, repr=False, compare=False)

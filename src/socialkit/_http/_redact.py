@@ -31,7 +31,10 @@ REDACTED = "[REDACTED]"
 SENSITIVE_FIELDS: frozenset[str] = frozenset(
     {
         "access_token",
+        "accessjwt",
         "refresh_token",
+        "refreshjwt",
+        "jwt",
         "id_token",
         "token",
         "password",
@@ -84,10 +87,17 @@ _FIELDS_ALTERNATION = "|".join(sorted(map(re.escape, SENSITIVE_FIELDS), key=len)
 _PAIR_RE = re.compile(
     r"(?i)(?P<name>\b(?:" + _FIELDS_ALTERNATION + r"))(?P<sep>=|%3D)(?P<value>[^&\s\"'<>#]+)"
 )
-# "Bearer xyz" / "Basic xyz" / "DPoP xyz" credentials inside free text.
-_SCHEME_RE = re.compile(r"(?i)\b(Bearer|Basic|DPoP|OAuth)\s+[A-Za-z0-9._~+/=\-,\"]+")
-# JSON-ish "password": "..." inside free text.
-_JSON_RE = re.compile(r"(?i)(\"(?:" + _FIELDS_ALTERNATION + r")\"\s*:\s*)\"[^\"]*\"")
+# "Bearer xyz" / "Basic xyz" / "DPoP xyz" credentials inside free text, also as servers echo
+# them ("Invalid bearer token xyz"): the word "token" after the scheme is kept, the value goes.
+_SCHEME_RE = re.compile(
+    r"(?i)\b(Bearer|Basic|DPoP|OAuth)(\s+token)?\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=\-,\"%]{6,}"
+)
+# JSON-ish "password": "..." (or a Python repr's 'password': '...') inside free text.
+_JSON_RE = re.compile(
+    r"(?i)([\"'](?:" + _FIELDS_ALTERNATION + r")[\"']\s*:\s*)([\"'])(?:(?!\2).)*\2"
+)
+# A JSON Web Token anywhere (access and refresh JWTs, ID tokens, DPoP proofs).
+_JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 
 def redact_text(text: str) -> str:
@@ -95,8 +105,9 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = _PAIR_RE.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
-    text = _SCHEME_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return _JSON_RE.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    text = _SCHEME_RE.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} {REDACTED}", text)
+    text = _JSON_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
+    return _JWT_RE.sub(REDACTED, text) if "eyJ" in text else text
 
 
 def redact_url(url: httpx.URL | str) -> str:
@@ -107,6 +118,8 @@ def redact_url(url: httpx.URL | str) -> str:
         return url
     if url.userinfo:
         url = url.copy_with(username=REDACTED if url.username else None, password=None)
+    if url.fragment and "=" in url.fragment:  # implicit-grant style #access_token=...
+        url = url.copy_with(fragment=redact_text(url.fragment))
     query = url.query
     if not query:
         return str(url)

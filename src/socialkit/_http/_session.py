@@ -43,7 +43,7 @@ from socialkit._http._ratelimit import (
     Reservation,
     parse_retry_after,
 )
-from socialkit._http._redact import install_log_filters, redact_url
+from socialkit._http._redact import install_log_filters, redact_text, redact_url
 from socialkit._http._retry import RetryPolicy, RetrySignal
 
 if TYPE_CHECKING:
@@ -151,6 +151,25 @@ async def _no_sleep(seconds: float) -> None:
 _ON_THE_WIRE: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "socialkit_on_the_wire", default=False
 )
+
+
+def _redacted(exc: httpx.TransportError) -> httpx.TransportError:
+    """A copy of a transport error whose message has its secrets removed and no chain.
+
+    Transports put the full URL in their messages (aiohttp: "Connection timeout to host
+    <url>"), query string and all; the copy is what socialkit's errors chain from, so a
+    printed traceback shows no token.
+    """
+    clean = redact_text(str(exc))
+    try:
+        request = exc.request
+    except RuntimeError:
+        request = None
+    try:
+        copy = type(exc)(clean, request=request)
+    except TypeError:
+        copy = httpx.TransportError(clean, request=request)
+    return copy
 
 
 def _new_event() -> Any:
@@ -343,7 +362,12 @@ class Session:
         if bucket is None:
             bucket = network.bucket_for(method, path)
         header = self._idempotency_header
-        if kind == "create" and header is not None:
+        if header is not None and (
+            kind != "create"
+            or (network.idempotent_paths is not None and path not in network.idempotent_paths)
+        ):
+            header = None
+        if header is not None:
             token = idempotency_key or str(uuid.uuid4())
             headers = {**headers, header: token} if headers else {header: token}
         request = self._client.build_request(
@@ -427,7 +451,7 @@ class Session:
             response = await self._client.send(call.request, auth=call.auth)
         except httpx.TransportError as raw:
             _ON_THE_WIRE.reset(wire)
-            exc = remap_transport_error(raw)
+            exc = _redacted(remap_transport_error(raw))
             elapsed = time.perf_counter() - started
             call.busy += elapsed
             await self._record(call, None, elapsed, type(exc).__name__, None)

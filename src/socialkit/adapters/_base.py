@@ -39,7 +39,9 @@ class AdapterSettings(BaseModel):
     Secrets are ``pydantic.SecretStr`` in the subclasses, so they never show in a repr.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
+    )
 
     account: str | None = Field(
         default=None,

@@ -106,7 +106,7 @@ class OAuth2Config(BaseModel):
     ``iss`` parameter of the redirect (RFC 9207, mix-up protection).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     network: str = "oauth2"
     authorization_endpoint: str
@@ -154,7 +154,7 @@ class AuthorizationRequest(BaseModel):
     Keep it until the redirect comes back; the verifier is secret (its repr is masked).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     url: str
     state: str

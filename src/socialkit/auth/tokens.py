@@ -38,14 +38,14 @@ class Token(BaseModel):
     a network's own fields); it is left out of the repr because it may hold an ID token.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     access_token: SecretStr
     refresh_token: SecretStr | None = None
     token_type: str = "Bearer"
     expires_at: datetime | None = None
     scope: str | None = None
-    extra: dict[str, Any] = Field(default_factory=dict, repr=False)
+    extra: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
 
     @field_validator("expires_at")
     @classmethod

@@ -27,6 +27,7 @@ A capability the adapter does not declare is not skipped: the suite asserts that
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
@@ -143,8 +144,9 @@ class AdapterFixtures:
     async def probe(self, adapter: Adapter) -> Any:
         return await adapter.me()
 
-    def error_response(self, status: int) -> httpx.Response:
-        """The network's own error answer for ``status`` (body shape from its docs)."""
+    def error_response(self, status: int, message: str | None = None) -> httpx.Response:
+        """The network's own error answer for ``status`` (body shape from its docs), carrying
+        ``message`` as the network's message when given."""
         raise NotImplementedError
 
     def rate_limit_headers(self, *, remaining: int, reset_in: float) -> dict[str, str]:
@@ -310,16 +312,23 @@ class ErrorSuite(AdapterFixtures):
 
     @pytest.mark.anyio
     async def test_errors_carry_no_secret(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        # Servers echo what they were sent ("invalid token <token>"): even then, no secret the
+        # adapter holds may reach the error, its traceback, the adapter's or settings' repr.
+        secrets = self.secrets()
+        assert secrets, "override secrets() with the secret values the adapter was built with"
         route = self.mock_probe(router)
-        route.mock(return_value=self.error_response(401))
+        route.mock(
+            return_value=self.error_response(401, f"Invalid bearer token {secrets[0]} rejected")
+        )
         with pytest.raises(AuthError) as info:
             await self.probe(adapter)
-        text = f"{info.value!s} {info.value!r} {adapter!r} {adapter.settings!r}"
-        for secret in self.secrets():
+        printed = "".join(traceback.format_exception(info.value))
+        text = f"{info.value!s} {info.value!r} {printed} {adapter!r} {adapter.settings!r}"
+        for secret in secrets:
             assert secret not in text
 
     def secrets(self) -> list[str]:
-        """The secret values the adapter was built with (must never show up)."""
+        """The secret values the adapter was built with (must never show up); override it."""
         return []
 
 

@@ -225,7 +225,7 @@ class BlueskyFixtures(c.AdapterFixtures):
     def probe_ok(self) -> httpx.Response:
         return c.json_response(200, profile_detailed())
 
-    def error_response(self, status: int) -> httpx.Response:
+    def error_response(self, status: int, message: str | None = None) -> httpx.Response:
         name = {
             400: "InvalidRequest",
             401: "AuthenticationRequired",
@@ -234,7 +234,7 @@ class BlueskyFixtures(c.AdapterFixtures):
             422: "InvalidRequest",
             429: "RateLimitExceeded",
         }.get(status, "InternalServerError")
-        return error(status, name, f"the server says {status}")
+        return error(status, name, message or f"the server says {status}")
 
     def rate_limit_headers(self, *, remaining: int, reset_in: float) -> dict[str, str]:
         return {

@@ -223,7 +223,7 @@ class MastodonFixtures(c.AdapterFixtures):
     def probe_ok(self) -> httpx.Response:
         return json(200, b.credential_account())
 
-    def error_response(self, status: int) -> httpx.Response:
+    def error_response(self, status: int, message: str | None = None) -> httpx.Response:
         messages = {
             400: "Bad request",
             401: "The access token is invalid",
@@ -233,8 +233,8 @@ class MastodonFixtures(c.AdapterFixtures):
             429: "Too many requests",
         }
         if status == 422:
-            return json(status, b.validation_error(messages[422]))
-        return json(status, b.error(messages.get(status, "Internal server error")))
+            return json(status, b.validation_error(message or messages[422]))
+        return json(status, b.error(message or messages.get(status, "Internal server error")))
 
     def rate_limit_headers(self, *, remaining: int, reset_in: float) -> dict[str, str]:
         return rate_headers(remaining, reset_in)

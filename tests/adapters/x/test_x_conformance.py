@@ -25,7 +25,9 @@ class XSuiteFixtures(XFixtures):
         # GetUsersMeResponse
         return b.ok(200, b.user_response())
 
-    def error_response(self, status: int) -> httpx.Response:
+    def error_response(self, status: int, message: str | None = None) -> httpx.Response:
+        if message is not None:
+            return b.problem(status, title="Unauthorized", detail=message)
         if status == 400:
             return b.problem(
                 400,
