@@ -269,6 +269,32 @@ async def test_caller_idempotency_key_is_used(client: httpx.AsyncClient, fake_ti
 
 
 @respx.mock
+async def test_idempotency_key_only_on_the_paths_that_honour_it(
+    client: httpx.AsyncClient, fake_time: FakeTime
+):
+    # Mastodon honours Idempotency-Key on status creation only: a media upload that timed out
+    # after sending must not be resent (it would upload twice), and carries no key.
+    network = Network(
+        "mastodonish",
+        BASE,
+        idempotency_header="Idempotency-Key",
+        idempotent_paths=frozenset({"/statuses"}),
+    )
+    media = respx.post(f"{BASE}/media").mock(side_effect=httpx.ReadTimeout("slow"))
+    statuses = respx.post(f"{BASE}/statuses").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200)]
+    )
+    s = session(client, fake_time, network)
+    with pytest.raises(OutcomeUnknownError):
+        await s.request("POST", "/media", files={"file": b"png"})
+    assert media.call_count == 1
+    assert "Idempotency-Key" not in media.calls[0].request.headers
+    await s.request("POST", "/statuses", json={"status": "hi"})
+    assert statuses.call_count == 2
+    assert len({c.request.headers["Idempotency-Key"] for c in statuses.calls}) == 1
+
+
+@respx.mock
 async def test_reads_carry_no_idempotency_key(client: httpx.AsyncClient, fake_time: FakeTime):
     route = respx.get(f"{BASE}/statuses").mock(return_value=httpx.Response(200))
     await session(client, fake_time, IDEMPOTENT).request("GET", "/statuses")

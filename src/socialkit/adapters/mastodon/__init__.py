@@ -334,7 +334,10 @@ class MastodonAdapter(Adapter):
                 base_url=self._instance,
                 rate_limit_parser=header_rate_limit_parser(reset_kind="iso"),
                 error_decoder=decode_error,
+                # Only status creation honours the key (schema.json); media uploads, app
+                # registration and the token exchange are therefore never resent blindly.
                 idempotency_header="Idempotency-Key",
+                idempotent_paths=frozenset({"/api/v1/statuses"}),
                 bucket_for=_bucket_for,
             )
         return self._network
