@@ -31,6 +31,7 @@ from socialkit import (
     Media,
     Message,
     NotFoundError,
+    OutcomeUnknownError,
     Poll,
     Post,
     RateLimitError,
@@ -276,6 +277,32 @@ class TestPublishing(XTest):
         assert create.call_count == 1, "found: not sent again"
         params = timeline.calls[0].request.url.params
         assert "start_time" in params
+
+    @pytest.mark.anyio
+    async def test_unknown_outcome_of_a_media_only_post_is_never_resent(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        # No text means X's duplicate check cannot catch a second copy: not found in the
+        # timeline (which may lag), the adapter raises instead of publishing it twice.
+        adapter = make_x(client)
+        media_id = b.recent_id(1, 7)
+        router.post(f"{BASE}/2/media/upload/initialize").mock(
+            return_value=b.ok(200, b.upload_init(media_id))
+        )
+        router.post(f"{BASE}/2/media/upload/{media_id}/append").mock(
+            return_value=b.ok(200, b.upload_append())
+        )
+        router.post(f"{BASE}/2/media/upload/{media_id}/finalize").mock(
+            return_value=b.ok(200, b.upload_status(media_id))
+        )
+        create = router.post(f"{BASE}/2/tweets").mock(side_effect=httpx.ReadTimeout("lost"))
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        router.get(f"{BASE}/2/users/{ME_ID}/tweets").mock(
+            return_value=b.ok(200, b.page([b.post(b.recent_id(0, 3), "Something else")]))
+        )
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.publish(Post(media=[Media.from_bytes(PNG_1X1)]))
+        assert create.call_count == 1
 
     @pytest.mark.anyio
     async def test_unknown_outcome_not_found_is_sent_once_more(

@@ -22,6 +22,7 @@ from socialkit._errors import (
     TimeoutError,
     UnsupportedError,
 )
+from socialkit._http import redact_text
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit.adapters._base import Adapter, AdapterSettings, as_post, kinds_filter
 from socialkit.adapters.x import _mapping as mapping
@@ -653,7 +654,7 @@ class XAdapter(Adapter):
         none is found, the post is sent once more. A duplicate refusal of that second attempt
         means the first one arrived after all: the timeline is read again.
         """
-        started = datetime.now(timezone.utc)
+        started = self.now()
         try:
             answer = await self._call(
                 wire.CreatePostResponse, "POST", "/2/tweets", json=body, kind="create"
@@ -663,6 +664,10 @@ class XAdapter(Adapter):
             found = await self._reconcile(body, started)
             if found is not None:
                 return found
+            if not mapping.normalise(body.get("text", "")).strip():
+                # A media-only post has no text for X's duplicate check to catch a second
+                # copy, and a timeline that lags would make a resend publish it twice.
+                raise
             try:
                 answer = await self._call(
                     wire.CreatePostResponse, "POST", "/2/tweets", json=body, kind="create"
@@ -694,6 +699,7 @@ class XAdapter(Adapter):
         wanted = mapping.comparable_text(text, url_spans(text))
         reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         quote = body.get("quote_tweet_id")
+        media_ids = [str(i) for i in (body.get("media") or {}).get("media_ids") or []]
         since = started - timedelta(seconds=self.settings.reconcile_margin)
         user_id = await self._my_id()
         answer = await self._call(
@@ -718,6 +724,13 @@ class XAdapter(Adapter):
             if mapping.comparable_text(theirs, url_spans(theirs)) != wanted:
                 continue
             if candidate.reference("replied_to") != reply or candidate.reference("quoted") != quote:
+                continue
+            keys = candidate.attachments.media_keys if candidate.attachments else None
+            if (
+                media_ids
+                and keys is not None
+                and sorted(k.split("_")[-1] for k in keys) != sorted(media_ids)
+            ):
                 continue
             logger.info("x: the unanswered post was published as %s", candidate.id)
             return mapping.post_from(candidate, answer.includes)
@@ -920,7 +933,11 @@ class XAdapter(Adapter):
                 query[token_param] = token
             page = await self._call(wire.PostsPage, "GET", path, params=query)
             for problem in page.errors:
-                logger.warning("x: %s: partial error: %s", path, problem.detail or problem.title)
+                logger.warning(
+                    "x: %s: partial error: %s",
+                    path,
+                    redact_text(problem.detail or problem.title or ""),
+                )
             for post in page.data:
                 yield post, page.includes
                 count += 1
