@@ -15,8 +15,6 @@ from typer.testing import CliRunner
 from socialkit.cli import app
 from socialkit.cli.demo import START, DemoReport, run_demo
 
-pytest.importorskip("starlette")
-
 DAYS = 3
 
 

@@ -17,9 +17,6 @@ from typer.testing import CliRunner
 from socialkit._store import MemoryStore
 from socialkit.cli import CliEnv, app
 from socialkit.cli._config import AccountConfig
-
-pytest.importorskip("starlette")
-
 from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeNetwork, FakeX
 
 runner = CliRunner()

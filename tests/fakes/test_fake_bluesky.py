@@ -547,8 +547,6 @@ async def test_write_points_bucket(traffic: Traffic) -> None:
 def test_serve_on_a_port() -> None:
     import anyio
 
-    pytest.importorskip("uvicorn", reason="serving on a port needs uvicorn (extra testing)")
-
     fake = FakeBluesky()
     with fake.serve() as url:
 
