@@ -271,17 +271,29 @@ async def _account_status(
     found = await account.secrets(environ, store)
     row["secrets"] = {name: source for name, (_value, source) in found.items()}
     row["missing_secrets"] = [n for n in account.secret_names() if n not in found]
-    token = await TokenStore(store).get(account.network, account.label)
+    tokens = TokenStore(store)
+    token = await tokens.get(account.network, account.label)
+    # Bluesky keeps an OAuth session under its own key, per identifier.
+    identifier = account.settings.get("identifier")
+    if token is None and account.network == "bluesky" and isinstance(identifier, str):
+        token = await tokens.get("bluesky-oauth", identifier)
     row["token"] = token is not None
+    row["credentials"] = bool(found) or row["token"]
     try:
         await account.build(environ, store)
     except ConfigurationError as exc:
         row["usable"] = False
         row["problems"] = list(exc.problems) or [str(exc)]
     else:
-        row["usable"] = True
-        row["problems"] = []
-    row["credentials"] = bool(found) or row["token"]
+        row["usable"] = row["credentials"] or not account.secret_names()
+        row["problems"] = (
+            []
+            if row["usable"]
+            else [
+                "no credentials: run `socialkit auth login` or set "
+                + ", ".join(env_name(account.label, n) for n in account.secret_names())
+            ]
+        )
     return row
 
 

@@ -1,19 +1,20 @@
 """Bluesky (AT Protocol) through XRPC over httpx: no atproto SDK.
 
-Sign in with a handle (or DID) and an app password; the session is kept in the token store and
-reused across adapter instances and runs (see :mod:`._auth`). Posts are ``app.bsky.feed.post``
-records created with a client-chosen record key (a TID), so a retried create never makes a
-second post. Reads, metrics, notifications and search go through the AppView the PDS proxies
-``app.bsky.*`` to; a PDS without one (self-hosted, tests) still publishes and reads its own
-records through ``com.atproto.repo.*``. Direct messages go to the chat service through the PDS
-with the ``atproto-proxy`` header.
+Sign in with a handle (or DID) and an app password (:mod:`._auth`), or with AT Protocol OAuth
+(PAR, PKCE and DPoP: :mod:`._oauth`, ``ex_oauth_begin`` / ``ex_oauth_complete``); the session
+is kept in the token store and reused across adapter instances and runs. Posts are
+``app.bsky.feed.post`` records created with a client-chosen record key (a TID), so a retried
+create never makes a second post. Reads, metrics, notifications and search go through the
+AppView the PDS proxies ``app.bsky.*`` to; a PDS without one (self-hosted, tests) still
+publishes and reads its own records through ``com.atproto.repo.*``. Direct messages go to the
+chat service through the PDS with the ``atproto-proxy`` header.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
 
@@ -52,6 +53,7 @@ from socialkit.adapters.bluesky._mapping import (
     reply_root,
 )
 from socialkit.adapters.bluesky._network import is_no_service, make_network
+from socialkit.adapters.bluesky._oauth import SCOPE, BlueskyOAuthAuth, check_client_id
 from socialkit.adapters.bluesky._tid import TidClock
 from socialkit.adapters.bluesky._wire import (
     AuthorFeed,
@@ -103,8 +105,28 @@ class BlueskySettings(AdapterSettings):
         description="The PDS (or entryway) URL the account signs in at.",
     )
     identifier: str = Field(description="The account's handle (alice.bsky.social) or DID.")
-    password: SecretStr = Field(
-        description="An app password (Settings -> Privacy and security -> App passwords)."
+    password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "An app password (Settings -> Privacy and security -> App passwords). Leave it out "
+            "to use an OAuth session (see oauth_client_id and ex_oauth_begin)."
+        ),
+    )
+    oauth_client_id: str | None = Field(
+        default=None,
+        description=(
+            "OAuth client_id: the https URL of the client metadata document, or the loopback "
+            "form http://localhost?redirect_uri=...&scope=... for development. Default (no "
+            "password): the loopback client, or the client id of the stored session."
+        ),
+    )
+    oauth_redirect_uri: str | None = Field(
+        default=None,
+        description="OAuth redirect_uri (one of the client metadata's redirect_uris).",
+    )
+    plc_directory: str = Field(
+        default="https://plc.directory",
+        description="The did:plc directory the OAuth login resolves DID documents at.",
     )
     appview: str | None = Field(
         default=None,
@@ -149,6 +171,18 @@ class BlueskySettings(AdapterSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("service must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("oauth_client_id")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_client_id(value)
+
+    @field_validator("oauth_redirect_uri", "plc_directory")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
 
     @field_validator("appview", "chat_service")
     @classmethod
@@ -221,12 +255,30 @@ class BlueskyAdapter(Adapter):
                 raise ConfigurationError("bluesky: store must be a socialkit Store or TokenStore")
             self._tokens = TokenStore(store)
         self._network = make_network(settings.service)
-        self.auth = BlueskySessionAuth(
-            store=self._tokens,
-            identifier=settings.identifier,
-            password=settings.password,
-            service=settings.service,
-        )
+        self.auth: BlueskySessionAuth | BlueskyOAuthAuth
+        if settings.password is not None:
+            if settings.oauth_client_id is not None or settings.oauth_redirect_uri is not None:
+                raise ConfigurationError(
+                    "bluesky: set either an app password or OAuth settings (oauth_client_id, "
+                    "oauth_redirect_uri), not both"
+                )
+            self.auth = BlueskySessionAuth(
+                store=self._tokens,
+                identifier=settings.identifier,
+                password=settings.password,
+                service=settings.service,
+            )
+        else:
+            # OAuth: the stored session is used; with none, the first request raises an
+            # AuthError saying to log in (ex_oauth_begin / ex_oauth_complete).
+            self.auth = BlueskyOAuthAuth(
+                store=self._tokens,
+                identifier=settings.identifier,
+                service=settings.service,
+                client_id=settings.oauth_client_id,
+                redirect_uri=settings.oauth_redirect_uri,
+                plc_directory=settings.plc_directory,
+            )
         # Login and refresh go through this same Session, without the auth (auth=None).
         self._session = self._make_session(self._network, auth=self.auth)
         self.auth.session = self._session
@@ -247,6 +299,8 @@ class BlueskyAdapter(Adapter):
     # -- XRPC plumbing -----------------------------------------------------------------------
 
     async def _base(self) -> str:
+        if isinstance(self.auth, BlueskyOAuthAuth):
+            return (await self.auth.data()).endpoint or self.settings.service  # the token's PDS
         if self.settings.follow_pds_endpoint:
             data = await self.auth.data()
             if data.endpoint:
@@ -302,6 +356,39 @@ class BlueskyAdapter(Adapter):
 
     async def _chat(self, method: str, nsid: str, **kwargs: Any) -> httpx.Response:
         return await self._xrpc(method, nsid, proxy=self.settings.chat_service, **kwargs)
+
+    # -- OAuth login --------------------------------------------------------------------------
+
+    def _oauth(self) -> BlueskyOAuthAuth:
+        if not isinstance(self.auth, BlueskyOAuthAuth):
+            raise ConfigurationError(
+                "bluesky: this adapter signs in with an app password; leave the password out "
+                "of the settings to log in with OAuth"
+            )
+        return self.auth
+
+    async def ex_oauth_begin(
+        self,
+        handle_or_did: str | None = None,
+        *,
+        redirect_uri: str | None = None,
+        scope: str = SCOPE,
+    ) -> tuple[str, str]:
+        """Start an AT Protocol OAuth login: ``(authorization_url, state)``.
+
+        Resolves the account (``handle_or_did``, default the ``identifier`` setting) to its
+        PDS, discovers its authorization server and pushes the authorization request (PKCE
+        S256, DPoP). Open the URL in a browser; pass the redirect to :meth:`ex_oauth_complete`.
+        ``redirect_uri`` overrides the ``oauth_redirect_uri`` setting (e.g. the one of
+        :class:`socialkit.auth.LoopbackServer`).
+        """
+        return await self._oauth().begin(handle_or_did, redirect_uri=redirect_uri, scope=scope)
+
+    async def ex_oauth_complete(self, redirect: str | Mapping[str, str]) -> SessionData:
+        """Finish the OAuth login from the redirect URL (or its query parameters): checks
+        ``state`` and ``iss`` before sending anything, exchanges the code, checks that the
+        token is for the account's DID and stores the session (reused across runs)."""
+        return await self._oauth().complete(redirect)
 
     async def session_data(self) -> SessionData:
         """The DID, handle and PDS endpoint of the signed-in account (logs in if needed)."""

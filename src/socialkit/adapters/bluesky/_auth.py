@@ -164,6 +164,10 @@ class BlueskySessionAuth(AuthScheme):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await self.authorize(request)
         response = yield request
+        if response.status_code in (400, 401):
+            # Unread from a real transport: requires_response_body only acts in httpx's own
+            # async_auth_flow, which this one replaces.
+            await response.aread()
         if response.status_code in (400, 401) and error_name(response)[0] == "ExpiredToken":
             sent = request.headers.get("Authorization", "")
             await self._refresh(sent_with=sent)
