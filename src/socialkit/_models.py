@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import filetype
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -265,7 +264,10 @@ class Media(_Model):
 
 
 def _sniff(head: bytes) -> str | None:
-    # filetype reads magic numbers only; it never loads more than the head we pass.
+    # filetype reads magic numbers only; it never loads more than the head we pass. Imported
+    # here: it loads every format module, which ``import socialkit`` does not need.
+    import filetype
+
     kind = filetype.guess(head) if head else None
     return kind.mime if kind is not None else None
 
