@@ -67,6 +67,10 @@ class AuthScheme(httpx.Auth):
         # Decided before sending: a transport may buffer a streamed body while sending it.
         replayable = is_replayable(request)
         response = yield request
+        if response.status_code == 401:
+            # Overriding async_auth_flow bypasses httpx's requires_response_body, so a real
+            # transport hands the response over unread; on_unauthorized may need the body.
+            await response.aread()
         if response.status_code == 401 and replayable:
             if await self.on_unauthorized(request, response):
                 await self.authorize(request)
