@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import regex
 
@@ -29,6 +30,9 @@ INTERACTIONS: tuple[str, ...] = ("likes", "reposts", "replies", "quotes")
 # regex (not re) for \p{..} classes: hashtags and words in any script.
 _HASHTAG = regex.compile(r"(?<![\p{L}\p{N}_&])#([\p{L}\p{N}_]*\p{L}[\p{L}\p{N}_]*)")
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’_-]*")
+
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -121,3 +125,20 @@ def optional_import(module: str, extra: str, purpose: str) -> Any:
             f"{purpose} needs {module}, which is not installed; "
             f"install the extra: pip install 'socialkit[{extra}]'"
         ) from exc
+
+
+async def poll_forever(
+    poll: Callable[[], Awaitable[list[T]]], interval: float, max_polls: int | None
+) -> AsyncIterator[T]:
+    """Live mode for a poller: call ``poll`` every ``interval`` seconds, yield what it returns,
+    stop after ``max_polls`` polls (``None``: never)."""
+    if interval < 0:
+        raise ValueError("interval must not be negative")
+    polls = 0
+    while True:
+        for item in await poll():
+            yield item
+        polls += 1
+        if max_polls is not None and polls >= max_polls:
+            return
+        await asyncio.sleep(interval)

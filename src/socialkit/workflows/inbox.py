@@ -40,6 +40,7 @@ from socialkit.workflows._common import (
     key,
     label_adapters,
     median,
+    poll_forever,
     quantile,
     utcnow,
 )
@@ -466,16 +467,8 @@ class Inbox:
         self, *, interval: float = 60.0, max_polls: int | None = None
     ) -> AsyncIterator[InboxItem]:
         """Live mode: poll every ``interval`` seconds and yield each new message once."""
-        if interval < 0:
-            raise ValueError("interval must not be negative")
-        polls = 0
-        while True:
-            for item in await self.poll():
-                yield item
-            polls += 1
-            if max_polls is not None and polls >= max_polls:
-                return
-            await asyncio.sleep(interval)
+        async for item in poll_forever(self.poll, interval, max_polls):
+            yield item
 
     async def _poll_source(self, label: str) -> list[InboxItem]:
         adapter = self.adapters[label]

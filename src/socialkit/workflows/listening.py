@@ -44,6 +44,7 @@ from socialkit.workflows._common import (
     key,
     label_adapters,
     median,
+    poll_forever,
     utcnow,
     words,
 )
@@ -306,16 +307,8 @@ class Listening:
         self, *, interval: float = 300.0, max_polls: int | None = None
     ) -> AsyncIterator[ListenedItem]:
         """Poll every ``interval`` seconds and yield each new item once."""
-        if interval < 0:
-            raise ValueError("interval must not be negative")
-        polls = 0
-        while True:
-            for item in await self.poll():
-                yield item
-            polls += 1
-            if max_polls is not None and polls >= max_polls:
-                return
-            await asyncio.sleep(interval)
+        async for item in poll_forever(self.poll, interval, max_polls):
+            yield item
 
     async def _poll_source(
         self, watch: Watch, label: str, via: Literal["search", "account"], query: str
