@@ -55,10 +55,20 @@ from socialkit._registry import (
     unregister,
 )
 from socialkit._store import MemoryStore, SQLiteStore, Store
-from socialkit._version import __version__
 from socialkit.adapters._base import Adapter, AdapterSettings
 
-if not TYPE_CHECKING:
+if TYPE_CHECKING:
+    from socialkit._version import __version__
+else:
+
+    def __getattr__(name: str) -> str:
+        # The version is read from the installed metadata on first use (slow to import).
+        if name == "__version__":
+            from socialkit._version import __version__
+
+            return __version__
+        raise AttributeError(f"module 'socialkit' has no attribute {name!r}")
+
     # ``socialkit.adapters`` is both the public function and the package of adapters. The
     # package is callable (see socialkit/adapters/__init__.py), so binding it here keeps
     # ``socialkit.adapters()`` and ``import socialkit.adapters.x as x`` working together.

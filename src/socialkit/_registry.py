@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -19,6 +18,8 @@ from socialkit._capabilities import Capability, Limits
 from socialkit._errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     import httpx
 
     from socialkit.adapters._base import Adapter
@@ -53,6 +54,8 @@ class _Registry:
 
     def _entry_points(self) -> dict[str, EntryPoint]:
         if self._points is None:
+            from importlib.metadata import entry_points  # on first use: import stays light
+
             found: dict[str, EntryPoint] = {}
             for point in entry_points(group=GROUP):
                 found.setdefault(point.name, point)

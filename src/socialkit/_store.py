@@ -19,8 +19,6 @@ import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import platformdirs
-
 __all__ = ["MemoryStore", "SQLiteStore", "Store", "default_store_path"]
 
 
@@ -101,6 +99,8 @@ def default_store_path() -> Path:
     override = os.environ.get("SOCIALKIT_STORE")
     if override:
         return Path(override)
+    import platformdirs  # only when the default path is needed: it is slow to import
+
     return Path(platformdirs.user_data_dir("socialkit", appauthor=False)) / "socialkit.db"
 
 
