@@ -581,3 +581,21 @@ def test_secrets_stay_out_of_reprs() -> None:
     fake = FakeMastodon()
     assert fake.access_token not in repr(fake)
     assert fake.settings()["instance"] == "https://mastodon.fake"
+
+
+@pytest.mark.anyio
+async def test_messages_since_stops_at_the_first_older_page(
+    h: Harness, net: MastodonAdapter
+) -> None:
+    # Both streams are newest first: a since later than everything costs one page of each,
+    # never the whole history.
+    fan = h.fake.add_user("chatty")
+    for i in range(90):
+        h.fake.mention(fan, f"mention {i}")
+        h.fake.clock.advance(seconds=1)
+    h.recorder.exchanges.clear()
+    later = h.fake.clock.now() + timedelta(days=1)
+    assert [m async for m in net.messages(since=later)] == []
+    paths = [r.url.path for r, _ in h.recorder.exchanges]
+    assert paths.count("/api/v1/notifications") == 1
+    assert paths.count("/api/v1/conversations") == 1

@@ -627,6 +627,7 @@ async def test_search_statuses_and_hashtags(
 
 
 async def test_edit_and_delete(adapter: MastodonAdapter, router: respx.MockRouter) -> None:
+    route_instance(router)  # edit checks the text against the server's own limits first
     edit = router.put(f"{STATUSES}/96").mock(
         return_value=respond(200, b.status("96", "<p>fixed</p>"))
     )

@@ -183,7 +183,6 @@ class XSuiteFixtures(XFixtures):
                 "quotes": 1,
                 "bookmarks": 4,
                 "link_clicks": 12,
-                "clicks": 12,
                 "profile_clicks": 9,
                 "engagements": 80,
                 "organic_impressions": 4000,

@@ -692,6 +692,7 @@ class MastodonAdapter(Adapter):
         Media given here replace the status's media (new uploads); no media removes them."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
+        await self.ex_load_limits()  # the server's own limits, as publish uses
         problems = self.check(post)
         for fld, value in (("thread", post.thread), ("scheduled_at", post.scheduled_at)):
             if value:
@@ -908,7 +909,7 @@ class MastodonAdapter(Adapter):
             if message.id in seen or message.kind not in wanted:
                 continue
             if since is not None and message.created_at < since:
-                continue
+                return  # the merged streams are newest first: nothing later is newer
             seen.add(message.id)
             yield message
             count += 1

@@ -44,7 +44,8 @@ POST_METRICS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("public_metrics", "quote_count"): ("quotes",),
     ("public_metrics", "bookmark_count"): ("bookmarks",),
     ("non_public_metrics", "impression_count"): ("impressions",),
-    ("non_public_metrics", "url_link_clicks"): ("link_clicks", "clicks"),
+    # X reports link clicks only, no total of clicks: one canonical name, counted once.
+    ("non_public_metrics", "url_link_clicks"): ("link_clicks",),
     ("non_public_metrics", "user_profile_clicks"): ("profile_clicks",),
     ("non_public_metrics", "engagements"): ("engagements",),
     ("organic_metrics", "impression_count"): ("organic_impressions",),
