@@ -85,12 +85,16 @@ SENSITIVE_HEADERS: frozenset[str] = frozenset(
 # name=value pairs inside free text (query strings, form bodies, exception messages).
 _FIELDS_ALTERNATION = "|".join(sorted(map(re.escape, SENSITIVE_FIELDS), key=len)[::-1])
 _PAIR_RE = re.compile(
-    r"(?i)(?P<name>\b(?:" + _FIELDS_ALTERNATION + r"))(?P<sep>=|%3D)(?P<value>[^&\s\"'<>#]+)"
+    r"(?i)(?P<name>\b(?:" + _FIELDS_ALTERNATION + r"))(?P<sep>=|%3D)(?P<q>\"?)"
+    r"(?P<value>[^&\s\"'<>#]+)"
 )
 # "Bearer xyz" / "Basic xyz" / "DPoP xyz" credentials inside free text, also as servers echo
 # them ("Invalid bearer token xyz"): the word "token" after the scheme is kept, the value goes.
+# A value must hold something other than lower-case letters, so that prose such as
+# "no OAuth session is stored" keeps its words; credentials always do.
 _SCHEME_RE = re.compile(
-    r"(?i)\b(Bearer|Basic|DPoP|OAuth)(\s+token)?\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=\-,\"%]{6,}"
+    r"(?i)\b(Bearer|Basic|DPoP|OAuth)(\s+token)?\s+(?!\[REDACTED\])"
+    r"(?=[A-Za-z0-9._~+/=\-,\"%]*[^a-z\s])(?-i:[A-Za-z0-9._~+/=\-,\"%]{6,})"
 )
 # JSON-ish "password": "..." (or a Python repr's 'password': '...') inside free text.
 _JSON_RE = re.compile(
@@ -104,7 +108,9 @@ def redact_text(text: str) -> str:
     """Replace secret values in free text (a URL, a form body, an exception message)."""
     if not text:
         return text
-    text = _PAIR_RE.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}", text)
+    text = _PAIR_RE.sub(
+        lambda m: f"{m.group('name')}{m.group('sep')}{m.group('q')}{REDACTED}", text
+    )
     text = _SCHEME_RE.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} {REDACTED}", text)
     text = _JSON_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
     return _JWT_RE.sub(REDACTED, text) if "eyJ" in text else text
