@@ -55,7 +55,11 @@ def portal() -> BlockingPortal:
 def _stop() -> None:
     global _portal, _portal_cm
     with _lock:
-        if _portal_cm is not None:
+        if _portal is not None and _portal_cm is not None:
+            # Cancel what still runs (a stream left open in a daemon thread, a call interrupted
+            # by Ctrl-C): stopping without cancelling would wait for it forever at exit.
+            with contextlib.suppress(Exception):
+                _portal.call(_portal.stop, True)
             with contextlib.suppress(Exception):
                 _portal_cm.__exit__(None, None, None)
         _portal, _portal_cm = None, None

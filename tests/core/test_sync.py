@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from socialkit import Account, Adapter, Capability, Limits, Post, sync
 
@@ -76,3 +79,28 @@ def test_real_adapter_against_a_fake_network() -> None:
         messages.close()
         reply = net.reply(first, "Hello!")
         assert reply.id is not None
+
+
+def test_interpreter_exits_while_a_stream_is_still_open(tmp_path: Path) -> None:
+    # A stream left running in a daemon thread must not keep the interpreter from exiting.
+    script = tmp_path / "open_stream.py"
+    script.write_text(
+        "import asyncio, threading, time\n"
+        "from socialkit import sync\n"
+        "class Slow:\n"
+        "    async def forever(self):\n"
+        "        while True:\n"
+        "            await asyncio.sleep(0.05)\n"
+        "            yield 1\n"
+        "def consume():\n"
+        "    for _ in sync.blocking(Slow()).forever():\n"
+        "        pass\n"
+        "threading.Thread(target=consume, daemon=True).start()\n"
+        "time.sleep(0.3)\n"
+        "print('bye')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "bye"
