@@ -135,7 +135,10 @@ def _state(ctx: typer.Context) -> _State:
 
 
 def _fail(state: _State, error: BaseException) -> typer.Exit:
-    message = str(error) or type(error).__name__
+    from rich.markup import escape
+
+    # The message may hold brackets ("[accounts.<label>]", a server's text): never markup.
+    message = escape(str(error) or type(error).__name__)
     state.err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
     problems = getattr(error, "problems", ())
     for problem in problems:
@@ -1083,9 +1086,16 @@ def report(
     )
 
     state = _state(ctx)
+    try:  # bad input fails before any request
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except (ValueError, KeyError) as exc:
+        raise _fail(state, ConfigurationError(f"unknown time zone {tz!r} (--tz)")) from exc
 
     async def main() -> int:
         async with _opened(state, account) as opened:
+            labels = list(opened.adapters)
             collector = MetricsCollector(opened.adapters, store=opened.store)
             await collector.collect(lookback=timedelta(days=days))
             since = datetime.now(timezone.utc) - timedelta(days=days)
@@ -1124,7 +1134,7 @@ def report(
                 state.out.print(f"• {sentence}", markup=False)
         for label, exc in errors.items():
             state.err.print(f"{label}: {exc}", markup=False)
-        failures = [errors.get(label) for label in (account or list(errors) or ["-"])]
+        failures = [errors.get(label) for label in labels]
         return code_for_failures(failures, max(1, len(failures)))
 
     _run(state, main)
