@@ -5,8 +5,10 @@ Why both. Networks sort by creation time, but an item can become visible after n
 resolution). So each poll asks again from ``cursor - overlap`` and drops what the seen-set
 already holds. The cursor is the newest ``(created_at, id)`` observed; the seen-set keeps the
 ids of items created in the last ``retention`` before the cursor (and at most ``max_seen`` of
-them), which bounds the store. An item older than ``cursor - retention`` is considered
-delivered already: ``retention`` is the lateness tolerated.
+them), which bounds the store. ``overlap`` is the lateness tolerated: an item that becomes
+visible later than that after newer ones is not asked for again. ``retention`` (at least
+``overlap``) is how long ids are remembered. The cursor never moves past the current time, so
+one item dated in the future (a client-set ``createdAt``) cannot hide the items after it.
 
 Crash safety: callers persist an item (and mark it seen) before :meth:`SourceState.commit`
 advances the cursor, so a crash between the two re-reads the window and the seen-set (or the
@@ -17,6 +19,7 @@ with compare-and-set, merged with whatever another process wrote meanwhile.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -55,6 +58,7 @@ class SourceState:
         overlap: timedelta,
         retention: timedelta,
         max_seen: int,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if overlap < timedelta(0) or retention < overlap:
             raise ValueError("need 0 <= overlap <= retention")
@@ -67,6 +71,7 @@ class SourceState:
         self.overlap = overlap
         self.retention = retention
         self.max_seen = max_seen
+        self._clock = clock
         self.cursor: Cursor | None = None
         self._stored: str | None = None
         self._newest: Cursor | None = None
@@ -92,6 +97,8 @@ class SourceState:
 
     def observe(self, created_at: datetime, item_id: str) -> None:
         """Note an item returned by the source (new or not); :meth:`commit` persists the max."""
+        if self._clock is not None:
+            created_at = min(created_at, self._clock())
         candidate = Cursor(created_at, item_id)
         if self._newest is None or candidate > self._newest:
             self._newest = candidate

@@ -14,6 +14,11 @@ loses nor repeats a message: a message is persisted before the source's cursor m
 and it is created with compare-and-set, so it is delivered by exactly one poll even when two
 processes poll at once or the same message reaches two accounts (deduplicated on
 ``network`` + ``id``).
+
+The store is the inbox; ``poll()`` and ``stream()`` announce arrivals. A message is stored
+before it is announced, so if the application stops between the two, the message is not
+announced again after a restart but waits in the store with status ``new``: work from
+``await inbox.items(status=["new"])`` (or :meth:`Inbox.conversations`) to miss nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from socialkit._capabilities import Capability
 from socialkit._errors import ConfigurationError, InvalidPostError
 from socialkit._models import Message, MessageKind, Post, Problem
 from socialkit._store import SQLiteStore, Store
@@ -67,6 +73,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("socialkit.workflows.inbox")
+
+_MESSAGE_CAPABILITIES = frozenset(
+    {Capability.COMMENTS, Capability.MENTIONS, Capability.DIRECT_MESSAGES}
+)
 
 Status = Literal["new", "assigned", "answered", "ignored"]
 """``new``: routed to a queue, untouched; ``assigned``: someone owns it; ``answered``: replied to
@@ -397,10 +407,12 @@ class Inbox:
     """One inbox over many adapters (labelled like :class:`~socialkit.Hub`).
 
     ``store`` defaults to the SQLite file (:class:`~socialkit.SQLiteStore`). ``kinds`` limits the
-    message kinds asked for. ``overlap`` is how far before its cursor each poll asks again,
-    ``retention`` how long seen ids are kept (the lateness tolerated), ``max_seen`` a cap per
-    source. The first poll of a source asks for ``initial_limit`` messages (or from
-    ``initial_since``). ``clock`` returns now (tests inject one).
+    message kinds asked for. ``overlap`` is how far before its cursor each poll asks again
+    (the lateness tolerated), ``retention`` how long seen ids are kept (at least ``overlap``),
+    ``max_seen`` a cap per source. Sources whose network offers no comments, mentions or
+    direct messages are listed in :attr:`skipped` and not polled. The first poll of a source
+    asks for ``initial_limit`` messages (or from ``initial_since``). ``clock`` returns now
+    (tests inject one).
     """
 
     def __init__(
@@ -434,6 +446,12 @@ class Inbox:
         self._clock = clock
         self.errors: dict[str, Exception] = {}
         """The error of each source whose last poll failed (its cursor did not move)."""
+        self.skipped: list[str] = sorted(
+            label
+            for label, adapter in self.adapters.items()
+            if not adapter.capabilities & _MESSAGE_CAPABILITIES
+        )
+        """Sources whose network offers no comments, mentions or direct messages: not polled."""
 
     def __repr__(self) -> str:
         return f"Inbox({sorted(self.adapters)}, store={self.store!r})"
@@ -447,7 +465,7 @@ class Inbox:
         cursor stays where it was, so the next poll asks again.
         """
         self.errors = {}
-        labels = list(self.adapters)
+        labels = [label for label in self.adapters if label not in self.skipped]
         results = await asyncio.gather(
             *(self._poll_source(label) for label in labels), return_exceptions=True
         )
@@ -479,6 +497,7 @@ class Inbox:
             overlap=self._overlap,
             retention=self._retention,
             max_seen=self._max_seen,
+            clock=self._clock,
         )
         await state.load()
         since = state.since if state.since is not None else self.initial_since

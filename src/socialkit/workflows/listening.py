@@ -321,6 +321,7 @@ class Listening:
             overlap=self._overlap,
             retention=self._retention,
             max_seen=self._max_seen,
+            clock=self._clock,
         )
         await state.load()
         since = state.since if state.since is not None else self.initial_since
