@@ -136,10 +136,12 @@ class AccountConfig:
             for problem in exc.problems:
                 name = problem.split(":", 1)[0]
                 if name in secrets and problem.endswith("required"):
-                    problem += (
-                        f" (a secret: run `socialkit auth login {self.network} --account "
-                        f"{self.label}` or set {env_name(self.label, name)})"
+                    login = (
+                        f"run `socialkit auth login {self.network} --account {self.label}` or "
+                        if self.network in ("mastodon", "bluesky", "x")
+                        else ""
                     )
+                    problem += f" (a secret: {login}set {env_name(self.label, name)})"
                 problems.append(problem)
             raise ConfigurationError(
                 f"account {self.label!r} ({self.network}) is not usable", problems

@@ -568,8 +568,8 @@ class BlueskyOAuthAuth(AuthScheme):
         return _flow_error(
             "not_logged_in",
             f"no OAuth session is stored for {self.account!r} and no app password is set; "
-            "log in first (`socialkit login bluesky`, or BlueskyAdapter.ex_oauth_begin and "
-            "ex_oauth_complete), or set an app password",
+            "log in first with BlueskyAdapter.ex_oauth_begin and ex_oauth_complete, or set an "
+            "app password (`socialkit auth login bluesky` stores one)",
         )
 
     def _now(self) -> datetime:
