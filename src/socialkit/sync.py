@@ -116,6 +116,15 @@ def _wrap(value: Any) -> Any:
     return value
 
 
+def _has_async_methods(value: object) -> bool:
+    kind = type(value)
+    return any(
+        inspect.iscoroutinefunction(getattr(kind, name, None))
+        for name in dir(kind)
+        if not name.startswith("__")
+    )
+
+
 class Blocking(Generic[T]):
     """A blocking view of an async object: same methods, no ``await``.
 
@@ -130,7 +139,9 @@ class Blocking(Generic[T]):
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.wrapped, name)
         if not callable(attr):
-            return attr
+            # An attribute that is itself an async object (an inbox's store, a hub's adapter)
+            # comes back blocking too; plain values and containers come back as they are.
+            return Blocking(attr) if _has_async_methods(attr) else attr
 
         @functools.wraps(attr)
         def call(*args: Any, **kwargs: Any) -> Any:

@@ -104,3 +104,13 @@ def test_interpreter_exits_while_a_stream_is_still_open(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "bye"
+
+
+def test_async_attributes_come_back_blocking() -> None:
+    from socialkit import MemoryStore
+    from socialkit.workflows import Inbox
+
+    inbox = sync.blocking(Inbox([Counting(Counting.Settings())], store=MemoryStore()))
+    inbox.store.put("ns", "k", "v")  # a blocking call, not a coroutine left unawaited
+    assert inbox.store.get("ns", "k") == "v"
+    assert inbox.namespace == "inbox"  # plain values come back as they are
