@@ -11,9 +11,9 @@ import abc
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from socialkit._capabilities import Capability, Limits, check_post
 from socialkit._errors import (
@@ -30,7 +30,17 @@ if TYPE_CHECKING:
 
     from socialkit._http import Network, Session
 
-__all__ = ["Adapter", "AdapterSettings"]
+__all__ = ["Adapter", "AdapterSettings", "HttpURL"]
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an absolute http(s) URL")
+    return value.rstrip("/")
+
+
+HttpURL = Annotated[str, AfterValidator(_http_url)]
+"""A base URL setting: absolute http(s), kept without its trailing slash."""
 
 
 class AdapterSettings(BaseModel):

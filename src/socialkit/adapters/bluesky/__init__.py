@@ -35,7 +35,7 @@ from socialkit._errors import (
     ValidationError,
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
-from socialkit.adapters._base import Adapter, AdapterSettings, as_post, kinds_filter
+from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.bluesky._auth import BlueskySessionAuth, SessionData
 from socialkit.adapters.bluesky._mapping import (
     NETWORK,
@@ -100,7 +100,7 @@ _SELF_LABELS = frozenset({"sexual", "nudity", "porn", "graphic-media"})
 class BlueskySettings(AdapterSettings):
     """Settings of the Bluesky adapter."""
 
-    service: str = Field(
+    service: HttpURL = Field(
         default="https://bsky.social",
         description="The PDS (or entryway) URL the account signs in at.",
     )
@@ -164,13 +164,6 @@ class BlueskySettings(AdapterSettings):
         default="graphic-media",
         description="The self-label (com.atproto.label.defs#selfLabels) a sensitive post gets.",
     )
-
-    @field_validator("service")
-    @classmethod
-    def _service(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("service must be an http(s) URL")
-        return value.rstrip("/")
 
     @field_validator("oauth_client_id")
     @classmethod

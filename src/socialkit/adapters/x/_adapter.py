@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 import anyio
 import httpx
 import pydantic
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
@@ -24,7 +24,7 @@ from socialkit._errors import (
 )
 from socialkit._http import redact_text
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
-from socialkit.adapters._base import Adapter, AdapterSettings, as_post, kinds_filter
+from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.x import _mapping as mapping
 from socialkit.adapters.x import _wire as wire
 from socialkit.text import count_x, split_thread, url_spans
@@ -116,7 +116,7 @@ class XSettings(AdapterSettings):
       set ``user_id`` to read one account's posts and mentions by default).
     """
 
-    base_url: str = Field(default="https://api.x.com", description="The API host.")
+    base_url: HttpURL = Field(default="https://api.x.com", description="The API host.")
     access_token: SecretStr | None = None
     refresh_token: SecretStr | None = None
     client_id: str | None = None
@@ -148,13 +148,6 @@ class XSettings(AdapterSettings):
         ge=0,
         description="Seconds before an unanswered create that its post may carry (clock skew).",
     )
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("base_url must be an absolute http(s) URL")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _one_auth(self) -> XSettings:
