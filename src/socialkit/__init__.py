@@ -18,7 +18,10 @@ from socialkit._errors import (
     ConfigurationError,
     DuplicateError,
     InvalidPostError,
+    InvalidRequestError,
     MalformedResponseError,
+    MediaError,
+    ModelValidationError,
     NotFoundError,
     OutcomeUnknownError,
     PermissionError,
@@ -36,6 +39,7 @@ from socialkit._hub import Hub, Result
 from socialkit._models import (
     CANONICAL_METRICS,
     Account,
+    Feed,
     Media,
     MediaKind,
     Message,
@@ -44,8 +48,10 @@ from socialkit._models import (
     Poll,
     Post,
     Problem,
+    UploadedMedia,
     Visibility,
 )
+from socialkit._paging import Batch, Page, Paged
 from socialkit._registry import (
     AdapterInfo,
     adapter_class,
@@ -56,6 +62,7 @@ from socialkit._registry import (
 )
 from socialkit._store import MemoryStore, SQLiteStore, Store
 from socialkit.adapters._base import Adapter, AdapterSettings
+from socialkit.auth._errors import AuthFlowError
 
 if TYPE_CHECKING:
     from socialkit._version import __version__
@@ -81,22 +88,30 @@ __all__ = [
     "AdapterInfo",
     "AdapterSettings",
     "AuthError",
+    "AuthFlowError",
+    "Batch",
     "CANONICAL_METRICS",
     "Capability",
     "ConfigurationError",
     "DuplicateError",
+    "Feed",
     "Hub",
     "InvalidPostError",
+    "InvalidRequestError",
     "Limits",
     "MalformedResponseError",
     "Media",
+    "MediaError",
     "MediaKind",
     "MemoryStore",
     "Message",
     "MessageKind",
     "Metric",
+    "ModelValidationError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "Page",
+    "Paged",
     "PermissionError",
     "Poll",
     "Post",
@@ -112,6 +127,7 @@ __all__ = [
     "TokenExpiredError",
     "TransportError",
     "UnsupportedError",
+    "UploadedMedia",
     "ValidationError",
     "Visibility",
     "__version__",

@@ -23,6 +23,7 @@ class Capability(str, enum.Enum):
     PUBLISH_IMAGE = "publish_image"
     PUBLISH_VIDEO = "publish_video"
     PUBLISH_GIF = "publish_gif"
+    PUBLISH_AUDIO = "publish_audio"
     PUBLISH_THREAD = "publish_thread"
     PUBLISH_POLL = "publish_poll"
     QUOTE = "quote"
@@ -39,6 +40,26 @@ class Capability(str, enum.Enum):
     REPLY = "reply"
     SEARCH = "search"
     WEBHOOKS = "webhooks"
+    # Engagement: acting on other people's posts and accounts.
+    LIKE = "like"
+    REPOST = "repost"
+    BOOKMARK = "bookmark"
+    FOLLOW = "follow"
+    BLOCK = "block"
+    MUTE = "mute"
+    HIDE = "hide"
+    """Hide a reply or comment on one's own post (X hidden replies, Meta, YouTube)."""
+    # People and feeds.
+    ACCOUNTS = "accounts"
+    """Look an account up by handle or id."""
+    FOLLOWERS = "followers"
+    """List an account's followers and the accounts it follows."""
+    TIMELINE = "timeline"
+    """The home feed: posts of the accounts one follows."""
+    FEEDS = "feeds"
+    """List-style feeds (lists, custom feeds) and their posts."""
+    UPLOAD = "upload"
+    """Upload media on its own, to attach to posts later."""
 
     def __str__(self) -> str:
         return self.value
@@ -64,11 +85,13 @@ class Limits:
     max_images: int | None = None
     max_videos: int | None = None
     max_gifs: int | None = None
+    max_audios: int | None = None
     mix_media: bool = True
     """Whether images, GIFs and videos may be attached to the same post."""
     image_max_bytes: int | None = None
     gif_max_bytes: int | None = None
     video_max_bytes: int | None = None
+    audio_max_bytes: int | None = None
     media_types: frozenset[str] = field(default_factory=frozenset)
     """Accepted MIME types; empty means any image, GIF or video."""
     max_alt_text: int | None = None
@@ -207,6 +230,7 @@ def _check_media(
         ("image", limits.max_images),
         ("video", limits.max_videos),
         ("gif", limits.max_gifs),
+        ("audio", limits.max_audios),
     ):
         n = sum(1 for m in media if m.kind == kind)
         if cap is not None and n > cap:
@@ -233,6 +257,7 @@ def _check_media(
             "image": limits.image_max_bytes,
             "gif": limits.gif_max_bytes,
             "video": limits.video_max_bytes,
+            "audio": limits.audio_max_bytes,
         }[item.kind]
         if cap is not None and item.size is not None and item.size > cap:
             problems.append(

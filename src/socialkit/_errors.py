@@ -5,6 +5,12 @@ them. The tree::
 
     SocialkitError
     ├── ConfigurationError          bad or missing settings, unknown network, missing extra
+    ├── ValidationError             bad input (also a ValueError)
+    │   ├── ModelValidationError    a model built with bad values (also pydantic's ValidationError)
+    │   ├── MediaError              a media file missing, of an unsupported type, or not what
+    │   │                           its name says
+    │   └── InvalidRequestError     the network refused the request's content (400 / 422);
+    │                               also an APIError
     ├── InvalidPostError            a post breaks the network's rules (found before sending)
     ├── UnsupportedError            the network does not offer this capability
     ├── OutcomeUnknownError         a create may or may not have reached the network
@@ -16,7 +22,7 @@ them. The tree::
         │   └── TokenExpiredError   the access token expired and could not be refreshed
         ├── PermissionError         403: authenticated, but not allowed
         ├── NotFoundError           404 / 410
-        ├── ValidationError         400 / 422: the network refused the request's content
+        ├── InvalidRequestError     400 / 422: the network refused the request's content
         ├── DuplicateError          the network refused a duplicate post
         ├── RateLimitError          429 or a rate limit that would be exceeded
         ├── ServerError             5xx
@@ -24,7 +30,8 @@ them. The tree::
 
 ``str(error)`` is one readable sentence. Errors never carry secrets: the pipeline builds them
 from the status, the network's own code and message and the request id, never from headers or
-the request body.
+the request body. Every class is exported from ``socialkit`` and shows there in tracebacks
+(``socialkit.RateLimitError``), whatever module defines it.
 """
 
 from __future__ import annotations
@@ -32,7 +39,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import ValidationError as _PydanticValidationError
 
 if TYPE_CHECKING:
     from socialkit._models import Post, Problem
@@ -43,7 +52,10 @@ __all__ = [
     "ConfigurationError",
     "DuplicateError",
     "InvalidPostError",
+    "InvalidRequestError",
     "MalformedResponseError",
+    "MediaError",
+    "ModelValidationError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionError",
@@ -83,6 +95,29 @@ class ConfigurationError(SocialkitError):
         if self.problems:
             text = f"{message}: " + "; ".join(self.problems)
         super().__init__(text)
+
+
+class ValidationError(SocialkitError, ValueError):
+    """Bad input, named: a value a model refuses, an id that fails the network's syntax, a media
+    file that cannot be used (found locally, before any request), or content the network
+    refused (:class:`InvalidRequestError`).
+
+    It is also a ``ValueError``, so code that catches ``ValueError`` keeps working. ``errors``
+    lists each problem as ``{"loc": (...), "msg": "..."}`` where there is more than one.
+    """
+
+    def __init__(self, message: str, *, errors: Sequence[dict[str, object]] = ()) -> None:
+        self._errors: list[dict[str, object]] = [dict(e) for e in errors]
+        super().__init__(message)
+
+    def problems(self) -> list[dict[str, object]]:
+        """Each problem as ``{"loc": (...), "msg": "..."}`` (one entry at least)."""
+        return list(getattr(self, "_errors", None) or [{"loc": (), "msg": str(self)}])
+
+
+class MediaError(ValidationError):
+    """A media file cannot be used: it is missing or unreadable, its type is not an image,
+    GIF, video or audio, or its bytes are not what its name or ``mime_type`` says."""
 
 
 class InvalidPostError(SocialkitError):
@@ -236,8 +271,11 @@ class NotFoundError(APIError):
     default_status = 404
 
 
-class ValidationError(APIError):
-    """The network refused the request's content (HTTP 400 / 422), naming its reason."""
+class InvalidRequestError(APIError, ValidationError):
+    """The network refused the request's content (HTTP 400 / 422), naming its reason.
+
+    Both an :class:`APIError` (with the network's status, code and message) and a
+    :class:`ValidationError`."""
 
     default_status = 422
 
@@ -370,9 +408,56 @@ def error_class_for_status(status: int) -> builtins.type[APIError]:
     if status in (404, 410):
         return NotFoundError
     if status in (400, 409, 413, 415, 422):
-        return ValidationError
+        return InvalidRequestError
     if status == 429:
         return RateLimitError
     if status >= 500:
         return ServerError
     return APIError
+
+
+class ModelValidationError(ValidationError, _PydanticValidationError):
+    """A socialkit model (``Post``, ``Media`` …) was built with bad values.
+
+    It is also ``pydantic.ValidationError`` (``except pydantic.ValidationError`` keeps working)
+    and its ``errors()`` are pydantic's, with one difference: messages read without pydantic's
+    ``"Value error, "`` prefix. Build one with :meth:`from_pydantic`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # pydantic-core builds the instance (``from_exception_data`` passes its own
+        # arguments here); ValidationError.__init__'s message form does not apply.
+        self._errors = []
+
+    @classmethod
+    def from_pydantic(cls, exc: _PydanticValidationError) -> ModelValidationError:
+        """The same errors as ``exc``, as a socialkit error."""
+        made = cls.from_exception_data(exc.title, exc.errors())  # type: ignore[arg-type]
+        made._errors = made.errors(include_url=False, include_input=False, include_context=False)
+        return made
+
+    def errors(self, **kwargs: object) -> list[Any]:
+        found = super().errors(**kwargs)  # type: ignore[arg-type]
+        for entry in found:
+            msg = entry.get("msg")
+            if isinstance(msg, str) and msg.startswith(_VALUE_ERROR):
+                entry["msg"] = msg[len(_VALUE_ERROR) :]
+        return found
+
+    def __str__(self) -> str:
+        lines = []
+        for entry in self.errors(include_url=False, include_input=False):
+            where = ".".join(str(part) for part in entry["loc"]) or self.title
+            lines.append(f"{where}: {entry['msg']}")
+        count = len(lines)
+        head = f"{count} invalid value{'s' if count != 1 else ''} for {self.title}"
+        return head + "\n" + "\n".join(f"  {line}" for line in lines)
+
+
+_VALUE_ERROR = "Value error, "
+
+
+# Tracebacks and reprs name the public path (``socialkit.RateLimitError``), not this module.
+for _name in __all__:
+    globals()[_name].__module__ = "socialkit"
+del _name

@@ -2,8 +2,10 @@
 
 Every model is a frozen pydantic v2 model with ``extra="forbid"`` and strict types: ids are
 strings, counts are integers, and datetimes must carry a time zone (they are converted to UTC).
-A wrong field raises ``pydantic.ValidationError`` whose entries name the field. What a network
-sends that has no place here stays in ``raw``, which is excluded from dumps and reprs.
+Text may not hold lone surrogates (no network can store them). A wrong field raises
+:class:`socialkit.ModelValidationError` (a :class:`socialkit.ValidationError` that is also
+``pydantic.ValidationError``) whose entries name the field. What a network sends that has no
+place here stays in ``raw``, which is excluded from dumps and reprs.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -26,10 +28,17 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic import ValidationError as PydanticValidationError
+
+from socialkit._errors import MediaError, ModelValidationError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "Account",
     "CANONICAL_METRICS",
+    "Feed",
     "Media",
     "MediaKind",
     "Message",
@@ -38,6 +47,7 @@ __all__ = [
     "Poll",
     "Post",
     "Problem",
+    "UploadedMedia",
     "Visibility",
 ]
 
@@ -51,13 +61,30 @@ def _utc(value: datetime) -> datetime:
 UTCDateTime = Annotated[datetime, AfterValidator(_utc)]
 """A timezone-aware datetime, converted to UTC."""
 
+
+def _no_lone_surrogates(value: str) -> str:
+    # A lone surrogate (U+D800–U+DFFF on its own) cannot be encoded in UTF-8, so every network
+    # refuses it, and a thread would stop part way. Encoding is linear and fails at the first.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"text holds a lone surrogate U+{ord(value[exc.start]):04X} at position "
+            f"{exc.start}, which no network accepts"
+        ) from None
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_no_lone_surrogates)]
+"""A string that every network can store (no lone surrogates)."""
+
 Visibility = Literal["public", "unlisted", "followers", "direct"]
 """Who can see a post. Adapters map it to the network's own levels."""
 
 MessageKind = Literal["comment", "mention", "reply", "direct", "quote"]
 """What kind of message arrived: a comment on one's post, a mention, a reply, a DM, a quote."""
 
-MediaKind = Literal["image", "video", "gif"]
+MediaKind = Literal["image", "video", "gif", "audio"]
 
 MESSAGE_KINDS: frozenset[str] = frozenset(get_args(MessageKind))
 
@@ -90,6 +117,33 @@ CANONICAL_METRICS: frozenset[str] = frozenset(
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
+
+    # Bad values raise socialkit's error (also pydantic's class), never pydantic's alone.
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except PydanticValidationError as exc:
+            raise ModelValidationError.from_pydantic(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ModelValidationError:
+            raise
+        except PydanticValidationError as exc:
+            raise ModelValidationError.from_pydantic(exc) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ModelValidationError:
+            raise
+        except PydanticValidationError as exc:
+            raise ModelValidationError.from_pydantic(exc) from None
 
 
 class Problem(_Model):
@@ -126,31 +180,66 @@ class Account(_Model):
 _CHUNK = 1024 * 1024
 
 
-class Media(_Model):
-    """An image, GIF or video to attach to a post.
+class UploadedMedia(_Model):
+    """Media already uploaded to a network, returned by :meth:`Adapter.upload
+    <socialkit.Adapter.upload>`; attach it to posts with :meth:`Media.from_upload`.
 
-    Exactly one source is set: ``path`` (read lazily, in chunks), ``data`` (bytes in memory) or
-    ``url`` (fetched by the adapter, or handed to networks that pull media from a URL). Build
-    one with :meth:`from_path`, :meth:`from_bytes` or :meth:`from_url`, which detect the MIME type
-    from the content's first bytes (falling back to the file name) and the size without loading
-    a file into memory.
+    ``reusable`` says whether the network lets one upload be attached to several posts (X and
+    Bluesky do; a Mastodon attachment belongs to the first status that uses it), and
+    ``expires_at`` when the network forgets an upload no post uses, where it says.
+    """
+
+    id: StrictStr
+    """The network's media id (X ``media_id``, Mastodon attachment id, Bluesky blob CID)."""
+    network: StrictStr
+    kind: MediaKind
+    mime_type: StrictStr
+    alt: Text | None = None
+    size: StrictInt | None = Field(default=None, ge=0)
+    width: StrictInt | None = Field(default=None, gt=0)
+    height: StrictInt | None = Field(default=None, gt=0)
+    url: StrictStr | None = None
+    reusable: StrictBool = True
+    expires_at: UTCDateTime | None = None
+    raw: Any = Field(default=None, exclude=True, repr=False)
+
+
+class Media(_Model):
+    """An image, GIF, video or audio file attached to a post.
+
+    Exactly one source is set: ``path`` (read lazily, in chunks), ``data`` (bytes in memory),
+    ``url`` (fetched by the adapter, or handed to networks that pull media from a URL) or
+    ``uploaded`` (an earlier :meth:`~socialkit.Adapter.upload` on the same network). Build one
+    with :meth:`from_path`, :meth:`from_bytes`, :meth:`from_url` or :meth:`from_upload`; the first
+    two detect the MIME type from the content's first bytes (never trusting the file name) and
+    the size without loading a file into memory.
+
+    Media read back from a network (``Post.media`` of a post from ``get_post``) carry the
+    network's ``url`` (and ``preview_url``), the alt text, the size and duration where known.
     """
 
     kind: MediaKind
     path: Path | None = None
     data: bytes | None = Field(default=None, repr=False)
     url: StrictStr | None = None
-    alt: StrictStr | None = None
+    uploaded: UploadedMedia | None = None
+    alt: Text | None = None
     mime_type: StrictStr
     size: StrictInt | None = Field(default=None, ge=0)
     width: StrictInt | None = Field(default=None, gt=0)
     height: StrictInt | None = Field(default=None, gt=0)
+    duration: float | None = Field(default=None, ge=0)
+    """Seconds, for video and audio, where known."""
+    preview_url: StrictStr | None = None
+    """A still image of a video, GIF or audio file, as the network serves it."""
+    id: StrictStr | None = None
+    """The network's id of this media (read back)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Media:
-        sources = [s for s in (self.path, self.data, self.url) if s is not None]
+        sources = [s for s in (self.path, self.data, self.url, self.uploaded) if s is not None]
         if len(sources) != 1:
-            raise ValueError("Media needs exactly one source: path, data or url")
+            raise ValueError("Media needs exactly one source: path, data, url or uploaded")
         return self
 
     @classmethod
@@ -162,17 +251,23 @@ class Media(_Model):
         mime_type: str | None = None,
         kind: MediaKind | None = None,
     ) -> Media:
-        """Describe a local file. Reads only its first bytes (for the type) and its size."""
+        """Describe a local file. Reads only its first bytes (for the type) and its size.
+
+        Raises :class:`~socialkit.MediaError` when the file is missing or unreadable, when its
+        bytes are not an image, GIF, video or audio format, or when they disagree with its
+        name's extension or with ``mime_type``.
+        """
         p = Path(path)
         try:
             size = p.stat().st_size
             with p.open("rb") as fh:
-                head = fh.read(262)
+                head = fh.read(_HEAD)
         except OSError as exc:
-            raise ValueError(f"cannot read media file {p}: {exc.strerror}") from exc
-        mime = mime_type or _sniff(head) or mimetypes.guess_type(p.name)[0]
-        if mime is None:
-            raise ValueError(f"cannot tell the media type of {p}; pass mime_type=")
+            raise MediaError(f"cannot read media file {p}: {exc.strerror}") from None
+        if p.is_dir():
+            raise MediaError(f"cannot read media file {p}: it is a directory")
+        named = mimetypes.guess_type(p.name)[0]
+        mime = _checked_type(head, mime_type, named, f"media file {p}")
         width, height = _dimensions(head, mime)
         return cls(
             kind=kind or _kind_for(mime),
@@ -193,11 +288,9 @@ class Media(_Model):
         mime_type: str | None = None,
         kind: MediaKind | None = None,
     ) -> Media:
-        """Describe media held in memory."""
-        mime = mime_type or _sniff(data[:262])
-        if mime is None:
-            raise ValueError("cannot tell the media type of these bytes; pass mime_type=")
-        width, height = _dimensions(data[:262], mime)
+        """Describe media held in memory (its type sniffed from the bytes)."""
+        mime = _checked_type(data[:_HEAD], mime_type, None, "these bytes")
+        width, height = _dimensions(data[:_HEAD], mime)
         return cls(
             kind=kind or _kind_for(mime),
             data=bytes(data),
@@ -220,11 +313,24 @@ class Media(_Model):
     ) -> Media:
         """Describe media at a public URL. The type comes from ``mime_type`` or the URL's name."""
         if not url.startswith(("https://", "http://")):
-            raise ValueError(f"media url must be http(s), got {url!r}")
+            raise MediaError(f"media url must be http(s), got {url!r}")
         mime = mime_type or mimetypes.guess_type(url.split("?", 1)[0])[0]
         if mime is None:
-            raise ValueError(f"cannot tell the media type of {url}; pass mime_type=")
+            raise MediaError(f"cannot tell the media type of {url}; pass mime_type=")
         return cls(kind=kind or _kind_for(mime), url=url, alt=alt, mime_type=mime, size=size)
+
+    @classmethod
+    def from_upload(cls, uploaded: UploadedMedia, *, alt: str | None = None) -> Media:
+        """Attach an earlier upload (``alt`` replaces the upload's alt text when given)."""
+        return cls(
+            kind=uploaded.kind,
+            uploaded=uploaded,
+            alt=alt if alt is not None else uploaded.alt,
+            mime_type=uploaded.mime_type,
+            size=uploaded.size,
+            width=uploaded.width,
+            height=uploaded.height,
+        )
 
     @property
     def filename(self) -> str:
@@ -240,7 +346,7 @@ class Media(_Model):
             return self.data
         if self.path is not None:
             return self.path.read_bytes()
-        raise ValueError("media from a URL has no local content; the adapter fetches it")
+        raise MediaError("media from a URL or an upload has no local content")
 
     def iter_chunks(self, chunk_size: int = _CHUNK) -> Iterator[bytes]:
         """The content in chunks of at most ``chunk_size`` bytes, without loading a whole file."""
@@ -255,12 +361,56 @@ class Media(_Model):
                 while chunk := fh.read(chunk_size):
                     yield chunk
             return
-        raise ValueError("media from a URL has no local content; the adapter fetches it")
+        raise MediaError("media from a URL or an upload has no local content")
 
     async def aiter_chunks(self, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
         """:meth:`iter_chunks` for ``httpx`` streaming uploads."""
         for chunk in self.iter_chunks(chunk_size):
             yield chunk
+
+
+_HEAD = 262
+# Types whose names differ but whose bytes are the same format (sniffing gives one name).
+_SAME_FORMAT = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "audio/mp3": "audio/mpeg",
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/x-m4a": "audio/mp4",
+    "audio/m4a": "audio/mp4",
+    "audio/x-flac": "audio/flac",
+    "video/x-m4v": "video/mp4",
+}
+
+
+def _same(a: str, b: str) -> bool:
+    return _SAME_FORMAT.get(a, a) == _SAME_FORMAT.get(b, b)
+
+
+def _checked_type(head: bytes, given: str | None, named: str | None, what: str) -> str:
+    """The media type of ``head``: sniffed from the bytes, never trusted from a name.
+
+    ``given`` (the caller's ``mime_type``) is used when the bytes cannot be identified (a raw
+    format with no magic number); when they can, it must agree with them, and so must the
+    file name's extension.
+    """
+    sniffed = _sniff(head)
+    if sniffed is None:
+        if given is None:
+            raise MediaError(
+                f"cannot tell the media type of {what} from its content"
+                + (f" (its name says {named}, but the bytes are not)" if named else "")
+                + "; pass mime_type= if it is a format without a signature"
+            )
+        _kind_for(given)
+        return given
+    if given is not None and not _same(given, sniffed):
+        raise MediaError(f"{what} is {sniffed}, not the {given} given as mime_type")
+    if named is not None and not _same(named, sniffed):
+        raise MediaError(f"{what} holds {sniffed} data, not the {named} its name says")
+    _kind_for(sniffed)
+    return sniffed
 
 
 def _sniff(head: bytes) -> str | None:
@@ -279,7 +429,9 @@ def _kind_for(mime: str) -> MediaKind:
         return "image"
     if mime.startswith("video/"):
         return "video"
-    raise ValueError(f"unsupported media type {mime!r}: expected an image, GIF or video")
+    if mime.startswith("audio/"):
+        return "audio"
+    raise MediaError(f"unsupported media type {mime!r}: expected an image, GIF, video or audio")
 
 
 def _dimensions(head: bytes, mime: str) -> tuple[int | None, int | None]:
@@ -298,9 +450,13 @@ def _dimensions(head: bytes, mime: str) -> tuple[int | None, int | None]:
 class Poll(_Model):
     """A poll attached to a post (Mastodon, X, Telegram)."""
 
-    options: list[StrictStr] = Field(min_length=2)
+    options: list[Text] = Field(min_length=2)
     duration: timedelta
     multiple: StrictBool = False
+    votes: list[StrictInt] | None = None
+    """Read back: the votes of each option, in order, where the network shows them."""
+    expires_at: UTCDateTime | None = None
+    """Read back: when voting closes."""
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -318,7 +474,7 @@ class Post(_Model):
     Read-back fields (``id`` onwards) are filled by the adapter.
     """
 
-    text: StrictStr = ""
+    text: Text = ""
     media: list[Media] = Field(default_factory=list)
     link: StrictStr | None = None
     reply_to: StrictStr | None = None
@@ -326,7 +482,7 @@ class Post(_Model):
     thread: list[Post] = Field(default_factory=list)
     visibility: Visibility = "public"
     language: StrictStr | None = Field(default=None, pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]+)*$")
-    content_warning: StrictStr | None = None
+    content_warning: Text | None = None
     sensitive: StrictBool = False
     poll: Poll | None = None
     scheduled_at: UTCDateTime | None = None
@@ -389,4 +545,21 @@ class Message(_Model):
     conversation_id: StrictStr | None = None
     url: StrictStr | None = None
     language: StrictStr | None = None
+    raw: Any = Field(default=None, exclude=True, repr=False)
+
+
+class Feed(_Model):
+    """A list-style feed: a Mastodon or X list, a Bluesky list or feed generator.
+
+    Read its posts with :meth:`Adapter.feed <socialkit.Adapter.feed>`.
+    """
+
+    id: StrictStr
+    network: StrictStr
+    name: StrictStr
+    kind: Literal["list", "feed"] = "list"
+    description: StrictStr | None = None
+    url: StrictStr | None = None
+    owner: Account | None = None
+    members_count: StrictInt | None = None
     raw: Any = Field(default=None, exclude=True, repr=False)

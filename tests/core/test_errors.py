@@ -70,7 +70,8 @@ def test_status_mapping() -> None:
     assert error_class_for_status(401) is AuthError
     assert error_class_for_status(403) is socialkit.PermissionError
     assert error_class_for_status(410) is socialkit.NotFoundError
-    assert error_class_for_status(422) is socialkit.ValidationError
+    assert error_class_for_status(422) is socialkit.InvalidRequestError
+    assert issubclass(socialkit.InvalidRequestError, socialkit.ValidationError)
     assert error_class_for_status(429) is RateLimitError
     assert error_class_for_status(503) is socialkit.ServerError
     assert error_class_for_status(418) is APIError

@@ -8,7 +8,9 @@ An adapter implements what its network offers and inherits, for the rest, method
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Iterable
+import re
+import urllib.parse
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -21,8 +23,20 @@ from socialkit._errors import (
     InvalidPostError,
     ThreadIncompleteError,
     UnsupportedError,
+    ValidationError,
 )
-from socialkit._models import Account, Message, MessageKind, Metric, Post, Problem
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    Message,
+    MessageKind,
+    Metric,
+    Post,
+    Problem,
+    UploadedMedia,
+)
+from socialkit._paging import Paged
 
 if TYPE_CHECKING:
     import httpx
@@ -30,7 +44,7 @@ if TYPE_CHECKING:
 
     from socialkit._http import Network, Session
 
-__all__ = ["Adapter", "AdapterSettings", "HttpURL"]
+__all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
 
 def _http_url(value: str) -> str:
@@ -230,6 +244,8 @@ class Adapter(abc.ABC):
             wanted.append((Capability.PUBLISH_GIF, "media"))
         if "video" in kinds:
             wanted.append((Capability.PUBLISH_VIDEO, "media"))
+        if "audio" in kinds:
+            wanted.append((Capability.PUBLISH_AUDIO, "media"))
         if post.poll is not None:
             wanted.append((Capability.PUBLISH_POLL, "poll"))
         if post.quote_of is not None:
@@ -238,11 +254,24 @@ class Adapter(abc.ABC):
             wanted.append((Capability.REPLY, "reply_to"))
         if post.scheduled_at is not None:
             wanted.append((Capability.NATIVE_SCHEDULING, "scheduled_at"))
-        return [
+        found = [
             self._capability_problem(cap, f"{prefix}{fld}")
             for cap, fld in wanted
             if cap not in self.capabilities
         ]
+        for i, item in enumerate(post.media):
+            if item.uploaded is not None and item.uploaded.network != self.name:
+                found.append(
+                    Problem(
+                        code="foreign_upload",
+                        message=(
+                            f"{prefix}media[{i}] was uploaded to {item.uploaded.network}; "
+                            f"{self.name} cannot use it"
+                        ),
+                        field=f"{prefix}media[{i}]",
+                    )
+                )
+        return found
 
     def _capability_problem(self, capability: Capability, field: str) -> Problem:
         return Problem(
@@ -261,36 +290,54 @@ class Adapter(abc.ABC):
     async def me(self) -> Account:
         """The account these credentials act for."""
 
-    async def publish(self, post: Post) -> Post:
+    async def publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
         """Publish ``post`` (and its thread) and return it as published.
 
         Raises :class:`~socialkit.InvalidPostError` with every problem before any request when
-        the post breaks the network's rules.
+        the post breaks the network's rules. When the network may have received a create but
+        no answer came back, raises :class:`~socialkit.OutcomeUnknownError`: call ``publish``
+        again with the same ``idempotency_key`` (the error carries it) and the network, or
+        the adapter's reconciliation, makes sure the post exists once. Without a key the
+        adapter makes one per call.
         """
         problems = self.check(post)
         if problems:
             raise InvalidPostError(self.name, problems)
-        return await self._publish(post)
+        if idempotency_key is not None and not idempotency_key.strip():
+            raise ValidationError("idempotency_key must not be blank")
+        return await self._publish(post, idempotency_key=idempotency_key)
 
-    async def _publish(self, post: Post) -> Post:
-        """Publish a checked post. The default publishes a thread post by post."""
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        """Publish a checked post. The default publishes a thread post by post; the posts
+        of a thread get keys derived from ``idempotency_key`` (``key``, ``key/1``, ``key/2`` …).
+        """
         posts = post.posts()
-        first = await self._publish_one(posts[0])
+        first = await self._publish_keyed(posts[0], idempotency_key)
         if len(posts) == 1:
             return first
         published = [first]
-        for item in posts[1:]:
+        for index, item in enumerate(posts[1:], start=1):
             try:
                 parent = published[-1].id
                 assert parent is not None
+                key = None if idempotency_key is None else f"{idempotency_key}/{index}"
                 published.append(
-                    await self._publish_one(item.model_copy(update={"reply_to": parent}))
+                    await self._publish_keyed(item.model_copy(update={"reply_to": parent}), key)
                 )
             except Exception as exc:
                 raise ThreadIncompleteError(self.name, published, len(posts), exc) from exc
         return first.model_copy(update={"thread": published[1:]})
 
-    async def _publish_one(self, post: Post) -> Post:
+    async def _publish_keyed(self, post: Post, key: str | None) -> Post:
+        # Hooks written before idempotency keys take ``post`` alone; they get a key only when
+        # the caller gave one.
+        if key is None:
+            return await self._publish_one(post)
+        return await self._publish_one(post, idempotency_key=key)
+
+    async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        """Publish one checked post (no thread). Honour ``idempotency_key`` where the network
+        can; raise :class:`~socialkit.OutcomeUnknownError` when the outcome is unknown."""
         raise self.unsupported(Capability.PUBLISH_TEXT)
 
     async def delete(self, post_id: str) -> None:
@@ -310,9 +357,15 @@ class Adapter(abc.ABC):
         *,
         account: str | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
-        """The account's posts (or another ``account``'s), newest first, fetched lazily."""
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The account's posts (or another ``account``'s), newest first, fetched lazily.
+
+        ``since``/``until`` bound the posts' times; ``cursor`` resumes an earlier walk (see
+        :class:`~socialkit.Paged`).
+        """
         raise self.unsupported(Capability.READ_POSTS)
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
@@ -330,8 +383,10 @@ class Adapter(abc.ABC):
         *,
         kinds: Iterable[MessageKind] | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Message]:
+        cursor: str | None = None,
+    ) -> Paged[Message]:
         """Comments, mentions, replies, quotes and direct messages, newest first, lazily."""
         raise self.unsupported(Capability.MENTIONS)
 
@@ -344,10 +399,137 @@ class Adapter(abc.ABC):
         query: str,
         *,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
+        cursor: str | None = None,
+    ) -> Paged[Post]:
         """Public posts matching ``query``, newest first where the network sorts so, lazily."""
         raise self.unsupported(Capability.SEARCH)
+
+    # -- engagement ------------------------------------------------------------------------
+    # Each action is idempotent: liking a post already liked, or unfollowing an account not
+    # followed, succeeds and changes nothing.
+
+    async def like(self, post_id: str) -> None:
+        """Like (favourite) a post."""
+        raise self.unsupported(Capability.LIKE)
+
+    async def unlike(self, post_id: str) -> None:
+        """Take a like back."""
+        raise self.unsupported(Capability.LIKE)
+
+    async def repost(self, post_id: str) -> None:
+        """Repost (boost, retweet) a post to the account's followers."""
+        raise self.unsupported(Capability.REPOST)
+
+    async def unrepost(self, post_id: str) -> None:
+        """Take a repost back."""
+        raise self.unsupported(Capability.REPOST)
+
+    async def bookmark(self, post_id: str) -> None:
+        """Bookmark a post (private to the account)."""
+        raise self.unsupported(Capability.BOOKMARK)
+
+    async def unbookmark(self, post_id: str) -> None:
+        """Remove a bookmark."""
+        raise self.unsupported(Capability.BOOKMARK)
+
+    async def follow(self, account: Account | str) -> None:
+        """Follow an account (an :class:`Account`, an id, or a handle; see :meth:`account`)."""
+        raise self.unsupported(Capability.FOLLOW)
+
+    async def unfollow(self, account: Account | str) -> None:
+        """Stop following an account."""
+        raise self.unsupported(Capability.FOLLOW)
+
+    async def block(self, account: Account | str) -> None:
+        """Block an account."""
+        raise self.unsupported(Capability.BLOCK)
+
+    async def unblock(self, account: Account | str) -> None:
+        """Unblock an account."""
+        raise self.unsupported(Capability.BLOCK)
+
+    async def mute(self, account: Account | str) -> None:
+        """Mute an account."""
+        raise self.unsupported(Capability.MUTE)
+
+    async def unmute(self, account: Account | str) -> None:
+        """Unmute an account."""
+        raise self.unsupported(Capability.MUTE)
+
+    async def hide(self, reply: Message | str) -> None:
+        """Hide a reply or comment on one of the account's posts from public view."""
+        raise self.unsupported(Capability.HIDE)
+
+    async def unhide(self, reply: Message | str) -> None:
+        """Show a hidden reply or comment again."""
+        raise self.unsupported(Capability.HIDE)
+
+    # -- people and feeds ------------------------------------------------------------------
+
+    async def account(self, handle_or_id: str) -> Account:
+        """Look an account up by handle or by id.
+
+        A string that starts with ``@`` is always a handle (``"@1234"`` is the account whose
+        handle is ``1234``); otherwise each network tells ids from handles by their syntax
+        (on X and Mastodon, where a handle may be all digits, a string of digits is an id).
+        Raises :class:`~socialkit.NotFoundError` when no such account exists.
+        """
+        raise self.unsupported(Capability.ACCOUNTS)
+
+    def followers(
+        self,
+        account: Account | str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        """The followers of ``account`` (default: this account), newest first where the
+        network orders them so, lazily."""
+        raise self.unsupported(Capability.FOLLOWERS)
+
+    def following(
+        self,
+        account: Account | str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        """The accounts that ``account`` (default: this account) follows, lazily."""
+        raise self.unsupported(Capability.FOLLOWERS)
+
+    def timeline(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The home feed (posts of the accounts this account follows), newest first."""
+        raise self.unsupported(Capability.TIMELINE)
+
+    def feeds(self, *, limit: int | None = None, cursor: str | None = None) -> Paged[Feed]:
+        """The account's list-style feeds (its lists; saved feeds where the network has them)."""
+        raise self.unsupported(Capability.FEEDS)
+
+    def feed(
+        self,
+        feed: Feed | str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The posts of a list or feed (a :class:`Feed` or its id), newest first."""
+        raise self.unsupported(Capability.FEEDS)
+
+    async def upload(self, media: Media) -> UploadedMedia:
+        """Upload media on its own (waiting until the network has processed it), to attach
+        to posts later with :meth:`Media.from_upload <socialkit.Media.from_upload>`."""
+        raise self.unsupported(Capability.UPLOAD)
 
 
 def as_post(post: Post | str) -> Post:
@@ -364,7 +546,25 @@ def kinds_filter(kinds: Iterable[MessageKind] | None) -> frozenset[str]:
     wanted = frozenset(kinds)
     unknown = wanted - MESSAGE_KINDS
     if unknown:
-        raise ValueError(
+        raise ValidationError(
             f"unknown message kinds {sorted(unknown)}; expected some of {sorted(MESSAGE_KINDS)}"
         )
     return wanted
+
+
+def check_id(network: str, value: object, pattern: str, what: str = "id") -> str:
+    """``value`` if it is a string matching ``pattern`` (a full match), else a
+    :class:`~socialkit.ValidationError` naming the network and what was expected, raised before
+    any request. Adapters call it on every id they put into a URL path."""
+    if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
+        raise ValidationError(f"{value!r} is not a {network} {what}")
+    return value
+
+
+def path_segment(value: str) -> str:
+    """``value`` percent-encoded as one URL path segment (``/``, ``?``, ``#`` and ``%`` too),
+    for ids a network does not restrict; ``.``, ``..`` and the empty string are refused, since
+    clients and servers resolve them as dot segments."""
+    if value in ("", ".", ".."):
+        raise ValidationError(f"{value!r} cannot be an id in a URL path")
+    return urllib.parse.quote(value, safe="")

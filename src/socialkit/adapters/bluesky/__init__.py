@@ -26,13 +26,13 @@ from socialkit._errors import (
     APIError,
     ConfigurationError,
     InvalidPostError,
+    InvalidRequestError,
     NotFoundError,
     OutcomeUnknownError,
     ServerError,
     ThreadIncompleteError,
     TransportError,
     UnsupportedError,
-    ValidationError,
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL, as_post, kinds_filter
@@ -393,7 +393,7 @@ class BlueskyAdapter(Adapter):
         if text.startswith("at://"):
             parts = parse_at_uri(text)
             if parts is None or parts.collection != POST_COLLECTION:
-                raise ValidationError(
+                raise InvalidRequestError(
                     NETWORK, None, "invalid_id", f"{post_id!r} is not the AT-URI of a post"
                 )
             return str(parts)
@@ -404,7 +404,7 @@ class BlueskyAdapter(Adapter):
         elif text and all(c.isalnum() or c in "_~.:-" for c in text) and text not in (".", ".."):
             data = await self.auth.data()
             return f"at://{data.did}/{POST_COLLECTION}/{text}"
-        raise ValidationError(
+        raise InvalidRequestError(
             NETWORK,
             None,
             "invalid_id",
@@ -425,7 +425,7 @@ class BlueskyAdapter(Adapter):
         """``({uri, cid}, record value)`` of a post, read with getRecord."""
         record = await self._get_record(await self._post_uri(post_id))
         if record.cid is None:
-            raise ValidationError(
+            raise InvalidRequestError(
                 NETWORK, None, "no_cid", f"the record {record.uri} came back without its CID"
             )
         return {"uri": record.uri, "cid": record.cid}, record.value
@@ -439,7 +439,7 @@ class BlueskyAdapter(Adapter):
                 "GET", "com.atproto.identity.resolveHandle", params={"handle": handle}
             )
             did: str | None = decode(ResolvedHandle, response).did
-        except (NotFoundError, ValidationError):
+        except (NotFoundError, InvalidRequestError):
             did = None  # HandleNotFound, or not a handle: the mention stays plain text
         self._handles[handle] = did
         return did
@@ -667,7 +667,7 @@ class BlueskyAdapter(Adapter):
                 "POST", "com.atproto.repo.createRecord", json=body, kind="create", retry_safe=True
             )
             created = decode(CreatedRecord, response)
-        except (ValidationError, ServerError, OutcomeUnknownError, TransportError) as exc:
+        except (InvalidRequestError, ServerError, OutcomeUnknownError, TransportError) as exc:
             existing = await self._existing(data.did, rkey, record)
             if existing is None:
                 raise
@@ -770,7 +770,7 @@ class BlueskyAdapter(Adapter):
         assert parts is not None
         data = await self.auth.data()
         if parts.repo not in (data.did, data.handle):
-            raise ValidationError(
+            raise InvalidRequestError(
                 NETWORK, None, "not_own_post", f"{post_id} belongs to another account"
             )
         await self._xrpc(
@@ -1066,7 +1066,7 @@ class BlueskyAdapter(Adapter):
         if isinstance(to, str):
             return await self.publish(answer.model_copy(update={"reply_to": to}))
         if to.network != NETWORK:
-            raise ValidationError(
+            raise InvalidRequestError(
                 NETWORK, None, "wrong_network", f"this message is from {to.network}, not bluesky"
             )
         if to.kind == "direct":

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from socialkit._errors import MalformedResponseError, ValidationError
+from socialkit._errors import InvalidRequestError, MalformedResponseError
 from socialkit._models import Account, Message, MessageKind, Metric, Post
 from socialkit.adapters.bluesky._wire import (
     ChatMessage,
@@ -342,7 +342,7 @@ def message_from_chat(
 ) -> Message:
     """A direct message (chat.bsky.convo.defs#messageView) as a Message."""
     if message.text is None or message.sender is None:
-        raise ValidationError(NETWORK, None, "not_a_message", "not a chat message view")
+        raise InvalidRequestError(NETWORK, None, "not_a_message", "not a chat message view")
     sender = members.get(message.sender.did)
     author = (
         account_from_profile(sender)

@@ -9,10 +9,10 @@ import httpx
 from socialkit._errors import (
     APIError,
     AuthError,
+    InvalidRequestError,
     NotFoundError,
     RateLimitError,
     TokenExpiredError,
-    ValidationError,
     error_class_for_status,
 )
 from socialkit._http import (
@@ -133,7 +133,7 @@ def decode_error(response: httpx.Response, network: str) -> APIError:
         name = redact_text(name)[:100]
     cls = _BY_NAME.get(name or "") or error_class_for_status(status)
     if cls is APIError and status == 400:
-        cls = ValidationError
+        cls = InvalidRequestError
     if cls is RateLimitError:
         return RateLimitError(
             network, status, name, message, None, retry_after=parse_retry_after(response)

@@ -12,11 +12,11 @@ from socialkit._errors import (
     APIError,
     AuthError,
     DuplicateError,
+    InvalidRequestError,
     NotFoundError,
     PermissionError,
     RateLimitError,
     ServerError,
-    ValidationError,
     error_class_for_status,
 )
 from socialkit._http import (
@@ -159,7 +159,7 @@ def problem_error(
     elif code == "unsupported-authentication":
         cls = AuthError if status == 401 else PermissionError
     elif code == "invalid-request":
-        cls = ValidationError
+        cls = InvalidRequestError
     elif code == "internal-error":
         cls = ServerError
     elif status is not None:

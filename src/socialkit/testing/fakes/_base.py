@@ -273,3 +273,23 @@ class FakeNetwork(abc.ABC):
     def view(self, post_id: str, count: int) -> None:
         """``count`` more people saw the post (only networks that report impressions keep it)."""
         return None
+
+    def follow(self, follower: FakeUser, followee: FakeUser) -> None:
+        """``follower`` follows ``followee`` (either may be the owner)."""
+        raise NotImplementedError(f"{type(self).__name__} does not simulate follows yet")
+
+    # -- state, as the network keeps it (for tests of engagement actions) ----------------------
+
+    #: The relations :meth:`has` answers for.
+    RELATIONS: ClassVar[frozenset[str]] = frozenset(
+        {"like", "repost", "bookmark", "follow", "block", "mute", "hide"}
+    )
+
+    def has(self, relation: str, subject: str, target: str) -> bool:
+        """Whether user ``subject`` (an id) has ``relation`` with ``target``.
+
+        ``like``, ``repost`` and ``bookmark`` take a post id, ``follow``, ``block`` and ``mute``
+        a user id, and ``hide`` a reply's id (``subject`` is the author of the post replied to).
+        Conformance suites read the fake's state through this, whatever the network's API.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not keep {relation} state yet")

@@ -1,0 +1,377 @@
+"""Lazy, resumable paging: :class:`Paged` and :class:`Page`.
+
+Every iterator an adapter returns (``posts``, ``search``, ``messages``, ``timeline``,
+``followers`` …) is a :class:`Paged`. It fetches one network page at a time, applies ``since``,
+``until`` and ``limit`` the same way on every network, and keeps a **cursor**: an opaque string
+that resumes the walk right after the last item it yielded, even in the middle of a page::
+
+    feed = net.posts(limit=50)
+    async for post in feed:
+        handle(post)
+    store.save(feed.cursor)                      # where this walk stopped
+    ...                                          # later, in another process
+    async for post in net.posts(cursor=store.load()):
+        ...                                      # the next, older posts: none repeated
+
+or page by page, with a cursor per page::
+
+    async for page in net.posts().pages():
+        for post in page.items: ...
+        store.save(page.cursor)
+
+A walk goes from newest to oldest. Resuming continues toward older items: posts published
+between the two runs are newer than the walk and are not part of it (start a new walk, or use
+``since``, to read them). Items are never repeated or skipped across a resume.
+
+Adapters build a ``Paged`` from a *fetch* function that reads one network page given the
+network's own cursor (``None`` for the first page) and a size hint, and returns a
+:class:`Batch`. Where the network can resume right after any item (Mastodon ``max_id``, X
+``until_id``), the batch says so with ``item_cursors`` and the cursor survives items deleted
+in between; otherwise the cursor is the page's network cursor plus how many of its items were
+already read.
+
+Several sources (mentions and direct messages, say) merge with :meth:`Paged.merge`, newest
+first, under one cursor that resumes every source where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from socialkit._errors import ValidationError
+
+__all__ = ["Batch", "Page", "Paged"]
+
+T = TypeVar("T")
+
+_PREFIX = "sk1."
+
+
+@dataclass(frozen=True)
+class Batch(Generic[T]):
+    """One network page, as an adapter's fetch function returns it.
+
+    ``next`` is the network's cursor for the following (older) page, ``None`` at the end.
+    ``item_cursors``, when the network can resume right after any item, holds that network
+    cursor for each item (same length as ``items``).
+    """
+
+    items: Sequence[T]
+    next: str | None = None
+    item_cursors: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """Items read from one network page (after ``since``/``until``/``limit``), and the cursor
+    that resumes right after them. ``last`` is true when the walk has nothing more."""
+
+    items: list[T]
+    cursor: str | None
+    last: bool = False
+
+
+Fetch = Callable[[str | None, "int | None"], Awaitable[Batch[T]]]
+"""``fetch(network_cursor, want)``: one page; ``want`` is how many items are still wanted."""
+
+
+def _encode(state: Any) -> str:
+    raw = json.dumps(state, separators=(",", ":"), ensure_ascii=True).encode()
+    return _PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> Any:
+    if not isinstance(cursor, str) or not cursor.startswith(_PREFIX):
+        raise ValidationError(f"{cursor!r} is not a cursor socialkit made")
+    body = cursor[len(_PREFIX) :]
+    try:
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, TypeError):
+        raise ValidationError(f"{cursor!r} is not a cursor socialkit made") from None
+
+
+def _single_state(value: Any) -> tuple[str | None, int]:
+    if (
+        isinstance(value, dict)
+        and set(value) == {"c", "s"}
+        and (value["c"] is None or isinstance(value["c"], str))
+        and isinstance(value["s"], int)
+        and value["s"] >= 0
+    ):
+        return value["c"], value["s"]
+    raise ValidationError("this cursor belongs to another kind of iterator")
+
+
+@dataclass
+class _Step(Generic[T]):
+    item: T
+    state: dict[str, Any]
+    """The source's resume state right after this item."""
+    page_end: bool
+    """This item is the last one of its network page."""
+
+
+@dataclass
+class _Source(Generic[T]):
+    name: str
+    fetch: Fetch[T]
+    state: dict[str, Any]
+    stopped: bool = False
+    buffer: list[_Step[T]] = field(default_factory=list)
+    done: bool = False
+
+    async def walk(self, want: Callable[[], int | None]) -> AsyncIterator[_Step[T]]:
+        network_cursor, skip = self.state["c"], self.state["s"]
+        while True:
+            batch = await self.fetch(network_cursor, _hint(want(), skip))
+            items = list(batch.items)
+            per_item = batch.item_cursors
+            if per_item is not None and len(per_item) != len(items):
+                raise ValueError("Batch.item_cursors must match Batch.items")
+            for index in range(skip, len(items)):
+                last_of_page = index == len(items) - 1
+                if per_item is not None:
+                    state = {"c": per_item[index], "s": 0}
+                elif last_of_page and batch.next is not None:
+                    state = {"c": batch.next, "s": 0}
+                else:
+                    state = {"c": network_cursor, "s": index + 1}
+                yield _Step(items[index], state, last_of_page)
+            if batch.next is None or not items:
+                return
+            network_cursor, skip = batch.next, 0
+
+
+def _hint(want: int | None, skip: int) -> int | None:
+    return None if want is None else want + skip
+
+
+class Paged(AsyncIterator[T]):
+    """An async iterator over a network's items, newest first, that can be resumed.
+
+    Iterate it once (``async for``), or call :meth:`pages` before iterating to get
+    :class:`Page` objects. ``cursor`` is the resume point after the last item yielded.
+    """
+
+    def __init__(
+        self,
+        fetch: Fetch[T] | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        time_of: Callable[[T], datetime | None] | None = None,
+        ordered: bool = True,
+        sources: dict[str, Fetch[T]] | None = None,
+    ) -> None:
+        if (fetch is None) == (sources is None):
+            raise TypeError("Paged needs fetch or sources")
+        if limit is not None and limit < 0:
+            raise ValidationError(f"limit must be 0 or more, not {limit}")
+        if since is not None and until is not None and since > until:
+            raise ValidationError("since must not be later than until")
+        if (since is not None or until is not None) and time_of is None:
+            raise TypeError("since/until need time_of")
+        self._since = since
+        self._until = until
+        self._limit = limit
+        self._time_of = time_of
+        self._ordered = ordered
+        self._merged = sources is not None
+        named: dict[str, Fetch[T]] = {}
+        if sources is not None:
+            named.update(sources)
+        elif fetch is not None:
+            named[""] = fetch
+        states = self._start_states(cursor, list(named))
+        self._sources = [_Source(n, f, states[n]) for n, f in named.items()]
+        self._count = 0
+        self._cursor = cursor
+        self._exhausted = False
+        self._iter: AsyncIterator[tuple[T, bool]] | None = None
+        self._mode: str | None = None
+
+    @classmethod
+    def merge(
+        cls,
+        sources: dict[str, Fetch[T]],
+        *,
+        time_of: Callable[[T], datetime | None],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[T]:
+        """Several newest-first sources as one, newest first, under one cursor.
+
+        Items without a time sort last. ``sources`` maps a stable name (kept in the cursor)
+        to each source's fetch function.
+        """
+        return cls(
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=time_of,
+            sources=sources,
+        )
+
+    @staticmethod
+    def empty() -> Paged[Any]:
+        """A Paged with no items (for ``limit=0`` or a source with nothing to read)."""
+
+        async def nothing(cursor: str | None, want: int | None) -> Batch[Any]:
+            return Batch([])
+
+        return Paged(nothing)
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _start_states(self, cursor: str | None, names: list[str]) -> dict[str, dict[str, Any]]:
+        fresh: dict[str, dict[str, Any]] = {n: {"c": None, "s": 0} for n in names}
+        if cursor is None:
+            return fresh
+        decoded = _decode(cursor)
+        if not self._merged:
+            network_cursor, skip = _single_state(decoded)
+            return {"": {"c": network_cursor, "s": skip}}
+        if (
+            not isinstance(decoded, dict)
+            or set(decoded) != {"m"}
+            or not isinstance(decoded["m"], dict)
+        ):
+            raise ValidationError("this cursor belongs to another kind of iterator")
+        for name, value in decoded["m"].items():
+            if name not in fresh:
+                raise ValidationError(f"this cursor names a source {name!r} this iterator lacks")
+            network_cursor, skip = _single_state(value)
+            fresh[name] = {"c": network_cursor, "s": skip}
+        return fresh
+
+    def _current_cursor(self) -> str:
+        if not self._merged:
+            return _encode(self._sources[0].state)
+        return _encode({"m": {s.name: s.state for s in self._sources}})
+
+    @property
+    def cursor(self) -> str | None:
+        """Resume point right after the last item yielded (``None`` before the first item,
+        or the cursor this iterator started from)."""
+        return self._cursor
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the walk has reached its end (the oldest item, ``since``, or nothing)."""
+        return self._exhausted
+
+    # -- iteration --------------------------------------------------------------------------
+
+    def __aiter__(self) -> Paged[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._mode == "pages":
+            raise RuntimeError("this Paged is already iterated by pages()")
+        self._mode = "items"
+        if self._iter is None:
+            self._iter = self._run()
+        item, _ = await self._iter.__anext__()
+        return item
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """The items grouped by network page, each :class:`Page` with its resume cursor."""
+        if self._mode == "items":
+            raise RuntimeError("this Paged is already iterated item by item")
+        self._mode = "pages"
+        batch: list[T] = []
+        async for item, page_end in self._run():
+            batch.append(item)
+            if page_end:
+                yield Page(batch, self._cursor, last=False)
+                batch = []
+        if batch or self._cursor is not None:
+            yield Page(batch, self._cursor, last=self._exhausted)
+
+    def _remaining(self) -> int | None:
+        return None if self._limit is None else max(self._limit - self._count, 0)
+
+    async def _run(self) -> AsyncIterator[tuple[T, bool]]:
+        if self._limit == 0:
+            self._exhausted = False
+            return
+        if not self._merged:
+            steps = self._sources[0].walk(self._remaining)
+            async for step in steps:
+                verdict = self._verdict(step.item)
+                self._sources[0].state = step.state
+                self._cursor = self._current_cursor()
+                if verdict == "stop":
+                    self._exhausted = True
+                    return
+                if verdict == "skip":
+                    continue
+                self._count += 1
+                yield step.item, step.page_end
+                if self._limit is not None and self._count >= self._limit:
+                    return
+            self._exhausted = True
+            return
+        async for item, page_end in self._merge():
+            yield item, page_end
+            if self._limit is not None and self._count >= self._limit:
+                return
+        self._exhausted = True
+
+    def _verdict(self, item: T) -> str:
+        """``take``, ``skip`` (newer than ``until``) or ``stop`` (older than ``since``)."""
+        if self._time_of is None:
+            return "take"
+        moment = self._time_of(item)
+        if moment is None:
+            return "take"
+        if self._until is not None and moment > self._until:
+            return "skip"
+        if self._since is not None and moment < self._since:
+            return "stop" if self._ordered else "skip"
+        return "take"
+
+    async def _merge(self) -> AsyncIterator[tuple[T, bool]]:
+        walks = {s.name: s.walk(self._remaining) for s in self._sources}
+        by_name = {s.name: s for s in self._sources}
+        heads: list[tuple[float, int, str, _Step[T]]] = []
+        order = 0
+
+        async def pull(name: str) -> None:
+            nonlocal order
+            try:
+                step = await walks[name].__anext__()
+            except StopAsyncIteration:
+                return
+            moment = self._time_of(step.item) if self._time_of else None
+            key = -moment.timestamp() if moment is not None else float("inf")
+            order += 1
+            heapq.heappush(heads, (key, order, name, step))
+
+        for name in walks:
+            await pull(name)
+        while heads:
+            _, _, name, step = heapq.heappop(heads)
+            verdict = self._verdict(step.item)
+            if verdict == "stop":
+                # This source has nothing newer than ``since`` left; the others go on.
+                continue
+            by_name[name].state = step.state
+            self._cursor = self._current_cursor()
+            if verdict == "take":
+                self._count += 1
+                yield step.item, step.page_end
+                if self._limit is not None and self._count >= self._limit:
+                    return
+            await pull(name)
