@@ -143,10 +143,13 @@ class UnsupportedError(SocialkitError):
 
 
 class OutcomeUnknownError(SocialkitError):
-    """A non-idempotent request may have reached the network, but no answer came back.
+    """A create may have reached the network, but no readable answer came back.
 
-    Sending it again could publish twice, so the pipeline does not; the adapter reconciles
-    (looks for the post) or the application decides.
+    Sending it again blindly could publish twice, so socialkit does not. ``idempotency_key``
+    is the key the create was sent under: call ``publish(post, idempotency_key=error.
+    idempotency_key)`` to try again safely (the network's idempotency, a client-chosen record
+    key, or the adapter's reconciliation makes sure the post exists once), or look for the
+    post yourself. ``post_id`` is set when the adapter knows the id the post would have.
     """
 
     def __init__(
@@ -155,15 +158,35 @@ class OutcomeUnknownError(SocialkitError):
         method: str,
         path: str,
         cause: BaseException | None = None,
+        *,
+        idempotency_key: str | None = None,
+        post_id: str | None = None,
     ) -> None:
         self.network = network
         self.method = method
         self.path = path
+        self.idempotency_key = idempotency_key
+        self.post_id = post_id
         reason = f": {type(cause).__name__}" if cause is not None else ""
-        super().__init__(
+        text = (
             f"{network}: the outcome of {method} {path} is unknown{reason}; "
-            "it was not sent again to avoid a duplicate."
+            "it was not sent again to avoid a duplicate"
         )
+        if idempotency_key is not None:
+            text += f"; publish again with idempotency_key={idempotency_key!r} to retry safely"
+        super().__init__(text + ".")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_outcome_unknown,
+            (self.network, self.method, self.path, self.idempotency_key, self.post_id),
+        )
+
+
+def _rebuild_outcome_unknown(
+    network: str, method: str, path: str, key: str | None, post_id: str | None
+) -> OutcomeUnknownError:
+    return OutcomeUnknownError(network, method, path, idempotency_key=key, post_id=post_id)
 
 
 class ThreadIncompleteError(SocialkitError):
