@@ -101,7 +101,10 @@ async def test_two_consumers_share_the_queue_without_doubles(tmp_path: Path) -> 
     adapter = FakeAdapter("x", "support")
     adapter.inbox = [message(f"m{n}", at=T0 + timedelta(seconds=n)) for n in range(30)]
     path = tmp_path / "inbox.db"
-    await Inbox([adapter], store=SQLiteStore(path)).poll()
+    poller = Inbox([adapter], store=SQLiteStore(path))
+    assert await take(poller, max_polls=0) == []  # a consumer ran once: polls now queue
+    await poller.poll()
+    await poller.store.aclose()
     stores = [SQLiteStore(path), SQLiteStore(path)]
     consumers = [Inbox([adapter], store=s) for s in stores]
 
@@ -136,11 +139,16 @@ async def test_a_crash_between_queueing_and_storing_loses_nothing() -> None:
 
     store = CrashOnce()
     adapter = two_messages()
+    first = Inbox([adapter], store=store)
+    assert await take(first, max_polls=0) == []  # the application consumes
     with pytest.raises(Crash):
-        await Inbox([adapter], store=store).poll()
+        await first.poll()
+    assert len(await store.items("inbox.pending")) == 1
+    assert await store.items("inbox.items") == []
     restarted = Inbox([adapter], store=store)
     # Before the next poll, the queued entry has no item: it waits (nothing is delivered).
     assert await take(restarted, max_polls=0) == []
+    assert len(await store.items("inbox.pending")) == 1
     got = await take(restarted, max_polls=1)
     assert [(d.message.id, d.attempt) for d in got] == [("m1", 1), ("m2", 1)]
 
@@ -157,6 +165,21 @@ async def test_an_orphan_queue_entry_is_dropped_after_retention() -> None:
     )
     assert await take(inbox, max_polls=0) == []
     assert await store.items("inbox.pending") == []
+
+
+async def test_polling_queues_nothing_until_a_consumer_has_run() -> None:
+    store = MemoryStore()
+    adapter = two_messages()
+    inbox = Inbox([adapter], store=store)
+    await inbox.poll()
+    assert await store.items("inbox.pending") == []  # poll-only applications pay nothing
+    # What was stored before the first consume() is in the inbox, not in the queue.
+    assert await take(inbox, max_polls=1) == []
+    assert len(await inbox.items(status="new")) == 2
+    adapter.inbox.append(message("m3", "three", at=T0 + timedelta(minutes=2)))
+    # Another process polling the same store queues for the consumer from now on.
+    await Inbox([adapter], store=store).poll()
+    assert [d.message.id for d in await take(inbox, max_polls=0)] == ["m3"]
 
 
 async def test_bad_settings_are_configuration_errors() -> None:
@@ -182,7 +205,9 @@ async def main(path, stop):
     adapter.inbox = [message("m1", "one", at=T0), message("m2", "two", at=later)]
     inbox = Inbox([adapter], store=SQLiteStore(path))
     if stop == "stored":
-        await inbox.poll()
+        async for _ in inbox.consume(max_polls=0):  # the application consumes (an earlier run)
+            pass
+        await inbox.poll()  # this round's poll stores both, then the process dies
         print("STORED", flush=True)
     else:
         async for delivery in inbox.consume(visibility_timeout=2.0, interval=0.1):

@@ -509,6 +509,9 @@ class Inbox:
         self.namespace = namespace
         self._items_ns = f"{namespace}.items"
         self._pending_ns = f"{namespace}.pending"
+        self._consumers_ns = f"{namespace}.consumers"
+        self._queueing = False
+        """Whether stored messages are queued for consume(): once it has run on this store."""
         self._overlap = overlap
         self._retention = retention
         self._max_seen = max_seen
@@ -536,6 +539,8 @@ class Inbox:
         cursor stays where it was, so the next poll asks again.
         """
         self.errors = {}
+        if not self._queueing:
+            self._queueing = await self.store.get(self._consumers_ns, "enabled") is not None
         labels = [label for label in self.adapters if label not in self.skipped]
         results = await asyncio.gather(
             *(self._poll_source(label) for label in labels), return_exceptions=True
@@ -582,6 +587,10 @@ class Inbox:
             )
         if interval < 0:
             raise ConfigurationError(f"interval must not be negative (got {interval})")
+        if not self._queueing:
+            # From now on every poll on this store (in any process) queues what it stores.
+            await self.store.put(self._consumers_ns, "enabled", iso(self._clock()))
+            self._queueing = True
         lease = timedelta(seconds=visibility_timeout)
         rounds = 0
         while True:
@@ -669,7 +678,7 @@ class Inbox:
             received_at=now,
             status_changed_at=now,
         )
-        if await self.store.get(self._items_ns, item_key) is None:
+        if self._queueing and await self.store.get(self._items_ns, item_key) is None:
             # Queue the delivery for consume() before storing the item: a crash between the two
             # leaves a queue entry without its item, which the next poll completes (the cursor
             # has not moved past the message), never an item that consume() would not deliver.
@@ -677,10 +686,8 @@ class Inbox:
             await self.store.compare_and_set(
                 self._pending_ns, item_key, None, json.dumps({**record, "lease": None})
             )
-            if await self.store.compare_and_set(
-                self._items_ns, item_key, None, item.model_dump_json()
-            ):
-                return item
+        if await self.store.compare_and_set(self._items_ns, item_key, None, item.model_dump_json()):
+            return item
 
         # Already in the inbox (another account received it, or a repeat): note the source.
         def add_source(current: InboxItem) -> InboxItem:
