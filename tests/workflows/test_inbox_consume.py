@@ -160,9 +160,12 @@ async def test_an_orphan_queue_entry_is_dropped_after_retention() -> None:
     await store.put(
         "inbox.pending",
         "x\x1fgone",
-        '{"created_at": "2024-05-01T00:00:00+00:00", "due": "2024-05-01T00:00:00+00:00", '
-        '"attempts": 0, "lease": null}',
+        '{"created_at": "2024-05-01T00:00:00+00:00", "queued_at": "2024-05-04T12:01:00+00:00", '
+        '"due": "2024-05-04T11:59:00+00:00", "attempts": 0, "lease": null}',
     )
+    assert await take(inbox, max_polls=0) == []
+    assert len(await store.items("inbox.pending")) == 1  # queued 2 days - 1 minute ago: kept
+    clock.now += timedelta(minutes=2)
     assert await take(inbox, max_polls=0) == []
     assert await store.items("inbox.pending") == []
 

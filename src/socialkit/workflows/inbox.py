@@ -610,7 +610,7 @@ class Inbox:
             record = json.loads(raw)
             queued.append((from_iso(record["created_at"]), item_key, raw, record))
         queued.sort(key=lambda entry: (entry[0], entry[1]))
-        for created_at, item_key, raw, record in queued:
+        for _created_at, item_key, raw, record in queued:
             now = self._clock()
             if from_iso(record["due"]) > now:
                 continue
@@ -618,7 +618,7 @@ class Inbox:
             if item_raw is None:
                 # Queued by a poll that stopped before storing the item: the next poll
                 # stores it. If the message never comes back, the entry goes with retention.
-                if created_at < now - self._retention:
+                if from_iso(record.get("queued_at", record["due"])) < now - self._retention:
                     await self.store.delete(self._pending_ns, item_key)
                 continue
             attempt = int(record["attempts"]) + 1
@@ -682,7 +682,12 @@ class Inbox:
             # Queue the delivery for consume() before storing the item: a crash between the two
             # leaves a queue entry without its item, which the next poll completes (the cursor
             # has not moved past the message), never an item that consume() would not deliver.
-            record = {"created_at": iso(message.created_at), "due": iso(now), "attempts": 0}
+            record = {
+                "created_at": iso(message.created_at),
+                "queued_at": iso(now),
+                "due": iso(now),
+                "attempts": 0,
+            }
             await self.store.compare_and_set(
                 self._pending_ns, item_key, None, json.dumps({**record, "lease": None})
             )
