@@ -20,7 +20,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import pydantic
 import typer
 from rich.console import Console
@@ -123,6 +122,13 @@ def _wants_json(args: Sequence[str]) -> bool:
     return False
 
 
+# Typer >= 0.22 vendors click (typer._click), older ones use click itself: take the base class
+# of usage errors from the one typer raises.
+_ClickException: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
+)
+
+
 class _Group(TyperGroup):
     """With ``--json``, usage errors found while parsing are JSON too (on stdout, exit 2)."""
 
@@ -142,10 +148,12 @@ class _Group(TyperGroup):
             )
         try:
             code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
-        except click.ClickException as exc:
-            typer.echo(_error_document(type(exc).__name__, exc.format_message(), exc.exit_code, []))
-            sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
+        except _ClickException as exc:
+            code = int(getattr(exc, "exit_code", 2))
+            message = exc.format_message()  # type: ignore[attr-defined]
+            typer.echo(_error_document(type(exc).__name__, message, code, []))
+            sys.exit(code)
+        except typer.Abort:
             typer.echo(_error_document("Aborted", "aborted", 1, []))
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
