@@ -273,3 +273,18 @@ def test_without_json_errors_stay_text_on_stderr(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr.startswith("error:")
+
+
+def test_report_reports_a_failing_account_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = World(tmp_path)
+    caplog.set_level(logging.WARNING)
+    result = world.invoke("report", "--json", SOCIALKIT_MASTO_ACCESS_TOKEN="bad")
+    assert result.exit_code == 5, result.output
+    assert list(json.loads(result.stdout)["errors"]) == ["masto"]
+    assert result.stderr == ""  # with --json, only the document
+    text = world.invoke("report", SOCIALKIT_MASTO_ACCESS_TOKEN="bad")
+    assert text.exit_code == 5
+    assert [line.split(":")[0] for line in text.stderr.splitlines()] == ["masto"]
+    assert not [r for r in caplog.records if r.name == "socialkit.workflows.analytics"]

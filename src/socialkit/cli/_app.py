@@ -1121,16 +1121,23 @@ def _num(number: float | None) -> str:
 # -- inbox --------------------------------------------------------------------------------------
 
 
-class _DropSourceFailures(logging.Filter):
+class _DropPrefix(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("inbox source ")
+        return not str(record.msg).startswith(self.prefix)
 
 
 @contextmanager
-def _quiet_source_warnings() -> Iterator[None]:
-    """Mute the inbox's own warning per failing source: the command reports each one itself."""
-    logger = logging.getLogger("socialkit.workflows.inbox")
-    dropper = _DropSourceFailures()
+def _quiet_source_warnings(
+    logger_name: str = "socialkit.workflows.inbox", prefix: str = "inbox source "
+) -> Iterator[None]:
+    """Mute a workflow's own warning per failing account: the command reports each one itself
+    (otherwise Python's last-resort handler prints it a second time on stderr)."""
+    logger = logging.getLogger(logger_name)
+    dropper = _DropPrefix(prefix)
     logger.addFilter(dropper)
     try:
         yield
@@ -1274,7 +1281,8 @@ def report(
         async with _opened(state, account) as opened:
             labels = list(opened.adapters)
             collector = MetricsCollector(opened.adapters, store=opened.store)
-            await collector.collect(lookback=timedelta(days=days))
+            with _quiet_source_warnings("socialkit.workflows.analytics", "metrics of "):
+                await collector.collect(lookback=timedelta(days=days))
             since = datetime.now(timezone.utc) - timedelta(days=days)
             perfs = [
                 p for p in await collector.performance(since=since) if p.source in opened.adapters
@@ -1309,8 +1317,9 @@ def report(
             state.out.print(slots_table(hours.top(3), hours.rate, f"Best hours ({tz})"))
             for sentence in recommendations(perfs, tz):
                 state.out.print(f"• {sentence}", markup=False)
-        for label, exc in errors.items():
-            state.err.print(f"{label}: {exc}", markup=False)
+        if not as_json:  # with --json they are in the document
+            for label, exc in errors.items():
+                state.err.print(f"{label}: {exc}", markup=False)
         failures = [errors.get(label) for label in labels]
         return code_for_failures(failures, max(1, len(failures)))
 
