@@ -55,9 +55,10 @@ class EventDeduplicator:
     """Event ids seen in the last ``ttl``, in ``store`` under ``namespace`` (one per receiver).
 
     ``clock`` returns the current Unix time in seconds (tests inject one); processes sharing a
-    store should have clocks in step to well under ``ttl``. Expired entries are removed at most
-    once per ``purge_interval`` (default: ``ttl``) during :meth:`first_seen`, or by calling
-    :meth:`purge`.
+    store should have clocks in step to well under ``ttl``. Expired entries are removed during
+    :meth:`first_seen` at most once per ``purge_interval`` (default: ``ttl``) among all the
+    processes sharing the store (the time of the last purge is kept in ``namespace + ".purged"``),
+    or by calling :meth:`purge`.
     """
 
     def __init__(
@@ -81,7 +82,8 @@ class EventDeduplicator:
         self._ttl_s = ttl.total_seconds()
         self._purge_s = (purge_interval or ttl).total_seconds()
         self._clock = clock
-        self._next_purge = clock() + self._purge_s
+        self._purged_ns = f"{namespace}.purged"
+        self._next_purge = 0.0  # the first claim checks when the namespace was last purged
 
     def __repr__(self) -> str:
         return f"EventDeduplicator({self.store!r}, {self.namespace!r}, ttl={self.ttl})"
@@ -107,8 +109,7 @@ class EventDeduplicator:
                 return False
             if await self.store.compare_and_set(self.namespace, event_id, current, claim):
                 if now >= self._next_purge:
-                    self._next_purge = now + self._purge_s
-                    await self._purge(now, required=False)
+                    await self._maybe_purge(now)
                 return True
             # Another process changed the entry between our read and our write: read again.
 
@@ -133,6 +134,21 @@ class EventDeduplicator:
         if getattr(self.store, "compare_and_delete", None) is None:
             self._missing_delete()
         return await self._purge(self._clock(), required=True)
+
+    async def _maybe_purge(self, now: float) -> None:
+        # One purge per interval for all the processes sharing the store: the time of the last
+        # one is kept in the store, and taken with compare-and-set.
+        if getattr(self.store, "compare_and_delete", None) is None:
+            self._next_purge = float("inf")
+            return
+        current = await self.store.get(self._purged_ns, "at")
+        last = _expiry(current) if current is not None else 0.0
+        if now < last + self._purge_s:
+            self._next_purge = last + self._purge_s
+            return
+        self._next_purge = now + self._purge_s
+        if await self.store.compare_and_set(self._purged_ns, "at", current, repr(now)):
+            await self._purge(now, required=False)
 
     async def _purge(self, now: float, *, required: bool) -> int:
         removed = 0

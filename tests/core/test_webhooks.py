@@ -186,6 +186,21 @@ async def test_expired_entries_are_purged_while_claiming() -> None:
     assert [k for k, _ in await store.items("w")] == ["new"]
 
 
+async def test_one_purge_per_interval_across_processes() -> None:
+    store = MemoryStore()
+    clock = Clock()
+    first = EventDeduplicator(store, "w", ttl=timedelta(seconds=60), clock=clock)
+    assert await first.first_seen("a")  # the first claim purges (nothing yet) and notes when
+    await store.put("w", "old", "1.0")  # an entry that expired long ago
+    clock.now += 10
+    second = EventDeduplicator(store, "w", ttl=timedelta(seconds=60), clock=clock)
+    assert await second.first_seen("b")  # a new process: the last purge was 10 s ago
+    assert await store.get("w", "old") == "1.0"
+    clock.now += 51
+    assert await second.first_seen("c")  # one interval after the last purge, by anyone
+    assert [k for k, _ in await store.items("w")] == ["b", "c"]
+
+
 async def test_forget_keeps_a_claim_made_meanwhile() -> None:
     class Racing(MemoryStore):
         """Between forget's read and its delete, another process re-claims the expired id."""
