@@ -483,6 +483,9 @@ class Inbox:
     direct messages are listed in :attr:`skipped` and not polled. The first poll of a source
     asks for ``initial_limit`` messages (or from ``initial_since``). ``clock`` returns now
     (tests inject one).
+
+    :meth:`poll` and :meth:`stream` announce each message at most once; :meth:`consume` delivers
+    each one at least once, until acknowledged (module docs).
     """
 
     def __init__(
