@@ -414,6 +414,7 @@ async def test_mentions_and_dms_paginate(fake: FakeX, traffic: Traffic) -> None:
     fan = fake.add_user("fan")
     for i in range(105):
         fake.mention(fan, f"mention {i}")
+        fake.clock.tick()
         fake.direct(fan, f"dm {i}")
         fake.clock.tick()
     async with connected(fake, traffic) as x:
