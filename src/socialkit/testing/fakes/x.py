@@ -2080,17 +2080,19 @@ class FakeX(FakeNetwork):
                     "errors": [_not_found_entry("user", user_id, "id")],
                     "meta": {"result_count": 0},
                 }
+            # Newest first: by when each follow was made.
             if relation == "following":
-                ids = list(reversed(self.follows.get(user_id, [])))
+                order = [
+                    (self._followed_at[(user_id, followee)], followee)
+                    for followee in self.follows.get(user_id, [])
+                ]
             else:
-                # Newest follower first: the order in which they followed, reversed.
                 order = [
                     (self._followed_at[(follower, user_id)], follower)
                     for follower, followed in self.follows.items()
                     if user_id in followed
                 ]
-                ids = [follower for _, follower in sorted(order, reverse=True)]
-            page, meta = _cut(ids, params, size)
+            page, meta = _cut(sorted(order, reverse=True), params, size)
             body: dict[str, Any] = {"meta": meta}
             if page:
                 body["data"] = [self._render_user(self.users[u], fields) for u in page]
@@ -2166,8 +2168,8 @@ class FakeX(FakeNetwork):
                 if (item.owner_id == user_id if kind == "owned" else user_id in item.followers)
                 and (not item.private or item.owner_id == viewer.user_id)
             ]
-            found.sort(key=lambda item: int(item.id), reverse=True)
-            page, meta = _cut([item.id for item in found], params, size)
+            order = sorted(((int(item.id), item.id) for item in found), reverse=True)
+            page, meta = _cut(order, params, size)
             body: dict[str, Any] = {"meta": meta}
             if page:
                 lists = [self.lists[i] for i in page]
@@ -2674,17 +2676,21 @@ def _shortened(text: str) -> tuple[str, list[dict[str, Any]]]:
     return "".join(pieces), urls
 
 
-def _cut(ids: list[str], params: dict[str, str], size: int) -> tuple[list[str], dict[str, Any]]:
-    """One page of ``ids`` after the ``pagination_token`` (the position reached, as an opaque
-    token of 20 characters), and its ``meta``."""
-    start = 0
+def _cut(
+    items: list[tuple[int, str]], params: dict[str, str], size: int
+) -> tuple[list[str], dict[str, Any]]:
+    """One page of ``items`` (``(key, id)``, keys descending: newest first) after the
+    ``pagination_token``, and its ``meta``. The token holds the key of the last item returned,
+    so that items added or removed in between neither repeat nor vanish (X's cursors behave
+    so)."""
     if "pagination_token" in params:
-        start = _decode_token(params["pagination_token"], "pagination_token")
-    page = ids[start : start + size]
+        cutoff = _decode_token(params["pagination_token"], "pagination_token")
+        items = [item for item in items if item[0] < cutoff]
+    page = items[:size]
     meta: dict[str, Any] = {"result_count": len(page)}
-    if start + size < len(ids) and page:
-        meta["next_token"] = _encode_token(str(start + size))
-    return page, meta
+    if len(items) > size and page:
+        meta["next_token"] = _encode_token(str(page[-1][0]))
+    return [object_id for _, object_id in page], meta
 
 
 def _dimensions_of(media: _Media) -> tuple[int | None, int | None]:
