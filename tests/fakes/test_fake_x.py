@@ -1006,3 +1006,15 @@ async def test_a_thread_that_repeats_a_text_fails_check(fake: FakeX) -> None:
             await x.publish(post)
     assert [(p.code, p.field) for p in problems] == [("duplicate_text", "thread[1].text")]
     assert not fake.posts, "nothing was sent"
+
+
+async def test_a_refused_post_leaves_no_record_so_a_retry_is_fresh(fake: FakeX) -> None:
+    # A definite refusal (a duplicate of an older post) is not an unknown outcome: retrying
+    # under the same key is a new attempt, refused the same way, never "outcome unknown".
+    fake.publish_as(fake.owner, "said before")
+    fake.clock.advance(hours=1)
+    async with fake.connect() as x:
+        for _ in range(2):
+            with pytest.raises(DuplicateError):
+                await x.publish(Post(text="said before"), idempotency_key="dup-1")
+    assert len(fake.posts) == 1

@@ -115,6 +115,8 @@ _SEARCH_WINDOW = timedelta(days=7)
 _MEDIA_REUSE = timedelta(hours=23)
 #: The Store namespace of the idempotency records of publish.
 _RECORDS = "x.publish"
+#: How many idempotency records an adapter keeps in memory without a store.
+_MEMORY_RECORDS = 10_000
 #: X ids (posts, users, lists, media): the ``^[0-9]{1,19}$`` of the description.
 _ID_PATTERN = r"[0-9]{1,19}"
 _USERNAME_PATTERN = r"[A-Za-z0-9_]{1,15}"
@@ -782,9 +784,15 @@ class XAdapter(Adapter):
             key, {"started": started.isoformat(), "media_ids": media_ids, "reply_to": reply}
         )
         body = self._body(post, media_ids)
-        created = await self._create(
-            post, body, key=key, started=started, retried=record is not None
-        )
+        try:
+            created = await self._create(
+                post, body, key=key, started=started, retried=record is not None
+            )
+        except (APIError, TransportError):
+            # A definite answer (X refused the post, or it was never sent): nothing to
+            # reconcile later, and a retry under this key is a fresh attempt.
+            await self._drop_record(key)
+            raise
         await self._save_record(
             key, {"started": started.isoformat(), "media_ids": media_ids, "post_id": created.id}
         )
@@ -839,8 +847,19 @@ class XAdapter(Adapter):
         store = self._record_store()
         if store is None:
             self._records[key] = text
+            if len(self._records) > _MEMORY_RECORDS:
+                # Bounded: the oldest records go first (a retry comes soon after a failure).
+                for old in list(self._records)[: len(self._records) - _MEMORY_RECORDS]:
+                    del self._records[old]
         else:
             await store.put(_RECORDS, self._record_key(key), text)
+
+    async def _drop_record(self, key: str) -> None:
+        store = self._record_store()
+        if store is None:
+            self._records.pop(key, None)
+        else:
+            await store.delete(_RECORDS, self._record_key(key))
 
     async def edit(self, post_id: str, post: Post) -> Post:
         """Edit a published post (X creates a new version with a new id; editing needs an
