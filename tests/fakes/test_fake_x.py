@@ -1018,3 +1018,20 @@ async def test_a_refused_post_leaves_no_record_so_a_retry_is_fresh(fake: FakeX) 
             with pytest.raises(DuplicateError):
                 await x.publish(Post(text="said before"), idempotency_key="dup-1")
     assert len(fake.posts) == 1
+
+
+async def test_a_handle_is_looked_up_once_per_walk(fake: FakeX, traffic: Traffic) -> None:
+    rival = fake.add_user("rival")
+    for i in range(105):
+        fake.publish_as(rival, f"rival post {i}")
+    async with connected(fake, traffic) as x:
+        got = [p async for p in x.posts(account="@rival")]
+        pages = traffic.calls("GET", f"/2/users/{rival.id}/tweets")
+        with pytest.raises(ValidationError):
+            await x.publish(
+                Post(text="bad target", reply_to="1/..", media=[Media.from_bytes(PNG_1X1)])
+            )
+    assert len(got) == 105
+    assert len(pages) == 2, "two pages of at most 100"
+    assert len(traffic.calls("GET", "/2/users/by/username/rival")) == 1
+    assert not fake.media, "the bad reply_to was refused before uploading"

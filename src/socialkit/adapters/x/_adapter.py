@@ -759,6 +759,9 @@ class XAdapter(Adapter):
         recent posts are searched first (:meth:`_reconcile`) and the post is sent only when
         it is not among them, with the same media."""
         self._require_user("publishing")
+        for target in (post.reply_to, post.quote_of):
+            if target is not None:
+                _post_id(target)  # before any upload or record
         key = idempotency_key if idempotency_key is not None else f"sk-{uuid.uuid4()}"
         record = await self._load_record(key)
         if record is not None and record.get("post_id"):
@@ -1188,9 +1191,15 @@ class XAdapter(Adapter):
         if account is not None:
             self._account_ref(account)  # bad input fails here, before any request
 
+        resolved: list[str] = []
+
         async def path() -> str:
-            user_id = await self._my_id() if account is None else await self._user_id(account)
-            return f"/2/users/{user_id}/tweets"
+            if not resolved:  # looked up once per walk, not once per page
+                if account is None:
+                    resolved.append(await self._my_id())
+                else:
+                    resolved.append(await self._user_id(account))
+            return f"/2/users/{resolved[0]}/tweets"
 
         return self._post_paged(path, {}, since, until, limit, cursor)
 
@@ -1577,8 +1586,15 @@ class XAdapter(Adapter):
         if account is not None:
             self._account_ref(account)
 
+        resolved: list[str] = []
+
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Account]:
-            user_id = await self._my_id() if account is None else await self._user_id(account)
+            if not resolved:  # looked up once per walk, not once per page
+                if account is None:
+                    resolved.append(await self._my_id())
+                else:
+                    resolved.append(await self._user_id(account))
+            user_id = resolved[0]
             query: dict[str, Any] = {
                 "max_results": _page_size(want, 1, 1000),
                 "user.fields": _USER_FIELDS,
