@@ -16,6 +16,8 @@ import hmac
 
 from pydantic import SecretStr
 
+from socialkit._errors import ValidationError
+
 __all__ = ["SIGNATURE_HEADER", "crc_response", "signature", "verify_signature"]
 
 #: The header of a delivery that carries its signature.
@@ -29,7 +31,7 @@ def _key(consumer_secret: str | SecretStr) -> bytes:
         else consumer_secret
     )
     if not secret:
-        raise ValueError("the consumer secret must not be empty")
+        raise ValidationError("the consumer secret must not be empty")
     return secret.encode("utf-8")
 
 
@@ -43,7 +45,7 @@ def signature(payload: bytes | str, consumer_secret: str | SecretStr) -> str:
 def crc_response(crc_token: str, consumer_secret: str | SecretStr) -> dict[str, str]:
     """The JSON body that answers X's CRC check (``GET ...?crc_token=...``)."""
     if not crc_token:
-        raise ValueError("crc_token must not be empty")
+        raise ValidationError("crc_token must not be empty")
     return {"response_token": signature(crc_token, consumer_secret)}
 
 
