@@ -96,6 +96,29 @@ class AdapterSettings(BaseModel):
             "user's data directory (SOCIALKIT_STORE overrides the path)."
         ),
     )
+    media_fetch_allow: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "Networks (10.0.0.0/8) and host names (intranet.example, or .corp.example for a "
+            "domain) whose media URLs may be fetched although they are internal addresses. "
+            "Everything else internal (loopback, link-local, private, CGNAT, ULA) is refused."
+        ),
+    )
+    media_fetch_max_bytes: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "Size caps of media fetched from a URL, per kind (image, gif, video), in bytes; "
+            "unset kinds keep socialkit._http.DEFAULT_MEDIA_MAX_BYTES."
+        ),
+    )
+    media_fetcher: Any = Field(
+        default=None,
+        description=(
+            "A socialkit._http.MediaFetcher used for URL-sourced media instead of the one "
+            "built from media_fetch_allow and media_fetch_max_bytes (tests give one with a "
+            "stub resolver and transport)."
+        ),
+    )
 
 
 class Adapter(abc.ABC):
