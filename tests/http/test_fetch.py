@@ -454,3 +454,43 @@ def test_for_settings_builds_from_the_adapter_settings() -> None:
     assert MediaFetcher.for_settings(AdapterSettings(media_fetcher=given)) is given
     with pytest.raises(TypeError):
         MediaFetcher.for_settings(AdapterSettings(media_fetcher=object()))
+
+
+async def test_unreachable_checked_address_falls_back_to_the_next(
+    media_server: MediaServer,
+) -> None:
+    """Nothing listens on 127.0.0.3 at the server's port: the next checked answer is used."""
+    media_server.routes["/a.png"] = Reply()
+    guard = GuardTransport(expected={"127.0.0.3", LOOPBACK})
+    fetch, _ = fetcher(
+        StubResolver({"media.test": ["127.0.0.3", LOOPBACK]}),
+        transport=guard,
+        allow=["127.0.0.0/8"],
+    )
+    assert await fetch.fetch_url(media_server.url("media.test", "/a.png"), kind="image") == PNG_1X1
+    assert [r.url.host for r in guard.sent] == ["127.0.0.3", LOOPBACK]
+
+
+@pytest.mark.parametrize(
+    "entry", ["10.0.0.0/33", "http://intranet.example", "*.corp.example", "1.2.3", "", "a b"]
+)
+def test_allow_list_entries_are_checked(entry: str) -> None:
+    from pydantic import ValidationError
+
+    from socialkit.adapters._base import AdapterSettings
+
+    with pytest.raises(ValueError, match="neither a network"):
+        MediaFetcher(allow=[entry])
+    with pytest.raises(ValidationError, match="media_fetch_allow"):
+        AdapterSettings(media_fetch_allow=(entry,))
+
+
+def test_size_caps_are_checked_in_settings() -> None:
+    from pydantic import ValidationError
+
+    from socialkit.adapters._base import AdapterSettings
+
+    with pytest.raises(ValidationError, match="media_fetch_max_bytes"):
+        AdapterSettings(media_fetch_max_bytes={"images": 5})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="greater than 0"):
+        AdapterSettings(media_fetch_max_bytes={"image": 0})

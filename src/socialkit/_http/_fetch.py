@@ -50,6 +50,7 @@ __all__ = [
     "Resolver",
     "check_media_url",
     "internal_reason",
+    "parse_allow",
     "system_resolver",
 ]
 
@@ -208,17 +209,31 @@ async def system_resolver(host: str, port: int) -> Sequence[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def _parse_allow(entries: Iterable[str]) -> tuple[tuple[IPNetwork, ...], tuple[str, ...]]:
+_HOST_NAME = re.compile(
+    r"^\.?(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$", re.IGNORECASE
+)
+
+
+def parse_allow(entries: Iterable[str]) -> tuple[tuple[IPNetwork, ...], tuple[str, ...]]:
+    """Split an allow-list into networks and host names; raises ``ValueError`` naming an entry
+    that is neither (``10.0.0.0/33``, ``http://intranet``, ``*.corp``)."""
     networks: list[IPNetwork] = []
     names: list[str] = []
     for entry in entries:
         text = entry.strip()
-        if not text:
-            continue
         try:
             networks.append(ipaddress.ip_network(text, strict=False))
+            continue
         except ValueError:
-            names.append(text.lower().rstrip("."))
+            pass
+        parts = text.strip(".").split(".")
+        looks_numeric = "/" in text or ":" in text or all(_NUMERIC_PART.match(p) for p in parts)
+        if looks_numeric or not _HOST_NAME.match(text):
+            raise ValueError(
+                f"{entry!r} is neither a network (10.0.0.0/8, fd00::/8) nor a host name "
+                "(intranet.example, or .corp.example for a domain)"
+            )
+        names.append(text.lower().rstrip("."))
     return tuple(networks), tuple(names)
 
 
@@ -246,7 +261,7 @@ class MediaFetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
     ) -> None:
-        self.allow_networks, self.allow_names = _parse_allow(allow)
+        self.allow_networks, self.allow_names = parse_allow(allow)
         self.max_bytes = {**DEFAULT_MEDIA_MAX_BYTES, **(max_bytes or {})}
         if any(v <= 0 for v in self.max_bytes.values()):
             raise ValueError("media size caps must be positive")
@@ -295,8 +310,9 @@ class MediaFetcher:
     def _address_allowed(self, address: IPAddress) -> bool:
         return any(address in network for network in self.allow_networks)
 
-    async def pin(self, url: httpx.URL) -> IPAddress:
-        """The checked address to connect to for ``url`` (raises :class:`MediaFetchError`)."""
+    async def pin(self, url: httpx.URL) -> list[IPAddress]:
+        """The checked addresses to connect to for ``url``, in the resolver's order (raises
+        :class:`MediaFetchError` when one of them is refused)."""
         host = url.host
         port = url.port or (443 if url.scheme == "https" else 80)
         literal: IPAddress | None
@@ -327,7 +343,7 @@ class MediaFetcher:
             if not addresses:
                 raise MediaFetchError(str(url), "resolve", f"the host {host!r} has no address")
         if literal is None and self._name_allowed(host):
-            return addresses[0]
+            return addresses
         # Every answer is checked, not only the one used: a name that resolves to a public
         # and an internal address is refused as a whole.
         for address in addresses:
@@ -339,7 +355,7 @@ class MediaFetcher:
                     f"the host {host!r} is a {reason} address ({address}); internal "
                     "addresses are refused (allow one with the media_fetch_allow setting)",
                 )
-        return addresses[0]
+        return addresses
 
     # -- fetching ---------------------------------------------------------------------------------
 
@@ -365,16 +381,7 @@ class MediaFetcher:
                 timeout=self.timeout,
             ) as client:
                 for _hop in range(self.max_redirects + 1):
-                    address = await self.pin(current)
-                    request = self._request(client, current, address)
-                    try:
-                        response = await client.send(request, stream=True)
-                    except httpx.HTTPError as exc:
-                        raise MediaFetchError(
-                            str(current),
-                            "transport",
-                            f"could not be fetched ({type(exc).__name__})",
-                        ) from None
+                    response = await self._connect(client, current, await self.pin(current))
                     try:
                         if response.is_redirect:
                             current = self._next_hop(current, response)
@@ -386,6 +393,26 @@ class MediaFetcher:
         finally:
             if self._transport is None:
                 await transport.aclose()
+
+    async def _connect(
+        self, client: httpx.AsyncClient, url: httpx.URL, addresses: list[IPAddress]
+    ) -> httpx.Response:
+        """Send to the checked addresses in turn, moving on only when one cannot be reached
+        (a name with an IPv6 answer on a host without IPv6)."""
+        for index, address in enumerate(addresses):
+            request = self._request(client, url, address)
+            try:
+                return await client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if index + 1 < len(addresses):
+                    continue
+                failure: httpx.HTTPError = exc
+            except httpx.HTTPError as exc:
+                failure = exc
+            raise MediaFetchError(
+                str(url), "transport", f"could not be fetched ({type(failure).__name__})"
+            ) from None
+        raise AssertionError("pin() returns at least one address")  # pragma: no cover
 
     def _request(
         self, client: httpx.AsyncClient, url: httpx.URL, address: IPAddress

@@ -43,6 +43,13 @@ HttpURL = Annotated[str, AfterValidator(_http_url)]
 """A base URL setting: absolute http(s), kept without its trailing slash."""
 
 
+def _media_allow(value: tuple[str, ...]) -> tuple[str, ...]:
+    from socialkit._http._fetch import parse_allow  # lazily: _http is not needed to import
+
+    parse_allow(value)
+    return value
+
+
 class AdapterSettings(BaseModel):
     """Settings every adapter accepts; each adapter's ``Settings`` subclasses this.
 
@@ -96,7 +103,7 @@ class AdapterSettings(BaseModel):
             "user's data directory (SOCIALKIT_STORE overrides the path)."
         ),
     )
-    media_fetch_allow: tuple[str, ...] = Field(
+    media_fetch_allow: Annotated[tuple[str, ...], AfterValidator(_media_allow)] = Field(
         default=(),
         description=(
             "Networks (10.0.0.0/8) and host names (intranet.example, or .corp.example for a "
@@ -104,12 +111,14 @@ class AdapterSettings(BaseModel):
             "Everything else internal (loopback, link-local, private, CGNAT, ULA) is refused."
         ),
     )
-    media_fetch_max_bytes: dict[str, int] = Field(
-        default_factory=dict,
-        description=(
-            "Size caps of media fetched from a URL, per kind (image, gif, video), in bytes; "
-            "unset kinds keep socialkit._http.DEFAULT_MEDIA_MAX_BYTES."
-        ),
+    media_fetch_max_bytes: dict[Literal["image", "gif", "video"], Annotated[int, Field(gt=0)]] = (
+        Field(
+            default_factory=dict,
+            description=(
+                "Size caps of media fetched from a URL, per kind (image, gif, video), in bytes; "
+                "unset kinds keep socialkit._http.DEFAULT_MEDIA_MAX_BYTES."
+            ),
+        )
     )
     media_fetcher: Any = Field(
         default=None,
