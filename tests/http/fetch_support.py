@@ -74,6 +74,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "image/png"})
     body: bytes = PNG_1X1
     chunked: bool = False
+    drip: float = 0.0
+    """Seconds between single bytes of the body (a dripping server), 0 for all at once."""
 
 
 @dataclass
@@ -113,6 +115,11 @@ class MediaServer:
                     writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                     await writer.drain()
                 writer.write(b"0\r\n\r\n")
+            elif reply.drip:
+                for index in range(len(reply.body)):
+                    writer.write(reply.body[index : index + 1])
+                    await writer.drain()
+                    await asyncio.sleep(reply.drip)
             else:
                 writer.write(reply.body)
             await writer.drain()

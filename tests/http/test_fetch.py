@@ -12,6 +12,7 @@ import datetime
 import ipaddress
 import pickle
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from tests.http.fetch_support import (
     serve,
 )
 
-from socialkit import Media, SocialkitError
+from socialkit import ConfigurationError, Media, SocialkitError
 from socialkit._http import MediaFetcher, MediaFetchError
 from socialkit._http._fetch import internal_reason
 from socialkit.testing.conformance import PNG_1X1
@@ -452,7 +453,7 @@ def test_for_settings_builds_from_the_adapter_settings() -> None:
     assert built.timeout == 7.0
     given = MediaFetcher()
     assert MediaFetcher.for_settings(AdapterSettings(media_fetcher=given)) is given
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationError, match="not object"):
         MediaFetcher.for_settings(AdapterSettings(media_fetcher=object()))
 
 
@@ -494,3 +495,16 @@ def test_size_caps_are_checked_in_settings() -> None:
         AdapterSettings(media_fetch_max_bytes={"images": 5})  # type: ignore[dict-item]
     with pytest.raises(ValidationError, match="greater than 0"):
         AdapterSettings(media_fetch_max_bytes={"image": 0})
+
+
+async def test_a_dripping_server_meets_the_deadline(media_server: MediaServer) -> None:
+    """Each byte comes well within the read timeout; the whole fetch still ends in time."""
+    media_server.routes["/slow.png"] = Reply(drip=0.02)  # 67 bytes: about 1.3 s in all
+    fetch, _ = fetcher(
+        StubResolver({"media.test": [LOOPBACK]}), allow=["127.0.0.1/32"], deadline=0.3
+    )
+    started = time.monotonic()
+    with pytest.raises(MediaFetchError, match=r"longer than 0\.3 s") as info:
+        await fetch.fetch_url(media_server.url("media.test", "/slow.png"), kind="image")
+    assert info.value.reason == "timeout"
+    assert time.monotonic() - started < 1.0

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from socialkit._errors import SocialkitError
+from socialkit._errors import ConfigurationError, SocialkitError
 
 if TYPE_CHECKING:
     from socialkit._models import Media
@@ -79,8 +79,8 @@ class MediaFetchError(SocialkitError, ValueError):
 
     ``reason`` is a stable code: ``scheme``, ``credentials``, ``host``, ``address``
     (an internal address), ``resolve``, ``redirects``, ``status``, ``content_type``,
-    ``too_large``, ``transport``. ``url`` is the URL without its query string. It is also a
-    ``ValueError``, as the other bad-input errors of ``Media``'s constructors are.
+    ``too_large``, ``transport``, ``timeout``. ``url`` is the URL without its query string.
+    It is also a ``ValueError``, as the other bad-input errors of ``Media``'s constructors are.
     """
 
     def __init__(self, url: str, reason: str, message: str) -> None:
@@ -245,6 +245,7 @@ class MediaFetcher:
 
     ``allow``: networks and host names that may be internal. ``max_bytes``: the cap per media
     kind (``image``, ``gif``, ``video``; defaults: :data:`DEFAULT_MEDIA_MAX_BYTES`).
+    ``timeout``: seconds per connect and read; ``deadline``: seconds for the whole fetch.
     ``resolver``: ``async (host, port) -> addresses`` (default: the system's). ``transport``:
     the httpx transport to send through (default: a fresh ``httpx.AsyncHTTPTransport`` per
     fetch, so that a connection made for one host name is never reused for another).
@@ -257,6 +258,7 @@ class MediaFetcher:
         max_bytes: Mapping[str, int] | None = None,
         max_redirects: int = 5,
         timeout: float = 30.0,
+        deadline: float = 300.0,
         resolver: Resolver | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
@@ -267,8 +269,11 @@ class MediaFetcher:
             raise ValueError("media size caps must be positive")
         if max_redirects < 0:
             raise ValueError("max_redirects must be >= 0")
+        if timeout <= 0 or deadline <= 0:
+            raise ValueError("timeout and deadline must be positive")
         self.max_redirects = max_redirects
         self.timeout = timeout
+        self.deadline = deadline
         self._resolver = resolver or system_resolver
         self._transport = transport
         self._user_agent = user_agent
@@ -280,7 +285,10 @@ class MediaFetcher:
         given = getattr(settings, "media_fetcher", None)
         if given is not None:
             if not isinstance(given, MediaFetcher):
-                raise TypeError("the media_fetcher setting must be a socialkit._http.MediaFetcher")
+                raise ConfigurationError(
+                    "the media_fetcher setting must be a socialkit._http.MediaFetcher, "
+                    f"not {type(given).__name__}"
+                )
             return given
         from socialkit._http._client import default_user_agent
 
@@ -370,6 +378,20 @@ class MediaFetcher:
         if kind not in _KIND_TYPES:
             raise ValueError(f"unknown media kind {kind!r}")
         current = check_media_url(url)
+        import anyio
+
+        # Per-read timeouts do not bound a server that sends a byte now and then: the whole
+        # fetch, redirects included, has a deadline too.
+        try:
+            with anyio.fail_after(self.deadline):
+                return await self._fetch(current, kind)
+        except TimeoutError:
+            raise MediaFetchError(
+                url, "timeout", f"took longer than {self.deadline:g} s to fetch"
+            ) from None
+
+    async def _fetch(self, current: httpx.URL, kind: str) -> bytes:
+        url = str(current)
         transport = self._transport or httpx.AsyncHTTPTransport(
             retries=0, limits=httpx.Limits(max_keepalive_connections=0)
         )
