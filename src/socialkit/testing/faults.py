@@ -184,11 +184,19 @@ class FaultProxy:
     ``is_create`` picks (``refused`` stops listening altogether). ``creates_forwarded`` counts
     the creates that reached the app, ``faults_applied`` the requests the fault hit, and
     ``redirect_visits`` the connections the redirect target
-    received. Bind first (``url`` is known at once), then :meth:`start` with the app.
+    received. ``answer_delay``: how late ``read_timeout`` answers (at most :data:`HANG_LIMIT`).
+    Bind first (``url`` is known at once), then :meth:`start` with the app.
     """
 
-    def __init__(self, is_create: Callable[[str, str], bool], *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        is_create: Callable[[str, str], bool],
+        *,
+        host: str = "127.0.0.1",
+        answer_delay: float = 1.5,
+    ) -> None:
         self.host = host
+        self.answer_delay = min(answer_delay, HANG_LIMIT)
         self.is_create = is_create
         self.fault: str | None = None
         self._armed = False
@@ -314,7 +322,7 @@ class FaultProxy:
         fault = self.fault if self._armed and self.is_create(method, path) else None
         if fault is not None:
             self.faults_applied += 1
-        if fault in ("reset_before",):
+        if fault == "reset_before":
             _reset(writer)
             return False
         if fault == "hang":
@@ -342,7 +350,7 @@ class FaultProxy:
             _reset(writer)
             return False
         if fault == "read_timeout":
-            await asyncio.sleep(min(HANG_LIMIT, float(CASE_SETTINGS["timeout"]) * 3))
+            await asyncio.sleep(self.answer_delay)
             with contextlib.suppress(ConnectionError, OSError):
                 await _send(conn, writer, response.status_code, content, headers=headers)
             return False
@@ -538,7 +546,8 @@ async def run_case(
     target = network if isinstance(network, NetworkTarget) else TARGETS[network]
     network = target.name
     options = {**CASE_SETTINGS, **(settings or {})}
-    proxy = FaultProxy(target.is_create)
+    # read_timeout: the answer comes well after the client gave up on it.
+    proxy = FaultProxy(target.is_create, answer_delay=float(options["timeout"]) * 3)
     fake = target.make_fake(proxy.url)
     await proxy.start(fake.app)
     http = make_client(timeout=float(options["timeout"]))
