@@ -186,6 +186,7 @@ async def test_one_internal_answer_among_public_ones_refuses_the_name() -> None:
         ("http://2852039166/a.png", "169.254.169.254"),
         ("http://3232235777/a.png", "192.168.1.1"),
         ("http://0/a.png", "0.0.0.0"),
+        ("http://[fe80::1%25eth0]/a.png", "fe80::1%25eth0"),  # scoped link-local
     ],
 )
 async def test_literal_and_oddly_spelled_addresses_are_refused(url: str, address: str) -> None:
@@ -508,3 +509,15 @@ async def test_a_dripping_server_meets_the_deadline(media_server: MediaServer) -
         await fetch.fetch_url(media_server.url("media.test", "/slow.png"), kind="image")
     assert info.value.reason == "timeout"
     assert time.monotonic() - started < 1.0
+
+
+async def test_international_names_are_resolved_and_allowed_in_their_ascii_form(
+    media_server: MediaServer,
+) -> None:
+    media_server.routes["/a.png"] = Reply()
+    resolver = StubResolver({"xn--bcher-kva.example": [LOOPBACK]})
+    fetch, _ = fetcher(resolver, allow=["xn--bcher-kva.example"])
+    url = media_server.url("bücher.example", "/a.png")
+    assert await fetch.fetch_url(url, kind="image") == PNG_1X1
+    assert resolver.calls == ["xn--bcher-kva.example"]
+    assert media_server.received == [("/a.png", f"xn--bcher-kva.example:{media_server.port}")]

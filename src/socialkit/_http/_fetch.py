@@ -321,7 +321,8 @@ class MediaFetcher:
     async def pin(self, url: httpx.URL) -> list[IPAddress]:
         """The checked addresses to connect to for ``url``, in the resolver's order (raises
         :class:`MediaFetchError` when one of them is refused)."""
-        host = url.host
+        # The ASCII (IDNA) form: what DNS is asked, and what the allow-list is matched with.
+        host = url.raw_host.decode("ascii")
         port = url.port or (443 if url.scheme == "https" else 80)
         literal: IPAddress | None
         try:
