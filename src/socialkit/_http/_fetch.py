@@ -36,6 +36,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 
 from socialkit._errors import ConfigurationError, SocialkitError
@@ -202,8 +203,6 @@ def internal_reason(address: IPAddress) -> str | None:
 async def system_resolver(host: str, port: int) -> Sequence[str]:
     """The operating system's resolver (``getaddrinfo``), without blocking the event loop."""
     import socket
-
-    import anyio
 
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
@@ -379,8 +378,6 @@ class MediaFetcher:
         if kind not in _KIND_TYPES:
             raise ValueError(f"unknown media kind {kind!r}")
         current = check_media_url(url)
-        import anyio
-
         # Per-read timeouts do not bound a server that sends a byte now and then: the whole
         # fetch, redirects included, has a deadline too.
         try:
