@@ -564,10 +564,10 @@ class BlueskyAdapter(Adapter):
     async def _upload(self, media: Media, max_size: int, where: str) -> dict[str, Any]:
         """Upload a blob (com.atproto.repo.uploadBlob); the size is checked first."""
         if media.url is not None:
-            response = await self._session.request(
-                "GET", media.url, auth=None, bucket="media-fetch", kind="read"
-            )
-            data = response.content
+            # Without the account's token, from a public address only (media_fetch_allow).
+            from socialkit._http import MediaFetcher
+
+            data = await MediaFetcher.for_settings(self.settings).fetch(media)
         else:
             data = media.read()
         if len(data) > max_size:

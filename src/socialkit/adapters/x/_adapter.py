@@ -1028,11 +1028,10 @@ class XAdapter(Adapter):
         """The content of a URL-sourced medium, fetched without X's credentials."""
         if media.url is None:
             return None
-        from socialkit._http import Network
+        # From a public address only (or one the media_fetch_allow setting names).
+        from socialkit._http import MediaFetcher
 
-        fetcher = self._make_session(Network(name="x-media-source", base_url=media.url), auth=None)
-        response = await fetcher.request("GET", media.url, kind="read", bucket="media-source")
-        return response.content
+        return await MediaFetcher.for_settings(self.settings).fetch(media)
 
     async def _upload(self, media: Media, categories: dict[str, str]) -> str:
         """The media id of ``media``: an earlier :meth:`upload` is reused as is (its alt text
