@@ -51,7 +51,7 @@ from socialkit.workflows._common import (
     words,
 )
 from socialkit.workflows._state import SourceState
-from socialkit.workflows.sentiment import SentimentScorer, score_or_none
+from socialkit.workflows.sentiment import BatchSentimentScorer, SentimentScorer, score_many
 
 if TYPE_CHECKING:
     from socialkit._models import Post
@@ -233,7 +233,7 @@ class Listening:
         watches: Sequence[Watch],
         *,
         store: Store | None = None,
-        scorer: SentimentScorer | None = None,
+        scorer: SentimentScorer | BatchSentimentScorer | None = None,
         namespace: str = "listening",
         overlap: timedelta = timedelta(minutes=30),
         retention: timedelta = timedelta(days=2),
@@ -336,6 +336,7 @@ class Listening:
                 found = adapter.search(query, since=since, limit=limit)
             else:
                 found = adapter.posts(account=query, since=since, limit=limit)
+            fresh: list[Post] = []
             async for post in found:
                 if post.id is None or post.created_at is None:
                     continue
@@ -343,7 +344,14 @@ class Listening:
                 state.observe(post.created_at, post.id)
                 if state.too_old(post.created_at) or await state.seen(post.id):
                     continue
-                item = self._item(watch, label, via, query, post, adapter.name)
+                fresh.append(post)
+            # One call for the poll's new items, so a batch scorer (a model server, an API)
+            # gets them together.
+            scores = await score_many(self.scorer, [(p.text, p.language) for p in fresh])
+            for post, sentiment in zip(fresh, scores, strict=True):
+                assert post.id is not None
+                assert post.created_at is not None
+                item = self._item(watch, label, via, query, post, adapter.name, sentiment)
                 if await self.store.compare_and_set(
                     self._items_ns,
                     key(watch.name, item.network, item.post_id),
@@ -399,6 +407,7 @@ class Listening:
         query: str,
         post: Post,
         network: str,
+        sentiment: float | None,
     ) -> ListenedItem:
         assert post.id is not None
         assert post.created_at is not None
@@ -419,7 +428,7 @@ class Listening:
             author_followers=author.followers if author else None,
             metrics=dict(post.metrics),
             hashtags=hashtags(post.text),
-            sentiment=score_or_none(self.scorer, post.text, post.language),
+            sentiment=sentiment,
             first_seen_at=self._clock(),
         )
 

@@ -391,8 +391,8 @@ class LexiconScorer:
         ``hint`` (the post's tag) breaks ties and decides when the text gives no evidence.
         """
         found = detect_language(text)
-        if found is not None and found[1] >= self.confident:
-            return found[0]
+        if found is not None and (found[1] >= self.confident or found[0] == hint):
+            return found[0]  # sure, or agreeing with the post's own tag
         counts = self._evidence(text)
         best = max(counts.values())
         if best == 0:
@@ -489,15 +489,16 @@ class LexiconScorer:
         i = 0
         while i < len(tokens):
             if i in idioms:
-                length, valence = idioms[i]
+                length, idiom = idioms[i]
                 i += length
-                total += valence
+                total += idiom
                 continue
             token = tokens[i]
-            valence = self._lookup(token, lang)
-            if valence is None or folded[i] in boosters:
+            found = self._lookup(token, lang)
+            if found is None or folded[i] in boosters:
                 i += 1
                 continue
+            valence = found
             sign = 1.0 if valence > 0 else -1.0
             # Intensifier or dampener right before (one or two tokens back).
             for back in (1, 2):
