@@ -296,7 +296,8 @@ async def test_messages_and_replies_to_them(h: Harness, net: MastodonAdapter) ->
     assert messages[quote_id].post_id == mine.id
     assert messages[reply_id].post_id == mine.id
     assert messages[mention_id].author.handle == "critic@remote.example"
-    assert messages[dm_id].conversation_id is not None
+    # Private mentions are read from the notifications, which do not name a conversation.
+    assert messages[dm_id].conversation_id is None
     assert messages[dm_id].text == "@owner psst, a secret"
 
     clock.advance(minutes=1)
@@ -587,8 +588,9 @@ def test_secrets_stay_out_of_reprs() -> None:
 async def test_messages_since_stops_at_the_first_older_page(
     h: Harness, net: MastodonAdapter
 ) -> None:
-    # Both streams are newest first: a since later than everything costs one page of each,
-    # never the whole history.
+    # The notifications are newest first: a since later than everything costs one page,
+    # never the whole history (and conversations are not read: every private mention is a
+    # notification).
     fan = h.fake.add_user("chatty")
     for i in range(90):
         h.fake.mention(fan, f"mention {i}")
@@ -598,4 +600,4 @@ async def test_messages_since_stops_at_the_first_older_page(
     assert [m async for m in net.messages(since=later)] == []
     paths = [r.url.path for r, _ in h.recorder.exchanges]
     assert paths.count("/api/v1/notifications") == 1
-    assert paths.count("/api/v1/conversations") == 1
+    assert paths.count("/api/v1/conversations") == 0
