@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import httpx
 import pytest
-from tests.fakes.mastodon_support import RecordingTransport, assert_traffic_conforms
+from tests.fakes.mastodon_support import Harness, make_harness
 
 from socialkit import (
     AuthError,
@@ -28,7 +27,7 @@ from socialkit import (
 )
 from socialkit.adapters.mastodon import MastodonAdapter
 from socialkit.testing.conformance import PNG_1X1
-from socialkit.testing.fakes import FakeClock, FakeMastodon
+from socialkit.testing.fakes import FakeMastodon
 
 pytestmark = [pytest.mark.spec, pytest.mark.anyio]
 
@@ -41,40 +40,6 @@ def _fresh_limits() -> Iterator[None]:
     MastodonAdapter.ex_forget_instances()
     yield
     MastodonAdapter.ex_forget_instances()
-
-
-class Harness:
-    """A fake whose ``client()`` records every exchange (so ``fake.connect()`` is unchanged)."""
-
-    def __init__(self, fake: FakeMastodon) -> None:
-        self.fake = fake
-        self.recorder = RecordingTransport(httpx.ASGITransport(app=fake.app))
-        fake.client = self._client  # type: ignore[method-assign]
-
-    def _client(self, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.recorder, **kwargs)
-
-    def connect(self, **overrides: Any) -> MastodonAdapter:
-        settings: dict[str, Any] = {"retry_wait": False}
-        settings.update(overrides)
-        adapter = self.fake.connect(**settings)
-        assert isinstance(adapter, MastodonAdapter)
-        return adapter
-
-    async def raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """A request with the owner's token, outside the adapter (still recorded)."""
-        headers = {"Authorization": f"Bearer {self.fake.access_token}", **kwargs.pop("headers", {})}
-        async with self._client(base_url=self.fake.base_url) as client:
-            return await client.request(method, path, headers=headers, **kwargs)
-
-
-def make_harness(**kwargs: Any) -> Iterator[Harness]:
-    harness = Harness(FakeMastodon(clock=FakeClock(kwargs.pop("start", None)), **kwargs))
-    yield harness
-    checked = assert_traffic_conforms(harness.recorder, harness.fake.base_url)
-    assert checked == len(
-        [r for r, _ in harness.recorder.exchanges if not r.url.path.startswith("/system/")]
-    )
 
 
 @pytest.fixture

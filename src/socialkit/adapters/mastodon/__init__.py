@@ -795,10 +795,14 @@ class MastodonAdapter(Adapter):
         from socialkit.adapters.mastodon import _wire
 
         account_id = await self._account_id(account)
+        # follow and mute take an optional JSON body (schema.json): sent empty, the server's
+        # defaults apply (boosts shown, notifications muted, no time limit).
+        body: dict[str, Any] | None = {} if action in ("follow", "mute") else None
         await self._model(
             _wire.Relationship,
             "POST",
             f"/api/v1/accounts/{account_id}/{action}",
+            json=body,
             kind="write",
         )
 
@@ -1151,6 +1155,7 @@ class MastodonAdapter(Adapter):
         Media given here replace the status's media (new uploads); no media removes them."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
+        status_id = self._id(post_id, "status id")
         await self.ex_load_limits()  # the server's own limits, as publish uses
         problems = self.check(post)
         for fld, value in (("thread", post.thread), ("scheduled_at", post.scheduled_at)):
@@ -1176,9 +1181,7 @@ class MastodonAdapter(Adapter):
                 "expires_in": int(post.poll.duration.total_seconds()),
                 "multiple": post.poll.multiple,
             }
-        status = await self._model(
-            _wire.Status, "PUT", f"/api/v1/statuses/{self._id(post_id, 'status id')}", json=body
-        )
+        status = await self._model(_wire.Status, "PUT", f"/api/v1/statuses/{status_id}", json=body)
         return _mapping.post(status, self._host)
 
     async def delete(self, post_id: str) -> None:

@@ -1159,7 +1159,9 @@ class FakeMastodon(FakeNetwork):
                 methods=["GET", "PUT", "DELETE"],
             ),
             Route("/api/v2/media", self._wrap(self._upload, "user"), methods=["POST"]),
-            Route("/api/v1/media/{id}", self._wrap(self._get_media, "user"), methods=["GET"]),
+            Route(
+                "/api/v1/media/{id}", self._wrap(self._media_item, "user"), methods=["GET", "PUT"]
+            ),
             Route(
                 "/api/v1/scheduled_statuses",
                 self._wrap(self._list_scheduled, "user"),
@@ -1815,10 +1817,19 @@ class FakeMastodon(FakeNetwork):
         self._media[item.id] = item
         return JSONResponse(self._media_json(item), 202 if item.pending_polls > 0 else 200)
 
-    def _get_media(self, call: _Call) -> Response:
+    def _media_item(self, call: _Call) -> Response:
+        """GET: the processing state (206 while processing); PUT: a new description, until
+        a status uses the attachment (then it is not found here, as on Mastodon)."""
         item = self._media.get(call.path("id"))
         if item is None or item.account_id != call.viewer or item.status_id is not None:
             raise _Fail(404, NOT_FOUND)
+        if call.request.method == "PUT":
+            description = call.data.get("description")
+            if description is not None:
+                if len(str(description)) > 1500:
+                    raise _validation("Description is too long (maximum is 1500 characters)")
+                item.description = str(description) or None
+            return JSONResponse(self._media_json(item), 206 if item.pending_polls > 0 else 200)
         if item.pending_polls > 0:
             item.pending_polls -= 1
             return JSONResponse(self._media_json(item), 206)
