@@ -17,6 +17,7 @@ import pytest
 import respx
 from tests.adapters.mastodon import bodies as b
 from tests.adapters.mastodon.support import (
+    SUITE_MALFORMED_TEXT,
     TOKEN,
     assert_conforms,
     make,
@@ -206,6 +207,66 @@ async def test_idempotency_key_reused_on_retry(
     assert keys[0] == keys[1]
     await adapter.publish(Post(text="twice"))
     assert create.calls[2].request.headers["Idempotency-Key"] != keys[0]
+
+
+async def test_every_attempt_failing_is_outcome_unknown_with_the_key(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    """503 on every attempt (schema.json lists 503 for POST /api/v1/statuses): the status may
+    exist, so the error is OutcomeUnknownError carrying the key every attempt was sent
+    under; publishing again with it sends that same key."""
+    from socialkit import OutcomeUnknownError
+
+    route_instance(router)
+    create = router.post(STATUSES).mock(return_value=respond(503, b.error("Service Unavailable")))
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await adapter.publish(Post(text="maybe"))
+    key = caught.value.idempotency_key
+    assert key is not None
+    assert caught.value.__cause__ is not None
+    assert {c.request.headers["Idempotency-Key"] for c in create.calls} == {key}
+    assert create.call_count == 3  # the retries setting of ``make``
+    create.mock(return_value=respond(200, b.status("77", "<p>maybe</p>")))
+    again = await adapter.publish(Post(text="maybe"), idempotency_key=key)
+    assert again.id == "77"
+    assert create.calls[-1].request.headers["Idempotency-Key"] == key
+
+
+async def test_unreadable_success_body_is_outcome_unknown(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    from socialkit import OutcomeUnknownError
+
+    route_instance(router)
+    # The support module's deliberately malformed body (exempt from the schema check).
+    router.post(STATUSES).mock(
+        return_value=httpx.Response(
+            200, content=SUITE_MALFORMED_TEXT, headers={"content-type": "application/json"}
+        )
+    )
+    with pytest.raises(OutcomeUnknownError, match="order-9"):
+        await adapter.publish(Post(text="cut off"), idempotency_key="order-9")
+
+
+async def test_a_refusal_is_not_outcome_unknown(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    from socialkit import InvalidRequestError
+
+    route_instance(router)
+    router.post(STATUSES).mock(
+        return_value=respond(422, b.validation_error("Validation failed: Text can't be blank"))
+    )
+    with pytest.raises(InvalidRequestError, match="blank"):
+        await adapter.publish(Post(text="x"))
+
+
+async def test_blank_idempotency_key_is_refused(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    route_instance(router)
+    with pytest.raises(ValidationError, match="idempotency_key"):
+        await adapter.publish(Post(text="x"), idempotency_key="  ")
 
 
 # -- pagination --------------------------------------------------------------------------------

@@ -1329,7 +1329,7 @@ class MastodonAdapter(Adapter):
         left out of the result."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
-        ids = list(dict.fromkeys(post_ids))
+        ids = [self._id(i, "status id") for i in dict.fromkeys(post_ids)]
         out: dict[str, list[Metric]] = {}
         measured = _now()
         for start in range(0, len(ids), STATUSES_PER_BATCH):

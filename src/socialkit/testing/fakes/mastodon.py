@@ -24,6 +24,18 @@ What behaves as on Mastodon:
   when a page is full, ``prev`` when it is not empty), search by ``offset``;
 * notifications (mention, quote, favourite, reblog, follow, poll) and conversations (private
   mentions);
+* engagement, idempotent as on Mastodon: ``favourite`` / ``reblog`` / ``bookmark`` and their
+  reverse on statuses (each answers the Status; a boost answers the boost), ``follow`` /
+  ``block`` / ``mute`` and their reverse on accounts (each answers the Relationship; a block
+  ends the follows both ways); :meth:`FakeMastodon.has` reads that state;
+* people and feeds: ``GET /api/v1/accounts/:id``, ``/lookup``, ``/followers`` and
+  ``/following`` (paged by the follow's own id, as Mastodon does), the home timeline
+  (``GET /api/v1/timelines/home``: the followed accounts' statuses and boosts, without muted
+  or blocked accounts), lists (``GET /api/v1/lists``, ``GET /api/v1/timelines/list/:id``;
+  :meth:`FakeMastodon.add_list` makes one);
+* processed media carry ``meta.original`` (the size read from a PNG or GIF header; for video
+  and audio ``media_duration`` seconds when set), and ``PUT /api/v1/media/:id`` changes the
+  description of an attachment no status uses yet;
 * ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (ISO 8601) on every response, per account
   and bucket (``default`` 300 per 5 minutes, ``media`` uploads and ``delete`` 30 per 30 minutes,
   all configurable); beyond a limit, 429 ``{"error": "Too many requests"}``;
