@@ -566,6 +566,52 @@ async def test_get_post_maps_the_status(adapter: MastodonAdapter, router: respx.
     assert post.author.handle == f"alice@{b.HOST}"
 
 
+async def test_read_back_audio_video_poll_card_and_boost(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    """Bodies of the schemas MediaAttachment (with MetaDetails), Poll and PreviewCard: audio is
+    kept, sizes and durations come from ``meta.original``, hidden poll totals read as None,
+    the card gives the link, and a boost reads as the boosted status."""
+    audio = b.media_attachment(
+        "31",
+        type="audio",
+        extension="mp3",
+        description="a song",
+        meta={"original": {"duration": 61.5, "bitrate": 128000}},
+    )
+    video = b.media_attachment(
+        "32",
+        type="video",
+        extension="mp4",
+        meta={"original": {"width": 640, "height": 360, "duration": 4.2}, "small": {"width": 400}},
+    )
+    status = b.status("40", "<p>listen</p>", media=[audio, video])
+    status["card"] = b.card("https://example.com/article")
+    status["poll"] = b.poll("7", [("a", None), ("b", None)], expires_at="2025-05-01T13:00:00.000Z")
+    router.get(f"{STATUSES}/40").mock(return_value=respond(200, status))
+    got = await adapter.get_post("40")
+    assert got.text == "listen"
+    assert got.link == "https://example.com/article"
+    assert [(m.kind, m.mime_type, m.id) for m in got.media] == [
+        ("audio", "audio/mpeg", "31"),
+        ("video", "video/mp4", "32"),
+    ]
+    assert got.media[0].alt == "a song"
+    assert got.media[0].duration == 61.5
+    assert (got.media[1].width, got.media[1].height, got.media[1].duration) == (640, 360, 4.2)
+    assert got.media[1].preview_url == f"{b.BASE}/media/32_small.png"
+    assert got.poll is not None
+    assert got.poll.votes is None  # the server hides the totals until the poll ends
+    assert got.poll.duration == timedelta(hours=1)
+
+    boost = b.status("41", "", author=b.account("5", "bob"))
+    boost["reblog"] = b.status("40", "<p>listen</p>")
+    router.get(f"{STATUSES}/41").mock(return_value=respond(200, boost))
+    boosted = await adapter.get_post("41")
+    assert boosted.id == "40"
+    assert boosted.text == "listen"
+
+
 async def test_metrics_batches_of_twenty(
     adapter: MastodonAdapter, router: respx.MockRouter
 ) -> None:

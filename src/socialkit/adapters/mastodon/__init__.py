@@ -97,6 +97,9 @@ PAGE_ACCOUNTS = 80
 #: Mastodon's ids (statuses, accounts, media, lists, notifications …) are decimal numbers
 #: carried as strings (snowflakes: milliseconds since the epoch << 16 for statuses).
 ID_PATTERN = r"[0-9]{1,20}"
+#: From this time on, every Mastodon server has given statuses snowflake ids (Mastodon 2.0,
+#: October 2017, plus a margin for servers that upgraded late).
+SNOWFLAKES_SINCE = datetime(2019, 1, 1, tzinfo=timezone.utc)
 #: A handle: ``user`` (this server) or ``user@domain``, an optional leading ``@``.
 HANDLE_PATTERN = re.compile(r"@?[A-Za-z0-9_][A-Za-z0-9_.\-]*(@[A-Za-z0-9.\-]+(:[0-9]+)?)?")
 #: Mastodon API version (``api_versions.mastodon``) that added quote posts (4.5).
@@ -484,7 +487,10 @@ class MastodonAdapter(Adapter):
         walk resumes right after any item. ``since`` and ``until`` go to the server as
         ``since_id`` / ``max_id`` (Mastodon's ids are snowflakes: milliseconds << 16), and
         :class:`~socialkit.Paged` checks each item's time as well."""
-        bound_since = str(_snowflake(since) - 1) if since is not None else None
+        # Statuses from before Mastodon 2.0 (October 2017) have small sequential ids: an older
+        # ``since`` is checked per item only, so that none of them is left out.
+        pushed = since is not None and since >= SNOWFLAKES_SINCE
+        bound_since = str(_snowflake(since) - 1) if since is not None and pushed else None
         bound_until = str(_snowflake(until + timedelta(milliseconds=1))) if until else None
 
         async def fetch(cursor: str | None, want: int | None) -> Batch[T]:
