@@ -373,6 +373,24 @@ async def test_idempotency_key_returns_the_same_status(h: Harness) -> None:
     assert len(h.fake.statuses_of(h.fake.owner)) == 2
 
 
+async def test_an_idempotency_key_is_kept_for_an_hour(h: Harness) -> None:
+    """Mastodon keeps a key an hour (schema.json, the Idempotency-Key header): within it the
+    same key answers the same status; after it, a new status is made."""
+    import time
+
+    body = {"status": "hourly", "visibility": "public"}
+    key = {"Idempotency-Key": "ttl-1"}
+    first = await h.raw("POST", "/api/v1/statuses", json=body, headers=key)
+    now = time.time()
+    h.fake.idempotency_clock = lambda: now + 3599
+    within = await h.raw("POST", "/api/v1/statuses", json=body, headers=key)
+    assert within.json()["id"] == first.json()["id"]
+    h.fake.idempotency_clock = lambda: now + 3601
+    later = await h.raw("POST", "/api/v1/statuses", json=body, headers=key)
+    assert later.json()["id"] != first.json()["id"]
+    assert len(h.fake.statuses_of(h.fake.owner)) == 2
+
+
 class LoseFirstCreateAnswer(httpx.AsyncBaseTransport):
     """The first POST /api/v1/statuses reaches the fake, but its answer is lost (a timeout)."""
 

@@ -366,6 +366,8 @@ class FakeMastodon(FakeNetwork):
         #: Seconds reported as the ``meta.original.duration`` of uploaded video and audio
         #: files (the fake does not decode media); None leaves it out.
         self.media_duration: float | None = None
+        #: The wall clock (seconds) that ages Idempotency-Keys, kept an hour like Mastodon's.
+        self.idempotency_clock: Callable[[], float] = time.time
         self._statuses: dict[str, _Status] = {}
         self._media: dict[str, _Media] = {}
         self._notifications: list[_Notification] = []
@@ -761,7 +763,7 @@ class FakeMastodon(FakeNetwork):
                 continue  # its reply target or quote went away: Mastodon drops it too
             if item.idempotency:
                 key = (item.account_id, item.idempotency)
-                self._idempotency[key] = (status.id, time.time())
+                self._idempotency[key] = (status.id, self.idempotency_clock())
 
     # -- serialisation ------------------------------------------------------------------------
 
@@ -1587,7 +1589,10 @@ class FakeMastodon(FakeNetwork):
         key = call.request.headers.get("idempotency-key")
         if key:
             remembered = self._idempotency.get((viewer, key))
-            if remembered is not None and time.time() - remembered[1] < IDEMPOTENCY_TTL:
+            if (
+                remembered is not None
+                and self.idempotency_clock() - remembered[1] < IDEMPOTENCY_TTL
+            ):
                 known = remembered[0]
                 if known in self._scheduled:
                     return JSONResponse(self._scheduled_json(self._scheduled[known]))
@@ -1599,7 +1604,7 @@ class FakeMastodon(FakeNetwork):
             return JSONResponse(self._scheduled_json(item))
         status = self._status_from_body(viewer, call.data)
         if key:
-            self._idempotency[(viewer, key)] = (status.id, time.time())
+            self._idempotency[(viewer, key)] = (status.id, self.idempotency_clock())
         return JSONResponse(self._status_json(status, viewer))
 
     def _checked_media(self, viewer: str, data: Mapping[str, Any]) -> list[_Media]:
@@ -1726,7 +1731,7 @@ class FakeMastodon(FakeNetwork):
             m.scheduled_id = item.id
         self._scheduled[item.id] = item
         if key:
-            self._idempotency[(viewer, key)] = (item.id, time.time())
+            self._idempotency[(viewer, key)] = (item.id, self.idempotency_clock())
         return item
 
     def _edit_status(self, call: _Call, status: _Status) -> Response:
