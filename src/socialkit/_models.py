@@ -125,6 +125,10 @@ class _Model(BaseModel):
         except PydanticValidationError as exc:
             raise ModelValidationError.from_pydantic(exc) from None
 
+    # Tell pydantic this __init__ only wraps its own (as RootModel does): a model nested in
+    # another is then validated by the schema, in JSON mode from JSON, not through __init__.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         try:
