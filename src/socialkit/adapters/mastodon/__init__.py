@@ -7,9 +7,15 @@ retried ``POST /api/v1/statuses`` never publishes twice.
 
 The limits of the server (characters, characters reserved per URL, media count, sizes and types,
 polls) come from ``GET /api/v2/instance``: :meth:`MastodonAdapter.publish` loads them once per
-server (a class-level cache keyed by the server's URL, refreshed after a day) before its
-pre-flight check; :meth:`MastodonAdapter.check` never sends a request and uses the cached
-limits, or the limits of a stock server until they are known.
+server (a class-level cache keyed by the server's URL, refreshed after a day; concurrent callers
+share one read) before its pre-flight check; :meth:`MastodonAdapter.check` never sends a request
+and uses the cached limits, or the limits of a stock server until they are known.
+
+Beyond publishing and reading: favourites, boosts and bookmarks on statuses; follows, blocks and
+mutes on accounts; account lookup, followers and following, the home timeline, lists and their
+timelines; standalone uploads. Every iterator is a resumable :class:`~socialkit.Paged` built on
+one paging helper (``max_id`` / ``since_id`` and ``Link`` headers), and every id that goes into
+a URL path is checked to be a Mastodon id (decimal digits) before any request.
 
 See ``docs/networks/mastodon.md`` for credentials, scopes and the ``ex_`` methods.
 """
@@ -1223,7 +1229,7 @@ class MastodonAdapter(Adapter):
         from socialkit.adapters.mastodon import _mapping, _wire
 
         if when.tzinfo is None or when.utcoffset() is None:
-            raise ValueError("when must be timezone-aware")
+            raise ValidationError("when must be timezone-aware")
         if when - _now() < MIN_SCHEDULE_AHEAD:
             raise InvalidPostError(
                 self.name,
@@ -1576,7 +1582,7 @@ class MastodonAdapter(Adapter):
 
         uris = list(redirect_uris)
         if not client_name.strip() or not uris:
-            raise ValueError("client_name and at least one redirect URI are needed")
+            raise ValidationError("client_name and at least one redirect URI are needed")
         body: dict[str, Any] = {
             "client_name": client_name,
             "redirect_uris": uris,
