@@ -565,3 +565,20 @@ async def test_statuses_json_of_the_fake_is_what_mastodon_sends(h: Harness) -> N
         assert answer.status_code == 200
     relation = await h.raw("POST", f"/api/v1/accounts/{fan.id}/follow", json={})
     assert json.loads(relation.content)["following"] is True
+
+
+async def test_following_an_unknown_handle_sends_no_follow(
+    h: Harness, net: MastodonAdapter
+) -> None:
+    with pytest.raises(NotFoundError):
+        await net.follow("@nobody@nowhere.example")
+    assert not [r for r, _ in h.recorder.exchanges if r.url.path.endswith("/follow")]
+
+
+async def test_feeds_limit_and_an_empty_list(h: Harness, net: MastodonAdapter) -> None:
+    first = h.fake.add_list(h.fake.owner, "One")
+    h.fake.add_list(h.fake.owner, "Two")
+    assert [f.id async for f in net.feeds(limit=1)] == [first]
+    assert [p async for p in net.feed(first)] == []
+    with pytest.raises(NotFoundError):
+        [p async for p in net.feed("999")]
