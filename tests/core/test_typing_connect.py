@@ -36,7 +36,7 @@ def test_the_connect_stub_is_current() -> None:
 def test_every_shipped_network_and_setting_has_its_overload() -> None:
     stub = _gen_connect.STUB.read_text(encoding="utf-8")
     networks = _gen_connect.shipped_networks()
-    assert [name for name, _ in networks] == ["bluesky", "mastodon", "x"]
+    assert {"bluesky", "mastodon", "x"} <= {name for name, _ in networks}
     for name, cls in networks:
         match = re.search(
             rf'name: Literal\["{name}"\],\n(.*?)\) -> {cls.__name__}: \.\.\.', stub, re.S
@@ -46,7 +46,6 @@ def test_every_shipped_network_and_setting_has_its_overload() -> None:
         for field_name, field in cls.Settings.model_fields.items():
             line = re.search(rf"^    {field_name}: (.*),$", params, re.M)
             assert line is not None, f"{name}.{field_name}"
-            assert line.group(1).endswith(" = ...") or "=" in line.group(1) or field.is_required()
             assert ("=" not in line.group(1)) == field.is_required(), f"{name}.{field_name}"
 
 
