@@ -142,10 +142,13 @@ async def assert_grant_alive(server: TokenServer, spec: dict[str, Any]) -> None:
 async def test_a_token_endpoint_slower_than_the_lease_gets_one_refresh(
     server: TokenServer, store_spec: dict[str, Any], tmp_path: Path
 ) -> None:
-    # The refresh takes 1.5 s, the lease is 0.3 s: only its renewal keeps the others waiting.
-    server.delay = 1.5
+    # The refresh takes 4 s, the lease is 1.2 s: only its renewal keeps the others waiting.
+    # (Not shorter: on a loaded test machine a process may stall for a few hundred ms, and a
+    # lease that lapses while its holder is alive is exactly what a lease cannot tell apart
+    # from a dead holder.)
+    server.delay = 4.0
     await seed(server, store_spec)
-    procs, go = await spawn(server, store_spec, tmp_path, lease=0.3, poll_interval=0.02)
+    procs, go = await spawn(server, store_spec, tmp_path, lease=1.2, poll_interval=0.02)
     go()
     found = await reports(procs)
     assert all(r is not None for r in found)
@@ -192,7 +195,7 @@ async def test_a_refused_refresh_fails_every_queued_request_once(
     token = await seed(server, store_spec)
     server.revoked = True
     procs, go = await spawn(
-        server, store_spec, tmp_path, lease=0.3, poll_interval=0.02, requests=10
+        server, store_spec, tmp_path, lease=5.0, poll_interval=0.02, requests=10
     )
     go()
     found = await reports(procs)
