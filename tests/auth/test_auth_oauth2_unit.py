@@ -290,6 +290,10 @@ async def test_a_refused_refresh_is_remembered_until_a_new_login() -> None:
     assert str(again.value) == str(first.value)
     assert again.value.status == 400
     assert again.value.code == "invalid_grant"
+    # The lease record names the refused token by its SHA-256 fingerprint, never by itself.
+    leases = str(await store.store.items("socialkit.token-leases"))
+    assert "refused" in leases
+    assert "r-old" not in leases
     # A new login stores another refresh token: the refusal no longer applies to it.
     await store.put("test", "me", expired_token("r-fresh"))
     assert (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import SecretStr
@@ -65,7 +65,7 @@ def generate_key() -> str:
     return str(_fernet_module().Fernet.generate_key().decode("ascii"))
 
 
-def keys_from_env(environ: dict[str, str] | None = None) -> list[SecretStr]:
+def keys_from_env(environ: Mapping[str, str] | None = None) -> list[SecretStr]:
     """The keys in ``SOCIALKIT_STORE_KEY`` (newest first); empty when it is not set."""
     text = (os.environ if environ is None else environ).get(ENV_VAR, "")
     return [SecretStr(part.strip()) for part in text.split(",") if part.strip()]
