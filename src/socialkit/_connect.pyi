@@ -9,6 +9,7 @@ wherever it is used (enable mypy's ``deprecated`` error code to see it at the ca
 name returns ``Adapter``.
 """
 
+from collections.abc import Mapping
 from typing import Any, Literal, final, overload
 
 from httpx import AsyncClient
@@ -48,6 +49,9 @@ def connect(
     rate_limit_store: Any = None,
     clock: Any = None,
     store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
     service: str = "https://bsky.social",
     identifier: str,
     password: str | SecretStr | None = None,
@@ -79,6 +83,9 @@ def connect(
     rate_limit_store: Any = None,
     clock: Any = None,
     store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
     instance: str = "https://mastodon.social",
     access_token: str | SecretStr | None = None,
     client_id: str | SecretStr | None = None,
@@ -105,6 +112,9 @@ def connect(
     rate_limit_store: Any = None,
     clock: Any = None,
     store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
     base_url: str = "https://api.x.com",
     access_token: str | SecretStr | None = None,
     refresh_token: str | SecretStr | None = None,
