@@ -4,7 +4,7 @@ not grow with the history of a search. The real adapters against the fakes; requ
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 import pytest
