@@ -469,7 +469,13 @@ class ReadSuite(AdapterFixtures):
 
 
 class MetricsSuite(AdapterFixtures):
-    """Post metrics under canonical names."""
+    """Post metrics under canonical names.
+
+    ``mock_metrics`` returns, per post, EVERY metric the adapter must return: the suite compares
+    the exact set of names and each value, so a metric missing, added or read from the wrong
+    native field (two metrics swapped) fails. Give each native counter a distinct value in the
+    fixture so that a swap cannot go unnoticed.
+    """
 
     @pytest.mark.anyio
     async def test_metrics(self, adapter: Adapter, router: respx.MockRouter) -> None:
@@ -477,9 +483,15 @@ class MetricsSuite(AdapterFixtures):
         got = await adapter.metrics(ids)
         assert set(got) == set(expected)
         for post_id, values in expected.items():
+            names = [m.name for m in got[post_id]]
+            assert len(names) == len(set(names)), f"{post_id}: a metric name repeats: {names}"
             by_name = {m.name: m.value for m in got[post_id]}
+            assert set(by_name) == set(values), (
+                f"{post_id}: missing {sorted(set(values) - set(by_name))}, "
+                f"unexpected {sorted(set(by_name) - set(values))}"
+            )
             for name, value in values.items():
-                assert by_name.get(name) == value, f"{post_id} {name}"
+                assert by_name[name] == value, f"{post_id} {name}"
             for metric in got[post_id]:
                 assert metric.post_id == post_id
                 assert metric.network == adapter.name

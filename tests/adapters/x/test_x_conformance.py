@@ -137,7 +137,7 @@ class XSuiteFixtures(XFixtures):
             "data": [
                 b.post(
                     video_post,
-                    metrics=b.public_metrics(impressions=5000, likes=50, reposts=5),
+                    metrics=b.public_metrics(impressions=5000, likes=50, reposts=5, replies=6),
                     attachments={"media_keys": [media_key]},
                     non_public_metrics={
                         "impression_count": 5000,
@@ -179,18 +179,33 @@ class XSuiteFixtures(XFixtures):
                 "impressions": 5000,
                 "likes": 50,
                 "reposts": 5,
-                "replies": 2,
+                "replies": 6,
                 "quotes": 1,
                 "bookmarks": 4,
                 "link_clicks": 12,
                 "profile_clicks": 9,
                 "engagements": 80,
                 "organic_impressions": 4000,
+                "organic_likes": 45,
+                "organic_reposts": 4,
+                "organic_replies": 2,
+                "organic_link_clicks": 10,
+                "organic_profile_clicks": 8,
+                "video_starts": 1600,
                 "video_views": 1500,
+                "video_views_50": 600,
+                "video_views_75": 400,
                 "video_views_25": 900,
                 "video_completions": 300,
             },
-            text_post: {"impressions": 70, "likes": 7, "bookmarks": 1, "reposts": 3},
+            text_post: {
+                "impressions": 70,
+                "likes": 7,
+                "bookmarks": 1,
+                "reposts": 3,
+                "replies": 2,
+                "quotes": 1,
+            },
         }
         return [video_post, text_post], expected
 
