@@ -123,7 +123,7 @@ def _load(point: EntryPoint) -> type[Adapter]:
     except ImportError as exc:
         extras = point.extras
         hint = (
-            f"install it with: pip install 'socialkit[{','.join(extras)}]'"
+            f"install it with: pip install 'socialkit-client[{','.join(extras)}]'"
             if extras
             else "install the package that provides it"
         )

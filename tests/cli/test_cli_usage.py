@@ -65,7 +65,7 @@ def _error(result: Any) -> dict[str, Any]:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"socialkit {version('socialkit')}"
+    assert result.stdout.strip() == f"socialkit {version('socialkit-client')}"
 
 
 # -- --config -----------------------------------------------------------------------------------

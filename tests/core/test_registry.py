@@ -63,7 +63,7 @@ def test_unknown_network_lists_the_known_ones() -> None:
 def test_failed_import_names_the_extra() -> None:
     with pytest.raises(ConfigurationError) as info:
         socialkit.connect("broken")
-    assert "pip install 'socialkit[fancy]'" in str(info.value)
+    assert "pip install 'socialkit-client[fancy]'" in str(info.value)
     assert "socialkit_fancy_dependency_that_does_not_exist" in str(info.value)
 
 

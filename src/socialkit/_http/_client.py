@@ -25,7 +25,7 @@ __all__ = ["AutoTransport", "default_user_agent", "make_client", "remap_transpor
 
 def _version() -> str:
     try:
-        return version("socialkit")
+        return version("socialkit-client")
     except PackageNotFoundError:  # running from a source tree
         return "0+unknown"
 

@@ -378,7 +378,7 @@ async def arun_demo(
     except ImportError:
         raise ConfigurationError(
             "the demo runs on socialkit's fake networks, which need the testing extra: "
-            "pip install 'socialkit[cli,testing]'"
+            "pip install 'socialkit-client[cli,testing]'"
         ) from None
     out = Path(out_dir)
     # The demo's few small files are written in the loop: nothing else runs concurrently.

@@ -41,7 +41,7 @@ def _keyring_module() -> Any:
         return importlib.import_module("keyring")
     except ImportError:
         raise ConfigurationError(
-            "KeyringStore needs the 'keyring' extra: pip install 'socialkit[keyring]'"
+            "KeyringStore needs the 'keyring' extra: pip install 'socialkit-client[keyring]'"
         ) from None
 
 

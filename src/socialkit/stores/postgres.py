@@ -29,7 +29,7 @@ def _asyncpg() -> Any:
         return importlib.import_module("asyncpg")
     except ImportError:
         raise ConfigurationError(
-            "PostgresStore needs the 'postgres' extra: pip install 'socialkit[postgres]'"
+            "PostgresStore needs the 'postgres' extra: pip install 'socialkit-client[postgres]'"
         ) from None
 
 

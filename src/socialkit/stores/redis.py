@@ -58,7 +58,7 @@ def _redis_module() -> Any:
         return importlib.import_module("redis.asyncio")
     except ImportError:
         raise ConfigurationError(
-            "RedisStore needs the 'redis' extra: pip install 'socialkit[redis]'"
+            "RedisStore needs the 'redis' extra: pip install 'socialkit-client[redis]'"
         ) from None
 
 

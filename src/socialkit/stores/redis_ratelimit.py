@@ -187,7 +187,7 @@ class RedisRateLimitStore:
             import redis.asyncio as redis_asyncio
         except ImportError as exc:  # pragma: no cover - the extra is installed in CI
             raise ConfigurationError(
-                "RedisRateLimitStore needs the 'redis' extra: pip install 'socialkit[redis]'"
+                "RedisRateLimitStore needs the 'redis' extra: pip install 'socialkit-client[redis]'"
             ) from exc
         self._owns_client = client is None
         self._client: Redis = redis_asyncio.Redis.from_url(url) if client is None else client

@@ -123,7 +123,7 @@ def optional_import(module: str, extra: str, purpose: str) -> Any:
     except ImportError as exc:
         raise ConfigurationError(
             f"{purpose} needs {module}, which is not installed; "
-            f"install the extra: pip install 'socialkit[{extra}]'"
+            f"install the extra: pip install 'socialkit-client[{extra}]'"
         ) from exc
 
 

@@ -187,7 +187,7 @@ class FakeNetwork(abc.ABC):
             from socialkit._errors import ConfigurationError
 
             raise ConfigurationError(
-                "serving a fake on a port needs uvicorn: pip install 'socialkit[testing]'"
+                "serving a fake on a port needs uvicorn: pip install 'socialkit-client[testing]'"
             ) from exc
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind((host, port))
