@@ -408,24 +408,50 @@ class Session:
     ) -> T:
         """Send like :meth:`request` and validate the body as ``model`` straight from bytes.
 
-        A body that does not match raises :class:`MalformedResponseError` naming the failing
-        locations, never the values.
+        Returns:
+            The validated body (``model`` may be a pydantic model, ``list[Model]`` or a union).
+
+        Raises:
+            MalformedResponseError: the 2xx body is not JSON or does not match ``model`` (the
+                message names the failing locations, never the values).
+            APIError: every error :meth:`request` raises.
+
+        Network calls: the one request (retried as :meth:`request` retries).
         """
         response = await self.request(method, path, **kwargs)
+        return self.parse_model(model, response)
+
+    def parse_model(self, model: type[T], response: httpx.Response) -> T:
+        """Validate ``response``'s body as ``model`` straight from bytes (no request).
+
+        For adapters that need the response itself too (a ``Link`` header, a status code):
+        send with :meth:`request`, then parse here, so every adapter reads bodies one way.
+
+        Raises:
+            MalformedResponseError: the body is not JSON, or does not match ``model`` (naming
+                at most five failing locations, never the values).
+        """
         adapter = _type_adapter(model)
         try:
             result: T = adapter.validate_json(response.content)
         except pydantic.ValidationError as exc:
-            locations = ", ".join(
-                ".".join(str(part) for part in error["loc"]) or "(root)"
-                for error in exc.errors(include_input=False, include_url=False)[:5]
-            )
-            name = getattr(model, "__name__", repr(model))
+            errors = exc.errors(include_input=False, include_url=False)
+            if errors and errors[0]["type"] == "json_invalid":
+                detail = "the body is not JSON"
+            else:
+                locations = ", ".join(
+                    ".".join(str(part) for part in error["loc"]) or "(root)" for error in errors[:5]
+                )
+                name = getattr(model, "__name__", None) or str(model).replace("socialkit.", "")
+                detail = (
+                    f"the response does not match {name} "
+                    f"({exc.error_count()} problem(s): {locations})"
+                )
             raise MalformedResponseError(
                 self._network.name,
                 response.status_code,
                 "malformed_response",
-                f"the response does not match {name} ({exc.error_count()} problem(s): {locations})",
+                detail,
                 _request_id(response),
             ) from None
         return result

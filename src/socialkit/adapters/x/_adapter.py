@@ -472,26 +472,10 @@ class XAdapter(Adapter):
         return self._session
 
     async def _call(self, model: type[T], method: str, path: str, **kwargs: Any) -> T:
-        """Send through the pipeline and validate the 2xx body as ``model``."""
+        """Send through the pipeline and validate the 2xx body as ``model`` (the pipeline's
+        typed parse: a body that does not match is a ``MalformedResponseError``)."""
         session = await self._api()
-        response = await session.request(method, path, **kwargs)
-        return self._parse(model, response)
-
-    def _parse(self, model: type[T], response: httpx.Response) -> T:
-        try:
-            return model.model_validate_json(response.content)  # type: ignore[attr-defined, no-any-return]
-        except pydantic.ValidationError as exc:
-            where = ", ".join(
-                ".".join(str(p) for p in e["loc"]) or "(root)"
-                for e in exc.errors(include_input=False, include_url=False)[:5]
-            )
-            raise MalformedResponseError(
-                self.name,
-                response.status_code,
-                "malformed_response",
-                f"the answer does not match {model.__name__} ({where})",
-                response.headers.get("x-transaction-id"),
-            ) from None
+        return await session.request_model(model, method, path, **kwargs)
 
     def _problem(self, problems: list[wire.Problem], what: str) -> APIError:
         """The error for an answer without ``data``: its first problem, or a malformed body."""
