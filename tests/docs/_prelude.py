@@ -1,0 +1,225 @@
+"""What every documentation block runs with: the fake networks, a few names, and a network guard.
+
+The prelude (also described in CONTRIBUTING.md, "Code blocks in the docs"):
+
+- ``socialkit.connect``, ``socialkit.sync.connect`` and ``SomeAdapter.connect`` give the real
+  adapter connected to an in-process fake network (``FakeMastodon``, ``FakeBluesky``, ``FakeX``)
+  whatever credentials the block passes: a block is written exactly as a user writes it.
+- Names a block may use without defining them: ``fake_mastodon``, ``fake_bluesky``, ``fake_x``
+  (the fakes), ``post`` (a ``Post``), ``store`` (a ``SQLiteStore`` in the scratch folder) and, in
+  blocks with top-level ``await``, ``net`` / ``mastodon`` (a connected ``MastodonAdapter``),
+  ``bluesky``, ``x`` and ``adapters`` (all three).
+- The block runs in a scratch folder that holds ``cat.png`` (a real 1x1 PNG).
+- Any connection or name lookup outside the loopback range fails the block (nothing a docs test
+  runs may reach a real server, even when a block is wrong).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import inspect
+import ipaddress
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+def _png_1x1() -> bytes:
+    """A valid 1x1 RGBA PNG, built here (signature, IHDR, IDAT, IEND with their CRCs)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x80\x00\xff")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+PNG_1X1 = _png_1x1()
+
+#: The prelude's names as mypy sees them (prepended to each block for ``mypy --strict``).
+STUB = '''\
+from socialkit import Post, SQLiteStore
+from socialkit.adapters.bluesky import BlueskyAdapter
+from socialkit.adapters.mastodon import MastodonAdapter
+from socialkit.adapters.x import XAdapter
+from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeX
+
+__all__ = [
+    "adapters",
+    "bluesky",
+    "fake_bluesky",
+    "fake_mastodon",
+    "fake_x",
+    "mastodon",
+    "net",
+    "post",
+    "store",
+    "x",
+]
+
+fake_mastodon: FakeMastodon
+fake_bluesky: FakeBluesky
+fake_x: FakeX
+net: MastodonAdapter
+mastodon: MastodonAdapter
+bluesky: BlueskyAdapter
+x: XAdapter
+adapters: list[MastodonAdapter | BlueskyAdapter | XAdapter]
+post: Post
+store: SQLiteStore
+'''
+
+
+def _loopback(host: object) -> bool:
+    if not isinstance(host, str):
+        return False
+    if host in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkRefused(AssertionError):
+    """A docs block tried to reach something outside the loopback range."""
+
+
+@contextlib.contextmanager
+def network_guard() -> Iterator[None]:
+    """Refuse every socket connection and name lookup that is not loopback (or a Unix socket)."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if sock.family == getattr(socket, "AF_UNIX", None):
+            return
+        host = address[0] if isinstance(address, tuple) else address
+        if not _loopback(host):
+            raise NetworkRefused(f"a docs block tried to connect to {host!r}")
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        check(sock, address)
+        real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        check(sock, address)
+        return real_connect_ex(sock, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host is not None and not _loopback(host):
+            raise NetworkRefused(f"a docs block tried to look up {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo
+    try:
+        yield
+    finally:
+        socket.socket.connect = real_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = real_getaddrinfo
+
+
+@contextlib.contextmanager
+def fakes_behind_connect(fakes: dict[str, Any]) -> Iterator[None]:
+    """Route every ``connect`` of a network that has a fake to that fake (credentials ignored;
+    the generic settings such as ``account`` or ``rate_limit`` are kept)."""
+    import socialkit
+    from socialkit import _registry
+    from socialkit.adapters._base import Adapter, AdapterSettings
+
+    original = _registry.connect
+    generic = set(AdapterSettings.model_fields) - {"store"}
+
+    def connect(name: str, /, *, http: Any = None, **settings: Any) -> Any:
+        if http is not None or name not in fakes:
+            return original(name, http=http, **settings)
+        kept = {key: value for key, value in settings.items() if key in generic}
+        return fakes[name].connect(**kept)
+
+    original_classmethod = Adapter.__dict__["connect"]
+
+    def adapter_connect(cls: type[Adapter], settings: Any = None, /, **values: Any) -> Any:
+        if settings is None and values.get("http") is None and cls.name in fakes:
+            values.pop("http", None)
+            return connect(cls.name, **values)
+        return original_classmethod.__func__(cls, settings, **values)
+
+    patched: list[tuple[object, str, object]] = []
+    for module in list(sys.modules.values()):
+        if module is None or not getattr(module, "__name__", "").startswith("socialkit"):
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is original:
+                patched.append((module, attr, value))
+                setattr(module, attr, connect)
+    Adapter.connect = classmethod(adapter_connect)  # type: ignore[assignment, method-assign]
+    assert socialkit.connect is connect
+    try:
+        yield
+    finally:
+        for module, attr, value in patched:
+            setattr(module, attr, value)
+        Adapter.connect = original_classmethod  # type: ignore[method-assign]
+
+
+def _fakes() -> dict[str, Any]:
+    from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeX
+
+    return {"mastodon": FakeMastodon(), "bluesky": FakeBluesky(), "x": FakeX()}
+
+
+def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
+    """Run a block's code with the prelude; returns its namespace afterwards."""
+    from socialkit import Post, SQLiteStore
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "cat.png").write_bytes(PNG_1X1)
+    fakes = _fakes()
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "__file__": filename,
+        "fake_mastodon": fakes["mastodon"],
+        "fake_bluesky": fakes["bluesky"],
+        "fake_x": fakes["x"],
+        "post": Post(text="Hello from the docs"),
+        "store": SQLiteStore(str(workdir / "docs.db")),
+    }
+    compiled = compile(code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        with network_guard(), fakes_behind_connect(fakes):
+            if compiled.co_flags & inspect.CO_COROUTINE:
+                asyncio.run(_run_async(compiled, namespace, fakes))
+            else:
+                exec(compiled, namespace)  # noqa: S102 - the docs' own code, by design
+    finally:
+        os.chdir(previous)
+    return namespace
+
+
+async def _run_async(compiled: Any, namespace: dict[str, Any], fakes: dict[str, Any]) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        mastodon = await stack.enter_async_context(fakes["mastodon"].connect())
+        bluesky = await stack.enter_async_context(fakes["bluesky"].connect())
+        x = await stack.enter_async_context(fakes["x"].connect())
+        namespace.update(
+            net=mastodon, mastodon=mastodon, bluesky=bluesky, x=x, adapters=[mastodon, bluesky, x]
+        )
+        result: Callable[[], Any] | Any = eval(compiled, namespace)  # noqa: S307 - as above
+        if inspect.isawaitable(result):
+            await result
