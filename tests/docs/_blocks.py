@@ -27,8 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Languages that are not Python and are never run.
 NOT_RUN = frozenset({"sh", "console", "toml", "text", "json", "yaml", "ini", "http", "mermaid"})
 RUN_MODES = frozenset({"run", "typecheck-only"})
+#: ``<!-- docs-test: continue -->``: the block goes on from the page's previous python block
+#: (it runs, or is type-checked, as that block's continuation).
+CONTINUE = "continue"
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+|~~~+)(?P<info>[^`]*)$")
+#: An opening fence, possibly right after a list item's marker (``2. ```python``).
+_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<item>(?:\d+\.|[-*+])[ \t]+)?(?P<fence>```+|~~~+)(?P<info>[^`]*)$"
+)
 _MARKER = re.compile(r"<!--\s*docs-test:\s*(?P<mode>[\w-]+)\s*(?:\((?P<reason>[^)]*)\))?\s*-->")
 
 
@@ -40,6 +46,9 @@ class Block:
     code: str
     mode: str  # run | typecheck-only | not-python
     reason: str | None = None
+    #: Lines of code taken from the blocks this one continues (they come first).
+    offset: int = 0
+    continues: bool = False
 
     @property
     def id(self) -> str:
@@ -63,16 +72,27 @@ def blocks_of(path: Path) -> list[Block]:
             i += 1
             continue
         indent, fence = match.group("indent"), match.group("fence")
+        if match.group("item"):  # the block's lines are indented like the item's text
+            indent += " " * len(match.group("item"))
         language = match.group("info").strip().split(" ")[0].split("{")[0].lower()
         end = i + 1
         while end < len(lines) and not re.match(rf"^{re.escape(indent)}{fence}\s*$", lines[end]):
             end += 1
         body = [line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end]]
-        marker = _MARKER.search(lines[i - 1]) if i > 0 else None
-        if language in NOT_RUN or language != "python":
-            mode = "not-python"
+        # The markers: the comment lines right above the fence.
+        markers: dict[str, str | None] = {}
+        above = i - 1
+        while above >= 0 and (found_marker := _MARKER.search(lines[above])) is not None:
+            markers[found_marker.group("mode")] = found_marker.group("reason")
+            above -= 1
+        continues = CONTINUE in markers
+        markers.pop(CONTINUE, None)
+        if language != "python":
+            mode, reason = "not-python", None
+        elif markers:
+            (mode, reason), *_ = markers.items()
         else:
-            mode = marker.group("mode") if marker else "run"
+            mode, reason = "run", None
         found.append(
             Block(
                 path=path,
@@ -80,7 +100,8 @@ def blocks_of(path: Path) -> list[Block]:
                 language=language,
                 code="\n".join(body) + "\n",
                 mode=mode,
-                reason=(marker.group("reason") if marker else None),
+                reason=reason,
+                continues=continues,
             )
         )
         i = end + 1
@@ -88,4 +109,24 @@ def blocks_of(path: Path) -> list[Block]:
 
 
 def all_blocks() -> list[Block]:
-    return [block for path in markdown_files() for block in blocks_of(path)]
+    found: list[Block] = []
+    for path in markdown_files():
+        previous: Block | None = None
+        for block in blocks_of(path):
+            if block.continues and block.language == "python":
+                assert previous is not None, f"{block.id}: nothing to continue"
+                checked_only = "typecheck-only" in (block.mode, previous.mode)
+                block = Block(
+                    path=block.path,
+                    line=block.line,
+                    language=block.language,
+                    code=previous.code + block.code,
+                    mode="typecheck-only" if checked_only else block.mode,
+                    reason=block.reason or previous.reason,
+                    offset=previous.code.count("\n"),
+                    continues=True,
+                )
+            if block.language == "python":
+                previous = block
+            found.append(block)
+    return found

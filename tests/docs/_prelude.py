@@ -22,6 +22,7 @@ import contextlib
 import inspect
 import ipaddress
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -76,6 +77,10 @@ adapters: list[MastodonAdapter | BlueskyAdapter | XAdapter]
 post: Post
 store: SQLiteStore
 '''
+
+
+#: The longest a block may run.
+BLOCK_SECONDS = 30.0
 
 
 def _loopback(host: object) -> bool:
@@ -201,6 +206,12 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
     compiled = compile(code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     previous = Path.cwd()
     os.chdir(workdir)
+    # A block that never ends (a loop that waits for the network forever) fails, not hangs.
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"{filename} ran for more than {BLOCK_SECONDS} s")
+
+    old_handler = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, BLOCK_SECONDS)
     try:
         with network_guard(), fakes_behind_connect(fakes):
             if compiled.co_flags & inspect.CO_COROUTINE:
@@ -208,6 +219,8 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
             else:
                 exec(compiled, namespace)  # noqa: S102 - the docs' own code, by design
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
         os.chdir(previous)
     return namespace
 
