@@ -12,8 +12,8 @@ import json
 import httpx
 import respx
 from pydantic import SecretStr
-
 from socialkit.testing import conformance as c
+
 from socialkit_chirp import ChirpAdapter, ChirpSettings
 
 BASE = "https://api.chirp.example"

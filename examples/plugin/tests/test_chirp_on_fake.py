@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 import socialkit
 from socialkit import Media, Post
 from socialkit.testing.conformance import PNG_1X1
+
 from socialkit_chirp import ChirpAdapter
 from socialkit_chirp.fake import FakeChirp
 

@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 import httpx
-
 from socialkit import (
+    Account,
     Adapter,
     AdapterSettings,
-    Account,
     Batch,
     Capability,
     Limits,
@@ -28,6 +27,7 @@ from socialkit import (
     UploadedMedia,
 )
 from socialkit.adapters._base import as_post, check_id
+
 from socialkit_chirp import _mapping, _wire
 from socialkit_chirp._network import make_network
 from socialkit_chirp._settings import ChirpSettings
@@ -128,7 +128,8 @@ class ChirpAdapter(Adapter):
         Network calls: ``POST /v1/media`` (multipart; never re-sent blindly).
         """
         if media.kind not in ("image", "gif"):
-            raise self.unsupported(Capability.PUBLISH_VIDEO, f"chirp takes images, not {media.kind}")
+            detail = f"chirp takes images, not {media.kind}"
+            raise self.unsupported(Capability.PUBLISH_VIDEO, detail)
         files = {"file": (media.filename, media.read(), media.mime_type)}
         data = {"alt": media.alt} if media.alt else None
         item = await self.session.request_model(

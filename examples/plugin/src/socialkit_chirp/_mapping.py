@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from socialkit import Account, Media, MediaKind, Metric, Post, UploadedMedia
+
 from socialkit_chirp import _wire
 
 NETWORK = "chirp"

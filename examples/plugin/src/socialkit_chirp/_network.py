@@ -7,7 +7,6 @@ secret redaction for every adapter; an adapter only describes its network once, 
 from __future__ import annotations
 
 import httpx
-
 from socialkit import APIError, RateLimitError
 from socialkit._errors import error_class_for_status
 from socialkit._http import Network, header_rate_limit_parser, parse_retry_after, redact_text

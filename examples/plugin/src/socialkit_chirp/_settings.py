@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
-
 from socialkit import AdapterSettings
 
 __all__ = ["ChirpSettings"]
