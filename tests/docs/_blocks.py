@@ -78,7 +78,9 @@ def blocks_of(path: Path) -> list[Block]:
         end = i + 1
         while end < len(lines) and not re.match(rf"^{re.escape(indent)}{fence}\s*$", lines[end]):
             end += 1
-        body = [line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end]]
+        body = [
+            line[len(indent) :] if line.startswith(indent) else line for line in lines[i + 1 : end]
+        ]
         # The markers: the comment lines right above the fence.
         markers: dict[str, str | None] = {}
         above = i - 1

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+
 def _png_1x1() -> bytes:
     """A valid 1x1 RGBA PNG, built here (signature, IHDR, IDAT, IEND with their CRCs)."""
     import struct
@@ -40,13 +41,15 @@ def _png_1x1() -> bytes:
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
     pixels = zlib.compress(b"\x00\xff\x80\x00\xff")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 PNG_1X1 = _png_1x1()
 
 #: The prelude's names as mypy sees them (prepended to each block for ``mypy --strict``).
-STUB = '''\
+STUB = """\
 from socialkit import Post, SQLiteStore
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
@@ -76,7 +79,7 @@ x: XAdapter
 adapters: list[MastodonAdapter | BlueskyAdapter | XAdapter]
 post: Post
 store: SQLiteStore
-'''
+"""
 
 
 #: The longest a block may run.
@@ -206,6 +209,7 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
     compiled = compile(code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     previous = Path.cwd()
     os.chdir(workdir)
+
     # A block that never ends (a loop that waits for the network forever) fails, not hangs.
     def expire(signum: int, frame: object) -> None:
         raise TimeoutError(f"{filename} ran for more than {BLOCK_SECONDS} s")
@@ -217,7 +221,7 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
             if compiled.co_flags & inspect.CO_COROUTINE:
                 asyncio.run(_run_async(compiled, namespace, fakes))
             else:
-                exec(compiled, namespace)  # noqa: S102 - the docs' own code, by design
+                exec(compiled, namespace)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old_handler)
@@ -233,6 +237,6 @@ async def _run_async(compiled: Any, namespace: dict[str, Any], fakes: dict[str, 
         namespace.update(
             net=mastodon, mastodon=mastodon, bluesky=bluesky, x=x, adapters=[mastodon, bluesky, x]
         )
-        result: Callable[[], Any] | Any = eval(compiled, namespace)  # noqa: S307 - as above
+        result: Callable[[], Any] | Any = eval(compiled, namespace)
         if inspect.isawaitable(result):
             await result

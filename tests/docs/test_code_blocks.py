@@ -17,7 +17,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from tests.docs._blocks import NOT_RUN, ROOT, RUN_MODES, Block, all_blocks
 from tests.docs._prelude import STUB, run_python
 
@@ -139,4 +138,5 @@ def test_blocks_pass_mypy_strict(tmp_path: Path) -> None:
             problems.append(f"{block.path.relative_to(ROOT)}:{where}:{message}")
         elif line and not line.startswith(("Found ", "Success")):
             problems.append(line)
-    assert result.returncode == 0 and not problems, "\n".join(problems) or result.stdout
+    assert not problems, "\n".join(problems)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -56,7 +56,8 @@ def _fernet_module() -> Any:
         return importlib.import_module("cryptography.fernet")
     except ImportError:
         raise ConfigurationError(
-            "encrypting stored tokens needs the 'crypto' extra: pip install 'socialkit-client[crypto]'"
+            "encrypting stored tokens needs the 'crypto' extra: "
+            "pip install 'socialkit-client[crypto]'"
         ) from None
 
 
