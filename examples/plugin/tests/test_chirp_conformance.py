@@ -2,7 +2,7 @@
 
 The suites hold the tests; this module holds what is Chirp's: how to build the adapter, and
 respx routes with bodies shaped like Chirp's API reference (https://chirp.example/developers,
-"Chirp object", "Error object", "Pagination").
+"Chirp post object", "Error object", "Pagination").
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ TOKEN = "chirp-secret-token-123"
 ME = {"id": "7", "handle": "owner", "name": "Owner", "followers": 12}
 
 
-def chirp(chirp_id: str, text: str = "hi", reply_to: str | None = None) -> dict[str, object]:
-    """A Chirp object (API reference: "Chirp object")."""
+def post_object(post_id: str, text: str = "hi", reply_to: str | None = None) -> dict[str, object]:
+    """A Chirp post object (API reference: "Chirp post object")."""
     return {
-        "id": chirp_id,
+        "id": post_id,
         "text": text,
-        "url": f"https://chirp.example/@owner/{chirp_id}",
-        "created_at": f"2026-12-01T10:{int(chirp_id) % 60:02d}:00Z",
+        "url": f"https://chirp.example/@owner/{post_id}",
+        "created_at": f"2026-12-01T10:{int(post_id) % 60:02d}:00Z",
         "author": ME,
         "reply_to": reply_to,
         "media": [],
@@ -46,7 +46,7 @@ class ChirpFixtures(c.AdapterFixtures):
 
     def check_exchange(self, request: httpx.Request, response: httpx.Response | None) -> None:
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
-        if request.method == "POST" and request.url.path == "/v1/chirps":
+        if request.method == "POST" and request.url.path == "/v1/posts":
             assert request.headers.get("idempotency-key"), "a create carries its key"
 
     def mock_probe(self, router: respx.MockRouter) -> respx.Route:
@@ -67,7 +67,9 @@ class ChirpFixtures(c.AdapterFixtures):
         }
 
     def mock_publish_text(self, router: respx.MockRouter, text: str) -> str:
-        router.post(f"{BASE}/v1/chirps").mock(return_value=c.json_response(201, chirp("101", text)))
+        router.post(f"{BASE}/v1/posts").mock(
+            return_value=c.json_response(201, post_object("101", text))
+        )
         return "101"
 
     def mock_publish_image(self, router: respx.MockRouter, text: str, alt: str) -> str:
@@ -75,7 +77,9 @@ class ChirpFixtures(c.AdapterFixtures):
         router.post(f"{BASE}/v1/media").mock(
             return_value=c.json_response(201, {**media, "alt": alt})
         )
-        router.post(f"{BASE}/v1/chirps").mock(return_value=c.json_response(201, chirp("102", text)))
+        router.post(f"{BASE}/v1/posts").mock(
+            return_value=c.json_response(201, post_object("102", text))
+        )
         return "102"
 
     def mock_publish_thread(self, router: respx.MockRouter, texts: list[str]) -> list[str]:
@@ -85,14 +89,14 @@ class ChirpFixtures(c.AdapterFixtures):
             body = json.loads(request.content)
             index = texts.index(body["text"])
             assert body.get("reply_to") == (ids[index - 1] if index else None)
-            return c.json_response(201, chirp(ids[index], body["text"], body.get("reply_to")))
+            return c.json_response(201, post_object(ids[index], body["text"], body.get("reply_to")))
 
-        router.post(f"{BASE}/v1/chirps").mock(side_effect=answer)
+        router.post(f"{BASE}/v1/posts").mock(side_effect=answer)
         return ids
 
     def mock_reply(self, router: respx.MockRouter, parent_id: str, text: str) -> str:
-        router.post(f"{BASE}/v1/chirps").mock(
-            return_value=c.json_response(201, chirp("301", text, parent_id))
+        router.post(f"{BASE}/v1/posts").mock(
+            return_value=c.json_response(201, post_object("301", text, parent_id))
         )
         return "301"
 
@@ -104,10 +108,10 @@ class ChirpFixtures(c.AdapterFixtures):
             before = request.url.params.get("before")
             index = {None: 0, "59": 1, "57": 2}[before]
             nxt = pages[index][-1] if index < 2 else None
-            data = [chirp(i) for i in pages[index]]
+            data = [post_object(i) for i in pages[index]]
             return c.json_response(200, {"data": data, "next": nxt})
 
-        router.get(f"{BASE}/v1/users/7/chirps").mock(side_effect=answer)
+        router.get(f"{BASE}/v1/users/7/items").mock(side_effect=answer)
         return pages
 
     def extra_read_calls(self) -> int:
@@ -117,10 +121,10 @@ class ChirpFixtures(c.AdapterFixtures):
         self, router: respx.MockRouter
     ) -> tuple[list[str], dict[str, dict[str, int | float]]]:
         counts = [
-            {"id": "11", "views": 900, "likes": 40, "rechirps": 7, "replies": 3},
-            {"id": "12", "views": 50, "likes": 2, "rechirps": 1, "replies": 0},
+            {"id": "11", "views": 900, "likes": 40, "shares": 7, "replies": 3},
+            {"id": "12", "views": 50, "likes": 2, "shares": 1, "replies": 0},
         ]
-        router.get(f"{BASE}/v1/chirps/metrics").mock(
+        router.get(f"{BASE}/v1/posts/metrics").mock(
             return_value=c.json_response(200, {"data": counts})
         )
         expected: dict[str, dict[str, int | float]] = {

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import tomllib
+from pathlib import Path
+
 import pytest
 import socialkit
 from socialkit import Media, Post
@@ -12,15 +16,28 @@ from socialkit_chirp.fake import FakeChirp
 
 pytestmark = pytest.mark.anyio
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
 
-def test_the_registry_finds_the_entry_point() -> None:
-    assert socialkit.adapter_class("chirp") is ChirpAdapter
-    assert "chirp" in {info.name for info in socialkit.adapters()}
+def test_the_entry_point_names_the_adapter() -> None:
+    # pyproject.toml's entry point is how socialkit finds the package once it is installed.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    target = pyproject["project"]["entry-points"]["socialkit.adapters"][ChirpAdapter.name]
+    module, _, attribute = target.partition(":")
+    assert getattr(importlib.import_module(module), attribute) is ChirpAdapter
+
+
+def test_connect_by_name_validates_the_settings() -> None:
+    socialkit.register(ChirpAdapter, replace=True)  # what the installed entry point does
+    net = socialkit.connect("chirp", token="t")
+    assert isinstance(net, ChirpAdapter)
+    with pytest.raises(socialkit.ConfigurationError, match="token"):
+        socialkit.connect("chirp")
 
 
 async def test_publish_then_read_back_with_media() -> None:
@@ -32,7 +49,7 @@ async def test_publish_then_read_back_with_media() -> None:
         again = await net.get_post(posted.id)
     assert again.text == "Hello chirp"
     assert [(m.kind, m.alt) for m in again.media] == [("image", "one pixel")]
-    assert fake.chirps[posted.id].author == fake.owner
+    assert fake.items[posted.id].author == fake.owner
 
 
 async def test_a_retried_create_publishes_once() -> None:
@@ -41,7 +58,7 @@ async def test_a_retried_create_publishes_once() -> None:
         first = await net.publish(Post(text="once"), idempotency_key="k-1")
         second = await net.publish(Post(text="once"), idempotency_key="k-1")
     assert first.id == second.id
-    assert len(fake.chirps) == 1
+    assert len(fake.items) == 1
 
 
 async def test_a_walk_resumes_without_repeats() -> None:

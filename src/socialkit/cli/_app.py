@@ -1357,6 +1357,29 @@ def demo(
         raise typer.Exit(int(ExitCode.OTHER))
 
 
+# -- new-adapter ----------------------------------------------------------------------------------
+
+
+@app.command("new-adapter")
+def new_adapter(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The network's name, e.g. demo-net.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to create socialkit-NAME/.", file_okay=False)
+    ] = Path("."),
+) -> None:
+    """Create a new adapter package (the one layout, a fake, the conformance suites wired)."""
+    from socialkit.cli._scaffold import write
+
+    state = _state(ctx)
+    try:
+        target = write(name, out)
+    except SocialkitError as exc:
+        raise _fail(state, exc) from None
+    state.out.print(f"created {target}")
+    state.out.print(f"next: cd {target} && pip install -e '.[test]' && pytest", markup=False)
+
+
 def main() -> None:
     """The ``socialkit`` console script."""
     app()

@@ -1,4 +1,4 @@
-"""Chirp for socialkit: ``ChirpAdapter`` (registry name ``chirp``) and its settings.
+"""Chirp for socialkit: ``ChirpAdapter`` (registry name ``entry``) and its settings.
 
 This file only re-exports: the adapter class lives in ``_adapter.py``, its settings in
 ``_settings.py``, the wire models in ``_wire.py``, the mapping to socialkit's common model in

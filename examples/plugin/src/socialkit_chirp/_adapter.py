@@ -1,4 +1,4 @@
-"""The Chirp adapter: publish, read back, measure and delete chirps.
+"""The Chirp adapter: publish, read back, measure and delete items.
 
 Every request goes through socialkit's HTTP pipeline (``self.session``): retries, rate-limit
 waits, the idempotency key of a create and the redaction of secrets are done there, not here.
@@ -39,7 +39,7 @@ __all__ = ["ChirpAdapter"]
 
 #: Chirp's ids are decimal numbers carried as strings.
 ID_PATTERN = r"[0-9]{1,20}"
-#: The largest page ``GET /v1/users/{id}/chirps`` serves, and most ids per metrics call.
+#: The largest page ``GET /v1/users/{id}/items`` serves, and most ids per metrics call.
 PAGE_SIZE = 50
 METRICS_PER_CALL = 100
 
@@ -47,7 +47,7 @@ METRICS_PER_CALL = 100
 class ChirpAdapter(Adapter):
     """One Chirp account.
 
-    Publishes text, up to four images and threads, reads the account's chirps back (lazily,
+    Publishes text, up to four images and threads, reads the account's posts back (lazily,
     resumable), reads their counters and deletes them.
     """
 
@@ -147,44 +147,44 @@ class ChirpAdapter(Adapter):
             body["reply_to"] = self._id(post.reply_to, "reply_to")
         if media_ids:
             body["media_ids"] = media_ids
-        chirp = await self.session.request_model(
-            _wire.Chirp, "POST", "/v1/chirps", json=body, idempotency_key=idempotency_key
+        entry = await self.session.request_model(
+            _wire.Chirp, "POST", "/v1/posts", json=body, idempotency_key=idempotency_key
         )
-        return _mapping.post(chirp)
+        return _mapping.post(entry)
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
-        """Answer a message, or the chirp with id ``to``.
+        """Answer a message, or the post with id ``to``.
 
         Returns: the reply as published.
         Raises: ``InvalidPostError`` before any request when the reply breaks Chirp's rules,
         ``ValidationError`` for an id that is not a Chirp id, the pipeline's errors.
-        Network calls: ``POST /v1/chirps`` (plus ``POST /v1/media`` per image).
+        Network calls: ``POST /v1/posts`` (plus ``POST /v1/media`` per image).
         """
         parent = to.post_id or to.id if isinstance(to, Message) else to
         reply = as_post(post).model_copy(update={"reply_to": self._id(parent, "reply_to")})
         return await self.publish(reply)
 
     async def delete(self, post_id: str) -> None:
-        """Delete one of the account's chirps.
+        """Delete one of the account's posts.
 
         Raises: ``NotFoundError`` when it does not exist, the pipeline's errors.
-        Network calls: ``DELETE /v1/chirps/{id}``.
+        Network calls: ``DELETE /v1/posts/{id}``.
         """
-        await self.session.request("DELETE", f"/v1/chirps/{self._id(post_id)}")
+        await self.session.request("DELETE", f"/v1/posts/{self._id(post_id)}")
 
     # -- reading -------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
-        """One chirp by id.
+        """One post by id.
 
         Returns: the ``Post``, with its media.
         Raises: ``NotFoundError``, ``ValidationError`` (not a Chirp id), the pipeline's errors.
-        Network calls: ``GET /v1/chirps/{id}``.
+        Network calls: ``GET /v1/posts/{id}``.
         """
-        chirp = await self.session.request_model(
-            _wire.Chirp, "GET", f"/v1/chirps/{self._id(post_id)}"
+        entry = await self.session.request_model(
+            _wire.Chirp, "GET", f"/v1/posts/{self._id(post_id)}"
         )
-        return _mapping.post(chirp)
+        return _mapping.post(entry)
 
     def posts(
         self,
@@ -195,12 +195,12 @@ class ChirpAdapter(Adapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Post]:
-        """The account's chirps (or another ``account`` id's), newest first, lazily.
+        """The account's posts (or another ``account`` id's), newest first, lazily.
 
         Returns: a resumable ``Paged[Post]`` (``since``/``until``/``limit``/``cursor``).
         Raises (while iterating): ``ValidationError`` for a bad id or cursor, the pipeline's.
         Network calls: ``GET /v1/me`` once when ``account`` is not given, then
-        ``GET /v1/users/{id}/chirps`` per page of up to 50.
+        ``GET /v1/users/{id}/items`` per page of up to 50.
         """
 
         async def fetch(page_cursor: str | None, want: int | None) -> Batch[Post]:
@@ -210,7 +210,7 @@ class ChirpAdapter(Adapter):
             if page_cursor is not None:
                 params["before"] = page_cursor
             page = await self.session.request_model(
-                _wire.ChirpPage, "GET", f"/v1/users/{owner}/chirps", params=params
+                _wire.ChirpPage, "GET", f"/v1/users/{owner}/items", params=params
             )
             return Batch([_mapping.post(c) for c in page.data], page.next)
 
@@ -224,19 +224,19 @@ class ChirpAdapter(Adapter):
         )
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Views, likes, rechirps and replies of each chirp.
+        """Views, likes, shares and replies of each post.
 
         Returns: ``{post_id: [Metric, ...]}`` under socialkit's canonical names
         (``impressions``, ``likes``, ``reposts``, ``replies``).
         Raises: ``ValidationError`` for an id that is not a Chirp id, the pipeline's errors.
-        Network calls: ``GET /v1/chirps/metrics`` per 100 ids.
+        Network calls: ``GET /v1/posts/metrics`` per 100 ids.
         """
         ids = [self._id(post_id) for post_id in post_ids]
         result: dict[str, list[Metric]] = {}
         for start in range(0, len(ids), METRICS_PER_CALL):
             chunk = ids[start : start + METRICS_PER_CALL]
             page = await self.session.request_model(
-                _wire.CountsPage, "GET", "/v1/chirps/metrics", params={"ids": ",".join(chunk)}
+                _wire.CountsPage, "GET", "/v1/posts/metrics", params={"ids": ",".join(chunk)}
             )
             for counts in page.data:
                 result[counts.id] = _mapping.metrics(counts)

@@ -12,7 +12,7 @@ NETWORK = "chirp"
 METRICS: dict[str, str] = {
     "views": "impressions",
     "likes": "likes",
-    "rechirps": "reposts",
+    "shares": "reposts",
     "replies": "replies",
 }
 
@@ -44,15 +44,15 @@ def uploaded(item: _wire.MediaItem) -> UploadedMedia:
     )
 
 
-def post(chirp: _wire.Chirp) -> Post:
+def post(entry: _wire.Chirp) -> Post:
     return Post(
-        id=chirp.id,
+        id=entry.id,
         network=NETWORK,
-        url=chirp.url,
-        text=chirp.text,
-        created_at=chirp.created_at,
-        reply_to=chirp.reply_to,
-        author=account(chirp.author),
+        url=entry.url,
+        text=entry.text,
+        created_at=entry.created_at,
+        reply_to=entry.reply_to,
+        author=account(entry.author),
         media=[
             Media(
                 kind=uploaded(m).kind,
@@ -63,9 +63,9 @@ def post(chirp: _wire.Chirp) -> Post:
                 height=m.height,
                 id=m.id,
             )
-            for m in chirp.media
+            for m in entry.media
         ],
-        raw=chirp,
+        raw=entry,
     )
 
 

@@ -55,5 +55,5 @@ def make_network(base_url: str) -> Network:
         # Chirp keeps a create's answer for 24 hours under its Idempotency-Key: a create
         # retried with the same key never publishes twice.
         idempotency_header="Idempotency-Key",
-        idempotent_paths=frozenset({"/v1/chirps"}),
+        idempotent_paths=frozenset({"/v1/posts"}),
     )

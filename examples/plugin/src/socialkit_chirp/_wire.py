@@ -16,7 +16,7 @@ class _Wire(BaseModel):
 
 
 class User(_Wire):
-    """``GET /v1/me``, and a chirp's ``author``."""
+    """``GET /v1/me``, and a post's ``author``."""
 
     id: str
     handle: str
@@ -25,7 +25,7 @@ class User(_Wire):
 
 
 class MediaItem(_Wire):
-    """``POST /v1/media`` answers one; a chirp carries its list."""
+    """``POST /v1/media`` answers one; a post carries its list."""
 
     id: str
     url: str
@@ -36,7 +36,7 @@ class MediaItem(_Wire):
 
 
 class Chirp(_Wire):
-    """One chirp (``POST /v1/chirps``, ``GET /v1/chirps/{id}``)."""
+    """One post (``POST /v1/posts``, ``GET /v1/posts/{id}``)."""
 
     id: str
     text: str
@@ -48,19 +48,19 @@ class Chirp(_Wire):
 
 
 class ChirpPage(_Wire):
-    """``GET /v1/users/{id}/chirps``: a page, newest first, and the next page's cursor."""
+    """``GET /v1/users/{id}/items``: a page, newest first, and the next page's cursor."""
 
     data: list[Chirp]
     next: str | None = None
 
 
 class Counts(_Wire):
-    """One chirp's counters (``GET /v1/chirps/metrics``)."""
+    """One post's counters (``GET /v1/posts/metrics``)."""
 
     id: str
     views: int
     likes: int
-    rechirps: int
+    shares: int
     replies: int
 
 

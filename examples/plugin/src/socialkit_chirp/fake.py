@@ -3,7 +3,7 @@
 Tests, examples and the docs use it instead of the network: ``FakeChirp().connect()`` is the
 real adapter sending real HTTP requests, in process, through ``httpx.ASGITransport``. It
 answers like the Chirp API: the same JSON, the ``{"error": {...}}`` bodies, the rate-limit
-headers, and a create repeated under the same ``Idempotency-Key`` answers the first chirp.
+headers, and a create repeated under the same ``Idempotency-Key`` answers the first post.
 Needs the ``testing`` extra of socialkit (Starlette).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -37,7 +37,7 @@ class _Chirp:
     media: list[dict[str, Any]] = field(default_factory=list)
     views: int = 0
     likes: set[str] = field(default_factory=set)
-    rechirps: set[str] = field(default_factory=set)
+    shares: set[str] = field(default_factory=set)
 
 
 class FakeChirp:
@@ -49,19 +49,19 @@ class FakeChirp:
         self.rate_limit = rate_limit
         self.requests = 0
         self.users: dict[str, str] = {}  # id -> handle
-        self.chirps: dict[str, _Chirp] = {}
+        self.items: dict[str, _Chirp] = {}
         self.media: dict[str, dict[str, Any]] = {}
-        self._keys: dict[str, str] = {}  # Idempotency-Key -> chirp id
+        self._keys: dict[str, str] = {}  # Idempotency-Key -> post id
         self._ids = itertools.count(1000)
         self.owner = self.add_user("owner")
         self.app = Starlette(
             routes=[
                 Route("/v1/me", self._me),
                 Route("/v1/media", self._upload, methods=["POST"]),
-                Route("/v1/chirps", self._create, methods=["POST"]),
-                Route("/v1/chirps/metrics", self._metrics),
-                Route("/v1/chirps/{id}", self._one, methods=["GET", "DELETE"]),
-                Route("/v1/users/{id}/chirps", self._list),
+                Route("/v1/posts", self._create, methods=["POST"]),
+                Route("/v1/posts/metrics", self._metrics),
+                Route("/v1/posts/{id}", self._one, methods=["GET", "DELETE"]),
+                Route("/v1/users/{id}/items", self._list),
             ]
         )
 
@@ -74,19 +74,19 @@ class FakeChirp:
         return user_id
 
     def publish_as(self, user_id: str, text: str, *, reply_to: str | None = None) -> str:
-        """``user_id`` chirps ``text``; returns the chirp's id."""
-        chirp = _Chirp(str(next(self._ids)), user_id, text, _now(), reply_to)
-        self.chirps[chirp.id] = chirp
-        return chirp.id
+        """``user_id`` posts ``text``; returns the post's id."""
+        entry = _Chirp(str(next(self._ids)), user_id, text, _now(), reply_to)
+        self.items[entry.id] = entry
+        return entry.id
 
-    def like(self, chirp_id: str, user_id: str) -> None:
-        self.chirps[chirp_id].likes.add(user_id)
+    def like(self, post_id: str, user_id: str) -> None:
+        self.items[post_id].likes.add(user_id)
 
-    def rechirp(self, chirp_id: str, user_id: str) -> None:
-        self.chirps[chirp_id].rechirps.add(user_id)
+    def share(self, post_id: str, user_id: str) -> None:
+        self.items[post_id].shares.add(user_id)
 
-    def view(self, chirp_id: str, count: int = 1) -> None:
-        self.chirps[chirp_id].views += count
+    def view(self, post_id: str, count: int = 1) -> None:
+        self.items[post_id].views += count
 
     # -- connecting ---------------------------------------------------------------------------
 
@@ -123,18 +123,18 @@ class FakeChirp:
         return None
 
     def _user(self, user_id: str) -> dict[str, Any]:
-        followers = sum(1 for c in self.chirps.values() if c.author == user_id)
+        followers = sum(1 for c in self.items.values() if c.author == user_id)
         return {"id": user_id, "handle": self.users[user_id], "followers": followers}
 
-    def _render(self, chirp: _Chirp) -> dict[str, Any]:
+    def _render(self, entry: _Chirp) -> dict[str, Any]:
         return {
-            "id": chirp.id,
-            "text": chirp.text,
-            "url": f"https://chirp.fake/@{self.users[chirp.author]}/{chirp.id}",
-            "created_at": chirp.created_at.isoformat().replace("+00:00", "Z"),
-            "author": self._user(chirp.author),
-            "reply_to": chirp.reply_to,
-            "media": chirp.media,
+            "id": entry.id,
+            "text": entry.text,
+            "url": f"https://chirp.fake/@{self.users[entry.author]}/{entry.id}",
+            "created_at": entry.created_at.isoformat().replace("+00:00", "Z"),
+            "author": self._user(entry.author),
+            "reply_to": entry.reply_to,
+            "media": entry.media,
         }
 
     async def _me(self, request: Request) -> Response:
@@ -163,7 +163,7 @@ class FakeChirp:
             return refused
         key = request.headers.get("idempotency-key")
         if key is not None and key in self._keys:
-            return self._json(request, 201, self._render(self.chirps[self._keys[key]]))
+            return self._json(request, 201, self._render(self.items[self._keys[key]]))
         body = await request.json()
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -171,30 +171,30 @@ class FakeChirp:
         if len(text) > 280:
             return self._error(request, 422, "text_too_long", "text is longer than 280")
         reply_to = body.get("reply_to")
-        if reply_to is not None and reply_to not in self.chirps:
-            return self._error(request, 404, "not_found", "the chirp to reply to does not exist")
+        if reply_to is not None and reply_to not in self.items:
+            return self._error(request, 404, "not_found", "the post to reply to does not exist")
         media_ids = body.get("media_ids") or []
         if any(m not in self.media for m in media_ids):
             return self._error(request, 422, "invalid_media", "unknown media id")
-        chirp = _Chirp(str(next(self._ids)), self.owner, text, _now(), reply_to)
-        chirp.media = [self.media[m] for m in media_ids]
-        self.chirps[chirp.id] = chirp
+        entry = _Chirp(str(next(self._ids)), self.owner, text, _now(), reply_to)
+        entry.media = [self.media[m] for m in media_ids]
+        self.items[entry.id] = entry
         if key is not None:
-            self._keys[key] = chirp.id
-        return self._json(request, 201, self._render(chirp))
+            self._keys[key] = entry.id
+        return self._json(request, 201, self._render(entry))
 
     async def _one(self, request: Request) -> Response:
         if (refused := self._guard(request)) is not None:
             return refused
-        chirp = self.chirps.get(request.path_params["id"])
-        if chirp is None:
+        entry = self.items.get(request.path_params["id"])
+        if entry is None:
             return self._error(request, 404, "not_found", "No such chirp")
         if request.method == "DELETE":
-            if chirp.author != self.owner:
+            if entry.author != self.owner:
                 return self._error(request, 403, "forbidden", "Not your chirp")
-            del self.chirps[chirp.id]
+            del self.items[entry.id]
             return Response(status_code=204)
-        return self._json(request, 200, self._render(chirp))
+        return self._json(request, 200, self._render(entry))
 
     async def _list(self, request: Request) -> Response:
         if (refused := self._guard(request)) is not None:
@@ -205,7 +205,7 @@ class FakeChirp:
         limit = min(int(request.query_params.get("limit", "50")), 50)
         before = request.query_params.get("before")
         mine = sorted(
-            (c for c in self.chirps.values() if c.author == user_id),
+            (c for c in self.items.values() if c.author == user_id),
             key=lambda c: int(c.id),
             reverse=True,
         )
@@ -228,14 +228,14 @@ class FakeChirp:
                 "id": c.id,
                 "views": c.views,
                 "likes": len(c.likes),
-                "rechirps": len(c.rechirps),
-                "replies": sum(1 for r in self.chirps.values() if r.reply_to == c.id),
+                "shares": len(c.shares),
+                "replies": sum(1 for r in self.items.values() if r.reply_to == c.id),
             }
             for i in ids
-            if (c := self.chirps.get(i)) is not None
+            if (c := self.items.get(i)) is not None
         ]
         return self._json(request, 200, {"data": data})
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
