@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from socialkit._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 __all__ = ["ScaffoldNames", "names_for", "render", "write"]
 
@@ -82,7 +85,7 @@ def render(name: str) -> dict[str, str]:
         ConfigurationError: ``name`` is not a valid network name (see :func:`names_for`).
     """
     names = names_for(name)
-    templates = resources.files("socialkit.cli").joinpath("_templates", "adapter")
+    templates = resources.files("socialkit.cli").joinpath("_templates").joinpath("adapter")
     return {
         names.fill(path): names.fill(entry.read_text(encoding="utf-8"))
         for path, entry in _walk(templates)
