@@ -11,6 +11,8 @@ nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PLUGIN = "tests/plugins/socialkit-echo"
+#: The tutorial's third-party adapter, a package of its own (docs/tutorial-adapter.md).
+EXAMPLE_PLUGIN = "examples/plugin"
 
 
 def _install(session: nox.Session, *extras: str) -> None:
@@ -23,6 +25,10 @@ def tests(session: nox.Session) -> None:
     """The whole test suite with branch coverage (starts its own PDS and OAuth 2 server)."""
     _install(session, "dev")
     session.install("-e", PLUGIN)
+    session.install("-e", f"{EXAMPLE_PLUGIN}[test]")
+    # The example plugin's own tests (its conformance suites and its fake), from its folder
+    # as its author would run them.
+    session.run("pytest", "-q", "-p", "no:cacheprovider", f"{EXAMPLE_PLUGIN}/tests")
     session.run(
         "pytest",
         "--cov=socialkit",
@@ -51,9 +57,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=["3.11"])
 def docs(session: nox.Session) -> None:
-    """mkdocs build --strict."""
+    """Regenerate-and-compare the network tables, mkdocs build --strict, then the link check."""
     _install(session, "docs")
+    session.run("python", "tests/docs/gen_tables.py", "--check")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    session.run("python", "tests/docs/linkcheck.py", "site")
 
 
 @nox.session(python=["3.11"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import re
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -158,6 +158,9 @@ class Adapter(abc.ABC):
     """The network's rules. Class default; an adapter may refine it per instance (Mastodon reads
     its instance's limits)."""
     docs_url: ClassVar[str | None] = None
+    #: Why each capability the adapter does not declare is missing (one sentence each, e.g.
+    #: "Mastodon cannot hide replies"); the docs' capability matrix is generated from it.
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {}
 
     def __init__(self, settings: AdapterSettings, *, http: httpx.AsyncClient | None = None) -> None:
         if not isinstance(settings, self.Settings):

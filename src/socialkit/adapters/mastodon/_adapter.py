@@ -216,6 +216,16 @@ class MastodonAdapter(Adapter):
     )
     limits: Limits = DEFAULT_LIMITS
     docs_url: ClassVar[str | None] = "https://docs.joinmastodon.org/api/"
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.COMMENTS: (
+            "Mastodon has replies, not comments: they come from messages() as kind 'reply'"
+        ),
+        Capability.HIDE: "Mastodon has no way to hide a reply to one's own status",
+        Capability.WEBHOOKS: (
+            "Mastodon's webhooks are for server administrators (account sign-ups, reports), "
+            "not an account's activity: poll messages() instead"
+        ),
+    }
 
     #: Limits per server URL, shared by every adapter of the process.
     _instances: ClassVar[dict[str, _InstanceInfo]] = {}

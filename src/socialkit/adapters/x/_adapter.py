@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
@@ -311,6 +311,12 @@ class XAdapter(Adapter):
     name: ClassVar[str] = "x"
     Settings: ClassVar[type[AdapterSettings]] = XSettings
     docs_url: ClassVar[str | None] = "https://docs.x.com/x-api"
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.BLOCK: _NO_BLOCK,
+        Capability.COMMENTS: "X has replies, not comments: they come from messages() as 'reply'",
+        Capability.NATIVE_SCHEDULING: "X API v2 has no scheduled posts for an account",
+        Capability.PUBLISH_AUDIO: "X does not take audio files (images, GIFs and videos only)",
+    }
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {
             Capability.PUBLISH_TEXT,
