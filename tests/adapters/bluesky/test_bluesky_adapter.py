@@ -34,6 +34,7 @@ from bluesky_support import (
     post_view,
     profile_detailed,
     session_body,
+    thread_tid,
     tid,
     xrpc,
 )
@@ -356,9 +357,9 @@ class TestPublishing(BlueskyFixtures):
         assert records[1]["reply"] == {"root": first, "parent": first}
         assert records[2]["reply"] == {
             "root": first,
-            "parent": {"uri": post_uri(tid(1)), "cid": CID},
+            "parent": {"uri": post_uri(thread_tid(1)), "cid": CID},
         }
-        assert [p.reply_to for p in posted.thread] == [post_uri(tid(0)), post_uri(tid(1))]
+        assert [p.reply_to for p in posted.thread] == [post_uri(tid(0)), post_uri(thread_tid(1))]
         assert not _calls(router, "getRecord")
 
     @pytest.mark.anyio
