@@ -251,7 +251,7 @@ async def test_hide_and_unhide_a_reply_through_the_threadgate(
         assert len(traffic.calls("com.atproto.repo.putRecord")) == sent
 
 
-# -- people and feeds -------------------------------------------------------------------------------
+# -- people and feeds ----------------------------------------------------------------------------
 
 
 @pytest.mark.anyio
@@ -389,7 +389,7 @@ async def test_image_round_trip_field_by_field(appview: bool, traffic: Traffic) 
             assert got.text == sent.text
             assert got.language == "en"
             assert len(got.media) == 2
-            for original, item in zip(images, got.media):
+            for original, item in zip(images, got.media, strict=True):
                 assert item.kind == "image"
                 assert item.alt == original.alt
                 assert item.mime_type == original.mime_type
@@ -403,7 +403,7 @@ async def test_image_round_trip_field_by_field(appview: bool, traffic: Traffic) 
         if appview:
             assert all(m.preview_url for m in back.media)  # the CDN thumbnails
         # the URL serves the bytes that were posted
-        for original, item in zip(images, back.media):
+        for original, item in zip(images, back.media, strict=True):
             assert item.url is not None
             answer = await net.http.get(item.url)
             assert answer.content == original.data
@@ -446,7 +446,8 @@ async def test_a_direct_message_reply_comes_back_direct(
     fan = fake.add_user("fan")
     fake.direct(fan, "psst")
     async with adapter(fake, traffic) as net:
-        message = [m async for m in net.messages(kinds={"direct"})][0]
+        messages = [m async for m in net.messages(kinds={"direct"})]
+        message = messages[0]
         sent = await net.reply(message, "hello back")
     assert sent.visibility == "direct"
     assert sent.reply_to == message.id
