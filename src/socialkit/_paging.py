@@ -40,7 +40,7 @@ import base64
 import heapq
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -96,15 +96,17 @@ def _decode(cursor: str) -> Any:
         raise ValidationError(f"{cursor!r} is not a cursor socialkit made") from None
 
 
-def _single_state(value: Any) -> tuple[str | None, int]:
+def _single_state(value: Any) -> dict[str, Any]:
     if (
         isinstance(value, dict)
-        and set(value) == {"c", "s"}
+        and {"c", "s"} <= set(value) <= {"c", "s", "k", "t"}
         and (value["c"] is None or isinstance(value["c"], str))
         and isinstance(value["s"], int)
         and value["s"] >= 0
+        and isinstance(value.get("k"), (str, type(None)))
+        and isinstance(value.get("t"), (int, float, type(None)))
     ):
-        return value["c"], value["s"]
+        return dict(value)
     raise ValidationError("this cursor belongs to another kind of iterator")
 
 
@@ -115,6 +117,8 @@ class _Step(Generic[T]):
     """The source's resume state right after this item."""
     page_end: bool
     """This item is the last one of its network page."""
+    final: bool
+    """... and that page is the source's last."""
 
 
 @dataclass
@@ -122,34 +126,97 @@ class _Source(Generic[T]):
     name: str
     fetch: Fetch[T]
     state: dict[str, Any]
-    stopped: bool = False
-    buffer: list[_Step[T]] = field(default_factory=list)
-    done: bool = False
 
-    async def walk(self, want: Callable[[], int | None]) -> AsyncIterator[_Step[T]]:
-        network_cursor, skip = self.state["c"], self.state["s"]
+    async def walk(
+        self,
+        want: Callable[[], int | None],
+        key_of: Callable[[T], str | None],
+        time_of: Callable[[T], datetime | None] | None,
+    ) -> AsyncIterator[_Step[T]]:
+        """The source's items from its resume state on, each with the state after it.
+
+        A state without a per-item network cursor is the page's network cursor, how many of
+        its items were read, and an *anchor*: the key and time of the last item read. On
+        resume, items newer than the anchor and the anchor itself are passed over (across
+        pages: items published since may have pushed it down), so insertions at the top of a
+        feed cause no repeats. Without times, the anchor is looked for in the first page only,
+        and the count is used when it is not there.
+        """
+        network_cursor = self.state["c"]
+        skip = self.state["s"]
+        anchor_key: str | None = self.state.get("k")
+        anchor_time: float | None = self.state.get("t")
+        anchored = anchor_key is not None or anchor_time is not None
+        first_page = True
         while True:
-            batch = await self.fetch(network_cursor, _hint(want(), skip))
+            batch = await self.fetch(network_cursor, _hint(want(), skip if first_page else 0))
             items = list(batch.items)
             per_item = batch.item_cursors
             if per_item is not None and len(per_item) != len(items):
                 raise ValueError("Batch.item_cursors must match Batch.items")
-            for index in range(skip, len(items)):
+            start = 0
+            if anchored:
+                start, found = _past_anchor(
+                    items, anchor_key, anchor_time, key_of, time_of, skip if first_page else 0
+                )
+                if found or anchor_time is None or start < len(items):
+                    anchored = False
+            elif first_page:
+                start = min(skip, len(items))
+            for index in range(start, len(items)):
+                item = items[index]
                 last_of_page = index == len(items) - 1
                 if per_item is not None:
-                    state = {"c": per_item[index], "s": 0}
+                    state: dict[str, Any] = {"c": per_item[index], "s": 0}
                 elif last_of_page and batch.next is not None:
                     state = {"c": batch.next, "s": 0}
                 else:
                     state = {"c": network_cursor, "s": index + 1}
-                yield _Step(items[index], state, last_of_page)
+                    key = key_of(item)
+                    moment = time_of(item) if time_of is not None else None
+                    if key is not None:
+                        state["k"] = key
+                    if moment is not None:
+                        state["t"] = moment.timestamp()
+                final = last_of_page and batch.next is None
+                yield _Step(item, state, last_of_page, final)
+            first_page = False
             if batch.next is None or not items:
                 return
-            network_cursor, skip = batch.next, 0
+            network_cursor = batch.next
+
+
+def _past_anchor(
+    items: list[T],
+    key: str | None,
+    moment: float | None,
+    key_of: Callable[[T], str | None],
+    time_of: Callable[[T], datetime | None] | None,
+    count: int,
+) -> tuple[int, bool]:
+    """Where reading resumes in ``items`` after the anchor, and whether the anchor was seen."""
+    if key is not None:
+        for index, item in enumerate(items):
+            if key_of(item) == key:
+                return index + 1, True
+    if moment is not None and time_of is not None:
+        index = 0
+        while index < len(items):
+            when = time_of(items[index])
+            if when is None or when.timestamp() < moment:
+                break
+            index += 1
+        return index, False
+    return min(count, len(items)), False
 
 
 def _hint(want: int | None, skip: int) -> int | None:
     return None if want is None else want + skip
+
+
+def _key(item: Any) -> str | None:
+    value = getattr(item, "id", None)
+    return value if isinstance(value, str) else None
 
 
 class Paged(AsyncIterator[T]):
@@ -168,6 +235,7 @@ class Paged(AsyncIterator[T]):
         limit: int | None = None,
         cursor: str | None = None,
         time_of: Callable[[T], datetime | None] | None = None,
+        key_of: Callable[[T], str | None] = _key,
         ordered: bool = True,
         sources: dict[str, Fetch[T]] | None = None,
     ) -> None:
@@ -183,8 +251,12 @@ class Paged(AsyncIterator[T]):
         self._until = until
         self._limit = limit
         self._time_of = time_of
+        self._key_of = key_of
         self._ordered = ordered
         self._merged = sources is not None
+        self._merge_anchor: float | None = None
+        """Merged walks: the time of the last item yielded. On resume, what any source holds
+        newer than it arrived after the walk began and is passed over."""
         named: dict[str, Fetch[T]] = {}
         if sources is not None:
             named.update(sources)
@@ -195,7 +267,7 @@ class Paged(AsyncIterator[T]):
         self._count = 0
         self._cursor = cursor
         self._exhausted = False
-        self._iter: AsyncIterator[tuple[T, bool]] | None = None
+        self._iter: AsyncIterator[tuple[T, bool, bool]] | None = None
         self._mode: str | None = None
 
     @classmethod
@@ -240,25 +312,28 @@ class Paged(AsyncIterator[T]):
             return fresh
         decoded = _decode(cursor)
         if not self._merged:
-            network_cursor, skip = _single_state(decoded)
-            return {"": {"c": network_cursor, "s": skip}}
+            return {"": _single_state(decoded)}
         if (
             not isinstance(decoded, dict)
-            or set(decoded) != {"m"}
+            or not {"m"} <= set(decoded) <= {"m", "t"}
             or not isinstance(decoded["m"], dict)
+            or not isinstance(decoded.get("t"), (int, float, type(None)))
         ):
             raise ValidationError("this cursor belongs to another kind of iterator")
+        self._merge_anchor = decoded.get("t")
         for name, value in decoded["m"].items():
             if name not in fresh:
                 raise ValidationError(f"this cursor names a source {name!r} this iterator lacks")
-            network_cursor, skip = _single_state(value)
-            fresh[name] = {"c": network_cursor, "s": skip}
+            fresh[name] = _single_state(value)
         return fresh
 
     def _current_cursor(self) -> str:
         if not self._merged:
             return _encode(self._sources[0].state)
-        return _encode({"m": {s.name: s.state for s in self._sources}})
+        state: dict[str, Any] = {"m": {s.name: s.state for s in self._sources}}
+        if self._merge_anchor is not None:
+            state["t"] = self._merge_anchor
+        return _encode(state)
 
     @property
     def cursor(self) -> str | None:
@@ -282,7 +357,7 @@ class Paged(AsyncIterator[T]):
         self._mode = "items"
         if self._iter is None:
             self._iter = self._run()
-        item, _ = await self._iter.__anext__()
+        item, _, _ = await self._iter.__anext__()
         return item
 
     async def pages(self) -> AsyncIterator[Page[T]]:
@@ -291,23 +366,24 @@ class Paged(AsyncIterator[T]):
             raise RuntimeError("this Paged is already iterated item by item")
         self._mode = "pages"
         batch: list[T] = []
-        async for item, page_end in self._run():
+        final = False
+        async for item, page_end, final in self._run():
             batch.append(item)
             if page_end:
-                yield Page(batch, self._cursor, last=False)
+                yield Page(batch, self._cursor, last=final)
                 batch = []
-        if batch or self._cursor is not None:
+        if batch or not final:
             yield Page(batch, self._cursor, last=self._exhausted)
 
     def _remaining(self) -> int | None:
         return None if self._limit is None else max(self._limit - self._count, 0)
 
-    async def _run(self) -> AsyncIterator[tuple[T, bool]]:
+    async def _run(self) -> AsyncIterator[tuple[T, bool, bool]]:
         if self._limit == 0:
             self._exhausted = False
             return
         if not self._merged:
-            steps = self._sources[0].walk(self._remaining)
+            steps = self._sources[0].walk(self._remaining, self._key_of, self._time_of)
             async for step in steps:
                 verdict = self._verdict(step.item)
                 self._sources[0].state = step.state
@@ -318,13 +394,13 @@ class Paged(AsyncIterator[T]):
                 if verdict == "skip":
                     continue
                 self._count += 1
-                yield step.item, step.page_end
+                yield step.item, step.page_end, step.final
                 if self._limit is not None and self._count >= self._limit:
                     return
             self._exhausted = True
             return
         async for item, page_end in self._merge():
-            yield item, page_end
+            yield item, page_end, False
             if self._limit is not None and self._count >= self._limit:
                 return
         self._exhausted = True
@@ -343,7 +419,9 @@ class Paged(AsyncIterator[T]):
         return "take"
 
     async def _merge(self) -> AsyncIterator[tuple[T, bool]]:
-        walks = {s.name: s.walk(self._remaining) for s in self._sources}
+        walks = {
+            s.name: s.walk(self._remaining, self._key_of, self._time_of) for s in self._sources
+        }
         by_name = {s.name: s for s in self._sources}
         heads: list[tuple[float, int, str, _Step[T]]] = []
         order = 0
@@ -364,10 +442,20 @@ class Paged(AsyncIterator[T]):
         while heads:
             _, _, name, step = heapq.heappop(heads)
             verdict = self._verdict(step.item)
+            moment = self._time_of(step.item) if self._time_of else None
+            if (
+                verdict == "take"
+                and moment is not None
+                and self._merge_anchor is not None
+                and moment.timestamp() > self._merge_anchor
+            ):
+                verdict = "skip"
             if verdict == "stop":
                 # This source has nothing newer than ``since`` left; the others go on.
                 continue
             by_name[name].state = step.state
+            if verdict == "take" and moment is not None:
+                self._merge_anchor = moment.timestamp()
             self._cursor = self._current_cursor()
             if verdict == "take":
                 self._count += 1

@@ -53,3 +53,11 @@ class RefreshError(TokenExpiredError):
         if self.request_id:
             text += f" [request id {self.request_id}]"
         return text + "."
+
+
+# Tracebacks name the public paths: socialkit.AuthFlowError, socialkit.auth.RefreshError ...
+AuthFlowError.__module__ = "socialkit"
+for _name in __all__:
+    if _name != "AuthFlowError":
+        globals()[_name].__module__ = "socialkit.auth"
+del _name

@@ -29,8 +29,8 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 import pytest
@@ -51,18 +51,31 @@ from socialkit._errors import (
     UnsupportedError,
     ValidationError,
 )
-from socialkit._models import Media, Post
+from socialkit._models import Media, Poll, Post, UploadedMedia
 from socialkit.adapters._base import Adapter
+
+if TYPE_CHECKING:
+    from socialkit.testing.fakes._base import FakeNetwork, FakeUser
 
 __all__ = [
     "AdapterFixtures",
+    "EngagementSuite",
     "ErrorSuite",
+    "FakeFixtures",
+    "GIF_1X1",
+    "MP3_HEAD",
+    "MP4_HEAD",
     "MessagesSuite",
     "MetricsSuite",
     "PNG_1X1",
+    "PagingSuite",
+    "PeopleSuite",
     "PreflightSuite",
     "PublishSuite",
     "ReadSuite",
+    "RoundTripSuite",
+    "SAMPLE_MEDIA",
+    "UploadSuite",
     "sent_bodies",
 ]
 
@@ -500,3 +513,410 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         content=json.dumps(body).encode(),
         headers={"content-type": "application/json", **(headers or {})},
     )
+
+
+# -- fake-backed suites ---------------------------------------------------------------------
+#
+# The suites below run the real adapter against the network's fake server
+# (``socialkit.testing.fakes``), which keeps state: an action is checked by what the fake
+# holds afterwards (``FakeNetwork.has``), and paging by items that arrive between two runs.
+
+#: A valid 1x1 GIF (43 bytes).
+GIF_1X1 = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+#: The head of an MP4 file (an ``ftyp`` box and an empty ``free`` box): sniffed as video/mp4.
+MP4_HEAD = bytes.fromhex("00000018667479706d70343200000000") + b"mp42isom"
+MP4_HEAD += bytes.fromhex("00000008") + b"free"
+#: An ID3 tag and one MPEG-1 Layer III frame header, padded: sniffed as audio/mpeg.
+MP3_HEAD = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes.fromhex("fffb9064") + bytes(100)
+
+#: Sample content per media kind, for round trips.
+SAMPLE_MEDIA: dict[str, bytes] = {
+    "image": PNG_1X1,
+    "gif": GIF_1X1,
+    "video": MP4_HEAD,
+    "audio": MP3_HEAD,
+}
+
+_KIND_CAPABILITY = {
+    "image": Capability.PUBLISH_IMAGE,
+    "gif": Capability.PUBLISH_GIF,
+    "video": Capability.PUBLISH_VIDEO,
+    "audio": Capability.PUBLISH_AUDIO,
+}
+
+
+class FakeFixtures:
+    """What a fake-backed suite needs: the network's fake, and the adapter connected to it.
+
+    Override :meth:`make_fake`; override :meth:`client_for` to record the traffic and validate
+    it against the network's official description (as the adapter tests of this package do).
+    """
+
+    def make_fake(self) -> FakeNetwork:
+        """A fresh fake of the network under test."""
+        raise NotImplementedError
+
+    def client_for(self, fake: FakeNetwork) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` the adapter sends through (default: in-process)."""
+        return fake.client()
+
+    def check_traffic(self, client: httpx.AsyncClient) -> None:
+        """Called after each test with the client :meth:`client_for` gave (validate here)."""
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+    @pytest.fixture
+    def fake(self) -> FakeNetwork:
+        return self.make_fake()
+
+    @pytest.fixture
+    async def net(self, fake: FakeNetwork) -> AsyncIterator[Adapter]:
+        client = self.client_for(fake)
+        adapter = fake.connect(http=client)
+        try:
+            yield adapter
+        finally:
+            await adapter.aclose()
+            await client.aclose()
+        self.check_traffic(client)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def someone(fake: FakeNetwork, handle: str = "someone") -> FakeUser:
+        """A user of the fake other than the owner (created on first use)."""
+        full = fake.full_handle(handle)
+        for user in fake.users.values():
+            if user.handle == full:
+                return user
+        return fake.add_user(handle)
+
+    @staticmethod
+    def own_posts(fake: FakeNetwork, count: int, prefix: str = "post") -> list[str]:
+        """``count`` posts by the owner, a minute apart; their ids, newest first."""
+        ids = []
+        for index in range(count):
+            fake.clock.advance(minutes=1)
+            ids.append(fake.publish_as(fake.owner, f"{prefix} {index}"))
+        return ids[::-1]
+
+
+async def _collect(items: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in items]
+
+
+def _ids(items: list[Any]) -> list[str]:
+    return [item.id for item in items]
+
+
+class EngagementSuite(FakeFixtures):
+    """like, repost, bookmark (posts) and follow, block, mute (accounts), each with its
+    reverse, idempotent both ways; ``hide`` on a reply. A capability the adapter does not
+    declare must raise UnsupportedError."""
+
+    POST_ACTIONS: ClassVar[list[tuple[Capability, str, str, str]]] = [
+        (Capability.LIKE, "like", "unlike", "like"),
+        (Capability.REPOST, "repost", "unrepost", "repost"),
+        (Capability.BOOKMARK, "bookmark", "unbookmark", "bookmark"),
+    ]
+    ACCOUNT_ACTIONS: ClassVar[list[tuple[Capability, str, str, str]]] = [
+        (Capability.FOLLOW, "follow", "unfollow", "follow"),
+        (Capability.BLOCK, "block", "unblock", "block"),
+        (Capability.MUTE, "mute", "unmute", "mute"),
+    ]
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("action", POST_ACTIONS, ids=lambda a: a[1])
+    async def test_post_action_and_reverse(
+        self, net: Adapter, fake: FakeNetwork, action: tuple[Capability, str, str, str]
+    ) -> None:
+        capability, do, undo, relation = action
+        post_id = fake.publish_as(self.someone(fake), "something worth a like")
+        if capability not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                await getattr(net, do)(post_id)
+            return
+        owner = fake.owner.id
+        await getattr(net, do)(post_id)
+        assert fake.has(relation, owner, post_id)
+        await getattr(net, do)(post_id)  # again: idempotent
+        assert fake.has(relation, owner, post_id)
+        await getattr(net, undo)(post_id)
+        assert not fake.has(relation, owner, post_id)
+        await getattr(net, undo)(post_id)  # again: idempotent
+        assert not fake.has(relation, owner, post_id)
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("action", ACCOUNT_ACTIONS, ids=lambda a: a[1])
+    async def test_account_action_and_reverse(
+        self, net: Adapter, fake: FakeNetwork, action: tuple[Capability, str, str, str]
+    ) -> None:
+        capability, do, undo, relation = action
+        other = self.someone(fake)
+        if capability not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                await getattr(net, do)(other.id)
+            return
+        owner = fake.owner.id
+        await getattr(net, do)(other.id)
+        assert fake.has(relation, owner, other.id)
+        await getattr(net, do)(other.id)
+        assert fake.has(relation, owner, other.id)
+        await getattr(net, undo)(other.id)
+        assert not fake.has(relation, owner, other.id)
+        await getattr(net, undo)(other.id)
+        assert not fake.has(relation, owner, other.id)
+
+    @pytest.mark.anyio
+    async def test_account_action_takes_an_account(self, net: Adapter, fake: FakeNetwork) -> None:
+        other = self.someone(fake)
+        if Capability.FOLLOW not in net.capabilities or Capability.ACCOUNTS not in (
+            net.capabilities
+        ):
+            return
+        account = await net.account(other.id)
+        await net.follow(account)
+        assert fake.has("follow", fake.owner.id, other.id)
+
+    @pytest.mark.anyio
+    async def test_hide_and_unhide_a_reply(self, net: Adapter, fake: FakeNetwork) -> None:
+        mine = fake.publish_as(fake.owner, "my post")
+        rude = fake.reply(mine, self.someone(fake), "a rude reply")
+        if Capability.HIDE not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                await net.hide(rude)
+            return
+        await net.hide(rude)
+        assert fake.has("hide", fake.owner.id, rude)
+        await net.unhide(rude)
+        assert not fake.has("hide", fake.owner.id, rude)
+
+    @pytest.mark.anyio
+    async def test_action_on_a_bad_id_sends_nothing(self, net: Adapter, fake: FakeNetwork) -> None:
+        """An id that would change the request's path is refused before any request."""
+        for capability, do, _, _ in self.POST_ACTIONS:
+            if capability in net.capabilities:
+                with pytest.raises(ValidationError):
+                    await getattr(net, do)("1/../../users/me")
+                return
+
+
+class PeopleSuite(FakeFixtures):
+    """account lookup by handle and id, followers, following and the home timeline."""
+
+    @pytest.mark.anyio
+    async def test_account_by_handle_and_by_id(self, net: Adapter, fake: FakeNetwork) -> None:
+        other = self.someone(fake)
+        if Capability.ACCOUNTS not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                await net.account(other.id)
+            return
+        by_id = await net.account(other.id)
+        by_handle = await net.account(other.handle)
+        by_at = await net.account("@" + other.handle)
+        assert by_id.id == by_handle.id == by_at.id == other.id
+        assert by_id.network == net.name
+
+    @pytest.mark.anyio
+    async def test_unknown_account(self, net: Adapter, fake: FakeNetwork) -> None:
+        if Capability.ACCOUNTS not in net.capabilities:
+            return
+        with pytest.raises(NotFoundError):
+            await net.account("@" + fake.full_handle("nobodyhere"))
+
+    @pytest.mark.anyio
+    async def test_followers_and_following(self, net: Adapter, fake: FakeNetwork) -> None:
+        fans = [self.someone(fake, f"fan{i}") for i in range(3)]
+        idols = [self.someone(fake, f"idol{i}") for i in range(2)]
+        if Capability.FOLLOWERS not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                net.followers()
+            return
+        for fan in fans:
+            fake.follow(fan, fake.owner)
+        for idol in idols:
+            fake.follow(fake.owner, idol)
+        followers = {a.id for a in await _collect(net.followers())}
+        following = {a.id for a in await _collect(net.following())}
+        assert followers == {f.id for f in fans}
+        assert following == {i.id for i in idols}
+        of_other = {a.id for a in await _collect(net.followers(idols[0].id))}
+        assert fake.owner.id in of_other
+
+    @pytest.mark.anyio
+    async def test_followers_resume(self, net: Adapter, fake: FakeNetwork) -> None:
+        if Capability.FOLLOWERS not in net.capabilities:
+            return
+        fans = [self.someone(fake, f"fan{i}") for i in range(5)]
+        for fan in fans:
+            fake.follow(fan, fake.owner)
+        first = net.followers(limit=2)
+        got = await _collect(first)
+        assert len(got) == 2
+        rest = await _collect(net.followers(cursor=first.cursor))
+        ids = _ids(got) + _ids(rest)
+        assert len(ids) == len(set(ids)) == 5
+
+    @pytest.mark.anyio
+    async def test_timeline(self, net: Adapter, fake: FakeNetwork) -> None:
+        idol = self.someone(fake, "idol")
+        if Capability.TIMELINE not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                net.timeline()
+            return
+        fake.follow(fake.owner, idol)
+        fake.clock.advance(minutes=1)
+        post_id = fake.publish_as(idol, "news from someone I follow")
+        got = _ids(await _collect(net.timeline(limit=20)))
+        assert post_id in got
+
+
+class PagingSuite(FakeFixtures):
+    """Cursors resume a walk where it stopped, even mid-page and with new items arriving
+    between the two runs: nothing repeated, nothing skipped. ``since``/``until`` bound it."""
+
+    @pytest.mark.anyio
+    async def test_posts_resume_with_items_arriving_between(
+        self, net: Adapter, fake: FakeNetwork
+    ) -> None:
+        ids = self.own_posts(fake, 7)
+        first = net.posts(limit=3)
+        got = _ids(await _collect(first))
+        assert got == ids[:3]
+        assert first.cursor is not None
+        self.own_posts(fake, 2, prefix="newer")  # arrive between the two runs
+        rest = _ids(await _collect(net.posts(cursor=first.cursor)))
+        assert got + rest == ids
+
+    @pytest.mark.anyio
+    async def test_pages_carry_their_cursor(self, net: Adapter, fake: FakeNetwork) -> None:
+        ids = self.own_posts(fake, 4)
+        seen: list[str] = []
+        async for page in net.posts().pages():
+            seen.extend(_ids(page.items))
+            if page.cursor is not None and not page.last:
+                resumed = _ids(await _collect(net.posts(cursor=page.cursor)))
+                assert seen + resumed == ids
+        assert seen == ids
+
+    @pytest.mark.anyio
+    async def test_since_and_until(self, net: Adapter, fake: FakeNetwork) -> None:
+        ids = self.own_posts(fake, 5)
+        everything = await _collect(net.posts())
+        assert _ids(everything) == ids
+        times = [p.created_at for p in everything]
+        window = await _collect(net.posts(since=times[3], until=times[1]))
+        assert _ids(window) == ids[1:4]
+
+    @pytest.mark.anyio
+    async def test_messages_resume(self, net: Adapter, fake: FakeNetwork) -> None:
+        fan = self.someone(fake, "fan")
+        for index in range(5):
+            fake.clock.advance(minutes=1)
+            fake.mention(fan, f"hello @{fake.owner.handle} number {index}")
+        first = net.messages(kinds={"mention"}, limit=2)
+        got = _ids(await _collect(first))
+        assert len(got) == 2
+        fake.clock.advance(minutes=1)
+        fake.mention(fan, f"a newer mention of @{fake.owner.handle}")
+        rest = _ids(await _collect(net.messages(kinds={"mention"}, cursor=first.cursor)))
+        ids = got + rest
+        assert len(ids) == len(set(ids)) == 5
+
+    @pytest.mark.anyio
+    async def test_a_foreign_cursor_is_refused(self, net: Adapter) -> None:
+        with pytest.raises(ValidationError):
+            await _collect(net.posts(cursor="not-a-cursor"))
+
+
+class RoundTripSuite(FakeFixtures):
+    """What ``publish`` accepted, ``get_post`` returns: text, media of every kind the network
+    takes (with alt text), link, reply, quote and poll."""
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("kind", ["image", "gif", "video", "audio"])
+    async def test_media_round_trip(self, net: Adapter, kind: str) -> None:
+        if _KIND_CAPABILITY[kind] not in net.capabilities:
+            return
+        media = Media.from_bytes(SAMPLE_MEDIA[kind], alt=f"the {kind}'s alt text")
+        posted = await net.publish(Post(text=f"a post with one {kind}", media=[media]))
+        assert posted.id is not None
+        got = await net.get_post(posted.id)
+        assert got.text == f"a post with one {kind}"
+        assert [m.kind for m in got.media] == [kind]
+        assert got.media[0].alt == f"the {kind}'s alt text"
+        assert got.media[0].url, "media read back carry the network's URL"
+        assert got.id == posted.id
+        assert got.network == net.name
+
+    @pytest.mark.anyio
+    async def test_reply_and_quote_round_trip(self, net: Adapter, fake: FakeNetwork) -> None:
+        parent = await net.publish(Post(text="the first word"))
+        assert parent.id is not None
+        if Capability.REPLY in net.capabilities:
+            reply = await net.publish(Post(text="a reply", reply_to=parent.id))
+            assert reply.id is not None
+            assert (await net.get_post(reply.id)).reply_to == parent.id
+        if Capability.QUOTE in net.capabilities:
+            quote = await net.publish(Post(text="a quote", quote_of=parent.id))
+            assert quote.id is not None
+            assert (await net.get_post(quote.id)).quote_of == parent.id
+
+    @pytest.mark.anyio
+    async def test_link_round_trip(self, net: Adapter) -> None:
+        url = "https://example.com/a/long/path/that/networks/like/to/shorten?x=1"
+        posted = await net.publish(Post(text=f"read this {url}"))
+        assert posted.id is not None
+        got = await net.get_post(posted.id)
+        assert url in got.text
+        assert got.link == url
+
+    @pytest.mark.anyio
+    async def test_poll_round_trip(self, net: Adapter) -> None:
+        if Capability.PUBLISH_POLL not in net.capabilities:
+            return
+        poll = Poll(options=["yes", "no"], duration=timedelta(days=1))
+        posted = await net.publish(Post(text="a question", poll=poll))
+        assert posted.id is not None
+        got = await net.get_post(posted.id)
+        assert got.poll is not None
+        assert got.poll.options == ["yes", "no"]
+        assert got.poll.votes == [0, 0]
+        assert got.poll.expires_at is not None
+
+
+class UploadSuite(FakeFixtures):
+    """``upload`` on its own, then the upload attached to a post (twice where reusable)."""
+
+    @pytest.mark.anyio
+    async def test_upload_then_attach(self, net: Adapter) -> None:
+        media = Media.from_bytes(PNG_1X1, alt="uploaded first")
+        if Capability.UPLOAD not in net.capabilities:
+            with pytest.raises(UnsupportedError):
+                await net.upload(media)
+            return
+        uploaded = await net.upload(media)
+        assert uploaded.network == net.name
+        assert uploaded.id
+        assert uploaded.kind == "image"
+        posted = await net.publish(Post(text="with an upload", media=[Media.from_upload(uploaded)]))
+        assert posted.id is not None
+        got = await net.get_post(posted.id)
+        assert [m.kind for m in got.media] == ["image"]
+        assert got.media[0].alt == "uploaded first"
+        if uploaded.reusable:
+            again = await net.publish(
+                Post(text="the same upload again", media=[Media.from_upload(uploaded)])
+            )
+            assert again.id is not None
+            assert len((await net.get_post(again.id)).media) == 1
+
+    @pytest.mark.anyio
+    async def test_foreign_upload_is_refused_before_sending(self, net: Adapter) -> None:
+        foreign = UploadedMedia(id="1", network="elsewhere", kind="image", mime_type="image/png")
+        with pytest.raises(InvalidPostError, match="elsewhere"):
+            await net.publish(Post(text="x", media=[Media.from_upload(foreign)]))

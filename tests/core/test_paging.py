@@ -1,0 +1,192 @@
+"""socialkit.Paged: since/until/limit alike on every network, and cursors that resume exactly
+after the last item yielded (mid-page too), alone and merged, with items arriving between."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from socialkit import Batch, Page, Paged, ValidationError
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    created_at: datetime | None
+
+
+class Feed:
+    """A newest-first feed served in pages of ``size``, by offset cursors (like Bluesky) or by
+    item ids (like Mastodon's max_id) when ``by_id``. New items can be added at the top."""
+
+    def __init__(self, count: int, *, size: int = 3, by_id: bool = False) -> None:
+        self.items = [Item(f"i{n}", T0 + timedelta(minutes=n)) for n in range(count)][::-1]
+        self.size = size
+        self.by_id = by_id
+        self.fetches: list[str | None] = []
+        self.wants: list[int | None] = []
+
+    def add_newer(self, n: int) -> None:
+        start = len(self.items)
+        for k in range(n):
+            self.items.insert(0, Item(f"i{start + k}", T0 + timedelta(minutes=start + k)))
+
+    async def fetch(self, cursor: str | None, want: int | None) -> Batch[Item]:
+        self.fetches.append(cursor)
+        self.wants.append(want)
+        if self.by_id:
+            # The cursor is an item id: the page starts right after (older than) it.
+            start = 0 if cursor is None else [i.id for i in self.items].index(cursor) + 1
+            page = self.items[start : start + self.size]
+            more = start + self.size < len(self.items)
+            return Batch(
+                page, next=page[-1].id if page and more else None, item_cursors=[i.id for i in page]
+            )
+        # Offset cursors are the id of the newest item of the page (stable under insertions).
+        start = 0 if cursor is None else [i.id for i in self.items].index(cursor)
+        page = self.items[start : start + self.size]
+        following = self.items[start + self.size : start + self.size + 1]
+        return Batch(page, next=following[0].id if following else None)
+
+
+async def collect(paged: Paged[Item]) -> list[str]:
+    return [item.id async for item in paged]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("by_id", [False, True])
+async def test_whole_walk_and_limit(by_id: bool) -> None:
+    feed = Feed(8, by_id=by_id)
+    assert await collect(Paged(feed.fetch)) == [f"i{n}" for n in range(7, -1, -1)]
+    limited = Paged(feed.fetch, limit=2)
+    assert await collect(limited) == ["i7", "i6"]
+    assert not limited.exhausted
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("by_id", [False, True])
+@pytest.mark.parametrize("stop", [1, 2, 3, 4, 5])
+async def test_resume_mid_page_with_items_arriving_between(by_id: bool, stop: int) -> None:
+    feed = Feed(8, by_id=by_id)
+    expected = [f"i{n}" for n in range(7, -1, -1)]
+    first = Paged(feed.fetch, limit=stop, time_of=lambda i: i.created_at)
+    got = await collect(first)
+    feed.add_newer(4)  # more than a page: the anchor is pushed to the next page
+    rest = await collect(Paged(feed.fetch, cursor=first.cursor, time_of=lambda i: i.created_at))
+    assert got + rest == expected
+
+
+@pytest.mark.anyio
+async def test_items_without_times_resume_by_key_within_a_page() -> None:
+    feed = Feed(8, size=5)
+    first = Paged(feed.fetch, limit=2)
+    got = await collect(first)
+    feed.add_newer(2)
+    rest = await collect(Paged(feed.fetch, cursor=first.cursor))
+    assert got + rest == [f"i{n}" for n in range(7, -1, -1)]
+
+
+@pytest.mark.anyio
+async def test_limit_is_the_page_size_hint() -> None:
+    feed = Feed(8)
+    await collect(Paged(feed.fetch, limit=2))
+    assert feed.wants == [2]
+    assert len(feed.fetches) == 1
+
+
+@pytest.mark.anyio
+async def test_pages_and_their_cursors() -> None:
+    feed = Feed(7)
+    pages: list[Page[Item]] = [page async for page in Paged(feed.fetch).pages()]
+    assert [[i.id for i in p.items] for p in pages] == [
+        ["i6", "i5", "i4"],
+        ["i3", "i2", "i1"],
+        ["i0"],
+    ]
+    assert pages[-1].last
+    assert not pages[0].last
+    assert await collect(Paged(feed.fetch, cursor=pages[0].cursor)) == ["i3", "i2", "i1", "i0"]
+
+
+@pytest.mark.anyio
+async def test_since_stops_and_until_skips() -> None:
+    feed = Feed(10)
+    window = Paged(
+        feed.fetch,
+        since=T0 + timedelta(minutes=3),
+        until=T0 + timedelta(minutes=6),
+        time_of=lambda i: i.created_at,
+    )
+    assert await collect(window) == ["i6", "i5", "i4", "i3"]
+    assert window.exhausted
+    assert len(feed.fetches) == 3, "stopped at the first page older than since"
+
+
+@pytest.mark.anyio
+async def test_unordered_sources_filter_without_stopping() -> None:
+    items = [Item("a", T0), Item("b", T0 + timedelta(hours=2)), Item("c", T0 + timedelta(hours=1))]
+
+    async def fetch(cursor: str | None, want: int | None) -> Batch[Item]:
+        return Batch(items)
+
+    paged = Paged(
+        fetch, since=T0 + timedelta(minutes=30), time_of=lambda i: i.created_at, ordered=False
+    )
+    assert await collect(paged) == ["b", "c"]
+
+
+@pytest.mark.anyio
+async def test_merge_newest_first_and_resume() -> None:
+    mentions = Feed(5)
+    direct = Feed(0)
+    direct.items = [Item(f"d{n}", T0 + timedelta(minutes=n, seconds=30)) for n in range(5)][::-1]
+
+    def merged(cursor: str | None = None, limit: int | None = None) -> Paged[Item]:
+        return Paged.merge(
+            {"mentions": mentions.fetch, "direct": direct.fetch},
+            time_of=lambda i: i.created_at,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    everything = await collect(merged())
+    assert everything == [x for n in range(4, -1, -1) for x in (f"d{n}", f"i{n}")]
+    for stop in range(1, 10):
+        first = merged(limit=stop)
+        got = await collect(first)
+        mentions.add_newer(1)
+        rest = await collect(merged(cursor=first.cursor))
+        assert got + rest == everything, stop
+        mentions.items = mentions.items[1:]
+
+
+@pytest.mark.anyio
+async def test_bad_cursors_are_validation_errors() -> None:
+    feed = Feed(3)
+    with pytest.raises(ValidationError, match="not a cursor"):
+        Paged(feed.fetch, cursor="garbage")
+    merged_cursor = Paged.merge({"a": feed.fetch}, time_of=lambda i: i.created_at)
+    await collect(merged_cursor)
+    assert merged_cursor.cursor is not None
+    with pytest.raises(ValidationError, match="another kind"):
+        Paged(feed.fetch, cursor=merged_cursor.cursor)
+    with pytest.raises(ValidationError):
+        Paged(feed.fetch, limit=-1)
+
+
+@pytest.mark.anyio
+async def test_items_or_pages_not_both() -> None:
+    paged = Paged(Feed(3).fetch)
+    await paged.__anext__()
+    with pytest.raises(RuntimeError):
+        async for _ in paged.pages():
+            pass
+
+
+@pytest.mark.anyio
+async def test_empty() -> None:
+    assert await collect(Paged.empty()) == []
