@@ -613,3 +613,32 @@ async def test_bad_post_ids_are_refused_before_any_request(
                 with pytest.raises(ValidationError):
                     await call(bad)
         assert len(traffic.sent) == sent
+
+
+class GarbleCreates(httpx.AsyncBaseTransport):
+    """The createRecord answers come back 200 with a body that is not JSON (a broken proxy)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("com.atproto.repo.createRecord"):
+            await response.aread()
+            return httpx.Response(200, content=b"{not json", request=request)
+        return response
+
+
+@pytest.mark.anyio
+async def test_an_unreadable_2xx_answer_is_read_back(fake: FakeBluesky) -> None:
+    # the garbled answers are not lexicon traffic: this test records nothing
+    http = httpx.AsyncClient(transport=GarbleCreates(httpx.ASGITransport(app=fake.app)))
+    net = connect("bluesky", http=http, **{**fake.settings(), "retry_wait": False})
+    async with net:
+        posted = await net.publish(Post(text="published although the answer was garbled"))
+        again = await net.publish(
+            Post(text="published although the answer was garbled"),
+            idempotency_key=str(posted.id).rsplit("/", 1)[1],  # the key was the record key
+        )
+    assert posted.id == again.id
+    assert [r["uri"] for r in fake.records(fake.owner)] == [posted.id]
