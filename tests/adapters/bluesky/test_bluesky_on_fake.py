@@ -642,3 +642,22 @@ async def test_an_unreadable_2xx_answer_is_read_back(fake: FakeBluesky) -> None:
         )
     assert posted.id == again.id
     assert [r["uri"] for r in fake.records(fake.owner)] == [posted.id]
+
+
+@pytest.mark.anyio
+async def test_cursors_of_other_iterators_are_refused(fake: FakeBluesky, traffic: Traffic) -> None:
+    from socialkit._paging import _encode
+
+    fake.direct(fake.add_user("fan"), "hi")
+    async with adapter(fake, traffic) as net:
+        posts = net.posts(limit=1)
+        await net.publish(Post(text="one"))
+        [p async for p in posts]
+        with pytest.raises(ValidationError):
+            net.messages(cursor=posts.cursor)  # a single-source cursor for a merged walk
+        forged = _encode({"m": {"direct": {"c": '{"w": 5, "c": []}', "s": 0}}})
+        with pytest.raises(ValidationError):
+            [m async for m in net.messages(kinds={"direct"}, cursor=forged)]
+        forged = _encode({"c": "[1, 2, 3]", "s": 0})
+        with pytest.raises(ValidationError):
+            [p async for p in net.posts(cursor=forged)]

@@ -1726,7 +1726,10 @@ class BlueskyAdapter(Adapter):
         reasons = [r for r, kind in NOTIFICATION_KINDS.items() if kind in wanted]
         sources: dict[str, Callable[[str | None, int | None], Awaitable[Batch[Message]]]] = {}
         if reasons:
-            sources["notifications"] = _resumable(self._notification_page(reasons), lambda m: m.id)
+            # one post can be a reply and a mention: a notification is its URI and reason
+            sources["notifications"] = _resumable(
+                self._notification_page(reasons), lambda m: f"{m.id} {m.kind}"
+            )
         if "direct" in wanted:
             sources["direct"] = self._direct_fetch
         if not sources:
@@ -1773,7 +1776,25 @@ class BlueskyAdapter(Adapter):
                 state = json.loads(cursor)
             except ValueError:
                 state = {}
-            if not isinstance(state, dict) or set(state) != {"w", "c"}:
+            mark_ok = (
+                state.get("w") is None
+                or (
+                    isinstance(state.get("w"), list)
+                    and len(state["w"]) == 2
+                    and all(isinstance(v, str) for v in state["w"])
+                )
+                if isinstance(state, dict)
+                else False
+            )
+            if (
+                not isinstance(state, dict)
+                or set(state) != {"w", "c"}
+                or not mark_ok
+                or not isinstance(state["c"], dict)
+                or not all(
+                    v is None or v is False or isinstance(v, str) for v in state["c"].values()
+                )
+            ):
                 raise ValidationError("this cursor does not belong to a bluesky iterator")
         mark = tuple(state["w"]) if state["w"] else None
         positions: dict[str, Any] = dict(state["c"])
