@@ -65,7 +65,7 @@ from socialkit.adapters.bluesky import (
 from socialkit.adapters.bluesky._auth import jwt_expiry
 from socialkit.adapters.bluesky._tid import TidClock, decode_tid, encode_tid, is_tid
 from socialkit.auth import Token, TokenStore
-from socialkit.testing.conformance import PNG_1X1, json_response
+from socialkit.testing.conformance import GIF_1X1, MP4_HEAD, PNG_1X1, json_response
 
 pytestmark = pytest.mark.spec
 
@@ -213,8 +213,14 @@ class TestPublishing(BlueskyFixtures):
         assert codes == {"visibility_unsupported"}
         codes = {p.code for p in adapter.check(Post(text="x", content_warning="cw"))}
         assert codes == {"content_warning_unsupported"}
-        video = Media.from_bytes(b"\0" * 10, mime_type="video/mp4")
-        assert {p.code for p in adapter.check(Post(text="x", media=[video]))} == {"unsupported"}
+        webm = Media(kind="video", data=b"\x1aE\xdf\xa3" + b"\0" * 10, mime_type="video/webm")
+        codes = {p.code for p in adapter.check(Post(text="x", media=[webm]))}
+        assert codes == {"media_type_unsupported"}  # app.bsky.embed.video accepts video/mp4
+        mp4 = Media.from_bytes(MP4_HEAD)
+        codes = {p.code for p in adapter.check(Post(text="x", media=[mp4, mp4]))}
+        assert "too_many_media" in codes or "too_many_videos" in codes
+        gif = Media.from_bytes(GIF_1X1)
+        assert {p.code for p in adapter.check(Post(text="x", media=[gif]))} == {"unsupported"}
         assert not router.calls
 
     @pytest.mark.anyio

@@ -30,7 +30,7 @@ from socialkit import (
 from socialkit._registry import connect
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.bluesky._tid import is_tid, tid_for_key
-from socialkit.testing.conformance import PNG_1X1
+from socialkit.testing.conformance import GIF_1X1, MP4_HEAD, PNG_1X1
 from socialkit.testing.fakes import FakeBluesky
 
 pytestmark = pytest.mark.spec
@@ -369,8 +369,8 @@ async def test_upload_once_attach_twice(fake: FakeBluesky, traffic: Traffic) -> 
         back = [await net.get_post(str(p.id)) for p in (first, second)]
         assert [b.media[0].id for b in back] == [uploaded.id, uploaded.id]
         assert [b.media[0].alt for b in back] == ["a dot", "the same dot"]
-        with pytest.raises(UnsupportedError, match="video"):
-            await net.upload(Media(kind="video", data=b"\0" * 10, mime_type="video/mp4"))
+        with pytest.raises(UnsupportedError, match="gif"):
+            await net.upload(Media.from_bytes(GIF_1X1))
 
 
 @pytest.mark.anyio
@@ -407,6 +407,37 @@ async def test_image_round_trip_field_by_field(appview: bool, traffic: Traffic) 
             assert item.url is not None
             answer = await net.http.get(item.url)
             assert answer.content == original.data
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("appview", [True, False])
+async def test_video_round_trip_and_reuse(appview: bool, traffic: Traffic) -> None:
+    fake = FakeBluesky(appview=appview)
+    clip = Media.from_bytes(MP4_HEAD, alt="a short clip")
+    async with adapter(fake, traffic) as net:
+        posted = await net.publish(Post(text="a video", media=[clip]))
+        back = await net.get_post(str(posted.id))
+        for got in (posted, back):
+            [item] = got.media
+            assert (item.kind, item.alt, item.mime_type, item.size) == (
+                "video",
+                "a short clip",
+                "video/mp4",
+                len(MP4_HEAD),
+            )
+            assert item.id is not None
+            assert item.url is not None
+        embed = fake.record(str(posted.id))["embed"]
+        assert embed["$type"] == "app.bsky.embed.video"
+        assert embed["video"]["mimeType"] == "video/mp4"
+        if appview:
+            assert back.media[0].url.endswith("playlist.m3u8")  # type: ignore[union-attr]
+            assert back.media[0].preview_url is not None
+        uploaded = await net.upload(Media.from_bytes(MP4_HEAD, alt="uploaded once"))
+        assert uploaded.kind == "video"
+        again = await net.publish(Post(text="again", media=[Media.from_upload(uploaded)]))
+        assert (await net.get_post(str(again.id))).media[0].id == uploaded.id
+        assert len(traffic.calls("com.atproto.repo.uploadBlob")) == 2
 
 
 @pytest.mark.anyio

@@ -34,7 +34,7 @@ from socialkit._http import MemoryRateLimitStore
 from socialkit.adapters.bluesky import BlueskyAdapter, BlueskySettings
 from socialkit.adapters.bluesky._tid import tid_for_key
 from socialkit.auth import TokenStore
-from socialkit.testing.conformance import PNG_1X1
+from socialkit.testing.conformance import MP4_HEAD, PNG_1X1
 
 pytestmark = [pytest.mark.integration, pytest.mark.spec]
 
@@ -474,3 +474,24 @@ async def _records(adapter: BlueskyAdapter, collection: str) -> list[dict[str, A
     assert response.status_code == 200, response.text
     records: list[dict[str, Any]] = response.json()["records"]
     return records
+
+
+@pytest.mark.anyio
+async def test_video_as_a_blob_reads_back(make: Any) -> None:
+    """The simple method of Bluesky's video guide: the MP4 is a PDS blob referenced by an
+    app.bsky.embed.video embed (the real PDS sniffs its type and checks the lexicon's accept)."""
+    alice = make()
+    posted = await alice.publish(
+        Post(text="a clip", media=[Media.from_bytes(MP4_HEAD, alt="a short clip")])
+    )
+    back = await alice.get_post(str(posted.id))
+    [item] = back.media
+    assert (item.kind, item.alt, item.mime_type, item.size) == (
+        "video",
+        "a short clip",
+        "video/mp4",
+        len(MP4_HEAD),
+    )
+    assert back.raw["value"]["embed"]["$type"] == "app.bsky.embed.video"
+    assert item.url is not None
+    assert (await alice.http.get(item.url)).content == MP4_HEAD

@@ -1,13 +1,16 @@
 """Bluesky (AT Protocol) through XRPC over httpx: no atproto SDK.
 
 Sign in with a handle (or DID) and an app password (:mod:`._auth`), or with AT Protocol OAuth
-(PAR, PKCE and DPoP: :mod:`._oauth`, ``ex_oauth_begin`` / ``ex_oauth_complete``); the session
-is kept in the token store and reused across adapter instances and runs. Posts are
-``app.bsky.feed.post`` records created with a client-chosen record key (a TID), so a retried
-create never makes a second post. Reads, metrics, notifications and search go through the
-AppView the PDS proxies ``app.bsky.*`` to; a PDS without one (self-hosted, tests) still
-publishes and reads its own records through ``com.atproto.repo.*``. Direct messages go to the
-chat service through the PDS with the ``atproto-proxy`` header.
+(PAR, PKCE and DPoP: :mod:`._oauth`, ``ex_oauth_begin`` / ``ex_oauth_complete``); the session is
+kept in the token store and reused across adapter instances and runs. Posts are
+``app.bsky.feed.post`` records created with a record key derived from the publish's idempotency
+key (a TID), so a retried create, or a publish repeated with the same key, never makes a second
+post. Likes, reposts, follows, blocks and threadgates (hidden replies) are records too;
+bookmarks and mutes are AppView procedures. Images and MP4 videos are blobs. Reads, metrics,
+notifications and search go through the AppView the PDS proxies ``app.bsky.*`` to; a PDS without
+one (self-hosted, tests) still publishes and reads its own records through
+``com.atproto.repo.*``. Direct messages go to the chat service through the PDS with the
+``atproto-proxy`` header.
 """
 
 from __future__ import annotations
@@ -118,6 +121,8 @@ MAX_GRAPHEMES = 300  # app.bsky.feed.post#main record.text maxGraphemes
 MAX_BYTES = 3000  # app.bsky.feed.post#main record.text maxLength (UTF-8 bytes)
 MAX_IMAGES = 4  # app.bsky.embed.images#main images maxLength
 IMAGE_MAX_SIZE = 2_000_000  # app.bsky.embed.images#image image maxSize
+VIDEO_MAX_SIZE = 300_000_000  # app.bsky.embed.video#main video maxSize
+VIDEO_TYPES = frozenset({"video/mp4"})  # app.bsky.embed.video#main video accept
 THUMB_MAX_SIZE = 1_000_000  # app.bsky.embed.external#external thumb maxSize
 MAX_LANGS = 3  # app.bsky.feed.post#main langs maxLength
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts uris maxLength
@@ -290,6 +295,7 @@ class BlueskyAdapter(Adapter):
         {
             Capability.PUBLISH_TEXT,
             Capability.PUBLISH_IMAGE,
+            Capability.PUBLISH_VIDEO,
             Capability.PUBLISH_THREAD,
             Capability.QUOTE,
             Capability.DELETE,
@@ -323,6 +329,8 @@ class BlueskyAdapter(Adapter):
         max_images=MAX_IMAGES,
         mix_media=False,
         image_max_bytes=IMAGE_MAX_SIZE,
+        max_videos=1,
+        video_max_bytes=VIDEO_MAX_SIZE,
     )
     docs_url: ClassVar[str | None] = "https://docs.bsky.app/docs/category/http-reference"
 
@@ -642,6 +650,14 @@ class BlueskyAdapter(Adapter):
                     )
                 )
             for i, media in enumerate(item.media):
+                if media.kind == "video" and media.mime_type not in VIDEO_TYPES:
+                    problems.append(
+                        Problem(
+                            code="media_type_unsupported",
+                            message=f"bluesky videos must be video/mp4, not {media.mime_type}",
+                            field=f"{prefix}media[{i}]",
+                        )
+                    )
                 if media.kind == "image" and not media.mime_type.startswith("image/"):
                     problems.append(
                         Problem(
@@ -667,6 +683,8 @@ class BlueskyAdapter(Adapter):
         :meth:`upload` (``Media.from_upload``) is not sent again: its blob is referenced."""
         if media.uploaded is not None:
             return _blob_of(media.uploaded)
+        if media.size is not None and media.size > max_size:
+            raise _too_large(where, media.size, max_size)  # known before reading anything
         if media.url is not None:
             response = await self._session.request(
                 "GET", media.url, auth=None, bucket="media-fetch", kind="read"
@@ -675,21 +693,7 @@ class BlueskyAdapter(Adapter):
         else:
             data = media.read()
         if len(data) > max_size:
-            raise InvalidPostError(
-                NETWORK,
-                [
-                    Problem(
-                        code="media_too_large",
-                        message=(
-                            f"{where} is {len(data):,} bytes; bluesky accepts up to "
-                            f"{max_size:,} bytes"
-                        ),
-                        field=where,
-                        limit=max_size,
-                        actual=len(data),
-                    )
-                ],
-            )
+            raise _too_large(where, len(data), max_size)
         response = await self._xrpc(
             "POST",
             "com.atproto.repo.uploadBlob",
@@ -700,35 +704,39 @@ class BlueskyAdapter(Adapter):
         return decode(UploadedBlob, response).blob.model_dump(by_alias=True)
 
     async def upload(self, media: Media) -> UploadedMedia:
-        """Upload an image on its own (com.atproto.repo.uploadBlob), to attach to posts with
-        :meth:`Media.from_upload <socialkit.Media.from_upload>`.
+        """Upload an image or an MP4 video on its own (com.atproto.repo.uploadBlob), to attach
+        to posts with :meth:`Media.from_upload <socialkit.Media.from_upload>`.
 
-        The blob is usable at once (Bluesky does not process images) and can be referenced by
-        any number of posts (``reusable``). A blob that no record references is deleted by the
-        PDS after a while, so attach it soon. Video needs Bluesky's separate video service,
-        which socialkit does not use: video raises :class:`~socialkit.UnsupportedError`.
+        The blob is usable at once and can be referenced by any number of posts
+        (``reusable``). Images need no processing; a video is processed by Bluesky's video
+        service once a post referencing it appears (the app shows it a few seconds later). A
+        blob that no record references is deleted by the PDS after a while, so attach it soon.
         """
-        if media.kind != "image":
-            raise self.unsupported(
-                Capability.UPLOAD,
-                f"{media.kind} uploads: bluesky takes images as blobs; video goes through the "
-                "separate video service (app.bsky.video.uploadVideo), which socialkit does not "
-                "use",
-            )
-        if not media.mime_type.startswith("image/"):
-            raise ValidationError(f"bluesky images must be image/*, not {media.mime_type}")
         if media.uploaded is not None:
             if media.uploaded.network != NETWORK:
                 raise ValidationError(
                     f"this media was uploaded to {media.uploaded.network}, not bluesky"
                 )
             return media.uploaded
-        blob = await self._upload(media, IMAGE_MAX_SIZE, "media")
+        if media.kind == "image":
+            if not media.mime_type.startswith("image/"):
+                raise ValidationError(f"bluesky images must be image/*, not {media.mime_type}")
+            blob = await self._upload(media, IMAGE_MAX_SIZE, "media")
+        elif media.kind == "video":
+            if media.mime_type not in VIDEO_TYPES:
+                raise ValidationError(f"bluesky videos must be video/mp4, not {media.mime_type}")
+            blob = await self._upload(media, VIDEO_MAX_SIZE, "media")
+        else:
+            raise self.unsupported(
+                Capability.UPLOAD,
+                f"{media.kind} uploads: bluesky takes images and MP4 videos"
+                + (" (a GIF is posted as an MP4 video)" if media.kind == "gif" else ""),
+            )
         cid, mime, size = blob["ref"]["$link"], blob["mimeType"], blob["size"]
         return UploadedMedia(
             id=cid,
             network=NETWORK,
-            kind="image",
+            kind=media.kind,
             mime_type=mime,
             alt=media.alt,
             size=size,
@@ -756,9 +764,23 @@ class BlueskyAdapter(Adapter):
             images.append(image)
         return {"$type": "app.bsky.embed.images", "images": images}
 
+    async def _video(self, item: Media) -> dict[str, Any]:
+        """app.bsky.embed.video: the MP4 uploaded as a blob to the PDS, the simple method of
+        Bluesky's video guide (docs.bsky.app/docs/tutorials/video); the video service
+        processes it once the post is in the firehose."""
+        blob = await self._upload(item, VIDEO_MAX_SIZE, "media[0]")
+        video: dict[str, Any] = {"$type": "app.bsky.embed.video", "video": blob}
+        if item.alt:
+            video["alt"] = item.alt
+        if item.width and item.height:
+            video["aspectRatio"] = {"width": item.width, "height": item.height}
+        return video
+
     async def _embed(self, post: Post, card: dict[str, Any] | None) -> dict[str, Any] | None:
         media: dict[str, Any] | None = None
-        if post.media:
+        if post.media and post.media[0].kind == "video":
+            media = await self._video(post.media[0])
+        elif post.media:
             media = await self._images(post.media)
         elif post.link:
             external: dict[str, Any] = {"uri": post.link, "title": post.link, "description": ""}
@@ -1959,6 +1981,21 @@ class BlueskyAdapter(Adapter):
             created_at=parse_datetime(sent.sent_at),
             raw=sent,
         )
+
+
+def _too_large(where: str, size: int, max_size: int) -> InvalidPostError:
+    return InvalidPostError(
+        NETWORK,
+        [
+            Problem(
+                code="media_too_large",
+                message=f"{where} is {size:,} bytes; bluesky accepts up to {max_size:,} bytes",
+                field=where,
+                limit=max_size,
+                actual=size,
+            )
+        ],
+    )
 
 
 def _subject_uri(value: dict[str, Any]) -> str | None:

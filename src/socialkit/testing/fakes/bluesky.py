@@ -110,6 +110,7 @@ MAX_POST_GRAPHEMES = 300  # app.bsky.feed.post text maxGraphemes
 MAX_POST_BYTES = 3000  # app.bsky.feed.post text maxLength
 MAX_IMAGES = 4  # app.bsky.embed.images images maxLength
 IMAGE_MAX_SIZE = 2_000_000  # app.bsky.embed.images#image image maxSize
+VIDEO_MAX_SIZE = 300_000_000  # app.bsky.embed.video#main video maxSize
 MAX_LANGS = 3  # app.bsky.feed.post langs maxLength
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts uris maxLength
 DM_MAX_GRAPHEMES = 1000  # chat.bsky.convo.defs#messageInput text maxGraphemes
@@ -914,6 +915,20 @@ class FakeBluesky(FakeNetwork):
                     item["aspectRatio"] = image["aspectRatio"]
                 images.append(item)
             return {"$type": "app.bsky.embed.images#view", "images": images}
+        if kind == "app.bsky.embed.video":
+            cid = _dict(_dict(embed.get("video")).get("ref")).get("$link")
+            if not isinstance(cid, str):
+                return None
+            video: dict[str, Any] = {
+                "$type": "app.bsky.embed.video#view",
+                "cid": cid,
+                "playlist": f"{base}/watch/{did}/{cid}/playlist.m3u8",
+                "thumbnail": f"{base}/watch/{did}/{cid}/thumbnail.jpg",
+            }
+            for key in ("alt", "aspectRatio", "presentation"):
+                if embed.get(key) is not None:
+                    video[key] = embed[key]
+            return video
         if kind == "app.bsky.embed.external":
             external = embed.get("external") or {}
             out: dict[str, Any] = {
@@ -999,6 +1014,7 @@ class FakeBluesky(FakeNetwork):
                     Route("/xrpc/com.atproto.sync.getBlob", self._get_blob, methods=["GET"]),
                     Route("/xrpc/{nsid}", self._endpoint, methods=["GET", "POST"]),
                     Route("/img/{preset}/plain/{did}/{name}", self._image, methods=["GET"]),
+                    Route("/watch/{did}/{cid}/{name}", self._watch, methods=["GET"]),
                 ]
             )
         return self._app
@@ -1155,6 +1171,23 @@ class FakeBluesky(FakeNetwork):
         if blob is None:
             return Response(b"Not Found", status_code=404, media_type="text/plain")
         return Response(blob[1], media_type=blob[0])
+
+    async def _watch(self, request: Request) -> Response:
+        """The video CDN: an HLS playlist naming the MP4, the MP4, and a thumbnail (the fake
+        does not transcode: the playlist points at the uploaded file)."""
+        cid, name = request.path_params["cid"], request.path_params["name"]
+        with self._lock:
+            blob = self._blobs.get(cid)
+        if blob is None or not blob[0].startswith("video/"):
+            return Response(b"Not Found", status_code=404, media_type="text/plain")
+        if name == "playlist.m3u8":
+            playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:1.0,\nvideo.mp4\n#EXT-X-ENDLIST\n"
+            return Response(playlist.encode(), media_type="application/vnd.apple.mpegurl")
+        if name == "video.mp4":
+            return Response(blob[1], media_type=blob[0])
+        if name == "thumbnail.jpg":
+            return Response(b"\xff\xd8\xff\xd9", media_type="image/jpeg")
+        return Response(b"Not Found", status_code=404, media_type="text/plain")
 
     # -- sessions ----------------------------------------------------------------------------------
 
@@ -1433,6 +1466,10 @@ class FakeBluesky(FakeNetwork):
                         collection, f'{where}/images/{index} must have the property "alt"'
                     )
                 self._check_blob(image.get("image"), IMAGE_MAX_SIZE, "image/")
+        elif kind == "app.bsky.embed.video":
+            if embed.get("alt") is not None and not isinstance(embed.get("alt"), str):
+                raise _bad_record(collection, f"{where}/alt must be a string")
+            self._check_blob(embed.get("video"), VIDEO_MAX_SIZE, "video/mp4")
         elif kind == "app.bsky.embed.external":
             external = embed.get("external")
             if not isinstance(external, dict) or not all(
@@ -1489,6 +1526,8 @@ class FakeBluesky(FakeNetwork):
         mime = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
         if mime is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
             mime = "image/webp"
+        if mime is None and data[4:8] == b"ftyp":
+            mime = "video/mp4"  # an ISO base media file (the PDS sniffs the type too)
         mime = mime or declared or "application/octet-stream"
         cid = make_cid(data, 0x55)
         self._blobs[cid] = (mime, data)
@@ -1580,8 +1619,8 @@ class FakeBluesky(FakeNetwork):
                     continue
             if mode == "posts_with_media" and not _has_images(record.value):
                 continue
-            if mode == "posts_with_video":
-                continue  # the fake stores no videos
+            if mode == "posts_with_video" and not _has_video(record.value):
+                continue
             items.append((record.indexed_ms, record.cid, ("post", record)))
         if mode not in ("posts_with_media", "posts_with_video"):
             for record in self._repos.get(actor, {}).get(REPOST, {}).values():
@@ -2098,13 +2137,22 @@ def _mentioned(value: dict[str, Any]) -> list[str]:
     return dids
 
 
-def _has_images(value: dict[str, Any]) -> bool:
+def _media_type(value: dict[str, Any]) -> Any:
     embed = value.get("embed")
     if not isinstance(embed, dict):
-        return False
+        return None
     if embed.get("$type") == "app.bsky.embed.recordWithMedia":
         embed = embed.get("media")
-    return isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.images"
+    return embed.get("$type") if isinstance(embed, dict) else None
+
+
+def _has_images(value: dict[str, Any]) -> bool:
+    """Images or a video: what the AppView's ``posts_with_media`` filter keeps."""
+    return _media_type(value) in ("app.bsky.embed.images", "app.bsky.embed.video")
+
+
+def _has_video(value: dict[str, Any]) -> bool:
+    return bool(_media_type(value) == "app.bsky.embed.video")
 
 
 def _date_param(text: str | None, name: str) -> datetime | None:
