@@ -65,15 +65,21 @@ from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.auth._errors import AuthFlowError
 
 if TYPE_CHECKING:
+    from socialkit._http._fetch import MediaFetchError
     from socialkit._version import __version__
 else:
 
-    def __getattr__(name: str) -> str:
-        # The version is read from the installed metadata on first use (slow to import).
+    def __getattr__(name: str) -> object:
+        # The version is read from the installed metadata on first use (slow to import), and
+        # the media fetcher's error from the HTTP pipeline, which `import socialkit` does not load.
         if name == "__version__":
             from socialkit._version import __version__
 
             return __version__
+        if name == "MediaFetchError":
+            from socialkit._http._fetch import MediaFetchError
+
+            return MediaFetchError
         raise AttributeError(f"module 'socialkit' has no attribute {name!r}")
 
     # ``socialkit.adapters`` is both the public function and the package of adapters. The
@@ -102,6 +108,7 @@ __all__ = [
     "MalformedResponseError",
     "Media",
     "MediaError",
+    "MediaFetchError",
     "MediaKind",
     "MemoryStore",
     "Message",

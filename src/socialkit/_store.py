@@ -4,6 +4,12 @@ Tokens and sessions (``auth``), inbox cursors and message states, metric snapsho
 state (``workflows``) all go through :class:`Store`: an async key-value store of text values in
 namespaces, with a compare-and-set so that several processes can share it safely.
 
+The four backends shipped here (memory, SQLite, Redis, PostgreSQL) also offer
+``compare_and_delete(namespace, key, expected) -> bool``: remove the key only while it still holds
+``expected``. It is not part of the :class:`Store` protocol (a store written before it still
+satisfies ``Store``); code that needs it (expiring entries safely, as
+:class:`socialkit.webhooks.EventDeduplicator` does) checks for it.
+
 Backends: :class:`MemoryStore` (tests, one process), :class:`SQLiteStore` (the embedded default:
 one file under the user's data directory, mode 0600, WAL, safe for concurrent processes);
 Redis and PostgreSQL backends live in ``socialkit.stores`` behind the ``redis`` and
@@ -88,6 +94,14 @@ class MemoryStore:
             if self._data.get((namespace, key)) != expected:
                 return False
             self._data[(namespace, key)] = value
+            return True
+
+    async def compare_and_delete(self, namespace: str, key: str, expected: str) -> bool:
+        """Remove the key only if its value is ``expected``; whether it was removed."""
+        async with self._lock:
+            if self._data.get((namespace, key)) != expected:
+                return False
+            del self._data[(namespace, key)]
             return True
 
     async def aclose(self) -> None:
@@ -208,6 +222,14 @@ class SQLiteStore:
                 conn.execute("ROLLBACK")
                 raise
 
+    def _run_cad(self, namespace: str, key: str, expected: str) -> bool:
+        with self._lock:
+            # One statement: SQLite runs it atomically against other processes' writes.
+            cursor = self._connect().execute(
+                "DELETE FROM kv WHERE namespace=? AND key=? AND value=?", (namespace, key, expected)
+            )
+            return cursor.rowcount == 1
+
     async def get(self, namespace: str, key: str) -> str | None:
         return await asyncio.to_thread(self._run_get, namespace, key)
 
@@ -224,6 +246,10 @@ class SQLiteStore:
         self, namespace: str, key: str, expected: str | None, value: str
     ) -> bool:
         return await asyncio.to_thread(self._run_cas, namespace, key, expected, value)
+
+    async def compare_and_delete(self, namespace: str, key: str, expected: str) -> bool:
+        """Remove the key only if its value is ``expected``; whether it was removed."""
+        return await asyncio.to_thread(self._run_cad, namespace, key, expected)
 
     async def aclose(self) -> None:
         with self._lock:

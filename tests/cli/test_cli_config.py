@@ -142,12 +142,15 @@ def test_config_path_from_environment_variable(tmp_path: Path) -> None:
     assert [a["label"] for a in data["accounts"]] == ["m"]
 
 
-def test_no_config_file_means_no_accounts(tmp_path: Path) -> None:
-    path = tmp_path / "absent.toml"
-    result = _invoke(["--config", str(path), "accounts"], _env())
-    assert result.exit_code == 0
+def test_no_default_config_file_means_no_accounts(tmp_path: Path) -> None:
+    # The default path (no --config, no SOCIALKIT_CONFIG) may be absent: no accounts yet.
+    # (A --config path that does not exist is an error: tests/cli/test_cli_usage.py.)
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "xdg"), "SOCIALKIT_CONFIG": ""}
+    result = runner.invoke(app, ["accounts"], obj=_env(), env=env)
+    assert result.exit_code == 0, result.output
     assert "No accounts" in result.stdout
-    result = _invoke(["--config", str(path), "post", "hi", "--dry-run"], _env())
+    assert str(tmp_path / "xdg" / "socialkit" / "config.toml") in result.stdout.replace("\n", "")
+    result = runner.invoke(app, ["post", "hi", "--dry-run"], obj=_env(), env=env)
     assert result.exit_code == 3
     assert "no accounts configured" in result.stderr
 

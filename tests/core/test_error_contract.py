@@ -166,3 +166,17 @@ def test_idempotency_key_must_not_be_blank() -> None:
 
     with pytest.raises(socialkit.ValidationError, match="idempotency_key"):
         anyio.run(run)
+
+
+def test_models_nested_in_other_models_validate_from_json() -> None:
+    """Wrapping __init__ must not change how a model nested in another validates: a Message
+    (strict) inside a lax container still accepts ISO datetimes from JSON."""
+
+    class Box(pydantic.BaseModel):
+        message: socialkit.Message
+
+    raw = (
+        '{"message": {"id": "1", "network": "x", "kind": "mention", "text": "hi", '
+        '"author": {"id": "2"}, "created_at": "2024-05-06T09:05:00Z"}}'
+    )
+    assert Box.model_validate_json(raw).message.created_at.minute == 5

@@ -260,3 +260,39 @@ def test_postgres_table_names_are_checked() -> None:
 
     with pytest.raises(ConfigurationError, match="identifier"):
         PostgresStore(table='kv"; DROP TABLE users; --')
+
+
+@all_backends
+async def test_compare_and_delete_semantics(make_store: Callable[[], Store]) -> None:
+    """compare_and_delete (every shipped backend): remove only while the value is ``expected``."""
+    store = make_store()
+    try:
+        assert await store.compare_and_delete("ns", "absent", "x") is False  # type: ignore[attr-defined]
+        await store.put("ns", "k", "mine")
+        await store.put("other", "k", "mine")
+        assert await store.compare_and_delete("ns", "k", "theirs") is False  # type: ignore[attr-defined]
+        assert await store.get("ns", "k") == "mine"
+        assert await store.compare_and_delete("ns", "k", "mine") is True  # type: ignore[attr-defined]
+        assert await store.get("ns", "k") is None
+        assert await store.get("other", "k") == "mine"  # another namespace is untouched
+        assert await store.compare_and_delete("ns", "k", "mine") is False  # type: ignore[attr-defined]
+        await store.put("ns", "e", "")
+        assert await store.compare_and_delete("ns", "e", "") is True  # type: ignore[attr-defined]
+        assert await store.items("ns") == []
+    finally:
+        await store.aclose()
+
+
+@all_backends
+async def test_concurrent_compare_and_delete_has_one_winner(
+    make_store: Callable[[], Store],
+) -> None:
+    store = make_store()
+    try:
+        await store.put("ns", "k", "v")
+        results = await asyncio.gather(
+            *(store.compare_and_delete("ns", "k", "v") for _ in range(20))  # type: ignore[attr-defined]
+        )
+        assert sorted(results) == [False] * 19 + [True]
+    finally:
+        await store.aclose()

@@ -8,6 +8,7 @@ rate-limit state in a :class:`RateLimitStore`, and retries governed by a :class:
 from __future__ import annotations
 
 from socialkit._http._client import AutoTransport, default_user_agent, make_client
+from socialkit._http._fetch import MediaFetcher, MediaFetchError, check_media_url
 from socialkit._http._network import ErrorDecoder, Network, default_error_decoder
 from socialkit._http._ratelimit import (
     BucketKey,
@@ -41,6 +42,8 @@ __all__ = [
     "ErrorDecoder",
     "EventHook",
     "Kind",
+    "MediaFetchError",
+    "MediaFetcher",
     "MemoryRateLimitStore",
     "Network",
     "RateLimitMode",
@@ -53,6 +56,7 @@ __all__ = [
     "Session",
     "USE_SESSION_AUTH",
     "apply_update",
+    "check_media_url",
     "default_error_decoder",
     "default_user_agent",
     "header_rate_limit_parser",

@@ -57,6 +57,13 @@ HttpURL = Annotated[str, AfterValidator(_http_url)]
 """A base URL setting: absolute http(s), kept without its trailing slash."""
 
 
+def _media_allow(value: tuple[str, ...]) -> tuple[str, ...]:
+    from socialkit._http._fetch import parse_allow  # lazily: _http is not needed to import
+
+    parse_allow(value)
+    return value
+
+
 class AdapterSettings(BaseModel):
     """Settings every adapter accepts; each adapter's ``Settings`` subclasses this.
 
@@ -108,6 +115,31 @@ class AdapterSettings(BaseModel):
         description=(
             "A socialkit Store for tokens and sessions; default: the SQLite file under the "
             "user's data directory (SOCIALKIT_STORE overrides the path)."
+        ),
+    )
+    media_fetch_allow: Annotated[tuple[str, ...], AfterValidator(_media_allow)] = Field(
+        default=(),
+        description=(
+            "Networks (10.0.0.0/8) and host names (intranet.example, or .corp.example for a "
+            "domain) whose media URLs may be fetched although they are internal addresses. "
+            "Everything else internal (loopback, link-local, private, CGNAT, ULA) is refused."
+        ),
+    )
+    media_fetch_max_bytes: dict[Literal["image", "gif", "video"], Annotated[int, Field(gt=0)]] = (
+        Field(
+            default_factory=dict,
+            description=(
+                "Size caps of media fetched from a URL, per kind (image, gif, video), in bytes; "
+                "unset kinds keep socialkit._http.DEFAULT_MEDIA_MAX_BYTES."
+            ),
+        )
+    )
+    media_fetcher: Any = Field(
+        default=None,
+        description=(
+            "A socialkit._http.MediaFetcher used for URL-sourced media instead of the one "
+            "built from media_fetch_allow and media_fetch_max_bytes (tests give one with a "
+            "stub resolver and transport)."
         ),
     )
 

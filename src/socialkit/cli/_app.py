@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from socialkit._errors import ConfigurationError, InvalidPostError, SocialkitError
 from socialkit._models import Media, Post, Problem
@@ -89,6 +92,9 @@ class CliEnv:
 class _State:
     env: CliEnv
     config_path: Path
+    config_given: bool = False
+    """Whether the path was given (``--config`` or ``SOCIALKIT_CONFIG``): then it must exist."""
+    as_json: bool = False
     out: Console = field(init=False)
     err: Console = field(init=False)
     clients: list[httpx.AsyncClient] = field(default_factory=list)
@@ -98,7 +104,66 @@ class _State:
         self.err = Console(width=self.env.width, stderr=True, highlight=False)
 
     def config(self) -> Config:
+        if self.config_given and not self.config_path.exists():
+            raise ConfigurationError(
+                f"the config file {self.config_path} does not exist (given by --config or "
+                "SOCIALKIT_CONFIG); check the path, or create it with `socialkit auth login "
+                f"NETWORK --account LABEL --config {self.config_path}`"
+            )
         return Config.load(self.config_path)
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+# Typer >= 0.22 vendors click (typer._click), older ones use click itself: take the base class
+# of usage errors from the one typer raises.
+_ClickException: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
+)
+
+
+class _Group(TyperGroup):
+    """With ``--json``, usage errors found while parsing are JSON too (on stdout, exit 2)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or not _wants_json(argv):
+            return super().main(
+                argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except _ClickException as exc:
+            code = int(getattr(exc, "exit_code", 2))
+            message = exc.format_message()  # type: ignore[attr-defined]
+            typer.echo(_error_document(type(exc).__name__, message, code, []))
+            sys.exit(code)
+        except typer.Abort:
+            typer.echo(_error_document("Aborted", "aborted", 1, []))
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error_document(kind: str, message: str, code: int, problems: Sequence[object]) -> str:
+    error: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
+    if problems:
+        error["problems"] = [str(p) for p in problems]
+    return json.dumps({"error": error}, indent=2, sort_keys=True)
 
 
 app = typer.Typer(
@@ -107,9 +172,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 auth_app = typer.Typer(help="Log in to a network and keep the credentials in the token store.")
 app.add_typer(auth_app, name="auth")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from socialkit._version import __version__
+
+        typer.echo(f"socialkit {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -120,30 +194,62 @@ def _root(
         typer.Option(
             "--config",
             envvar="SOCIALKIT_CONFIG",
-            help="The accounts file (default: socialkit/config.toml in the user config dir).",
+            help="The accounts file (default: socialkit/config.toml in the user config dir); "
+            "a path given here must exist. Also accepted after the command name.",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print socialkit's version and exit.",
+        ),
+    ] = False,
 ) -> None:
     env = ctx.obj if isinstance(ctx.obj, CliEnv) else CliEnv()
-    ctx.obj = _State(env=env, config_path=config or default_config_path())
+    ctx.obj = _State(
+        env=env, config_path=config or default_config_path(), config_given=config is not None
+    )
 
 
-def _state(ctx: typer.Context) -> _State:
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="The accounts file, as before the command name (this one wins).",
+        show_default=False,
+    ),
+]
+
+
+def _state(ctx: typer.Context, config: Path | None = None, *, as_json: bool = False) -> _State:
     state = ctx.obj
     assert isinstance(state, _State)
+    if config is not None:
+        state.config_path = config
+        state.config_given = True
+    state.as_json = as_json
     return state
 
 
 def _fail(state: _State, error: BaseException) -> typer.Exit:
     from rich.markup import escape
 
+    code = int(code_for(error))
+    problems = list(getattr(error, "problems", ()) or ())
+    if state.as_json:
+        # --json: the error is the one JSON document on stdout (docs/cli.md).
+        message = str(error) or type(error).__name__
+        typer.echo(_error_document(type(error).__name__, message, code, problems))
+        return typer.Exit(code)
     # The message may hold brackets ("[accounts.<label>]", a server's text): never markup.
     message = escape(str(error) or type(error).__name__)
     state.err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
-    problems = getattr(error, "problems", ())
     for problem in problems:
         state.err.print(f"  - {problem}", markup=False, soft_wrap=True)
-    return typer.Exit(int(code_for(error)))
+    return typer.Exit(code)
 
 
 def _run(state: _State, main: Callable[[], Awaitable[int | None]]) -> None:
@@ -221,7 +327,7 @@ def networks(
     """The registered networks, what they can do and their limits."""
     import socialkit
 
-    state = _state(ctx)
+    state = _state(ctx, as_json=as_json)
     infos = socialkit.adapters()
     if as_json:
         _print_json(
@@ -261,11 +367,41 @@ def networks(
 # -- accounts -----------------------------------------------------------------------------------
 
 
+async def _has_token(account: AccountConfig, store: Store) -> bool:
+    from socialkit.auth import TokenStore
+
+    tokens = TokenStore(store)
+    if await tokens.get(account.network, account.label) is not None:
+        return True
+    # Bluesky keeps an OAuth session under its own key, per identifier.
+    identifier = account.settings.get("identifier")
+    if account.network == "bluesky" and isinstance(identifier, str):
+        return await tokens.get("bluesky-oauth", identifier) is not None
+    return False
+
+
+def _no_credentials(account: AccountConfig) -> str:
+    return (
+        f"no credentials: run `socialkit auth login {account.network} --account "
+        f"{account.label}` or set "
+        + ", ".join(env_name(account.label, n) for n in account.secret_names())
+    )
+
+
+async def _missing_credentials(
+    account: AccountConfig, environ: Mapping[str, str], store: Store
+) -> str | None:
+    """Why the account has no credentials at all (None when it has some, or needs none)."""
+    if not account.secret_names() or await account.secrets(environ, store):
+        return None
+    if await _has_token(account, store):
+        return None
+    return _no_credentials(account)
+
+
 async def _account_status(
     account: AccountConfig, environ: Mapping[str, str], store: Store
 ) -> dict[str, Any]:
-    from socialkit.auth import TokenStore
-
     row: dict[str, Any] = {
         "label": account.label,
         "network": account.network,
@@ -274,13 +410,7 @@ async def _account_status(
     found = await account.secrets(environ, store)
     row["secrets"] = {name: source for name, (_value, source) in found.items()}
     row["missing_secrets"] = [n for n in account.secret_names() if n not in found]
-    tokens = TokenStore(store)
-    token = await tokens.get(account.network, account.label)
-    # Bluesky keeps an OAuth session under its own key, per identifier.
-    identifier = account.settings.get("identifier")
-    if token is None and account.network == "bluesky" and isinstance(identifier, str):
-        token = await tokens.get("bluesky-oauth", identifier)
-    row["token"] = token is not None
+    row["token"] = await _has_token(account, store)
     row["credentials"] = bool(found) or row["token"]
     try:
         await account.build(environ, store)
@@ -289,24 +419,18 @@ async def _account_status(
         row["problems"] = list(exc.problems) or [str(exc)]
     else:
         row["usable"] = row["credentials"] or not account.secret_names()
-        row["problems"] = (
-            []
-            if row["usable"]
-            else [
-                "no credentials: run `socialkit auth login` or set "
-                + ", ".join(env_name(account.label, n) for n in account.secret_names())
-            ]
-        )
+        row["problems"] = [] if row["usable"] else [_no_credentials(account)]
     return row
 
 
 @app.command()
 def accounts(
     ctx: typer.Context,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The configured accounts and whether their credentials are found (never shown)."""
-    state = _state(ctx)
+    state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
         config = state.config()
@@ -377,11 +501,12 @@ def auth_login(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the login URL without opening it.")
     ] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Log in and store the credentials (OAuth in the browser, or a Bluesky app password)."""
     from socialkit.cli._config import _LABEL
 
-    state = _state(ctx)
+    state = _state(ctx, config)
     if not _LABEL.match(account):
         raise typer.BadParameter(
             "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -398,7 +523,13 @@ def auth_login(
             settings["service"] = service
         _run(state, lambda: _login_bluesky(state, account, settings, password))
     elif network == "mastodon":
-        settings = {"instance": instance or "https://mastodon.social"}
+        if not instance:
+            # Never a default server: the account lives on one, and only the user knows which.
+            raise typer.BadParameter(
+                "Mastodon needs your server's address, e.g. --instance https://example.social",
+                param_hint="--instance",
+            )
+        settings = {"instance": instance}
         _run(state, lambda: _login_mastodon(state, account, settings, port, no_browser))
     elif network == "x":
         if not client_id:
@@ -682,10 +813,11 @@ def post(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check only; nothing is sent.")
     ] = False,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Publish a post (or a thread) to one or several accounts, after a pre-flight check."""
-    state = _state(ctx)
+    state = _state(ctx, config, as_json=as_json)
     try:
         the_post = _build_post(text, list(image or []), list(alt or []), thread_file)
     except InvalidPostError as exc:
@@ -697,12 +829,18 @@ def post(
         async with _opened(state, account) as opened:
             hub = Hub(opened.adapters)
             checks = hub.check(the_post)
+            missing: dict[str, str] = {}
+            for label, config in opened.accounts.items():
+                problem = await _missing_credentials(config, state.env.env(), opened.store)
+                if problem is not None:
+                    missing[label] = problem
             report: dict[str, Any] = {
                 "dry_run": dry_run,
                 "preflight": {
                     label: [p.model_dump(mode="json") for p in problems]
                     for label, problems in checks.items()
                 },
+                "missing_credentials": missing,
             }
             if not as_json:
                 table = Table(title="Pre-flight check" + (" (dry run)" if dry_run else ""))
@@ -710,20 +848,22 @@ def post(
                 table.add_column("network")
                 table.add_column("result", overflow="fold")
                 for label, problems in checks.items():
+                    found = [_escape(p.message) for p in problems]
+                    if label in missing:
+                        found.append(_escape(missing[label]))
                     table.add_row(
                         label,
                         opened.adapters[label].name,
-                        "[green]ok[/]"
-                        if not problems
-                        else "[red]" + "; ".join(_escape(p.message) for p in problems) + "[/]",
+                        "[green]ok[/]" if not found else "[red]" + "; ".join(found) + "[/]",
                     )
                 state.out.print(table)
-            if any(checks.values()):
+            if missing or any(checks.values()):
                 if as_json:
                     _print_json(state, report)
                 else:
                     state.err.print("Nothing was sent: fix the problems above.", markup=False)
-                return ExitCode.INVALID_POST
+                # An account without credentials is a configuration problem (3), checked first.
+                return ExitCode.CONFIG if missing else ExitCode.INVALID_POST
             if dry_run:
                 if as_json:
                     _print_json(state, report)
@@ -809,10 +949,11 @@ def posts(
         str | None, typer.Option("--account", help="Account label (needed with several).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many posts.")] = 20,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """The account's latest posts with their counts."""
-    state = _state(ctx)
+    state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
         async with _opened(state, [account] if account else None) as opened:
@@ -879,13 +1020,14 @@ def metrics(
     posts_count: Annotated[
         int, typer.Option("--posts", min=1, help="How many recent posts to measure per account.")
     ] = 20,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Metrics of the accounts and of their recent posts (collected in bulk)."""
     from socialkit._capabilities import Capability
     from socialkit._models import Metric
 
-    state = _state(ctx)
+    state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
         async with _opened(state, account) as opened:
@@ -979,6 +1121,30 @@ def _num(number: float | None) -> str:
 # -- inbox --------------------------------------------------------------------------------------
 
 
+class _DropPrefix(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
+@contextmanager
+def _quiet_source_warnings(
+    logger_name: str = "socialkit.workflows.inbox", prefix: str = "inbox source "
+) -> Iterator[None]:
+    """Mute a workflow's own warning per failing account: the command reports each one itself
+    (otherwise Python's last-resort handler prints it a second time on stderr)."""
+    logger = logging.getLogger(logger_name)
+    dropper = _DropPrefix(prefix)
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
+
+
 @app.command()
 def inbox(
     ctx: typer.Context,
@@ -994,12 +1160,13 @@ def inbox(
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="Messages per account on the first poll.")
     ] = 100,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Fetch new messages from every account and show the routed inbox with response times."""
     from socialkit.workflows import Inbox, LexiconScorer, RoutingTable
 
-    state = _state(ctx)
+    state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
         routing = RoutingTable.from_file(rules) if rules is not None else RoutingTable()
@@ -1011,10 +1178,15 @@ def inbox(
                 scorer=LexiconScorer(),
                 initial_limit=limit,
             )
-            new = await box.poll()
+            with _quiet_source_warnings():  # failures are reported below, once each
+                new = await box.poll()
             open_items = await box.items(status=["new", "assigned"])
             report = await box.report()
             errors = dict(box.errors)
+            polled = [label for label in opened.adapters if label not in box.skipped]
+            skipped = list(box.skipped)
+        failures = [errors.get(label) for label in polled]
+        code = code_for_failures(failures, len(failures))
         if as_json:
             _print_json(
                 state,
@@ -1023,10 +1195,23 @@ def inbox(
                     "open": jsonable(open_items),
                     "queues": jsonable(report),
                     "errors": {k: _error_json(v) for k, v in errors.items()},
+                    "skipped": skipped,
                 },
             )
+            return code
+        for label, exc in errors.items():
+            state.err.print(f"{label}: {type(exc).__name__}: {exc}", markup=False)
+        for label in skipped:
+            state.err.print(
+                f"{label}: skipped (its network offers no comments, mentions or messages)",
+                markup=False,
+            )
+        if polled and len(errors) == len(polled):
+            return code  # every account failed: nothing to show but the errors above
+        state.out.print(f"{len(new)} new message(s).", markup=False)
+        if not open_items:
+            state.out.print("No open messages.", markup=False)
         else:
-            state.out.print(f"{len(new)} new message(s).", markup=False)
             table = Table(title="Open messages")
             table.add_column("queue")
             table.add_column("prio", justify="right")
@@ -1045,11 +1230,9 @@ def inbox(
                     _escape(short(m.text)),
                 )
             state.out.print(table)
+        if report:
             state.out.print(queues_table(report))
-            for label, exc in errors.items():
-                state.err.print(f"{label}: {exc}", markup=False)
-        failures = [errors.get(label) for label in opened.adapters]
-        return code_for_failures(failures, len(failures))
+        return code
 
     _run(state, main)
 
@@ -1072,6 +1255,7 @@ def report(
         Path | None,
         typer.Option("--heatmap", help="Also write a best-time heatmap PNG.", dir_okay=False),
     ] = None,
+    config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Analytics: metrics of recent posts, per network, top posts, best times, advice."""
@@ -1085,7 +1269,7 @@ def report(
         write_csv,
     )
 
-    state = _state(ctx)
+    state = _state(ctx, config, as_json=as_json)
     try:  # bad input fails before any request
         from zoneinfo import ZoneInfo
 
@@ -1097,7 +1281,8 @@ def report(
         async with _opened(state, account) as opened:
             labels = list(opened.adapters)
             collector = MetricsCollector(opened.adapters, store=opened.store)
-            await collector.collect(lookback=timedelta(days=days))
+            with _quiet_source_warnings("socialkit.workflows.analytics", "metrics of "):
+                await collector.collect(lookback=timedelta(days=days))
             since = datetime.now(timezone.utc) - timedelta(days=days)
             perfs = [
                 p for p in await collector.performance(since=since) if p.source in opened.adapters
@@ -1132,8 +1317,9 @@ def report(
             state.out.print(slots_table(hours.top(3), hours.rate, f"Best hours ({tz})"))
             for sentence in recommendations(perfs, tz):
                 state.out.print(f"• {sentence}", markup=False)
-        for label, exc in errors.items():
-            state.err.print(f"{label}: {exc}", markup=False)
+        if not as_json:  # with --json they are in the document
+            for label, exc in errors.items():
+                state.err.print(f"{label}: {exc}", markup=False)
         failures = [errors.get(label) for label in labels]
         return code_for_failures(failures, max(1, len(failures)))
 
@@ -1158,7 +1344,7 @@ def demo(
 
     from socialkit.cli.demo import run_demo
 
-    state = _state(ctx)
+    state = _state(ctx, as_json=as_json)
     # With --json the report goes to a buffer and only the JSON is printed.
     console = Console(file=io.StringIO(), width=120) if as_json else state.out
     try:

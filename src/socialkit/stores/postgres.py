@@ -82,6 +82,10 @@ class PostgresStore:
             f"UPDATE {t} SET value = $4 WHERE namespace = $1 AND key = $2 AND value = $3 "  # noqa: S608
             "RETURNING 1"
         )
+        self._sql_delete_if = (
+            f"DELETE FROM {t} WHERE namespace = $1 AND key = $2 AND value = $3 "  # noqa: S608
+            "RETURNING 1"
+        )
         self._sql_schema = (
             f"CREATE TABLE IF NOT EXISTS {t} ("
             "namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
@@ -139,6 +143,12 @@ class PostgresStore:
             done = await pool.fetchval(self._sql_insert_new, namespace, key, value)
         else:
             done = await pool.fetchval(self._sql_swap, namespace, key, expected, value)
+        return done is not None
+
+    async def compare_and_delete(self, namespace: str, key: str, expected: str) -> bool:
+        """Remove the row only if its value is ``expected`` (one statement: atomic)."""
+        pool = await self._ready_pool()
+        done = await pool.fetchval(self._sql_delete_if, namespace, key, expected)
         return done is not None
 
     async def aclose(self) -> None:

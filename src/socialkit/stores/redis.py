@@ -34,6 +34,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 return 1
 """
 
+# KEYS[1] hash; ARGV[1] field, ARGV[2] expected value.
+_CAD_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
 _GLOB_SPECIAL = frozenset("*?[]\\")
 
 
@@ -76,6 +84,7 @@ class RedisStore:
         self._owns_client = client is None
         self._client: Redis | None = client
         self._cas: Any = None
+        self._cad: Any = None
 
     def __repr__(self) -> str:
         if not self._owns_client:
@@ -128,8 +137,16 @@ class RedisStore:
         )
         return bool(int(result))
 
+    async def compare_and_delete(self, namespace: str, key: str, expected: str) -> bool:
+        """Remove the field only if its value is ``expected`` (one Lua script: atomic)."""
+        if self._cad is None:
+            self._cad = self._conn().register_script(_CAD_SCRIPT)
+        result = await self._cad(keys=[self._key(namespace)], args=[key, expected])
+        return bool(int(result))
+
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
         self._client = None if self._owns_client else self._client
         self._cas = None
+        self._cad = None

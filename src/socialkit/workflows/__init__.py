@@ -40,6 +40,7 @@ from socialkit.workflows.analytics import (
 from socialkit.workflows.inbox import (
     Conversation,
     Inbox,
+    InboxDelivery,
     InboxItem,
     QueueReport,
     Route,
@@ -74,6 +75,7 @@ __all__ = [
     "FrequencyStat",
     "GroupStat",
     "Inbox",
+    "InboxDelivery",
     "InboxItem",
     "LexiconScorer",
     "ListenedItem",

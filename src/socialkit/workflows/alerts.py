@@ -22,7 +22,17 @@ The method (robust z-score against a trailing window, with noise floors and mini
   no alert of that kind (one incident, one alert).
 
 An :class:`Alert` carries the evidence (counts, baseline, spread, z, threshold and the most
-engaged negative items) and goes to every registered callback, sync or async. The thresholds
+engaged negative items) and goes to every registered callback, sync or async.
+
+Delivery goes through an **outbox** in the store, so that a crash cannot drop an alert: the
+alert is recorded in the outbox *before* its cooldown starts, then delivered from the outbox,
+and removed from it once every callback has returned. A process that dies in between (after
+the cooldown started, before or during the callbacks) leaves the alert in the outbox, and the
+next :meth:`BuzzMonitor.check` (or :meth:`BuzzMonitor.deliver_pending`) after a restart
+delivers it. A callback that raises is retried at the next check, up to ``max_attempts``
+deliveries (the callbacks that returned are not called again). Delivery is therefore at least
+once: a callback interrupted by a crash sees the alert again, so make callbacks idempotent on
+:attr:`Alert.key` (for example, a pager's deduplication key). The thresholds
 are bounded by the backtest in ``tests/workflows/test_alerts.py`` (detection delay and false
 alarms on labelled synthetic series).
 """
@@ -30,6 +40,7 @@ alarms on labelled synthetic series).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -107,6 +118,11 @@ class Alert(BaseModel):
     top_negative: list[ListenedItem] = Field(default_factory=list)
 
     @property
+    def key(self) -> str:
+        """``watch:kind:start``: the same for every delivery of this alert (deduplicate on it)."""
+        return f"{self.watch}:{self.kind}:{iso(self.start)}"
+
+    @property
     def message(self) -> str:
         """One readable sentence with the figures."""
         if self.kind == "volume":
@@ -124,6 +140,11 @@ class Alert(BaseModel):
 
 
 AlertCallback = Callable[[Alert], "Awaitable[None] | None"]
+
+
+def _delivery_order(alert: Alert) -> tuple[datetime, str, int]:
+    # The order evaluate() raises them in: by bucket, then watch, volume before negative share.
+    return (alert.start, alert.watch, 0 if alert.kind == "volume" else 1)
 
 
 def _anscombe(count: int) -> float:
@@ -240,7 +261,10 @@ class BuzzMonitor:
 
     :meth:`check` evaluates each complete bucket not evaluated before (remembered in the store,
     with the last alert of each kind for the cooldown, so a restart neither repeats nor skips an
-    alert) and sends each alert to the callbacks.
+    alert) and sends each alert to the callbacks through the store's outbox (module docs).
+    ``delivery_timeout`` is how long a delivery may run before another check (this process
+    after a crash, or another one) delivers the alert again; ``max_attempts`` bounds the
+    deliveries of an alert whose callback keeps failing.
     """
 
     def __init__(
@@ -253,9 +277,15 @@ class BuzzMonitor:
         namespace: str = "alerts",
         callbacks: Iterable[AlertCallback] = (),
         clock: Clock = utcnow,
+        delivery_timeout: timedelta = timedelta(minutes=5),
+        max_attempts: int = 5,
     ) -> None:
         if bucket <= timedelta(0):
             raise ValueError("bucket must be a positive duration")
+        if delivery_timeout <= timedelta(0):
+            raise ValueError("delivery_timeout must be a positive duration")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
         self.listening = listening
         self.config = config or DetectorConfig()
         self.bucket = bucket
@@ -263,6 +293,8 @@ class BuzzMonitor:
         self.namespace = namespace
         self._callbacks: list[AlertCallback] = list(callbacks)
         self._clock = clock
+        self.delivery_timeout = delivery_timeout
+        self.max_attempts = max_attempts
 
     def subscribe(self, callback: AlertCallback) -> AlertCallback:
         """Register a callback (usable as a decorator); sync or async."""
@@ -270,15 +302,18 @@ class BuzzMonitor:
         return callback
 
     async def check(self, watches: Iterable[str] | None = None) -> list[Alert]:
-        """Evaluate the complete buckets since the last check; dispatch and return the alerts."""
+        """Evaluate the complete buckets since the last check; return the new alerts.
+
+        Every alert of the outbox is then delivered: the new ones, and those a crash or a
+        failing callback left undelivered before.
+        """
         names = list(self.listening.watches) if watches is None else list(watches)
         now = self._clock()
         current_start = bucket_start(now, self.bucket)
         fired: list[Alert] = []
         for name in names:
             fired.extend(await self._check_watch(name, current_start))
-        for alert in fired:
-            await self._dispatch(alert)
+        await self.deliver_pending()
         return fired
 
     async def _check_watch(self, name: str, current_start: datetime) -> list[Alert]:
@@ -308,13 +343,80 @@ class BuzzMonitor:
                     and alert.start <= from_iso(last_alert) + cfg.cooldown * self.bucket
                 ):
                     continue
+                # Outbox first, cooldown second: a crash between the two repeats the
+                # evaluation of this bucket after a restart, which finds the alert already in
+                # the outbox; a crash after both leaves it in the outbox, to be delivered.
+                record = {"alert": alert.model_dump(mode="json"), "lease_until": None}
+                await self.store.compare_and_set(
+                    self.namespace, self._outbox_key(alert), None, json.dumps(record)
+                )
                 await self.store.put(self.namespace, quiet_key, iso(alert.start))
                 alerts.append(alert)
         await self.store.put(self.namespace, state_key, iso(series[-1].start))
         return alerts
 
-    async def _dispatch(self, alert: Alert) -> None:
-        for callback in list(self._callbacks):
+    @staticmethod
+    def _outbox_key(alert: Alert) -> str:
+        return key("outbox", alert.watch, alert.kind, iso(alert.start))
+
+    async def pending(self) -> list[Alert]:
+        """The alerts in the outbox, not yet delivered to every callback, oldest first."""
+        entries = await self.store.items(self.namespace, key("outbox", ""))
+        alerts = [Alert.model_validate(json.loads(raw)["alert"]) for _, raw in entries]
+        return sorted(alerts, key=_delivery_order)
+
+    async def deliver_pending(self) -> list[Alert]:
+        """Deliver the outbox: each alert whose delivery is not running elsewhere.
+
+        Returns the alerts delivered to every callback (and so removed from the outbox). A
+        delivery holds the alert for ``delivery_timeout``: a check running meanwhile in another
+        process skips it, and a delivery cut by a crash is taken up once that time has passed.
+        """
+        entries = await self.store.items(self.namespace, key("outbox", ""))
+        records = [(json.loads(raw), name, raw) for name, raw in entries]
+        records.sort(key=lambda r: _delivery_order(Alert.model_validate(r[0]["alert"])))
+        delivered: list[Alert] = []
+        for record, name, raw in records:
+            now = self._clock()
+            lease = record.get("lease_until")
+            if lease is not None and from_iso(lease) > now:
+                continue
+            attempt = int(record.get("attempts", 0)) + 1
+            leased = json.dumps(
+                {**record, "lease_until": iso(now + self.delivery_timeout), "attempts": attempt}
+            )
+            if not await self.store.compare_and_set(self.namespace, name, raw, leased):
+                continue  # another process took it
+            alert = Alert.model_validate(record["alert"])
+            done = set(record.get("done", []))
+            done |= await self._dispatch(alert, skip=done)
+            if done >= {self._callback_name(i, c) for i, c in enumerate(self._callbacks)}:
+                await self.store.delete(self.namespace, name)
+                delivered.append(alert)
+            elif attempt >= self.max_attempts:
+                log.error(
+                    "alert %s dropped after %d deliveries: a callback kept failing",
+                    alert.key,
+                    attempt,
+                )
+                await self.store.delete(self.namespace, name)
+            else:  # retried at the next check, for the callbacks that failed only
+                retry = {**record, "lease_until": None, "attempts": attempt, "done": sorted(done)}
+                await self.store.compare_and_set(self.namespace, name, leased, json.dumps(retry))
+        return delivered
+
+    @staticmethod
+    def _callback_name(index: int, callback: AlertCallback) -> str:
+        # Registration order and name: stable across restarts that register the same callbacks.
+        return f"{index}:{getattr(callback, '__qualname__', type(callback).__qualname__)}"
+
+    async def _dispatch(self, alert: Alert, *, skip: set[str]) -> set[str]:
+        """Call each callback not in ``skip``; return the names of those that returned."""
+        done: set[str] = set()
+        for index, callback in enumerate(list(self._callbacks)):
+            name = self._callback_name(index, callback)
+            if name in skip:
+                continue
             try:
                 result = callback(alert)
                 if inspect.isawaitable(result):
@@ -327,6 +429,9 @@ class BuzzMonitor:
                     type(exc).__name__,
                     exc,
                 )
+            else:
+                done.add(name)
+        return done
 
     async def run(self, *, interval: float = 300.0, max_checks: int | None = None) -> None:
         """Poll the listening and check, every ``interval`` seconds (``max_checks`` to stop)."""

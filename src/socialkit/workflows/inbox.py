@@ -15,10 +15,26 @@ and it is created with compare-and-set, so it is delivered by exactly one poll e
 processes poll at once or the same message reaches two accounts (deduplicated on
 ``network`` + ``id``).
 
-The store is the inbox; ``poll()`` and ``stream()`` announce arrivals. A message is stored
-before it is announced, so if the application stops between the two, the message is not
-announced again after a restart but waits in the store with status ``new``: work from
+The store is the inbox; ``poll()`` and ``stream()`` announce arrivals at most once. A message
+is stored before it is announced, so if the application stops between the two, the message is
+not announced again after a restart but waits in the store with status ``new``: work from
 ``await inbox.items(status=["new"])`` (or :meth:`Inbox.conversations`) to miss nothing.
+
+:meth:`Inbox.consume` is the acknowledged alternative (at least once): each stored message is
+queued in the store too, and stays queued until the handler acknowledges it:
+
+>>> async for delivery in inbox.consume(interval=60):
+...     await handle(delivery.item)         # must be idempotent: see below
+...     await delivery.ack()                # or: await delivery.nack(delay=30)
+
+A delivery not acknowledged within ``visibility_timeout`` (the process crashed, was killed,
+or the handler hangs) is delivered again, to this or another consumer, with
+``delivery.attempt`` one higher. So a handler can see a message twice (killed after handling,
+before ``ack``): make it idempotent, keyed on ``delivery.key`` (``network:id``, the same for
+every delivery of a message), for example by checking the item's status
+(``await inbox.get(delivery.key)``) or by claiming the key in the store with
+``compare_and_set`` before acting. Use either ``consume()`` or ``poll()``/``stream()`` in an
+application, not both: the messages ``poll()`` announces are queued for ``consume()`` too.
 """
 
 from __future__ import annotations
@@ -28,6 +44,7 @@ import json
 import logging
 import re
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,6 +60,8 @@ from socialkit._store import SQLiteStore, Store
 from socialkit.workflows._common import (
     Clock,
     aware,
+    from_iso,
+    iso,
     key,
     label_adapters,
     median,
@@ -64,6 +83,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Conversation",
     "Inbox",
+    "InboxDelivery",
     "InboxItem",
     "QueueReport",
     "Route",
@@ -403,6 +423,56 @@ class QueueReport(BaseModel):
     share_within_goal: float | None
 
 
+class InboxDelivery:
+    """One delivery of an item by :meth:`Inbox.consume`: handle it, then :meth:`ack` it.
+
+    ``attempt`` counts deliveries of this message (1 the first time). Until :meth:`ack` or
+    :meth:`nack`, no other consumer gets the message; after the visibility timeout it is
+    delivered again.
+    """
+
+    def __init__(self, inbox: Inbox, item: InboxItem, attempt: int, lease: str) -> None:
+        self._inbox = inbox
+        self.item = item
+        self.attempt = attempt
+        self._lease = lease
+        self.settled = False
+        """Whether :meth:`ack` or :meth:`nack` was called."""
+
+    def __repr__(self) -> str:
+        return f"InboxDelivery({self.item.key!r}, attempt={self.attempt})"
+
+    @property
+    def key(self) -> str:
+        """The item's key, ``network:id``: the same for every delivery of one message."""
+        return self.item.key
+
+    @property
+    def message(self) -> Message:
+        return self.item.message
+
+    async def ack(self) -> None:
+        """The message is handled: remove it from the queue (never delivered again)."""
+        self.settled = True
+        await self._inbox.store.delete(self._inbox._pending_ns, self.item.key)
+
+    async def nack(self, *, delay: float = 0.0) -> None:
+        """The message was not handled: deliver it again after ``delay`` seconds.
+
+        Nothing happens if the visibility timeout already passed and another consumer took it.
+        """
+        if delay < 0:
+            raise ValueError("delay must not be negative")
+        if self.settled:
+            return
+        self.settled = True
+        record = json.loads(self._lease)
+        record.update(lease=None, due=iso(self._inbox._clock() + timedelta(seconds=delay)))
+        await self._inbox.store.compare_and_set(
+            self._inbox._pending_ns, self.item.key, self._lease, json.dumps(record)
+        )
+
+
 class Inbox:
     """One inbox over many adapters (labelled like :class:`~socialkit.Hub`).
 
@@ -413,6 +483,9 @@ class Inbox:
     direct messages are listed in :attr:`skipped` and not polled. The first poll of a source
     asks for ``initial_limit`` messages (or from ``initial_since``). ``clock`` returns now
     (tests inject one).
+
+    :meth:`poll` and :meth:`stream` announce each message at most once; :meth:`consume` delivers
+    each one at least once, until acknowledged (module docs).
     """
 
     def __init__(
@@ -438,6 +511,10 @@ class Inbox:
         self.kinds = None if kinds is None else list(kinds)
         self.namespace = namespace
         self._items_ns = f"{namespace}.items"
+        self._pending_ns = f"{namespace}.pending"
+        self._consumers_ns = f"{namespace}.consumers"
+        self._queueing = False
+        """Whether stored messages are queued for consume(): once it has run on this store."""
         self._overlap = overlap
         self._retention = retention
         self._max_seen = max_seen
@@ -465,6 +542,8 @@ class Inbox:
         cursor stays where it was, so the next poll asks again.
         """
         self.errors = {}
+        if not self._queueing:
+            self._queueing = await self.store.get(self._consumers_ns, "enabled") is not None
         labels = [label for label in self.adapters if label not in self.skipped]
         results = await asyncio.gather(
             *(self._poll_source(label) for label in labels), return_exceptions=True
@@ -487,6 +566,70 @@ class Inbox:
         """Live mode: poll every ``interval`` seconds and yield each new message once."""
         async for item in poll_forever(self.poll, interval, max_polls):
             yield item
+
+    async def consume(
+        self,
+        *,
+        interval: float = 60.0,
+        visibility_timeout: float = 300.0,
+        poll: bool = True,
+        max_polls: int | None = None,
+    ) -> AsyncIterator[InboxDelivery]:
+        """Acknowledged delivery (at least once): yield each stored message until it is acked.
+
+        Each round delivers the queued messages that are due, oldest first (including those
+        stored before a crash and never acknowledged), then polls the sources (unless ``poll``
+        is false: another process polls) and delivers what arrived; rounds are ``interval``
+        seconds apart. ``max_polls`` stops after that many rounds (0: deliver what is due, then
+        stop). A delivery that is neither acked nor nacked within ``visibility_timeout`` seconds
+        is delivered again. See the module docs for idempotent handlers.
+        """
+        if visibility_timeout <= 0:
+            raise ConfigurationError(
+                f"visibility_timeout must be positive seconds (got {visibility_timeout})"
+            )
+        if interval < 0:
+            raise ConfigurationError(f"interval must not be negative (got {interval})")
+        if not self._queueing:
+            # From now on every poll on this store (in any process) queues what it stores.
+            await self.store.put(self._consumers_ns, "enabled", iso(self._clock()))
+            self._queueing = True
+        lease = timedelta(seconds=visibility_timeout)
+        rounds = 0
+        while True:
+            async for delivery in self._deliver_due(lease):
+                yield delivery
+            if max_polls is not None and rounds >= max_polls:
+                return
+            if rounds:
+                await asyncio.sleep(interval)
+            if poll:
+                await self.poll()
+            rounds += 1
+
+    async def _deliver_due(self, lease: timedelta) -> AsyncIterator[InboxDelivery]:
+        queued = []
+        for item_key, raw in await self.store.items(self._pending_ns):
+            record = json.loads(raw)
+            queued.append((from_iso(record["created_at"]), item_key, raw, record))
+        queued.sort(key=lambda entry: (entry[0], entry[1]))
+        for _created_at, item_key, raw, record in queued:
+            now = self._clock()
+            if from_iso(record["due"]) > now:
+                continue
+            item_raw = await self.store.get(self._items_ns, item_key)
+            if item_raw is None:
+                # Queued by a poll that stopped before storing the item: the next poll
+                # stores it. If the message never comes back, the entry goes with retention.
+                if from_iso(record.get("queued_at", record["due"])) < now - self._retention:
+                    await self.store.delete(self._pending_ns, item_key)
+                continue
+            attempt = int(record["attempts"]) + 1
+            leased = json.dumps(
+                {**record, "due": iso(now + lease), "attempts": attempt, "lease": uuid.uuid4().hex}
+            )
+            if await self.store.compare_and_set(self._pending_ns, item_key, raw, leased):
+                yield InboxDelivery(self, InboxItem.model_validate_json(item_raw), attempt, leased)
 
     async def _poll_source(self, label: str) -> list[InboxItem]:
         adapter = self.adapters[label]
@@ -538,6 +681,19 @@ class Inbox:
             received_at=now,
             status_changed_at=now,
         )
+        if self._queueing and await self.store.get(self._items_ns, item_key) is None:
+            # Queue the delivery for consume() before storing the item: a crash between the two
+            # leaves a queue entry without its item, which the next poll completes (the cursor
+            # has not moved past the message), never an item that consume() would not deliver.
+            record = {
+                "created_at": iso(message.created_at),
+                "queued_at": iso(now),
+                "due": iso(now),
+                "attempts": 0,
+            }
+            await self.store.compare_and_set(
+                self._pending_ns, item_key, None, json.dumps({**record, "lease": None})
+            )
         if await self.store.compare_and_set(self._items_ns, item_key, None, item.model_dump_json()):
             return item
 

@@ -53,6 +53,7 @@ from socialkit import (
     UnsupportedError,
     ValidationError,
 )
+from socialkit._http import MediaFetcher
 from socialkit.adapters.bluesky import (
     GET_POSTS_MAX,
     IMAGE_MAX_SIZE,
@@ -251,19 +252,37 @@ class TestPublishing(BlueskyFixtures):
         self, adapter: BlueskyAdapter, router: respx.MockRouter
     ) -> None:
         self.mock_login(router)
-        fetch = router.get("https://cdn.example/big.png").mock(
-            return_value=httpx.Response(200, content=b"\0" * (IMAGE_MAX_SIZE + 1))
+        # The media host resolves (stub resolver) to a loopback address the allow-list names;
+        # the fetcher connects to that pinned address, which the router answers.
+        fetch = router.get("https://127.0.0.1/big.png").mock(
+            return_value=httpx.Response(
+                200,
+                content=b"\0" * (IMAGE_MAX_SIZE + 1),
+                headers={"Content-Type": "image/png"},
+            )
         )
         upload = self.mock_upload(router)
+
+        async def resolve(host: str, port: int) -> list[str]:
+            assert host == "cdn.example"
+            return ["127.0.0.1"]
+
+        fetcher = MediaFetcher(
+            allow=["127.0.0.1/32"],
+            resolver=resolve,
+            transport=httpx.MockTransport(router.async_handler),
+        )
+        adapter = self.make_adapter(adapter.http, media_fetcher=fetcher)
         media = Media.from_url("https://cdn.example/big.png", alt="big")
         with pytest.raises(InvalidPostError) as info:
             await adapter.publish(Post(text="big", media=[media]))
+        assert fetch.calls[0].request.headers["host"] == "cdn.example"
         assert info.value.problems[0].code == "media_too_large"
         assert fetch.call_count == 1
         assert upload.call_count == 0
 
     def check_exchange(self, request: httpx.Request, response: httpx.Response | None) -> None:
-        if request.url.host == "cdn.example":
+        if request.headers.get("host") == "cdn.example":
             return  # the image's own host, not an XRPC call
         super().check_exchange(request, response)
 

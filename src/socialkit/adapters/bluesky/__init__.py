@@ -686,10 +686,10 @@ class BlueskyAdapter(Adapter):
         if media.size is not None and media.size > max_size:
             raise _too_large(where, media.size, max_size)  # known before reading anything
         if media.url is not None:
-            response = await self._session.request(
-                "GET", media.url, auth=None, bucket="media-fetch", kind="read"
-            )
-            data = response.content
+            # Without the account's token, from a public address only (media_fetch_allow).
+            from socialkit._http import MediaFetcher
+
+            data = await MediaFetcher.for_settings(self.settings).fetch(media)
         else:
             data = media.read()
         if len(data) > max_size:

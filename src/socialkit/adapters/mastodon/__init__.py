@@ -633,7 +633,7 @@ class MastodonAdapter(Adapter):
         from socialkit.adapters.mastodon import _wire
 
         if media.url is not None:
-            content = await self._fetch(media.url)
+            content = await self._fetch(media)
         else:
             content = media.read()
         files = {"file": (media.filename, content, media.mime_type)}
@@ -644,10 +644,12 @@ class MastodonAdapter(Adapter):
             await self._wait_for_media(attachment.id)
         return attachment.id
 
-    async def _fetch(self, url: str) -> bytes:
-        # A media URL is another host: sent without this server's token.
-        response = await self._request("GET", url, auth=None, bucket="media-source")
-        return response.content
+    async def _fetch(self, media: Media) -> bytes:
+        # A media URL is another host: fetched without this server's token, and only from a
+        # public address (or one the media_fetch_allow setting names).
+        from socialkit._http import MediaFetcher
+
+        return await MediaFetcher.for_settings(self.settings).fetch(media)
 
     async def _wait_for_media(self, media_id: str) -> None:
         """Poll ``GET /api/v1/media/:id`` while the server answers 206 (still processing).
