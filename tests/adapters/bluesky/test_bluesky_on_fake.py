@@ -692,3 +692,54 @@ async def test_cursors_of_other_iterators_are_refused(fake: FakeBluesky, traffic
         forged = _encode({"c": "[1, 2, 3]", "s": 0})
         with pytest.raises(ValidationError):
             [p async for p in net.posts(cursor=forged)]
+
+
+class LoseFromNthCreate(httpx.AsyncBaseTransport):
+    """From the ``n``-th createRecord on, every answer is lost and nothing else gets through
+    (the network went down after the request left)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, n: int) -> None:
+        self.inner = inner
+        self.n = n
+        self.creates = 0
+        self.broken = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        is_create = request.url.path.endswith("com.atproto.repo.createRecord")
+        if self.broken and not is_create:
+            raise httpx.ConnectError("the network is down", request=request)
+        response = await self.inner.handle_async_request(request)
+        if is_create:
+            self.creates += 1
+            if self.creates >= self.n:
+                self.broken = True
+                await response.aread()
+                raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+@pytest.mark.anyio
+async def test_a_thread_cut_short_is_completed_with_its_key(
+    fake: FakeBluesky, traffic: Traffic
+) -> None:
+    from socialkit import ThreadIncompleteError
+
+    thread = Post(text="1/3", thread=[Post(text="2/3"), Post(text="3/3")])
+    lossy = LoseFromNthCreate(httpx.ASGITransport(app=fake.app), n=3)
+    async with adapter(fake, traffic, transport=lossy) as net:
+        with pytest.raises(ThreadIncompleteError) as info:
+            await net.publish(thread)
+    cut = info.value
+    assert [p.text for p in cut.published] == ["1/3", "2/3"]
+    assert isinstance(cut.cause, OutcomeUnknownError)
+    key = cut.cause.idempotency_key
+    assert key is not None
+    assert key.endswith("/2")
+    assert len(fake.records(fake.owner)) == 3  # the third arrived, its answer did not
+    async with adapter(fake, traffic) as net:
+        done = await net.publish(thread, idempotency_key=key.rsplit("/", 1)[0])
+    assert [done.id, *(p.id for p in done.thread)] == [
+        *(p.id for p in cut.published),
+        cut.cause.post_id,
+    ]
+    assert sorted(r["value"]["text"] for r in fake.records(fake.owner)) == ["1/3", "2/3", "3/3"]
