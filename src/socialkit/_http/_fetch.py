@@ -500,5 +500,6 @@ class MediaFetcher:
             ) from None
         return b"".join(chunks)
 
+
 # Shown where users meet it: socialkit.MediaFetchError.
 MediaFetchError.__module__ = "socialkit"

@@ -534,8 +534,8 @@ class BlueskyAdapter(Adapter):
         """``({uri, cid}, record value)`` of a post, read with getRecord."""
         record = await self._get_record(await self._post_uri(post_id))
         if record.cid is None:
-            raise InvalidRequestError(
-                NETWORK, None, "no_cid", f"the record {record.uri} came back without its CID"
+            raise MalformedResponseError(
+                NETWORK, 200, "no_cid", f"the record {record.uri} came back without its CID"
             )
         return {"uri": record.uri, "cid": record.cid}, record.value
 
@@ -1024,8 +1024,8 @@ class BlueskyAdapter(Adapter):
         assert parts is not None
         data = await self.auth.data()
         if parts.repo not in (data.did, data.handle):
-            raise InvalidRequestError(
-                NETWORK, None, "not_own_post", f"{post_id} belongs to another account"
+            raise ValidationError(
+                f"{post_id} belongs to another account; only one's own posts can be deleted"
             )
         await self._xrpc(
             "POST",
