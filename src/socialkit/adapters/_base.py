@@ -170,6 +170,32 @@ class Adapter(abc.ABC):
         self._owns_http = http is None
         self._closed = False
 
+    @classmethod
+    def connect(
+        cls,
+        settings: AdapterSettings | None = None,
+        /,
+        *,
+        http: httpx.AsyncClient | None = None,
+        **values: Any,
+    ) -> Self:
+        """This network's adapter, typed as its own class: ``MastodonAdapter.connect(...)``.
+
+        Give the settings as keyword arguments (``MastodonAdapter.connect(instance=...,
+        access_token=...)``), validated through the adapter's ``Settings`` like
+        ``socialkit.connect`` does (every problem named at once, in a ``ConfigurationError``),
+        or as a ``Settings`` object. No registry lookup: the class itself is the network.
+        """
+        if settings is None:
+            from socialkit._registry import build_settings
+
+            return cls(build_settings(cls, values), http=http)
+        if values:
+            raise ConfigurationError(
+                f"{cls.name}: give a Settings object or keyword settings, not both"
+            )
+        return cls(settings, http=http)
+
     # -- lifecycle ------------------------------------------------------------------------
 
     @property

@@ -39,8 +39,10 @@ from socialkit.workflows._common import (
     Clock,
     aware,
     bucket_start,
+    from_iso,
     hashtags,
     interactions,
+    iso,
     key,
     label_adapters,
     median,
@@ -49,7 +51,7 @@ from socialkit.workflows._common import (
     words,
 )
 from socialkit.workflows._state import SourceState
-from socialkit.workflows.sentiment import SentimentScorer, score_or_none
+from socialkit.workflows.sentiment import BatchSentimentScorer, SentimentScorer, score_many
 
 if TYPE_CHECKING:
     from socialkit._models import Post
@@ -231,7 +233,7 @@ class Listening:
         watches: Sequence[Watch],
         *,
         store: Store | None = None,
-        scorer: SentimentScorer | None = None,
+        scorer: SentimentScorer | BatchSentimentScorer | None = None,
         namespace: str = "listening",
         overlap: timedelta = timedelta(minutes=30),
         retention: timedelta = timedelta(days=2),
@@ -324,21 +326,32 @@ class Listening:
             clock=self._clock,
         )
         await state.load()
-        since = state.since if state.since is not None else self.initial_since
-        limit = None if state.since is not None else self.initial_limit
+        first_poll = state.since is None
+        since = state.since if not first_poll else self.initial_since
+        limit = None if not first_poll else self.initial_limit
         new: list[ListenedItem] = []
+        oldest: datetime | None = None
         try:
             if via == "search":
                 found = adapter.search(query, since=since, limit=limit)
             else:
                 found = adapter.posts(account=query, since=since, limit=limit)
+            fresh: list[Post] = []
             async for post in found:
                 if post.id is None or post.created_at is None:
                     continue
+                oldest = post.created_at if oldest is None else min(oldest, post.created_at)
                 state.observe(post.created_at, post.id)
                 if state.too_old(post.created_at) or await state.seen(post.id):
                     continue
-                item = self._item(watch, label, via, query, post, adapter.name)
+                fresh.append(post)
+            # One call for the poll's new items, so a batch scorer (a model server, an API)
+            # gets them together.
+            scores = await score_many(self.scorer, [(p.text, p.language) for p in fresh])
+            for post, sentiment in zip(fresh, scores, strict=True):
+                assert post.id is not None
+                assert post.created_at is not None
+                item = self._item(watch, label, via, query, post, adapter.name, sentiment)
                 if await self.store.compare_and_set(
                     self._items_ns,
                     key(watch.name, item.network, item.post_id),
@@ -361,7 +374,30 @@ class Listening:
             )
             return new
         await state.commit()
+        if first_poll:
+            # What this source's history covers: from initial_since when asked for, else from
+            # its oldest item (or now): before that nothing is known, which is not zero.
+            covered = self.initial_since or oldest or self._clock()
+            await self.store.compare_and_set(
+                f"{self.namespace}.covered",
+                key(watch.name, label, via, query),
+                None,
+                iso(covered),
+            )
         return new
+
+    async def covered_since(self, watch: str) -> datetime | None:
+        """Since when the stored items of ``watch`` are complete on every source it polls
+        (``None`` before its first poll): the start of the history a detector may use."""
+        name = self._watch(watch).name
+        starts = []
+        for w, label, via, query in self.sources():
+            if w.name != name:
+                continue
+            raw = await self.store.get(f"{self.namespace}.covered", key(name, label, via, query))
+            if raw is not None:
+                starts.append(from_iso(raw))
+        return max(starts) if starts else None
 
     def _item(
         self,
@@ -371,6 +407,7 @@ class Listening:
         query: str,
         post: Post,
         network: str,
+        sentiment: float | None,
     ) -> ListenedItem:
         assert post.id is not None
         assert post.created_at is not None
@@ -391,7 +428,7 @@ class Listening:
             author_followers=author.followers if author else None,
             metrics=dict(post.metrics),
             hashtags=hashtags(post.text),
-            sentiment=score_or_none(self.scorer, post.text, post.language),
+            sentiment=sentiment,
             first_seen_at=self._clock(),
         )
 
@@ -409,8 +446,11 @@ class Listening:
         *,
         since: datetime | None = None,
         until: datetime | None = None,
+        network: str | None = None,
+        source: str | None = None,
     ) -> list[ListenedItem]:
-        """Stored items (of one watch, or all), created in ``[since, until)``, newest first."""
+        """Stored items (of one watch, or all), created in ``[since, until)``, newest first;
+        only those of one ``network`` or one ``source`` (adapter label) when given."""
         prefix = "" if watch is None else key(self._watch(watch).name, "")
         low = None if since is None else aware(since, "since")
         high = None if until is None else aware(until, "until")
@@ -420,6 +460,10 @@ class Listening:
             if low is not None and item.created_at < low:
                 continue
             if high is not None and item.created_at >= high:
+                continue
+            if network is not None and item.network != network:
+                continue
+            if source is not None and item.source != source:
                 continue
             out.append(item)
         out.sort(key=lambda i: (i.created_at, i.network, i.post_id), reverse=True)
@@ -432,11 +476,14 @@ class Listening:
         bucket: timedelta = timedelta(hours=1),
         since: datetime,
         until: datetime | None = None,
+        network: str | None = None,
+        source: str | None = None,
     ) -> list[VolumeBucket]:
-        """Counts per bucket (aligned on the epoch, UTC), empty buckets included, oldest first."""
+        """Counts per bucket (aligned on the epoch, UTC), empty buckets included, oldest first
+        (of one ``network`` or ``source`` when given)."""
         start = bucket_start(aware(since, "since"), bucket)
         end = aware(until, "until") if until is not None else self._clock()
-        items = await self.items(watch, since=start, until=end)
+        items = await self.items(watch, since=start, until=end, network=network, source=source)
         grouped: dict[datetime, list[ListenedItem]] = {}
         for item in items:
             grouped.setdefault(bucket_start(item.created_at, bucket), []).append(item)
