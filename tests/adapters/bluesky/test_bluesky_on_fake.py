@@ -745,10 +745,10 @@ async def test_a_thread_cut_short_is_completed_with_its_key(
     assert sorted(r["value"]["text"] for r in fake.records(fake.owner)) == ["1/3", "2/3", "3/3"]
 
 
-def test_connect_without_an_account_fails_at_once_with_the_fix() -> None:
+def test_connect_without_an_account_fails_at_once_naming_the_setting() -> None:
     from socialkit import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match="socialkit auth login bluesky"):
+    with pytest.raises(ConfigurationError, match="identifier: required"):
         connect("bluesky")
     with pytest.raises(ConfigurationError, match="identifier"):
         connect("bluesky", identifier="not a handle", password="app-pass-word")

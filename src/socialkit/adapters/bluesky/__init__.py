@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
@@ -226,18 +226,6 @@ class BlueskySettings(AdapterSettings):
         default="graphic-media",
         description="The self-label (com.atproto.label.defs#selfLabels) a sensitive post gets.",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _needs_account(cls, values: Any) -> Any:
-        # Said here, at connect(), with the fix, rather than by the first request.
-        if isinstance(values, dict) and not values.get("identifier"):
-            raise ValueError(
-                "bluesky needs the account: identifier (its handle or DID) with password (an "
-                "app password), or log in once with `socialkit auth login bluesky --account "
-                "NAME` and connect through that account"
-            )
-        return values
 
     @field_validator("identifier")
     @classmethod
