@@ -1104,7 +1104,7 @@ class BlueskyAdapter(Adapter):
             return await self._record_page(actor[0], page_cursor, size)
 
         return Paged(
-            _resumable(page, lambda p: str(p.id)),
+            _pages(page),
             since=since,
             until=until,
             limit=limit,
@@ -1186,7 +1186,7 @@ class BlueskyAdapter(Adapter):
             return [post_from_view(v) for v in found.posts], (found.cursor if found.posts else None)
 
         return Paged(
-            _resumable(page, lambda p: str(p.id)),
+            _pages(page),
             since=since,
             until=until,
             limit=limit,
@@ -1221,7 +1221,8 @@ class BlueskyAdapter(Adapter):
             return [post_from_feed_item(i) for i in feed.feed], (feed.cursor if feed.feed else None)
 
         return Paged(
-            _resumable(page, _feed_key),
+            _pages(page),
+            key_of=_feed_key,
             since=since,
             until=until,
             limit=limit,
@@ -1286,7 +1287,7 @@ class BlueskyAdapter(Adapter):
                 items, more = await page(page_cursor, size)
             return items, more
 
-        return Paged(_resumable(fetch_page, lambda f: f.id), limit=limit, cursor=cursor)
+        return Paged(_pages(fetch_page), limit=limit, cursor=cursor)
 
     async def _saved_generators(self) -> list[str]:
         """The AT-URIs of the feed generators the account saved, in its order."""
@@ -1431,7 +1432,7 @@ class BlueskyAdapter(Adapter):
                 people, more = follows.follows, follows.cursor
             return [account_from_profile(p) for p in people], more if people else None
 
-        return Paged(_resumable(page, lambda a: a.id), limit=limit, cursor=cursor)
+        return Paged(_pages(page), limit=limit, cursor=cursor)
 
     # -- engagement --------------------------------------------------------------------------
     # A like, repost, follow or block is a record in the account's repository; taking it back
@@ -1736,10 +1737,7 @@ class BlueskyAdapter(Adapter):
         reasons = [r for r, kind in NOTIFICATION_KINDS.items() if kind in wanted]
         sources: dict[str, Callable[[str | None, int | None], Awaitable[Batch[Message]]]] = {}
         if reasons:
-            # one post can be a reply and a mention: a notification is its URI and reason
-            sources["notifications"] = _resumable(
-                self._notification_page(reasons), lambda m: f"{m.id} {m.kind}"
-            )
+            sources["notifications"] = _pages(self._notification_page(reasons))
         if "direct" in wanted:
             sources["direct"] = self._direct_fetch
         if not sources:
@@ -2026,58 +2024,24 @@ def _fingerprint(record: dict[str, Any]) -> str:
     return json.dumps(same, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _pack(page_cursor: str | None, after: str | None) -> str:
-    return json.dumps([page_cursor, after], separators=(",", ":"))
-
-
-def _unpack(cursor: str | None) -> tuple[str | None, str | None]:
-    if cursor is None:
-        return None, None
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        value = None
-    if (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(v is None or isinstance(v, str) for v in value)
-    ):
-        return value[0], value[1]
-    raise ValidationError("this cursor does not belong to a bluesky iterator")
-
-
 PageFetch = Callable[[str | None, int], Awaitable[tuple[list[T], str | None]]]
 """``fetch_page(network_cursor, limit) -> (items, next_cursor)``: one page of a listing."""
 
 
-def _resumable(
-    fetch_page: PageFetch[T], id_of: Callable[[T], str]
-) -> Callable[[str | None, int | None], Awaitable[Batch[T]]]:
+def _pages(fetch_page: PageFetch[T]) -> Callable[[str | None, int | None], Awaitable[Batch[T]]]:
     """A :class:`~socialkit.Paged` fetch over a listing whose cursors are opaque per page.
 
-    Each item's resume point is its page's cursor and the item's own id: resuming fetches
-    that page again and drops what comes before and at that item, so that nothing is repeated
-    or skipped even when new items arrived on top of the first page in between (written here:
-    Bluesky's cursors cannot name an item, and ``Paged`` needs a per-item resume point).
+    Bluesky's cursors name a page, not an item, so each batch carries the next page's cursor
+    only; ``Paged`` resumes mid-page by the last item's key and time. A page that holds nothing
+    to yield (all reposts, say) is passed over here, so that it does not end the walk.
     """
 
     async def fetch(cursor: str | None, want: int | None) -> Batch[T]:
-        page_cursor, after = _unpack(cursor)
         limit = PAGE_MAX if want is None else max(1, min(PAGE_MAX, want))
-        while True:
-            items, next_cursor = await fetch_page(page_cursor, limit)
-            if after is not None:
-                ids = [id_of(item) for item in items]
-                if after in ids:
-                    items = items[ids.index(after) + 1 :]
-                after = None
-            if items or not next_cursor:
-                return Batch(
-                    items,
-                    next=_pack(next_cursor, None) if next_cursor else None,
-                    item_cursors=[_pack(page_cursor, id_of(item)) for item in items],
-                )
-            page_cursor = next_cursor
+        items, next_cursor = await fetch_page(cursor, limit)
+        while not items and next_cursor:
+            items, next_cursor = await fetch_page(next_cursor, limit)
+        return Batch(items, next=next_cursor or None)
 
     return fetch
 
