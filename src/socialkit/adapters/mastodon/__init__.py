@@ -1487,13 +1487,20 @@ class MastodonAdapter(Adapter):
 
         What a server finds depends on its search setup (full-text search needs
         Elasticsearch/OpenSearch; without it, only URLs and the account's own posts). Results
-        are paged by ``offset`` (the cursor keeps it) and are not in time order, so ``since``
-        and ``until`` leave out what is outside them without ending the walk.
+        are paged by ``offset`` (the cursor keeps it) and are not in time order; ``since`` and
+        ``until`` go to the server as ``min_id`` / ``max_id`` (snowflakes), so a search that
+        polls with ``since`` (listening) reads only what is newer, however long the history,
+        and each item's time is checked as well.
         """
         from socialkit.adapters.mastodon import _mapping, _wire
 
         if not query.strip():
             raise ValidationError("the search query must not be empty")
+        bounds: list[tuple[str, str]] = []
+        if since is not None and since >= SNOWFLAKES_SINCE:
+            bounds.append(("min_id", str(_snowflake(since) - 1)))
+        if until is not None:
+            bounds.append(("max_id", str(_snowflake(until + timedelta(milliseconds=1)))))
 
         async def fetch(cursor: str | None, want: int | None) -> Batch[Post]:
             offset = int(self._id(cursor, "cursor")) if cursor is not None else 0
@@ -1508,6 +1515,7 @@ class MastodonAdapter(Adapter):
                     ("resolve", "true"),
                     ("limit", str(size)),
                     ("offset", str(offset)),
+                    *bounds,
                 ],
             )
             found = [_mapping.post(status, self._host) for status in result.statuses]

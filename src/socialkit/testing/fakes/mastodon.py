@@ -1952,11 +1952,16 @@ class FakeMastodon(FakeNetwork):
         statuses: list[dict[str, Any]] = []
         accounts: list[dict[str, Any]] = []
         hashtags: list[dict[str, Any]] = []
+        # max_id / min_id bound the statuses found by id, as Mastodon's search does.
+        max_id = _as_int(call.query("max_id"))
+        min_id = _as_int(call.query("min_id"))
         if kind in (None, "statuses"):
             found = [
                 s
                 for s in self._newest_first()
-                if s.reblog_of is None
+                if (max_id is None or int(s.id) < max_id)
+                and (min_id is None or int(s.id) > min_id)
+                and s.reblog_of is None
                 and self._visible(s, call.viewer)
                 and (s.visibility in ("public", "unlisted") or s.account_id == call.viewer)
                 and (needle in s.text.lower() or needle == self._status_url(s).lower())
