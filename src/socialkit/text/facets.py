@@ -32,7 +32,13 @@ from typing import Any, Literal
 
 import regex
 
-from socialkit.text._tlds import is_tld
+from socialkit.text._tlds import COUNTRY_TLDS, GENERIC_TLDS
+
+_TLDS = frozenset(GENERIC_TLDS + COUNTRY_TLDS)
+
+
+def is_tld(label: str) -> bool:
+    return label.casefold() in _TLDS
 from socialkit.text.graphemes import count_graphemes, utf8_length, utf8_offsets
 
 __all__ = [
