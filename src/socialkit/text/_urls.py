@@ -65,16 +65,44 @@ def _chars(*ranges: tuple[int, int]) -> frozenset[str]:
 # Characters that may not be part of a host label (the complement of ``_DOMAIN_CHAR``): a set
 # look-up is cheaper than a regex call per character in the scanners below.
 _NOT_DOMAIN = frozenset("!'#%&()*+,\\-./:;<=>?@[]^_{|}~$") | _chars(
-    (0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x180E, 0x180E),
-    (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
-    (0xFFFE, 0xFFFF), (0xFEFF, 0xFEFF), (0x061C, 0x061C), (0x200E, 0x200F), (0x202A, 0x202E),
+    (0x09, 0x0D),
+    (0x20, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x180E, 0x180E),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+    (0xFFFE, 0xFFFF),
+    (0xFEFF, 0xFEFF),
+    (0x061C, 0x061C),
+    (0x200E, 0x200F),
+    (0x202A, 0x202E),
     (0x2066, 0x2069),
 )
 # Characters of the labels of twitter-text's ``validAsciiDomain`` (case-insensitive).
-_ASCII_LABEL = frozenset("-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") | _chars(
-    (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0xFF), (0x100, 0x24F), (0x253, 0x254), (0x256, 0x257),
-    (0x259, 0x259), (0x25B, 0x25B), (0x263, 0x263), (0x268, 0x268), (0x26F, 0x26F),
-    (0x272, 0x272), (0x289, 0x289), (0x28B, 0x28B), (0x2BB, 0x2BB), (0x300, 0x36F),
+_ASCII_LABEL = frozenset(
+    "-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+) | _chars(
+    (0xC0, 0xD6),
+    (0xD8, 0xF6),
+    (0xF8, 0xFF),
+    (0x100, 0x24F),
+    (0x253, 0x254),
+    (0x256, 0x257),
+    (0x259, 0x259),
+    (0x25B, 0x25B),
+    (0x263, 0x263),
+    (0x268, 0x268),
+    (0x26F, 0x26F),
+    (0x272, 0x272),
+    (0x289, 0x289),
+    (0x28B, 0x28B),
+    (0x2BB, 0x2BB),
+    (0x300, 0x36F),
     (0x1E00, 0x1EFF),
 )
 
@@ -122,11 +150,11 @@ _X_START = regex.compile(
     rf"{_VALID_BEFORE}(?:(?P<proto>{_TWITTER_SCHEMES})|(?={_DOMAIN_CHAR}))", regex.IGNORECASE
 )
 _X_SCHEME_START = regex.compile(rf"{_VALID_BEFORE}(?P<proto>{_TWITTER_SCHEMES})", regex.IGNORECASE)
-_MASTODON_START = regex.compile(
-    rf"{_VALID_BEFORE}(?P<proto>{_MASTODON_SCHEMES})", regex.IGNORECASE
-)
+_MASTODON_START = regex.compile(rf"{_VALID_BEFORE}(?P<proto>{_MASTODON_SCHEMES})", regex.IGNORECASE)
 # A character that is neither a host character nor one of "-_.": it ends a run of labels.
-_REGION_STOP = regex.compile(rf"[!'#%&()*+,\\/:;<=>?@\[\]^{{|}}~${_SPACES}{_INVALID}{_DIRECTIONAL}]")
+_REGION_STOP = regex.compile(
+    rf"[!'#%&()*+,\\/:;<=>?@\[\]^{{|}}~${_SPACES}{_INVALID}{_DIRECTIONAL}]"
+)
 _REGION = regex.compile(rf"(?:{_DOMAIN_CHAR}|[\-_.])*+")
 _ASCII_REGION = regex.compile(rf"[\-a-z0-9.{_LATIN_ACCENTS}]*+", regex.IGNORECASE)
 _PORT = regex.compile(r":([0-9]++)")
@@ -230,7 +258,9 @@ class _Region:
             # Looked for in the whole text: the TLD's look-ahead sees what follows the region,
             # and an IDN TLD may follow an ASCII domain's dot.
             self.tld_end[k] = _tld_end(text, self.starts[k])
-        self.last_underscore = [text.rfind("_", a, b) for a, b in zip(self.starts, self.ends)]
+        self.last_underscore = [
+            text.rfind("_", a, b) for a, b in zip(self.starts, self.ends, strict=True)
+        ]
         self.best: list[int | None] = [None] * count
         # next_useful[k]: the first label after k in which some host can start (or None).
         self.next_useful: list[int | None] = [None] * count
@@ -387,10 +417,7 @@ def _punycode_domain_length(domain: str) -> int | None:
     total = 0
     labels = domain.split(".")
     for label in labels:
-        if label.isascii():
-            encoded = len(label)
-        else:
-            encoded = _punycode_length(label)
+        encoded = len(label) if label.isascii() else _punycode_length(label)
         if encoded == 0 or encoded > _MAX_LABEL_LENGTH:
             return None
         total += encoded
@@ -494,7 +521,7 @@ class _Extractor:
             window = max(begin + 1, stop - 5)
             scheme = _X_SCHEME_START.search(self.text, window, stop + 3)
             if scheme is not None:
-                return scheme.start()
+                return int(scheme.start())
         return stop + 1
 
     def _after_failed_host(self, begin: int) -> int:
@@ -508,7 +535,7 @@ class _Extractor:
             window = max(begin + 1, region.end - 5)
             scheme = _X_SCHEME_START.search(self.text, window, min(region.end + 3, len(self.text)))
             if scheme is not None:
-                return scheme.start()
+                return int(scheme.start())
         return max(target, begin + 1)
 
     def _attempt(self, begin: int, host_start: int, proto: str | None) -> int | None:
@@ -580,6 +607,10 @@ _SEPARATOR = regex.compile(r"://\S")
 _NON_SPACE_RUN = regex.compile(r"\S*+")
 
 
+def _is_ascii_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
 def _any_scheme_spans(text: str) -> list[tuple[int, int]]:
     """Spans of ``[A-Za-z][A-Za-z0-9+.-]*://\\S+`` not preceded by a letter or digit.
 
@@ -597,10 +628,10 @@ def _any_scheme_spans(text: str) -> list[tuple[int, int]]:
             first -= 1
         start = None
         for index in range(first, sep):
-            if text[index].isascii() and text[index].isalpha():
-                if index == 0 or not (text[index - 1].isascii() and text[index - 1].isalnum()):
-                    start = index
-                    break
+            before = text[index - 1] if index else " "
+            if text[index].isascii() and text[index].isalpha() and not _is_ascii_alnum(before):
+                start = index
+                break
         if start is None:
             continue
         end = _NON_SPACE_RUN.match(text, sep + 3).end()

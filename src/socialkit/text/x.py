@@ -8,8 +8,8 @@ time; a spec test checks the two are equal. How a text is measured (as twitter-t
 1. the text is normalised to NFC;
 2. every URL counts ``transformedURLLength`` (23), with or without ``https://``
    (``example.com`` is a URL when its TLD is a real one);
-3. every emoji, even a sequence of several code points (skin tones, ZWJ families, flags,
-   keycaps, tag flags), counts once with the default weight (200, i.e. 2 characters);
+3. every emoji, even a sequence of several code points (skin tones, ZWJ families of up to four,
+   flags, keycaps, tag flags), counts once with the default weight (200, i.e. 2 characters);
 4. every other code point weighs what its range says (100 inside the ranges, which cover Latin,
    Greek, Cyrillic, Hebrew, Arabic, Devanagari … and some punctuation; 200 elsewhere, e.g. CJK);
 5. the sum is divided by ``scale`` (100). A post is valid when that is between 1 and 280 and the
@@ -37,8 +37,10 @@ __all__ = [
     "XParseResult",
     "XWeightRange",
     "X_CONFIG_V3",
+    "XInvalidCharacter",
     "count_x",
     "parse_x",
+    "x_invalid_characters",
 ]
 
 
@@ -132,13 +134,15 @@ class XParseResult:
 # An emoji sequence as UTS #51 defines one: flags, keycaps, and emoji optionally modified (skin
 # tone, tag sequence) or presented (U+FE0F), joined by ZWJ. Digits, "#" and "*" alone are not
 # emoji, and an emoji followed by the text selector U+FE0E is counted as text, as twemoji does.
+# A sequence is bounded as the longest recommended ones are (four people joined by ZWJ, a
+# subdivision flag of six tags): X counts a longer chain as several emoji, not one.
 _ELEMENT = (
     r"(?:(?![#*0-9])\p{Emoji}"
-    r"(?:\p{Emoji_Modifier}|[\U000E0020-\U000E007E]+\U000E007F)?"
+    r"(?:\p{Emoji_Modifier}|[\U000E0020-\U000E007E]{1,7}\U000E007F)?"
     r"(?:\uFE0F|(?!\uFE0E)))"
 )
 _EMOJI = regex.compile(
-    rf"\p{{Regional_Indicator}}{{2}}|[#*0-9]\uFE0F?\u20E3|{_ELEMENT}(?:\u200D{_ELEMENT})*",
+    rf"\p{{Regional_Indicator}}{{2}}|[#*0-9]\uFE0F?\u20E3|{_ELEMENT}(?:\u200D{_ELEMENT}){{0,3}}",
     regex.V0,
 )
 _INVALID_CHARACTERS = regex.compile(r"[\uFFFE\uFEFF\uFFFF]")
@@ -256,6 +260,37 @@ def _cut_in_plain(
         if weight > limit:
             return index
     return end  # pragma: no cover - the caller knows the run does not fit
+
+
+# U+FFFE, U+FEFF, U+FFFF (twitter-text's ``hasInvalidCharacters``) and surrogates: a Python string
+# holds a surrogate only unpaired (a pair is one code point), and UTF-8 cannot encode it.
+_X_INVALID = regex.compile(r"[\uFFFE\uFEFF\uFFFF\uD800-\uDFFF]")
+_INVALID_NAMES = {
+    "\ufffe": "the noncharacter U+FFFE",
+    "\ufeff": "the byte order mark U+FEFF",
+    "\uffff": "the noncharacter U+FFFF",
+}
+
+
+@dataclass(frozen=True)
+class XInvalidCharacter:
+    """A character X refuses in a post: ``text[index] == character``."""
+
+    index: int
+    character: str
+
+    @property
+    def description(self) -> str:
+        """``the byte order mark U+FEFF``, ``an unpaired surrogate U+D83D`` …"""
+        name = _INVALID_NAMES.get(self.character)
+        return name or f"an unpaired surrogate U+{ord(self.character):04X}"
+
+
+def x_invalid_characters(text: str) -> list[XInvalidCharacter]:
+    """Every character of ``text`` that makes X refuse the post, in order: U+FFFE, U+FEFF and
+    U+FFFF (twitter-text's invalid characters) and unpaired surrogates (U+D800 to U+DFFF,
+    which cannot be sent as UTF-8)."""
+    return [XInvalidCharacter(m.start(), m.group()) for m in _X_INVALID.finditer(text)]
 
 
 def count_x(text: str) -> int:
