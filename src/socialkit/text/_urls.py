@@ -156,6 +156,8 @@ _REGION_STOP = regex.compile(
     rf"[!'#%&()*+,\\/:;<=>?@\[\]^{{|}}~${_SPACES}{_INVALID}{_DIRECTIONAL}]"
 )
 _REGION = regex.compile(rf"(?:{_DOMAIN_CHAR}|[\-_.])*+")
+_REGION_BACKWARDS = regex.compile(rf"(?:{_DOMAIN_CHAR}|[\-_.])*+", regex.REVERSE)
+_PLAIN_ASCII_HOST = regex.compile(r"[\-A-Za-z0-9.]+")
 _ASCII_REGION = regex.compile(rf"[\-a-z0-9.{_LATIN_ACCENTS}]*+", regex.IGNORECASE)
 _PORT = regex.compile(r":([0-9]++)")
 
@@ -193,6 +195,7 @@ _TCO = regex.compile(
     regex.IGNORECASE,
 )
 
+_LONGEST_SCHEME = len("gemini://")
 _MAX_URL_LENGTH = 4096
 _MAX_LABEL_LENGTH = 63
 _MAX_TCO_SLUG_LENGTH = 40
@@ -392,6 +395,8 @@ def _punycode_length(label: str) -> int:
 def _ascii_domains(domain: str) -> list[tuple[int, int]]:
     """Spans of the ASCII-only domains inside ``domain`` (twitter-text's ``validAsciiDomain``,
     applied to the host alone), in order."""
+    if _PLAIN_ASCII_HOST.fullmatch(domain):
+        return [(0, len(domain))]  # a host that is all ASCII is its own ASCII domain
     regions = _Regions(domain, ascii_only=True)
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -482,7 +487,7 @@ class _Extractor:
         text = self.text
         size = len(text)
         pos = 0
-        next_dot = -1
+        next_dot = dot_run = -1
         while pos < size:
             match = self.start.search(text, pos)
             if match is None:
@@ -492,6 +497,12 @@ class _Extractor:
                 next_dot = text.find(".", begin)
                 if next_dot < 0:
                     break  # every host has a dot: no URL starts from here on
+                # The run of labels holding that dot: a URL starting before it has its host
+                # there, right after a scheme (at most 9 characters, "gemini://", before it).
+                dot_run = _REGION_BACKWARDS.match(text, begin, next_dot).start()
+            if begin < dot_run - _LONGEST_SCHEME:
+                pos = dot_run - _LONGEST_SCHEME
+                continue
             proto: str | None = match.group("proto")
             if proto is None:
                 # A host starting here needs a dot before the run of labels ends.
