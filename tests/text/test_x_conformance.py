@@ -10,7 +10,7 @@ at run time: cases that do not apply are never collected.
 What runs:
 
 * ``extract.yml`` ``urls``, ``urls_with_indices``, ``urls_with_directional_markers``,
-  ``tco_urls_with_params`` and ``tlds.yml`` (a URL on every TLD): :func:`socialkit.text.extract_urls`.
+  ``tco_urls_with_params`` and ``tlds.yml`` (a URL on every TLD): ``extract_urls``.
   Indices in the suite are UTF-16 offsets (twitter-text's JavaScript reference); socialkit's are
   code point indices, converted here.
 * ``validate.yml`` ``WeightedTweetsCounterTest`` (config v2), ``WeightedTweetsWithDiscounted
