@@ -13,7 +13,8 @@ time; a spec test checks the two are equal. How a text is measured (as twitter-t
 4. every other code point weighs what its range says (100 inside the ranges, which cover Latin,
    Greek, Cyrillic, Hebrew, Arabic, Devanagari … and some punctuation; 200 elsewhere, e.g. CJK);
 5. the sum is divided by ``scale`` (100). A post is valid when that is between 1 and 280 and the
-   text contains none of U+FFFE, U+FEFF, U+FFFF.
+   text contains none of U+FFFE, U+FEFF, U+FFFF (twitter-text's invalid characters) and no
+   unpaired surrogate (which cannot be sent as UTF-8; see :func:`x_invalid_characters`).
 
 Written here, not taken from PyPI: ``twitter-text-parser`` 3.0.0 (the maintained-looking port)
 recognises only Unicode 12 emoji, so newer emoji sequences count several times, and it imports
@@ -145,7 +146,11 @@ _EMOJI = regex.compile(
     rf"\p{{Regional_Indicator}}{{2}}|[#*0-9]\uFE0F?\u20E3|{_ELEMENT}(?:\u200D{_ELEMENT}){{0,3}}",
     regex.V0,
 )
-_INVALID_CHARACTERS = regex.compile(r"[\uFFFE\uFEFF\uFFFF]")
+
+
+# U+FFFE, U+FEFF, U+FFFF (twitter-text's ``hasInvalidCharacters``) and surrogates: a Python string
+# holds a surrogate only unpaired (a pair is one code point), and UTF-8 cannot encode it.
+_X_INVALID = regex.compile(r"[\uFFFE\uFEFF\uFFFF\uD800-\uDFFF]")
 
 
 @functools.cache
@@ -215,7 +220,7 @@ def parse_x(text: str, config: XConfig = X_CONFIG_V3) -> XParseResult:
     """
     normalized = unicodedata.normalize("NFC", text)
     limit = config.max_weighted_tweet_length * config.scale
-    invalid = _INVALID_CHARACTERS.search(normalized)
+    invalid = _X_INVALID.search(normalized)
     invalid_at = invalid.start() if invalid is not None else len(normalized)
 
     weight = 0
@@ -262,9 +267,6 @@ def _cut_in_plain(
     return end  # pragma: no cover - the caller knows the run does not fit
 
 
-# U+FFFE, U+FEFF, U+FFFF (twitter-text's ``hasInvalidCharacters``) and surrogates: a Python string
-# holds a surrogate only unpaired (a pair is one code point), and UTF-8 cannot encode it.
-_X_INVALID = regex.compile(r"[\uFFFE\uFEFF\uFFFF\uD800-\uDFFF]")
 _INVALID_NAMES = {
     "\ufffe": "the noncharacter U+FFFE",
     "\ufeff": "the byte order mark U+FEFF",
