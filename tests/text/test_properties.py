@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.text._strategies import hostile_text
 
 from socialkit.text import (
     UnsplittableTextError,
@@ -40,79 +41,6 @@ from socialkit.text import (
     utf16_offsets,
     x_invalid_characters,
 )
-
-# Pieces that exercise the rules: schemes, hosts, TLDs (known, unknown, IDN, punycode), paths,
-# parentheses, mentions, tags, emoji parts, combining marks, invalid characters, surrogates.
-FRAGMENTS = [
-    "https://",
-    "http://",
-    "gemini://",
-    "HTTPS://",
-    "example.com",
-    "t.co/",
-    "foo.jp",
-    ".com",
-    ".music",
-    ".kids",
-    ".notatld",
-    ".рф",
-    ".みんな",
-    "xn--",
-    "xn--p1ai",
-    "www.",
-    "/path",
-    "?q=1&x=2",
-    "#frag",
-    "(a)",
-    "((",
-    "))",
-    ":8080",
-    "@bob.test",
-    "@alice.bsky.social",
-    "@user@example.social",
-    "#tag",
-    "＃タグ",
-    "$CASH",
-    "👨‍👩‍👧‍👦",
-    "🏳️‍🌈",
-    "🇫🇷",
-    "1️⃣",
-    "\u200d",
-    "\ufe0f",
-    "\ufe0e",
-    "\U0001f3fd",
-    "e\u0301",
-    "\u0301",
-    "\u1100\u1161\u11a8",
-    "日本語",
-    "中文",
-    "한국",
-    "\u202a",
-    "\u2066",
-    "\ufffe",
-    "\ufeff",
-    "\uffff",
-    "\ud800",
-    "\udfff",
-    "-",
-    "_",
-    ".",
-    "/",
-    " ",
-    "\n",
-    "\r\n",
-    "\t",
-    "\u3000",
-]
-
-hostile_text = st.lists(
-    st.one_of(
-        st.sampled_from(FRAGMENTS),
-        st.characters(codec=None, exclude_categories=()),
-        st.text(max_size=5),
-    ),
-    max_size=40,
-).map("".join)
 
 PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

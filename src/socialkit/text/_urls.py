@@ -407,9 +407,10 @@ def _ascii_domains(domain: str) -> list[tuple[int, int]]:
             continue
         end = regions.host_end(pos)
         if end is None:
-            # Every later start in this label gives the same answer: skip to the next label.
-            dot = domain.find(".", pos)
-            pos = size if dot < 0 else dot + 1
+            # Every later start in this label gives the same answer: skip to its end.
+            region = regions.region(pos)
+            label_end = size if region is None else region.ends[region.label_of(pos)]
+            pos = max(label_end, pos + 1)
             continue
         spans.append((pos, end))
         pos = end
@@ -458,6 +459,17 @@ def extract_urls(
     return _Extractor(text, _X_SCHEME_START, _X, without_scheme=False).run()
 
 
+def _starts_after_first(text: str) -> bool:
+    """Whether ``text[0]`` (a host character) may precede a URL and a host may start at
+    ``text[1]``."""
+    first = text[0]
+    return (
+        text[1] not in _NOT_DOMAIN
+        and not (first.isascii() and first.isalnum())
+        and (first not in "＠＃")
+    )
+
+
 def _scheme_follows(text: str, index: int) -> bool:
     """Whether ``text[index:]`` starts with ``://``."""
     return text.startswith("://", index)
@@ -504,6 +516,13 @@ class _Extractor:
                 pos = dot_run - _LONGEST_SCHEME
                 continue
             proto: str | None = match.group("proto")
+            if proto is None and begin == 0 and size > 1 and _starts_after_first(text):
+                # twitter-text tries the first character as the one before a URL before it
+                # tries the start of the text (``[^A-Za-z0-9@$#…]|^``): "Àb.com" links b.com.
+                match = self.start.match(text, 1)
+                if match is not None:
+                    begin = 1
+                    proto = match.group("proto")
             if proto is None:
                 # A host starting here needs a dot before the run of labels ends.
                 stop = _REGION_STOP.search(text, begin, next_dot)
