@@ -35,10 +35,10 @@ from socialkit.text._urls import extract_urls
 
 __all__ = [
     "XConfig",
+    "XInvalidCharacter",
     "XParseResult",
     "XWeightRange",
     "X_CONFIG_V3",
-    "XInvalidCharacter",
     "count_x",
     "parse_x",
     "x_invalid_characters",
