@@ -1,8 +1,8 @@
 """Render ``src/socialkit/text/_tlds.py`` from twitter-text's ``conformance/tld_lib.yml``.
 
 The package may not read ``../shared`` at run time, so the list is shipped as a generated module;
-``test_x_conformance.py`` checks that the module is exactly what this renders from the spec, and
-``python -m tests.text._x_tld_module`` rewrites it after the spec changes.
+``test_twitter_text_conformance.py`` checks that the module is exactly what this renders from
+the spec, and ``python -m tests.text._x_tld_module`` rewrites it after the spec changes.
 """
 
 from __future__ import annotations

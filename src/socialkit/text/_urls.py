@@ -7,7 +7,7 @@ longer ship (``import twitter_text`` fails in a fresh environment), ships emoji 
 12 and has no type information; the older ports (``twitter-text`` 3.0, ``twitter-text-py``,
 ``ttext``) predate the weighted 280-character rules. This module follows twitter-text's
 ``extractUrlsWithIndices`` and passes every URL case of its conformance suite
-(``conformance/extract.yml``, ``tlds.yml``, checked by ``tests/text/test_x_conformance.py``);
+(``conformance/extract.yml``, ``tlds.yml``; ``tests/text/test_twitter_text_conformance.py``);
 Mastodon reuses those rules with its own scheme list and path characters
 (``config/initializers/twitter_regex.rb`` in mastodon/mastodon).
 
