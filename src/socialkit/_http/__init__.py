@@ -8,7 +8,14 @@ rate-limit state in a :class:`RateLimitStore`, and retries governed by a :class:
 from __future__ import annotations
 
 from socialkit._http._client import AutoTransport, default_user_agent, make_client
-from socialkit._http._network import ErrorDecoder, Network, default_error_decoder
+from socialkit._http._network import (
+    BodyKind,
+    BodyLimitName,
+    BodyLimits,
+    ErrorDecoder,
+    Network,
+    default_error_decoder,
+)
 from socialkit._http._ratelimit import (
     BucketKey,
     BucketState,
@@ -23,19 +30,30 @@ from socialkit._http._ratelimit import (
     parse_retry_after,
     reserve_unit,
 )
-from socialkit._http._redact import redact_headers, redact_text, redact_url
+from socialkit._http._redact import (
+    SecretRegistry,
+    redact_headers,
+    redact_text,
+    redact_url,
+    register_secret,
+)
 from socialkit._http._retry import RetryPolicy
 from socialkit._http._session import (
+    BOUNDARY_GRACE,
     USE_SESSION_AUTH,
     EventHook,
     Kind,
     RateLimitMode,
     RequestEvent,
     Session,
+    describe_transport_error,
 )
 
 __all__ = [
     "AutoTransport",
+    "BodyKind",
+    "BodyLimitName",
+    "BodyLimits",
     "BucketKey",
     "BucketState",
     "ErrorDecoder",
@@ -50,11 +68,14 @@ __all__ = [
     "RequestEvent",
     "Reservation",
     "RetryPolicy",
+    "SecretRegistry",
     "Session",
+    "BOUNDARY_GRACE",
     "USE_SESSION_AUTH",
     "apply_update",
     "default_error_decoder",
     "default_user_agent",
+    "describe_transport_error",
     "header_rate_limit_parser",
     "make_client",
     "meta_usage_parser",
@@ -62,5 +83,6 @@ __all__ = [
     "redact_headers",
     "redact_text",
     "redact_url",
+    "register_secret",
     "reserve_unit",
 ]

@@ -13,7 +13,14 @@ from socialkit._errors import APIError, RateLimitError, error_class_for_status
 from socialkit._http._ratelimit import RateLimitParser, parse_retry_after
 from socialkit._http._redact import redact_text
 
-__all__ = ["BodyKind", "BodyLimits", "ErrorDecoder", "Network", "default_error_decoder"]
+__all__ = [
+    "BodyKind",
+    "BodyLimitName",
+    "BodyLimits",
+    "ErrorDecoder",
+    "Network",
+    "default_error_decoder",
+]
 
 ErrorDecoder = Callable[[httpx.Response, str], APIError]
 
@@ -35,6 +42,7 @@ def _default_bucket(method: str, path: str) -> str:
 
 
 BodyKind = Literal["read", "write", "create", "download"]
+BodyLimitName = Literal["read", "write", "create", "download", "error"]
 
 _MIB = 1024 * 1024
 
@@ -69,7 +77,9 @@ class BodyLimits:
         limit: int = getattr(self, kind)
         return limit
 
-    def merged(self, overrides: Mapping[str, int] | None) -> BodyLimits:
+    def merged(
+        self, overrides: Mapping[str, int] | Mapping[BodyLimitName, int] | None
+    ) -> BodyLimits:
         """These limits with ``overrides`` (by kind) replacing some of them."""
         if not overrides:
             return self
@@ -79,7 +89,7 @@ class BodyLimits:
                 f"unknown body limit kind(s) {sorted(unknown)}; "
                 "expected read, write, create, download or error"
             )
-        return replace(self, **dict(overrides))
+        return replace(self, **{str(name): value for name, value in overrides.items()})
 
 
 @dataclass(frozen=True, slots=True)

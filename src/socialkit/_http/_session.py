@@ -46,7 +46,7 @@ from socialkit._errors import (
 )
 from socialkit._http import _telemetry
 from socialkit._http._client import make_client, remap_transport_error
-from socialkit._http._network import BodyLimits, Network
+from socialkit._http._network import BodyLimitName, BodyLimits, Network
 from socialkit._http._ratelimit import (
     BucketKey,
     BucketState,
@@ -63,12 +63,14 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = [
+    "BOUNDARY_GRACE",
     "EventHook",
     "Kind",
     "RateLimitMode",
     "RequestEvent",
     "Session",
     "USE_SESSION_AUTH",
+    "describe_transport_error",
 ]
 
 T = TypeVar("T")
@@ -348,7 +350,7 @@ class Session:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
         deadline: float | None = None,
-        body_limits: BodyLimits | Mapping[str, int] | None = None,
+        body_limits: BodyLimits | Mapping[str, int] | Mapping[BodyLimitName, int] | None = None,
         secrets: Iterable[object] = (),
     ) -> None:
         if not isinstance(network, Network):
