@@ -701,7 +701,7 @@ class Session:
             if isinstance(error, MalformedResponseError) and not call.safe:
                 # A create the network accepted (2xx) whose answer could not be read: the post
                 # exists, and sending it again would publish it twice.
-                raise _unknown(self._network.name, call, error) from None
+                raise _unknown(self._network.name, call, error) from error
             raise error from None
         except BaseException as other:
             _ON_THE_WIRE.reset(wire)
