@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from _loopback import Request, gzip_bomb, head, serving
 
 from socialkit._errors import (
     MalformedResponseError,
@@ -26,8 +27,6 @@ from socialkit._errors import (
     ServerError,
 )
 from socialkit._http import BodyLimits, Network, RetryPolicy, Session, make_client
-
-from _loopback import Request, gzip_bomb, head, serving
 
 pytestmark = pytest.mark.anyio
 
