@@ -575,7 +575,8 @@ class Session:
                     return await self._run(call)
             except builtins.TimeoutError:
                 if timer.expired():
-                    raise self._deadline_error(call, seconds) from None
+                    error = self._deadline_error(call, seconds)
+                    raise error from error.__cause__
                 raise
         import anyio  # trio, and asyncio before Python 3.11
 
