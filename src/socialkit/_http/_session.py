@@ -217,33 +217,55 @@ async def _wait_event(event: Any, timeout: float) -> None:
         await event.wait()
 
 
-class _Flights:
-    """Requests of one bucket handed to the transport and not answered yet, by the reset of
-    the window they were reserved in (``inf``: a window whose reset is not known yet)."""
+class _Window:
+    """Requests on the wire that were reserved in one window (``reset``: its end; ``inf`` while
+    a locally refilled window's end is not known yet)."""
 
-    __slots__ = ("counts", "event")
+    __slots__ = ("count", "reset")
+
+    def __init__(self, reset: float) -> None:
+        self.reset = reset
+        self.count = 0
+
+
+class _Flights:
+    """The requests of one bucket handed to the transport and not answered yet, by window."""
+
+    __slots__ = ("event", "windows")
 
     def __init__(self) -> None:
-        self.counts: dict[float, int] = {}
+        self.windows: list[_Window] = []
         self.event: Any = None
 
-    def add(self, window: float) -> None:
-        self.counts[window] = self.counts.get(window, 0) + 1
-
-    def done(self, window: float) -> None:
-        left = self.counts.get(window, 1) - 1
-        if left > 0:
-            self.counts[window] = left
+    def add(self, reset: float) -> _Window:
+        for window in self.windows:
+            if window.reset == reset:
+                break
         else:
-            self.counts.pop(window, None)
+            window = _Window(reset)
+            self.windows.append(window)
+        window.count += 1
+        return window
+
+    def done(self, window: _Window) -> None:
+        window.count -= 1
+        if window.count <= 0:
+            self.windows = [w for w in self.windows if w is not window]
         event = self.event
         if event is not None:
             self.event = None
             event.set()
 
+    def learn(self, reset: float) -> None:
+        """An answer told the end of the current window: requests reserved after a local refill,
+        when it was not known, belong to that window."""
+        for window in self.windows:
+            if window.reset == math.inf:
+                window.reset = reset
+
     def landing(self, now: float) -> float | None:
         """The earliest reset already past that requests in flight were reserved under."""
-        past = [window for window in self.counts if window <= now]
+        past = [w.reset for w in self.windows if w.reset <= now]
         return min(past) if past else None
 
     async def wait(self, timeout: float) -> None:
@@ -301,7 +323,7 @@ class _Call:
         self.busy = 0.0
         self.probe = False
         self.sent = False
-        self.window: float | None = None
+        self.window: _Window | None = None
         self.timer: Any = None
         self.expires = math.inf
         self.explicit = False
@@ -837,6 +859,10 @@ class Session:
                     self._keys[update.bucket] = key
         state = await self._store.update(key, update, self._clock())
         self._states[key.bucket] = state
+        if state.reset is not None:
+            flights = self._flights.get(key.bucket)
+            if flights is not None:
+                flights.learn(state.reset)
         return state
 
     async def _reserve(self, call: _Call) -> None:
@@ -844,15 +870,17 @@ class Session:
         while True:
             now = self._clock()
             flights = self._flights.get(call.bucket)
-            if flights is not None and flights.counts and not _ON_THE_WIRE.get():
+            if flights is not None and flights.windows and not _ON_THE_WIRE.get():
                 # Requests reserved in a window that has ended, still queued in the pool or on
                 # the wire, land in the new window: the server counts them there, while the
                 # store refills the bucket in full at the reset. Wait for their answers (they
                 # carry the new window's count) before taking from the new window.
                 ended = flights.landing(now)
-                if ended is not None and now < ended + BOUNDARY_GRACE:
-                    await flights.wait(min(ended + BOUNDARY_GRACE - now, call.remaining()))
-                    continue
+                if ended is not None:
+                    patience = min(ended + BOUNDARY_GRACE - now, call.remaining())
+                    if patience > 0:
+                        await flights.wait(patience)
+                        continue
             answer = await store.reserve(call.key, now, pace=self._pace)
             state = answer.state
             if state is not None:
@@ -860,12 +888,10 @@ class Session:
             delay = answer.delay
             if answer.granted:
                 if state is not None and state.remaining is not None:
-                    window = state.reset if state.reset is not None else math.inf
                     if flights is None:
                         flights = self._flights[call.bucket] = _Flights()
-                    flights.add(window)
-                    call.window = window
-                elif state is None and flights is not None and flights.counts:
+                    call.window = flights.add(state.reset if state.reset is not None else math.inf)
+                elif state is None and flights is not None and flights.windows:
                     known = self._states.get(call.bucket)
                     if (
                         known is not None
@@ -876,8 +902,10 @@ class Session:
                     ):
                         # The bucket was refilled locally and is used up, and the new window's
                         # reset is not known yet: the answers in flight will tell it.
-                        await flights.wait(min(BOUNDARY_GRACE, call.remaining()))
-                        continue
+                        patience = min(BOUNDARY_GRACE, call.remaining())
+                        if patience > 0:
+                            await flights.wait(patience)
+                            continue
                 if answer.state is None and self._parser is not None and not _ON_THE_WIRE.get():
                     bucket = call.bucket
                     if bucket not in self._headerless:
