@@ -704,6 +704,8 @@ class Session:
         except httpx.TransportError as raw:
             _ON_THE_WIRE.reset(wire)
             mapped = remap_transport_error(raw)
+            if isinstance(mapped, _NOT_SENT):
+                call.sent = False  # never left this machine: the deadline may not say "unknown"
             reason = describe_transport_error(mapped, call.request.url)
             exc = _redacted(mapped)
             elapsed = time.perf_counter() - started
@@ -1026,6 +1028,7 @@ class Session:
                 return limited
             # A 429 is a definite refusal (RFC 6585): nothing was done, so even a create
             # may be sent again.
+            call.sent = False
             return RetrySignal(limited, hint=retry_after, rate_limited=True)
         if status in self._transient:
             if call.safe:
