@@ -46,8 +46,8 @@ from socialkit._http._session import (
     RateLimitMode,
     RequestEvent,
     Session,
-    describe_transport_error,
 )
+from socialkit._http._wire import describe_transport_error
 
 __all__ = [
     "AutoTransport",
