@@ -62,7 +62,7 @@ def instrument(
         from opentelemetry import metrics, trace
     except ImportError:
         raise ConfigurationError(
-            "socialkit.telemetry needs OpenTelemetry: pip install 'socialkit[otel]'"
+            "socialkit.telemetry needs OpenTelemetry: pip install 'socialkit-client[otel]'"
         ) from None
     from socialkit._version import __version__
 
