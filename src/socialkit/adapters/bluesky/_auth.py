@@ -41,7 +41,7 @@ from pydantic import SecretStr
 
 from socialkit._errors import APIError, AuthError, ConfigurationError
 from socialkit.adapters.bluesky._network import error_name
-from socialkit.adapters.bluesky._wire import SessionOut, decode
+from socialkit.adapters.bluesky._wire import SessionOut
 from socialkit.auth import AuthScheme, Token, TokenStore, is_replayable
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ class BlueskySessionAuth(AuthScheme):
             kind="write",  # a second login is harmless: safe to retry transient failures
             auth=None,
         )
-        token = self._token(decode(SessionOut, response))
+        token = self._token(self._pipeline().parse_model(SessionOut, response))
         self.logins += 1
         await self._save(previous, token)
         logger.info("%s: logged in as %r", NETWORK, token.extra["handle"])
@@ -292,7 +292,7 @@ class BlueskySessionAuth(AuthScheme):
                 # The refresh JWT expired or was revoked: log in again, once.
                 logger.info("%s: the refresh token was refused; logging in again", NETWORK)
                 return await self._create_session(current)
-            token = self._token(decode(SessionOut, response))
+            token = self._token(self._pipeline().parse_model(SessionOut, response))
             self.refreshes += 1
             await self._save(current, token)
             logger.info("%s: refreshed the session of %r", NETWORK, self.account)

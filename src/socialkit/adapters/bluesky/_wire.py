@@ -10,12 +10,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import httpx
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-
-from socialkit._errors import MalformedResponseError
 
 T = TypeVar("T")
 
@@ -50,7 +46,6 @@ __all__ = [
     "SessionInfo",
     "SessionOut",
     "UploadedBlob",
-    "decode",
 ]
 
 
@@ -343,33 +338,3 @@ class MessagePage(_Wire):
     cursor: str | None = None
     messages: list[ChatMessage]
     related_profiles: list[ChatProfile] | None = None
-
-
-def decode(model: type[T], response: httpx.Response) -> T:
-    """Validate a 2xx body as ``model`` straight from bytes; raise
-    :class:`~socialkit.MalformedResponseError` naming the failing places (never the values)."""
-    adapter = _ADAPTERS.get(model)
-    if adapter is None:
-        adapter = _ADAPTERS[model] = TypeAdapter(model)
-    try:
-        result: T = adapter.validate_json(response.content)
-    except PydanticValidationError as exc:
-        errors = exc.errors(include_input=False, include_url=False)
-        if errors and errors[0]["type"] == "json_invalid":
-            detail = "the body is not JSON"
-        else:
-            places = ", ".join(
-                ".".join(str(part) for part in error["loc"]) or "(root)" for error in errors[:5]
-            )
-            detail = f"{exc.error_count()} problem(s): {places}"
-        name = getattr(model, "__name__", str(model))
-        raise MalformedResponseError(
-            "bluesky",
-            response.status_code,
-            "malformed_response",
-            f"the answer to {response.request.url.path} is not a valid {name} ({detail})",
-        ) from None
-    return result
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
