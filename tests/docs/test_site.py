@@ -19,14 +19,15 @@ def test_the_network_tables_are_generated_from_the_adapters() -> None:
 
 def test_the_matrix_names_every_capability_and_every_missing_reason() -> None:
     from socialkit import Capability
+    from socialkit.adapters.bluesky import BlueskyAdapter
     from socialkit.adapters.mastodon import MastodonAdapter
     from socialkit.adapters.x import XAdapter
 
     text = gen_tables.render()
     for capability in Capability:
         assert f"| `{capability.value}` |" in text
-    # Mastodon and X say why each capability they lack is missing.
-    for cls in (MastodonAdapter, XAdapter):
+    # Every network says why each capability it lacks is missing.
+    for cls in (MastodonAdapter, BlueskyAdapter, XAdapter):
         for capability in set(Capability) - cls.capabilities:
             reason = cls.unsupported_reasons.get(capability)
             assert reason, f"{cls.name} does not say why {capability.value} is missing"

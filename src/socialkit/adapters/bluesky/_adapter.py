@@ -203,6 +203,21 @@ class BlueskyAdapter(Adapter):
         video_max_bytes=VIDEO_MAX_SIZE,
     )
     docs_url: ClassVar[str | None] = "https://docs.bsky.app/docs/category/http-reference"
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.COMMENTS: (
+            "Bluesky has replies, not comments: they come from messages() as kind 'reply'"
+        ),
+        Capability.EDIT: "Bluesky has no post editing (a post record is not updated in place)",
+        Capability.NATIVE_SCHEDULING: "Bluesky has no scheduled posts",
+        Capability.PUBLISH_AUDIO: "Bluesky embeds take images and MP4 videos, not audio",
+        Capability.PUBLISH_GIF: (
+            "Bluesky has no GIF upload (app.bsky.embed.images takes still images)"
+        ),
+        Capability.PUBLISH_POLL: "Bluesky has no polls",
+        Capability.WEBHOOKS: (
+            "Bluesky has no webhooks (events stream from the firehose): poll messages() instead"
+        ),
+    }
 
     def __init__(self, settings: AdapterSettings, *, http: httpx.AsyncClient | None = None):
         super().__init__(settings, http=http)
