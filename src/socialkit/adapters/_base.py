@@ -298,6 +298,7 @@ class Adapter(abc.ABC):
         return moment.astimezone(timezone.utc)
 
     def supports(self, capability: Capability) -> bool:
+        """Whether the network offers ``capability`` (no request)."""
         return capability in self.capabilities
 
     def unsupported(

@@ -273,6 +273,7 @@ class BlueskyAdapter(Adapter):
         self._handles: dict[str, str | None] = {}
 
     async def aclose(self) -> None:
+        """Close the HTTP client (unless it was given) and the token store it made. No request."""
         await super().aclose()
         if self._owns_store:
             await self._tokens.aclose()
@@ -362,17 +363,30 @@ class BlueskyAdapter(Adapter):
         S256, DPoP). Open the URL in a browser; pass the redirect to :meth:`ex_oauth_complete`.
         ``redirect_uri`` overrides the ``oauth_redirect_uri`` setting (e.g. the one of
         :class:`socialkit.auth.LoopbackServer`).
+
+        Raises ``AuthFlowError`` / ``ConfigurationError`` when the account or its servers cannot
+        be used. Network calls: handle/DID resolution (``com.atproto.identity.resolveHandle``
+        or the PLC directory), the PDS's and the authorization server's metadata, one pushed
+        authorization request (PAR).
         """
         return await self._oauth().begin(handle_or_did, redirect_uri=redirect_uri, scope=scope)
 
     async def ex_oauth_complete(self, redirect: str | Mapping[str, str]) -> SessionData:
         """Finish the OAuth login from the redirect URL (or its query parameters): checks
         ``state`` and ``iss`` before sending anything, exchanges the code, checks that the
-        token is for the account's DID and stores the session (reused across runs)."""
+        token is for the account's DID and stores the session (reused across runs).
+
+        Returns the session's DID, handle and PDS. Raises ``StateMismatchError`` /
+        ``AuthFlowError`` before any request for a redirect that does not match. Network
+        calls: ``POST`` of the code to the authorization server's token endpoint (DPoP-signed).
+        """
         return await self._oauth().complete(redirect)
 
     async def session_data(self) -> SessionData:
-        """The DID, handle and PDS endpoint of the signed-in account (logs in if needed)."""
+        """The DID, handle and PDS endpoint of the signed-in account (logs in if needed).
+
+        Network calls: ``com.atproto.server.createSession`` or ``refreshSession`` only when no
+        valid session is stored."""
         return await self.auth.data()
 
     async def _post_uri(self, post_id: str) -> str:
@@ -441,6 +455,12 @@ class BlueskyAdapter(Adapter):
     # -- account -----------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The signed-in account.
+
+        Returns its ``Account`` (profile counts when the AppView answers). Raises ``AuthError``
+        and the pipeline's errors. Network calls: ``app.bsky.actor.getProfile`` through the
+        AppView, or ``com.atproto.server.getSession`` on a PDS without one (plus a login when
+        no session is stored)."""
         data = await self.auth.data()
         try:
             response = await self._appview("app.bsky.actor.getProfile", {"actor": data.did})
@@ -460,7 +480,10 @@ class BlueskyAdapter(Adapter):
     async def account_metrics(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[Metric]:
-        """Followers, follows and posts of the account now (Bluesky keeps no history)."""
+        """Followers, follows and posts of the account now (Bluesky keeps no history).
+
+        Raises ``UnsupportedError`` for a ``since`` / ``until`` window or a PDS without an
+        AppView. Network calls: ``app.bsky.actor.getProfile``."""
         if since is not None or until is not None:
             raise UnsupportedError(
                 NETWORK, "account metrics over a window", "Bluesky reports current counts only"
@@ -883,7 +906,12 @@ class BlueskyAdapter(Adapter):
         """Publish ``post`` (which has a ``link`` and no media) with a link card of your own
         title, description and optional thumbnail (uploaded as a blob, at most 1,000,000 bytes).
         A plain ``publish`` makes a card titled with the URL itself. ``idempotency_key`` as
-        for :meth:`publish`."""
+        for :meth:`publish`.
+
+        Returns the post as published. Raises ``InvalidPostError`` before any request (no
+        link, media, a thumbnail that is not an image), then as :meth:`publish`. Network calls:
+        ``com.atproto.repo.uploadBlob`` for the thumbnail, ``com.atproto.repo.createRecord``
+        (``app.bsky.feed.post``) per post."""
         problems = self.check(post)
         if not post.link or post.media:
             problems.append(
@@ -1347,7 +1375,11 @@ class BlueskyAdapter(Adapter):
         await self._engage(LIKE_COLLECTION, post_id, "like")
 
     async def unlike(self, post_id: str) -> None:
-        """Take a like back (delete the like record; a post not liked is fine)."""
+        """Take a like back (delete the like record; a post not liked is fine).
+
+        Network calls: the post's viewer state (``app.bsky.feed.getPosts``, or
+        ``com.atproto.repo.listRecords`` on a PDS without an AppView), then the deletion of
+        the like records (``com.atproto.repo``)."""
         await self._disengage(LIKE_COLLECTION, post_id, "like")
 
     async def repost(self, post_id: str) -> None:
@@ -1355,7 +1387,10 @@ class BlueskyAdapter(Adapter):
         await self._engage(REPOST_COLLECTION, post_id, "repost")
 
     async def unrepost(self, post_id: str) -> None:
-        """Take a repost back (delete the repost record)."""
+        """Take a repost back (delete the repost record).
+
+        Network calls: as :meth:`unlike` (``app.bsky.feed.getPosts``, then
+        ``com.atproto.repo`` deletions), for the repost records."""
         await self._disengage(REPOST_COLLECTION, post_id, "repost")
 
     async def bookmark(self, post_id: str) -> None:
@@ -1379,7 +1414,11 @@ class BlueskyAdapter(Adapter):
         await self._engage_actor(FOLLOW_COLLECTION, account, "following")
 
     async def unfollow(self, account: Account | str) -> None:
-        """Stop following an account (delete the follow record)."""
+        """Stop following an account (delete the follow record).
+
+        Network calls: ``app.bsky.actor.getProfile`` (the viewer's follow; handle resolution or
+        ``com.atproto.repo.listRecords`` on a PDS without an AppView), then the deletion of the
+        follow records (``com.atproto.repo``)."""
         await self._disengage_actor(FOLLOW_COLLECTION, account, "following")
 
     async def block(self, account: Account | str) -> None:
@@ -1387,7 +1426,10 @@ class BlueskyAdapter(Adapter):
         await self._engage_actor(BLOCK_COLLECTION, account, "blocking")
 
     async def unblock(self, account: Account | str) -> None:
-        """Unblock an account (delete the block record)."""
+        """Unblock an account (delete the block record).
+
+        Network calls: as :meth:`unfollow` (``app.bsky.actor.getProfile``, then
+        ``com.atproto.repo`` deletions), for the block records."""
         await self._disengage_actor(BLOCK_COLLECTION, account, "blocking")
 
     async def mute(self, account: Account | str) -> None:
@@ -1556,7 +1598,10 @@ class BlueskyAdapter(Adapter):
         await self._gate(reply, hide=True)
 
     async def unhide(self, reply: Message | str) -> None:
-        """Show a hidden reply again (take it out of the threadgate's ``hiddenReplies``)."""
+        """Show a hidden reply again (take it out of the threadgate's ``hiddenReplies``).
+
+        Network calls: the post's threadgate (``com.atproto.repo.getRecord``), then
+        ``com.atproto.repo.putRecord`` of the threadgate."""
         await self._gate(reply, hide=False)
 
     async def _gate(self, reply: Message | str, *, hide: bool) -> None:

@@ -287,6 +287,7 @@ class MastodonAdapter(Adapter):
         return TokenStore(self.settings.store)
 
     async def aclose(self) -> None:
+        """Close the pipeline session (and the HTTP client, unless it was given). No request."""
         if self._session is not None:
             await self._session.aclose()
             self._session = None
@@ -424,7 +425,7 @@ class MastodonAdapter(Adapter):
 
     @classmethod
     def ex_forget_instances(cls) -> None:
-        """Drop every cached server limit (the next ``publish`` reads them again)."""
+        """Drop every cached server limit (the next ``publish`` reads them again). No request."""
         cls._instances.clear()
 
     async def ex_load_limits(self, *, force: bool = False) -> Limits:
@@ -487,7 +488,10 @@ class MastodonAdapter(Adapter):
     # -- pre-flight ------------------------------------------------------------------------
 
     def check(self, post: Post) -> list[Problem]:
-        """Offline pre-flight against the cached limits of this server (or a stock server's)."""
+        """Offline pre-flight against the cached limits of this server (or a stock server's).
+
+        Returns every problem found (``[]`` when the post is fine); raises nothing. Network
+        calls: none (``publish`` loads the server's limits first)."""
         self._sync_limits()
         return super().check(post)
 
@@ -822,7 +826,11 @@ class MastodonAdapter(Adapter):
     async def account_metrics(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[Metric]:
-        """Followers, following and statuses now. Mastodon keeps no history of these."""
+        """Followers, following and statuses now. Mastodon keeps no history of these.
+
+        Returns the three current counts as ``Metric``. Raises ``UnsupportedError`` for a
+        ``since`` / ``until`` window. Network calls: ``GET /api/v1/accounts/verify_credentials``.
+        """
         from socialkit.adapters.mastodon import _mapping
 
         if since is not None or until is not None:
@@ -847,6 +855,12 @@ class MastodonAdapter(Adapter):
         When no readable answer came back for a create (every attempt lost its answer, a 5xx,
         a 2xx body that cannot be read), :class:`~socialkit.OutcomeUnknownError` carries the
         key: ``publish`` again with it, within the hour, publishes the post once.
+
+        Returns the post as published (with ``thread`` filled for a thread). Raises
+        ``InvalidPostError``, ``OutcomeUnknownError``, ``ThreadIncompleteError`` and the
+        pipeline's errors. Network calls: ``GET /api/v2/instance`` (once per server and day),
+        ``POST /api/v2/media`` and ``GET /api/v1/media/:id`` per attachment until processed,
+        ``POST /api/v1/statuses`` per post.
         """
         await self.ex_load_limits()
         return await super().publish(post, idempotency_key=idempotency_key)
@@ -1311,6 +1325,9 @@ class MastodonAdapter(Adapter):
         Answering a :class:`Message` mentions its author at the start of the text (unless the
         text already does), as Mastodon's own apps do, so that the author is notified; a
         ``direct`` message is answered with ``direct`` visibility.
+
+        Returns the reply as published; raises as :meth:`publish`. Network calls: those of
+        :meth:`publish` (``POST /api/v1/statuses`` with ``in_reply_to_id``).
         """
         reply = as_post(post)
         update: dict[str, Any] = {}
@@ -1487,7 +1504,10 @@ class MastodonAdapter(Adapter):
         self, redirect_uri: str, *, scopes: Iterable[str] = DEFAULT_SCOPES
     ) -> AuthorizationRequest:
         """Begin a login: the ``/oauth/authorize`` URL to open, with a fresh ``state`` and a
-        PKCE (S256) challenge. Keep the returned request for :meth:`ex_exchange_code`."""
+        PKCE (S256) challenge. Keep the returned request for :meth:`ex_exchange_code`.
+
+        Raises ``ConfigurationError`` without ``client_id``. Network calls: none (the URL is
+        built locally)."""
         request: AuthorizationRequest = self._oauth_client(redirect_uri, scopes).begin()
         return request
 

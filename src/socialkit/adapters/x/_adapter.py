@@ -494,6 +494,7 @@ class XAdapter(Adapter):
         )
 
     async def aclose(self) -> None:
+        """Close the OAuth client and the HTTP client (unless it was given). No request."""
         if self._oauth2_client is not None:
             await self._oauth2_client.aclose()
         await super().aclose()
@@ -508,6 +509,8 @@ class XAdapter(Adapter):
 
         Open ``result.url`` in a browser; keep ``result`` for :meth:`ex_exchange_code`.
         ``offline.access`` is always asked for, so that X returns a refresh token.
+
+        Raises ``ConfigurationError`` without ``client_id``. Network calls: none.
         """
         wanted = list(self.settings.scopes if scopes is None else scopes)
         if "offline.access" not in wanted:
@@ -518,7 +521,10 @@ class XAdapter(Adapter):
         self, request: AuthorizationRequest, redirect: str | dict[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code, store the token for this
-        account (the store's previous token, if any, is replaced)."""
+        account (the store's previous token, if any, is replaced).
+
+        Returns the token. Raises ``StateMismatchError`` / ``AuthFlowError`` before any request
+        for a redirect that does not match. Network calls: ``POST /2/oauth2/token``."""
         token = await self._oauth2().complete(request, redirect)
         await self._tokens().put("x", self._account_key, token)
         self._session = None  # the next call authenticates with the new token
@@ -683,7 +689,7 @@ class XAdapter(Adapter):
         """Split ``text`` into posts that each fit X's 280 weighted characters (URLs count 23,
         emoji 2, CJK 2), cutting between paragraphs, sentences, then words; never inside a URL
         or an emoji. Build the thread with ``Post(text=parts[0], thread=[Post(text=t) for t in
-        parts[1:]])``."""
+        parts[1:]])``. Network calls: none."""
         max_text = self.limits.max_text
         assert max_text is not None
         return split_thread(text, max_text, count_x, numbering=numbering)
@@ -707,6 +713,10 @@ class XAdapter(Adapter):
         return answer.data
 
     async def me(self) -> Account:
+        """The authenticated user (``user_id`` for an app-only token).
+
+        Raises ``AuthError`` and the pipeline's errors. Network calls: ``GET /2/users/me`` (or
+        ``GET /2/users/:id``), once per adapter."""
         user = await self._user()
         self._me = mapping.account_from(user)
         return self._me
@@ -725,7 +735,8 @@ class XAdapter(Adapter):
         """The account's current counts (followers, following, posts, listed …).
 
         X reports only the present values, no history: ``since`` / ``until`` raise
-        :class:`~socialkit.UnsupportedError`."""
+        :class:`~socialkit.UnsupportedError`. Network calls: ``GET /2/users/me`` with
+        ``public_metrics``."""
         if since is not None or until is not None:
             raise self.unsupported(
                 Capability.ACCOUNT_METRICS,
@@ -870,7 +881,11 @@ class XAdapter(Adapter):
 
     async def edit(self, post_id: str, post: Post) -> Post:
         """Edit a published post (X creates a new version with a new id; editing needs an
-        account that may edit, within X's window and number of edits)."""
+        account that may edit, within X's window and number of edits).
+
+        Returns the new version. Raises ``UserContextRequiredError`` with an app-only token,
+        ``InvalidPostError`` before any request, and the pipeline's errors. Network calls: the
+        media upload calls per attachment, ``POST /2/tweets`` with ``edit_options``."""
         self._require_user("editing")
         post_id = _post_id(post_id)
         problems = self.check(post.model_copy(update={"thread": []}))
@@ -1018,6 +1033,11 @@ class XAdapter(Adapter):
         return None
 
     async def delete(self, post_id: str) -> None:
+        """Delete one of the account's posts.
+
+        Raises ``ValidationError`` for an id that is not a post id (before any request),
+        ``UserContextRequiredError`` with an app-only token, ``NotFoundError`` and the
+        pipeline's errors. Network calls: ``DELETE /2/tweets/:id``."""
         self._require_user("deleting a post")
         post_id = _post_id(post_id)
         answer = await self._call(wire.DeleteResponse, "DELETE", f"/2/tweets/{post_id}")
@@ -1170,6 +1190,11 @@ class XAdapter(Adapter):
     # -- reading --------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
+        """One post by id, with its media, poll, quote and reply references.
+
+        Raises ``ValidationError`` for an id that is not a post id (before any request),
+        ``NotFoundError`` and the pipeline's errors. Network calls: ``GET /2/tweets/:id`` with
+        the expansions it needs."""
         post_id = _post_id(post_id)
         answer = await self._call(
             wire.PostLookup, "GET", f"/2/tweets/{post_id}", params=_post_query()
@@ -1478,7 +1503,7 @@ class XAdapter(Adapter):
         raise self.unsupported(Capability.BLOCK, _NO_BLOCK)
 
     async def unblock(self, account: Account | str) -> None:
-        """Not offered (see :meth:`block`)."""
+        """Not offered (see :meth:`block`): raises ``UnsupportedError``. No request."""
         raise self.unsupported(Capability.BLOCK, _NO_BLOCK)
 
     async def mute(self, account: Account | str) -> None:
@@ -1707,7 +1732,12 @@ class XAdapter(Adapter):
         """Upload ``media`` for posts (initialize, append, finalize, wait for processing, alt
         text), without publishing. X keeps an upload for ``expires_after_secs`` (24 hours)
         and lets several posts use it (``reusable``); attach it with
-        :meth:`Media.from_upload <socialkit.Media.from_upload>`."""
+        :meth:`Media.from_upload <socialkit.Media.from_upload>`.
+
+        Raises ``ValidationError`` / ``UnsupportedError`` for media X does not take, before any
+        request. Network calls: ``POST /2/media/upload/initialize``, ``.../append`` per chunk,
+        ``.../finalize``, ``GET /2/media/upload`` until processed, ``POST
+        /2/media/metadata`` for the alt text."""
         if media.uploaded is not None:
             raise ValidationError("this media is an upload already")
         if media.kind not in _POST_CATEGORY:
@@ -1881,7 +1911,9 @@ class XAdapter(Adapter):
         self, post_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> Paged[Message]:
         """Replies in the conversation of ``post_id`` (recent search with
-        ``conversation_id:<id>``, the last 7 days), newest first, as ``reply`` messages."""
+        ``conversation_id:<id>``, the last 7 days), newest first, as ``reply`` messages.
+
+        Network calls (while iterating): ``GET /2/tweets/search/recent`` per page."""
         post_id = _post_id(post_id)
 
         async def path() -> str:
@@ -1904,7 +1936,10 @@ class XAdapter(Adapter):
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a mention, reply or quote with a post in reply, a direct message with a
-        direct message, or the post with id ``to`` with a reply."""
+        direct message, or the post with id ``to`` with a reply.
+
+        Returns what was sent. Raises as :meth:`publish`. Network calls: ``POST /2/tweets``
+        (a reply), or ``POST /2/dm_conversations/:id/messages`` for a direct message."""
         answer = as_post(post)
         if isinstance(to, Message) and to.kind == "direct":
             return await self._send_dm(to, answer)
