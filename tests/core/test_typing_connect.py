@@ -190,7 +190,9 @@ def test_mypy_sees_each_network_and_checks_its_settings(tmp_path: Path) -> None:
     assert on(6) == [
         'app.py:6: note: Revealed type is "socialkit.adapters.mastodon._adapter.MastodonAdapter"'
     ]
-    assert on(7) == ['app.py:7: note: Revealed type is "socialkit.adapters.bluesky._adapter.BlueskyAdapter"']
+    assert on(7) == [
+        'app.py:7: note: Revealed type is "socialkit.adapters.bluesky._adapter.BlueskyAdapter"'
+    ]
     assert on(8) == ['app.py:8: note: Revealed type is "socialkit.adapters.x._adapter.XAdapter"']
     assert on(9) == ['app.py:9: note: Revealed type is "socialkit.adapters._base.Adapter"']
     assert on(10) == [

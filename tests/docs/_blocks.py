@@ -25,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Languages that are not Python and are never run.
-NOT_RUN = frozenset({"sh", "bash", "console", "toml", "text", "json", "yaml", "ini", "http", "mermaid"})
+NOT_RUN = frozenset(
+    {"sh", "bash", "console", "toml", "text", "json", "yaml", "ini", "http", "mermaid"}
+)
 RUN_MODES = frozenset({"run", "typecheck-only"})
 #: ``<!-- docs-test: continue -->``: the block goes on from the page's previous python block
 #: (it runs, or is type-checked, as that block's continuation).
