@@ -21,6 +21,7 @@ import respx
 from _loopback import Request, gzip_bomb, head, serving
 
 from socialkit._errors import (
+    AuthError,
     MalformedResponseError,
     OutcomeUnknownError,
     ResponseTooLargeError,
@@ -298,3 +299,20 @@ async def test_gzip_bomb_over_a_loopback_socket(bomb: bytes, transport: str):
         assert error.limit == 4 * MIB
         assert peak < 16 * MIB
         assert len(server.requests) == 1  # too large is final: not retried
+
+
+async def test_a_401_gzip_bomb_read_by_an_auth_flow_stays_bounded(bomb: bytes):
+    """Auth flows read a refusal's body themselves (to see why); that read is capped too."""
+    from socialkit._http._wire import AUTH_ERROR_BODY_LIMIT
+    from socialkit.auth import BearerAuth
+
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            401, stream=Chunks(bomb), headers={"content-encoding": "gzip"}
+        )
+    )
+    session = session_for(transport, auth=BearerAuth("an-opaque-token-value"))
+    error, peak = await peak_while(lambda: session.request("GET", "/timeline"))
+    assert isinstance(error, AuthError)
+    assert peak < 4 * AUTH_ERROR_BODY_LIMIT + len(bomb)
+    await session.aclose()

@@ -22,7 +22,7 @@ import math
 import time
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
@@ -55,7 +55,12 @@ from socialkit._http._ratelimit import (
 )
 from socialkit._http._redact import install_log_filters, redact_text, redact_url, register_secret
 from socialkit._http._retry import RetryPolicy, RetrySignal
-from socialkit._http._wire import Inflater, describe_transport_error, error_type
+from socialkit._http._wire import (
+    content_codings,
+    describe_transport_error,
+    error_type,
+    read_capped,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -95,7 +100,6 @@ _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _PERMANENT: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 # Content codings the session inflates itself, with a bound on the output (zlib's max_length);
 # httpx's decoders inflate a whole network chunk at once (16 KiB of gzip can hold 16 MB).
-_ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
 # asyncio's own timeout (Python 3.11+) costs a fifth of an anyio cancel scope per call.
 _ASYNCIO_TIMEOUT: Final = getattr(asyncio, "timeout", None)
 #: After a bucket's reset, requests reserved in the window that ended and still in flight are
@@ -803,52 +807,13 @@ class Session:
                 response._content = read[:limit]
             return
         headers = response.headers
-        codings = [
-            part.strip().lower()
-            for part in headers.get("content-encoding", "").split(",")
-            if part.strip() and part.strip().lower() != "identity"
-        ]
+        codings = content_codings(response)
         if ok and not codings:
             declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise self._too_large(call, response, limit)  # nothing read at all
-        parts: list[bytes] = []
-        size = 0
-        inflater: Inflater | None = None
-        chunks: AsyncIterator[bytes]
-        if not codings:
-            chunks = response.aiter_raw()
-        elif len(codings) == 1 and codings[0] in _ZLIB_CODINGS:
-            inflater = Inflater(codings[0])
-            chunks = response.aiter_raw()
-        else:
-            # br, zstd or several codings: httpx inflates, one network chunk at a time.
-            chunks = response.aiter_bytes()
         try:
-            async for raw in chunks:
-                data = raw
-                while data:
-                    room = limit - size
-                    if inflater is None:
-                        out, data = data, b""
-                    else:
-                        out = inflater.feed(data, room + 1)
-                        data = inflater.tail
-                    if len(out) > room:
-                        if ok:
-                            raise self._too_large(call, response, limit)
-                        parts.append(out[:room])
-                        response._content = b"".join(parts)
-                        return
-                    size += len(out)
-                    parts.append(out)
-            if inflater is not None:
-                rest = inflater.flush()
-                if len(rest) > limit - size:
-                    if ok:
-                        raise self._too_large(call, response, limit)
-                    rest = rest[: limit - size]
-                parts.append(rest)
+            cut = await read_capped(response, limit, codings)
         except (zlib.error, httpx.DecodingError):
             if ok:
                 raise MalformedResponseError(
@@ -858,7 +823,10 @@ class Session:
                     f"the body is not valid {', '.join(codings)} (Content-Encoding)",
                     _request_id(response),
                 ) from None
-        response._content = b"".join(parts)
+            response._content = b""
+            return
+        if cut and ok:
+            raise self._too_large(call, response, limit)
 
     def _too_large(
         self, call: _Call, response: httpx.Response, limit: int

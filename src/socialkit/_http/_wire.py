@@ -7,13 +7,22 @@ import errno
 import socket
 import ssl
 import zlib
+from collections.abc import AsyncIterator
 from typing import Final
 
 import httpx
 
 from socialkit._http._redact import redact_text
 
-__all__ = ["Inflater", "describe_transport_error", "error_type"]
+__all__ = [
+    "AUTH_ERROR_BODY_LIMIT",
+    "Inflater",
+    "content_codings",
+    "describe_transport_error",
+    "error_type",
+    "read_auth_refusal",
+    "read_capped",
+]
 
 
 class Inflater:
@@ -155,3 +164,91 @@ def describe_transport_error(exc: httpx.TransportError, url: httpx.URL) -> str:
     if isinstance(exc, httpx.ConnectError):
         return f"could not connect to {where}"
     return f"the connection to {where} failed"
+
+
+#: Content codings inflated here with a bound (others are left to httpx's decoders).
+ZLIB_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
+
+#: The most of an error answer's body an auth flow reads (its message is all it needs).
+AUTH_ERROR_BODY_LIMIT = 1024 * 1024
+
+
+def content_codings(response: httpx.Response) -> list[str]:
+    """The response's content codings, lower case, ``identity`` left out."""
+    return [
+        part.strip().lower()
+        for part in response.headers.get("content-encoding", "").split(",")
+        if part.strip() and part.strip().lower() != "identity"
+    ]
+
+
+async def read_capped(
+    response: httpx.Response, limit: int, codings: list[str] | None = None
+) -> bool:
+    """Read ``response``'s body, decoded, into ``response.content``, at most ``limit`` bytes.
+
+    gzip and deflate are inflated with :class:`Inflater`'s bound, so no chunk inflates past the
+    limit either. Returns True when the body was longer and cut. Raises ``zlib.error`` or
+    ``httpx.DecodingError`` for a body that is not what its ``Content-Encoding`` says. A body
+    already read (``response.content``) is cut in place.
+    """
+    try:
+        read = response.content
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(read) > limit:
+            response._content = read[:limit]
+            return True
+        return False
+    codings = content_codings(response) if codings is None else codings
+    parts: list[bytes] = []
+    size = 0
+    inflater: Inflater | None = None
+    chunks: AsyncIterator[bytes]
+    if not codings:
+        chunks = response.aiter_raw()
+    elif len(codings) == 1 and codings[0] in ZLIB_CODINGS:
+        inflater = Inflater(codings[0])
+        chunks = response.aiter_raw()
+    else:
+        # br, zstd or several codings: httpx inflates, one network chunk at a time.
+        chunks = response.aiter_bytes()
+    cut = False
+    async for raw in chunks:
+        data = raw
+        while data:
+            room = limit - size
+            if inflater is None:
+                out, data = data, b""
+            else:
+                out = inflater.feed(data, room + 1)
+                data = inflater.tail
+            if len(out) > room:
+                parts.append(out[:room])
+                cut = True
+                break
+            size += len(out)
+            parts.append(out)
+        if cut:
+            break
+    if not cut and inflater is not None:
+        rest = inflater.flush()
+        if len(rest) > limit - size:
+            rest = rest[: limit - size]
+            cut = True
+        parts.append(rest)
+    if cut:
+        await response.aclose()
+    response._content = b"".join(parts)
+    return cut
+
+
+async def read_auth_refusal(response: httpx.Response) -> None:
+    """Read a refusal's body (a 400 or 401) for an auth flow, capped at
+    :data:`AUTH_ERROR_BODY_LIMIT`; an undecodable body is read as empty. (An auth flow that
+    overrides ``async_auth_flow`` gets the response unread from a real transport.)"""
+    try:
+        await read_capped(response, AUTH_ERROR_BODY_LIMIT)
+    except (zlib.error, httpx.DecodingError):
+        response._content = b""

@@ -110,6 +110,14 @@ class AdapterSettings(BaseModel):
             "record key, a metric's measured_at). Default: the system clock."
         ),
     )
+    require_credentials: bool = Field(
+        default=True,
+        description=(
+            "Check on `async with` that credentials exist (a secret setting or a stored token) "
+            "and fail at once, naming the fix, when none does. Set False for an adapter used "
+            "only for the login steps (ex_register_app, ex_exchange_code, ex_oauth_begin …)."
+        ),
+    )
     store: Any = Field(
         default=None,
         description=(
@@ -245,7 +253,18 @@ class Adapter(abc.ABC):
         return f"{self.name}:{self.settings.account}" if self.settings.account else self.name
 
     async def __aenter__(self) -> Self:
+        if self.settings.require_credentials:
+            await self.ensure_credentials()
         return self
+
+    async def ensure_credentials(self) -> None:
+        """Raise :class:`~socialkit.AuthFlowError`, naming the fix (the setting to pass or the
+        ``socialkit auth login`` command), when this adapter has no credentials at all: no
+        secret in its settings and nothing in its token store. Sends no request; whether the
+        credentials are *valid* is for the network to say. ``async with`` calls it (unless the
+        ``require_credentials`` setting is False, for the login steps), so a missing login
+        fails at once rather than at the first call."""
+        return None
 
     async def __aexit__(
         self,
