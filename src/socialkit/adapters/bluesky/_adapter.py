@@ -273,7 +273,10 @@ class BlueskyAdapter(Adapter):
         self._handles: dict[str, str | None] = {}
 
     async def ensure_credentials(self) -> None:
-        """With OAuth (no app password), a session must be stored for the identifier."""
+        """With OAuth (no app password), a session must be stored for the identifier.
+
+        Raises ``AuthFlowError`` naming the login steps. No request (reads the token store).
+        """
         from socialkit.adapters.bluesky._oauth import BlueskyOAuthAuth
 
         if isinstance(self.auth, BlueskyOAuthAuth) and await self.auth._load() is None:

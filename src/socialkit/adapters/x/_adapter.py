@@ -437,7 +437,10 @@ class XAdapter(Adapter):
         return self.settings.account or "default"
 
     async def ensure_credentials(self) -> None:
-        """With an OAuth 2.0 client and no token in the settings, a token must be stored."""
+        """With an OAuth 2.0 client and no token in the settings, a token must be stored.
+
+        Raises ``AuthFlowError`` naming the login command. No request (reads the token store).
+        """
         s = self.settings
         if s.auth_mode != "oauth2" or s.client_id is None or s.access_token is not None:
             return
