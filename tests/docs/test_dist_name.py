@@ -43,7 +43,7 @@ def _our_requirements(text: str) -> list[str]:
     """The project names a ``pip install`` line installs (not ``-e .``, nox, or other tools)."""
     names = []
     for match in PIP_INSTALL.finditer(text):
-        for arg in match.group(1).split():
+        for arg in match.group(1).split("#")[0].split():  # a comment is not an argument
             found = OURS.fullmatch(arg.strip("\"'"))
             if found is None:
                 found = OURS.fullmatch(arg)

@@ -25,12 +25,12 @@ from socialkit.adapters.bluesky._adapter import (
 from socialkit.adapters.bluesky._settings import BlueskySettings
 
 __all__ = [
+    "BlueskyAdapter",
+    "BlueskySettings",
     "GET_POSTS_MAX",
     "IMAGE_MAX_SIZE",
     "MAX_BYTES",
     "MAX_GRAPHEMES",
     "MAX_IMAGES",
     "THUMB_MAX_SIZE",
-    "BlueskyAdapter",
-    "BlueskySettings",
 ]
