@@ -7,12 +7,8 @@ with the app's consumer secret, compared in constant time). See ``docs/networks/
 
 from __future__ import annotations
 
-from socialkit.adapters.x._adapter import (
-    DEFAULT_SCOPES,
-    UserContextRequiredError,
-    XAdapter,
-    XSettings,
-)
+from socialkit.adapters.x._adapter import UserContextRequiredError, XAdapter
+from socialkit.adapters.x._settings import DEFAULT_SCOPES, XSettings
 from socialkit.adapters.x._webhooks import (
     SIGNATURE_HEADER,
     check_delivery,
