@@ -19,6 +19,7 @@ from typing_extensions import deprecated
 from socialkit.adapters._base import Adapter
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
+from socialkit.adapters.telegram import TelegramAdapter
 from socialkit.adapters.x import XAdapter
 
 __all__ = ["InvalidConnectSettings", "connect"]
@@ -96,6 +97,36 @@ def connect(
 ) -> MastodonAdapter: ...
 @overload
 def connect(
+    name: Literal["telegram"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    base_url: str = "https://api.telegram.org",
+    bot_token: str | SecretStr | None = None,
+    chat: str | None = None,
+    silent: bool = False,
+    updates: Literal["polling", "webhook"] = "polling",
+    poll_timeout: int = 0,
+    webhook_secret: str | SecretStr | None = None,
+    reconcile_window: int = 20,
+) -> TelegramAdapter: ...
+@overload
+def connect(
     name: Literal["x"],
     /,
     *,
@@ -139,7 +170,7 @@ def connect(
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "mastodon", "x"],
+    name: Literal["bluesky", "mastodon", "telegram", "x"],
     /,
     *,
     http: AsyncClient | None = None,

@@ -1,6 +1,6 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
-``FakeMastodon``, ``FakeBluesky`` and ``FakeX`` are ASGI apps (``fake.app``), usable through
+``FakeMastodon``, ``FakeBluesky``, ``FakeX`` and ``FakeTelegram`` are ASGI apps (``fake.app``), usable through
 ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``) or served on a local port
 (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the shared simulation API.
 Extra ``testing`` (starlette; uvicorn to serve on a port).
@@ -15,6 +15,7 @@ from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, Rate
 if TYPE_CHECKING:
     from socialkit.testing.fakes.bluesky import FakeBluesky
     from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.telegram import FakeTelegram
     from socialkit.testing.fakes.x import FakeX
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "FakeClock",
     "FakeMastodon",
     "FakeNetwork",
+    "FakeTelegram",
     "FakeUser",
     "FakeX",
     "RateLimiter",
@@ -30,6 +32,7 @@ __all__ = [
 _LAZY = {
     "FakeBluesky": "socialkit.testing.fakes.bluesky",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakeTelegram": "socialkit.testing.fakes.telegram",
     "FakeX": "socialkit.testing.fakes.x",
 }
 
