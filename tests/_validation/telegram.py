@@ -69,7 +69,7 @@ class TelegramChecker:
         for name, value in params.items():
             if name in fields:
                 problems.extend(
-                    self._value(value, fields[name]["types"], f"{method}.{name}", form=form)
+                    self._value(value, _types(fields[name]["types"]), f"{method}.{name}", form=form)
                 )
         return problems
 
@@ -195,6 +195,19 @@ class TelegramChecker:
         if not problems and "type" in fields and isinstance(value.get("type"), str):
             problems.extend(_discriminator(kind, spec, value["type"], where))
         return problems
+
+
+def _types(types: list[str]) -> list[str]:
+    """The scraped description splits "Array of InputMediaAudio, InputMediaDocument,
+    InputMediaPhoto and InputMediaVideo" (``sendMediaGroup.media``) into one array type per
+    element type, which would refuse an album of photos and videos that the page allows
+    ("Documents and audio files can be only grouped in an album with messages of the same
+    type"): several array types also accept an array whose items match any of them; the
+    fake and the adapter's pre-flight enforce the grouping rule itself."""
+    if len(types) > 1 and all(t.startswith("Array of ") for t in types):
+        items = " or ".join(t[len("Array of ") :] for t in types)
+        return [*types, f"Array of {items}"]
+    return types
 
 
 def _discriminator(kind: str, spec: dict[str, Any], given: str, where: str) -> list[str]:

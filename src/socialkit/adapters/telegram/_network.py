@@ -87,7 +87,14 @@ def parse_telegram_rate_limit(response: httpx.Response) -> RateLimitUpdate | Non
     if not isinstance(kind, str):
         return None
     interval = GROUP_INTERVAL if kind in ("group", "supergroup") else CHANNEL_INTERVAL
-    return RateLimitUpdate(limit=1, remaining=0, reset_after=interval * max(1, len(messages)))
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return RateLimitUpdate(
+        limit=1,
+        remaining=0,
+        reset_after=interval * max(1, len(messages)),
+        # The chat by its id, also when the request named it by @username.
+        bucket=chat_bucket(str(chat_id)) if isinstance(chat_id, int) else None,
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -608,7 +608,10 @@ class FakeTelegram(FakeNetwork):
     ) -> Any:
         chat, reply_to = self._sending(params)
         kind = _MEDIA_FIELDS[method]
-        stored = self._file(kind, _required(params, kind), uploads, params)
+        given = params.get(kind) if kind in params else uploads.get(kind)
+        if given is None:
+            raise _bad(f"there is no {kind} in the request")
+        stored = self._file(kind, given, uploads, params)
         self._limit(chat)
         return self._media_message(chat, kind, stored, params, reply_to)
 
