@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from tests._validation.telegram import telegram_checker
+from tests.fakes.telegram_support import Traffic
 
 from socialkit.testing.conformance import PNG_1X1
 from socialkit.testing.fakes import FakeTelegram
-from tests._validation.telegram import telegram_checker
-from tests.fakes.telegram_support import Traffic
 
 pytestmark = [pytest.mark.anyio, pytest.mark.spec]
 

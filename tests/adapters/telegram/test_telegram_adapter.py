@@ -272,7 +272,8 @@ async def test_edit_text_and_caption(fake: FakeTelegram, traffic: Traffic) -> No
     async with connect(fake, traffic) as tg:
         text = await tg.publish(Post(text="draft"))
         image = await tg.publish(Post(text="old", media=[Media.from_bytes(c.PNG_1X1)]))
-        assert text.id and image.id
+        assert text.id
+        assert image.id
         edited = await tg.edit(text.id, Post(text="final"))
         captioned = await tg.edit(image.id, Post(text="new caption"))
         assert (await tg.get_post(image.id)).text == "new caption"

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import pytest
 
 from socialkit._store import MemoryStore
-from socialkit.testing.faults import FaultSuite, NetworkTarget
 from socialkit.testing.fakes import FakeTelegram
 from socialkit.testing.fakes._base import FakeNetwork
+from socialkit.testing.faults import FaultSuite, NetworkTarget
 
 _CREATE = re.compile(r"/bot[^/]+/send(?:Message|Photo|Video|Animation|Audio|MediaGroup)$")
 

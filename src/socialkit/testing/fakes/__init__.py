@@ -1,9 +1,9 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
 ``FakeMastodon``, ``FakeBluesky``, ``FakeX`` and ``FakeTelegram`` are ASGI apps (``fake.app``),
-usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``) or served on a local port
-(``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the shared simulation API.
-Extra ``testing`` (starlette; uvicorn to serve on a port).
+usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``) or served on a
+local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the shared
+simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
 """
 
 from __future__ import annotations
