@@ -219,6 +219,25 @@ async def test_media_kinds_and_album(fake: FakeTelegram, traffic: Traffic) -> No
     assert [m.get("caption") for m in fake.chat_messages()] == ["gif", "song"], "album gone"
 
 
+async def test_document(fake: FakeTelegram, traffic: Traffic) -> None:
+    async with connect(fake, traffic) as tg:
+        posted = await tg.ex_send_document(
+            b"%PDF-1.4 a report",
+            filename="report.pdf",
+            mime_type="application/pdf",
+            caption="the monthly report",
+        )
+        assert posted.id is not None
+        again = await tg.get_post(posted.id)
+        with pytest.raises(ValidationError):
+            await tg.ex_send_document(b"")
+    [sent_message] = fake.chat_messages()
+    assert sent_message["document"]["file_name"] == "report.pdf"
+    assert sent_message["document"]["mime_type"] == "application/pdf"
+    assert again.text == "the monthly report"
+    assert traffic.methods() == ["sendDocument"]
+
+
 @pytest.mark.parametrize(
     ("media", "code"),
     [

@@ -29,7 +29,6 @@ from socialkit._errors import (
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Batch, Paged
-from socialkit._store import MemoryStore
 from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.telegram import _mapping as mapping
 from socialkit.adapters.telegram import _wire as wire
@@ -220,7 +219,7 @@ class TelegramAdapter(Adapter):
         assert isinstance(settings, TelegramSettings)
         self.settings: TelegramSettings = settings
         self._session: Session | None = None
-        self._local_store = MemoryStore()
+        self._chosen_store: Store | None = None
         self._bot: wire.User | None = None
 
     # -- plumbing -------------------------------------------------------------------------
@@ -237,13 +236,20 @@ class TelegramAdapter(Adapter):
         return self._session
 
     def _store(self) -> Store:
-        store = self.settings.store
-        if store is None:
-            return self._local_store
-        from socialkit.auth import TokenStore
+        """The ``store`` setting; by default the SQLite store under the user's data directory
+        (encrypted when a key is configured), so that the update offset and the records
+        survive a restart."""
+        if self._chosen_store is None:
+            from socialkit.auth import TokenStore
 
-        found: Store = store.store if isinstance(store, TokenStore) else store
-        return found
+            store = self.settings.store
+            if isinstance(store, TokenStore):
+                self._chosen_store = store.store
+            elif store is not None:
+                self._chosen_store = store
+            else:
+                self._chosen_store = TokenStore().store
+        return self._chosen_store
 
     @property
     def _account_key(self) -> str:
@@ -560,6 +566,50 @@ class TelegramAdapter(Adapter):
         wire_entities = mapping.entities_to_wire(item.text, entities)
         key = idempotency_key if idempotency_key is not None else f"sk-{uuid.uuid4()}"
         return await self._send_post(item, key, chat=chat, entities=wire_entities, silent=silent)
+
+    async def ex_send_document(
+        self,
+        document: Media | bytes,
+        *,
+        filename: str = "document",
+        mime_type: str = "application/octet-stream",
+        caption: str = "",
+        chat: str | None = None,
+        silent: bool | None = None,
+    ) -> Post:
+        """Send a file as a document (``sendDocument``: any type, shown as a file to
+        download, up to 50 MB), with an optional ``caption`` (at most 1,024 UTF-16 units).
+        The post reads back with the caption as its text and no media."""
+        if isinstance(document, bytes):
+            data, name, mime = document, filename, mime_type
+        else:
+            data, name, mime = document.read(), document.filename, document.mime_type
+        if not data:
+            raise ValidationError("the document is empty")
+        if len(data) > 50 * _MiB:
+            raise ValidationError("bots send documents of at most 50 MB")
+        if utf16_length(caption) > _CAPTION_MAX:
+            raise ValidationError(f"a caption is at most {_CAPTION_MAX} UTF-16 code units")
+        if chat is not None and re.fullmatch(_CHAT_PATTERN, chat) is None:
+            raise ValidationError(f"{chat!r} is not a telegram chat (-100… id or @username)")
+        target = chat or self._default_chat()
+        body: dict[str, Any] = {"chat_id": _chat_arg(target), "document": "attach://file0"}
+        if caption:
+            body["caption"] = caption
+        if self.settings.silent if silent is None else silent:
+            body["disable_notification"] = True
+        result = await self._call(
+            "sendDocument",
+            body,
+            files={"file0": (name, data, mime)},
+            bucket=chat_bucket(await self._chat_id(target)),
+            kind="create",
+        )
+        raw = self._raw_message(result)
+        parsed = self._model(wire.Message, raw, "the sent message")
+        await self._save_post([raw], [None])
+        await self._remember_chat(parsed.chat, parsed.message_id, target)
+        return mapping.post_from([parsed])
 
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
         key = idempotency_key if idempotency_key is not None else f"sk-{uuid.uuid4()}"
