@@ -19,6 +19,7 @@ from typing_extensions import deprecated
 from socialkit.adapters._base import Adapter
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
+from socialkit.adapters.reddit import RedditAdapter
 from socialkit.adapters.telegram import TelegramAdapter
 from socialkit.adapters.x import XAdapter
 
@@ -97,6 +98,43 @@ def connect(
 ) -> MastodonAdapter: ...
 @overload
 def connect(
+    name: Literal["reddit"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    base_url: str = "https://oauth.reddit.com",
+    token_url: str = ...,
+    authorize_url: str = "https://www.reddit.com/api/v1/authorize",
+    app_type: Literal["script", "installed", "web"] = "script",
+    client_id: str | None = None,
+    client_secret: str | SecretStr | None = None,
+    username: str | None = None,
+    password: str | SecretStr | None = None,
+    access_token: str | SecretStr | None = None,
+    refresh_token: str | SecretStr | None = None,
+    redirect_uri: str | None = None,
+    scopes: tuple[str, ...] | list[str] = ...,
+    subreddit: str | None = None,
+    media_timeout: float = 300.0,
+    reconcile_margin: float = 60.0,
+) -> RedditAdapter: ...
+@overload
+def connect(
     name: Literal["telegram"],
     /,
     *,
@@ -170,7 +208,7 @@ def connect(
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "mastodon", "telegram", "x"],
+    name: Literal["bluesky", "mastodon", "reddit", "telegram", "x"],
     /,
     *,
     http: AsyncClient | None = None,

@@ -1,11 +1,11 @@
-"""Reddit: the network layer of the adapter (``_network``: the ``X-Ratelimit-*`` headers, the
-error bodies and the ``RATELIMIT`` error inside 200 answers).
-
-The adapter class is not registered as ``reddit`` yet: see ``docs/networks/reddit.md``.
+"""Reddit: ``RedditAdapter`` (registry name ``reddit``), its settings, and the network layer
+(``X-Ratelimit-*`` headers, error bodies, the ``RATELIMIT`` error inside 200 answers).
+See ``docs/networks/reddit.md``.
 """
 
 from __future__ import annotations
 
+from socialkit.adapters.reddit._adapter import DEFAULT_SCOPES, RedditAdapter, RedditSettings
 from socialkit.adapters.reddit._network import (
     decode_reddit_error,
     json_errors,
@@ -15,6 +15,9 @@ from socialkit.adapters.reddit._network import (
 )
 
 __all__ = [
+    "DEFAULT_SCOPES",
+    "RedditAdapter",
+    "RedditSettings",
     "decode_reddit_error",
     "json_errors",
     "make_network",

@@ -15,6 +15,7 @@ from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, Rate
 if TYPE_CHECKING:
     from socialkit.testing.fakes.bluesky import FakeBluesky
     from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.reddit import FakeReddit
     from socialkit.testing.fakes.telegram import FakeTelegram
     from socialkit.testing.fakes.x import FakeX
 
@@ -23,6 +24,7 @@ __all__ = [
     "FakeClock",
     "FakeMastodon",
     "FakeNetwork",
+    "FakeReddit",
     "FakeTelegram",
     "FakeUser",
     "FakeX",
@@ -32,6 +34,7 @@ __all__ = [
 _LAZY = {
     "FakeBluesky": "socialkit.testing.fakes.bluesky",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakeReddit": "socialkit.testing.fakes.reddit",
     "FakeTelegram": "socialkit.testing.fakes.telegram",
     "FakeX": "socialkit.testing.fakes.x",
 }
