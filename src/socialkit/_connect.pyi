@@ -21,6 +21,7 @@ from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
 from socialkit.adapters.reddit import RedditAdapter
 from socialkit.adapters.telegram import TelegramAdapter
+from socialkit.adapters.tiktok import TikTokAdapter
 from socialkit.adapters.x import XAdapter
 
 __all__ = ["InvalidConnectSettings", "connect"]
@@ -165,6 +166,42 @@ def connect(
 ) -> TelegramAdapter: ...
 @overload
 def connect(
+    name: Literal["tiktok"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    base_url: str = "https://open.tiktokapis.com",
+    token_url: str = ...,
+    client_key: str | None = None,
+    client_secret: str | SecretStr | None = None,
+    access_token: str | SecretStr | None = None,
+    refresh_token: str | SecretStr | None = None,
+    mode: Literal["direct", "inbox"] = "direct",
+    privacy_level: Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] = "SELF_ONLY",
+    disable_comment: bool = False,
+    disable_duet: bool = False,
+    disable_stitch: bool = False,
+    chunk_size: int = 10485760,
+    status_timeout: float = 600.0,
+    reconcile_margin: float = 60.0,
+) -> TikTokAdapter: ...
+@overload
+def connect(
     name: Literal["x"],
     /,
     *,
@@ -208,7 +245,7 @@ def connect(
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "mastodon", "reddit", "telegram", "x"],
+    name: Literal["bluesky", "mastodon", "reddit", "telegram", "tiktok", "x"],
     /,
     *,
     http: AsyncClient | None = None,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from socialkit.testing.fakes.mastodon import FakeMastodon
     from socialkit.testing.fakes.reddit import FakeReddit
     from socialkit.testing.fakes.telegram import FakeTelegram
+    from socialkit.testing.fakes.tiktok import FakeTikTok
     from socialkit.testing.fakes.x import FakeX
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "FakeNetwork",
     "FakeReddit",
     "FakeTelegram",
+    "FakeTikTok",
     "FakeUser",
     "FakeX",
     "RateLimiter",
@@ -36,6 +38,7 @@ _LAZY = {
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
     "FakeReddit": "socialkit.testing.fakes.reddit",
     "FakeTelegram": "socialkit.testing.fakes.telegram",
+    "FakeTikTok": "socialkit.testing.fakes.tiktok",
     "FakeX": "socialkit.testing.fakes.x",
 }
 
