@@ -430,6 +430,25 @@ class XAdapter(Adapter):
     def _account_key(self) -> str:
         return self.settings.account or "default"
 
+    async def ensure_credentials(self) -> None:
+        """With an OAuth 2.0 client and no token in the settings, a token must be stored."""
+        s = self.settings
+        if s.auth_mode != "oauth2" or s.client_id is None or s.access_token is not None:
+            return
+        if await self._tokens().get("x", self._account_key) is None:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(
+                self.name,
+                code="not_logged_in",
+                message=(
+                    f"no access_token setting and no stored token for account "
+                    f"{self._account_key!r}; log in first with `socialkit auth login x "
+                    f"--account {self._account_key}` (or ex_exchange_code), or pass "
+                    "access_token="
+                ),
+            )
+
     async def _auth(self) -> httpx.Auth | None:
         s = self.settings
         mode = s.auth_mode
@@ -538,18 +557,32 @@ class XAdapter(Adapter):
     # -- pre-flight -----------------------------------------------------------------------
 
     def _check_extra(self, post: Post) -> list[Problem]:
+        from socialkit.text import bounded_count, x_invalid_characters  # (core text rules)
+
         problems: list[Problem] = []
         for index, item in enumerate(post.posts()):
             prefix = "" if index == 0 else f"thread[{index - 1}]."
             where = "the post" if index == 0 else f"post thread[{index - 1}]"
+            for bad in x_invalid_characters(item.text):
+                problems.append(
+                    Problem(
+                        code="invalid_characters",
+                        message=(
+                            f"the text of {where} contains {bad.description} at index "
+                            f"{bad.index}; x refuses such text"
+                        ),
+                        field=f"{prefix}text",
+                    )
+                )
             if item.link and item.link not in item.text:
-                length = count_x(self._text_of(item))
+                length, exact = bounded_count(self._text_of(item), count_x, 280)
                 if length > 280:
                     problems.append(
                         Problem(
                             code="text_too_long",
                             message=(
-                                f"the text of {where} with its link is {length} weighted "
+                                f"the text of {where} with its link is "
+                                f"{'' if exact else 'at least '}{length} weighted "
                                 "characters long; x allows 280"
                             ),
                             field=f"{prefix}link",
