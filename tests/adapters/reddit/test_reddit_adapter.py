@@ -73,7 +73,6 @@ AGENT = "python:com.example.bot:1.0 (by /u/example)"
         ({"user_agent": "my-bot"}, "user_agent"),
         ({"user_agent": AGENT}, "socialkit auth login reddit"),
         ({"user_agent": AGENT, "client_id": "x"}, "client_secret, username, password"),
-        ({"user_agent": AGENT, "client_id": "x", "app_type": "installed"}, "refresh_token"),
         (
             {"user_agent": AGENT, "client_id": "x", "app_type": "web", "refresh_token": "r"},
             "client_secret",
@@ -84,6 +83,29 @@ def test_settings_name_what_is_missing(values: dict[str, Any], words: str) -> No
     with pytest.raises(ConfigurationError) as info:
         build_settings(RedditAdapter, values)
     assert words in str(info.value)
+
+
+async def test_installed_app_without_a_token_fails_on_async_with() -> None:
+    from socialkit._store import MemoryStore
+    from socialkit.auth import AuthFlowError
+
+    values = {
+        "user_agent": AGENT,
+        "client_id": "x",
+        "app_type": "installed",
+        "store": MemoryStore(),
+    }
+    reddit = RedditAdapter(build_settings(RedditAdapter, values))
+    with pytest.raises(AuthFlowError, match="socialkit auth login reddit"):
+        async with reddit:
+            pass
+    login_only = RedditAdapter(
+        build_settings(RedditAdapter, {**values, "require_credentials": False})
+    )
+    request = login_only.ex_authorization_url(redirect_uri="http://127.0.0.1:8765/callback")
+    assert "duration=permanent" in request.url
+    assert "client_id=x" in request.url
+    await login_only.aclose()
 
 
 async def test_generic_user_agent_is_what_reddit_refuses() -> None:

@@ -87,6 +87,8 @@ class TestTelegramFaultsCold(FaultSuite):
             "html",
             "truncated",
             "empty",
+            "oversized",
+            "gzip_bomb",
         )
     }
 

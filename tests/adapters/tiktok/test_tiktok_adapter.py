@@ -77,6 +77,32 @@ def test_no_credentials_name_the_login() -> None:
         build_settings(TikTokAdapter, {"refresh_token": "r"})
 
 
+async def test_login_stores_the_token_and_the_refresh_expiry() -> None:
+    from socialkit._store import MemoryStore
+    from socialkit.auth import AuthFlowError
+
+    fake = FakeTikTok()
+    values = {
+        "base_url": fake.base_url,
+        "token_url": f"{fake.base_url}/v2/oauth/token/",
+        "client_key": fake.client_key,
+        "client_secret": fake.client_secret,
+        "store": MemoryStore(),
+    }
+    client = fake.client()
+    tiktok = TikTokAdapter(build_settings(TikTokAdapter, values), http=client)
+    with pytest.raises(AuthFlowError, match="socialkit auth login tiktok"):
+        async with tiktok:
+            pass
+    request = tiktok.ex_authorization_url("https://app.example/callback")
+    assert "client_key=fake-tiktok-client-key" in request["url"]
+    assert "scope=user.info.basic%2C" in request["url"]
+    with pytest.raises(AuthFlowError, match="state"):
+        await tiktok.ex_exchange_code(request, "https://app.example/callback?code=c&state=other")
+    await tiktok.aclose()
+    await client.aclose()
+
+
 @pytest.mark.parametrize(
     ("size", "preferred", "expected"),
     [

@@ -145,24 +145,21 @@ class RedditSettings(AdapterSettings):
                 "(by /u/<your username>)', e.g. 'python:com.example.bot:1.0 (by /u/example)'"
             )
         if self.client_id is None:
-            problems.append(
-                "no credentials: give client_id (and the rest for your app type), or run "
-                "`socialkit auth login reddit` to log in and store a token"
-            )
+            if self.require_credentials:
+                problems.append(
+                    "no credentials: give client_id (and the rest for your app type), or run "
+                    "`socialkit auth login reddit` to log in and store a token"
+                )
         elif self.app_type == "script":
             missing = [
                 n for n in ("client_secret", "username", "password") if getattr(self, n) is None
             ]
-            if missing:
+            if missing and self.require_credentials:
                 problems.append("a script app needs " + ", ".join(missing))
-        else:
-            if self.app_type == "web" and self.client_secret is None:
-                problems.append("a web app needs client_secret")
-            if self.refresh_token is None and self.access_token is None:
-                problems.append(
-                    f"an {self.app_type} app needs refresh_token (run `socialkit auth login "
-                    "reddit`) or access_token"
-                )
+        elif self.app_type == "web" and self.client_secret is None:
+            problems.append("a web app needs client_secret")
+        # An installed or web app's token may be in the store (``socialkit auth login
+        # reddit``): ``ensure_credentials`` checks that on ``async with``.
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -343,37 +340,97 @@ class RedditAdapter(Adapter):
             await self._tokens().put(self.name, self._account_key, token)
             return token.access_token.get_secret_value()
 
+    async def ensure_credentials(self) -> None:
+        """An installed or web app without a token in its settings needs one in the store."""
+        s = self.settings
+        if s.app_type == "script" or s.access_token is not None or s.refresh_token is not None:
+            if s.client_id is None or (
+                s.app_type == "script" and (s.username is None or s.password is None)
+            ):
+                raise self._not_logged_in()
+            return
+        if await self._tokens().get(self.name, self._account_key) is None:
+            raise self._not_logged_in()
+
+    def _not_logged_in(self) -> Exception:
+        from socialkit.auth import AuthFlowError
+
+        return AuthFlowError(
+            self.name,
+            code="not_logged_in",
+            message=(
+                f"no token in the settings and none stored for account {self._account_key!r}: "
+                f"log in with `socialkit auth login reddit --account {self._account_key}` (or "
+                "ex_authorization_url / ex_exchange_code), or pass refresh_token= (installed "
+                "and web apps) or username= and password= (script apps)"
+            ),
+        )
+
+    def _oauth2(self) -> Any:
+        if self._oauth2_client is None:
+            from socialkit.auth import OAuth2Client, OAuth2Config
+
+            s = self.settings
+            if s.client_id is None:
+                raise ConfigurationError("reddit: the OAuth 2 flow needs client_id")
+            config = OAuth2Config(
+                network=self.name,
+                authorization_endpoint=s.authorize_url,
+                token_endpoint=s.token_url,
+                client_id=s.client_id,
+                # Installed apps authenticate with an empty secret (HTTP Basic "client_id:").
+                client_secret=s.client_secret or SecretStr(""),
+                token_endpoint_auth_method="client_secret_basic",
+                scopes=s.scopes,
+                scope_separator=" ",
+                redirect_uri=s.redirect_uri,
+                # A refresh token comes only with duration=permanent
+                # (https://github.com/reddit-archive/reddit/wiki/OAuth2).
+                authorization_params={"duration": "permanent"},
+            )
+            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
+        return self._oauth2_client
+
+    def ex_authorization_url(
+        self, *, redirect_uri: str | None = None, scopes: Iterable[str] | None = None
+    ) -> Any:
+        """Start a login of an installed or web app (authorization code, ``duration=permanent``
+        for a refresh token). Open ``result.url``; keep ``result`` for :meth:`ex_exchange_code`."""
+        kwargs: dict[str, Any] = {}
+        if redirect_uri is not None:
+            kwargs["redirect_uri"] = redirect_uri
+        if scopes is not None:
+            kwargs["scopes"] = tuple(scopes)
+        return self._oauth2().begin(**kwargs)
+
+    async def ex_exchange_code(self, request: Any, redirect: str | Mapping[str, str]) -> Any:
+        """Finish the login: check ``state``, exchange the code, store the token for this
+        account (replacing the stored one)."""
+        token = await self._oauth2().complete(request, redirect)
+        await self._tokens().put(self.name, self._account_key, token)
+        self._session = None  # the next call authenticates with the new token
+        self._me = None
+        return token
+
     async def _auth(self) -> httpx.Auth:
         s = self.settings
         if s.app_type == "script":
             return _PasswordGrant(self)
-        from socialkit.auth import BearerAuth, OAuth2Auth, OAuth2Client, OAuth2Config, Token
+        from socialkit.auth import BearerAuth, OAuth2Auth, Token
 
-        if s.refresh_token is None:
-            assert s.access_token is not None
+        if s.refresh_token is None and s.access_token is not None:
             return BearerAuth(s.access_token)
-        assert s.client_id is not None
-        config = OAuth2Config(
-            network=self.name,
-            authorization_endpoint=s.authorize_url,
-            token_endpoint=s.token_url,
-            client_id=s.client_id,
-            # Installed apps authenticate with an empty secret (HTTP Basic "client_id:").
-            client_secret=s.client_secret or SecretStr(""),
-            token_endpoint_auth_method="client_secret_basic",
-            scopes=s.scopes,
-            redirect_uri=s.redirect_uri,
-            authorization_params={"duration": "permanent"},
-        )
-        self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         store = self._tokens()
-        seed = Token(
-            access_token=s.access_token or SecretStr("expired"),
-            refresh_token=s.refresh_token,
-            expires_at=None if s.access_token is not None else datetime(2000, 1, 1).astimezone(),
-        )
-        await store.compare_and_set(self.name, self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2_client, store, account=self._account_key)
+        if s.refresh_token is not None:
+            seed = Token(
+                access_token=s.access_token or SecretStr("expired"),
+                refresh_token=s.refresh_token,
+                expires_at=None
+                if s.access_token is not None
+                else datetime(2000, 1, 1).astimezone(),
+            )
+            await store.compare_and_set(self.name, self._account_key, None, seed)
+        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
 
     async def _api(self) -> Session:
         if self._session is None:

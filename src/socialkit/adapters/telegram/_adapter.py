@@ -120,6 +120,8 @@ class TelegramSettings(AdapterSettings):
     @model_validator(mode="after")
     def _credentials(self) -> TelegramSettings:
         if self.bot_token is None:
+            if not self.require_credentials:
+                return self
             raise ValueError(
                 "no bot token: give bot_token (from @BotFather, 123456789:AA…), or run "
                 "`socialkit auth login telegram` to store it"
@@ -229,7 +231,8 @@ class TelegramAdapter(Adapter):
             from socialkit.adapters.telegram._network import make_network
 
             token = self.settings.bot_token
-            assert token is not None
+            if token is None:
+                raise ConfigurationError("telegram: set bot_token (from @BotFather)")
             self._session = self._make_session(
                 make_network(self.settings.base_url), auth=_BotToken(token)
             )

@@ -105,6 +105,9 @@ class TikTokSettings(AdapterSettings):
     """
 
     base_url: HttpURL = Field(default="https://open.tiktokapis.com", description="The API host.")
+    authorize_url: str = Field(
+        default="https://www.tiktok.com/v2/auth/authorize/", pattern=r"^https?://\S+$"
+    )
     token_url: str = Field(
         default="https://open.tiktokapis.com/v2/oauth/token/",
         pattern=r"^https?://\S+$",
@@ -138,7 +141,12 @@ class TikTokSettings(AdapterSettings):
             self.client_key is None or self.client_secret is None
         ):
             problems.append("a refresh_token needs the client_key and client_secret that got it")
-        if self.refresh_token is None and self.access_token is None:
+        if (
+            self.require_credentials
+            and self.refresh_token is None
+            and self.access_token is None
+            and (self.client_key is None or self.client_secret is None)
+        ):
             problems.append(
                 "no credentials: give client_key, client_secret and refresh_token (or an "
                 "access_token), or run `socialkit auth login tiktok` to log in and store them"
@@ -322,6 +330,106 @@ class TikTokAdapter(Adapter):
                     _REFRESH, self._account_key, str(self.now().timestamp() + float(lasts))
                 )
             return token.access_token.get_secret_value()
+
+    async def ensure_credentials(self) -> None:
+        """Without a token in the settings, one must be stored (``socialkit auth login
+        tiktok``)."""
+        s = self.settings
+        if s.access_token is not None or s.refresh_token is not None:
+            return
+        if await self._tokens().get(self.name, self._account_key) is None:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(
+                self.name,
+                code="not_logged_in",
+                message=(
+                    f"no token in the settings and none stored for account "
+                    f"{self._account_key!r}: log in with `socialkit auth login tiktok --account "
+                    f"{self._account_key}` (or ex_authorization_url / ex_exchange_code), or pass "
+                    "refresh_token="
+                ),
+            )
+
+    def ex_authorization_url(
+        self,
+        redirect_uri: str,
+        *,
+        scopes: Iterable[str] = (
+            "user.info.basic",
+            "user.info.profile",
+            "user.info.stats",
+            "video.list",
+            "video.publish",
+            "video.upload",
+        ),
+    ) -> dict[str, str]:
+        """Start a login (https://developers.tiktok.com/doc/login-kit-web): the URL to open
+        and the ``state`` to check on return. TikTok names the client ``client_key`` and
+        separates scopes with commas, which is why this is not the generic OAuth 2 client."""
+        import secrets
+        import urllib.parse
+
+        s = self.settings
+        if s.client_key is None:
+            raise ValidationError("the login needs the client_key setting")
+        state = secrets.token_urlsafe(24)
+        query = urllib.parse.urlencode(
+            {
+                "client_key": s.client_key,
+                "scope": ",".join(scopes),
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
+        return {
+            "url": f"{s.authorize_url}?{query}",
+            "state": state,
+            "redirect_uri": redirect_uri,
+        }
+
+    async def ex_exchange_code(self, request: Mapping[str, str], redirect: str) -> None:
+        """Finish the login: check ``state`` (constant time), exchange the code at the token
+        endpoint, and store the token and the refresh token's expiry."""
+        import hmac
+        import urllib.parse
+
+        from socialkit.auth import AuthFlowError, Token
+
+        s = self.settings
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect).query))
+        if "error" in query:
+            raise AuthFlowError(self.name, code=query["error"], message="the login was refused")
+        given = query.get("state", "")
+        if not hmac.compare_digest(given.encode(), request["state"].encode()):
+            raise AuthFlowError(self.name, code="state_mismatch", message="the state differs")
+        if s.client_key is None or s.client_secret is None or "code" not in query:
+            raise AuthFlowError(self.name, code="no_code", message="no code to exchange")
+        response = await self.http.post(
+            s.token_url,
+            data={
+                "client_key": s.client_key,
+                "client_secret": s.client_secret.get_secret_value(),
+                "code": query["code"],
+                "grant_type": "authorization_code",
+                "redirect_uri": request["redirect_uri"],
+            },
+            headers={"Cache-Control": "no-cache"},
+        )
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code != 200 or not isinstance(data, dict) or "access_token" not in data:
+            raise AuthFlowError(self.name, code="exchange_refused", message="the code was refused")
+        await self._tokens().put(self.name, self._account_key, Token.from_response(data))
+        lasts = data.get("refresh_expires_in")
+        if isinstance(lasts, int | float) and not isinstance(lasts, bool):
+            await self._store().put(
+                _REFRESH, self._account_key, str(self.now().timestamp() + float(lasts))
+            )
+        self._session = None
 
     def _api(self) -> Session:
         if self._session is None:
