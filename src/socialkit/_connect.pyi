@@ -201,6 +201,7 @@ def connect(
     deadline: float | None = None,
     body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
     base_url: str = "https://open.tiktokapis.com",
+    authorize_url: str = ...,
     token_url: str = ...,
     client_key: str | None = None,
     client_secret: str | SecretStr | None = None,
