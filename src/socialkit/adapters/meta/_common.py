@@ -317,6 +317,14 @@ class MetaAdapter(Adapter):
 
     # -- shared helpers ----------------------------------------------------------------------
 
+    async def _node_kind(self, object_id: str) -> str:
+        """The Graph node type of an id (``GET /{id}?metadata=1``: ``metadata.type``, such as
+        ``comment``), for ids whose syntax does not tell (a post's and a comment's)."""
+        body = await self.graph.get(f"/{object_id}", {"fields": "id", "metadata": 1})
+        metadata = body.get("metadata")
+        kind = metadata.get("type") if isinstance(metadata, dict) else None
+        return kind if isinstance(kind, str) else ""
+
     def _message_target(self, target: Message | str, what: str) -> str:
         from socialkit.adapters.meta._graph import graph_id
 

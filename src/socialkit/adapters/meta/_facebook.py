@@ -19,7 +19,6 @@ from pydantic import Field
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
-    InvalidRequestError,
     MalformedResponseError,
     OutcomeUnknownError,
     TransportError,
@@ -453,18 +452,16 @@ class FacebookAdapter(MetaAdapter):
     # -- reading -------------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
-        """A Page post, a video (an id of digits only) or a comment, with its media (alt text,
-        sizes and URLs read from each photo)."""
+        """A Page post, a video (an id of digits only) or a comment (``metadata=1`` tells a
+        post from a comment), with its media (alt text, sizes and URLs read from each photo)."""
         post_id = graph_id(self.name, post_id, "post id")
         if "_" not in post_id:
             body = await self.graph.get(f"/{post_id}", {"fields": _VIDEO_FIELDS})
             return self._video_post(body)
-        try:
-            body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
-        except InvalidRequestError:
-            # Not a post: Graph refuses post fields on a comment (code 100).
+        if await self._node_kind(post_id) == "comment":
             body = await self.graph.get(f"/{post_id}", {"fields": _COMMENT_FIELDS})
             return self._comment_post(body)
+        body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
         post = self._post_from(body)
         assert post is not None
         photos = _photo_ids(body)

@@ -444,15 +444,13 @@ class InstagramAdapter(MetaAdapter):
             raise MalformedResponseError(self.name, None, "malformed_response", "no id")
         return graph_id(self.name, value)
 
-    async def _comment(self, post: Post, key: str) -> Post:
+    async def _comment(self, post: Post, key: str, *, reply_to_comment: bool = False) -> Post:
         target = graph_id(self.name, post.reply_to, "media or comment id")
         record = await self._load_record(key)
         if record is not None and record.get("post_id"):
             return await self.get_post(str(record["post_id"]))
         # A comment on a comment is a reply (``/replies``); on media, a comment.
-        path = f"/{target}/comments"
-        if await self._is_comment(target):
-            path = f"/{target}/replies"
+        path = f"/{target}/replies" if reply_to_comment else f"/{target}/comments"
         try:
             body = await self.graph.post(path, {"message": post.text})
         except (OutcomeUnknownError, MalformedResponseError) as exc:
@@ -463,13 +461,6 @@ class InstagramAdapter(MetaAdapter):
             update={"id": comment_id, "network": self.name, "created_at": self.now()}
         )
 
-    async def _is_comment(self, object_id: str) -> bool:
-        try:
-            await self.graph.get(f"/{object_id}", {"fields": "id,text"})
-        except InvalidRequestError:
-            return False
-        return True
-
     async def delete(self, post_id: str) -> None:
         post_id = graph_id(self.name, post_id, "media id")
         await self.graph.delete(f"/{post_id}")
@@ -478,11 +469,10 @@ class InstagramAdapter(MetaAdapter):
 
     async def get_post(self, post_id: str) -> Post:
         post_id = graph_id(self.name, post_id, "media id")
-        try:
-            body = await self.graph.get(f"/{post_id}", {"fields": _MEDIA_FIELDS})
-        except InvalidRequestError:
+        if await self._node_kind(post_id) == "comment":
             body = await self.graph.get(f"/{post_id}", {"fields": _COMMENT_FIELDS})
             return self._comment_post(body)
+        body = await self.graph.get(f"/{post_id}", {"fields": _MEDIA_FIELDS})
         post = self._post_from(body)
         if post is None:
             raise MalformedResponseError(self.name, None, "malformed_response", "no media id")
@@ -721,9 +711,26 @@ class InstagramAdapter(MetaAdapter):
         )
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
-        """Answer a comment (``POST /{comment}/replies``) or comment on media."""
-        target = self._message_target(to, "media or comment id")
-        return await self.publish(as_post(post).model_copy(update={"reply_to": target}))
+        """Answer a comment or a reply (a :class:`Message` of kind ``comment``/``reply``:
+        ``POST /{comment}/replies``; Instagram threads replies under the top comment) or comment
+        on media (a media id: ``POST /{media}/comments``)."""
+        body = as_post(post)
+        problems = self.check(body.model_copy(update={"reply_to": "0"}))
+        if problems:
+            from socialkit._errors import InvalidPostError
+
+            raise InvalidPostError(self.name, problems)
+        if isinstance(to, Message) and to.kind in ("comment", "reply"):
+            raw = to.raw if isinstance(to.raw, dict) else {}
+            parent = raw.get("parent_id") or to.id
+            target = graph_id(self.name, parent, "comment id")
+            return await self._comment(
+                body.model_copy(update={"reply_to": target}),
+                self._new_key(None),
+                reply_to_comment=True,
+            )
+        target = self._message_target(to, "media id")
+        return await self.publish(body.model_copy(update={"reply_to": target}))
 
 
 # -- mapping ---------------------------------------------------------------------------------------

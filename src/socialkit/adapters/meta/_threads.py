@@ -376,13 +376,12 @@ class ThreadsAdapter(MetaAdapter):
             if isinstance(c, dict) and isinstance(c.get("id"), str)
         ]
         if ids:
-            found = await self.graph.batch(
-                [("GET", f"{graph_id(self.name, i)}?fields={_CHILD_FIELDS}") for i in ids]
-            )
+            # The Threads API documents no batch requests: one read per carousel item.
             media = []
-            for answer in found:
-                if isinstance(answer, APIError):
-                    raise answer
+            for child in ids:
+                answer = await self.graph.get(
+                    f"/{graph_id(self.name, child)}", {"fields": _CHILD_FIELDS}
+                )
                 item = _media(answer)
                 if item is not None:
                     media.append(item)
@@ -478,15 +477,14 @@ class ThreadsAdapter(MetaAdapter):
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Post insights of each post, 50 per batch request."""
+        """Post insights of each post (``GET /{post}/insights``, one call per post: the Threads
+        API documents no batch requests)."""
         ids = [graph_id(self.name, i, "post id") for i in post_ids]
         metric = ",".join(THREADS_POST_METRICS)
-        answers = await self.graph.batch([("GET", f"{i}/insights?metric={metric}") for i in ids])
         now = self.now()
         out: dict[str, list[Metric]] = {}
-        for post_id, answer in zip(ids, answers, strict=True):
-            if isinstance(answer, APIError):
-                raise answer
+        for post_id in ids:
+            answer = await self.graph.get(f"/{post_id}/insights", {"metric": metric})
             out[post_id] = _insights(answer, THREADS_POST_METRICS, post_id, self.name, now)
         return out
 

@@ -651,13 +651,20 @@ class GraphFake(FakeNetwork):
             out[object_id] = await self.dispatch("GET", object_id, inner, {}, viewer)
         return out
 
+    #: The ``metadata.type`` each node type answers to ``metadata=1``.
+    METADATA_TYPES: ClassVar[dict[str, str]] = {}
+
     def read(
         self, request: GraphRequest, obj: GraphObject, value: dict[str, Any]
     ) -> dict[str, Any]:
-        """A node read with ``fields=`` (error 100 for a field the type does not have)."""
+        """A node read with ``fields=`` (error 100 for a field the type does not have), and
+        ``metadata.type`` with ``metadata=1``."""
         specs = request.fields()
         check_known(specs, self.NODE_FIELDS.get(obj.type, frozenset(value)), obj.type)
-        return project(value, specs, obj.type)
+        out = project(value, specs, obj.type)
+        if request.params.get("metadata") == "1":
+            out["metadata"] = {"type": self.METADATA_TYPES.get(obj.type, obj.type.lower())}
+        return out
 
     def rows(
         self,

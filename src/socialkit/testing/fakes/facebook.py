@@ -131,6 +131,14 @@ class FakeFacebook(GraphFake):
 
     name: ClassVar[str] = "facebook"
     default_base_url: ClassVar[str] = "https://graph.facebook.example"
+    METADATA_TYPES: ClassVar[dict[str, str]] = {
+        "Page": "page",
+        "PagePost": "post",
+        "Photo": "photo",
+        "AdVideo": "video",
+        "Comment": "comment",
+        "User": "user",
+    }
     NODE_FIELDS: ClassVar[dict[str, frozenset[str]]] = {
         "Page": _PAGE,
         "PagePost": _POST,

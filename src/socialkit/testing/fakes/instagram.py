@@ -132,6 +132,11 @@ class FakeInstagram(GraphFake):
 
     name: ClassVar[str] = "instagram"
     default_base_url: ClassVar[str] = "https://graph.instagram-fake.example"
+    METADATA_TYPES: ClassVar[dict[str, str]] = {
+        "IGUser": "user",
+        "IGMedia": "media",
+        "IGComment": "comment",
+    }
     NODE_FIELDS: ClassVar[dict[str, frozenset[str]]] = {
         "IGUser": _USER,
         "IGMedia": _MEDIA,
