@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -60,6 +60,9 @@ DOCUMENTED: dict[tuple[str, str], str] = {
     # https://developers.facebook.com/docs/graph-api/reference/photo/ ``temporary`` (POST
     # /{page}/photos: an unpublished photo for one post's attached_media)
     ("Page", "POST photos:temporary"): "",
+    # https://developers.facebook.com/docs/graph-api/reference/page/photos/#Creating: the photo
+    # file itself, a multipart ``source`` part (the spec lists only the other parameters)
+    ("Page", "POST photos:source"): "",
     # https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-hashtag-search
     ("root", "GET ig_hashtag_search"): "user_id,q",
     # https://developers.facebook.com/docs/graph-api/reference/user/accounts/

@@ -127,6 +127,7 @@ class FacebookAdapter(MetaAdapter):
             Capability.POST_METRICS,
             Capability.ACCOUNT_METRICS,
             Capability.COMMENTS,
+            Capability.MENTIONS,
             Capability.DIRECT_MESSAGES,
             Capability.REPLY,
             Capability.WEBHOOKS,
@@ -296,8 +297,9 @@ class FacebookAdapter(MetaAdapter):
 
     async def _feed(self, post: Post) -> str:
         form: dict[str, Any] = {"message": post.text or None, **self._schedule(post)}
-        if post.link is not None:
-            form["link"] = post.link
+        link = post.link or _first_link(post.text)
+        if link is not None and not post.media:
+            form["link"] = link
         if post.media:
             ids = [await self._photo_id(media) for media in post.media]
             form["attached_media"] = [{"media_fbid": i} for i in ids]
@@ -615,13 +617,21 @@ class FacebookAdapter(MetaAdapter):
         cursor: str | None = None,
     ) -> Paged[Message]:
         """Comments on the Page's posts (read post page by post page, one batch request per
-        page) and Messenger messages (``/{page}/conversations``), newest first."""
+        page), posts that tag the Page (``/{page}/tagged``: mentions) and Messenger messages
+        (``/{page}/conversations``), newest first."""
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
             sources["comments"] = self._comments_fetch(wanted, since)
         if "direct" in wanted:
             sources["direct"] = self._direct_fetch()
+        if "mention" in wanted:
+            sources["mentions"] = self.graph.fetcher(
+                f"/{self.page_id}/tagged",
+                {"fields": "id,message,created_time,from,permalink_url"},
+                self._mention,
+                push_times=False,
+            )
         if not sources:
             return Paged.empty()
         return Paged.merge(
@@ -665,6 +675,22 @@ class FacebookAdapter(MetaAdapter):
             return Batch(found, next=page.next)
 
         return fetch
+
+    def _mention(self, item: dict[str, Any]) -> Message | None:
+        author = _from_account(item.get("from"))
+        if author is None or not isinstance(item.get("id"), str):
+            return None
+        return Message(
+            id=item["id"],
+            network=self.name,
+            kind="mention",
+            text=str(item.get("message") or ""),
+            author=author,
+            created_at=parse_time(item.get("created_time")) or self.now(),
+            post_id=item["id"],
+            url=item.get("permalink_url"),
+            raw=item,
+        )
 
     def _comment_message(self, item: object, post_id: str) -> Message | None:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
@@ -762,6 +788,14 @@ class FacebookAdapter(MetaAdapter):
 
 
 # -- mapping ---------------------------------------------------------------------------------------
+
+
+def _first_link(text: str) -> str | None:
+    from socialkit.text import url_spans
+
+    for start, end in url_spans(text):
+        return text[start:end]
+    return None
 
 
 async def _read(media: Media) -> bytes:

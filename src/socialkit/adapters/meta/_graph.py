@@ -72,7 +72,7 @@ _EXPIRED_SUBCODES = frozenset({463, 467})
 _PERMISSION = frozenset({3, 10}) | frozenset(range(200, 300))
 _DUPLICATE = frozenset({506})
 _NOT_FOUND_SUBCODES = frozenset({33})
-_NOT_FOUND = frozenset({803})
+_NOT_FOUND = frozenset({110, 803})  # invalid user id, unknown alias
 # 368 is "temporarily blocked for policy violations": a throttle with a long wait.
 _THROTTLED -= {368}
 _PERMISSION |= {368}

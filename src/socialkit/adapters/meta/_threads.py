@@ -320,8 +320,9 @@ class ThreadsAdapter(MetaAdapter):
             form["reply_to_id"] = post.reply_to
         if post.quote_of is not None:
             form["quote_post_id"] = post.quote_of
-        if post.link is not None:
-            form["link_attachment"] = post.link
+        link = post.link or next((post.text[a:b] for a, b in url_spans(post.text)), None)
+        if link is not None and not post.media:
+            form["link_attachment"] = link
         return form
 
     async def _container(self, post: Post) -> str:

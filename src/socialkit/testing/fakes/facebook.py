@@ -265,7 +265,8 @@ class FakeFacebook(GraphFake):
         return self._new_post(user, text, link=f"https://www.facebook.com/{post_id}").id
 
     def mention(self, user: FakeUser, text: str) -> str:
-        return self._new_post(user, text).id
+        """``user`` publishes a post tagging the Page (``GET /{page}/tagged``)."""
+        return self._new_post(user, text, _tags=[self.owner.id]).id
 
     def direct(self, user: FakeUser, text: str) -> str:
         """``user`` sends the Page a Messenger message; returns its ``m_`` id."""
@@ -448,6 +449,8 @@ class FakeFacebook(GraphFake):
             ("GET", "Page", "feed"): self._feed,
             ("GET", "Page", "published_posts"): self._posts,
             ("GET", "Page", "scheduled_posts"): self._scheduled,
+            ("GET", "Page", "tagged"): self._tagged,
+            ("GET", "Page", "visitor_posts"): self._visitor_posts,
             ("GET", "Page", "videos"): self._videos,
             ("GET", "Page", "insights"): self._page_insights,
             ("GET", "Page", "conversations"): self._conversations,
@@ -618,6 +621,14 @@ class FakeFacebook(GraphFake):
 
     def _feed(self, request: GraphRequest) -> dict[str, Any]:
         return self.rows(request, self._published(), self._render)
+
+    def _tagged(self, request: GraphRequest) -> dict[str, Any]:
+        found = [p for p in self._published() if self.owner.id in p.data.get("_tags", [])]
+        return self.rows(request, found, self._render)
+
+    def _visitor_posts(self, request: GraphRequest) -> dict[str, Any]:
+        found = [p for p in self._published() if p.owner != self.owner.id]
+        return self.rows(request, found, self._render)
 
     def _scheduled(self, request: GraphRequest) -> dict[str, Any]:
         posts = [p for p in self.of_type("PagePost") if not p.data.get("is_published", True)]
