@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -336,7 +336,9 @@ class ThreadsChecker:
     # on the same endpoints (https://developers.facebook.com/docs/threads/reference/):
     # ``link_attachment`` on /threads (posts), ``is_carousel_item``/``children`` on the carousel
     # item and carousel containers (the collection shows them; kept for their own templates).
-    DOCUMENTED_PARAMS = {("POST", ("{id}", "threads")): {"link_attachment", "quote_post_id"}}
+    DOCUMENTED_PARAMS: ClassVar[dict[tuple[str, tuple[str, ...]], set[str]]] = {
+        ("POST", ("{id}", "threads")): {"link_attachment", "quote_post_id"}
+    }
 
     def __init__(self, collection: Path, *, version: str = "v1.0") -> None:
         self.requests, self.fields = threads_requests(str(collection))
