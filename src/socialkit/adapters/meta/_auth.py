@@ -137,6 +137,27 @@ def _token_from(body: dict[str, Any], network: str, now: datetime) -> LongLivedT
     return LongLivedToken(SecretStr(token), expires_at, kind if isinstance(kind, str) else None)
 
 
+def _root(graph: Graph) -> str:
+    """The host of the Graph session without its version (``/access_token`` and
+    ``/refresh_access_token`` of Threads and Instagram Login are not versioned)."""
+    url = graph.session.network.url
+    return f"{url.scheme}://{url.netloc.decode()}"
+
+
+async def _token_call(graph: Graph, url: str, params: dict[str, str]) -> dict[str, Any]:
+    # The token travels in these parameters: the session's own auth stays off the request.
+    import json
+
+    response = await graph.session.request("GET", url, params=params, auth=None)
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise MalformedResponseError(graph.network, None, "malformed_response", "not a token")
+    return body
+
+
 async def exchange_token(
     graph: Graph,
     network: str,
@@ -146,16 +167,17 @@ async def exchange_token(
     app_secret: str,
     now: datetime,
 ) -> LongLivedToken:
-    """A long-lived token for a short-lived one (``fb_exchange_token``, ``ig_exchange_token``
-    or ``th_exchange_token``, by network)."""
+    """A long-lived token for a short-lived one: ``fb_exchange_token`` (Facebook, and Instagram
+    with Facebook Login) or ``th_exchange_token`` / ``ig_exchange_token`` (Threads, Instagram
+    Login on ``graph.instagram.com``)."""
     if not short_lived:
         raise ValidationError(f"{network}: the token to exchange must not be empty")
-    if network in ("facebook", "instagram") and graph.session.network.url.host.endswith(
-        "facebook.com"
-    ):
+    instagram_login = "instagram" in graph.session.network.url.host
+    if network == "facebook" or (network == "instagram" and not instagram_login):
         if not app_id:
             raise ValidationError(f"{network}: exchanging a token needs app_id")
-        body = await graph.get(
+        body = await _token_call(
+            graph,
             "/oauth/access_token",
             {
                 "grant_type": "fb_exchange_token",
@@ -166,18 +188,25 @@ async def exchange_token(
         )
     else:
         grant = "th_exchange_token" if network == "threads" else "ig_exchange_token"
-        body = await graph.get(
-            "/access_token",
+        body = await _token_call(
+            graph,
+            f"{_root(graph)}/access_token",
             {"grant_type": grant, "client_secret": app_secret, "access_token": short_lived},
         )
     return _token_from(body, network, now)
 
 
-async def refresh_token(graph: Graph, network: str, *, now: datetime) -> LongLivedToken:
+async def refresh_token(
+    graph: Graph, network: str, current: str, *, now: datetime
+) -> LongLivedToken:
     """A refreshed long-lived token (``ig_refresh_token`` / ``th_refresh_token``): the current
     token, at least a day old and not expired, gets a new 60-day lifetime."""
     grant = "th_refresh_token" if network == "threads" else "ig_refresh_token"
-    body = await graph.get("/refresh_access_token", {"grant_type": grant})
+    body = await _token_call(
+        graph,
+        f"{_root(graph)}/refresh_access_token",
+        {"grant_type": grant, "access_token": current},
+    )
     return _token_from(body, network, now)
 
 

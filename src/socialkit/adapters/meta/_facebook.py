@@ -440,7 +440,7 @@ class FacebookAdapter(MetaAdapter):
         """The Page's scheduled posts (``GET /{page}/scheduled_posts``)."""
         return self.graph.paged(
             f"/{self.page_id}/scheduled_posts",
-            {"fields": _LIST_FIELDS + ",scheduled_publish_time"},
+            {"fields": _LIST_FIELDS + ",is_published,scheduled_publish_time"},
             self._post_from,
             limit=limit,
             cursor=cursor,

@@ -200,7 +200,9 @@ class ThreadsAdapter(MetaAdapter):
         """A refreshed long-lived token (``th_refresh_token``: 60 more days), used from now on."""
         from socialkit.adapters.meta._auth import refresh_token
 
-        token = await refresh_token(self.graph, self.name, now=self.now())
+        token = await refresh_token(
+            self.graph, self.name, self._access_token.get_secret_value(), now=self.now()
+        )
         self._access_token = token.access_token
         await self._save_token(token)
         return token
