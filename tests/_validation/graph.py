@@ -351,7 +351,10 @@ class ThreadsChecker:
         path = request.url.path
         params = dict(request.url.params.multi_items())
         if request.method == "POST" and request.content:
-            params.update(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
+            if request.headers.get("content-type", "").startswith("application/json"):
+                params.update({k: "" for k in json.loads(request.content)})
+            else:
+                params.update(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
         if path in ("/access_token", "/refresh_access_token"):
             segments: tuple[str, ...] = (path.strip("/"),)
         else:

@@ -253,11 +253,14 @@ class Graph:
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``POST path`` with a form body (Graph writes take form fields)."""
-        form = {k: _form(v) for k, v in (data or {}).items() if v is not None}
+        values = {k: v for k, v in (data or {}).items() if v is not None}
+        # Writes go as JSON (the Graph API takes JSON bodies, as Meta's Pages API examples
+        # send them); a file goes as multipart form fields with the file part.
         response = await self.session.request(
             "POST",
             path,
-            data=form,
+            json=None if files is not None else values,
+            data={k: _form(v) for k, v in values.items()} if files is not None else None,
             files=files,
             params=dict(params) if params else None,
             kind=kind,  # type: ignore[arg-type]

@@ -490,6 +490,14 @@ class GraphFake(FakeNetwork):
                         files[key] = await value.read()
                     else:
                         params[key] = str(value)
+            elif request.method == "POST" and body and ctype.startswith("application/json"):
+                try:
+                    values = json.loads(body)
+                except ValueError:
+                    raise bad_param("The request body is not JSON") from None
+                if not isinstance(values, dict):
+                    raise bad_param("The request body must be a JSON object")
+                params.update({k: json_param(v) for k, v in values.items()})
             elif request.method == "POST" and body:
                 params.update(
                     dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -705,6 +713,15 @@ def _decode_cursor(cursor: str, rows: list[dict[str, Any]]) -> int:
         if int(str(row.get("id", "0")).split("_")[-1]) < wanted:
             return index
     return len(rows)
+
+
+def json_param(value: Any) -> str:
+    """A JSON body value as the string a form field would carry."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return "" if value is None else str(value)
 
 
 def form_json(params: dict[str, str], name: str) -> Any:
