@@ -38,7 +38,12 @@ from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_fi
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
 
-__all__ = ["FACEBOOK_POST_METRICS", "FACEBOOK_PAGE_METRICS", "FacebookAdapter", "FacebookSettings"]
+__all__ = [
+    "FACEBOOK_PAGE_METRICS",
+    "FACEBOOK_POST_METRICS",
+    "FacebookAdapter",
+    "FacebookSettings",
+]
 
 _log = logging.getLogger("socialkit.adapters.meta.facebook")
 _MiB = 1024 * 1024
