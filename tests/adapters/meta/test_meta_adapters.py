@@ -654,3 +654,9 @@ async def test_pre_flight_refuses_invalid_posts_without_sending(fb: Session) -> 
     with pytest.raises(InvalidPostError, match="public"):
         await fb.net.publish(Post(text="x", visibility="direct"))
     assert fb.recorder.exchanges == []
+
+
+async def test_facebook_login_tokens_are_not_refreshed(fb: Session) -> None:
+    with pytest.raises(ConfigurationError, match="ex_exchange_token"):
+        await fb.net.ex_refresh_token()
+    assert fb.recorder.exchanges == []

@@ -153,13 +153,12 @@ class MetaAdapter(Adapter):
         if self._graph_client is None:
             network = make_network(self.name, self._base_url(), self.settings.graph_version)
             secret = self.settings.app_secret
+            # The token may be replaced (exchange, refresh): the auth reads the current one.
             auth = GraphAuth(
-                self._access_token.get_secret_value,
+                lambda: self._access_token.get_secret_value(),
                 app_secret=(lambda: secret.get_secret_value()) if secret else (lambda: None),
                 in_query=self._token_in_query,
             )
-            # The token may be replaced (refresh): the auth reads the current one.
-            auth._token = lambda: self._access_token.get_secret_value()
             self._session = self._make_session(network, auth=auth)
             self._graph_client = Graph(self._session, self.name)
         return self._graph_client
@@ -196,6 +195,23 @@ class MetaAdapter(Adapter):
             app_id=self.settings.app_id,
             app_secret=secret,
             now=self.now(),
+        )
+        self._access_token = token.access_token
+        await self._save_token(token)
+        return token
+
+    async def ex_refresh_token(self) -> _auth.LongLivedToken:
+        """Refresh the long-lived token (Threads: ``th_refresh_token``; Instagram Login on
+        ``graph.instagram.com``: ``ig_refresh_token``): 60 more days for a token at least a day
+        old. The new token is used from now on and saved in the ``store``."""
+        instagram_login = self.name == "instagram" and "instagram" in self._base_url()
+        if self.name != "threads" and not instagram_login:
+            raise ConfigurationError(
+                f"{self.name}: tokens of Facebook Login are not refreshed; exchange a new "
+                "short-lived token with ex_exchange_token (or log in again)"
+            )
+        token = await _auth.refresh_token(
+            self.graph, self.name, self._access_token.get_secret_value(), now=self.now()
         )
         self._access_token = token.access_token
         await self._save_token(token)

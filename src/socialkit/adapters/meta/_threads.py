@@ -196,17 +196,6 @@ class ThreadsAdapter(MetaAdapter):
         body = await self.graph.get("/profile_lookup", {"username": username})
         return _account(body)
 
-    async def ex_refresh_token(self) -> Any:
-        """A refreshed long-lived token (``th_refresh_token``: 60 more days), used from now on."""
-        from socialkit.adapters.meta._auth import refresh_token
-
-        token = await refresh_token(
-            self.graph, self.name, self._access_token.get_secret_value(), now=self.now()
-        )
-        self._access_token = token.access_token
-        await self._save_token(token)
-        return token
-
     async def ex_publishing_limit(self) -> tuple[int, int]:
         """``(used, allowed)`` posts of the rolling 24-hour limit (``threads_publishing_limit``)."""
         body = await self.graph.get(
