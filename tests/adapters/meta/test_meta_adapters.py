@@ -660,3 +660,40 @@ async def test_facebook_login_tokens_are_not_refreshed(fb: Session) -> None:
     with pytest.raises(ConfigurationError, match="ex_exchange_token"):
         await fb.net.ex_refresh_token()
     assert fb.recorder.exchanges == []
+
+
+@pytest.mark.parametrize(
+    ("fake_class", "comments"), [(FakeFacebook, "/comments"), (FakeInstagram, "/comments")]
+)
+async def test_a_lost_comment_answer_is_reconciled_by_key(
+    fake_class: type[GraphFake], comments: str
+) -> None:
+    fake = fake_class()
+    parent = fake.publish_as(fake.owner, "ours")
+    fan = fake.add_user("fan")
+    fake.reply(parent, fan, "same words")  # someone else's comment with the same text
+    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), comments)
+    async with httpx.AsyncClient(transport=transport) as client:
+        net: Any = fake.connect(http=client, retry_wait=False)
+        post = Post(text="same words", reply_to=parent)
+        with pytest.raises(OutcomeUnknownError) as info:
+            await net.publish(post, idempotency_key="c-1")
+        assert info.value.idempotency_key == "c-1"
+        again = await net.publish(post, idempotency_key="c-1")
+        await net.aclose()
+    node = "Comment" if fake.name == "facebook" else "IGComment"
+    ours = [o.id for o in fake.of_type(node) if o.owner == fake.owner.id]
+    assert ours == [again.id]
+
+
+async def test_container_creates_are_resent_after_a_lost_answer() -> None:
+    """A container is not a post: its lost answer is retried by the pipeline, one post."""
+    fake = FakeThreads()
+    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), "/threads")
+    async with httpx.AsyncClient(transport=transport) as client:
+        net: Any = fake.connect(http=client, retry_wait=False)
+        posted = await net.publish(Post(text="one post"))
+        await net.aclose()
+    assert transport.lost == 1
+    assert [o.id for o in fake.of_type("ThreadsMedia", fake.owner.id)] == [posted.id]
+    assert len(fake.of_type("ThreadsContainer")) == 2  # the spare one is never published

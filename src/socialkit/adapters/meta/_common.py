@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -299,6 +300,7 @@ class MetaAdapter(Adapter):
         until a status in ``done``; ERROR and EXPIRED become clear errors, a status that stays
         pending past ``media_timeout`` a TimeoutError. Returns the final status."""
         waited = 0.0
+        started = time.monotonic()
         budget = self.settings.media_timeout
         interval = self.settings.poll_interval
         while True:
@@ -329,7 +331,8 @@ class MetaAdapter(Adapter):
                     f"(media_timeout={budget:.0f} s)",
                 )
             await self._sleep(interval)
-            waited += interval if interval > 0 else 0.001
+            # Slept time, or the time really spent (requests included) when that is more.
+            waited = max(waited + interval, time.monotonic() - started)
 
     # -- shared helpers ----------------------------------------------------------------------
 

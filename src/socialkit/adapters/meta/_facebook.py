@@ -326,7 +326,10 @@ class FacebookAdapter(MetaAdapter):
         if media.uploaded is not None:
             return graph_id(self.name, media.uploaded.id, "photo id")
         form = {"published": False, "temporary": True, "alt_text_custom": media.alt}
-        body = await self._send_media(f"/{self.page_id}/photos", media, form, url_field="url")
+        # An unpublished photo is not a post: sent twice, the spare one is never shown.
+        body = await self._send_media(
+            f"/{self.page_id}/photos", media, form, url_field="url", retry_safe=True
+        )
         return self._id_of(body, "id")
 
     async def _video(self, post: Post) -> str:
@@ -350,15 +353,23 @@ class FacebookAdapter(MetaAdapter):
         return self._id_of(body, "id")
 
     async def _send_media(
-        self, path: str, media: Media, form: dict[str, Any], *, url_field: str
+        self,
+        path: str,
+        media: Media,
+        form: dict[str, Any],
+        *,
+        url_field: str,
+        retry_safe: bool = False,
     ) -> dict[str, Any]:
         """Media by URL (Meta fetches it: nothing is downloaded here) or as multipart
         ``source`` bytes."""
         if media.url is not None:
-            return await self.graph.post(path, {**form, url_field: media.url})
+            return await self.graph.post(
+                path, {**form, url_field: media.url}, retry_safe=retry_safe
+            )
         data = media.data if media.data is not None else await _read(media)
         files = {"source": (f"upload.{media.mime_type.split('/')[-1]}", data, media.mime_type)}
-        return await self.graph.post(path, form, files=files)
+        return await self.graph.post(path, form, files=files, retry_safe=retry_safe)
 
     def _id_of(self, body: dict[str, Any], name: str) -> str:
         value = body.get(name)
@@ -382,7 +393,7 @@ class FacebookAdapter(MetaAdapter):
         text_field = "message"
         if post.reply_to is not None:
             path = f"/{graph_id(self.name, post.reply_to)}/comments"
-            params = {"fields": "id,message,created_time", "order": "reverse_chronological"}
+            params = {"fields": "id,message,created_time,from", "order": "reverse_chronological"}
         elif post.scheduled_at is not None:
             path = f"/{self.page_id}/scheduled_posts"
             params = {"fields": "id,message,created_time"}
@@ -402,6 +413,9 @@ class FacebookAdapter(MetaAdapter):
                 continue
             if (item.get(text_field) or "") != (post.text or ""):
                 continue
+            author = obj(item.get("from")).get("id")
+            if author is not None and author != self.page_id:
+                continue  # someone else wrote the same words
             found = str(item.get("id"))
             logger.info("facebook: the unanswered post was published as %s", found)
             return await self.get_post(found)

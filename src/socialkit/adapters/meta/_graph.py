@@ -251,8 +251,11 @@ class Graph:
         files: Any = None,
         kind: str = "create",
         params: Mapping[str, Any] | None = None,
+        retry_safe: bool = False,
     ) -> dict[str, Any]:
-        """``POST path`` with a form body (Graph writes take form fields)."""
+        """``POST path`` (a JSON body, or multipart with ``files``). ``retry_safe``: sending it
+        twice publishes nothing (a media container, an unpublished photo), so the pipeline may
+        resend it after a lost answer."""
         values = {k: v for k, v in (data or {}).items() if v is not None}
         # Writes go as JSON (the Graph API takes JSON bodies, as Meta's Pages API examples
         # send them); a file goes as multipart form fields with the file part.
@@ -264,6 +267,7 @@ class Graph:
             files=files,
             params=dict(params) if params else None,
             kind=kind,  # type: ignore[arg-type]
+            retry_safe=retry_safe,
         )
         body = self._json(response)
         if not isinstance(body, dict):

@@ -390,19 +390,24 @@ class InstagramAdapter(MetaAdapter):
                 "children": ",".join(children),
                 "caption": post.text or None,
             },
+            retry_safe=True,
         )
         return self._id(body)
 
     async def _item(self, media: Media, extra: dict[str, Any]) -> str:
         if media.kind == "image":
             form = {"image_url": media.url, "alt_text": media.alt, **extra}
-            return self._id(await self.graph.post(f"/{self.ig_user}/media", form))
+            return self._id(await self.graph.post(f"/{self.ig_user}/media", form, retry_safe=True))
         form = {"media_type": "REELS" if "caption" in extra else "VIDEO", **extra}
         if media.url is not None:
             return self._id(
-                await self.graph.post(f"/{self.ig_user}/media", {**form, "video_url": media.url})
+                await self.graph.post(
+                    f"/{self.ig_user}/media", {**form, "video_url": media.url}, retry_safe=True
+                )
             )
-        body = await self.graph.post(f"/{self.ig_user}/media", {**form, "upload_type": "resumable"})
+        body = await self.graph.post(
+            f"/{self.ig_user}/media", {**form, "upload_type": "resumable"}, retry_safe=True
+        )
         container = self._id(body)
         await self._upload_video(container, media)
         return container
@@ -445,21 +450,48 @@ class InstagramAdapter(MetaAdapter):
         return graph_id(self.name, value)
 
     async def _comment(self, post: Post, key: str, *, reply_to_comment: bool = False) -> Post:
+        """A comment on media (``/comments``) or a reply to a comment (``/replies``), at most
+        once per key: after an unknown outcome the target's comments are read first, and a
+        comment of this account with the same text since the first attempt is the one made."""
         target = graph_id(self.name, post.reply_to, "media or comment id")
+        path = f"/{target}/replies" if reply_to_comment else f"/{target}/comments"
         record = await self._load_record(key)
         if record is not None and record.get("post_id"):
             return await self.get_post(str(record["post_id"]))
-        # A comment on a comment is a reply (``/replies``); on media, a comment.
-        path = f"/{target}/replies" if reply_to_comment else f"/{target}/comments"
+        started = self.now()
+        if record is not None:
+            started = parse_time(record.get("started")) or started
+            found = await self._find_comment(path, post.text, started, key)
+            if found is not None:
+                await self._save_record(key, {**record, "post_id": found})
+                return await self.get_post(found)
+        await self._save_record(key, {"started": started.isoformat()})
         try:
             body = await self.graph.post(path, {"message": post.text})
         except (OutcomeUnknownError, MalformedResponseError) as exc:
             raise self._unknown(path, key) from exc
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
         comment_id = self._id(body)
-        await self._save_record(key, {"post_id": comment_id})
+        await self._save_record(key, {"started": started.isoformat(), "post_id": comment_id})
         return post.model_copy(
             update={"id": comment_id, "network": self.name, "created_at": self.now()}
         )
+
+    async def _find_comment(self, path: str, text: str, started: datetime, key: str) -> str | None:
+        since = started - timedelta(seconds=self.settings.reconcile_margin)
+        try:
+            body = await self.graph.get(path, {"fields": "id,text,timestamp,from"})
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            raise self._unknown(path, key) from exc
+        for item in body.get("data") or []:
+            if not isinstance(item, dict) or obj(item.get("from")).get("id") != self.ig_user:
+                continue
+            created = parse_time(item.get("timestamp"))
+            if item.get("text") == text and (created is None or created >= since):
+                return str(item["id"])
+        return None
 
     async def delete(self, post_id: str) -> None:
         post_id = graph_id(self.name, post_id, "media id")

@@ -332,7 +332,8 @@ class ThreadsAdapter(MetaAdapter):
         )
 
     async def _create(self, form: dict[str, Any]) -> str:
-        body = await self.graph.post(f"/{self.user}/threads", form)
+        # A container is not a post: made twice, the spare one expires unused.
+        body = await self.graph.post(f"/{self.user}/threads", form, retry_safe=True)
         value = body.get("id")
         if not isinstance(value, str):
             raise MalformedResponseError(self.name, None, "malformed_response", "no container id")
