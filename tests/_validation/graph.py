@@ -163,7 +163,10 @@ class GraphChecker:
                 problems.append("rupload without Authorization: OAuth <token>")
             return problems
         params = dict(url.params.multi_items())
-        if (
+        ctype = request.headers.get("content-type", "")
+        if request.method == "POST" and request.content and ctype.startswith("application/json"):
+            params.update({k: "" for k in json.loads(request.content)})
+        elif (
             request.method == "POST"
             and request.content
             and request.headers.get("content-type", "").startswith(

@@ -151,7 +151,7 @@ async def _token_call(graph: Graph, url: str, params: dict[str, str]) -> dict[st
     response = await graph.session.request("GET", url, params=params, auth=None)
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         raise MalformedResponseError(graph.network, None, "malformed_response", "not a token")

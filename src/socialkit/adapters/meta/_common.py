@@ -66,7 +66,7 @@ def parse_time(value: object) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
@@ -255,7 +255,7 @@ class MetaAdapter(Adapter):
             return None
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return value if isinstance(value, dict) else None
 

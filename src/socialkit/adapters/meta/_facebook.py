@@ -484,7 +484,8 @@ class FacebookAdapter(MetaAdapter):
             return self._comment_post(body)
         body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
         post = self._post_from(body)
-        assert post is not None
+        if post is None:
+            raise MalformedResponseError(self.name, None, "malformed_response", "no post id")
         photos = _photo_ids(body)
         if photos:
             found = await self.graph.get("/", {"ids": ",".join(photos), "fields": _PHOTO_FIELDS})

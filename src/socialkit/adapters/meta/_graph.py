@@ -159,7 +159,7 @@ def decode_graph_error(response: httpx.Response, network: str) -> APIError:
     body: Any = None
     try:
         body = json.loads(response.content) if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     error = body.get("error") if isinstance(body, dict) else None
     request_id = response.headers.get("x-fb-trace-id") or response.headers.get("x-fb-request-id")
@@ -221,7 +221,7 @@ class Graph:
     def _json(self, response: httpx.Response) -> Any:
         try:
             return json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MalformedResponseError(
                 self.network,
                 response.status_code,
@@ -379,7 +379,7 @@ class Graph:
         if 200 <= status < 300:
             try:
                 value = json.loads(content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return MalformedResponseError(
                     self.network, status, "malformed_response", "a batch answer is not JSON"
                 )
