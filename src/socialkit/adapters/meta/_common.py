@@ -174,9 +174,6 @@ class MetaAdapter(Adapter):
         self._session = None
         self._graph_client = None
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.label}>"
-
     # -- tokens ------------------------------------------------------------------------------
 
     def _require_secret(self, what: str) -> str:

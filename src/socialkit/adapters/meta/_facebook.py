@@ -35,6 +35,7 @@ from socialkit._models import (
 )
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters.meta._auth import PageToken, page_tokens
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
 
@@ -214,11 +215,9 @@ class FacebookAdapter(MetaAdapter):
         self._me_cache = account
         return account
 
-    async def ex_page_tokens(self) -> list[Any]:
+    async def ex_page_tokens(self) -> list[PageToken]:
         """The Pages the configured token's user manages, with their Page tokens
         (``GET /me/accounts``; needs a user token with ``pages_show_list``)."""
-        from socialkit.adapters.meta._auth import page_tokens
-
         return await page_tokens(self.graph)
 
     async def account_metrics(
