@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, SecretStr
 
 from socialkit._capabilities import Capability, Limits, check_post
 from socialkit._errors import (
@@ -142,6 +142,31 @@ class AdapterSettings(BaseModel):
             "stub resolver and transport)."
         ),
     )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Seconds one call may take in all: attempts, retries, rate-limit waits and slow "
+            "bodies. Default: timeout + retry_budget, with rate-limit waits (up to max_wait) "
+            "added; when set, rate-limit waits count too."
+        ),
+    )
+    body_limits: dict[Literal["read", "write", "create", "download", "error"], PositiveInt] = Field(
+        default_factory=dict,
+        description=(
+            "Most bytes of a decoded response body per request kind (read, write, create, "
+            "download: media fetched from a URL; error: error bodies are cut there), "
+            "overriding the network's defaults; a larger body raises ResponseTooLargeError."
+        ),
+    )
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Register every secret setting for exact redaction (see ``SecretRegistry``)."""
+        values = [value for value in self.__dict__.values() if isinstance(value, SecretStr)]
+        if values:
+            from socialkit._http._redact import register_secret
+
+            register_secret(*values)
 
 
 class Adapter(abc.ABC):
@@ -257,6 +282,8 @@ class Adapter(abc.ABC):
             store=s.rate_limit_store,
             retry=RetryPolicy(attempts=s.retries, budget=s.retry_budget, wait=s.retry_wait),
             timeout=s.timeout,
+            deadline=s.deadline,
+            body_limits=s.body_limits,
         )
 
     def now(self) -> datetime:

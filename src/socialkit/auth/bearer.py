@@ -99,6 +99,9 @@ class BearerAuth(httpx.Auth):
         if not secret.get_secret_value():
             raise ConfigurationError("BearerAuth needs a non-empty token")
         self.token = secret
+        from socialkit._http._redact import register_secret
+
+        register_secret(secret)
         self.header = header
         self.scheme = scheme
 
