@@ -697,3 +697,17 @@ async def test_container_creates_are_resent_after_a_lost_answer() -> None:
     assert transport.lost == 1
     assert [o.id for o in fake.of_type("ThreadsMedia", fake.owner.id)] == [posted.id]
     assert len(fake.of_type("ThreadsContainer")) == 2  # the spare one is never published
+
+
+async def test_tokens_obtained_later_are_redacted_as_exact_secrets(
+    th: Session, fb: Session
+) -> None:
+    from socialkit._http import redact_text
+
+    token = await th.net.ex_refresh_token()
+    fresh = token.access_token.get_secret_value()
+    assert fresh not in redact_text(f"Meta answered: the token {fresh} is invalid")
+    long_lived = (await fb.net.ex_exchange_token(fb.fake.admin_token)).access_token
+    assert long_lived.get_secret_value() not in redact_text(
+        f"echoed {long_lived.get_secret_value()}"
+    )

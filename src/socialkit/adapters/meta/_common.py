@@ -194,6 +194,8 @@ class MetaAdapter(Adapter):
             app_secret=secret,
             now=self.now(),
         )
+        # The new token is a secret the process holds: redacted wherever it would show.
+        self.graph.session.add_secret(token.access_token)
         self._access_token = token.access_token
         await self._save_token(token)
         return token
@@ -211,6 +213,8 @@ class MetaAdapter(Adapter):
         token = await _auth.refresh_token(
             self.graph, self.name, self._access_token.get_secret_value(), now=self.now()
         )
+        # The new token is a secret the process holds: redacted wherever it would show.
+        self.graph.session.add_secret(token.access_token)
         self._access_token = token.access_token
         await self._save_token(token)
         return token

@@ -218,7 +218,9 @@ class FacebookAdapter(MetaAdapter):
     async def ex_page_tokens(self) -> list[PageToken]:
         """The Pages the configured token's user manages, with their Page tokens
         (``GET /me/accounts``; needs a user token with ``pages_show_list``)."""
-        return await page_tokens(self.graph)
+        pages = await page_tokens(self.graph)
+        self.graph.session.add_secret(*(page.access_token for page in pages))
+        return pages
 
     async def account_metrics(
         self, *, since: datetime | None = None, until: datetime | None = None
