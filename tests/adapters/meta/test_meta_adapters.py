@@ -472,10 +472,11 @@ async def test_facebook_exchange_and_page_tokens(fb: Session) -> None:
     long_lived = await fb.net.ex_exchange_token(fb.fake.admin_token)
     assert long_lived.expires_at is not None
     assert "**" in repr(long_lived)
+    fb.fake.instagram_account_id = "17841400000000001"
     pages = await fb.net.ex_page_tokens()
-    assert [(p.id, p.access_token.get_secret_value()) for p in pages] == [
-        (fb.fake.owner.id, fb.fake.owner_token)
-    ]
+    got = [(p.id, p.access_token.get_secret_value(), p.instagram_account_id) for p in pages]
+    assert got == [(fb.fake.owner.id, fb.fake.owner_token, "17841400000000001")]
+    assert fb.fake.owner_token not in repr(pages)
 
 
 async def test_threads_refresh_replaces_the_token(th: Session) -> None:

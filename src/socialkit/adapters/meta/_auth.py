@@ -63,14 +63,19 @@ class LongLivedToken:
 
 @dataclass(frozen=True)
 class PageToken:
-    """A Page the user manages, with its Page access token."""
+    """A Page the user manages, with its Page access token and, when the Page has one, its
+    Instagram professional account (the ``ig_user_id`` of the Instagram adapter)."""
 
     id: str
     name: str | None
     access_token: SecretStr = field(repr=False)
+    instagram_account_id: str | None = None
 
     def __repr__(self) -> str:
-        return f"PageToken(id={self.id!r}, name={self.name!r}, access_token='**********')"
+        return (
+            f"PageToken(id={self.id!r}, name={self.name!r}, access_token='**********', "
+            f"instagram_account_id={self.instagram_account_id!r})"
+        )
 
 
 #: The loopback OAuth login of each network (``socialkit auth login <network>``): where the
@@ -211,24 +216,31 @@ async def refresh_token(
 
 
 async def page_tokens(graph: Graph) -> list[PageToken]:
-    """The Pages the user token manages, with their Page tokens (``GET /me/accounts``)."""
+    """The Pages the user token manages, with their Page tokens and linked Instagram accounts
+    (``GET /me/accounts``)."""
     pages: list[PageToken] = []
     after: str | None = None
     from socialkit.adapters.meta._graph import next_cursor
 
     while True:
-        params: dict[str, Any] = {"fields": "id,name,access_token", "limit": 100}
+        params: dict[str, Any] = {
+            "fields": "id,name,access_token,instagram_business_account",
+            "limit": 100,
+        }
         if after is not None:
             params["after"] = after
         body = await graph.get("/me/accounts", params)
         for item in body.get("data") or []:
             if isinstance(item, dict) and item.get("id") and item.get("access_token"):
                 name = item.get("name")
+                linked = item.get("instagram_business_account")
+                instagram = linked.get("id") if isinstance(linked, dict) else None
                 pages.append(
                     PageToken(
                         str(item["id"]),
                         name if isinstance(name, str) else None,
                         SecretStr(str(item["access_token"])),
+                        str(instagram) if instagram else None,
                     )
                 )
         after = next_cursor(body)

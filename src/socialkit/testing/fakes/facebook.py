@@ -158,6 +158,9 @@ class FakeFacebook(GraphFake):
         self.admin_token = self.token_for(self.admin)
         #: Views each post got (``post_media_view``).
         self.views: dict[str, int] = {}
+        #: The Page's linked Instagram professional account (``instagram_business_account``),
+        #: e.g. ``FakeInstagram().owner.id``.
+        self.instagram_account_id: str | None = None
 
     def add_user(
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
@@ -837,15 +840,15 @@ class FakeFacebook(GraphFake):
     def _accounts(self, request: GraphRequest) -> dict[str, Any]:
         if request.viewer != self.admin.id:
             raise bad_param("Tried accessing nonexisting field (accounts) on node type (Page)")
-        rows = [
-            {
-                "id": self.owner.id,
-                "name": self.owner.name,
-                "access_token": self.owner_token,
-                "category": "Brand",
-            }
-        ]
-        return self.page(request, rows)
+        row: dict[str, Any] = {
+            "id": self.owner.id,
+            "name": self.owner.name,
+            "access_token": self.owner_token,
+            "category": "Brand",
+        }
+        if self.instagram_account_id is not None:
+            row["instagram_business_account"] = {"id": self.instagram_account_id}
+        return self.page(request, [row])
 
 
 def _png_size(content: bytes) -> tuple[int | None, int | None]:
