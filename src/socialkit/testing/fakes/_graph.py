@@ -26,6 +26,7 @@ shares lives here:
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import hmac
 import itertools
@@ -456,9 +457,9 @@ class GraphFake(FakeNetwork):
             )
         return self._app
 
+    @abc.abstractmethod
     def handlers(self) -> dict[tuple[str, str, str | None], Handler]:
         """``(method, node type, edge) -> handler``; node type ``"root"`` for ``/edge``."""
-        raise NotImplementedError
 
     def extra_route(self, method: str, path: str, request: Request, body: bytes) -> Any:
         """Paths outside ``/{version}/``: ``None`` when not served."""
