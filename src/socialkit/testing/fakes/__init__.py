@@ -1,6 +1,7 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
-``FakeMastodon``, ``FakeBluesky`` and ``FakeX`` are ASGI apps (``fake.app``), usable through
+``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram`` and
+``FakeThreads`` are ASGI apps (``fake.app``), usable through
 ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``) or served on a local port
 (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the shared simulation API.
 Extra ``testing`` (starlette; uvicorn to serve on a port).
@@ -14,14 +15,20 @@ from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, Rate
 
 if TYPE_CHECKING:
     from socialkit.testing.fakes.bluesky import FakeBluesky
+    from socialkit.testing.fakes.facebook import FakeFacebook
+    from socialkit.testing.fakes.instagram import FakeInstagram
     from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.threads import FakeThreads
     from socialkit.testing.fakes.x import FakeX
 
 __all__ = [
     "FakeBluesky",
     "FakeClock",
+    "FakeFacebook",
+    "FakeInstagram",
     "FakeMastodon",
     "FakeNetwork",
+    "FakeThreads",
     "FakeUser",
     "FakeX",
     "RateLimiter",
@@ -29,7 +36,10 @@ __all__ = [
 
 _LAZY = {
     "FakeBluesky": "socialkit.testing.fakes.bluesky",
+    "FakeFacebook": "socialkit.testing.fakes.facebook",
+    "FakeInstagram": "socialkit.testing.fakes.instagram",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakeThreads": "socialkit.testing.fakes.threads",
     "FakeX": "socialkit.testing.fakes.x",
 }
 
