@@ -19,6 +19,7 @@ from typing_extensions import deprecated
 from socialkit.adapters._base import Adapter
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
+from socialkit.adapters.meta import FacebookAdapter, InstagramAdapter, ThreadsAdapter
 from socialkit.adapters.reddit import RedditAdapter
 from socialkit.adapters.telegram import TelegramAdapter
 from socialkit.adapters.tiktok import TikTokAdapter
@@ -71,6 +72,75 @@ def connect(
     tid_clock_id: int | None = None,
     sensitive_label: Literal["sexual", "nudity", "porn", "graphic-media"] = "graphic-media",
 ) -> BlueskyAdapter: ...
+@overload
+def connect(
+    name: Literal["facebook"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    require_credentials: bool = True,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    deadline: float | None = None,
+    body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
+    access_token: str | SecretStr | None = None,
+    app_id: str | None = None,
+    app_secret: str | SecretStr | None = None,
+    graph_version: str = "v25.0",
+    poll_interval: float = 2.0,
+    media_timeout: float = 600.0,
+    reconcile_margin: float = 60.0,
+    base_url: str = "https://graph.facebook.com",
+    page_id: str | None = None,
+) -> FacebookAdapter: ...
+@overload
+def connect(
+    name: Literal["instagram"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    require_credentials: bool = True,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    deadline: float | None = None,
+    body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
+    access_token: str | SecretStr | None = None,
+    app_id: str | None = None,
+    app_secret: str | SecretStr | None = None,
+    graph_version: str = "v25.0",
+    poll_interval: float = 2.0,
+    media_timeout: float = 600.0,
+    reconcile_margin: float = 60.0,
+    base_url: str = "https://graph.facebook.com",
+    upload_url: str = ...,
+    ig_user_id: str | None = None,
+) -> InstagramAdapter: ...
 @overload
 def connect(
     name: Literal["mastodon"],
@@ -178,6 +248,40 @@ def connect(
 ) -> TelegramAdapter: ...
 @overload
 def connect(
+    name: Literal["threads"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    require_credentials: bool = True,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    deadline: float | None = None,
+    body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
+    access_token: str | SecretStr | None = None,
+    app_id: str | None = None,
+    app_secret: str | SecretStr | None = None,
+    graph_version: str = "v1.0",
+    poll_interval: float = 2.0,
+    media_timeout: float = 600.0,
+    reconcile_margin: float = 60.0,
+    base_url: str = "https://graph.threads.net",
+    user_id: str | None = None,
+) -> ThreadsAdapter: ...
+@overload
+def connect(
     name: Literal["tiktok"],
     /,
     *,
@@ -264,7 +368,7 @@ def connect(
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "mastodon", "reddit", "telegram", "tiktok", "x"],
+    name: Literal["bluesky", "facebook", "instagram", "mastodon", "reddit", "telegram", "threads", "tiktok", "x"],
     /,
     *,
     http: AsyncClient | None = None,
