@@ -74,6 +74,8 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "vote",
     "save",
     "flair",
+    "subscribe",
+    "account",
 )
 _MiB = 1024 * 1024
 _TITLE_MAX = 300
@@ -230,6 +232,8 @@ class RedditAdapter(Adapter):
             Capability.SEARCH,
             Capability.LIKE,
             Capability.BOOKMARK,
+            Capability.FOLLOW,
+            Capability.BLOCK,
             Capability.ACCOUNTS,
             Capability.UPLOAD,
         }
@@ -1237,6 +1241,50 @@ class RedditAdapter(Adapter):
     async def unbookmark(self, post_id: str) -> None:
         """Unsave (``/api/unsave``)."""
         await self._post("/api/unsave", {"id": _fullname(post_id)})
+
+    async def _username(self, account: Account | str) -> str:
+        """A username; a ``t2_`` id is looked up first."""
+        if isinstance(account, str) and re.fullmatch(r"t2_[0-9a-z]{1,13}", account):
+            found = await self.account(account)
+            assert found.handle is not None
+            return found.handle
+        return _username_of(account)
+
+    async def follow(self, account: Account | str) -> None:
+        """Follow a user: subscribe to their profile (``/api/subscribe``, ``sr_name=u_<name>``,
+        scope ``subscribe``); following twice changes nothing."""
+        name = await self._username(account)
+        await self._post("/api/subscribe", {"action": "sub", "sr_name": f"u_{name}"})
+
+    async def unfollow(self, account: Account | str) -> None:
+        """Stop following a user (``/api/subscribe`` with ``action=unsub``)."""
+        name = await self._username(account)
+        await self._post("/api/subscribe", {"action": "unsub", "sr_name": f"u_{name}"})
+
+    async def block(self, account: Account | str) -> None:
+        """Block a user (``/api/block_user``, scope ``account``); blocking twice changes
+        nothing."""
+        name = await self._username(account)
+        await self._post("/api/block_user", {"name": name})
+
+    async def unblock(self, account: Account | str) -> None:
+        """Unblock a user (``/api/unfriend`` with ``type=enemy`` in the account's own
+        container); unblocking a user not blocked changes nothing."""
+        name = await self._username(account)
+        me = await self._whoami()
+        await self._post(
+            "/api/unfriend", {"name": name, "type": "enemy", "container": f"t2_{me.id}"}
+        )
+
+
+def _username_of(account: Account | str) -> str:
+    name = account.handle if isinstance(account, Account) else account
+    if not isinstance(name, str):
+        raise ValidationError("a reddit account needs its username")
+    name = re.sub(r"^(?:@|/?u/)", "", name)
+    if re.fullmatch(_USERNAME, name) is None:
+        raise ValidationError(f"{name!r} is not a reddit username")
+    return name
 
 
 def _instant(value: object) -> datetime | None:

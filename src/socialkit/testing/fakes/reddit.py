@@ -133,6 +133,9 @@ class FakeReddit(FakeNetwork):
         self.subreddits: dict[str, dict[str, Any]] = {}
         self.add_subreddit("socialkit")
         self.assets: dict[str, dict[str, Any]] = {}
+        #: (subscriber id, followed user id) and (blocker id, blocked user id).
+        self.follows: set[tuple[str, str]] = set()
+        self.blocks: set[tuple[str, str]] = set()
         self.limiter = RateLimiter(rate_limit, rate_window)
         self._ratelimited: list[float] = []
         self._app: Starlette | None = None
@@ -272,10 +275,20 @@ class FakeReddit(FakeNetwork):
         )
         return self._add(thing).name
 
-    RELATIONS: ClassVar[frozenset[str]] = frozenset({"like", "bookmark"})
+    def follow(self, follower: FakeUser, followee: FakeUser) -> None:
+        """``follower`` subscribes to ``followee``'s profile."""
+        self.follows.add((follower.id, followee.id))
+        followee.followers = sum(1 for _, b in self.follows if b == followee.id)
+
+    RELATIONS: ClassVar[frozenset[str]] = frozenset({"like", "bookmark", "follow", "block"})
 
     def has(self, relation: str, subject: str, target: str) -> bool:
-        """``like``: ``subject`` upvoted ``target``; ``bookmark``: ``subject`` saved it."""
+        """``like``: ``subject`` upvoted ``target``; ``bookmark``: ``subject`` saved it;
+        ``follow`` / ``block``: ``subject`` follows / blocks user ``target``."""
+        if relation == "follow":
+            return (subject, target) in self.follows
+        if relation == "block":
+            return (subject, target) in self.blocks
         try:
             thing = self._thing(target if target[:1] == "t" else f"t3_{target}")
         except KeyError:
@@ -420,6 +433,9 @@ class FakeReddit(FakeNetwork):
                 ("POST", "/api/vote", self._vote),
                 ("POST", "/api/save", self._save),
                 ("POST", "/api/unsave", self._unsave),
+                ("POST", "/api/subscribe", self._subscribe),
+                ("POST", "/api/block_user", self._block),
+                ("POST", "/api/unfriend", self._unfriend),
             ]
             routes = [Route(path, self._wrap(handler), methods=[m]) for m, path, handler in api]
             routes.append(Route("/api/v1/access_token", self._token, methods=["POST"]))
@@ -900,6 +916,30 @@ class FakeReddit(FakeNetwork):
             self._thing(str(params.get("id"))).saved.add(viewer.id)
         except KeyError:
             raise _status(400, "Bad Request") from None
+        return 200, {}
+
+    async def _subscribe(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
+        name = str(params.get("sr_name") or "")
+        if not name.startswith("u_") or params.get("action") not in ("sub", "unsub"):
+            raise _status(400, "Bad Request")
+        user = self._user_named(name[2:])
+        if params["action"] == "sub":
+            self.follow(viewer, user)
+        else:
+            self.follows.discard((viewer.id, user.id))
+            user.followers = sum(1 for _, b in self.follows if b == user.id)
+        return 200, {}
+
+    async def _block(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
+        user = self._user_named(str(params.get("name") or ""))
+        self.blocks.add((viewer.id, user.id))
+        return 200, {}
+
+    async def _unfriend(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
+        if params.get("type") != "enemy" or params.get("container") != viewer.id:
+            raise _status(400, "Bad Request")
+        user = self._user_named(str(params.get("name") or ""))
+        self.blocks.discard((viewer.id, user.id))
         return 200, {}
 
     async def _unsave(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
