@@ -9,7 +9,8 @@ The prelude (also described in CONTRIBUTING.md, "Code blocks in the docs"):
   (the fakes), ``post`` (a ``Post``), ``store`` (a ``SQLiteStore`` in the scratch folder) and, in
   blocks with top-level ``await``, ``net`` / ``mastodon`` (a connected ``MastodonAdapter``),
   ``bluesky``, ``x`` and ``adapters`` (all three).
-- The block runs in a scratch folder that holds ``cat.png`` (a real 1x1 PNG).
+- The block runs in a scratch folder that holds ``cat.png`` (a real 1x1 PNG) and ``clip.mp4``
+  (the head of an MP4 file).
 - Any connection or name lookup outside the loopback range fails the block (nothing a docs test
   runs may reach a real server, even when a block is wrong).
 """
@@ -47,6 +48,13 @@ def _png_1x1() -> bytes:
 
 
 PNG_1X1 = _png_1x1()
+#: The head of an MP4 file (an ``ftyp`` and an empty ``free`` box): sniffed as video/mp4.
+MP4_HEAD = (
+    bytes.fromhex("00000018667479706d70343200000000")
+    + b"mp42isom"
+    + bytes.fromhex("00000008")
+    + b"free"
+)
 
 #: The prelude's names as mypy sees them (prepended to each block for ``mypy --strict``).
 STUB = """\
@@ -196,6 +204,7 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
 
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "cat.png").write_bytes(PNG_1X1)
+    (workdir / "clip.mp4").write_bytes(MP4_HEAD)
     fakes = _fakes()
     namespace: dict[str, Any] = {
         "__name__": "__main__",

@@ -16,8 +16,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "networks" / "index.md"
 
-#: The networks socialkit ships, in the order of the docs' navigation.
-NETWORKS = ("mastodon", "bluesky", "x")
+#: The networks socialkit ships, in the order of the docs' navigation (a test checks that it
+#: names every network of socialkit's own entry points).
+NETWORKS = (
+    "mastodon",
+    "bluesky",
+    "x",
+    "facebook",
+    "instagram",
+    "threads",
+    "tiktok",
+    "reddit",
+    "telegram",
+)
+TITLES = {
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "x": "X",
+    "facebook": "Facebook Pages",
+    "instagram": "Instagram",
+    "threads": "Threads",
+    "tiktok": "TikTok",
+    "reddit": "Reddit",
+    "telegram": "Telegram",
+}
 
 _LIMIT_LABELS = {
     "max_text": "text length",
@@ -42,11 +64,9 @@ _LIMIT_LABELS = {
 
 
 def _classes() -> list[type]:
-    from socialkit.adapters.bluesky import BlueskyAdapter
-    from socialkit.adapters.mastodon import MastodonAdapter
-    from socialkit.adapters.x import XAdapter
+    from socialkit._gen_connect import shipped_networks
 
-    by_name = {c.name: c for c in (MastodonAdapter, BlueskyAdapter, XAdapter)}
+    by_name = dict(shipped_networks())
     return [by_name[n] for n in NETWORKS]
 
 
@@ -115,6 +135,7 @@ def render() -> str:
         "The rules `check` applies before anything is sent (`adapter.limits`, the",
         "[`Limits`](../reference/core.md#socialkit.Limits) of each adapter). Mastodon's are a",
         "stock server's: the adapter reads the real ones from the server before publishing.",
+        "The table is wide: scroll it sideways.",
         "",
         "| limit | " + " | ".join(_title(c) for c in classes) + " |",
         rule,
@@ -138,7 +159,7 @@ def render() -> str:
 
 
 def _title(cls: type) -> str:
-    return {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X"}.get(cls.name, cls.name)
+    return TITLES.get(cls.name, cls.name)
 
 
 def _escape(cell: str) -> str:

@@ -17,6 +17,12 @@ def test_the_network_tables_are_generated_from_the_adapters() -> None:
     assert page == gen_tables.render(), "run: python tests/docs/gen_tables.py"
 
 
+def test_the_tables_cover_every_shipped_network() -> None:
+    from socialkit._gen_connect import shipped_networks
+
+    assert set(gen_tables.NETWORKS) == {name for name, _ in shipped_networks()}
+
+
 def test_the_matrix_names_every_capability_and_every_missing_reason() -> None:
     from socialkit import Capability
     from socialkit.adapters.bluesky import BlueskyAdapter
