@@ -61,6 +61,13 @@ from socialkit._registry import (
     unregister,
 )
 from socialkit._store import MemoryStore, SQLiteStore, Store
+from socialkit._stream import (
+    EventStream,
+    StreamEvent,
+    StreamKind,
+    StreamPolicy,
+    StreamStalledError,
+)
 from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.auth._errors import AuthFlowError
 
@@ -100,6 +107,7 @@ __all__ = [
     "Capability",
     "ConfigurationError",
     "DuplicateError",
+    "EventStream",
     "Feed",
     "Hub",
     "InvalidPostError",
@@ -129,6 +137,10 @@ __all__ = [
     "ServerError",
     "SocialkitError",
     "Store",
+    "StreamEvent",
+    "StreamKind",
+    "StreamPolicy",
+    "StreamStalledError",
     "ThreadIncompleteError",
     "TimeoutError",
     "TokenExpiredError",
