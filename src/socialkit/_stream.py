@@ -54,7 +54,7 @@ from socialkit._errors import (
     TransportError,
     ValidationError,
 )
-from socialkit._models import MESSAGE_KINDS, Message, Post
+from socialkit._models import Message, Post
 
 __all__ = [
     "EventStream",
@@ -74,7 +74,9 @@ message kinds, and ``delete`` (a post taken down)."""
 STREAM_KINDS: frozenset[str] = frozenset(get_args(StreamKind))
 
 
-def stream_kinds(kinds: Iterable[str] | None, default: Iterable[str] | None = None) -> frozenset[str]:
+def stream_kinds(
+    kinds: Iterable[str] | None, default: Iterable[str] | None = None
+) -> frozenset[str]:
     """Normalise a ``kinds`` argument (``None``: ``default``, or every kind). Unknown kinds
     raise a :class:`~socialkit.ValidationError` before any connection."""
     if kinds is None:
@@ -167,13 +169,15 @@ class StreamPolicy:
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait before reconnect attempt ``attempt`` (1 for the first), with jitter."""
         top = min(self.max_backoff, self.initial_backoff * self.factor ** max(0, attempt - 1))
-        draw = (rng or random).uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+        draw = (rng or random).uniform(0.5, 1.0)
         return top * draw
 
 
-Opener = Callable[[str | None, bool], AsyncIterator["StreamEvent | None"]]
-"""``open(cursor, resuming)``: one connection's events (``None`` for a heartbeat). ``cursor``
-is the last event's cursor (or the caller's); ``resuming`` is true on a reconnect."""
+Opener = Callable[[str | None, bool, Callable[[], None]], AsyncIterator["StreamEvent | None"]]
+"""``open(cursor, resuming, pulse)``: one connection's events (``None`` for a heartbeat).
+``cursor`` is the last event's cursor (or the caller's); ``resuming`` is true on a reconnect;
+``pulse()`` tells the stall watchdog the connection is alive (call it on every chunk read,
+heartbeats included, where the transport hides them from the events)."""
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -250,12 +254,21 @@ class EventStream:
 
         failures = 0
         resuming = False
+        watchdog: list[anyio.CancelScope] = []
+
+        def pulse() -> None:
+            # Each sign of life moves the deadline of the read under way.
+            if watchdog:
+                watchdog[0].deadline = anyio.current_time() + self.stall
+
         while True:
-            connection = self._opener(self.cursor, resuming)
+            connection = self._opener(self.cursor, resuming, pulse)
             try:
                 while True:
-                    with anyio.move_on_after(self.stall) as scope:
+                    with anyio.CancelScope(deadline=anyio.current_time() + self.stall) as scope:
+                        watchdog[:] = [scope]
                         item = await connection.__anext__()
+                    watchdog.clear()
                     if scope.cancelled_caught:
                         raise StreamStalledError(
                             self.network, f"the stream was silent for {self.stall:g} s"

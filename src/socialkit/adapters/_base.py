@@ -40,11 +40,10 @@ from socialkit._paging import Paged
 
 if TYPE_CHECKING:
     import httpx
-
-    from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from typing_extensions import Self
 
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
