@@ -240,6 +240,12 @@ class EventStream:
         if self._iterator is not None:
             await self._iterator.aclose()
 
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     def _fresh(self, event: StreamEvent) -> bool:
         if event.id in self._seen:
             self._seen.move_to_end(event.id)
@@ -311,7 +317,12 @@ class EventStream:
 async def _close(connection: AsyncIterator[StreamEvent | None]) -> None:
     closer = getattr(connection, "aclose", None)
     if closer is not None:
-        await closer()
+        try:
+            await closer()
+        except RuntimeError:
+            # At interpreter or loop shutdown, asyncio finalises abandoned generators all at
+            # once: the connection may be closing on its own already.
+            log.debug("stream connection closed concurrently", exc_info=True)
 
 
 def status_error(network: str, status: int, message: str) -> APIError:

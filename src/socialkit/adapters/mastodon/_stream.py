@@ -237,14 +237,19 @@ class _Reader:
         if self.spec.kinds & _MESSAGE_KINDS:
             await self._me_id()
         timeout = httpx.Timeout(self.adapter.settings.timeout, read=None)
-        async with self.adapter.http.stream(
+        client = self.adapter.http
+        request = client.build_request(
             "GET",
             f"{base}/api/v1/streaming/{self.spec.name}",
             params=list(self.spec.params),
             headers={"Accept": "text/event-stream", "Cache-Control": "no-store"},
-            auth=self.adapter._auth(),
             timeout=timeout,
-        ) as response:
+        )
+        # No context managers across the yields: the stream may be closed from outside
+        # (aclose) while suspended, and the response must then be closed here, once.
+        response = await client.send(request, auth=self.adapter._auth(), stream=True)
+        events: AsyncIterator[Any] | None = None
+        try:
             if response.status_code != 200:
                 await response.aread()
                 raise decode_error(response, self.adapter.name)
@@ -255,9 +260,13 @@ class _Reader:
             # the first event loses nothing either.
             async for event in self._catch_up(pulse):
                 yield event
-            source = EventSource(cast("httpx.Response", _Tap(response, pulse)))
-            async for sse in source.aiter_sse():
+            events = EventSource(cast("httpx.Response", _Tap(response, pulse))).aiter_sse()
+            async for sse in events:
                 yield await self._event(sse.event, sse.data)
+        finally:
+            if events is not None:
+                await cast("Any", events).aclose()
+            await response.aclose()
 
     async def _event(self, name: str, data: str) -> StreamEvent | None:
         from socialkit.adapters.mastodon import _wire

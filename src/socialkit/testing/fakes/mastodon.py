@@ -2338,8 +2338,9 @@ class FakeMastodon(FakeNetwork):
                 return None
             return json.dumps(self._notification_json(found[0], viewer))
         status = self._statuses.get(ref)
-        if status is None or status.deleted:
+        if status is None:
             return None
+        # Rendered when sent, but as the event was: a status deleted since still went out.
         return json.dumps(self._status_json(status, viewer))
 
     async def _events(
