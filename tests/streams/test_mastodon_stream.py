@@ -42,8 +42,8 @@ def _fresh_limits() -> Iterator[None]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeMastodon]:
-    yield FakeMastodon()
+def fake() -> FakeMastodon:
+    return FakeMastodon()
 
 
 @pytest.fixture
@@ -104,10 +104,13 @@ async def test_the_user_stream_carries_messages_posts_and_deletions(
             fake._stream_log.append(("delete", own))
     kinds = [(e.kind, e.message.kind if e.message else None) for e in got]
     assert kinds == [("post", None), ("message", "mention"), ("message", "reply"), ("delete", None)]
-    assert got[0].post is not None and got[0].post.id == own and got[0].post.text == "my own post"
-    assert got[1].message is not None and got[1].message.id == mention
+    assert got[0].post is not None
+    assert (got[0].post.id, got[0].post.text) == (own, "my own post")
+    assert got[1].message is not None
+    assert got[1].message.id == mention
     assert got[1].message.author.handle.split("@")[0] == "fan"
-    assert got[2].message is not None and got[2].message.id == reply
+    assert got[2].message is not None
+    assert got[2].message.id == reply
     assert got[2].message.post_id == own
     assert got[3].deleted_id == own
     assert events.reconnects == 0
@@ -289,20 +292,22 @@ async def test_bad_arguments_are_refused_before_any_request() -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
-        async with MastodonAdapter.connect(
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http,
+        MastodonAdapter.connect(
             instance="https://mastodon.example", access_token="t", http=http
-        ) as net:
-            with pytest.raises(ValidationError, match="unknown stream kinds"):
-                net.stream(kinds={"likes"})  # type: ignore[arg-type]
-            with pytest.raises(ValidationError, match="stream messages without a query"):
-                net.stream(kinds={"mention"}, query="acme")
-            with pytest.raises(ValidationError, match="not a mastodon list id"):
-                net.stream(ex_list="../x")
-            with pytest.raises(ValidationError, match="not a Mastodon stream cursor"):
-                net.stream(cursor="garbage")
-            with pytest.raises(ValidationError, match="must not be empty"):
-                net.stream(query=" ")
+        ) as net,
+    ):
+        with pytest.raises(ValidationError, match="unknown stream kinds"):
+            net.stream(kinds={"likes"})  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="stream messages without a query"):
+            net.stream(kinds={"mention"}, query="acme")
+        with pytest.raises(ValidationError, match="not a mastodon list id"):
+            net.stream(ex_list="../x")
+        with pytest.raises(ValidationError, match="not a Mastodon stream cursor"):
+            net.stream(cursor="garbage")
+        with pytest.raises(ValidationError, match="must not be empty"):
+            net.stream(query=" ")
     assert not sent
 
 
@@ -342,5 +347,5 @@ async def test_networks_without_a_stream_say_so() -> None:
             raise AssertionError
 
     net = Plain(Plain.Settings())
-    with pytest.raises(UnsupportedError, match="plain.*stream"):
+    with pytest.raises(UnsupportedError, match=r"plain.*stream"):
         net.stream()
