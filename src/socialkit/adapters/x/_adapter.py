@@ -541,18 +541,32 @@ class XAdapter(Adapter):
     # -- pre-flight -----------------------------------------------------------------------
 
     def _check_extra(self, post: Post) -> list[Problem]:
+        from socialkit.text import bounded_count, x_invalid_characters  # (core text rules)
+
         problems: list[Problem] = []
         for index, item in enumerate(post.posts()):
             prefix = "" if index == 0 else f"thread[{index - 1}]."
             where = "the post" if index == 0 else f"post thread[{index - 1}]"
+            for bad in x_invalid_characters(item.text):
+                problems.append(
+                    Problem(
+                        code="invalid_characters",
+                        message=(
+                            f"the text of {where} contains {bad.description} at index "
+                            f"{bad.index}; x refuses such text"
+                        ),
+                        field=f"{prefix}text",
+                    )
+                )
             if item.link and item.link not in item.text:
-                length = count_x(self._text_of(item))
+                length, exact = bounded_count(self._text_of(item), count_x, 280)
                 if length > 280:
                     problems.append(
                         Problem(
                             code="text_too_long",
                             message=(
-                                f"the text of {where} with its link is {length} weighted "
+                                f"the text of {where} with its link is "
+                                f"{'' if exact else 'at least '}{length} weighted "
                                 "characters long; x allows 280"
                             ),
                             field=f"{prefix}link",
