@@ -325,6 +325,21 @@ async def _close(connection: AsyncIterator[StreamEvent | None]) -> None:
             log.debug("stream connection closed concurrently", exc_info=True)
 
 
+def require(network: str, *modules: str) -> None:
+    """A :class:`~socialkit.ConfigurationError` naming the ``streams`` extra when a transport
+    a stream needs is not installed (raised before any connection)."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        from socialkit._errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"{network} streams need {', '.join(missing)}, which is not installed; install "
+            "the extra: pip install 'socialkit[streams]'"
+        )
+
+
 def status_error(network: str, status: int, message: str) -> APIError:
     """The :class:`~socialkit.APIError` for a stream refused with ``status``."""
     from socialkit._errors import error_class_for_status

@@ -38,7 +38,7 @@ import httpx
 
 from socialkit._errors import ConfigurationError, MalformedResponseError, ValidationError
 from socialkit._models import MessageKind
-from socialkit._stream import EventStream, StreamEvent, StreamPolicy, stream_kinds
+from socialkit._stream import EventStream, StreamEvent, StreamPolicy, require, stream_kinds
 
 if TYPE_CHECKING:
     from socialkit.adapters.mastodon import MastodonAdapter, _wire
@@ -182,6 +182,7 @@ def open_stream(
 ) -> EventStream:
     """The :class:`EventStream` of ``spec`` on ``adapter``'s server."""
     decode_cursor(cursor)  # a bad cursor is refused before any connection
+    require(adapter.name, "httpx_sse")
     reader = _Reader(adapter, spec)
     return EventStream(
         adapter.name, reader.connect, cursor=cursor, policy=policy, default_stall=DEFAULT_STALL
