@@ -22,7 +22,7 @@ import anyio
 import httpx
 import pytest
 from pydantic import SecretStr
-from stream_support import collect_into, take
+from stream_support import collect_into, take, wait_until
 from tests._validation.lexicon import LexiconChecker
 from tests.servers.pds.fixture import PDSServer
 
@@ -118,9 +118,7 @@ async def test_records_arrive_in_order_and_a_restart_resumes(
     resumed: list[StreamEvent] = []
     async with anyio.create_task_group() as tg:
         tg.start_soon(collect_into, again, resumed, 4)
-        with anyio.fail_after(15):
-            while len(resumed) < 3:
-                await anyio.sleep(0.05)
+        await wait_until(lambda: len(resumed) >= 3, within=15)
         live = (await net.publish(Post(text="live again"))).id
     assert [e.post.id for e in resumed if e.post] == [*missed, live]  # none missed, none twice
     await net.aclose()
@@ -169,7 +167,7 @@ async def test_a_query_keeps_matching_posts_only(
         await net.publish(Post(text="nothing to see"))
         first = await net.publish(Post(text="the #launch is today"))
         await net.publish(Post(text="rockets are not a rocket?"))
-    assert [(e.post.id, e.query) for e in got if e.post][0] == (first.id, "#launch")
+    assert next((e.post.id, e.query) for e in got if e.post) == (first.id, "#launch")
     assert got[1].query == "rocket"
     await net.aclose()
 
@@ -257,8 +255,7 @@ def jetstream() -> Iterator[tuple[str, list[str]]]:
             port = next(iter(server.sockets)).getsockname()[1]
             address.append(f"ws://127.0.0.1:{port}/subscribe")
             ready.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
+            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
 
     thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
     thread.start()
