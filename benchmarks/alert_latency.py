@@ -70,9 +70,11 @@ async def trial(network: str, mode: Mode, burst: int) -> float:
                     initial_since=datetime.now(timezone.utc) - timedelta(minutes=40),
                 )
                 fired: list[float] = []
+                done = anyio.Event()
 
                 def record(alert: Alert) -> None:
                     fired.append(time.monotonic())
+                    done.set()
 
                 monitor = BuzzMonitor(
                     listening, bucket=timedelta(minutes=1), config=CONFIG, callbacks=[record]
@@ -108,8 +110,7 @@ async def trial(network: str, mode: Mode, burst: int) -> float:
                         fake.publish_as(fan, f"#{TAG} is down again, {i}")
                         await anyio.sleep(0.05)
                     with anyio.fail_after(180):
-                        while not fired:
-                            await anyio.sleep(0.02)
+                        await done.wait()
                     tg.cancel_scope.cancel()
                 return fired[0] - start
 
