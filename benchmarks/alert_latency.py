@@ -6,7 +6,8 @@ The fakes (FakeMastodon, FakeX) are served on 127.0.0.1 and timed by the wall cl
 real adapters, :class:`~socialkit.workflows.Listening` and
 :class:`~socialkit.workflows.alerts.BuzzMonitor` (one-minute buckets, 40 minutes of quiet
 history) run unchanged. Each trial plants ``--burst`` posts with the watched hashtag, 50 ms
-apart, and measures until the monitor's callback is called. Rows:
+apart, at a random moment of a polling period (seeded), and measures until the monitor's
+callback is called. Rows:
 
 * ``stream``: ``BuzzMonitor.run(stream=True)``: the Mastodon hashtag stream, or X's filtered
   stream, with a live check (the bucket under way) at most every 0.2 s;
@@ -20,6 +21,7 @@ Printed: median and worst latency per row, in seconds.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -49,7 +51,7 @@ class WallClock(FakeClock):
 Mode = str  # "stream", "live", "buckets"
 
 
-async def trial(network: str, mode: Mode, burst: int) -> float:
+async def trial(network: str, mode: Mode, burst: int, phase: float) -> float:
     """One planted burst; returns the seconds from its first post to the alert."""
     MastodonAdapter.ex_forget_instances()
     fake: FakeMastodon | FakeX = (
@@ -105,6 +107,7 @@ async def trial(network: str, mode: Mode, burst: int) -> float:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(run)
                     await _ready(fake, listening, mode)
+                    await anyio.sleep(phase)  # the burst starts anywhere in a polling period
                     start = time.monotonic()
                     for i in range(burst):
                         fake.publish_as(fan, f"#{TAG} is down again, {i}")
@@ -137,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--burst", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the bursts' start times")
     parser.add_argument("--quick", action="store_true", help="skip the whole-bucket polling row")
     args = parser.parse_args()
     rows = [
@@ -152,10 +156,13 @@ def main() -> None:
         "live": "poll 5 s, live check",
         "buckets": "poll 5 s, whole buckets",
     }
+    rng = random.Random(args.seed)
     print(f"{'network':<10} {'mode':<26} {'median s':>9} {'worst s':>8}  trials")
     for network, mode in rows:
         trials = 1 if mode == "buckets" else args.trials
-        latencies = [anyio.run(trial, network, mode, args.burst) for _ in range(trials)]
+        latencies = [
+            anyio.run(trial, network, mode, args.burst, rng.uniform(0, 5)) for _ in range(trials)
+        ]
         print(
             f"{network:<10} {names[mode]:<26} {statistics.median(latencies):>9.2f} "
             f"{max(latencies):>8.2f}  {trials}"

@@ -42,7 +42,16 @@ What behaves as on Mastodon:
 * errors as ``{"error": "..."}``: 401 for a missing or wrong token, 403 for someone else's
   status, 404 ``Record not found``, 422 ``Validation failed: ...``;
 * the login flow: ``POST /api/v1/apps``, ``GET /oauth/authorize`` (approved at once, as the
-  owner) and ``POST /oauth/token`` with PKCE.
+  owner) and ``POST /oauth/token`` with PKCE;
+* the streaming API (``/api/v1/streaming/user``, ``user/notification``, ``public``,
+  ``public/local``, ``public/remote``, ``hashtag``, ``hashtag/local``, ``list``, ``health``):
+  server-sent events ``update``, ``status.update``, ``notification`` (JSON in ``data``) and
+  ``delete`` (the id), ``:thump`` every ``stream_heartbeat`` seconds; the URL is announced in
+  ``configuration.urls.streaming`` of ``/api/v2/instance`` (``ws(s)://`` the address asked);
+  ``drop_streams()`` closes every open stream, ``stream_paused`` makes them silent; and
+  ``GET /api/v1/timelines/public``. Streams need the fake served on a port
+  (:meth:`FakeNetwork.serve`): ``httpx.ASGITransport`` reads a whole response before
+  returning it.
 
 Times of content come from ``fake.clock``; ids are Mastodon's snowflakes (milliseconds << 16).
 """

@@ -27,6 +27,14 @@ succeeded, metadata), the OAuth 2.0 refresh grant at ``/2/oauth2/token``, rate l
 endpoint (``x-rate-limit-limit`` / ``-remaining`` / ``-reset`` in epoch seconds) with X's 429
 problem document, and X's error shapes (problem documents, and ``errors`` arrays in 200
 lookups). Ids are snowflakes that carry the content time of :attr:`clock`.
+
+The filtered stream (``GET /2/tweets/search/stream``, app-only, one connection per app, each
+matching post as one JSON line with ``matching_rules``, ``\r\n`` keep-alives every
+``stream_keepalive`` seconds, ``backfill_minutes`` replaying up to five minutes) and its rules
+(``GET`` / ``POST /2/tweets/search/stream/rules``, ``add``, ``delete``, ``dry_run``,
+``delete_all``; rule values in the search query language) are served too; ``drop_streams()``
+closes open streams and ``stream_paused`` makes them silent. Streams need the fake served on
+a port (:meth:`FakeNetwork.serve`).
 """
 
 from __future__ import annotations
