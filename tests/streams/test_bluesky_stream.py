@@ -134,7 +134,8 @@ async def test_replies_quotes_and_mentions_are_messages(
     fan = _adapter(pds_server, bob, http)
     original = await net.publish(Post(text="an announcement"))
     assert original.id is not None
-    events = net.stream(kinds={"reply", "quote", "mention"}, policy=FAST)
+    # The test PDS hosts every account here, so its own stream serves as the relay.
+    events = net.stream(kinds={"reply", "quote", "mention"}, ex_url=pds_server.url, policy=FAST)
     got: list[StreamEvent] = []
     async with anyio.create_task_group() as tg:
         tg.start_soon(collect_into, events, got, 2)
@@ -159,7 +160,7 @@ async def test_a_query_keeps_matching_posts_only(
 ) -> None:
     carol = people["carol"]
     net = _adapter(pds_server, carol, http)
-    events = net.stream(query=["#launch", "rocket"], policy=FAST)
+    events = net.stream(query=["#launch", "rocket"], ex_url=pds_server.url, policy=FAST)
     got: list[StreamEvent] = []
     async with anyio.create_task_group() as tg:
         tg.start_soon(collect_into, events, got, 2)
@@ -185,9 +186,13 @@ def test_bad_arguments_are_refused_before_any_connection() -> None:
     with pytest.raises(ValidationError, match="needs its URL"):
         net.stream(ex_source="jetstream")
     with pytest.raises(ValidationError, match="not a Bluesky repos stream cursor"):
-        net.stream(cursor="bsj1:5")
+        net.stream(kinds={"post"}, cursor="bsj1:5")
     with pytest.raises(ValidationError, match="stream messages without a query"):
         net.stream(query="x", kinds={"mention"})
+    with pytest.raises(ValidationError, match="need a network-wide stream"):
+        net.stream(kinds={"mention"})
+    with pytest.raises(ValidationError, match="need a network-wide stream"):
+        net.stream(query="#acme")
 
 
 # -- Jetstream ----------------------------------------------------------------------------------

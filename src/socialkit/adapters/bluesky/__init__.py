@@ -229,6 +229,21 @@ class BlueskySettings(AdapterSettings):
         default="graphic-media",
         description="The self-label (com.atproto.label.defs#selfLabels) a sensitive post gets.",
     )
+    stream_source: Literal["repos", "jetstream"] = Field(
+        default="repos",
+        description=(
+            "What stream() reads: the repository event stream (com.atproto.sync.subscribeRepos) "
+            "or Jetstream's JSON events."
+        ),
+    )
+    stream_url: str | None = Field(
+        default=None,
+        description=(
+            "The network-wide stream stream() reads by default: a relay (wss://bsky.network) "
+            "or a Jetstream /subscribe URL. Unset: the account's own PDS, which carries only "
+            "the repositories it hosts (so mentions and queries need this setting)."
+        ),
+    )
 
     @field_validator("identifier")
     @classmethod
@@ -393,24 +408,25 @@ class BlueskyAdapter(Adapter):
         query: str | Iterable[str] | None = None,
         cursor: str | None = None,
         policy: StreamPolicy | None = None,
-        ex_source: Literal["repos", "jetstream"] = "repos",
+        ex_source: Literal["repos", "jetstream"] | None = None,
         ex_url: str | None = None,
         ex_dids: Iterable[str] | None = None,
         ex_collections: Iterable[str] | None = None,
     ) -> EventStream:
         """Records as they are committed, from the repository event stream
-        (``com.atproto.sync.subscribeRepos`` on the PDS, or on the relay ``ex_url``) or from
-        Jetstream (``ex_source="jetstream"``, ``ex_url``), filtered to ``ex_collections``
-        (default: posts) and ``ex_dids``; posts, deletions, and the replies, quotes and
-        mentions addressed to the account. The cursor resumes where a stream stopped. See
-        ``socialkit.adapters.bluesky._stream``."""
+        (``com.atproto.sync.subscribeRepos`` on a relay, the ``stream_url`` setting or
+        ``ex_url``, else the account's own PDS) or from Jetstream (``stream_source`` /
+        ``ex_source="jetstream"``), filtered to ``ex_collections`` (default: posts) and
+        ``ex_dids``; posts, deletions, and the replies, quotes and mentions addressed to the
+        account (these, and ``query``, need a network-wide source). The cursor resumes where a
+        stream stopped. See ``socialkit.adapters.bluesky._stream``."""
         from socialkit.adapters.bluesky import _stream
 
         spec = _stream.plan(
             kinds,
             query,
-            source=ex_source,
-            url=ex_url,
+            source=ex_source or self.settings.stream_source,
+            url=ex_url or self.settings.stream_url,
             dids=ex_dids,
             collections=ex_collections,
         )

@@ -3,12 +3,14 @@
 Two sources, filtered here to the collections and DIDs asked for:
 
 * **The repository event stream** (``com.atproto.sync.subscribeRepos``, the default): a
-  WebSocket on the PDS (or on a relay, ``ex_url``) whose frames are two concatenated DAG-CBOR
-  objects, a header (``op``, ``t``) and a body; a ``#commit`` body carries its record blocks
-  as a CAR file. Frames are decoded with ``libipld`` (DAG-CBOR and CAR, the decoder the AT
-  Protocol SDK uses), the WebSocket is ``websockets``'. Each frame has a sequence number
-  (``seq``): the cursor, from which the server replays what followed on a reconnect or a
-  restart (``cursor`` query parameter), so nothing is missed within its backfill window.
+  WebSocket on a relay (``stream_url`` / ``ex_url``) or on the account's PDS, which carries
+  only the repositories it hosts (so mentions and queries need a relay), whose frames are two
+  concatenated DAG-CBOR objects, a header (``op``, ``t``) and a body; a ``#commit`` body
+  carries its record blocks as a CAR file. Frames are decoded with ``libipld`` (DAG-CBOR and
+  CAR, the decoder the AT Protocol SDK uses), the WebSocket is ``websockets``'. Each frame has
+  a sequence number (``seq``): the cursor, from which the server replays what followed on a
+  reconnect or a restart (``cursor`` query parameter), so nothing is missed within its
+  backfill window.
 * **Jetstream** (``ex_source="jetstream"``, ``ex_url``: the instance's ``/subscribe`` URL):
   the same commits as JSON, filtered by the server on ``wantedCollections`` and
   ``wantedDids``; its cursor is the event's ``time_us``, rewound a few seconds on a reconnect
@@ -126,7 +128,14 @@ def plan(
     if source not in ("repos", "jetstream"):
         raise ValidationError("ex_source must be 'repos' or 'jetstream'")
     if source == "jetstream" and not url:
-        raise ValidationError("a Jetstream stream needs its URL (ex_url)")
+        raise ValidationError("a Jetstream stream needs its URL (ex_url or stream_url)")
+    if url is None and (queries or wanted & _MESSAGES):
+        # The PDS's own stream carries the repositories it hosts only: mentions from, and
+        # posts of, accounts elsewhere would be missed (and a workflow stops polling them).
+        raise ValidationError(
+            "bluesky: mentions, replies, quotes and queries need a network-wide stream: set "
+            "stream_url (a relay such as wss://bsky.network, or a Jetstream URL) or ex_url"
+        )
     if url is not None and not url.startswith(("wss://", "ws://", "https://", "http://")):
         raise ValidationError("ex_url must be a ws(s):// or http(s):// URL")
     return StreamSpec(
@@ -219,7 +228,8 @@ class _Reader:
         if spec.source == "jetstream":
             assert spec.url is not None
             params.extend(("wantedCollections", c) for c in sorted(spec.collections))
-            params.extend(("wantedDids", d) for d in sorted(spec.dids))
+            if not spec.kinds & _MESSAGES:  # messages come from any repository
+                params.extend(("wantedDids", d) for d in sorted(spec.dids))
             if cursor is not None:
                 params.append(("cursor", str(max(0, cursor - JETSTREAM_REWIND_US))))
             base = _ws(spec.url)
