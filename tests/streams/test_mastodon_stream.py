@@ -349,3 +349,59 @@ async def test_networks_without_a_stream_say_so() -> None:
     net = Plain(Plain.Settings())
     with pytest.raises(UnsupportedError, match=r"plain.*stream"):
         net.stream()
+
+
+async def test_the_fake_streams_as_mastodon_documents(fake: FakeMastodon, served: str) -> None:
+    """The raw stream: ``event:`` and ``data:`` lines, the data of ``update`` a Status and of
+    ``notification`` a Notification as schema.json describes them (checked as the answers of
+    ``GET /api/v1/statuses/:id`` and ``GET /api/v1/notifications/:id``), ``delete`` an id."""
+    from tests._specs import specs_dir
+    from tests._validation import OpenAPIChecker
+
+    api = OpenAPIChecker(specs_dir("mastodon", "schema.json"), server_url=served)
+    fan = fake.add_user("fan")
+    fake.stream_heartbeat = 0.05
+    headers = {"authorization": f"Bearer {fake.access_token}"}
+    raw = ""
+    async with httpx.AsyncClient() as http:
+        request = http.build_request("GET", f"{served}/api/v1/streaming/user", headers=headers)
+        response = await http.send(request, stream=True)
+        try:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            own = fake.publish_as(fake.owner, "hello")
+            fake.mention(fan, "hi")
+            with fake._lock:
+                fake._statuses[own].deleted = True
+                fake._stream_log.append(("delete", own))
+            with anyio.fail_after(5):
+                async for chunk in response.aiter_text():
+                    raw += chunk
+                    if "event: delete" in raw and ":thump" in raw:
+                        break
+        finally:
+            await response.aclose()
+    # SSE: blocks end with a blank line; lines starting with ":" are comments (heartbeats).
+    blocks = [
+        [line for line in block.split("\n") if line and not line.startswith(":")]
+        for block in raw.split("\n\n")
+    ]
+    parsed = [
+        (lines[0].removeprefix("event: "), lines[1].removeprefix("data: "))
+        for lines in blocks
+        if lines
+    ]
+    assert [name for name, _ in parsed] == ["update", "notification", "delete"]
+    status, notification, deleted = (data for _, data in parsed)
+    assert deleted == own
+    for path, body in (
+        (f"/api/v1/statuses/{own}", status),
+        ("/api/v1/notifications/1", notification),
+    ):
+        answer = httpx.Response(
+            200,
+            headers={"content-type": "application/json"},
+            content=body.encode(),
+            request=httpx.Request("GET", f"{served}{path}", headers=headers),
+        )
+        assert exchange_problems(api, answer.request, answer) == []
