@@ -159,3 +159,47 @@ async def test_the_alert_fires_from_the_stream_within_seconds(
         # The bucket, once complete, is not reported a second time.
         assert [a.key for a, _ in alerts] == [alert.key]
         assert await monitor.pending() == []
+
+
+async def test_listening_manages_the_x_rules_from_its_watches() -> None:
+    """One filtered stream for every watch on the app: its rules are the watches' queries, and
+    each streamed post is stored under the watch whose rule matched it."""
+    from socialkit import connect
+
+    x = FakeX(clock=WallClock())
+    fan = x.add_user("fan")
+    x.stream_rules["1"] = ("from:elsewhere", "the app's own")
+    store = MemoryStore()
+    with x.serve() as url:
+        async with (
+            httpx.AsyncClient() as http,
+            connect("x", http=http, base_url=url, bearer_token=x.app_bearer_token) as app,
+        ):
+            listening = Listening(
+                [app],
+                [
+                    Watch(name="acme", role="brand", keywords=["acme"]),
+                    Watch(name="globex", role="competitor", hashtags=["globex"]),
+                ],
+                store=store,
+                initial_since=datetime.now(timezone.utc) - timedelta(minutes=5),
+            )
+            got = []
+
+            async def read() -> None:
+                async for item in listening.stream(realtime=True, interval=3600, max_items=2):
+                    got.append(item)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                await wait_until(lambda: len(x.stream_connections) == 1)
+                a = x.publish_as(fan, "acme rocks")
+                g = x.publish_as(fan, "#globex is fine")
+    assert sorted(x.stream_rules.values()) == [
+        ("#globex", "socialkit"),
+        ("acme", "socialkit"),
+        ("from:elsewhere", "the app's own"),
+    ]
+    assert sorted((i.watch, i.post_id, i.query) for i in got) == sorted(
+        [("acme", a, "acme"), ("globex", g, "#globex")]
+    )
