@@ -394,6 +394,13 @@ class BlueskyAdapter(Adapter):
         self._no_appview = False
         self._handles: dict[str, str | None] = {}
 
+    async def ensure_credentials(self) -> None:
+        """With OAuth (no app password), a session must be stored for the identifier."""
+        from socialkit.adapters.bluesky._oauth import BlueskyOAuthAuth
+
+        if isinstance(self.auth, BlueskyOAuthAuth) and await self.auth._load() is None:
+            raise self.auth._not_logged_in()
+
     async def aclose(self) -> None:
         await super().aclose()
         if self._owns_store:

@@ -433,6 +433,13 @@ class MastodonAdapter(Adapter):
 
         return TokenStore(self.settings.store)
 
+    async def ensure_credentials(self) -> None:
+        """A token in the settings or in the token store, or :func:`_not_logged_in`'s error."""
+        if self.settings.access_token is not None or self._token_override is not None:
+            return
+        if await self._token_store().get(self.name, self._token_account()) is None:
+            raise _not_logged_in(self)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.aclose()

@@ -433,6 +433,25 @@ class XAdapter(Adapter):
     def _account_key(self) -> str:
         return self.settings.account or "default"
 
+    async def ensure_credentials(self) -> None:
+        """With an OAuth 2.0 client and no token in the settings, a token must be stored."""
+        s = self.settings
+        if s.auth_mode != "oauth2" or s.client_id is None or s.access_token is not None:
+            return
+        if await self._tokens().get("x", self._account_key) is None:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(
+                self.name,
+                code="not_logged_in",
+                message=(
+                    f"no access_token setting and no stored token for account "
+                    f"{self._account_key!r}; log in first with `socialkit auth login x "
+                    f"--account {self._account_key}` (or ex_exchange_code), or pass "
+                    "access_token="
+                ),
+            )
+
     async def _auth(self) -> httpx.Auth | None:
         s = self.settings
         mode = s.auth_mode
