@@ -253,7 +253,7 @@ def jetstream() -> Iterator[tuple[str, list[str]]]:
         for at, raw in events:
             if at >= start:
                 await ws.send(raw)
-        await asyncio.sleep(30)
+        await ws.wait_closed()  # open until the client or the server closes it
 
     async def main() -> None:
         async with serve(handler, "127.0.0.1", 0) as server:
