@@ -107,6 +107,12 @@ _SCHEME_RE = re.compile(
 _JSON_RE = re.compile(
     r"(?i)([\"'](?:" + _FIELDS_ALTERNATION + r")[\"']\s*:\s*)([\"'])(?:(?!\2).)*\2"
 )
+# A Telegram bot token (``123456789:AAH…``), which the Bot API puts in the URL path
+# (``/bot<token>/sendMessage``, ``/file/bot<token>/<path>``): the path is no query string, so
+# the name=value rules above never see it.
+_BOT_TOKEN_RE = re.compile(
+    r"(?:(?<=bot)[0-9]{1,20}|(?<![A-Za-z0-9_:-])[0-9]{3,20}):[A-Za-z0-9_-]{20,}"
+)
 # A JSON Web Token anywhere (access and refresh JWTs, ID tokens, DPoP proofs).
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
@@ -228,6 +234,8 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = secrets.redact(text)
+    if ":" in text:
+        text = _BOT_TOKEN_RE.sub(REDACTED, text)
     text = _PAIR_RE.sub(
         lambda m: f"{m.group('name')}{m.group('sep')}{m.group('q')}{REDACTED}", text
     )
@@ -245,11 +253,14 @@ def _redact_url(url: httpx.URL | str) -> str:
     if isinstance(url, str):
         if "@" in url or "?" in url or "=" in url:
             return _redact_url(httpx.URL(url)) if "://" in url else redact_text(url)
-        return url
+        return _BOT_TOKEN_RE.sub(REDACTED, url) if ":" in url else url
     if url.userinfo:
         url = url.copy_with(username=REDACTED if url.username else None, password=None)
     if url.fragment and "=" in url.fragment:  # implicit-grant style #access_token=...
         url = url.copy_with(fragment=redact_text(url.fragment))
+    if b":" in url.raw_path:
+        path = _BOT_TOKEN_RE.sub(REDACTED, url.raw_path.decode("ascii", "replace"))
+        url = url.copy_with(raw_path=path.encode("ascii", "replace"))
     query = url.query
     if not query:
         return str(url)
