@@ -62,6 +62,13 @@ from socialkit._registry import (
     unregister,
 )
 from socialkit._store import MemoryStore, SQLiteStore, Store
+from socialkit._stream import (
+    EventStream,
+    StreamEvent,
+    StreamKind,
+    StreamPolicy,
+    StreamStalledError,
+)
 from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.auth._errors import AuthFlowError
 
@@ -101,6 +108,7 @@ __all__ = [
     "Capability",
     "ConfigurationError",
     "DuplicateError",
+    "EventStream",
     "Feed",
     "Hub",
     "InvalidPostError",
@@ -131,6 +139,10 @@ __all__ = [
     "ServerError",
     "SocialkitError",
     "Store",
+    "StreamEvent",
+    "StreamKind",
+    "StreamPolicy",
+    "StreamStalledError",
     "ThreadIncompleteError",
     "TimeoutError",
     "TokenExpiredError",

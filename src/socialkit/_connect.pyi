@@ -71,6 +71,8 @@ def connect(
     feed_filter: Literal["posts_with_replies", "posts_no_replies", "posts_and_author_threads", "posts_with_media"] = "posts_with_replies",
     tid_clock_id: int | None = None,
     sensitive_label: Literal["sexual", "nudity", "porn", "graphic-media"] = "graphic-media",
+    stream_source: Literal["repos", "jetstream"] = "repos",
+    stream_url: str | None = None,
 ) -> BlueskyAdapter: ...
 @overload
 def connect(

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
@@ -638,6 +639,30 @@ class Adapter(abc.ABC):
         """Upload media on its own (waiting until the network has processed it), to attach
         to posts later with :meth:`Media.from_upload <socialkit.Media.from_upload>`."""
         raise self.unsupported(Capability.UPLOAD)
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+    ) -> EventStream:
+        """Events as they happen: new posts (``post``), messages addressed to the account
+        (``mention``, ``reply``, ``quote``, ``comment``, ``direct``) and deletions
+        (``delete``), as :class:`~socialkit.StreamEvent` items of an
+        :class:`~socialkit.EventStream`.
+
+        ``query`` (one or several keywords or ``#hashtags``) asks for public posts matching it
+        rather than the account's own timeline. The stream reconnects with backoff and
+        jitter, resumes from ``cursor`` (:attr:`EventStream.cursor <socialkit.EventStream>`
+        of an earlier stream) where the network offers it, drops duplicates across
+        reconnects and reopens a stalled connection (``policy``); see the module docs of
+        ``socialkit._stream``. Nothing is sent before the first iteration.
+        """
+        raise self.unsupported(Capability.STREAM)
 
 
 def as_post(post: Post | str) -> Post:

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import httpx
 
@@ -96,6 +96,9 @@ from socialkit.adapters.bluesky._wire import (
 )
 from socialkit.auth import TokenStore
 from socialkit.text import build_facets, count_graphemes, utf8_length
+
+if TYPE_CHECKING:
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
 
 __all__ = ["BlueskyAdapter"]
 
@@ -189,6 +192,7 @@ class BlueskyAdapter(Adapter):
             Capability.TIMELINE,
             Capability.FEEDS,
             Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits = Limits(
@@ -287,6 +291,39 @@ class BlueskyAdapter(Adapter):
         await super().aclose()
         if self._owns_store:
             await self._tokens.aclose()
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_source: Literal["repos", "jetstream"] | None = None,
+        ex_url: str | None = None,
+        ex_dids: Iterable[str] | None = None,
+        ex_collections: Iterable[str] | None = None,
+    ) -> EventStream:
+        """Records as they are committed, from the repository event stream
+        (``com.atproto.sync.subscribeRepos`` on a relay, the ``stream_url`` setting or
+        ``ex_url``, else the account's own PDS) or from Jetstream (``stream_source`` /
+        ``ex_source="jetstream"``), filtered to ``ex_collections`` (default: posts) and
+        ``ex_dids``; posts, deletions, and the replies, quotes and mentions addressed to the
+        account (these, and ``query``, need a network-wide source). The cursor resumes where a
+        stream stopped. See ``socialkit.adapters.bluesky._stream``."""
+        from socialkit.adapters.bluesky import _stream
+
+        spec = _stream.plan(
+            kinds,
+            query,
+            source=ex_source or self.settings.stream_source,
+            url=ex_url or self.settings.stream_url,
+            dids=ex_dids,
+            collections=ex_collections,
+        )
+        return _stream.open_stream(self, spec, cursor=cursor, policy=policy)
 
     # -- XRPC plumbing -----------------------------------------------------------------------
 

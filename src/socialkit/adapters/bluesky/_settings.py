@@ -91,6 +91,21 @@ class BlueskySettings(AdapterSettings):
         default="graphic-media",
         description="The self-label (com.atproto.label.defs#selfLabels) a sensitive post gets.",
     )
+    stream_source: Literal["repos", "jetstream"] = Field(
+        default="repos",
+        description=(
+            "What stream() reads: the repository event stream (com.atproto.sync.subscribeRepos) "
+            "or Jetstream's JSON events."
+        ),
+    )
+    stream_url: str | None = Field(
+        default=None,
+        description=(
+            "The network-wide stream stream() reads by default: a relay (wss://bsky.network) "
+            "or a Jetstream /subscribe URL. Unset: the account's own PDS, which carries only "
+            "the repositories it hosts (so mentions and queries need this setting)."
+        ),
+    )
 
     @field_validator("identifier")
     @classmethod

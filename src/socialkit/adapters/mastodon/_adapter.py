@@ -53,6 +53,7 @@ from socialkit.adapters.mastodon._settings import MastodonSettings
 
 if TYPE_CHECKING:
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.adapters.mastodon import _wire
     from socialkit.auth import AuthorizationRequest, Token
 
@@ -212,6 +213,7 @@ class MastodonAdapter(Adapter):
             Capability.TIMELINE,
             Capability.FEEDS,
             Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits: Limits = DEFAULT_LIMITS
@@ -1455,6 +1457,29 @@ class MastodonAdapter(Adapter):
             limit=limit,
             cursor=cursor,
         )
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_list: str | None = None,
+        ex_local: bool = False,
+    ) -> EventStream:
+        """Events from Mastodon's streaming API (server-sent events; see
+        ``socialkit.adapters.mastodon._stream``): without ``query``, the ``user`` stream (home
+        timeline posts, mentions, replies, quotes, private mentions, deletions); with a
+        ``#tag``, the ``hashtag`` stream; with keywords or several tags, the ``public`` stream
+        matched here; ``ex_list`` streams a list, ``ex_local`` keeps this server's posts. A
+        reconnect (or ``cursor``) reads what was missed from the REST API first."""
+        from socialkit.adapters.mastodon import _stream
+
+        spec = _stream.plan(kinds, query, ex_list=ex_list, ex_local=ex_local, check_id=self._id)
+        return _stream.open_stream(self, spec, cursor=cursor, policy=policy)
 
     # -- login -----------------------------------------------------------------------------
 

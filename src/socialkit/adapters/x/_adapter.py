@@ -53,6 +53,8 @@ from socialkit.text import count_x, split_thread, url_spans
 
 if TYPE_CHECKING:
     from socialkit._http import Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
+    from socialkit.adapters.x._stream import Rule
     from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
 __all__ = ["DEFAULT_SCOPES", "UserContextRequiredError", "XAdapter", "XSettings"]
@@ -241,6 +243,7 @@ class XAdapter(Adapter):
             Capability.TIMELINE,
             Capability.FEEDS,
             Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits = Limits(
@@ -1282,6 +1285,35 @@ class XAdapter(Adapter):
             minimum=10,
             time_window=_SEARCH_WINDOW,
         )
+
+    # -- real time ------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_backfill: bool = True,
+    ) -> EventStream:
+        """New posts matching ``query`` from the filtered stream (``GET
+        /2/tweets/search/stream``, app-only: ``bearer_token``): each query is a rule (X's
+        operators), set up before connecting; a reconnect asks X for the missed minutes
+        (``backfill_minutes``, up to 5; ``ex_backfill=False`` on plans without it). See
+        ``socialkit.adapters.x._stream``. Mentions and direct messages arrive through the
+        Account Activity webhooks (``socialkit.webhooks``)."""
+        from socialkit.adapters.x import _stream
+
+        return _stream.open_stream(
+            self, kinds=kinds, query=query, cursor=cursor, policy=policy, backfill=ex_backfill
+        )
+
+    async def ex_stream_rules(self) -> list[Rule]:
+        """The app's filtered-stream rules (``GET /2/tweets/search/stream/rules``)."""
+        from socialkit.adapters.x import _stream
+
+        return await _stream.list_rules(self)
 
     # -- engagement -----------------------------------------------------------------------
 
