@@ -33,19 +33,12 @@ import httpx
 
 from socialkit import MemoryStore, connect
 from socialkit.adapters.mastodon import MastodonAdapter
-from socialkit.testing.fakes import FakeClock, FakeMastodon, FakeX
+from socialkit.testing.fakes import FakeMastodon, FakeX, WallClock
 from socialkit.workflows import Listening, Watch
 from socialkit.workflows.alerts import Alert, BuzzMonitor, DetectorConfig
 
 TAG = "acme"
 CONFIG = DetectorConfig(window=60, min_history=30, scales=(1, 2))
-
-
-class WallClock(FakeClock):
-    """Content times from the system clock, so that buckets are real minutes."""
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
 
 
 Mode = str  # "stream", "live", "buckets"

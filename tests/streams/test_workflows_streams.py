@@ -16,18 +16,11 @@ from stream_support import wait_until
 
 from socialkit import MemoryStore
 from socialkit.adapters.mastodon import MastodonAdapter
-from socialkit.testing.fakes import FakeClock, FakeMastodon, FakeX
+from socialkit.testing.fakes import FakeMastodon, FakeX, WallClock
 from socialkit.workflows import Inbox, Listening, Watch
 from socialkit.workflows.alerts import Alert, BuzzMonitor, DetectorConfig
 
 pytestmark = pytest.mark.anyio
-
-
-class WallClock(FakeClock):
-    """Content times from the system clock: the alert judges buckets of real minutes."""
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
 
 
 @pytest.fixture(autouse=True)
@@ -119,9 +112,11 @@ async def test_listening_streams_hashtags_and_stores_each_item_once(
         assert len(await listening.items("acme")) == 1
 
 
-async def test_the_alert_fires_from_the_stream_within_seconds(
+async def test_the_alert_fires_from_the_stream_while_the_burst_happens(
     masto: FakeMastodon, served: str
 ) -> None:
+    """The alert comes from the bucket still under way (its window ends after the alert), not
+    once the bucket is complete; how fast is measured by benchmarks/alert_latency.py."""
     fan = masto.add_user("fan")
     store = MemoryStore()
     async with httpx.AsyncClient() as http, masto.connect(http=http, instance=served) as m:
@@ -136,7 +131,7 @@ async def test_the_alert_fires_from_the_stream_within_seconds(
             listening,
             bucket=timedelta(minutes=1),
             config=DetectorConfig(window=60, min_history=30, scales=(1, 2)),
-            callbacks=[lambda alert: alerts.append((alert, time.monotonic()))],
+            callbacks=[lambda alert: alerts.append((alert, datetime.now(timezone.utc)))],
         )
         async with anyio.create_task_group() as tg:
             tg.start_soon(
@@ -147,13 +142,12 @@ async def test_the_alert_fires_from_the_stream_within_seconds(
             await wait_until(lambda: masto.stream_connections == 1)
             await anyio.sleep(0.5)
             assert alerts == []  # quiet: nothing to report
-            start = time.monotonic()
             for i in range(15):
                 masto.publish_as(fan, f"#acme is down again {i}")
                 await anyio.sleep(0.05)
             await wait_until(lambda: bool(alerts), within=10)
         alert, at = alerts[0]
-        assert at - start < 5.0
+        assert at < alert.end  # judged live, while its bucket was still under way
         assert alert.watch == "acme"
         assert alert.count >= 10
         # The bucket, once complete, is not reported a second time.

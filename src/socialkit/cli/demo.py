@@ -214,6 +214,9 @@ class DemoReport:
     routing: Path
     inbox_items: int = 0
     listened: int = 0
+    stream_alert_seconds: float | None = None
+    """Live, on a served FakeMastodon: wall-clock seconds from the first post of a planted
+    burst on the hashtag stream to the bad-buzz alert (None: no alert came)."""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -237,6 +240,7 @@ class DemoReport:
             "found": {
                 "best_hour": self.best_hour,
                 "burst_alerted": self.burst_alerted,
+                "stream_alert_seconds": self.stream_alert_seconds,
             },
             "preflight": self.preflight,
             "published": self.published,
@@ -606,6 +610,14 @@ async def arun_demo(
         inbox_items = len(await inbox.items())
         listened = len(await listening.items())
 
+    # -- 4. real time: the same alert, live, from a stream ------------------------------------
+    console.print(Rule("Real time: a burst on the Mastodon hashtag stream"))
+    try:
+        stream_alert = await _live_stream_alert(sim.rng)
+    except SocialkitError as exc:
+        errors.append(f"live stream: {exc}")
+        stream_alert = None
+
     report = DemoReport(
         seed=seed,
         days=days,
@@ -632,10 +644,75 @@ async def arun_demo(
         routing=routing_path,
         inbox_items=inbox_items,
         listened=listened,
+        stream_alert_seconds=stream_alert,
         errors=errors,
     )
     _print_report(console, report, hours_grid.rate)
     return report
+
+
+LIVE_BURST = 12
+
+
+async def _live_stream_alert(rng: random.Random) -> float | None:
+    """Serve a FakeMastodon on a loopback port with a wall clock, read its hashtag stream with
+    ``BuzzMonitor.run(stream=True)`` (one-minute buckets, forty quiet minutes of history),
+    plant a burst of angry posts, and time the alert. Bounded: at most 20 seconds."""
+    import time
+
+    import anyio
+    import httpx
+
+    from socialkit.testing.fakes import FakeMastodon, WallClock
+    from socialkit.workflows import BuzzMonitor, DetectorConfig, LexiconScorer, Listening, Watch
+
+    fake = FakeMastodon(clock=WallClock())
+    fan = fake.add_user("livefan")
+    fired: list[float] = []
+    alerted = anyio.Event()
+
+    def record(alert: object) -> None:
+        fired.append(time.monotonic())
+        alerted.set()
+
+    with fake.serve() as url:
+        async with httpx.AsyncClient() as http, fake.connect(http=http, instance=url) as net:
+            listening = Listening(
+                [net],
+                [Watch(name=BRAND, hashtags=[BRAND])],
+                store=MemoryStore(),
+                scorer=LexiconScorer(),
+                initial_since=datetime.now(timezone.utc) - timedelta(minutes=40),
+            )
+            monitor = BuzzMonitor(
+                listening,
+                bucket=timedelta(minutes=1),
+                config=DetectorConfig(window=60, min_history=30, scales=(1, 2)),
+                callbacks=[record],
+            )
+            with anyio.move_on_after(20):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(
+                        functools.partial(
+                            monitor.run,
+                            stream=True,
+                            interval=3600,
+                            live_interval=0.2,
+                            until=lambda: bool(fired),
+                        )
+                    )
+                    # The fake's server runs in its own thread: its count is polled.
+                    while not fake.stream_connections:  # noqa: ASYNC110
+                        await anyio.sleep(0.02)
+                    await anyio.sleep(0.3)
+                    start = time.monotonic()
+                    for index in range(LIVE_BURST):
+                        text = BURST[index % len(BURST)].format(brand=BRAND)
+                        fake.publish_as(fan, f"#{BRAND} {text}")
+                        await anyio.sleep(rng.uniform(0.02, 0.08))
+                    await alerted.wait()
+                    tg.cancel_scope.cancel()
+    return fired[0] - start if fired else None
 
 
 def _answer(item: InboxItem, ticket: int) -> str:
@@ -796,6 +873,14 @@ def _print_report(console: Console, report: DemoReport, rate: bool) -> None:
         f"Planted burst: {report.burst_size} angry mentions on "
         f"{report.burst_start:%a %Y-%m-%d %H:%M} UTC: {caught}"
     )
+    if report.stream_alert_seconds is not None:
+        console.print(
+            f"Live on the Mastodon hashtag stream: {LIVE_BURST} angry posts, the bad-buzz alert "
+            f"came [green]{report.stream_alert_seconds:.1f} s[/] after the first one "
+            "(wall clock; polling whole hourly buckets takes up to an hour)."
+        )
+    else:
+        console.print("Live on the Mastodon hashtag stream: [red]no alert[/]")
 
     table = Table(title="Listening: share of voice and the competitor")
     table.add_column("network")

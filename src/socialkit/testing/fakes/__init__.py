@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter, WallClock
 
 if TYPE_CHECKING:
     from socialkit.testing.fakes.bluesky import FakeBluesky
@@ -38,6 +38,7 @@ __all__ = [
     "FakeUser",
     "FakeX",
     "RateLimiter",
+    "WallClock",
 ]
 
 _LAZY = {

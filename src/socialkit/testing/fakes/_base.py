@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from socialkit.adapters._base import Adapter
 
-__all__ = ["FakeClock", "FakeNetwork", "FakeUser", "RateLimiter"]
+__all__ = ["FakeClock", "FakeNetwork", "FakeUser", "RateLimiter", "WallClock"]
 
 UTC = timezone.utc
 
@@ -78,6 +78,14 @@ class FakeClock:
     def tick(self) -> datetime:
         """Advance one second (so that consecutive events have distinct times)."""
         return self.advance(timedelta(seconds=1))
+
+
+class WallClock(FakeClock):
+    """Content times from the system clock, for live runs (streams, alert latency) where
+    buckets are real minutes. ``set`` and ``advance`` have no effect on what it tells."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 @dataclass
