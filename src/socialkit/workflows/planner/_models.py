@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from socialkit._errors import SocialkitError, ValidationError
+from socialkit._errors import InvalidPostError, SocialkitError, ValidationError
 from socialkit._models import Post, Problem
 from socialkit.workflows.analytics import TimeGrid
 
@@ -74,17 +74,21 @@ class PlanningError(SocialkitError):
     """Base of the planner's errors."""
 
 
-class PreflightError(PlanningError):
-    """A planned post cannot go out on some of its targets: ``problems`` maps each target
-    account to what its network's ``check`` found. Nothing was planned."""
+class PreflightError(PlanningError, InvalidPostError):
+    """A planned post cannot go out on some of its targets: ``by_account`` maps each target
+    account to what its network's ``check`` found (``problems`` lists them all, each message
+    naming its account). Nothing was planned. Also an :class:`~socialkit.InvalidPostError`."""
 
-    def __init__(self, problems: Mapping[str, Sequence[Problem]]) -> None:
-        self.problems: dict[str, list[Problem]] = {k: list(v) for k, v in problems.items()}
-        listed = "; ".join(
-            f"{account}: " + ", ".join(p.message for p in found)
-            for account, found in self.problems.items()
+    def __init__(self, by_account: Mapping[str, Sequence[Problem]]) -> None:
+        self.by_account: dict[str, list[Problem]] = {k: list(v) for k, v in by_account.items()}
+        self.network = ", ".join(self.by_account)
+        self.problems = tuple(
+            p.model_copy(update={"message": f"{account}: {p.message}"})
+            for account, found in self.by_account.items()
+            for p in found
         )
-        super().__init__(f"The post cannot be planned: {listed}.")
+        listed = "; ".join(p.message for p in self.problems)
+        SocialkitError.__init__(self, f"The post cannot be planned: {listed}.")
 
 
 class Conflict(BaseModel):
