@@ -838,10 +838,10 @@ def fakes_serve(
     ] = "network",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fakes' simulations.")] = 0,
 ) -> None:
-    """Serve the fake networks on a loopback port, each under /NAME, until interrupted.
+    """Serve the fake networks on loopback ports (PORT, PORT+1 … in order) until interrupted.
 
     Prints one JSON line when ready: each fake's base URL and the settings that connect the real
-    adapter to it. GET /NAME/_socialkit/received reports what that fake received.
+    adapter to it. GET BASE/_socialkit/received reports what that fake received.
     """
     import ipaddress
 

@@ -1,14 +1,15 @@
 """The fakes as real HTTP servers, for other processes and other languages (moto's server mode).
 
 ``socialkit fakes serve mastodon bluesky x --port 8700`` (or :func:`serve_fakes`) serves each
-fake under its own base path on one loopback port: ``http://127.0.0.1:8700/mastodon`` is a
-Mastodon instance, ``…/bluesky`` a PDS, ``…/x`` the X API. Each base path also answers:
+fake on its own loopback port, in the order given: ``http://127.0.0.1:8700`` is a Mastodon
+instance, ``:8701`` a PDS, ``:8702`` the X API (each at the root of its origin, where the
+adapters and the fakes' own links expect it). Each one also answers:
 
-- ``GET {base}/_socialkit/received``: what the fake received: every request (method, path,
+- ``GET /_socialkit/received``: what the fake received: every request (method, path,
   status) counted by route, and the posts created through its API, each once by id, with the
   number of create requests that answered with it (a replayed idempotent create answers with
   the same post: it counts as a replay, never as a second post);
-- ``GET {base}/_socialkit/settings``: the settings that connect the real adapter to the fake
+- ``GET /_socialkit/settings``: the settings that connect the real adapter to the fake
   as its owner (fake credentials that are good for this fake only).
 
 Served fakes keep content times on the wall clock (:class:`WallClock`), since their clients,
@@ -234,43 +235,11 @@ async def _answer(send: Send, status: int, data: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _Dispatch:
-    """One port, one base path per fake: the prefix is taken off before the fake sees it."""
-
-    def __init__(self, apps: Mapping[str, ASGI]) -> None:
-        self.apps = dict(apps)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        path = str(scope.get("path", ""))
-        name, _, rest = path.lstrip("/").partition("/")
-        app = self.apps.get(name)
-        if app is None:
-            if scope["type"] == "http":
-                await _answer(
-                    send, 404, {"error": f"no fake at /{name}", "fakes": sorted(self.apps)}
-                )
-            return
-        child = dict(scope)
-        child["path"] = "/" + rest
-        raw = scope.get("raw_path")
-        if isinstance(raw, bytes):
-            child["raw_path"] = raw[len(name) + 1 :] or b"/"
-        await app(child, receive, send)
-
-
 def make_fakes(
-    names: Iterable[str], base: str, *, rate_limits: str = "network", seed: int = 0
+    bases: Mapping[str, str], *, rate_limits: str = "network", seed: int = 0
 ) -> dict[str, FakeNetwork]:
-    """The fakes named, each at ``{base}/{name}``, on the wall clock. ``rate_limits="off"``
-    raises every limit out of reach (load tests); ``"network"`` keeps the networks' own."""
+    """One fake per ``{name: base_url}``, on the wall clock. ``rate_limits="off"`` raises
+    every limit out of reach (load tests); ``"network"`` keeps the networks' own."""
     from socialkit.testing.fakes.bluesky import FakeBluesky
     from socialkit.testing.fakes.mastodon import FakeMastodon
     from socialkit.testing.fakes.x import FakeX
@@ -279,8 +248,7 @@ def make_fakes(
         raise ValueError("rate_limits is 'network' or 'off'")
     off = rate_limits == "off"
     fakes: dict[str, FakeNetwork] = {}
-    for name in names:
-        url = f"{base.rstrip('/')}/{name}"
+    for name, url in bases.items():
         if name == "mastodon":
             extra: dict[str, Any] = (
                 {
@@ -317,8 +285,10 @@ def serve_fakes(
     ready: Callable[[dict[str, Any]], None] | None = None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Serve the fakes named on ``host:port`` until ``stop`` is set (or the process is
-    interrupted). ``ready`` gets ``{name: {"base_url", "settings"}}`` once the port listens."""
+    """Serve each fake named on its own port of ``host`` (``port``, ``port + 1`` … in the order
+    given; ``0``: free ports) until ``stop`` is set or the process is interrupted. Each fake is
+    at the root of its own origin, as the real services are. ``ready`` gets ``{name:
+    {"base_url", "settings"}}`` once every port listens."""
     import socket
 
     try:
@@ -331,33 +301,49 @@ def serve_fakes(
         ) from exc
     wanted = list(dict.fromkeys(names))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    fakes = make_fakes(wanted, f"http://{shown}:{bound}", rate_limits=rate_limits, seed=seed)
-    apps = {name: RecordingApp(fake) for name, fake in fakes.items()}
-    config = uvicorn.Config(_Dispatch(apps), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():  # pragma: no cover
-            raise RuntimeError("the fake servers did not start")
-        time.sleep(0.01)
-    if ready is not None:
-        ready(
-            {
-                name: {"base_url": fake.base_url, "settings": _json_settings(fake.settings())}
-                for name, fake in fakes.items()
-            }
-        )
+    sockets: dict[str, socket.socket] = {}
+    bases: dict[str, str] = {}
     try:
-        while thread.is_alive() and (stop is None or not stop.is_set()):
-            thread.join(timeout=0.2)
+        for index, name in enumerate(wanted):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets[name] = sock
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port + index if port else 0))
+            bases[name] = f"http://{shown}:{sock.getsockname()[1]}"
+        fakes = make_fakes(bases, rate_limits=rate_limits, seed=seed)
+    except BaseException:
+        for sock in sockets.values():
+            sock.close()
+        raise
+    servers: list[tuple[Any, threading.Thread]] = []
+    try:
+        for name, fake in fakes.items():
+            config = uvicorn.Config(fake.served_app(), log_level="warning", lifespan="off")
+            server = uvicorn.Server(config)
+            thread = threading.Thread(
+                target=server.run, kwargs={"sockets": [sockets[name]]}, daemon=True
+            )
+            thread.start()
+            servers.append((server, thread))
+        deadline = time.monotonic() + 10
+        while not all(server.started for server, _ in servers):
+            if time.monotonic() > deadline:  # pragma: no cover - a broken environment
+                raise RuntimeError("the fake servers did not start")
+            time.sleep(0.01)
+        if ready is not None:
+            ready(
+                {
+                    name: {"base_url": fake.base_url, "settings": _json_settings(fake.settings())}
+                    for name, fake in fakes.items()
+                }
+            )
+        while all(t.is_alive() for _, t in servers) and (stop is None or not stop.is_set()):
+            time.sleep(0.2)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        for server, _ in servers:
+            server.should_exit = True
+        for _, thread in servers:
+            thread.join(timeout=10)
+        for sock in sockets.values():
+            sock.close()
