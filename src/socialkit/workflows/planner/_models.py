@@ -7,10 +7,10 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from socialkit._errors import InvalidPostError, SocialkitError, ValidationError
-from socialkit._models import Post, Problem
+from socialkit._models import Post, Problem, _Model
 from socialkit.workflows.analytics import TimeGrid
 
 __all__ = [
@@ -48,7 +48,10 @@ TargetStatus = Literal[
 #: Targets that still count against cadence rules (they are, or will be, online).
 ACTIVE_STATUSES: tuple[TargetStatus, ...] = ("planned", "claimed", "scheduled", "published")
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+# The core models' base: bad values raise socialkit.ValidationError (also pydantic's class).
+_FROZEN = ConfigDict(
+    frozen=True, extra="forbid", strict=False, arbitrary_types_allowed=True, defer_build=True
+)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -91,7 +94,7 @@ class PreflightError(PlanningError, InvalidPostError):
         SocialkitError.__init__(self, f"The post cannot be planned: {listed}.")
 
 
-class Conflict(BaseModel):
+class Conflict(_Model):
     """A rule a target's time breaks: which rule, and which other target (if one is involved)."""
 
     model_config = _FROZEN
@@ -127,7 +130,7 @@ class PlanStateError(PlanningError):
     moved, edited or cancelled), or no such target or post exists."""
 
 
-class CadenceRule(BaseModel):
+class CadenceRule(_Model):
     """How often an account may post: at most ``max_per_day`` posts per local day (in ``tz``)
     and at least ``min_gap`` between two posts. ``account=None`` applies to every account."""
 
@@ -155,7 +158,7 @@ class CadenceRule(BaseModel):
         return self.account is None or self.account == account
 
 
-class Blackout(BaseModel):
+class Blackout(_Model):
     """A window in which nothing is published: one-off (``start``/``end``) or recurring every
     day (``daily_from``/``daily_to`` in ``tz``, on ``weekdays``, 0 = Monday; a window that ends
     before it starts runs over midnight). ``account=None`` covers every account."""
@@ -217,7 +220,7 @@ class Blackout(BaseModel):
         return f"{self.reason} (daily {self.daily_from:%H:%M}-{self.daily_to:%H:%M} {self.tz})"
 
 
-class BestSlot(BaseModel):
+class BestSlot(_Model):
     """ "The next best slot": the best-rated hour (by an account's :class:`~socialkit.workflows.
     TimeGrid` from analytics) in ``within`` after ``after`` that breaks no rule.
 
@@ -238,7 +241,7 @@ class BestSlot(BaseModel):
         return self.grids.get(account, self.default)
 
 
-class PlannedPost(BaseModel):
+class PlannedPost(_Model):
     """A post planned for several accounts.
 
     ``targets`` are the labels of configured accounts. ``texts`` gives another text per network
@@ -273,7 +276,7 @@ class PlannedPost(BaseModel):
         return self
 
 
-class Target(BaseModel):
+class Target(_Model):
     """One account's copy of a planned post, as the planner keeps it."""
 
     model_config = _FROZEN
@@ -306,7 +309,7 @@ class Target(BaseModel):
         return f"plan-{self.id}"
 
 
-class TargetEvent(BaseModel):
+class TargetEvent(_Model):
     """One recorded transition of a target."""
 
     model_config = _FROZEN
@@ -318,7 +321,7 @@ class TargetEvent(BaseModel):
     worker: str | None = None
 
 
-class Pause(BaseModel):
+class Pause(_Model):
     """A crisis pause: brand-wide (``scope="*"``) or of one account."""
 
     model_config = _FROZEN

@@ -499,7 +499,13 @@ class Planner:
                         targets=[target.account],
                         at=target.due_at,
                     )
-                    new = self.variant(planned, target.account)
+                    try:
+                        new = self.variant(planned, target.account)
+                    except UnsplittableTextError as exc:
+                        problems[target.account] = [
+                            Problem(code="unsplittable", message=str(exc), field="text")
+                        ]
+                        continue
                 checked = new
                 if target.native:
                     checked = new.model_copy(update={"scheduled_at": target.due_at})

@@ -88,8 +88,9 @@ class Runner:
     ``concurrency``: publishes in flight at once in this process. A transient error (a rate
     limit, a server error, a connection that never reached the network) puts the target back
     for ``retry_after`` (doubled each time) up to ``max_attempts`` attempts, then it fails. An
-    unknown outcome is tried again once with the same key (the adapter reconciles); if it stays
-    unknown the target ``needs_attention``.
+    unknown outcome (or a publish cut by its deadline) is tried again later under the same key,
+    so the adapter reconciles; after ``max_unknown`` unknown outcomes the target
+    ``needs_attention``.
     """
 
     def __init__(
@@ -102,7 +103,7 @@ class Runner:
         margin: timedelta | None = None,
         concurrency: int = 1,
         max_attempts: int = 5,
-        max_unknown: int = 2,
+        max_unknown: int = 3,
         retry_after: timedelta = timedelta(seconds=30),
         clock: Clock = utcnow,
         on_outcome: Callable[[Outcome], Any] | None = None,
