@@ -321,12 +321,13 @@ class Runner:
 
     # -- loops ------------------------------------------------------------------------------
 
-    async def run_once(self) -> list[Outcome]:
-        """Publish every target due now, ``concurrency`` at a time; return the outcomes."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> list[Outcome]:
+        """Publish every target due now, ``concurrency`` at a time; return the outcomes.
+        ``stop`` set: no new claim (the publishes in flight finish)."""
         outcomes: list[Outcome] = []
 
         async def lane() -> None:
-            while True:
+            while stop is None or not stop.is_set():
                 target = await self.claim()
                 if target is None:
                     return
@@ -367,7 +368,7 @@ class Runner:
         """Work until ``stop`` is set (or, with ``until_idle``, until nothing is due, claimed
         or waiting to be tried again), looking for due targets every ``poll`` seconds."""
         while stop is None or not stop.is_set():
-            await self.run_once()
+            await self.run_once(stop)
             if until_idle and await self.pending() == 0:
                 break
             if stop is None:
