@@ -1360,3 +1360,7 @@ def demo(
 def main() -> None:
     """The ``socialkit`` console script."""
     app()
+
+
+# ``plan …`` and ``fakes serve`` register themselves on ``app`` (socialkit.cli._plan).
+from socialkit.cli import _plan  # noqa: E402, F401

@@ -1,0 +1,260 @@
+"""Exactly once under SIGKILL: 8 worker processes (``socialkit plan run``), 500 planned targets
+on three fake networks served by ``socialkit fakes serve`` in their own process, workers killed
+at random points (seeded, bounded) and replaced. Every target must be published once, counted
+at the fake servers (their ``/_socialkit/received`` report), and every status must be right.
+
+Run on SQLite (one file shared by the processes) and on the real PostgreSQL server at
+127.0.0.1:5432 (tables of this run's own, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import subprocess
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from planner_support import (
+    LABELS,
+    POSTGRES_DSN,
+    ServedFakes,
+    child_env,
+    cli,
+    served_fakes,
+    unique_prefix,
+)
+
+import socialkit
+from socialkit import Post
+from socialkit._store import SQLiteStore
+from socialkit.workflows.planner import (
+    PlanDB,
+    PlannedPost,
+    Planner,
+    PostgresPlanDB,
+    SQLitePlanDB,
+    Target,
+)
+
+WORKERS = 8
+TARGETS = 500
+KILLS = 10
+SEED = 20261206
+
+
+async def _plan(fakes: ServedFakes, db: PlanDB, store_path: Path) -> list[Target]:
+    """500 targets: 166 posts on the three accounts and one on two, due now, unique texts."""
+    store = SQLiteStore(store_path)
+    adapters = {
+        LABELS[name]: socialkit.connect(name, **fakes.adapter_settings(name, store))
+        for name in ("mastodon", "bluesky", "x")
+    }
+    try:
+        planner = Planner(db, adapters)
+        due = datetime.now(timezone.utc) - timedelta(seconds=1)
+        targets: list[Target] = []
+        index = 0
+        while len(targets) < TARGETS:
+            accounts = ["masto", "sky", "bird"][: min(3, TARGETS - len(targets))]
+            planned = PlannedPost(
+                post=Post(text=f"chaos post {index:04d}: exactly once, whatever happens"),
+                targets=accounts,
+                at=due,
+                campaign="chaos",
+                tags=[f"batch{index % 5}"],
+            )
+            targets.extend(await planner.add(planned))
+            index += 1
+        return targets
+    finally:
+        for adapter in adapters.values():
+            await adapter.aclose()
+        await store.aclose()
+
+
+def _worker(config: Path, env: dict[str, str], db: str, prefix: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cli(
+            "--config",
+            str(config),
+            "plan",
+            "run",
+            "--db",
+            db,
+            "--prefix",
+            prefix,
+            "--until-idle",
+            "--poll",
+            "0.2",
+            "--lease",
+            "10",
+            "--retry-after",
+            "0.2",
+            "--concurrency",
+            "2",
+            "--json",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(env),
+    )
+
+
+def _holders(open_db: Any) -> set[int]:
+    """The process ids of the workers holding a claim right now (mid-publish)."""
+
+    async def read() -> set[int]:
+        db = open_db()
+        try:
+            claimed = await Planner(db).calendar(status="claimed")
+        finally:
+            await db.aclose()
+        return {int(t.claimed_by.split(":")[1]) for t in claimed if t.claimed_by}
+
+    return asyncio.run(read())
+
+
+def _run_chaos(
+    config: Path, env: dict[str, str], db: str, prefix: str, open_db: Any
+) -> dict[str, int]:
+    """Start the workers, SIGKILL some and replace them; wait for the rest. Every other kill
+    hits a worker that holds a claim (killed between its claim and its outcome), the others a
+    worker chosen at random, wherever it is (starting, claiming, publishing, idle)."""
+    rng = random.Random(SEED)
+    workers = [_worker(config, env, db, prefix) for _ in range(WORKERS)]
+    kills = 0
+    started = time.monotonic()
+    outcome: Counter[str] = Counter()
+    try:
+        while kills < KILLS and any(w.poll() is None for w in workers):
+            time.sleep(rng.uniform(0.2, 1.2))
+            alive = [w for w in workers if w.poll() is None]
+            if not alive:
+                break
+            holding = [w for w in alive if w.pid in _holders(open_db)] if kills % 2 == 0 else []
+            victim = rng.choice(sorted(holding or alive, key=lambda w: w.pid))
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            kills += 1
+            workers.append(_worker(config, env, db, prefix))
+        deadline = time.monotonic() + 90
+        for w in workers:
+            out, err = w.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            if w.returncode == -signal.SIGKILL:
+                outcome["killed"] += 1
+                continue
+            assert w.returncode == 0, f"worker exited {w.returncode}: {err[-2000:]}"
+            report = json.loads(out)
+            outcome.update(report["outcomes"])
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    outcome["seconds"] = int(time.monotonic() - started)
+    outcome["kills"] = kills
+    return dict(outcome)
+
+
+async def _check(fakes: ServedFakes, db: PlanDB, planned: list[Target]) -> None:
+    planner = Planner(db)
+    targets = {t.id: t for t in await planner.calendar()}
+    assert len(targets) == TARGETS
+    # Workers died holding claims: those targets were claimed again after their lease expired.
+    retaken = [t for t in targets.values() if t.attempts > 1]
+    assert retaken
+    print(f"targets claimed more than once (after a kill): {len(retaken)}")
+    # Every status right: all published, each with the id and URL the network gave.
+    assert Counter(t.status for t in targets.values()) == {"published": TARGETS}
+    by_network: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for name in ("mastodon", "bluesky", "x"):
+        report = fakes.received(name)
+        texts: dict[str, list[dict[str, Any]]] = {}
+        for post in report["posts"]:
+            texts.setdefault(post["text"], []).append(post)
+        by_network[name] = texts
+        wanted = [t for t in planned if t.network == name]
+        # Exactly once, counted at the server: one post per planned target, none extra.
+        assert len(report["posts"]) == len(wanted), (name, len(report["posts"]), len(wanted))
+        duplicates = {text: posts for text, posts in texts.items() if len(posts) > 1}
+        assert not duplicates, (name, list(duplicates)[:3])
+    for target in targets.values():
+        online = by_network[target.network][target.post.text]
+        assert len(online) == 1
+        assert target.post_id_online == online[0]["id"], target
+        assert target.url
+        events = await planner.events(target.id)
+        statuses = [e.status for e in events]
+        assert statuses[0] == "planned"
+        assert statuses[-1] == "published"
+        assert statuses.count("published") == 1
+        assert "claimed" in statuses
+        for e in events[1:]:
+            if e.status == "planned":
+                print("retry:", e.detail)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_exactly_once_under_sigkill(backend: str, tmp_path: Path) -> None:
+    if backend == "postgres":
+        asyncio.run(_postgres_ready())
+    prefix = unique_prefix()
+    where = str(tmp_path / "plan.db") if backend == "sqlite" else POSTGRES_DSN
+
+    def open_db() -> PlanDB:
+        if backend == "sqlite":
+            return SQLitePlanDB(where, prefix=prefix)
+        return PostgresPlanDB(where, prefix=prefix)
+
+    with served_fakes() as fakes:
+        config, env = fakes.config(tmp_path / "config.toml")
+        env["SOCIALKIT_STORE"] = str(tmp_path / "store.db")
+
+        async def plan() -> list[Target]:
+            db = open_db()
+            try:
+                return await _plan(fakes, db, tmp_path / "store.db")
+            finally:
+                await db.aclose()
+
+        planned = asyncio.run(plan())
+        assert len(planned) == TARGETS
+        stats = _run_chaos(config, env, where, prefix, open_db)
+        assert stats["kills"] == KILLS
+        print(stats)
+
+        async def check() -> None:
+            db = open_db()
+            try:
+                await _check(fakes, db, planned)
+            finally:
+                if backend == "postgres":
+                    await db.drop()
+                await db.aclose()
+
+        asyncio.run(check())
+
+
+async def _postgres_ready() -> None:
+    import os
+
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    except Exception as exc:
+        reason = f"PostgreSQL at {POSTGRES_DSN} is not reachable ({type(exc).__name__}: {exc})"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must provide it", pytrace=False)
+        pytest.skip(reason)
+    else:
+        await conn.close()
