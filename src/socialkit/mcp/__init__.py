@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from socialkit.mcp._approvals import ApprovalStateError, Approvals
+from socialkit.mcp._approvals import Approvals, ApprovalStateError
 from socialkit.mcp._models import ErrorInfo, Pending, PostIn, ToolFailure
 from socialkit.mcp._settings import Acting, HttpSettings, McpSettings, load_settings
 from socialkit.mcp._workspace import Workspace

@@ -9,7 +9,6 @@ the action for a person instead of doing it.
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -596,8 +595,5 @@ class Workspace:
 def _plan_body(
     post: Post, labels: Sequence[str], at: datetime, campaign: str | None
 ) -> dict[str, Any]:
-    return json.loads(
-        json.dumps(
-            {"post": post.model_dump(mode="json"), "campaign": campaign, "accounts": list(labels)}
-        )
-    )
+    """What a planned post waiting for approval keeps: the post as data and its campaign."""
+    return {"post": post.model_dump(mode="json"), "campaign": campaign, "accounts": list(labels)}
