@@ -132,7 +132,8 @@ class SocialkitMCP(MCPServer[Any]):
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             cause = exc.__cause__
-            if isinstance(cause, pydantic.ValidationError):
+            # The SDK names the model of a tool's arguments "<tool>Arguments".
+            if isinstance(cause, pydantic.ValidationError) and cause.title.endswith("Arguments"):
                 return self.failure(validation_info(name, cause))
             return self.failure(
                 ErrorInfo(
@@ -205,6 +206,13 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
                 + "\n\nOn failure: isError with {error: {type, message, problems, fix}}.",
                 annotations=annotations.model_copy(update={"title": title}),
             )
+            # The schema stays published (clients validate against it), but the SDK does not
+            # validate again in Python mode: that refuses the JSON form (ISO datetimes) of
+            # socialkit's strict models. The content is a dump of a model already validated.
+            registered = server._tool_manager.get_tool(fn.__name__)
+            assert registered is not None
+            assert registered.output_schema is not None
+            registered.fn_metadata.output_model = None
             return fn
 
         return register
