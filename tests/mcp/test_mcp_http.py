@@ -158,10 +158,14 @@ def test_settings_file(tmp_path: Path) -> None:
     )
     settings = load_settings(path)
     publish = settings.acting("publish")
-    assert publish is not None and publish.approval is True
-    assert publish.allows("masto") and not publish.allows("sky")
+    assert publish is not None
+    assert publish.approval is True
+    assert publish.allows("masto")
+    assert not publish.allows("sky")
     reply = settings.acting("reply")
-    assert reply is not None and reply.allows("anyone") and reply.approval is False
+    assert reply is not None
+    assert reply.allows("anyone")
+    assert reply.approval is False
     assert settings.acting("route") is None
     assert [w.name for w in settings.watches] == ["brand"]
 
