@@ -25,6 +25,8 @@ from socialkit.mcp import McpSettings, PostIn, Workspace
 from socialkit.testing.fakes import FakeMastodon
 
 runner = CliRunner()
+#: The checkout: the subprocess imports socialkit from it, as the tests do.
+REPO = str(Path(__file__).resolve().parents[2])
 
 
 class _SharedStore(MemoryStore):
@@ -164,7 +166,7 @@ async def test_stdio_server_as_an_assistant_starts_it(tmp_path: Path) -> None:
                 "SOCIALKIT_PLANNER_DB": str(tmp_path / "plan.db"),
                 "PATH": "/usr/bin:/bin",
             },
-            cwd=str(Path(__file__).resolve().parents[2]),
+            cwd=REPO,
         )
         async with Client(params) as client:
             accounts = await client.call_tool("list_accounts", {})
