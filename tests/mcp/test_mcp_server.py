@@ -370,3 +370,62 @@ def _post(text: str) -> Any:
     from socialkit import Post
 
     return Post(text=text)
+
+
+async def test_secrets_stay_out_of_errors(tmp_path: Any) -> None:
+    """A refused token, an unexpected failure quoting a token, an error echoing one: the
+    results name the error, never the secret."""
+    from mcp import Client
+    from socialkit._errors import ConfigurationError
+    from socialkit._store import MemoryStore
+    from socialkit.mcp import McpSettings, Workspace, build_server
+    from socialkit.testing.fakes import FakeMastodon
+
+    mastodon = FakeMastodon()
+    wrong = "wrong-token-" + "s" * 30
+    refused = mastodon.connect(access_token=wrong)
+    good = mastodon.connect()
+    workspace = Workspace(
+        {"refused": refused, "good": good}, store=MemoryStore(), settings=McpSettings()
+    )
+    server = build_server(workspace)
+    texts: list[str] = []
+
+    def boom(**kwargs: Any) -> Any:
+        raise RuntimeError(f"failed with Authorization: Bearer {mastodon.access_token}")
+
+    async def echo(*args: Any, **kwargs: Any) -> Any:
+        raise ConfigurationError(f"the account's token {mastodon.access_token} was refused")
+
+    try:
+        async with Client(server) as client:
+            auth = await client.call_tool("list_posts", {"account": "refused"})
+            assert auth.is_error
+            assert auth.structured_content is not None
+            assert auth.structured_content["error"]["type"] == "AuthError"
+            assert "socialkit auth login" in auth.structured_content["error"]["fix"]
+            texts.append(auth.model_dump_json())
+
+            good.posts = boom  # type: ignore[method-assign]
+            crash = await client.call_tool("list_posts", {"account": "good"})
+            assert crash.structured_content is not None
+            assert crash.structured_content["error"] == {
+                "type": "InternalError",
+                "message": "the server failed (RuntimeError)",
+                "problems": [],
+                "fix": "An unexpected error; a person looks at the server's log.",
+                "retry_after": None,
+            }
+            texts.append(crash.model_dump_json())
+
+            good.account_metrics = echo  # type: ignore[method-assign]
+            echoed = await client.call_tool("get_metrics", {"account": "good", "post_ids": ["1"]})
+            assert echoed.structured_content is not None
+            assert "[redacted]" in echoed.structured_content["error"]["message"]
+            texts.append(echoed.model_dump_json())
+    finally:
+        await refused.aclose()
+        await good.aclose()
+    for text in texts:
+        assert wrong not in text
+        assert mastodon.access_token not in text
