@@ -46,6 +46,7 @@ from socialkit.mcp._models import (
     ToolFailure,
 )
 from socialkit.mcp._workspace import Workspace
+from socialkit.workflows.planner import TargetStatus
 
 __all__ = ["Scrubber", "SocialkitMCP", "build_server"]
 
@@ -293,7 +294,9 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
         start: Annotated[datetime | None, Field(description="From (ISO 8601 with zone).")] = None,
         end: Annotated[datetime | None, Field(description="Until (ISO 8601 with zone).")] = None,
         account: Annotated[str | None, Field(description="Only this account.")] = None,
-        status: Annotated[list[str] | None, Field(description="Only these statuses.")] = None,
+        status: Annotated[
+            list[TargetStatus] | None, Field(description="Only these statuses.")
+        ] = None,
     ) -> CalendarResult:
         """The content calendar (the planner): planned, published and failed posts by time,
         and posts that wait for a person's approval."""

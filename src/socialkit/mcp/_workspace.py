@@ -62,7 +62,7 @@ from socialkit.workflows.sentiment import LexiconScorer
 
 if TYPE_CHECKING:
     from socialkit.adapters._base import Adapter
-    from socialkit.workflows.planner import PlanDB, Planner, Target
+    from socialkit.workflows.planner import PlanDB, Planner, Target, TargetStatus
 
 __all__ = ["Workspace"]
 
@@ -373,7 +373,7 @@ class Workspace:
         start: datetime | None = None,
         end: datetime | None = None,
         account: str | None = None,
-        status: Sequence[str] | None = None,
+        status: Sequence[TargetStatus] | None = None,
     ) -> CalendarResult:
         planner = self._planner()
         if account is not None:
@@ -383,7 +383,7 @@ class Workspace:
             start=start or now - timedelta(days=1),
             end=end or now + timedelta(days=14),
             account=account,
-            status=list(status) if status else None,  # type: ignore[arg-type]
+            status=list(status) if status else None,
         )
         waiting = await self.approvals.list(status="pending", kind=["plan", "publish"])
         if account is not None:
