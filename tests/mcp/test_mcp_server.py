@@ -429,3 +429,60 @@ async def test_secrets_stay_out_of_errors(tmp_path: Any) -> None:
     for text in texts:
         assert wrong not in text
         assert mastodon.access_token not in text
+
+
+async def test_a_crisis_pause_holds_an_approved_publish(session: Session, world: World) -> None:
+    """Publishing goes through the planner: a paused account keeps the post in the calendar."""
+    from socialkit.workflows.planner import Planner
+
+    await Planner(world.plan_db).pause("masto", reason="bad buzz")
+    result = await session.ok("publish", {"post": {"text": "Held"}, "accounts": ["masto", "sky"]})
+    done = await world.workspace.approve(result["pending"]["id"])
+    assert done.status == "done"
+    assert done.detail is not None
+    assert done.detail.startswith("published on sky; waiting in the calendar on masto")
+    assert world.masto_statuses() == []
+    calendar = await session.ok("calendar", {})
+    by_account = {e["account"]: e for e in calendar["entries"]}
+    assert by_account["masto"]["status"] == "planned"
+    assert by_account["masto"]["paused"] is True
+    assert by_account["sky"]["status"] == "published"
+
+    await Planner(world.plan_db).resume("masto")
+    outcomes = await Runner(world.plan_db, world.adapters).run_once()
+    assert [o.status for o in outcomes] == ["published"]
+    assert len(world.masto_statuses()) == 1
+
+
+async def test_planning_follows_the_cadence_rules(tmp_path: Any) -> None:
+    from mcp import Client
+    from socialkit.workflows.planner import CadenceRule
+
+    world = World(tmp_path, {"act": {"plan_post": {"accounts": ["*"], "approval": False}}})
+    world.workspace.rules = [CadenceRule(account="masto", max_per_day=1)]
+    at = _later(2)
+    try:
+        async with Client(world.server) as client:
+            session = Session(client, world)
+            first = await session.ok(
+                "plan_post", {"post": {"text": "one"}, "accounts": ["masto"], "at": at.isoformat()}
+            )
+            assert [e["status"] for e in first["planned"]] == ["planned"]
+            error = await session.error(
+                "plan_post",
+                {
+                    "post": {"text": "two"},
+                    "accounts": ["masto"],
+                    "at": (at + timedelta(minutes=5)).isoformat(),
+                },
+            )
+            assert error["type"] == "PlanConflictError"
+            assert error["problems"][0]["code"] == "conflict"
+            assert "Choose another time" in error["fix"]
+            past = await session.error(
+                "plan_post",
+                {"post": {"text": "late"}, "accounts": ["masto"], "at": _later(-1).isoformat()},
+            )
+            assert "in the past" in past["message"]
+    finally:
+        await world.aclose()

@@ -88,10 +88,22 @@ async def _workspace(
 
     settings = load_settings(_settings_path(state, settings_path))
     environ = dict(state.env.env())
+    # The planner's cadence rules and blackouts (planner.toml beside the config file), as
+    # `socialkit plan` reads them: posts planned or published through MCP follow them too.
+    from socialkit.cli._plan import _rules
+
+    rules = _rules(state, None)
     async with _opened(state, accounts) as opened:
         plan_db = _plan_db(settings, environ)
         try:
-            yield Workspace(opened.adapters, store=opened.store, settings=settings, plan_db=plan_db)
+            yield Workspace(
+                opened.adapters,
+                store=opened.store,
+                settings=settings,
+                plan_db=plan_db,
+                rules=rules["rules"],
+                blackouts=rules["blackouts"],
+            )
         finally:
             await plan_db.aclose()
 

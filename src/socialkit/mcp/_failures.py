@@ -66,6 +66,10 @@ def _fix(error: BaseException) -> str:
         return "The network could not be reached; try again later."
     if isinstance(error, UnsupportedError):
         return "This network does not offer it; use another account (see list_accounts)."
+    if type(error).__name__ == "PlanConflictError":
+        return "Choose another time: each problem names the rule and the other post."
+    if type(error).__name__ == "PlanStateError":
+        return "The planned post changed state meanwhile; read the calendar again."
     if isinstance(error, ConfigurationError):
         return "A person changes the configuration as each problem says (mcp.toml or config.toml)."
     if isinstance(error, ValidationError):
@@ -93,6 +97,9 @@ def _problems(error: BaseException) -> list[Problem]:
                 )
             )
         return out
+    listed = getattr(error, "problems", None)  # the planner's conflicts, as sentences
+    if isinstance(listed, list | tuple) and all(isinstance(p, str) for p in listed):
+        return [Problem(code="conflict", message=redact_text(p)) for p in listed]
     return []
 
 

@@ -31,6 +31,7 @@ from socialkit.mcp._models import (
     CalendarEntry,
     CalendarResult,
     CheckResult,
+    ErrorInfo,
     InboxResult,
     ListeningResult,
     MetricsResult,
@@ -62,7 +63,14 @@ from socialkit.workflows.sentiment import LexiconScorer
 
 if TYPE_CHECKING:
     from socialkit.adapters._base import Adapter
-    from socialkit.workflows.planner import PlanDB, Planner, Target, TargetStatus
+    from socialkit.workflows.planner import (
+        Blackout,
+        CadenceRule,
+        PlanDB,
+        Planner,
+        Target,
+        TargetStatus,
+    )
 
 __all__ = ["Workspace"]
 
@@ -93,8 +101,11 @@ def _entry(target: Target) -> CalendarEntry:
 class Workspace:
     """The adapters (by label), the store, the settings and, when given, the plan.
 
-    ``plan_db`` (:class:`~socialkit.workflows.planner.PlanDB`) backs the calendar and
-    ``plan_post``; without it those two answer with a ``ConfigurationError``. ``clock`` returns
+    ``plan_db`` (:class:`~socialkit.workflows.planner.PlanDB`) backs the calendar,
+    ``plan_post`` and publishing (through the planner's runner, so each target is published
+    once and shows in the calendar); without it the calendar and ``plan_post`` answer with a
+    ``ConfigurationError`` and ``publish`` goes straight through the adapters. ``rules`` and
+    ``blackouts`` are the planner's (``planner.toml``). ``clock`` returns
     now (tests inject one).
     """
 
@@ -105,9 +116,13 @@ class Workspace:
         store: Store,
         settings: McpSettings | None = None,
         plan_db: PlanDB | None = None,
+        rules: Sequence[CadenceRule] = (),
+        blackouts: Sequence[Blackout] = (),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.adapters: dict[str, Adapter] = dict(adapters)
+        self.rules = list(rules)
+        self.blackouts = list(blackouts)
         self.store = store
         self.settings = settings or McpSettings()
         self.plan_db = plan_db
@@ -184,7 +199,13 @@ class Workspace:
             )
         from socialkit.workflows.planner import Planner
 
-        return Planner(self.plan_db, self.adapters, clock=self._clock)
+        return Planner(
+            self.plan_db,
+            self.adapters,
+            rules=self.rules,
+            blackouts=self.blackouts,
+            clock=self._clock,
+        )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -479,26 +500,84 @@ class Workspace:
         return await self._run_publish(await self.approvals.move(pending.id, "pending", "running"))
 
     async def _run_publish(self, action: Pending) -> PublishResult:
+        """Publish a running action now: through the planner when there is a plan (the post
+        enters the calendar due now and the planner's runner publishes each target once, under
+        the target's idempotency key; a paused account keeps it waiting in the calendar), else
+        straight through the adapters under the action's key."""
         assert action.post is not None
         the_post = Post.model_validate(action.post)
         published: list[PostOut] = []
-        failures = {}
-        for label in action.accounts:
-            try:
-                posted = await self.adapter(label).publish(
-                    the_post, idempotency_key=f"{action.id}-{label}"
-                )
-            except SocialkitError as exc:
-                failures[label] = error_info(exc)
-                continue
-            published.append(PostOut.of(label, posted))
-        detail = "published on " + ", ".join(p.account for p in published) if published else ""
+        failures: dict[str, ErrorInfo] = {}
+        waiting: list[str] = []
+        if self.plan_db is None:
+            for label in action.accounts:
+                try:
+                    posted = await self.adapter(label).publish(
+                        the_post, idempotency_key=f"{action.id}-{label}"
+                    )
+                except SocialkitError as exc:
+                    failures[label] = error_info(exc)
+                    continue
+                published.append(PostOut.of(label, posted))
+        else:
+            published, failures, waiting = await self._publish_planned(action, the_post)
+        parts = []
+        if published:
+            parts.append("published on " + ", ".join(p.account for p in published))
+        if waiting:
+            parts.append(
+                "waiting in the calendar on " + ", ".join(waiting) + " (paused, or to be tried "
+                "again by `socialkit plan run`)"
+            )
         if failures:
-            detail += ("; " if detail else "") + "failed on " + ", ".join(failures)
+            parts.append("failed on " + ", ".join(failures))
         done = await self.approvals.move(
-            action.id, "running", "failed" if failures and not published else "done", detail
+            action.id,
+            "running",
+            "failed" if failures and not published and not waiting else "done",
+            "; ".join(parts),
         )
         return PublishResult(published=published, failures=failures, pending=done)
+
+    async def _publish_planned(
+        self, action: Pending, post: Post
+    ) -> tuple[list[PostOut], dict[str, ErrorInfo], list[str]]:
+        from socialkit.workflows.planner import PlannedPost, Runner
+
+        planner = self._planner()
+        try:
+            targets = await planner.add(
+                PlannedPost(post=post, targets=action.accounts, at=self._clock(), tags=["mcp"])
+            )
+        except SocialkitError as exc:
+            info = error_info(exc)
+            return [], {label: info for label in action.accounts}, []
+        runner = Runner(
+            planner.db,
+            {label: self.adapters[label] for label in action.accounts},
+            clock=self._clock,
+        )
+        outcomes = {o.target.id: o for o in await runner.run_once()}
+        published: list[PostOut] = []
+        failures: dict[str, ErrorInfo] = {}
+        waiting: list[str] = []
+        for target in targets:
+            outcome = outcomes.get(target.id)
+            if outcome is not None and outcome.status == "published" and outcome.post:
+                published.append(PostOut.of(target.account, outcome.post))
+            elif outcome is not None and outcome.status in ("failed", "needs_attention"):
+                failures[target.account] = (
+                    error_info(outcome.error)
+                    if outcome.error is not None
+                    else ErrorInfo(
+                        type="PlanStateError",
+                        message=f"the target {target.id} {outcome.status.replace('_', ' ')}",
+                        fix="A person looks at it: `socialkit plan show " + target.id + "`.",
+                    )
+                )
+            else:
+                waiting.append(target.account)
+        return published, failures, waiting
 
     async def reply(self, item: str, text: str) -> ReplyResult:
         """Answer an inbox message through the account it came in (or draft it for approval)."""
