@@ -11,9 +11,8 @@ import pytest
 
 pytest.importorskip("mcp")
 
-from tests.mcp.mcp_support import SETTINGS, Session, World
-
 from mcp import Client
+from tests.mcp.mcp_support import SETTINGS, Session, World
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ traffic leaves the process); the plan is a SQLite file in the test's folder.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,9 @@ import pytest
 
 pytest.importorskip("mcp")
 
+from mcp import Client
 from mcp.types import CallToolResult
 
-from mcp import Client
 from socialkit._store import MemoryStore
 from socialkit.mcp import McpSettings, Workspace, build_server
 from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeX
@@ -44,8 +46,15 @@ SETTINGS: dict[str, Any] = {
 class World:
     """Three fakes, their adapters, the store, the plan and the server."""
 
-    def __init__(self, tmp_path: Path, settings: dict[str, Any]) -> None:
-        self.mastodon = FakeMastodon()
+    def __init__(
+        self,
+        tmp_path: Path,
+        settings: dict[str, Any],
+        *,
+        mastodon: FakeMastodon | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.mastodon = mastodon or FakeMastodon()
         self.bluesky = FakeBluesky()
         self.x = FakeX()
         self.adapters = {
@@ -60,6 +69,7 @@ class World:
             store=self.store,
             settings=McpSettings.from_data(settings),
             plan_db=self.plan_db,
+            **({"clock": clock} if clock is not None else {}),
         )
         self.http_token = "http-token-" + "k" * 32
         self.server = build_server(self.workspace, secrets=[self.http_token])

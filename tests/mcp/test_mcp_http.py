@@ -94,9 +94,8 @@ def _served(app: Any) -> Iterator[str]:
 
 async def test_round_trip_over_http_with_the_token(tmp_path: Path) -> None:
     import httpx2
-    from mcp.client.streamable_http import streamable_http_client
-
     from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
 
     world = World(tmp_path, {"act": {"publish": {"accounts": ["masto"], "approval": True}}})
     try:

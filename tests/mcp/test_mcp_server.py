@@ -376,6 +376,7 @@ async def test_secrets_stay_out_of_errors(tmp_path: Any) -> None:
     """A refused token, an unexpected failure quoting a token, an error echoing one: the
     results name the error, never the secret."""
     from mcp import Client
+
     from socialkit._errors import ConfigurationError
     from socialkit._store import MemoryStore
     from socialkit.mcp import McpSettings, Workspace, build_server
@@ -456,6 +457,7 @@ async def test_a_crisis_pause_holds_an_approved_publish(session: Session, world:
 
 async def test_planning_follows_the_cadence_rules(tmp_path: Any) -> None:
     from mcp import Client
+
     from socialkit.workflows.planner import CadenceRule
 
     world = World(tmp_path, {"act": {"plan_post": {"accounts": ["*"], "approval": False}}})
@@ -484,5 +486,52 @@ async def test_planning_follows_the_cadence_rules(tmp_path: Any) -> None:
                 {"post": {"text": "late"}, "accounts": ["masto"], "at": _later(-1).isoformat()},
             )
             assert "in the past" in past["message"]
+    finally:
+        await world.aclose()
+
+
+async def test_alerts_report_a_bad_buzz_once(tmp_path: Any) -> None:
+    """Five quiet days of mentions on FakeMastodon, then a burst of complaints: the alerts
+    tool finds it once, and keeps it among the recent alerts."""
+    from mcp import Client
+
+    from socialkit.testing.fakes import FakeMastodon
+
+    hour = timedelta(hours=1)
+    t0 = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    mastodon = FakeMastodon()
+    fan = mastodon.add_user("fan")
+    for h in range(5 * 24):
+        for j in range(3):
+            mastodon.clock.set(t0 - 5 * 24 * hour + h * hour + timedelta(minutes=10 * j))
+            mastodon.publish_as(fan, "using acme today")
+    for j in range(12):
+        mastodon.clock.set(t0 + timedelta(minutes=4 * j))
+        mastodon.publish_as(fan, "acme charged me twice, this is a scam")
+    mastodon.clock.set(t0 + hour + timedelta(minutes=1))
+    world = World(
+        tmp_path,
+        {
+            "listening_history_days": 6,
+            "watches": [{"name": "acme", "role": "brand", "keywords": ["acme"]}],
+        },
+        mastodon=mastodon,
+        clock=mastodon.clock.now,
+    )
+    try:
+        async with Client(world.server) as client:
+            session = Session(client, world)
+            found = await session.ok("alerts", {})
+            [alert] = found["new"]
+            assert (alert["watch"], alert["polarity"], alert["network"]) == (
+                "acme",
+                "negative",
+                "mastodon",
+            )
+            assert alert["negative"] >= 5
+            assert [a["start"] for a in found["recent"]] == [alert["start"]]
+            again = await session.ok("alerts", {})
+            assert again["new"] == []
+            assert [a["kind"] for a in again["recent"]] == [alert["kind"]]
     finally:
         await world.aclose()

@@ -27,6 +27,8 @@ acting tool is off until a table turns it on, for the accounts it lists::
     path = "/mcp"
     token_file = "~/.config/socialkit/mcp-token"   # or SOCIALKIT_MCP_TOKEN
 
+    listening_history_days = 7       # the first poll of a watch reads a week back
+
     [[watches]]                      # listening and alerts (see docs/workflows.md)
     name = "brand"
     role = "brand"
@@ -122,6 +124,9 @@ class McpSettings(BaseModel):
     tz: str = "UTC"
     watches: list[Watch] = Field(default_factory=list)
     routing: RoutingTable = Field(default_factory=RoutingTable)
+    listening_history_days: int = Field(default=0, ge=0, le=30)
+    """How far back the first poll of each watch reads (0: its latest 100 items). Alerts need
+    three days of history before they fire; reading them at start saves the wait."""
     planner_db: str | None = None
     """The plan (a SQLite path or a postgresql:// URL); default: the planner's own default."""
 

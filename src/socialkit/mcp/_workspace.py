@@ -135,8 +135,15 @@ class Workspace:
         self.listening: Listening | None = None
         self.monitor: BuzzMonitor | None = None
         if self.settings.watches:
+            days = self.settings.listening_history_days
             self.listening = Listening(
-                self.adapters, self.settings.watches, store=store, scorer=scorer, clock=clock
+                self.adapters,
+                self.settings.watches,
+                store=store,
+                scorer=scorer,
+                clock=clock,
+                initial_limit=None if days else 100,
+                initial_since=clock() - timedelta(days=days) if days else None,
             )
             self.monitor = BuzzMonitor(
                 self.listening, store=store, clock=clock, callbacks=[self._record_alert]
