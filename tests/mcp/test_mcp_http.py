@@ -177,6 +177,7 @@ def test_settings_file(tmp_path: Path) -> None:
         ('tz = "Mars/Olympus"\n', "unknown time zone"),
         ("colour = 1\n", "colour"),
         ('[[watches]]\nname = "w"\n', "needs keywords"),
+        ("[act.route]\napproval = true\n", "route acts at once"),
     ],
 )
 def test_bad_settings_are_refused_with_each_problem(

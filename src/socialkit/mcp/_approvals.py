@@ -26,7 +26,7 @@ from socialkit.workflows._common import utcnow
 __all__ = ["ApprovalStateError", "Approvals"]
 
 Kind = Literal["publish", "plan", "reply"]
-State = Literal["pending", "approved", "running", "done", "rejected", "failed"]
+State = Literal["pending", "running", "done", "rejected", "failed"]
 
 
 class ApprovalStateError(ConfigurationError):

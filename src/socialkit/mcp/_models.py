@@ -207,7 +207,7 @@ class Pending(_Out):
 
     id: str
     kind: Literal["publish", "plan", "reply"]
-    status: Literal["pending", "approved", "running", "done", "rejected", "failed"]
+    status: Literal["pending", "running", "done", "rejected", "failed"]
     accounts: list[str]
     text: str
     at: datetime | None = None

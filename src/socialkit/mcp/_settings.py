@@ -148,6 +148,14 @@ class McpSettings(BaseModel):
             raise ValueError(f"watch names must be unique; repeated: {', '.join(repeated)}")
         return value
 
+    @field_validator("act")
+    @classmethod
+    def _route_acts_at_once(cls, value: dict[ActTool, Acting]) -> dict[ActTool, Acting]:
+        route = value.get("route")
+        if route is not None and "approval" in route.model_fields_set and route.approval:
+            raise ValueError("route acts at once (it only files inbox messages): drop approval")
+        return value
+
     def acting(self, tool: ActTool) -> Acting | None:
         """The tool's switch, ``None`` when the tool is off."""
         return self.act.get(tool)

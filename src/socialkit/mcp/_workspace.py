@@ -173,6 +173,14 @@ class Workspace:
                 [f"configured accounts: {', '.join(sorted(self.adapters)) or 'none'}"],
             ) from None
 
+    def _targets(self, accounts: Sequence[str]) -> list[str]:
+        """The accounts an action is for: named, never "every account" by omission."""
+        if not accounts:
+            raise ConfigurationError(
+                "name the accounts to act for", ["accounts: one label at least"]
+            )
+        return self._labels(accounts)
+
     def _labels(self, accounts: Sequence[str] | None) -> list[str]:
         labels = list(dict.fromkeys(accounts)) if accounts else sorted(self.adapters)
         for label in labels:
@@ -456,7 +464,7 @@ class Workspace:
         campaign: str | None = None,
     ) -> PlanResult:
         """Put the post in the calendar at ``at`` (or queue it for approval first)."""
-        labels = self._labels(accounts)
+        labels = self._targets(accounts)
         acting = self.require("plan_post", labels)
         the_post = post.to_post()
         self._preflight(the_post, labels)
@@ -493,7 +501,7 @@ class Workspace:
 
     async def publish(self, post: PostIn, accounts: Sequence[str]) -> PublishResult:
         """Publish now on each account (or queue it for approval first)."""
-        labels = self._labels(accounts)
+        labels = self._targets(accounts)
         acting = self.require("publish", labels)
         the_post = post.to_post()
         self._preflight(the_post, labels)
