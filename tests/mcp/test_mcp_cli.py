@@ -178,3 +178,21 @@ async def test_stdio_server_as_an_assistant_starts_it(tmp_path: Path) -> None:
             assert not published.is_error, published.structured_content
             assert mastodon.access_token not in published.model_dump_json()
         assert len(mastodon.statuses_of(mastodon.owner)) == 1
+
+
+def test_serving_options_do_not_go_with_a_subcommand(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    result = desk.invoke("mcp", "--http", "approvals", "--json")
+    assert result.exit_code == 2
+    assert "do not go with `mcp approvals`" in result.stdout
+
+
+def test_settings_before_the_subcommand_are_used(tmp_path: Path) -> None:
+    desk = Desk(tmp_path)
+    action = desk.queue_publish("With other settings")
+    bad = tmp_path / "other.toml"
+    bad.write_text("colour = 1\n", encoding="utf-8")
+    result = desk.invoke("mcp", "--settings", str(bad), "approve", action, "--json")
+    assert result.exit_code == 3
+    assert "colour" in json.loads(result.stdout)["error"]["message"]
+    assert desk.statuses() == []

@@ -63,8 +63,16 @@ AccountOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+_SETTINGS_KEY = "socialkit.mcp.settings"
+
+
 def _settings_path(state: _State, given: Path | None) -> Path:
     return given if given is not None else state.config_path.parent / "mcp.toml"
+
+
+def _given_settings(ctx: typer.Context, given: Path | None) -> Path | None:
+    found = given if given is not None else ctx.meta.get(_SETTINGS_KEY)
+    return found if isinstance(found, Path) else None
 
 
 def _plan_db(settings: McpSettings, environ: dict[str, str]) -> PlanDB:
@@ -126,6 +134,13 @@ def mcp(
 ) -> None:
     """Serve the accounts to an AI assistant (stdio by default)."""
     if ctx.invoked_subcommand is not None:
+        if http or port is not None or account:
+            raise typer.BadParameter(
+                f"--http, --port and --account serve; they do not go with "
+                f"`mcp {ctx.invoked_subcommand}`"
+            )
+        # `socialkit mcp --settings FILE approve ID` is the same as giving it after `approve`.
+        ctx.meta[_SETTINGS_KEY] = settings
         return
     state = _state(ctx, config)
 
@@ -185,7 +200,6 @@ def approvals(
     every: Annotated[
         bool, typer.Option("--all", help="Every action, not only those that wait.")
     ] = False,
-    settings: SettingsOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -234,7 +248,7 @@ def approve(
             raise ConfigurationError(str(exc.args[0])) from None
         finally:
             await store.aclose()
-        async with _workspace(state, settings, action.accounts) as workspace:
+        async with _workspace(state, _given_settings(ctx, settings), action.accounts) as workspace:
             done = await workspace.approve(action_id)
         if as_json:
             _print_json(state, done.model_dump(mode="json"))
