@@ -189,3 +189,19 @@ def test_bad_settings_are_refused_with_each_problem(
         load_settings(path)
     assert problem in str(caught.value)
     assert "s3cret-value-here" not in str(caught.value)
+
+
+def test_the_documented_settings_are_valid(tmp_path: Path) -> None:
+    """docs/mcp.md's mcp.toml example loads as written."""
+    import re
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "mcp.md"
+    match = re.search(r"```toml\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert match is not None
+    path = tmp_path / "mcp.toml"
+    path.write_text(match.group(1), encoding="utf-8")
+    settings = load_settings(path)
+    assert set(settings.act) == {"publish", "plan_post", "reply", "route"}
+    assert [w.name for w in settings.watches] == ["brand", "rival"]
+    assert settings.routing.rules[0].queue == "support"
+    assert settings.http.token_file is not None

@@ -5,6 +5,7 @@ The file sits beside the accounts file (``config.toml``) unless ``--settings`` o
 acting tool is off until a table turns it on, for the accounts it lists::
 
     tz = "Europe/Paris"              # best times and the calendar's days
+    listening_history_days = 7       # the first poll of a watch reads a week back
 
     [act.publish]                    # publish: off unless this table exists
     accounts = ["brand-masto"]       # "*" for every account
@@ -26,8 +27,6 @@ acting tool is off until a table turns it on, for the accounts it lists::
     port = 8765
     path = "/mcp"
     token_file = "~/.config/socialkit/mcp-token"   # or SOCIALKIT_MCP_TOKEN
-
-    listening_history_days = 7       # the first poll of a watch reads a week back
 
     [[watches]]                      # listening and alerts (see docs/workflows.md)
     name = "brand"
