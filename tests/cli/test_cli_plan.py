@@ -281,3 +281,63 @@ def test_fakes_serve_refuses_a_non_loopback_host() -> None:
     assert "loopback" in result.output
     unknown = runner.invoke(app, ["fakes", "serve", "myspace"])
     assert unknown.exit_code == 2
+
+
+def test_add_at_the_next_best_slot_from_analytics(world: World) -> None:
+    """--best measures the account's posts (through the network) and picks its best hour."""
+    fake = world.fakes["mastodon"]
+    fans = [fake.add_user(f"fan{i}") for i in range(8)]
+    start = (datetime.now(timezone.utc) - timedelta(days=20)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    for day in range(10):
+        fake.clock.set(start + timedelta(days=day))
+        loved = fake.publish_as(fake.owner, f"morning {day}")
+        for fan in fans:
+            fake.like(loved, fan)
+        fake.clock.set(start + timedelta(days=day, hours=6))
+        fake.publish_as(fake.owner, f"afternoon {day}")
+    fake.clock.set(datetime.now(timezone.utc))
+    added = world.json("plan", "add", "at the best time", "--account", "masto", "--best")
+    due = datetime.fromisoformat(added["targets"][0]["due_at"])
+    assert due.hour == 9
+    assert datetime.now(timezone.utc) < due < datetime.now(timezone.utc) + timedelta(days=7)
+    without = world.invoke("plan", "add", "x", "--account", "bird", "--best")
+    assert without.exit_code == 3  # nothing measured on that account: give --at
+    assert "--at" in without.output
+
+
+def test_rules_file_with_blackouts(world: World, tmp_path: Path) -> None:
+    start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "[[blackout]]\n"
+        'reason = "earnings call"\n'
+        f"start = {start.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+        f"end = {(start + timedelta(hours=3)).strftime('%Y-%m-%dT%H:%M:%SZ')}\n\n"
+        "[[blackout]]\n"
+        'reason = "night"\naccount = "bird"\ndaily_from = "22:00"\ndaily_to = "07:00"\n'
+        'tz = "Europe/Paris"\n\n'
+        '[[cadence]]\naccount = "masto"\nmin_gap_minutes = 90\n',
+        encoding="utf-8",
+    )
+    inside = world.invoke(
+        "plan",
+        "add",
+        "x",
+        "--account",
+        "masto",
+        "--at",
+        iso(start + timedelta(hours=1)),
+        "--rules",
+        str(rules),
+    )
+    assert inside.exit_code == 1
+    assert "earnings call" in inside.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[cadence]]\nmax_per_day = "many"\n', encoding="utf-8")
+    refused = world.invoke(
+        "plan", "add", "x", "--account", "masto", "--at", iso(start), "--rules", str(bad)
+    )
+    assert refused.exit_code == 3
+    assert "not valid" in refused.output

@@ -452,7 +452,7 @@ async def test_runner_publishes_due_targets_once_with_their_key(
         assert done.status == "published"
         net = nets[target.account]
         assert net.requests == [target.idempotency_key]
-        assert done.post_id_online == net.created[target.idempotency_key].id
+        assert done.published_id == net.created[target.idempotency_key].id
         assert done.url == net.created[target.idempotency_key].url
         events = await planner.events(target.id)
         assert [e.status for e in events] == ["planned", "claimed", "published"]
@@ -484,7 +484,7 @@ async def test_a_dead_workers_claim_expires_and_the_same_key_prevents_a_duplicat
     assert nets["bird"].requests == [target.idempotency_key] * 2
     done = await planner.target(target.id)
     assert done.attempts == 2
-    assert done.post_id_online == "x-1"
+    assert done.published_id == "x-1"
     # The dead worker's late outcome cannot overwrite (its claim token is stale).
     late = await dead._finish(claimed, "failed", error=RuntimeError("late"))
     assert late.fenced is False

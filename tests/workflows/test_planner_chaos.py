@@ -189,7 +189,7 @@ async def _check(fakes: ServedFakes, db: PlanDB, planned: list[Target]) -> None:
     for target in targets.values():
         online = by_network[target.network][target.post.text]
         assert len(online) == 1
-        assert target.post_id_online == online[0]["id"], target
+        assert target.published_id == online[0]["id"], target
         assert target.url
         events = await planner.events(target.id)
         statuses = [e.status for e in events]

@@ -50,7 +50,7 @@ async def test_native_schedule_move_cancel_in_step(world: dict[str, Any]) -> Non
     assert [p.scheduled_at for p in on_network] == [at]
     handed = await planner.target(target.id)
     assert handed.status == "scheduled"
-    assert handed.post_id_online == on_network[0].id
+    assert handed.published_id == on_network[0].id
 
     later = at + timedelta(hours=1)
     await planner.move(target.id, later)

@@ -175,7 +175,7 @@ def _target_json(t: Target) -> dict[str, Any]:
         "text": t.post.text,
         "thread": len(t.post.thread),
         "attempts": t.attempts,
-        "published_id": t.post_id_online,
+        "published_id": t.published_id,
         "url": t.url,
         "error_type": t.error_type,
         "error": t.error,
@@ -686,23 +686,23 @@ def plan_run(
                     console=state.err,
                     disable=as_json,
                 )
+                task = progress.add_task("publishing", total=None)
+
+                def advance(outcome: Any) -> None:
+                    if outcome.status != "planned":  # "planned": to be tried again later
+                        progress.advance(task)
+                    progress.update(task, description=f"{outcome.target.account}: {outcome.status}")
+
                 runner = Runner(
                     plan_db,
                     opened.adapters,
                     lease=timedelta(seconds=lease),
                     concurrency=concurrency,
                     retry_after=timedelta(seconds=retry_after),
+                    on_outcome=advance,
                 )
                 with progress:
-                    task = progress.add_task("publishing", total=await runner.pending() or None)
-
-                    def advance(outcome: Any) -> None:
-                        if outcome.status != "planned":
-                            progress.advance(task)
-                        target = outcome.target
-                        progress.update(task, description=f"{target.account}: {outcome.status}")
-
-                    runner._on_outcome = advance
+                    progress.update(task, total=await runner.pending() or None)
                     stop = asyncio.Event()
                     loop = asyncio.get_running_loop()
                     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -293,7 +293,7 @@ class Target(_Model):
     tags: list[str] = Field(default_factory=list)
     native: bool = False
     attempts: int = 0
-    post_id_online: str | None = None
+    published_id: str | None = None
     url: str | None = None
     error_type: str | None = None
     error: str | None = None

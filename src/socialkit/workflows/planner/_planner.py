@@ -582,9 +582,9 @@ class Planner:
     async def _reschedule(self, target: Target, at: datetime) -> None:
         adapter = self._adapter(target.account)
         reschedule = getattr(adapter, "ex_reschedule", None)
-        if reschedule is None or target.post_id_online is None:
+        if reschedule is None or target.published_id is None:
             raise PlanStateError(f"{target.account} cannot move its scheduled post")
-        await reschedule(target.post_id_online, at)
+        await reschedule(target.published_id, at)
         now = self.now()
         async with self.db.transaction() as tx:
             changed = await tx.execute(
@@ -629,9 +629,9 @@ class Planner:
         ``status`` (``cancelled``, or ``planned`` when a pause holds it)."""
         adapter = self._adapter(target.account)
         cancel = getattr(adapter, "ex_cancel_scheduled", None)
-        if cancel is None or target.post_id_online is None:
+        if cancel is None or target.published_id is None:
             raise PlanStateError(f"{target.account} cannot cancel its scheduled post")
-        await cancel(target.post_id_online)
+        await cancel(target.published_id)
         now = self.now()
         async with self.db.transaction() as tx:
             changed = await tx.execute(
