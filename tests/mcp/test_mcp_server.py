@@ -535,3 +535,21 @@ async def test_alerts_report_a_bad_buzz_once(tmp_path: Any) -> None:
             assert [a["kind"] for a in again["recent"]] == [alert["kind"]]
     finally:
         await world.aclose()
+
+
+async def test_resources_fail_with_typed_errors(session: Session) -> None:
+    """No post yet: the heatmap says so as a typed error with its fix; the report is empty."""
+    import json
+
+    from mcp import MCPError
+
+    with pytest.raises(MCPError) as caught:
+        await session.client.read_resource("socialkit://heatmap.png")
+    error = json.loads(str(caught.value.error.message))["error"]
+    assert error["type"] == "NothingToShowError"
+    assert "no posts in the last 30 days" in error["message"]
+    assert error["fix"].startswith("Publish first")
+    report = await session.client.read_resource("socialkit://report")
+    text = report.contents[0].text  # type: ignore[union-attr]
+    assert json.loads(text)["posts"] == 0
+    session.world.seen.append(text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from socialkit.mcp._approvals import Approvals, ApprovalStateError
+from socialkit.mcp._failures import NothingToShowError
 from socialkit.mcp._models import ErrorInfo, Pending, PostIn, ToolFailure
 from socialkit.mcp._settings import Acting, HttpSettings, McpSettings, load_settings
 from socialkit.mcp._workspace import Workspace
@@ -38,6 +39,7 @@ __all__ = [
     "ErrorInfo",
     "HttpSettings",
     "McpSettings",
+    "NothingToShowError",
     "Pending",
     "PostIn",
     "Scrubber",

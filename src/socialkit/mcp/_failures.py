@@ -31,10 +31,16 @@ from socialkit._http._redact import redact_text
 from socialkit._models import Problem
 from socialkit.mcp._models import ErrorInfo
 
-__all__ = ["error_info", "validation_info"]
+__all__ = ["NothingToShowError", "error_info", "validation_info"]
+
+
+class NothingToShowError(ValidationError):
+    """A report asked for a period without any measured post (the heatmap of no posts)."""
 
 
 def _fix(error: BaseException) -> str:
+    if isinstance(error, NothingToShowError):
+        return "Publish first (or wait for the metrics of recent posts), then read it again."
     # The most specific class first: InvalidRequestError is also a ValidationError.
     if isinstance(error, InvalidPostError):
         return "Change the post so that each listed problem is gone, then call again."

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import pydantic
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.context import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, SecretStr
 
@@ -53,6 +53,7 @@ __all__ = ["Scrubber", "SocialkitMCP", "build_server"]
 REDACTED = "[redacted]"
 
 _M = TypeVar("_M", bound=BaseModel)
+_R = TypeVar("_R")
 
 INSTRUCTIONS = """\
 socialkit: the social media accounts of this organisation (Mastodon, Bluesky, X, ...).
@@ -370,6 +371,14 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
 
     # -- resources ----------------------------------------------------------------------------
 
+    async def guarded(read: Callable[[], Awaitable[_R]]) -> _R:
+        """A resource's failure as the MCP error's message: the typed error, as JSON."""
+        try:
+            return await read()
+        except Exception as exc:
+            failure = ToolFailure(error=error_info(exc)).model_dump(mode="json")
+            raise ResourceError(json.dumps(server.scrubber.data(failure))) from None
+
     @server.resource(
         "socialkit://report",
         name="report",
@@ -378,7 +387,8 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
         mime_type="application/json",
     )
     async def report_resource() -> str:
-        return json.dumps(server.scrubber.data(await ws.report()), indent=2)
+        report = await guarded(ws.report)
+        return json.dumps(server.scrubber.data(report), indent=2)
 
     @server.resource(
         "socialkit://heatmap.png",
@@ -388,7 +398,7 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
         mime_type="image/png",
     )
     async def heatmap_resource() -> bytes:
-        return await ws.heatmap()
+        return await guarded(ws.heatmap)
 
     @server.resource(
         "socialkit://accounts",

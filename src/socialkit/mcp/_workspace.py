@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from socialkit._capabilities import Capability
-from socialkit._errors import ConfigurationError, InvalidPostError, SocialkitError
+from socialkit._errors import (
+    ConfigurationError,
+    InvalidPostError,
+    SocialkitError,
+)
 from socialkit._models import Post, Problem
 from socialkit._store import Store
 from socialkit.mcp._approvals import Approvals
-from socialkit.mcp._failures import error_info
+from socialkit.mcp._failures import NothingToShowError, error_info
 from socialkit.mcp._models import (
     AccountInfo,
     AccountsResult,
@@ -398,6 +402,11 @@ class Workspace:
         from socialkit.cli._png import write_heatmap
 
         perfs, _errors = await self._performance(days, None)
+        if not perfs:
+            raise NothingToShowError(
+                f"no posts in the last {days} days: the heatmap has nothing to show yet",
+                errors=[{"loc": ("days",), "msg": "no posts measured in this period"}],
+            )
         grid = best_times(perfs, self.settings.tz)
         with tempfile.TemporaryDirectory(prefix="socialkit-mcp-") as folder:
             path = write_heatmap(grid, Path(folder) / "heatmap.png", title="Best times")
