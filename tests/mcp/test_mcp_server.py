@@ -372,7 +372,7 @@ def _post(text: str) -> Any:
     return Post(text=text)
 
 
-async def test_secrets_stay_out_of_errors(tmp_path: Any) -> None:
+async def test_secrets_stay_out_of_errors(tmp_path: Any, caplog: pytest.LogCaptureFixture) -> None:
     """A refused token, an unexpected failure quoting a token, an error echoing one: the
     results name the error, never the secret."""
     from mcp import Client
@@ -427,6 +427,12 @@ async def test_secrets_stay_out_of_errors(tmp_path: Any) -> None:
     finally:
         await refused.aclose()
         await good.aclose()
+    # The crash is logged for a person, with its traceback, and without the token.
+    logged = [r for r in caplog.records if r.name == "socialkit.mcp"]
+    assert len(logged) == 1
+    assert "RuntimeError" in logged[0].getMessage()
+    assert "[redacted]" in logged[0].getMessage().lower()
+    texts.append(caplog.text)
     for text in texts:
         assert wrong not in text
         assert mastodon.access_token not in text

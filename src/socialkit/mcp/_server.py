@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -24,6 +26,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field, SecretStr
 
+from socialkit._errors import SocialkitError
+from socialkit._http._redact import redact_text
 from socialkit._version import __version__
 from socialkit.mcp._failures import error_info, validation_info
 from socialkit.mcp._models import (
@@ -51,6 +55,8 @@ from socialkit.workflows.planner import TargetStatus
 __all__ = ["Scrubber", "SocialkitMCP", "build_server"]
 
 REDACTED = "[redacted]"
+
+logger = logging.getLogger("socialkit.mcp")
 
 _M = TypeVar("_M", bound=BaseModel)
 _R = TypeVar("_R")
@@ -165,6 +171,14 @@ def _typed(
         try:
             result = await fn(*args, **kwargs)
         except Exception as exc:  # every failure is a typed result, never a traceback
+            if not isinstance(exc, SocialkitError | KeyError):
+                # The person reading the log gets the traceback, scrubbed like every result.
+                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                logger.error(
+                    "tool %s failed unexpectedly:\n%s",
+                    fn.__name__,
+                    server.scrubber.text(redact_text(text)),
+                )
             return server.failure(error_info(exc))
         return server.success(result)
 
