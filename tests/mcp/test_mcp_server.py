@@ -559,3 +559,21 @@ async def test_resources_fail_with_typed_errors(session: Session) -> None:
     text = report.contents[0].text  # type: ignore[union-attr]
     assert json.loads(text)["posts"] == 0
     session.world.seen.append(text)
+
+
+@pytest.mark.parametrize("settings", [{"act": {"reply": {"accounts": ["*"], "approval": False}}}])
+async def test_reply_without_approval_is_sent_at_once(session: Session, world: World) -> None:
+    fan = world.mastodon.add_user("fan")
+    status_id = world.mastodon.mention(fan, "is it open source?")
+    [item] = (await session.ok("read_inbox"))["items"]
+    sent = await session.ok("reply", {"item": item["key"], "text": "Yes, MIT."})
+    assert sent["pending"] is None
+    assert sent["reply"]["text"].endswith("Yes, MIT.")
+    [reply_id] = world.masto_statuses()
+    assert sent["reply"]["id"] == reply_id
+    assert world.mastodon.status_of(reply_id)["in_reply_to_id"] == status_id
+    answered = await session.ok("read_inbox", {"status": ["answered"], "poll": False})
+    assert [i["key"] for i in answered["items"]] == [item["key"]]
+    empty = await session.error("reply", {"item": item["key"], "text": "   "})
+    assert empty["type"] == "InvalidPostError"
+    assert len(world.masto_statuses()) == 1
