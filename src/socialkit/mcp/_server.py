@@ -50,6 +50,7 @@ from socialkit.mcp._models import (
     ToolFailure,
 )
 from socialkit.mcp._workspace import Workspace
+from socialkit.workflows.inbox import Status
 from socialkit.workflows.planner import TargetStatus
 
 __all__ = ["Scrubber", "SocialkitMCP", "build_server"]
@@ -194,7 +195,6 @@ Accounts = Annotated[
     Field(description="Account labels (see list_accounts); none: every account."),
 ]
 Limit = Annotated[int, Field(ge=1, le=200, description="How many at most.")]
-InboxStatus = Literal["new", "assigned", "answered", "ignored"]
 
 
 def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> SocialkitMCP:
@@ -260,7 +260,7 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
     @tool(READ, "Inbox")
     async def read_inbox(
         status: Annotated[
-            list[InboxStatus] | None, Field(description="Statuses to show; none: every one.")
+            list[Status] | None, Field(description="Statuses to show; none: every one.")
         ] = ["new", "assigned"],  # noqa: B006 - a schema default, never mutated
         queue: Annotated[str | None, Field(description="Only this routing queue.")] = None,
         network: Annotated[str | None, Field(description="Only this network.")] = None,
