@@ -567,7 +567,7 @@ async def test_reply_without_approval_is_sent_at_once(session: Session, world: W
     status_id = world.mastodon.mention(fan, "is it open source?")
     [item] = (await session.ok("read_inbox"))["items"]
     sent = await session.ok("reply", {"item": item["key"], "text": "Yes, MIT."})
-    assert sent["pending"] is None
+    assert sent["pending"]["status"] == "done"
     assert sent["reply"]["text"].endswith("Yes, MIT.")
     [reply_id] = world.masto_statuses()
     assert sent["reply"]["id"] == reply_id
@@ -577,3 +577,37 @@ async def test_reply_without_approval_is_sent_at_once(session: Session, world: W
     empty = await session.error("reply", {"item": item["key"], "text": "   "})
     assert empty["type"] == "InvalidPostError"
     assert len(world.masto_statuses()) == 1
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"act": {"publish": {"accounts": ["masto"], "approval": False}}}],
+)
+async def test_a_retried_publish_with_its_request_id_goes_out_once(
+    session: Session, world: World
+) -> None:
+    """An assistant whose call timed out calls again with the same request_id: the second
+    call returns the first one's action; nothing is published twice."""
+    arguments = {"post": {"text": "Once"}, "accounts": ["masto"], "request_id": "launch-1"}
+    first = await session.ok("publish", arguments)
+    assert len(first["published"]) == 1
+    again = await session.ok("publish", arguments)
+    assert again["published"] == []
+    assert again["pending"]["id"] == first["pending"]["id"]
+    assert again["pending"]["status"] == "done"
+    assert len(world.masto_statuses()) == 1
+
+    other = await session.error(
+        "publish", {"post": {"text": "Another"}, "accounts": ["masto"], "request_id": "launch-1"}
+    )
+    assert other["type"] == "ApprovalStateError"
+    assert "request_id" in other["problems"][0]["message"]
+    assert len(world.masto_statuses()) == 1
+
+
+async def test_a_retried_draft_is_queued_once(session: Session, world: World) -> None:
+    arguments = {"post": {"text": "Draft"}, "accounts": ["masto"], "request_id": "d-1"}
+    first = await session.ok("publish", arguments)
+    again = await session.ok("publish", arguments)
+    assert again["pending"]["id"] == first["pending"]["id"]
+    assert len((await session.ok("list_approvals"))["actions"]) == 1

@@ -13,6 +13,7 @@ a reply is shown as ``running`` until a person looks (``socialkit mcp approvals`
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -56,10 +57,26 @@ class Approvals:
         post: dict[str, Any] | None = None,
         at: datetime | None = None,
         item: str | None = None,
-    ) -> Pending:
-        """Queue an action for approval; returns it with its id."""
+        request_id: str | None = None,
+    ) -> tuple[Pending, bool]:
+        """Queue an action; returns it and whether it is new.
+
+        With ``request_id`` (the caller's name for this request), the action's id derives from
+        it: submitting the same request again returns the first action, unchanged, and
+        ``False`` (a retried call acts once). The same ``request_id`` for another action is an
+        :class:`ApprovalStateError`.
+        """
+        if request_id is not None:
+            if not request_id.strip() or len(request_id) > 200:
+                raise ApprovalStateError(
+                    "request_id must be 1 to 200 characters", ["request_id: a short unique name"]
+                )
+            digest = hashlib.sha256(f"{kind}\x1f{request_id}".encode()).hexdigest()[:20]
+            action_id = f"{kind}-{digest}"
+        else:
+            action_id = f"{kind}-{uuid.uuid4().hex[:12]}"
         action = Pending(
-            id=f"{kind}-{uuid.uuid4().hex[:12]}",
+            id=action_id,
             kind=kind,
             status="pending",
             accounts=list(accounts),
@@ -69,11 +86,24 @@ class Approvals:
             created_at=self._clock(),
             post=post,
         )
-        if not await self.store.compare_and_set(
+        if await self.store.compare_and_set(
             self.namespace, action.id, None, action.model_dump_json()
-        ):  # pragma: no cover - a uuid collision
-            raise ApprovalStateError(f"approval {action.id} exists already")
-        return action
+        ):
+            return action, True
+        existing = await self.get(action.id)
+        same = (existing.accounts, existing.text, existing.at, existing.item, existing.post) == (
+            action.accounts,
+            action.text,
+            action.at,
+            action.item,
+            action.post,
+        )
+        if request_id is None or not same:
+            raise ApprovalStateError(
+                f"the request_id of {action.id} was used for another {kind}",
+                ["request_id: use a new one for a different post or reply"],
+            )
+        return existing, False
 
     async def get(self, action_id: str) -> Pending:
         raw = await self.store.get(self.namespace, action_id)

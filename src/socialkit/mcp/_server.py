@@ -195,6 +195,15 @@ Accounts = Annotated[
     Field(description="Account labels (see list_accounts); none: every account."),
 ]
 Limit = Annotated[int, Field(ge=1, le=200, description="How many at most.")]
+RequestId = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="Your unique name for this request: calling again with the same one "
+        "returns the first call's action instead of acting twice (use it when retrying).",
+    ),
+]
 
 
 def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> SocialkitMCP:
@@ -341,10 +350,11 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
         accounts: Annotated[list[str], Field(min_length=1, description="Account labels.")],
         at: Annotated[datetime, Field(description="When (ISO 8601 with zone).")],
         campaign: Annotated[str | None, Field(description="A campaign name.")] = None,
+        request_id: RequestId = None,
     ) -> PlanResult:
         """Put a post in the calendar for the accounts at a time; the planner publishes it
         then, exactly once. May wait for a person's approval first (the result's pending)."""
-        return await ws.plan_post(post, accounts, at, campaign=campaign)
+        return await ws.plan_post(post, accounts, at, campaign=campaign, request_id=request_id)
 
     @tool(
         ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
@@ -353,10 +363,11 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
     async def publish(
         post: PostIn,
         accounts: Annotated[list[str], Field(min_length=1, description="Account labels.")],
+        request_id: RequestId = None,
     ) -> PublishResult:
         """Publish a post (or a thread) now on the accounts, or queue it for a person's
         approval (the result's pending). Run check_post first."""
-        return await ws.publish(post, accounts)
+        return await ws.publish(post, accounts, request_id=request_id)
 
     @tool(
         ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
@@ -365,10 +376,11 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
     async def reply(
         item: Annotated[str, Field(description="The inbox item key (read_inbox).")],
         text: Annotated[str, Field(min_length=1, description="The answer.")],
+        request_id: RequestId = None,
     ) -> ReplyResult:
         """Answer an inbox message through the account it came in, or draft the answer for a
         person's approval (the result's pending)."""
-        return await ws.reply(item, text)
+        return await ws.reply(item, text, request_id=request_id)
 
     @tool(ToolAnnotations(read_only_hint=False, destructive_hint=False), "Route")
     async def route(

@@ -471,6 +471,7 @@ class Workspace:
         at: datetime,
         *,
         campaign: str | None = None,
+        request_id: str | None = None,
     ) -> PlanResult:
         """Put the post in the calendar at ``at`` (or queue it for approval first)."""
         labels = self._targets(accounts)
@@ -482,16 +483,32 @@ class Workspace:
             raise ConfigurationError("at must carry its time zone (e.g. 2026-12-24T09:00:00Z)")
         if at < self._clock():
             raise ConfigurationError(f"at {at.isoformat()} is in the past")
-        if acting.approval:
-            pending = await self.approvals.submit(
-                "plan",
-                labels,
-                the_post.text,
-                post=_plan_body(the_post, labels, at, campaign),
-                at=at,
-            )
+        pending, created = await self.approvals.submit(
+            "plan",
+            labels,
+            the_post.text,
+            post=_plan_body(the_post, labels, at, campaign),
+            at=at,
+            request_id=request_id,
+        )
+        if acting.approval or not created:
             return PlanResult(pending=pending)
-        return PlanResult(planned=await self._plan(planner, the_post, labels, at, campaign))
+        running = await self.approvals.move(pending.id, "pending", "running")
+        try:
+            planned = await self._plan(planner, the_post, labels, at, campaign)
+        except SocialkitError as exc:
+            info = error_info(exc)
+            await self.approvals.move(
+                running.id, "running", "failed", f"{info.type}: {info.message}"
+            )
+            raise
+        done = await self.approvals.move(
+            running.id,
+            "running",
+            "done",
+            "planned: " + ", ".join(f"{e.account} {e.id}" for e in planned),
+        )
+        return PlanResult(planned=planned, pending=done)
 
     async def _plan(
         self,
@@ -508,16 +525,23 @@ class Workspace:
         )
         return [_entry(t) for t in targets]
 
-    async def publish(self, post: PostIn, accounts: Sequence[str]) -> PublishResult:
+    async def publish(
+        self, post: PostIn, accounts: Sequence[str], *, request_id: str | None = None
+    ) -> PublishResult:
         """Publish now on each account (or queue it for approval first)."""
         labels = self._targets(accounts)
         acting = self.require("publish", labels)
         the_post = post.to_post()
         self._preflight(the_post, labels)
-        pending = await self.approvals.submit(
-            "publish", labels, the_post.text, post=the_post.model_dump(mode="json")
+        pending, created = await self.approvals.submit(
+            "publish",
+            labels,
+            the_post.text,
+            post=the_post.model_dump(mode="json"),
+            request_id=request_id,
         )
-        if acting.approval:
+        if acting.approval or not created:
+            # Waiting for a person, or a retry of a request already queued or carried out.
             return PublishResult(pending=pending)
         # Even without a person, the action goes through the queue: its id is the publish's
         # idempotency key, so a retried call cannot post twice.
@@ -603,7 +627,7 @@ class Workspace:
                 waiting.append(target.account)
         return published, failures, waiting
 
-    async def reply(self, item: str, text: str) -> ReplyResult:
+    async def reply(self, item: str, text: str, *, request_id: str | None = None) -> ReplyResult:
         """Answer an inbox message through the account it came in (or draft it for approval)."""
         current = await self.inbox.get(item)
         labels = [s for s in current.sources if s in self.adapters][:1]
@@ -618,12 +642,27 @@ class Workspace:
                 [Problem(code="empty_text", message="a reply needs some text", field="text")],
             )
         self._preflight(Post(text=text), labels)
+        pending, created = await self.approvals.submit(
+            "reply", labels, text, item=current.key, request_id=request_id
+        )
+        if not created:
+            return ReplyResult(pending=pending)
         if acting.approval:
-            pending = await self.approvals.submit("reply", labels, text, item=current.key)
             await self.inbox.assign(current.key, AWAITING)
             return ReplyResult(pending=pending)
-        posted = await self.inbox.reply(current.key, text)
-        return ReplyResult(reply=PostOut.of(labels[0], posted))
+        running = await self.approvals.move(pending.id, "pending", "running")
+        try:
+            posted = await self.inbox.reply(current.key, text)
+        except SocialkitError as exc:
+            info = error_info(exc)
+            await self.approvals.move(
+                running.id, "running", "failed", f"{info.type}: {info.message}"
+            )
+            raise
+        done = await self.approvals.move(
+            running.id, "running", "done", f"replied: {posted.url or posted.id}"
+        )
+        return ReplyResult(reply=PostOut.of(labels[0], posted), pending=done)
 
     async def route(
         self,
