@@ -491,7 +491,9 @@ async def test_planning_follows_the_cadence_rules(tmp_path: Any) -> None:
                 "plan_post",
                 {"post": {"text": "late"}, "accounts": ["masto"], "at": _later(-1).isoformat()},
             )
+            assert past["type"] == "ValidationError"
             assert "in the past" in past["message"]
+            assert past["problems"][0]["field"] == "at"
     finally:
         await world.aclose()
 

@@ -21,6 +21,7 @@ from socialkit._errors import (
     ConfigurationError,
     InvalidPostError,
     SocialkitError,
+    ValidationError,
 )
 from socialkit._models import Post, Problem
 from socialkit._store import Store
@@ -480,14 +481,20 @@ class Workspace:
         self._preflight(the_post, labels)
         planner = self._planner()
         if at.tzinfo is None or at.utcoffset() is None:
-            raise ConfigurationError("at must carry its time zone (e.g. 2026-12-24T09:00:00Z)")
+            raise ValidationError(
+                "at must carry its time zone (e.g. 2026-12-24T09:00:00Z)",
+                errors=[{"loc": ("at",), "msg": "a time zone is required"}],
+            )
         if at < self._clock():
-            raise ConfigurationError(f"at {at.isoformat()} is in the past")
+            raise ValidationError(
+                f"at {at.isoformat()} is in the past",
+                errors=[{"loc": ("at",), "msg": "must be in the future"}],
+            )
         pending, created = await self.approvals.submit(
             "plan",
             labels,
             the_post.text,
-            post=_plan_body(the_post, labels, at, campaign),
+            post=_plan_body(the_post, labels, campaign),
             at=at,
             request_id=request_id,
         )
@@ -734,8 +741,6 @@ class Workspace:
         return action
 
 
-def _plan_body(
-    post: Post, labels: Sequence[str], at: datetime, campaign: str | None
-) -> dict[str, Any]:
+def _plan_body(post: Post, labels: Sequence[str], campaign: str | None) -> dict[str, Any]:
     """What a planned post waiting for approval keeps: the post as data and its campaign."""
     return {"post": post.model_dump(mode="json"), "campaign": campaign, "accounts": list(labels)}
