@@ -196,3 +196,75 @@ def test_settings_before_the_subcommand_are_used(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "colour" in json.loads(result.stdout)["error"]["message"]
     assert desk.statuses() == []
+
+
+@pytest.mark.anyio
+async def test_http_server_started_from_the_command_line(tmp_path: Path) -> None:
+    """`socialkit mcp --http` as a subprocess on 127.0.0.1, FakeMastodon on another port."""
+    import socket
+    import subprocess
+
+    import anyio
+    import httpx
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    token = "cli-token-" + "z" * 30
+    mastodon = FakeMastodon()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with mastodon.serve() as base_url:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[accounts.masto]\nnetwork = "mastodon"\ninstance = "{base_url}"\n',
+            encoding="utf-8",
+        )
+        (tmp_path / "mcp.toml").write_text(
+            '[act.publish]\naccounts = ["masto"]\napproval = false\n', encoding="utf-8"
+        )
+        env = {
+            "SOCIALKIT_MASTO_ACCESS_TOKEN": mastodon.access_token,
+            "SOCIALKIT_MCP_TOKEN": token,
+            "SOCIALKIT_STORE": str(tmp_path / "store.db"),
+            "SOCIALKIT_PLANNER_DB": str(tmp_path / "plan.db"),
+            "PATH": "/usr/bin:/bin",
+        }
+        args = [sys.executable, "-m", "socialkit.cli", "--config", str(config), "mcp", "--http"]
+        process = subprocess.Popen(  # noqa: ASYNC220 - a server for the test's lifetime
+            [*args, "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}/mcp"
+        try:
+            async with httpx.AsyncClient() as plain:
+                for _ in range(200):
+                    try:
+                        refused = await plain.post(url, json={})
+                        break
+                    except httpx.TransportError:
+                        await anyio.sleep(0.05)
+                else:
+                    pytest.fail("the server did not start")
+            assert refused.status_code == 401
+            headers = {"Authorization": f"Bearer {token}"}
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=30) as http,
+                Client(streamable_http_client(url, http_client=http)) as client,
+            ):
+                result = await client.call_tool(
+                    "publish", {"post": {"text": "from the HTTP server"}, "accounts": ["masto"]}
+                )
+                assert not result.is_error, result.structured_content
+        finally:
+            process.terminate()
+            _out, err = process.communicate(timeout=10)
+        assert len(mastodon.statuses_of(mastodon.owner)) == 1
+        logged = err.decode()
+        assert token not in logged
+        assert mastodon.access_token not in logged
+        assert f"127.0.0.1:{port}/mcp" in logged
