@@ -156,6 +156,10 @@ async def test_check_plan_approve_published_once(session: Session, world: World)
     calendar = await session.ok("calendar", {"status": ["published"]})
     assert len(calendar["entries"]) == 2
     assert all(e["url"] for e in calendar["entries"])
+    that_day = await session.ok("calendar", {"day": at.date().isoformat(), "account": "sky"})
+    assert [e["account"] for e in that_day["entries"]] == ["sky"]
+    other_day = (at + timedelta(days=3)).date().isoformat()
+    assert (await session.ok("calendar", {"day": other_day}))["entries"] == []
 
     # Approving again does nothing: the action is done.
     with pytest.raises(ApprovalStateError):

@@ -16,7 +16,7 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
@@ -321,10 +321,19 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
         status: Annotated[
             list[TargetStatus] | None, Field(description="Only these statuses.")
         ] = None,
+        day: Annotated[
+            date | None, Field(description="One day (YYYY-MM-DD) in the settings' time zone.")
+        ] = None,
+        week: Annotated[
+            date | None, Field(description="The ISO week (Monday to Sunday) holding this date.")
+        ] = None,
     ) -> CalendarResult:
-        """The content calendar (the planner): planned, published and failed posts by time,
-        and posts that wait for a person's approval."""
-        return await ws.calendar(start=start, end=end, account=account, status=status)
+        """The content calendar (the planner): planned, published and failed posts by time
+        (a day, a week, or start..end; default: yesterday to two weeks ahead), and posts that
+        wait for a person's approval."""
+        return await ws.calendar(
+            start=start, end=end, account=account, status=status, day=day, week=week
+        )
 
     @tool(LOCAL, "Approvals")
     async def list_approvals(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -420,17 +420,27 @@ class Workspace:
         end: datetime | None = None,
         account: str | None = None,
         status: Sequence[TargetStatus] | None = None,
+        day: date | None = None,
+        week: date | None = None,
     ) -> CalendarResult:
+        """A ``day`` or the ISO ``week`` of a date (in the settings' ``tz``), else
+        ``start``..``end`` (default: from yesterday to two weeks ahead)."""
         planner = self._planner()
         if account is not None:
             self.adapter(account)
         now = self._clock()
-        targets = await planner.calendar(
-            start=start or now - timedelta(days=1),
-            end=end or now + timedelta(days=14),
-            account=account,
-            status=list(status) if status else None,
-        )
+        statuses = list(status) if status else None
+        if day is not None or week is not None:
+            targets = await planner.calendar(
+                day=day, week=week, tz=self.settings.tz, account=account, status=statuses
+            )
+        else:
+            targets = await planner.calendar(
+                start=start or now - timedelta(days=1),
+                end=end or now + timedelta(days=14),
+                account=account,
+                status=statuses,
+            )
         waiting = await self.approvals.list(status="pending", kind=["plan", "publish"])
         if account is not None:
             waiting = [w for w in waiting if account in w.accounts]
