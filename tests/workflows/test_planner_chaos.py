@@ -95,7 +95,7 @@ def _worker(config: Path, env: dict[str, str], db: str, prefix: str) -> subproce
             "--poll",
             "0.2",
             "--lease",
-            "10",
+            "6",
             "--retry-after",
             "0.2",
             "--concurrency",
@@ -254,34 +254,44 @@ def test_exactly_once_under_sigkill(backend: str, tmp_path: Path) -> None:
             return SQLitePlanDB(where, prefix=prefix)
         return PostgresPlanDB(where, prefix=prefix)
 
-    with served_fakes() as fakes:
-        config, env = fakes.config(tmp_path / "config.toml")
-        env["SOCIALKIT_STORE"] = str(tmp_path / "store.db")
+    try:
+        with served_fakes() as fakes:
+            config, env = fakes.config(tmp_path / "config.toml")
+            env["SOCIALKIT_STORE"] = str(tmp_path / "store.db")
 
-        async def plan() -> list[Target]:
-            db = open_db()
-            try:
-                return await _plan(fakes, db, tmp_path / "store.db")
-            finally:
-                await db.aclose()
+            async def plan() -> list[Target]:
+                db = open_db()
+                try:
+                    return await _plan(fakes, db, tmp_path / "store.db")
+                finally:
+                    await db.aclose()
 
-        planned = asyncio.run(plan())
-        assert len(planned) == TARGETS
-        stats = _run_chaos(config, env, backend, where, prefix)
-        assert stats["kills"] == KILLS
-        assert stats["stranded"] >= KILLS // 2  # workers died between a claim and its outcome
+            planned = asyncio.run(plan())
+            assert len(planned) == TARGETS
+            stats = _run_chaos(config, env, backend, where, prefix)
+            assert stats["kills"] == KILLS
+            assert stats["stranded"] >= KILLS // 2  # workers died between a claim and its outcome
 
-        async def check() -> None:
-            db = open_db()
-            try:
-                await _check(fakes, db, planned)
-            finally:
-                if backend == "postgres":
+            async def check() -> None:
+                db = open_db()
+                try:
+                    await _check(fakes, db, planned)
+                finally:
+                    await db.aclose()
+
+            asyncio.run(check())
+            assert stats.get("needs_attention", 0) == stats.get("failed", 0) == 0
+    finally:
+        if backend == "postgres":
+
+            async def drop() -> None:
+                db = open_db()
+                try:
                     await db.drop()
-                await db.aclose()
+                finally:
+                    await db.aclose()
 
-        asyncio.run(check())
-        assert stats.get("needs_attention", 0) == stats.get("failed", 0) == 0
+            asyncio.run(drop())
 
 
 async def _postgres_ready() -> None:
