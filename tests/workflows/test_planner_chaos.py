@@ -95,7 +95,7 @@ def _worker(config: Path, env: dict[str, str], db: str, prefix: str) -> subproce
             "--poll",
             "0.2",
             "--lease",
-            "6",
+            "3",
             "--retry-after",
             "0.2",
             "--concurrency",
