@@ -48,10 +48,13 @@ WORKERS = 8
 TARGETS = 500
 KILLS = 10
 SEED = 20261206
+SPREAD = timedelta(seconds=25)
 
 
 async def _plan(fakes: ServedFakes, db: PlanDB, store_path: Path) -> list[Target]:
-    """500 targets: 166 posts on the three accounts and one on two, due now, unique texts."""
+    """500 targets: 166 posts on the three accounts and one on two, unique texts, due over the
+    next SPREAD seconds (a calendar, not a burst: X finds a lost post among the account's
+    newest 100, see docs/planner.md)."""
     store = SQLiteStore(store_path)
     adapters = {
         LABELS[name]: socialkit.connect(name, **fakes.adapter_settings(name, store))
@@ -59,7 +62,7 @@ async def _plan(fakes: ServedFakes, db: PlanDB, store_path: Path) -> list[Target
     }
     try:
         planner = Planner(db, adapters)
-        due = datetime.now(timezone.utc) - timedelta(seconds=1)
+        start = datetime.now(timezone.utc) + timedelta(seconds=2)
         targets: list[Target] = []
         index = 0
         while len(targets) < TARGETS:
@@ -67,7 +70,7 @@ async def _plan(fakes: ServedFakes, db: PlanDB, store_path: Path) -> list[Target
             planned = PlannedPost(
                 post=Post(text=f"chaos post {index:04d}: exactly once, whatever happens"),
                 targets=accounts,
-                at=due,
+                at=start + index * SPREAD / 167,
                 campaign="chaos",
                 tags=[f"batch{index % 5}"],
             )
@@ -92,6 +95,8 @@ def _worker(config: Path, env: dict[str, str], db: str, prefix: str) -> subproce
             "--prefix",
             prefix,
             "--until-idle",
+            "--horizon",
+            "60",
             "--poll",
             "0.2",
             "--lease",
