@@ -26,6 +26,7 @@ from socialkit._errors import (
     OutcomeUnknownError,
     PermissionError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     SocialkitError,
     ThreadIncompleteError,
@@ -61,19 +62,32 @@ from socialkit._registry import (
     unregister,
 )
 from socialkit._store import MemoryStore, SQLiteStore, Store
+from socialkit._stream import (
+    EventStream,
+    StreamEvent,
+    StreamKind,
+    StreamPolicy,
+    StreamStalledError,
+)
 from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.auth._errors import AuthFlowError
 
 if TYPE_CHECKING:
+    from socialkit._http._fetch import MediaFetchError
     from socialkit._version import __version__
 else:
 
-    def __getattr__(name: str) -> str:
-        # The version is read from the installed metadata on first use (slow to import).
+    def __getattr__(name: str) -> object:
+        # The version is read from the installed metadata on first use (slow to import), and
+        # the media fetcher's error from the HTTP pipeline, which `import socialkit` does not load.
         if name == "__version__":
             from socialkit._version import __version__
 
             return __version__
+        if name == "MediaFetchError":
+            from socialkit._http._fetch import MediaFetchError
+
+            return MediaFetchError
         raise AttributeError(f"module 'socialkit' has no attribute {name!r}")
 
     # ``socialkit.adapters`` is both the public function and the package of adapters. The
@@ -94,6 +108,7 @@ __all__ = [
     "Capability",
     "ConfigurationError",
     "DuplicateError",
+    "EventStream",
     "Feed",
     "Hub",
     "InvalidPostError",
@@ -102,6 +117,7 @@ __all__ = [
     "MalformedResponseError",
     "Media",
     "MediaError",
+    "MediaFetchError",
     "MediaKind",
     "MemoryStore",
     "Message",
@@ -117,11 +133,16 @@ __all__ = [
     "Post",
     "Problem",
     "RateLimitError",
+    "ResponseTooLargeError",
     "Result",
     "SQLiteStore",
     "ServerError",
     "SocialkitError",
     "Store",
+    "StreamEvent",
+    "StreamKind",
+    "StreamPolicy",
+    "StreamStalledError",
     "ThreadIncompleteError",
     "TimeoutError",
     "TokenExpiredError",

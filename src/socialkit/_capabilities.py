@@ -60,6 +60,8 @@ class Capability(str, enum.Enum):
     """List-style feeds (lists, custom feeds) and their posts."""
     UPLOAD = "upload"
     """Upload media on its own, to attach to posts later."""
+    STREAM = "stream"
+    """Real-time events (``Adapter.stream``): posts, messages and deletions as they happen."""
 
     def __str__(self) -> str:
         return self.value
@@ -142,14 +144,17 @@ def _check_one(post: Post, limits: Limits, network: str, prefix: str) -> list[Pr
     problems: list[Problem] = []
     where = f"post {prefix.rstrip('.')}" if prefix else "the post"
     if limits.max_text is not None:
-        length = limits.count(post.text)
+        from socialkit.text import bounded_count  # text is a core module; imported when used
+
+        # A text far over the limit is refused from a prefix: "at least" that long.
+        length, exact = bounded_count(post.text, limits.count, limits.max_text)
         if length > limits.max_text:
             problems.append(
                 Problem(
                     code="text_too_long",
                     message=(
-                        f"the text of {where} is {length} {limits.text_unit} long; "
-                        f"{network} allows {limits.max_text}"
+                        f"the text of {where} is {'' if exact else 'at least '}{length} "
+                        f"{limits.text_unit} long; {network} allows {limits.max_text}"
                     ),
                     field=f"{prefix}text",
                     limit=limits.max_text,

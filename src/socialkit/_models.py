@@ -315,12 +315,23 @@ class Media(_Model):
         kind: MediaKind | None = None,
         size: int | None = None,
     ) -> Media:
-        """Describe media at a public URL. The type comes from ``mime_type`` or the URL's name."""
-        if not url.startswith(("https://", "http://")):
-            raise MediaError(f"media url must be http(s), got {url!r}")
-        mime = mime_type or mimetypes.guess_type(url.split("?", 1)[0])[0]
+        """Describe media at a public URL. The type comes from ``mime_type`` or the URL's name.
+
+        Only ``http``/``https`` URLs without credentials are accepted: any other scheme
+        (``file:``, ``ftp:``, ``data:`` …) or a ``user:password@`` part raises
+        :class:`~socialkit.MediaError` (a ``ValueError``) here, before any request.
+        The adapter fetches the URL later through :class:`socialkit._http.MediaFetcher`, which
+        refuses internal addresses (see the ``media_fetch_allow`` setting).
+        """
+        # Imported here: socialkit._http imports this module.
+        from socialkit._http._fetch import check_media_url
+
+        parsed = check_media_url(url)
+        mime = mime_type or mimetypes.guess_type(parsed.path)[0]
         if mime is None:
-            raise MediaError(f"cannot tell the media type of {url}; pass mime_type=")
+            raise MediaError(
+                f"cannot tell the media type of {parsed.copy_with(query=None)}; pass mime_type="
+            )
         return cls(kind=kind or _kind_for(mime), url=url, alt=alt, mime_type=mime, size=size)
 
     @classmethod

@@ -71,7 +71,12 @@ def run(func: Callable[..., Any], *args: Any) -> Any:
 
 
 class _LazyIterator(Iterator[T]):
-    """A blocking iterator over an async iterator that lives on the portal's loop."""
+    """A blocking iterator over an async iterator that lives on the portal's loop.
+
+    The async iterator's other attributes show through: a :class:`~socialkit.Paged`'s
+    ``cursor`` and ``exhausted``, and ``pages()`` as a blocking iterator of pages. Items with
+    async methods (an inbox delivery's ``ack()``) come back blocking.
+    """
 
     def __init__(self, source: AsyncIterator[T]) -> None:
         self._source = source
@@ -84,10 +89,21 @@ class _LazyIterator(Iterator[T]):
         if self._done:
             raise StopIteration
         try:
-            return _wrap(run(self._source.__anext__))  # type: ignore[no-any-return]
+            item = _wrap(run(self._source.__anext__))
         except StopAsyncIteration:
             self._done = True
             raise StopIteration from None
+        return Blocking(item) if _has_async_methods(item) else item  # type: ignore[return-value]
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._source, name)
+        if callable(attr):
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return _wrap(attr(*args, **kwargs))
+
+            return call
+        return attr
 
     def close(self) -> None:
         """Stop early and let the async iterator clean up (closes open pages)."""

@@ -227,3 +227,76 @@ async def test_refresh_before_expiry_uses_the_leeway() -> None:
     # Forced again, now with the current token: a real refresh.
     assert (await relaxed.refresh()).access_token.get_secret_value() == "a-2"
     assert calls == 2
+
+
+def expired_token(refresh: str = "r-old") -> Token:
+    from datetime import datetime, timedelta, timezone
+
+    return token(refresh).model_copy(
+        update={"expires_at": datetime.now(timezone.utc) - timedelta(minutes=1)}
+    )
+
+
+async def test_requests_queued_behind_a_failed_refresh_fail_with_it_once() -> None:
+    # A timeout's outcome is unknown: the queued requests get the same typed error instead of
+    # each sending the refresh token again; a request that comes later tries again.
+    import asyncio
+
+    calls = 0
+    gate = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await gate.wait()
+            raise httpx.ReadTimeout("slow", request=request)
+        return httpx.Response(200, json={"access_token": "a-new", "refresh_token": "r-new"})
+
+    store = TokenStore(MemoryStore())
+    await store.put("test", "me", expired_token())
+    auth = OAuth2Auth(client_answering(handler), store, account="me")
+    queued = [asyncio.ensure_future(auth.token()) for _ in range(10)]
+    await asyncio.sleep(0.05)
+    gate.set()
+    results = await asyncio.gather(*queued, return_exceptions=True)
+    assert calls == 1
+    assert all(isinstance(r, socialkit.TimeoutError) for r in results)
+    assert len({id(r) for r in results}) == 10  # one exception object per request
+    assert {str(r) for r in results} == {"test: the token endpoint did not answer in time"}
+    assert (await auth.token()).access_token.get_secret_value() == "a-new"
+    assert calls == 2
+
+
+async def test_a_refused_refresh_is_remembered_until_a_new_login() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if parse_qs(request.content.decode())["refresh_token"] == ["r-old"]:
+            return httpx.Response(400, json={"error": "invalid_grant", "error_description": "gone"})
+        return httpx.Response(200, json={"access_token": "a-new", "refresh_token": "r-2"})
+
+    store = TokenStore(MemoryStore())
+    await store.put("test", "me", expired_token())
+    client = client_answering(handler)
+    with pytest.raises(RefreshError) as first:
+        await OAuth2Auth(client, store, account="me").token()
+    # Another object (another process, in effect) fails at once with the same error.
+    with pytest.raises(RefreshError) as again:
+        await OAuth2Auth(client, store, account="me").token()
+    assert calls == 1
+    assert str(again.value) == str(first.value)
+    assert again.value.status == 400
+    assert again.value.code == "invalid_grant"
+    # The lease record names the refused token by its SHA-256 fingerprint, never by itself.
+    leases = str(await store.store.items("socialkit.token-leases"))
+    assert "refused" in leases
+    assert "r-old" not in leases
+    # A new login stores another refresh token: the refusal no longer applies to it.
+    await store.put("test", "me", expired_token("r-fresh"))
+    assert (
+        await OAuth2Auth(client, store, account="me").token()
+    ).access_token.get_secret_value() == "a-new"
+    assert calls == 2

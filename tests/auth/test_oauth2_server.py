@@ -419,10 +419,14 @@ async def test_two_processes_sharing_a_sqlite_store_refresh_once(
         await asyncio.create_subprocess_exec(
             sys.executable,
             str(HERE / "_refresh_worker.py"),
-            json.dumps(config),
-            str(path),
-            oidc_server.userinfo_endpoint,
-            str(start),
+            json.dumps(
+                {
+                    "config": config,
+                    "store": {"backend": "sqlite", "path": str(path)},
+                    "url": oidc_server.userinfo_endpoint,
+                    "start": str(start),
+                }
+            ),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

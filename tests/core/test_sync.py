@@ -114,3 +114,42 @@ def test_async_attributes_come_back_blocking() -> None:
     inbox.store.put("ns", "k", "v")  # a blocking call, not a coroutine left unawaited
     assert inbox.store.get("ns", "k") == "v"
     assert inbox.namespace == "inbox"  # plain values come back as they are
+
+
+def test_paged_cursor_and_pages_through_the_blocking_view() -> None:
+    from socialkit import Batch, Paged
+
+    async def fetch(cursor: str | None, want: int | None) -> Batch[str]:
+        start = int(cursor or 0)
+        return Batch(
+            [f"i{n}" for n in range(start, min(start + 2, 5))],
+            next=str(start + 2) if start + 2 < 5 else None,
+        )
+
+    class Source:
+        def items(self, cursor: str | None = None, limit: int | None = None) -> Paged[str]:
+            return Paged(fetch, cursor=cursor, limit=limit, key_of=lambda s: s)
+
+    view = sync.blocking(Source())
+    first = view.items(limit=3)
+    assert list(first) == ["i0", "i1", "i2"]
+    assert list(view.items(cursor=first.cursor)) == ["i3", "i4"]
+    pages = [page.items for page in view.items().pages()]
+    assert pages == [["i0", "i1"], ["i2", "i3"], ["i4"]]
+
+
+def test_items_with_async_methods_come_back_blocking() -> None:
+    class Delivery:
+        def __init__(self) -> None:
+            self.acked = False
+
+        async def ack(self) -> None:
+            self.acked = True
+
+    class Queue:
+        async def consume(self) -> AsyncIterator[Delivery]:
+            yield Delivery()
+
+    (delivery,) = list(sync.blocking(Queue()).consume())
+    delivery.ack()
+    assert delivery.wrapped.acked

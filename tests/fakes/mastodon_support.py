@@ -10,10 +10,16 @@ copied.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
 import httpx
 from tests._specs import specs_dir
 from tests._validation import OpenAPIChecker
 from tests.adapters.mastodon.support import _without_quotes, error_body_problems
+
+from socialkit.adapters.mastodon import MastodonAdapter
+from socialkit.testing.fakes import FakeClock, FakeMastodon
 
 #: Paths that are not part of the API (the files a media URL points to): not checked.
 NOT_API = ("/system/",)
@@ -25,9 +31,17 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+        #: Faults: requests for which the fake's answer is lost after the fake has acted
+        #: (a read timeout), or replaced by an unreadable 200 body.
+        self.lose: Callable[[httpx.Request], bool] | None = None
+        self.garble: Callable[[httpx.Request], bool] | None = None
+        #: Awaited before each request reaches the fake (to hold requests back).
+        self.before: Callable[[httpx.Request], Awaitable[None]] | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
+        if self.before is not None:
+            await self.before(request)
         response = await self.inner.handle_async_request(request)
         content = await response.aread()
         recorded = httpx.Response(
@@ -37,6 +51,15 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             request=request,
         )
         self.exchanges.append((request, recorded))
+        if self.lose is not None and self.lose(request):
+            raise httpx.ReadTimeout("the answer was lost (injected fault)", request=request)
+        if self.garble is not None and self.garble(request):
+            return httpx.Response(
+                200,
+                headers={"content-type": "application/json"},
+                content=b'{"id": "1", "trunc',
+                request=request,
+            )
         return httpx.Response(
             response.status_code,
             headers=response.headers,
@@ -101,3 +124,37 @@ def assert_traffic_conforms(recorder: RecordingTransport, base_url: str) -> int:
             problems.append(f"{request.method} {request.url}: {problem}")
     assert not problems, "fake traffic does not match schema.json:\n" + "\n".join(problems)
     return checked
+
+
+class Harness:
+    """A fake whose ``client()`` records every exchange (so ``fake.connect()`` is unchanged)."""
+
+    def __init__(self, fake: FakeMastodon) -> None:
+        self.fake = fake
+        self.recorder = RecordingTransport(httpx.ASGITransport(app=fake.app))
+        fake.client = self._client  # type: ignore[method-assign]
+
+    def _client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self.recorder, **kwargs)
+
+    def connect(self, **overrides: Any) -> MastodonAdapter:
+        settings: dict[str, Any] = {"retry_wait": False}
+        settings.update(overrides)
+        adapter = self.fake.connect(**settings)
+        assert isinstance(adapter, MastodonAdapter)
+        return adapter
+
+    async def raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request with the owner's token, outside the adapter (still recorded)."""
+        headers = {"Authorization": f"Bearer {self.fake.access_token}", **kwargs.pop("headers", {})}
+        async with self._client(base_url=self.fake.base_url) as client:
+            return await client.request(method, path, headers=headers, **kwargs)
+
+
+def make_harness(**kwargs: Any) -> Iterator[Harness]:
+    harness = Harness(FakeMastodon(clock=FakeClock(kwargs.pop("start", None)), **kwargs))
+    yield harness
+    checked = assert_traffic_conforms(harness.recorder, harness.fake.base_url)
+    assert checked == len(
+        [r for r, _ in harness.recorder.exchanges if not r.url.path.startswith("/system/")]
+    )

@@ -585,3 +585,93 @@ async def test_the_documented_example() -> None:
         metrics = await net.metrics([posted.id])
         assert {m.name: m.value for m in metrics[posted.id]}["likes"] == 1
     assert fake.conversation(fan)[-1] == ("owner.bsky.test", "Thanks!")
+
+
+@pytest.mark.anyio
+async def test_new_endpoints_answer_errors_as_their_lexicons_declare(
+    fake: FakeBluesky, traffic: Traffic
+) -> None:
+    """putRecord's InvalidSwap, createBookmark's UnsupportedCollection, getListFeed's
+    UnknownList and getFeed's UnknownFeed: the error names each lexicon declares."""
+    traffic.answer_only = True
+    fan = fake.add_user("fan")
+    post = fake.publish_as(fake.owner, "a thread root")
+    rkey = post.rsplit("/", 1)[1]
+    gate = {
+        "$type": "app.bsky.feed.threadgate",
+        "post": post,
+        "hiddenReplies": [],
+        "createdAt": "2026-01-02T03:04:05.000Z",
+    }
+    async with raw(fake, traffic) as http:
+        headers = await login(http, fake)
+
+        async def put(record: dict[str, Any], key: str, **extra: Any) -> httpx.Response:
+            body = {
+                "repo": fake.owner.id,
+                "collection": "app.bsky.feed.threadgate",
+                "rkey": key,
+                "record": record,
+                **extra,
+            }
+            return await http.post("/xrpc/com.atproto.repo.putRecord", json=body, headers=headers)
+
+        created = await put(gate, rkey, swapRecord=None)  # must not exist yet: it does not
+        again = await put(gate, rkey, swapRecord=None)  # now it does
+        stale = await put(
+            gate, rkey, swapRecord="bafyreigq3exe2m23sojzoachuyucow4vu7eyatati4uy6scr4ixt6xwlhi"
+        )
+        swapped = await put(
+            {**gate, "hiddenReplies": [post]}, rkey, swapRecord=created.json()["cid"]
+        )
+        misplaced = await put(gate, "3kabcdefghij2")
+        bookmark_like = await http.post(
+            "/xrpc/app.bsky.bookmark.createBookmark",
+            json={
+                "uri": f"at://{fan.id}/app.bsky.feed.like/3kabcdefghij2",
+                "cid": created.json()["cid"],
+            },
+            headers=headers,
+        )
+        no_list = await http.get(
+            "/xrpc/app.bsky.feed.getListFeed",
+            params={"list": f"at://{fan.id}/app.bsky.graph.list/3kabcdefghij2"},
+            headers=headers,
+        )
+        no_feed = await http.get(
+            "/xrpc/app.bsky.feed.getFeed",
+            params={"feed": f"at://{fan.id}/app.bsky.feed.generator/3kabcdefghij2"},
+            headers=headers,
+        )
+        described = await http.get(
+            "/xrpc/com.atproto.repo.describeRepo", params={"repo": fan.handle}
+        )
+    assert created.status_code == 200
+    assert (again.status_code, again.json()["error"]) == (400, "InvalidSwap")
+    assert (stale.status_code, stale.json()["error"]) == (400, "InvalidSwap")
+    assert swapped.status_code == 200
+    assert fake.has("hide", fake.owner.id, post)
+    assert (misplaced.status_code, misplaced.json()["error"]) == (400, "InvalidRequest")
+    assert bookmark_like.json()["error"] == "UnsupportedCollection"
+    assert (no_list.status_code, no_list.json()["error"]) == (400, "UnknownList")
+    assert (no_feed.status_code, no_feed.json()["error"]) == (400, "UnknownFeed")
+    assert described.json()["did"] == fan.id
+    assert len(fake.records(fake.owner, "app.bsky.feed.threadgate")) == 1
+
+
+def test_has_and_follow_track_the_repository(fake: FakeBluesky) -> None:
+    fan = fake.add_user("fan")
+    post = fake.publish_as(fake.owner, "hello")
+    fake.follow(fan, fake.owner)
+    fake.follow(fan, fake.owner)  # once only
+    fake.like(post, fan)
+    fake.bookmark(post, fan)
+    assert fake.has("follow", fan.id, fake.owner.id)
+    assert not fake.has("follow", fake.owner.id, fan.id)
+    assert fake.has("like", fan.id, post)
+    assert fake.has("bookmark", fan.id, post)
+    assert not fake.has("repost", fan.id, post)
+    assert not fake.has("like", fan.id, "at://did:plc:x/app.bsky.feed.post/3kabcdefghij2")
+    assert len(fake.records(fan, "app.bsky.graph.follow")) == 1
+    with pytest.raises(ValueError, match="relation"):
+        fake.has("poke", fan.id, post)

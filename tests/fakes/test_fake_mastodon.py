@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import httpx
 import pytest
-from tests.fakes.mastodon_support import RecordingTransport, assert_traffic_conforms
+from tests.fakes.mastodon_support import Harness, make_harness
 
 from socialkit import (
     AuthError,
@@ -28,7 +27,7 @@ from socialkit import (
 )
 from socialkit.adapters.mastodon import MastodonAdapter
 from socialkit.testing.conformance import PNG_1X1
-from socialkit.testing.fakes import FakeClock, FakeMastodon
+from socialkit.testing.fakes import FakeMastodon
 
 pytestmark = [pytest.mark.spec, pytest.mark.anyio]
 
@@ -41,40 +40,6 @@ def _fresh_limits() -> Iterator[None]:
     MastodonAdapter.ex_forget_instances()
     yield
     MastodonAdapter.ex_forget_instances()
-
-
-class Harness:
-    """A fake whose ``client()`` records every exchange (so ``fake.connect()`` is unchanged)."""
-
-    def __init__(self, fake: FakeMastodon) -> None:
-        self.fake = fake
-        self.recorder = RecordingTransport(httpx.ASGITransport(app=fake.app))
-        fake.client = self._client  # type: ignore[method-assign]
-
-    def _client(self, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.recorder, **kwargs)
-
-    def connect(self, **overrides: Any) -> MastodonAdapter:
-        settings: dict[str, Any] = {"retry_wait": False}
-        settings.update(overrides)
-        adapter = self.fake.connect(**settings)
-        assert isinstance(adapter, MastodonAdapter)
-        return adapter
-
-    async def raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """A request with the owner's token, outside the adapter (still recorded)."""
-        headers = {"Authorization": f"Bearer {self.fake.access_token}", **kwargs.pop("headers", {})}
-        async with self._client(base_url=self.fake.base_url) as client:
-            return await client.request(method, path, headers=headers, **kwargs)
-
-
-def make_harness(**kwargs: Any) -> Iterator[Harness]:
-    harness = Harness(FakeMastodon(clock=FakeClock(kwargs.pop("start", None)), **kwargs))
-    yield harness
-    checked = assert_traffic_conforms(harness.recorder, harness.fake.base_url)
-    assert checked == len(
-        [r for r, _ in harness.recorder.exchanges if not r.url.path.startswith("/system/")]
-    )
 
 
 @pytest.fixture
@@ -296,7 +261,8 @@ async def test_messages_and_replies_to_them(h: Harness, net: MastodonAdapter) ->
     assert messages[quote_id].post_id == mine.id
     assert messages[reply_id].post_id == mine.id
     assert messages[mention_id].author.handle == "critic@remote.example"
-    assert messages[dm_id].conversation_id is not None
+    # Private mentions are read from the notifications, which do not name a conversation.
+    assert messages[dm_id].conversation_id is None
     assert messages[dm_id].text == "@owner psst, a secret"
 
     clock.advance(minutes=1)
@@ -407,6 +373,24 @@ async def test_idempotency_key_returns_the_same_status(h: Harness) -> None:
     assert len(h.fake.statuses_of(h.fake.owner)) == 2
 
 
+async def test_an_idempotency_key_is_kept_for_an_hour(h: Harness) -> None:
+    """Mastodon keeps a key an hour (schema.json, the Idempotency-Key header): within it the
+    same key answers the same status; after it, a new status is made."""
+    import time
+
+    body = {"status": "hourly", "visibility": "public"}
+    key = {"Idempotency-Key": "ttl-1"}
+    first = await h.raw("POST", "/api/v1/statuses", json=body, headers=key)
+    now = time.time()
+    h.fake.idempotency_clock = lambda: now + 3599
+    within = await h.raw("POST", "/api/v1/statuses", json=body, headers=key)
+    assert within.json()["id"] == first.json()["id"]
+    h.fake.idempotency_clock = lambda: now + 3601
+    later = await h.raw("POST", "/api/v1/statuses", json=body, headers=key)
+    assert later.json()["id"] != first.json()["id"]
+    assert len(h.fake.statuses_of(h.fake.owner)) == 2
+
+
 class LoseFirstCreateAnswer(httpx.AsyncBaseTransport):
     """The first POST /api/v1/statuses reaches the fake, but its answer is lost (a timeout)."""
 
@@ -474,6 +458,7 @@ async def test_login_flow(h: Harness, net: MastodonAdapter) -> None:
         access_token=None,
         client_id=app.client_id,
         client_secret=app.client_secret.get_secret_value(),
+        require_credentials=False,
     ) as login:
         request = login.ex_authorization_url(redirect)
         async with h.fake.client() as browser:
@@ -587,8 +572,9 @@ def test_secrets_stay_out_of_reprs() -> None:
 async def test_messages_since_stops_at_the_first_older_page(
     h: Harness, net: MastodonAdapter
 ) -> None:
-    # Both streams are newest first: a since later than everything costs one page of each,
-    # never the whole history.
+    # The notifications are newest first: a since later than everything costs one page,
+    # never the whole history (and conversations are not read: every private mention is a
+    # notification).
     fan = h.fake.add_user("chatty")
     for i in range(90):
         h.fake.mention(fan, f"mention {i}")
@@ -598,4 +584,4 @@ async def test_messages_since_stops_at_the_first_older_page(
     assert [m async for m in net.messages(since=later)] == []
     paths = [r.url.path for r, _ in h.recorder.exchanges]
     assert paths.count("/api/v1/notifications") == 1
-    assert paths.count("/api/v1/conversations") == 1
+    assert paths.count("/api/v1/conversations") == 0

@@ -10,8 +10,8 @@ fake's JSON answers against their operation's response schema, problem documents
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -19,6 +19,7 @@ from x_support import Traffic, check_exchange
 
 from socialkit import (
     AuthError,
+    Capability,
     DuplicateError,
     Media,
     Message,
@@ -414,6 +415,7 @@ async def test_mentions_and_dms_paginate(fake: FakeX, traffic: Traffic) -> None:
     fan = fake.add_user("fan")
     for i in range(105):
         fake.mention(fan, f"mention {i}")
+        fake.clock.tick()
         fake.direct(fan, f"dm {i}")
         fake.clock.tick()
     async with connected(fake, traffic) as x:
@@ -619,3 +621,417 @@ def test_the_checker_rejects_a_response_that_drifts(fake: FakeX) -> None:
     del bad["data"]["public_metrics"]["like_count"]
     with pytest.raises(AssertionError, match="like_count"):
         check_exchange(request, httpx.Response(200, json=bad, request=request))
+
+
+# -- the common interface of issue 11: engagement, people, feeds, upload, round trips ----------
+# Every exchange is validated against openapi.json (the ``traffic`` fixture), so the bodies of
+# likePost, repostPost, createUsersBookmark, followUser, muteUser, hidePostsReply and the
+# reads below are checked against their operations' schemas.
+
+GIF_1X1 = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+
+
+async def test_engagement_actions_are_idempotent(fake: FakeX, traffic: Traffic) -> None:
+    fan = fake.add_user("fan")
+    theirs = fake.publish_as(fan, "a post worth a like")
+    me = fake.owner.id
+    async with connected(fake, traffic) as x:
+        for _ in range(2):
+            await x.like(theirs)
+            await x.repost(theirs)
+            await x.bookmark(theirs)
+            await x.follow("@fan")
+            await x.mute(fan.id)
+        assert all(
+            fake.has(relation, me, target)
+            for relation, target in (
+                ("like", theirs),
+                ("repost", theirs),
+                ("bookmark", theirs),
+                ("follow", fan.id),
+                ("mute", fan.id),
+            )
+        )
+        assert fake.users[fan.id].followers == 1, "following twice counts once"
+        reposts = [p for p in fake.posts.values() if p.repost_of == theirs]
+        assert len(reposts) == 1
+        for _ in range(2):
+            await x.unlike(theirs)
+            await x.unrepost(theirs)
+            await x.unbookmark(theirs)
+            await x.unfollow("fan")
+            await x.unmute(fan.id)
+    for relation, target in (
+        ("like", theirs),
+        ("repost", theirs),
+        ("bookmark", theirs),
+        ("follow", fan.id),
+        ("mute", fan.id),
+    ):
+        assert not fake.has(relation, me, target), relation
+    assert not [p for p in fake.posts.values() if p.repost_of == theirs]
+    assert fake.users[fan.id].followers == 0
+    (like,) = traffic.calls("POST", f"/2/users/{me}/likes")[:1]
+    assert json.loads(like[0].content) == {"tweet_id": theirs}
+    assert body_of(like[1]) == {"data": {"liked": True}}
+    assert traffic.calls("DELETE", f"/2/users/{me}/following/{fan.id}")
+
+
+async def test_block_is_unsupported_with_the_reason(fake: FakeX) -> None:
+    from socialkit import UnsupportedError
+
+    async with fake.connect() as x:
+        with pytest.raises(UnsupportedError, match="no endpoint to block"):
+            await x.block("@fan")
+        with pytest.raises(UnsupportedError):
+            await x.unblock("1")
+    assert not x.supports(Capability.BLOCK)
+
+
+async def test_hide_and_unhide_a_reply(fake: FakeX, traffic: Traffic) -> None:
+    fan = fake.add_user("fan")
+    async with connected(fake, traffic) as x:
+        mine = await x.publish(Post(text="Ask me anything"))
+        rude = fake.reply(mine.id, fan, "rude words")
+        inbox = [m async for m in x.messages(kinds=["reply"])]
+        await x.hide(inbox[0])
+        assert fake.has("hide", fake.owner.id, rude)
+        await x.unhide(rude)
+        assert not fake.has("hide", fake.owner.id, rude)
+        # X lets only the conversation's author hide its replies.
+        other = fake.publish_as(fan, "my own post")
+        with pytest.raises(APIError) as info:
+            await x.hide(other)
+    assert "about:blank" not in str(info.value), "X's about:blank type is no message"
+    _, answer = traffic.calls("PUT", f"/2/tweets/{rude}/hidden")[0]
+    assert body_of(answer) == {"data": {"hidden": True}}
+
+
+async def test_account_tells_ids_from_handles(fake: FakeX, traffic: Traffic) -> None:
+    # On X a username may be all digits: "@12345" is that username, a bare "12345" an id.
+    numeric = fake.add_user("12345", name="Digits")
+    async with connected(fake, traffic) as x:
+        by_handle = await x.account("@12345")
+        by_id = await x.account(numeric.id)
+        plain = await x.account("owner")
+        with pytest.raises(NotFoundError):
+            await x.account("12345")  # no account has the id 12345
+        with pytest.raises(ValidationError):
+            await x.account("not a handle!")
+    assert (by_handle.id, by_handle.handle) == (numeric.id, "12345")
+    assert by_id.handle == "12345"
+    assert plain.id == fake.owner.id
+    assert traffic.calls("GET", "/2/users/by/username/12345")
+    assert traffic.calls("GET", f"/2/users/{numeric.id}")
+
+
+async def test_followers_resume_without_repeats(fake: FakeX, traffic: Traffic) -> None:
+    fans = [fake.add_user(f"fan{i}") for i in range(7)]
+    for fan in fans:
+        fake.follow(fan, fake.owner)
+    fake.follow(fake.owner, fans[0])
+    async with connected(fake, traffic) as x:
+        first = x.followers(limit=3)
+        seen = [a.handle async for a in first]
+        fake.follow(fake.add_user("late"), fake.owner)  # newer than the walk: not in it
+        rest = [a.handle async for a in x.followers(cursor=first.cursor)]
+        following = [a.handle async for a in x.following()]
+        theirs = [a.handle async for a in x.followers("@fan0")]
+    assert seen == ["fan6", "fan5", "fan4"], "newest follower first"
+    assert rest == ["fan3", "fan2", "fan1", "fan0"]
+    assert following == ["fan0"]
+    assert theirs == ["owner"]
+
+
+async def test_posts_resume_with_until_id_when_posts_arrive(fake: FakeX, traffic: Traffic) -> None:
+    for i in range(12):
+        fake.publish_as(fake.owner, f"post {i}")
+        fake.clock.tick()
+    async with connected(fake, traffic) as x:
+        walk = x.posts(limit=5)
+        first = [p.text async for p in walk]
+        for i in range(3):
+            fake.publish_as(fake.owner, f"late {i}")
+        fake.posts.pop(next(p.id for p in fake.posts.values() if p.text == "post 6"))
+        rest = [p.text async for p in x.posts(cursor=walk.cursor)]
+    assert first == [f"post {i}" for i in range(11, 6, -1)]
+    assert rest == [f"post {i}" for i in range(5, -1, -1)], "no repeat, no skip, deletion ok"
+    resumed = traffic.calls("GET", f"/2/users/{fake.owner.id}/tweets")[-1][0]
+    assert "until_id" in resumed.url.params
+
+
+async def test_home_timeline_since_and_until(fake: FakeX, traffic: Traffic) -> None:
+    friend = fake.add_user("friend")
+    stranger = fake.add_user("stranger")
+    fake.follow(fake.owner, friend)
+    fake.publish_as(friend, "too old")
+    fake.clock.advance(hours=1)
+    start = fake.clock.now()
+    fake.publish_as(friend, "friend's news")
+    fake.publish_as(stranger, "not followed")
+    fake.clock.advance(hours=1)
+    fake.publish_as(fake.owner, "my news")
+    end = fake.clock.now() + timedelta(minutes=1)
+    fake.clock.advance(hours=1)
+    fake.publish_as(friend, "too new")
+    async with connected(fake, traffic) as x:
+        texts = [p.text async for p in x.timeline(since=start, until=end)]
+    assert texts == ["my news", "friend's news"]
+    (request, _), *_ = traffic.calls(
+        "GET", f"/2/users/{fake.owner.id}/timelines/reverse_chronological"
+    )
+    assert {"start_time", "end_time"} <= set(request.url.params)
+
+
+async def test_lists_as_feeds(fake: FakeX, traffic: Traffic) -> None:
+    writer = fake.add_user("writer")
+    other = fake.add_user("other")
+    mine = fake.create_list(fake.owner, "Writers", members=[writer], description="good ones")
+    theirs = fake.create_list(other, "Other's list", members=[other])
+    fake.follow_list(fake.owner, theirs)
+    fake.publish_as(writer, "an essay")
+    fake.publish_as(other, "a note")
+    async with connected(fake, traffic) as x:
+        feeds = [f async for f in x.feeds()]
+        essays = [p.text async for p in x.feed(feeds[0])]
+        notes = [p.text async for p in x.feed(theirs, limit=1)]
+        with pytest.raises(ValidationError):
+            x.feed("../users/me")
+    assert [(f.id, f.name, f.kind) for f in feeds] == [
+        (mine, "Writers", "list"),
+        (theirs, "Other's list", "list"),
+    ]
+    assert feeds[0].description == "good ones"
+    assert feeds[0].members_count == 1
+    assert feeds[0].owner is not None
+    assert feeds[0].owner.handle == "owner"
+    assert feeds[1].owner is not None
+    assert feeds[1].owner.handle == "other"
+    assert essays == ["an essay"]
+    assert notes == ["a note"]
+
+
+async def test_upload_once_use_twice(fake: FakeX, traffic: Traffic) -> None:
+    async with connected(fake, traffic) as x:
+        uploaded = await x.upload(Media.from_bytes(PNG_1X1, alt="one pixel"))
+        first = await x.publish(Post(text="one", media=[Media.from_upload(uploaded)]))
+        second = await x.publish(
+            Post(text="two", media=[Media.from_upload(uploaded, alt="the same pixel")])
+        )
+    (media,) = fake.media.values()
+    assert uploaded.id == media.id
+    assert uploaded.reusable is True
+    # expires_after_secs (86,400 on X) after the upload, by the adapter's clock.
+    assert uploaded.expires_at is not None
+    left = uploaded.expires_at - datetime.now(timezone.utc)
+    assert timedelta(hours=23, minutes=59) < left <= timedelta(days=1)
+    assert fake.posts[first.id].media_keys == fake.posts[second.id].media_keys == [media.key]
+    assert len(traffic.calls("POST", "/2/media/upload/initialize")) == 1, "uploaded once"
+    assert media.alt_text == "the same pixel"
+
+
+@pytest.mark.parametrize(
+    ("data", "mime", "kind"),
+    [
+        (PNG_1X1, "image/png", "image"),
+        (GIF_1X1, "image/gif", "gif"),
+        (bytes(range(256)) * 40, "video/mp4", "video"),
+    ],
+)
+async def test_media_round_trip(
+    fake: FakeX, traffic: Traffic, data: bytes, mime: str, kind: str
+) -> None:
+    sent = Media.from_bytes(data, mime_type=mime, alt=f"a {kind}")
+    async with connected(fake, traffic) as x:
+        posted = await x.publish(Post(text=f"with a {kind}", media=[sent]))
+        (stored,) = fake.media.values()
+        stored.duration_ms = 4500 if kind == "video" else None
+        got = await x.get_post(posted.id)
+    (back,) = got.media
+    assert got.text == f"with a {kind}"
+    assert (back.kind, back.alt, back.id) == (kind, f"a {kind}", stored.key)
+    assert (back.width, back.height) == (sent.width, sent.height)
+    assert back.url is not None
+    if kind == "image":
+        assert back.mime_type == "image/png"
+        assert back.url.endswith(".png")
+        assert back.preview_url is None
+    else:
+        # X serves GIFs and videos as MP4 (the best variant), with a still as preview.
+        assert back.mime_type == "video/mp4"
+        assert back.url.endswith(".mp4")
+        assert back.preview_url is not None
+    if kind == "video":
+        assert back.duration == 4.5
+        assert "1280x720" in back.url, "the variant of the highest bit rate"
+
+
+async def test_quote_reply_link_and_poll_round_trip(fake: FakeX, traffic: Traffic) -> None:
+    rival = fake.add_user("rival")
+    theirs = fake.publish_as(rival, "Our news")
+    async with connected(fake, traffic) as x:
+        quote = await x.publish(Post(text="Look", quote_of=theirs))
+        reply = await x.publish(Post(text="Well done", reply_to=theirs))
+        linked = await x.publish(Post(text="Read this", link="https://example.com/a?b=1"))
+        inline = await x.publish(Post(text="See example.org/page for more"))
+        poll = await x.publish(
+            Post(text="Pick one", poll=Poll(options=["A", "B", "C"], duration=timedelta(hours=2)))
+        )
+        fake.vote(poll.id, 1, 3)
+        got = {p.id: await x.get_post(p.id) for p in (quote, reply, linked, inline, poll)}
+    assert got[quote.id].quote_of == theirs
+    assert got[reply.id].reply_to == theirs
+    assert (got[linked.id].text, got[linked.id].link) == ("Read this", "https://example.com/a?b=1")
+    assert got[inline.id].text == "See http://example.org/page for more"
+    assert got[inline.id].link == "http://example.org/page"
+    read_poll = got[poll.id].poll
+    assert read_poll is not None
+    assert read_poll.options == ["A", "B", "C"]
+    assert read_poll.votes == [0, 3, 0]
+    assert read_poll.duration == timedelta(hours=2)
+    assert read_poll.expires_at == fake.clock.now() + timedelta(hours=2)
+    # X stores the link as t.co in the text and names the address in entities.urls.
+    _, raw = traffic.calls("GET", f"/2/tweets/{linked.id}")[0]
+    data = body_of(raw)["data"]
+    assert "https://t.co/" in data["text"]  # type: ignore[index]
+    assert data["entities"]["urls"][0]["expanded_url"] == "https://example.com/a?b=1"  # type: ignore[index]
+
+
+class _LoseAnswers(httpx.AsyncBaseTransport):
+    """Sends each request to the fake, then loses the answer of the ones ``lose`` picks (the
+    server has acted: the create went through), raising ``ReadTimeout`` as a dropped
+    connection would."""
+
+    def __init__(self, fake: FakeX, lose: Callable[[httpx.Request], bool]) -> None:
+        self._inner = httpx.ASGITransport(app=fake.app)
+        self._lose = lose
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if self._lose(request):
+            await response.aread()
+            self.lost += 1
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+def _is_create(request: httpx.Request) -> bool:
+    return request.method == "POST" and request.url.path == "/2/tweets"
+
+
+async def test_lost_answer_is_reconciled_once(fake: FakeX) -> None:
+    transport = _LoseAnswers(fake, _is_create)
+    async with fake.connect(http=httpx.AsyncClient(transport=transport), retry_wait=False) as x:
+        posted = await x.publish(Post(text="exactly once"))
+    assert transport.lost == 1
+    assert [p.id for p in fake.posts.values()] == [posted.id]
+
+
+async def test_outcome_unknown_then_retry_with_the_key_publishes_once(fake: FakeX) -> None:
+    from socialkit import OutcomeUnknownError
+    from socialkit._store import MemoryStore
+
+    store = MemoryStore()
+    reads = {"lose": True}
+
+    def lose(request: httpx.Request) -> bool:
+        # The create's answer and every reconciliation read are lost.
+        timeline = request.method == "GET" and request.url.path.endswith("/tweets")
+        return _is_create(request) or (timeline and reads["lose"])
+
+    transport = _LoseAnswers(fake, lose)
+    post = Post(text="Launch!", thread=[Post(text="More soon")])
+    async with fake.connect(
+        http=httpx.AsyncClient(transport=transport), store=store, retry_wait=False, retries=1
+    ) as x:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await x.publish(post, idempotency_key="launch-1")
+    assert info.value.idempotency_key == "launch-1"
+    assert "RateLimit" not in type(info.value).__name__
+    assert len(fake.posts) == 1, "the first attempt landed"
+    reads["lose"] = False
+    # A new adapter (a restarted process) sharing the store retries with the same key.
+    async with fake.connect(store=store, retry_wait=False) as again:
+        done = await again.publish(post, idempotency_key="launch-1")
+        twice = await again.publish(post, idempotency_key="launch-1")
+    assert sorted(p.text for p in fake.posts.values()) == ["Launch!", "More soon"]
+    assert done.id == twice.id == next(p.id for p in fake.posts.values() if p.text == "Launch!")
+    assert [p.id for p in done.thread] == [p.id for p in twice.thread]
+
+
+async def test_media_only_post_with_lost_answer_is_found(fake: FakeX) -> None:
+    transport = _LoseAnswers(fake, _is_create)
+    async with fake.connect(http=httpx.AsyncClient(transport=transport), retry_wait=False) as x:
+        posted = await x.publish(Post(media=[Media.from_bytes(PNG_1X1)]))
+    assert [p.id for p in fake.posts.values()] == [posted.id]
+
+
+async def test_ids_in_paths_are_checked_before_any_request(fake: FakeX) -> None:
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    client = fake.client(event_hooks={"request": [record]})
+    async with fake.connect(http=client) as x:
+        for call in (
+            x.delete("1/../../users/me"),
+            x.get_post("abc"),
+            x.like("1/.."),
+            x.unrepost("12345678901234567890"),
+            x.hide("1?x=1"),
+            x.follow("bad/handle"),
+            x.account("@../me"),
+            x.edit("../1", Post(text="x")),
+        ):
+            with pytest.raises(ValidationError):
+                await call
+        with pytest.raises(ValidationError):
+            x.followers("a b")
+        with pytest.raises(ValidationError):
+            await x.metrics(["1", "../2"])
+    assert sent == [], "nothing was sent"
+
+
+async def test_a_thread_that_repeats_a_text_fails_check(fake: FakeX) -> None:
+    from socialkit import InvalidPostError
+
+    post = Post(text="same", thread=[Post(text="other"), Post(text="  same ")])
+    async with fake.connect() as x:
+        problems = x.check(post)
+        with pytest.raises(InvalidPostError):
+            await x.publish(post)
+    assert [(p.code, p.field) for p in problems] == [("duplicate_text", "thread[1].text")]
+    assert not fake.posts, "nothing was sent"
+
+
+async def test_a_refused_post_leaves_no_record_so_a_retry_is_fresh(fake: FakeX) -> None:
+    # A definite refusal (a duplicate of an older post) is not an unknown outcome: retrying
+    # under the same key is a new attempt, refused the same way, never "outcome unknown".
+    fake.publish_as(fake.owner, "said before")
+    fake.clock.advance(hours=1)
+    async with fake.connect() as x:
+        for _ in range(2):
+            with pytest.raises(DuplicateError):
+                await x.publish(Post(text="said before"), idempotency_key="dup-1")
+    assert len(fake.posts) == 1
+
+
+async def test_a_handle_is_looked_up_once_per_walk(fake: FakeX, traffic: Traffic) -> None:
+    rival = fake.add_user("rival")
+    for i in range(105):
+        fake.publish_as(rival, f"rival post {i}")
+    async with connected(fake, traffic) as x:
+        got = [p async for p in x.posts(account="@rival")]
+        pages = traffic.calls("GET", f"/2/users/{rival.id}/tweets")
+        with pytest.raises(ValidationError):
+            await x.publish(
+                Post(text="bad target", reply_to="1/..", media=[Media.from_bytes(PNG_1X1)])
+            )
+    assert len(got) == 105
+    assert len(pages) == 2, "two pages of at most 100"
+    assert len(traffic.calls("GET", "/2/users/by/username/rival")) == 1
+    assert not fake.media, "the bad reply_to was refused before uploading"

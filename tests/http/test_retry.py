@@ -14,6 +14,7 @@ import respx
 from socialkit._errors import (
     APIError,
     ConfigurationError,
+    InvalidRequestError,
     NotFoundError,
     OutcomeUnknownError,
     RateLimitError,
@@ -158,7 +159,7 @@ async def test_network_error_decoder_is_used(client: httpx.AsyncClient, fake_tim
 
     def decode(response: httpx.Response, network: str) -> APIError:
         seen.append((response.status_code, network))
-        return ValidationError(network, response.status_code, "E1", "custom")
+        return InvalidRequestError(network, response.status_code, "E1", "custom")
 
     net = Network("custom", BASE, error_decoder=decode)
     respx.post(f"{BASE}/x").mock(return_value=httpx.Response(400, json={}))

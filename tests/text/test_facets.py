@@ -160,3 +160,42 @@ def test_handle_syntax_matches_interop_vectors() -> None:
     assert invalid
     assert [h for h in valid if not is_valid_handle(h)] == []
     assert [h for h in invalid if is_valid_handle(h)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # TLDs delegated after twitter-text's list: the IANA root zone has them (issue 11).
+        ("hi @bob.music", [("mention", "@bob.music", "bob.music")]),
+        ("example.kids/path", [("link", "example.kids/path", "https://example.kids/path")]),
+        ("see shop.BOATS", [("link", "shop.BOATS", "https://shop.BOATS")]),
+        ("сайт.рф", []),  # a bare link must start with an ASCII letter (as the SDK's pattern)
+        ("http://сайт.рф", [("link", "http://сайт.рф", "http://сайт.рф")]),
+        ("@a.xn--p1ai", [("mention", "@a.xn--p1ai", "a.xn--p1ai")]),
+        # Not TLDs: private suffixes of the Public Suffix List, reserved names, typos.
+        ("example.notatld @bob.blogspot", []),
+        ("example.local and @bob.invalid", []),
+    ],
+)
+def test_known_tlds_come_from_the_public_suffix_list(
+    text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert _slices(text) == expected
+
+
+def test_public_suffix_list_is_loaded_on_first_use_not_on_import_and_never_fetched() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import socket, sys, socialkit, socialkit.text\n"
+        "assert 'publicsuffixlist' not in sys.modules, 'loaded on import'\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise AssertionError('the TLD list tried to use the network')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "assert socialkit.text.detect_facets('@bob.music')\n"
+        "assert 'publicsuffixlist' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

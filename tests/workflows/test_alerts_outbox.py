@@ -1,7 +1,8 @@
-"""BuzzMonitor's outbox: an alert recorded before its cooldown starts is delivered after a crash.
+"""BuzzMonitor's outbox: an alert recorded before its incident state is saved is delivered
+after a crash.
 
 The crash is simulated with an exception that is not an ``Exception`` (as a killed process
-would stop): raised by the store right after the cooldown is written, or by a callback.
+would stop): raised by the store right after the incident state is written, or by a callback.
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ from wf_support import T0, FakeAdapter, post
 
 from socialkit import MemoryStore, SQLiteStore
 from socialkit._store import Store
-from socialkit.workflows import Alert, BuzzMonitor, LexiconScorer, Listening, Watch
+from socialkit.workflows import (
+    Alert,
+    BuzzMonitor,
+    DetectorConfig,
+    LexiconScorer,
+    Listening,
+    Watch,
+)
 
 pytestmark = pytest.mark.anyio
 
 HOUR = timedelta(hours=1)
+#: 44 hours of history: judge after a day (the default waits for three).
+CONFIG = DetectorConfig(min_history=24)
 
 
 class Crash(BaseException):
@@ -68,13 +78,13 @@ async def listening_on(store: Store, clock: Clock) -> Listening:
 
 
 class CrashAfterCooldown(SQLiteStore):
-    """Dies right after the first cooldown mark is written, before any callback runs."""
+    """Dies right after the first incident state is written, before any callback runs."""
 
     armed = True
 
     async def put(self, namespace: str, key: str, value: str) -> None:
         await super().put(namespace, key, value)
-        if self.armed and namespace == "alerts" and "\x1flast\x1f" in key:
+        if self.armed and namespace == "alerts" and key.endswith("\x1fincidents"):
             self.armed = False
             raise Crash
 
@@ -86,25 +96,26 @@ async def test_a_crash_between_the_cooldown_and_the_callback_loses_no_alert(
     clock = Clock(T0 + 45 * HOUR + timedelta(minutes=5))
     got: list[Alert] = []
     store = CrashAfterCooldown(path)
-    monitor = BuzzMonitor(await listening_on(store, clock), callbacks=[got.append], clock=clock)
+    monitor = BuzzMonitor(
+        await listening_on(store, clock), callbacks=[got.append], clock=clock, config=CONFIG
+    )
     with pytest.raises(Crash):
         await monitor.check()
-    assert got == []  # the cooldown of the volume alert started; no callback ran
+    assert got == []  # the incident is recorded; no callback ran
     await store.aclose()
 
-    # Restart: the volume alert is inside its cooldown now, so it is not raised again, but it
-    # waits in the outbox and is delivered; the negative-share alert is raised and delivered.
+    # Restart: the incident is open now, so the alert is not raised again, but it waits in the
+    # outbox and is delivered, once.
     store = SQLiteStore(path)
-    restarted = BuzzMonitor(await listening_on(store, clock), callbacks=[got.append], clock=clock)
+    restarted = BuzzMonitor(
+        await listening_on(store, clock), callbacks=[got.append], clock=clock, config=CONFIG
+    )
     fired = await restarted.check()
-    assert [a.kind for a in fired] == ["negative_share"]
-    assert [(a.kind, a.start) for a in got] == [
-        ("volume", T0 + 44 * HOUR),
-        ("negative_share", T0 + 44 * HOUR),
-    ]
+    assert fired == []
+    assert [(a.polarity, a.start) for a in got] == [("negative", T0 + 44 * HOUR)]
     assert await restarted.pending() == []
     assert await restarted.check() == []
-    assert len(got) == 2  # nothing delivered twice
+    assert len(got) == 1  # nothing delivered twice
     await store.aclose()
 
 
@@ -118,23 +129,26 @@ async def test_a_crash_inside_a_callback_delivers_again_after_the_delivery_timeo
         calls.append(alert.key)
         raise Crash
 
-    monitor = BuzzMonitor(listening, callbacks=[dies], clock=clock)
+    monitor = BuzzMonitor(listening, callbacks=[dies], clock=clock, config=CONFIG)
     with pytest.raises(Crash):
         await monitor.check()
     assert len(calls) == 1
     got: list[Alert] = []
     restarted = BuzzMonitor(
-        listening, callbacks=[got.append], clock=clock, delivery_timeout=timedelta(minutes=5)
+        listening,
+        callbacks=[got.append],
+        clock=clock,
+        config=CONFIG,
+        delivery_timeout=timedelta(minutes=5),
     )
-    assert [a.kind for a in await restarted.pending()] == ["volume", "negative_share"]
-    # The interrupted delivery still holds the volume alert; the other one is free.
-    await restarted.deliver_pending()
-    assert [a.kind for a in got] == ["negative_share"]
+    assert [a.key for a in await restarted.pending()] == calls
+    # The interrupted delivery still holds the alert until its delivery timeout.
+    assert await restarted.deliver_pending() == []
+    assert got == []
     clock.now += timedelta(minutes=5)
     delivered = await restarted.deliver_pending()
-    assert [a.kind for a in got] == ["negative_share", "volume"]
-    assert got[1].key == calls[0]
-    assert delivered == got[1:]
+    assert [a.key for a in got] == calls
+    assert delivered == got
     assert await restarted.pending() == []
 
 
@@ -149,20 +163,22 @@ async def test_a_failing_callback_is_retried_alone_then_given_up() -> None:
         tries.append(alert.kind)
         raise RuntimeError("pager down")
 
-    monitor = BuzzMonitor(listening, callbacks=[good.append, pager], clock=clock, max_attempts=3)
+    monitor = BuzzMonitor(
+        listening, callbacks=[good.append, pager], clock=clock, max_attempts=3, config=CONFIG
+    )
     fired = await monitor.check()
-    assert len(fired) == 2
-    assert len(good) == 2
-    assert len(tries) == 2
-    assert len(await monitor.pending()) == 2  # kept for the pager
+    assert len(fired) == 1
+    assert len(good) == 1
+    assert len(tries) == 1
+    assert len(await monitor.pending()) == 1  # kept for the pager
     assert await monitor.check() == []
-    assert len(good) == 2  # the callback that returned is not called again
-    assert len(tries) == 4
+    assert len(good) == 1  # the callback that returned is not called again
+    assert len(tries) == 2
     await monitor.check()
-    assert len(tries) == 6
+    assert len(tries) == 3
     assert await monitor.pending() == []  # dropped after max_attempts (logged)
     await monitor.check()
-    assert len(tries) == 6
+    assert len(tries) == 3
 
 
 async def test_concurrent_deliveries_call_each_callback_once(tmp_path: Path) -> None:
@@ -177,14 +193,15 @@ async def test_concurrent_deliveries_call_each_callback_once(tmp_path: Path) -> 
         got.append(alert.key)
 
     # Record the alerts without delivering them (as a crash before delivery would).
-    first = BuzzMonitor(listening, clock=clock)
+    first = BuzzMonitor(listening, clock=clock, config=CONFIG)
     for name in listening.watches:
         await first._check_watch(name, T0 + 45 * HOUR)
     recorded = sorted(a.key for a in await first.pending())
-    assert len(recorded) == 2
+    assert len(recorded) == 1
     stores = [SQLiteStore(path) for _ in range(3)]
     monitors = [
-        BuzzMonitor(await listening_on(s, clock), callbacks=[slow], clock=clock) for s in stores
+        BuzzMonitor(await listening_on(s, clock), callbacks=[slow], clock=clock, config=CONFIG)
+        for s in stores
     ]
     await asyncio.gather(*(m.deliver_pending() for m in monitors))
     assert sorted(got) == recorded  # each alert once, whichever process delivered it

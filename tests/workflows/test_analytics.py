@@ -319,3 +319,28 @@ def test_heatmap_and_series_png(tmp_path: Path) -> None:
     assert len(data) > 10_000
     with pytest.raises(ValueError, match="nothing to plot"):
         plot_series({"likes": []}, tmp_path / "empty.png")
+
+
+def test_three_posts_claim_nothing() -> None:
+    """Issue 13: with 3 posts one hour got 100 % confidence (two posts in one hour gave a
+    near-zero variance). Below MIN_POSTS a grid makes no claim and says so."""
+    from socialkit.workflows.analytics import MIN_POSTS
+
+    few = synthetic_history(n=3)
+    grid = best_hours(few)
+    assert not grid.enough_data
+    assert grid.posts == 3
+    assert {s.confidence for s in grid.slots} == {0.5}
+    for slot in grid.slots:
+        assert slot.low <= slot.estimate <= slot.high
+    said = recommendations(few)
+    assert any(f"at least {MIN_POSTS} needed" in line for line in said)
+    assert not any("Post around" in line for line in said)
+
+
+def test_two_agreeing_posts_do_not_make_a_cell_certain() -> None:
+    history = synthetic_history(n=30)
+    grid = best_hours(history)
+    assert grid.enough_data
+    assert all(s.high - s.low > 0 for s in grid.slots)
+    assert max(s.confidence for s in grid.slots if s.posts <= 2) < 0.99

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from socialkit.workflows import LexiconScorer, SentimentScorer, UnsupportedLanguageError
-from socialkit.workflows.sentiment import normalize_language, score_or_none
+from socialkit.workflows.sentiment import (
+    BatchSentimentScorer,
+    normalize_language,
+    score_many,
+    score_or_none,
+)
 
 scorer = LexiconScorer()
 
@@ -104,3 +111,80 @@ def test_normalize_language() -> None:
     assert normalize_language("fr_CA") == "fr"
     assert normalize_language("EN-us") == "en"
     assert normalize_language("") is None
+
+
+# -- what people write to brands (issue 13) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("c'est du vol", "fr"),
+        ("C'est du vol, remboursez-moi", "en"),  # a French complaint tagged en
+        ("vous vous foutez de nous", None),
+        ("service client nul", "en"),
+        ("arnaque", None),
+        ("encore en panne, merci pour rien", "fr"),
+        ("looks like the app is down again", "en"),
+        ("thanks for nothing", "en"),
+        ("great, down again 🙄", "en"),
+        ("Super, encore en panne. Bravo 👏", "fr"),
+        ("yeah right, they fixed it", "en"),
+        ("ce n'est pas terrible", "fr"),
+        ("not a fan of the new pricing", "en"),
+    ],
+)
+def test_idioms_and_sarcasm_are_negative(text: str, tag: str | None) -> None:
+    assert scorer.score(text, tag) < -0.05, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I love it",
+        "really impressed by the new version",
+        "vraiment bluffé par la nouvelle version",
+        "the support fixed it in minutes, excellent",
+        "it looks like a great update",
+    ],
+)
+def test_praise_stays_positive(text: str) -> None:
+    assert scorer.score(text) > 0.05, text
+
+
+def test_looks_like_is_not_a_like() -> None:
+    assert scorer.score("looks like the app is running", "en") == 0.0
+
+
+def test_the_text_decides_the_language_not_the_tag() -> None:
+    assert scorer.detect("Le service client est vraiment nul, c'est inadmissible", "en") == "fr"
+    assert scorer.detect("The customer service is really bad, unacceptable", "fr") == "en"
+    # With no evidence in the text, the tag decides.
+    assert scorer.detect("acme", "fr") == "fr"
+
+
+def test_a_language_neither_lexicon_covers_is_refused_from_the_text() -> None:
+    with pytest.raises(UnsupportedLanguageError):
+        scorer.score("Der Kundenservice ist wirklich schlecht und unverschämt", "en")
+
+
+@pytest.mark.anyio
+async def test_score_many_with_a_batch_scorer() -> None:
+    class Service:
+        languages = frozenset({"en"})
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def score_batch(self, items: Sequence[tuple[str, str | None]]) -> list[float | None]:
+            self.calls += 1
+            return [-1.0 if "bad" in text else None for text, _ in items]
+
+    service = Service()
+    assert isinstance(service, BatchSentimentScorer)
+    assert await score_many(service, [("bad", "en"), ("good", "en")]) == [-1.0, None]
+    assert service.calls == 1
+    assert await score_many(scorer, [("terrible service", "en")]) == [
+        scorer.score("terrible service", "en")
+    ]
+    assert await score_many(None, [("x", None)]) == [None]

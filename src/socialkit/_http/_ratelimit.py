@@ -92,7 +92,10 @@ class BucketState:
         """The reset as an aware UTC datetime, when known."""
         if self.reset is None:
             return None
-        return datetime.fromtimestamp(self.reset, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(self.reset, tz=timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            return None  # a reset past year 9999 (a server's nonsense): unknown, not a crash
 
     def reset_in(self, now: float | None = None) -> float | None:
         """Seconds until the reset (0 when past), when known."""
@@ -387,6 +390,9 @@ def _as_float(value: object) -> float | None:
     return None
 
 
+_MAX_USAGE_HEADER = 64 * 1024
+
+
 def meta_usage_parser(response: httpx.Response) -> RateLimitUpdate | None:
     """Meta's ``X-App-Usage`` / ``X-Business-Use-Case-Usage`` / ``X-Ad-Account-Usage``.
 
@@ -400,11 +406,13 @@ def meta_usage_parser(response: httpx.Response) -> RateLimitUpdate | None:
     reset_after: float | None = None
     for name in ("x-app-usage", "x-business-use-case-usage", "x-ad-account-usage"):
         raw = headers.get(name)
-        if not raw:
+        # A usage header is a few hundred bytes; a huge or absurdly nested one is ignored
+        # (parsed leniently, never a crash).
+        if not raw or len(raw) > _MAX_USAGE_HEADER:
             continue
         try:
             payload = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         for item in _meta_usage_items(payload):
             for key in _META_PERCENT_KEYS:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, SecretStr
 
 from socialkit._capabilities import Capability, Limits, check_post
 from socialkit._errors import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
@@ -55,6 +56,13 @@ def _http_url(value: str) -> str:
 
 HttpURL = Annotated[str, AfterValidator(_http_url)]
 """A base URL setting: absolute http(s), kept without its trailing slash."""
+
+
+def _media_allow(value: tuple[str, ...]) -> tuple[str, ...]:
+    from socialkit._http._fetch import parse_allow  # lazily: _http is not needed to import
+
+    parse_allow(value)
+    return value
 
 
 class AdapterSettings(BaseModel):
@@ -103,6 +111,14 @@ class AdapterSettings(BaseModel):
             "record key, a metric's measured_at). Default: the system clock."
         ),
     )
+    require_credentials: bool = Field(
+        default=True,
+        description=(
+            "Check on `async with` that credentials exist (a secret setting or a stored token) "
+            "and fail at once, naming the fix, when none does. Set False for an adapter used "
+            "only for the login steps (ex_register_app, ex_exchange_code, ex_oauth_begin …)."
+        ),
+    )
     store: Any = Field(
         default=None,
         description=(
@@ -110,6 +126,56 @@ class AdapterSettings(BaseModel):
             "user's data directory (SOCIALKIT_STORE overrides the path)."
         ),
     )
+    media_fetch_allow: Annotated[tuple[str, ...], AfterValidator(_media_allow)] = Field(
+        default=(),
+        description=(
+            "Networks (10.0.0.0/8) and host names (intranet.example, or .corp.example for a "
+            "domain) whose media URLs may be fetched although they are internal addresses. "
+            "Everything else internal (loopback, link-local, private, CGNAT, ULA) is refused."
+        ),
+    )
+    media_fetch_max_bytes: dict[Literal["image", "gif", "video"], Annotated[int, Field(gt=0)]] = (
+        Field(
+            default_factory=dict,
+            description=(
+                "Size caps of media fetched from a URL, per kind (image, gif, video), in bytes; "
+                "unset kinds keep socialkit._http.DEFAULT_MEDIA_MAX_BYTES."
+            ),
+        )
+    )
+    media_fetcher: Any = Field(
+        default=None,
+        description=(
+            "A socialkit._http.MediaFetcher used for URL-sourced media instead of the one "
+            "built from media_fetch_allow and media_fetch_max_bytes (tests give one with a "
+            "stub resolver and transport)."
+        ),
+    )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Seconds one call may take in all: attempts, retries, rate-limit waits and slow "
+            "bodies. Default: timeout + retry_budget, with rate-limit waits (up to max_wait) "
+            "added; when set, rate-limit waits count too."
+        ),
+    )
+    body_limits: dict[Literal["read", "write", "create", "download", "error"], PositiveInt] = Field(
+        default_factory=dict,
+        description=(
+            "Most bytes of a decoded response body per request kind (read, write, create, "
+            "download: media fetched from a URL; error: error bodies are cut there), "
+            "overriding the network's defaults; a larger body raises ResponseTooLargeError."
+        ),
+    )
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Register every secret setting for exact redaction (see ``SecretRegistry``)."""
+        values = [value for value in self.__dict__.values() if isinstance(value, SecretStr)]
+        if values:
+            from socialkit._http._redact import register_secret
+
+            register_secret(*values)
 
 
 class Adapter(abc.ABC):
@@ -138,6 +204,32 @@ class Adapter(abc.ABC):
         self._owns_http = http is None
         self._closed = False
 
+    @classmethod
+    def connect(
+        cls,
+        settings: AdapterSettings | None = None,
+        /,
+        *,
+        http: httpx.AsyncClient | None = None,
+        **values: Any,
+    ) -> Self:
+        """This network's adapter, typed as its own class: ``MastodonAdapter.connect(...)``.
+
+        Give the settings as keyword arguments (``MastodonAdapter.connect(instance=...,
+        access_token=...)``), validated through the adapter's ``Settings`` like
+        ``socialkit.connect`` does (every problem named at once, in a ``ConfigurationError``),
+        or as a ``Settings`` object. No registry lookup: the class itself is the network.
+        """
+        if settings is None:
+            from socialkit._registry import build_settings
+
+            return cls(build_settings(cls, values), http=http)
+        if values:
+            raise ConfigurationError(
+                f"{cls.name}: give a Settings object or keyword settings, not both"
+            )
+        return cls(settings, http=http)
+
     # -- lifecycle ------------------------------------------------------------------------
 
     @property
@@ -159,7 +251,18 @@ class Adapter(abc.ABC):
         return f"{self.name}:{self.settings.account}" if self.settings.account else self.name
 
     async def __aenter__(self) -> Self:
+        if self.settings.require_credentials:
+            await self.ensure_credentials()
         return self
+
+    async def ensure_credentials(self) -> None:
+        """Raise :class:`~socialkit.AuthFlowError`, naming the fix (the setting to pass or the
+        ``socialkit auth login`` command), when this adapter has no credentials at all: no
+        secret in its settings and nothing in its token store. Sends no request; whether the
+        credentials are *valid* is for the network to say. ``async with`` calls it (unless the
+        ``require_credentials`` setting is False, for the login steps), so a missing login
+        fails at once rather than at the first call."""
+        return None
 
     async def __aexit__(
         self,
@@ -199,6 +302,8 @@ class Adapter(abc.ABC):
             store=s.rate_limit_store,
             retry=RetryPolicy(attempts=s.retries, budget=s.retry_budget, wait=s.retry_wait),
             timeout=s.timeout,
+            deadline=s.deadline,
+            body_limits=s.body_limits,
         )
 
     def now(self) -> datetime:
@@ -530,6 +635,30 @@ class Adapter(abc.ABC):
         """Upload media on its own (waiting until the network has processed it), to attach
         to posts later with :meth:`Media.from_upload <socialkit.Media.from_upload>`."""
         raise self.unsupported(Capability.UPLOAD)
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+    ) -> EventStream:
+        """Events as they happen: new posts (``post``), messages addressed to the account
+        (``mention``, ``reply``, ``quote``, ``comment``, ``direct``) and deletions
+        (``delete``), as :class:`~socialkit.StreamEvent` items of an
+        :class:`~socialkit.EventStream`.
+
+        ``query`` (one or several keywords or ``#hashtags``) asks for public posts matching it
+        rather than the account's own timeline. The stream reconnects with backoff and
+        jitter, resumes from ``cursor`` (:attr:`EventStream.cursor <socialkit.EventStream>`
+        of an earlier stream) where the network offers it, drops duplicates across
+        reconnects and reopens a stalled connection (``policy``); see the module docs of
+        ``socialkit._stream``. Nothing is sent before the first iteration.
+        """
+        raise self.unsupported(Capability.STREAM)
 
 
 def as_post(post: Post | str) -> Post:

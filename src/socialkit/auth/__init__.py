@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         StateMismatchError,
     )
     from socialkit.auth.bearer import AuthScheme, BearerAuth, is_replayable
+    from socialkit.auth.encrypted import EncryptedStore, EncryptionKeyError, generate_key
     from socialkit.auth.loopback import LoopbackServer, loopback_login
     from socialkit.auth.oauth1 import OAuth1Auth
     from socialkit.auth.oauth2 import (
@@ -35,6 +36,8 @@ __all__ = [
     "AuthScheme",
     "AuthorizationRequest",
     "BearerAuth",
+    "EncryptedStore",
+    "EncryptionKeyError",
     "LoginTimeoutError",
     "LoopbackServer",
     "OAuth1Auth",
@@ -46,6 +49,7 @@ __all__ = [
     "Token",
     "TokenStore",
     "generate_code_verifier",
+    "generate_key",
     "generate_state",
     "is_replayable",
     "loopback_login",
@@ -61,6 +65,9 @@ _LAZY = {
     "AuthScheme": "socialkit.auth.bearer",
     "BearerAuth": "socialkit.auth.bearer",
     "is_replayable": "socialkit.auth.bearer",
+    "EncryptedStore": "socialkit.auth.encrypted",
+    "EncryptionKeyError": "socialkit.auth.encrypted",
+    "generate_key": "socialkit.auth.encrypted",
     "LoopbackServer": "socialkit.auth.loopback",
     "loopback_login": "socialkit.auth.loopback",
     "OAuth1Auth": "socialkit.auth.oauth1",

@@ -23,13 +23,14 @@ Typical use::
 
 :class:`OAuth2Auth` adds the bearer token to each request, refreshes it shortly before it expires
 and once after a 401, saves a rotated refresh token in the store before the new access token is
-used, and keeps one refresh in flight per (network, account): an ``asyncio.Lock`` within the
-process and a lease taken with ``Store.compare_and_set`` across processes sharing a store.
+used, and makes one refresh per (network, account): an ``asyncio.Lock`` within the process and a
+renewed, fenced lease taken with ``Store.compare_and_set`` across processes sharing a store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -51,6 +52,7 @@ from pydantic import ValidationError as PydanticValidationError
 from socialkit._errors import (
     APIError,
     ConfigurationError,
+    SocialkitError,
     TimeoutError,
     TransportError,
     error_class_for_status,
@@ -191,6 +193,9 @@ class OAuth2Client:
         self._http = http
         self._owns_http = http is None
         self._timeout = timeout
+        from socialkit._http._redact import register_secret
+
+        register_secret(config.client_secret)
         self._client_auth = ClientAuth(
             config.client_id,
             config.client_secret.get_secret_value() if config.client_secret else None,
@@ -401,7 +406,13 @@ class OAuth2Client:
         body = prepare_token_request(
             "refresh_token", refresh_token=token.refresh_token.get_secret_value(), **extra
         )
-        data = await self._token_request(body, grant="refresh_token", account=account)
+        from socialkit._http._telemetry import ACTIVE as telemetry
+
+        if telemetry is None:
+            data = await self._token_request(body, grant="refresh_token", account=account)
+        else:
+            async with telemetry.refresh(self.network):
+                data = await self._token_request(body, grant="refresh_token", account=account)
         return self._token_from(data, previous=token)
 
     async def revoke(
@@ -534,18 +545,53 @@ def _who(account: str | None) -> str:
     return f"the token of account {account!r} " if account else "the token "
 
 
-# One lock per (event loop, network, account): asyncio locks belong to one loop.
-_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], asyncio.Lock]]
-_locks = weakref.WeakKeyDictionary()
+# One flight per (event loop, network, account): asyncio locks belong to one loop.
+class _Flight:
+    """The refreshes of one account in one event loop: one at a time, and the last failure.
+
+    ``finished`` counts the refreshes tried; a request that queued before an attempt that failed
+    had finished re-raises that failure (for the same refresh token) instead of trying again, so
+    a refused or timed-out refresh fails its queue once.
+    """
+
+    __slots__ = ("failure", "finished", "lock")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.finished = 0
+        self.failure: tuple[int, str, Exception] | None = None
 
 
-def _lock_for(network: str, account: str) -> asyncio.Lock:
+_flights: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], _Flight]]
+_flights = weakref.WeakKeyDictionary()
+
+
+def _flight_for(network: str, account: str) -> _Flight:
     loop = asyncio.get_running_loop()
-    per_loop = _locks.setdefault(loop, {})
-    lock = per_loop.get((network, account))
-    if lock is None:
-        lock = per_loop[(network, account)] = asyncio.Lock()
-    return lock
+    per_loop = _flights.setdefault(loop, {})
+    flight = per_loop.get((network, account))
+    if flight is None:
+        flight = per_loop[(network, account)] = _Flight()
+    return flight
+
+
+def _fence(token: Token) -> str:
+    """A fingerprint of the refresh token (SHA-256): which refresh a lease or a refusal is for.
+
+    The refresh token is a random secret of the server's, so its hash reveals nothing; the store
+    keeps the fingerprint, never the token itself, in the lease record.
+    """
+    if token.refresh_token is None:
+        return ""
+    return hashlib.sha256(token.refresh_token.get_secret_value().encode()).hexdigest()
+
+
+def _replay(error: Exception) -> Exception:
+    """A copy of ``error`` for another waiting request (one exception object per raise)."""
+    copy = type(error).__new__(type(error))
+    copy.__dict__.update(error.__dict__)
+    copy.args = error.args
+    return copy
 
 
 class OAuth2Auth(AuthScheme):
@@ -557,12 +603,20 @@ class OAuth2Auth(AuthScheme):
     - Saves the refreshed token (with a rotated refresh token) in the store *before* the new
       access token is used, with ``compare_and_set`` so that it never overwrites a token written
       meanwhile by someone else (a new login).
-    - One refresh in flight per (network, account): concurrent requests in this process wait on
+    - One refresh per (network, account), always: concurrent requests in this process wait on
       one ``asyncio.Lock`` and re-read the store once they hold it; processes sharing the store
-      take a short lease with ``Store.compare_and_set`` (``lease`` seconds), and the others wait
-      for the new token to appear.
+      take a lease with ``Store.compare_and_set``. The lease expires ``lease`` seconds after it
+      is taken and is renewed every ``lease / 3`` seconds while the refresh is in flight, so a
+      slow token endpoint never lets a second process send the same refresh token (which a
+      server with reuse detection answers by revoking the whole grant); only a dead or frozen
+      holder's lease lapses. The holder refreshes only if the stored token is still the one it
+      read, and stores the new one with compare-and-set before using it.
     - A refused refresh token raises :class:`RefreshError` (a ``socialkit.AuthError``) and leaves
-      the stored token as it was.
+      the stored token as it was. The refusal is recorded in the lease for that refresh token:
+      the requests queued behind it, here and in other processes, fail with the same error
+      without sending it again (as does any later request, until a new login stores another
+      token). Requests queued behind a refresh that failed otherwise (timeout, network) fail
+      with that error once; the next request tries again.
 
     ``refreshes`` counts the refreshes this object performed (for metrics and tests).
     """
@@ -654,7 +708,9 @@ class OAuth2Auth(AuthScheme):
         )
 
     async def _refresh(self, *, stale: Token, force: bool) -> Token:
-        async with _lock_for(self.network, self.account):
+        flight = _flight_for(self.network, self.account)
+        queued_at = flight.finished
+        async with flight.lock:
             current = await self.store.get(self.network, self.account)
             if current is None:
                 raise AuthFlowError(
@@ -668,26 +724,35 @@ class OAuth2Auth(AuthScheme):
             if not force and not current.expires_within(self.leeway):
                 self._cached = current
                 return current
-            return await self._refresh_with_lease(current)
+            fence = _fence(current)
+            failure = flight.failure
+            if failure is not None and failure[0] > queued_at and failure[1] == fence:
+                # This request queued behind a refresh of the same token that failed: it fails
+                # with it instead of sending the refresh token again.
+                raise _replay(failure[2])
+            try:
+                token = await self._refresh_with_lease(current)
+            except SocialkitError as exc:
+                flight.finished += 1
+                flight.failure = (flight.finished, fence, exc)
+                raise
+            flight.finished += 1
+            flight.failure = None
+            return token
 
     async def _refresh_with_lease(self, current: Token) -> Token:
+        """Refresh under the cross-process lease of this account, or wait for its holder.
+
+        The lease is one record in the store (``compare_and_set``): owner, expiry and the
+        fingerprint of the refresh token it refreshes (the fence). Its expiry is computed when
+        it is taken and renewed while the refresh is in flight, so it lapses only when its
+        holder died or froze. After a refused refresh the record keeps the refusal for that
+        refresh token, so the other requests and processes fail at once with the same error.
+        """
         raw = self.store.store
         key = TokenStore.key(self.network, self.account)
-        mine = json.dumps({"owner": uuid.uuid4().hex, "until": time.time() + self.lease})
+        owner = uuid.uuid4().hex
         while True:
-            held = await raw.get(_LEASE_NAMESPACE, key)
-            if _lease_free(held):
-                if await raw.compare_and_set(_LEASE_NAMESPACE, key, held, mine):
-                    break
-                continue
-            await asyncio.sleep(self.poll_interval)
-            latest = await self.store.get(self.network, self.account)
-            if self._usable(latest, current):
-                assert latest is not None
-                self._cached = latest
-                return latest
-        try:
-            # Another process may have finished its refresh between our read and our lease.
             latest = await self.store.get(self.network, self.account)
             if latest is None:
                 raise AuthFlowError(
@@ -696,19 +761,57 @@ class OAuth2Auth(AuthScheme):
                     message=f"the token of account {self.account!r} was deleted; log in again",
                 )
             if self._usable(latest, current):
-                self._cached = latest
+                self._cached = latest  # another process refreshed it
                 return latest
+            fence = _fence(latest)
+            held = await raw.get(_LEASE_NAMESPACE, key)
+            record = _lease_record(held)
+            refused = record.get("refused")
+            if isinstance(refused, dict) and record.get("fence") == fence:
+                self._cached = latest
+                raise _refusal(self.network, refused)
+            if refused is not None or float(record.get("until", 0.0)) < time.time():
+                # Free (or a refusal of another token): take it, expiring `lease` from now.
+                mine = json.dumps(
+                    {"owner": owner, "until": time.time() + self.lease, "fence": fence},
+                    sort_keys=True,
+                )
+                if await raw.compare_and_set(_LEASE_NAMESPACE, key, held, mine):
+                    token = await self._refresh_holding(key, mine, latest, fence)
+                    if token is not None:
+                        return token
+                continue
+            await asyncio.sleep(self.poll_interval)
+
+    async def _refresh_holding(
+        self, key: str, mine: str, latest: Token, fence: str
+    ) -> Token | None:
+        """The refresh itself, under the lease ``mine``; ``None``: the token changed, start over."""
+        raw = self.store.store
+        lease = [mine]
+        stop = asyncio.Event()
+        heartbeat = asyncio.create_task(self._renew(key, lease, stop))
+        release = ""
+        try:
+            # Fencing: refresh only if the stored token is still the one read before the lease
+            # was taken (another process may have refreshed and released it in between).
+            stored = await self.store.get(self.network, self.account)
+            if stored is None or stored.dumps() != latest.dumps():
+                return None
             try:
                 new = await self.client.refresh(latest, account=self.account)
-            except RefreshError:
+            except RefreshError as exc:
                 after = await self.store.get(self.network, self.account)
                 if self._usable(after, latest):
                     assert after is not None
                     self._cached = after
                     return after
                 self._cached = latest
+                if exc.status is not None:  # the server refused it: remember, for the others
+                    release = _refusal_record(fence, exc)
                 raise
-            # Persist first (the rotated refresh token must survive a crash), then use.
+            # Persist first (the rotated refresh token must survive a crash), then use; only
+            # over the token this refresh started from (compare-and-set: never clobber a login).
             if not await self.store.compare_and_set(self.network, self.account, latest, new):
                 winner = await self.store.get(self.network, self.account)
                 logger.warning(
@@ -729,14 +832,81 @@ class OAuth2Auth(AuthScheme):
             logger.info("%s: refreshed the access token of account %r", self.network, self.account)
             return new
         finally:
-            await raw.compare_and_set(_LEASE_NAMESPACE, key, mine, "")
+            stop.set()
+            await heartbeat
+            await raw.compare_and_set(_LEASE_NAMESPACE, key, lease[0], release)
+
+    async def _renew(self, key: str, lease: list[str], stop: asyncio.Event) -> None:
+        """Renew the lease every third of its length until ``stop``: a token endpoint slower
+        than the lease never lets another process start a second refresh with the same token."""
+        raw = self.store.store
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), self.lease / 3)
+                return
+            except asyncio.TimeoutError:
+                pass
+            record = _lease_record(lease[0])
+            record["until"] = time.time() + self.lease
+            renewed = json.dumps(record, sort_keys=True)
+            try:
+                kept = await raw.compare_and_set(_LEASE_NAMESPACE, key, lease[0], renewed)
+            except Exception as exc:  # the store failed once: the next beat tries again
+                logger.warning(
+                    "%s: could not renew the refresh lease of account %r (%s)",
+                    self.network,
+                    self.account,
+                    type(exc).__name__,
+                )
+                continue
+            if not kept:
+                logger.warning(
+                    "%s: the refresh lease of account %r was taken over (not renewed in time)",
+                    self.network,
+                    self.account,
+                )
+                return
+            lease[0] = renewed
 
 
-def _lease_free(value: str | None) -> bool:
+def _lease_record(value: str | None) -> dict[str, Any]:
+    """The lease record stored as JSON; empty (a free lease) when absent or unreadable."""
     if not value:
-        return True
+        return {}
     try:
-        until = float(json.loads(value)["until"])
-    except (ValueError, KeyError, TypeError):
-        return True
-    return until < time.time()
+        record = json.loads(value)
+    except ValueError:
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    try:
+        float(record.get("until", 0.0))
+    except (TypeError, ValueError):
+        return {}
+    return record
+
+
+def _refusal_record(fence: str, error: RefreshError) -> str:
+    """The lease record after a refused refresh: which token, and the error (it holds no secret)."""
+    refused = {
+        "status": error.status,
+        "code": error.code,
+        "message": error.message,
+        "request_id": error.request_id,
+    }
+    return json.dumps({"fence": fence, "refused": refused, "until": 0.0}, sort_keys=True)
+
+
+def _refusal(network: str, refused: dict[str, Any]) -> RefreshError:
+    def text(name: str) -> str | None:
+        value = refused.get(name)
+        return value if isinstance(value, str) else None
+
+    status = refused.get("status")
+    return RefreshError(
+        network,
+        status=status if isinstance(status, int) else None,
+        code=text("code"),
+        message=text("message"),
+        request_id=text("request_id"),
+    )

@@ -7,13 +7,16 @@ the access token expires (UTC), its scope and type.
 :class:`TokenStore` keeps tokens on top of any :class:`socialkit._store.Store`, keyed by network
 and account. The default is the SQLite file under the user's data directory (mode 0600, safe
 for several processes); :class:`~socialkit._store.MemoryStore` for tests, and the Redis or
-PostgreSQL stores of :mod:`socialkit.stores` for many machines.
+PostgreSQL stores of :mod:`socialkit.stores` for many machines, the OS keyring
+(:class:`socialkit.stores.KeyringStore`) on a desktop. With a store key configured, tokens are
+encrypted at rest (:mod:`socialkit.auth.encrypted`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -46,6 +49,12 @@ class Token(BaseModel):
     expires_at: datetime | None = None
     scope: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        # Every token, loaded, exchanged or refreshed, is redacted verbatim from then on.
+        from socialkit._http._redact import register_secret
+
+        register_secret(self.access_token, self.refresh_token)
 
     @field_validator("expires_at")
     @classmethod
@@ -150,12 +159,27 @@ class TokenStore:
     ``TokenStore(MemoryStore())`` keeps tokens in memory; any ``Store`` works (Redis, PostgreSQL).
     :meth:`compare_and_set` replaces a token only if it is still the one read before, which is
     how several processes sharing one store never clobber a rotated refresh token.
+
+    With a store key (``key=``, or the environment variable ``SOCIALKIT_STORE_KEY``), the store
+    is wrapped in :class:`~socialkit.auth.encrypted.EncryptedStore`: tokens are encrypted at
+    rest with Fernet (extra ``crypto``). Several keys, newest first, rotate the key.
     """
 
     namespace = "socialkit.tokens"
 
-    def __init__(self, store: Store | None = None) -> None:
-        self.store: Store = store if store is not None else SQLiteStore()
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        key: str | SecretStr | Sequence[str | SecretStr] | None = None,
+    ) -> None:
+        chosen: Store = store if store is not None else SQLiteStore()
+        if key is not None or os.environ.get("SOCIALKIT_STORE_KEY", "").strip():
+            from socialkit.auth.encrypted import EncryptedStore  # needs the crypto extra
+
+            if not isinstance(chosen, EncryptedStore):
+                chosen = EncryptedStore(chosen, key)
+        self.store: Store = chosen
 
     def __repr__(self) -> str:
         return f"TokenStore({self.store!r})"

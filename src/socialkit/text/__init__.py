@@ -1,17 +1,22 @@
 """Text rules: lengths as each network counts them, Bluesky facets, thread splitting.
 
-* X: :func:`count_x` / :func:`parse_x` (weighted length, URLs as 23, emoji as 2).
+* X: :func:`count_x` / :func:`parse_x` (weighted length, URLs as 23, emoji as 2),
+  :func:`x_invalid_characters` (what X refuses in a post).
 * Bluesky: :func:`count_graphemes` and :func:`utf8_length` (300 graphemes, 3,000 bytes),
   :func:`detect_facets` / :func:`build_facets` for links, mentions and hashtags.
 * Mastodon: :func:`count_mastodon` (URLs as 23, remote mentions by their local part).
 * Telegram: :func:`utf16_length`.
 * Threads: :func:`split_thread` with any of the counting functions.
+* Pre-flight: :func:`bounded_count` refuses a text far over a limit from a prefix.
+
+Every counter and extractor here takes time linear in the length of the text.
 
 This is a core module: it imports nothing from the adapters.
 """
 
 from __future__ import annotations
 
+from socialkit.text._bounds import bounded_count
 from socialkit.text._urls import UrlMatch, extract_urls, url_spans
 from socialkit.text.facets import (
     FACET_LINK,
@@ -44,10 +49,12 @@ from socialkit.text.split import DEFAULT_NUMBERING, UnsplittableTextError, split
 from socialkit.text.x import (
     X_CONFIG_V3,
     XConfig,
+    XInvalidCharacter,
     XParseResult,
     XWeightRange,
     count_x,
     parse_x,
+    x_invalid_characters,
 )
 
 __all__ = [
@@ -61,9 +68,11 @@ __all__ = [
     "UnsplittableTextError",
     "UrlMatch",
     "XConfig",
+    "XInvalidCharacter",
     "XParseResult",
     "XWeightRange",
     "X_CONFIG_V3",
+    "bounded_count",
     "build_facets",
     "count_graphemes",
     "count_mastodon",
@@ -84,4 +93,5 @@ __all__ = [
     "utf16_offsets",
     "utf8_length",
     "utf8_offsets",
+    "x_invalid_characters",
 ]

@@ -19,6 +19,11 @@ client has to find them itself. This module finds them as the official TypeScrip
   only digits and punctuation, loses its trailing punctuation, and is at most 64 graphemes
   (and 640 bytes, the lexicon's limits).
 
+"Known TLD" means in the IANA root zone, as the SDK's ``tlds`` package has it: here, the ICANN
+section of the Public Suffix List shipped by ``publicsuffixlist`` (released with each change of
+the list, so upgrading the package brings new TLDs; nothing is downloaded at run time). It is
+loaded on the first detection, not on import.
+
 Deliberate differences from the SDK: a scheme is recognised whatever its case (the SDK drops
 ``HTTPS://…`` links), handles and TLDs are matched case-insensitively, and facets never overlap
 (the first one wins), as the lexicon asks.
@@ -26,13 +31,13 @@ Deliberate differences from the SDK: a scheme is recognised whatever its case (t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import regex
 
-from socialkit.text._tlds import is_tld
 from socialkit.text.graphemes import count_graphemes, utf8_length, utf8_offsets
 
 __all__ = [
@@ -44,6 +49,7 @@ __all__ = [
     "build_facets",
     "detect_facets",
     "facet_records",
+    "is_tld",
     "is_valid_handle",
     "mention_handles",
 ]
@@ -101,6 +107,27 @@ class FacetSpan:
 def is_valid_handle(handle: str) -> bool:
     """Whether ``handle`` has the syntax of an AT Protocol handle (``alice.bsky.social``)."""
     return len(handle) <= _HANDLE_MAX_LENGTH and _HANDLE.fullmatch(handle) is not None
+
+
+@functools.cache
+def _public_suffixes() -> Any:
+    """The Public Suffix List's ICANN section, as shipped inside ``publicsuffixlist`` (read from
+    the package, never fetched). Loaded on first use: parsing it takes a tenth of a second."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True)
+
+
+def is_tld(label: str) -> bool:
+    """Whether ``label`` (without a dot) is a top-level domain in the IANA root zone, ignoring
+    case: ``com``, ``music``, ``kids``, ``рф`` or ``xn--p1ai`` …"""
+    if not label or "." in label:
+        return False
+    try:
+        suffix = _public_suffixes().publicsuffix("example." + label, accept_unknown=False)
+    except (ValueError, UnicodeError):  # labels the list's IDNA handling refuses
+        return False
+    return suffix is not None
 
 
 def _has_known_tld(domain: str) -> bool:

@@ -56,7 +56,8 @@ def utf8_length(text: str) -> int:
 
 def utf16_length(text: str) -> int:
     """The length of ``text`` in UTF-16 code units (Telegram's unit)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    # Encoded in C; "surrogatepass" counts an unpaired surrogate as the one unit it is.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _offsets(text: str, *, utf8: bool) -> list[int]:

@@ -64,7 +64,8 @@ class _Splitter:
         self.limit = limit
         self.count = count
         self.suffix = suffix
-        self.protected = url_spans(text)
+        self.protected = url_spans(text)  # sorted and disjoint
+        self.protected_starts = [start for start, _ in self.protected]
         self.ordered_bounds = grapheme_boundaries(text)
         self.bounds = set(self.ordered_bounds)
 
@@ -77,7 +78,9 @@ class _Splitter:
     def _cut_ok(self, index: int) -> bool:
         if index not in self.bounds:
             return False
-        return not any(start < index < end for start, end in self.protected)
+        # The only span that can contain ``index`` is the last one starting before it.
+        at = bisect.bisect_left(self.protected_starts, index) - 1
+        return at < 0 or not (self.protected[at][0] < index < self.protected[at][1])
 
     def _split_by(self, span: Span, pattern: regex.Pattern[str]) -> list[Span]:
         """Cut ``span`` at each match of ``pattern`` (the separator is dropped)."""

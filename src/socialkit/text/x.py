@@ -8,12 +8,13 @@ time; a spec test checks the two are equal. How a text is measured (as twitter-t
 1. the text is normalised to NFC;
 2. every URL counts ``transformedURLLength`` (23), with or without ``https://``
    (``example.com`` is a URL when its TLD is a real one);
-3. every emoji, even a sequence of several code points (skin tones, ZWJ families, flags,
-   keycaps, tag flags), counts once with the default weight (200, i.e. 2 characters);
+3. every emoji, even a sequence of several code points (skin tones, ZWJ families of up to four,
+   flags, keycaps, tag flags), counts once with the default weight (200, i.e. 2 characters);
 4. every other code point weighs what its range says (100 inside the ranges, which cover Latin,
    Greek, Cyrillic, Hebrew, Arabic, Devanagari … and some punctuation; 200 elsewhere, e.g. CJK);
 5. the sum is divided by ``scale`` (100). A post is valid when that is between 1 and 280 and the
-   text contains none of U+FFFE, U+FEFF, U+FFFF.
+   text contains none of U+FFFE, U+FEFF, U+FFFF (twitter-text's invalid characters) and no
+   unpaired surrogate (which cannot be sent as UTF-8; see :func:`x_invalid_characters`).
 
 Written here, not taken from PyPI: ``twitter-text-parser`` 3.0.0 (the maintained-looking port)
 recognises only Unicode 12 emoji, so newer emoji sequences count several times, and it imports
@@ -23,6 +24,7 @@ properties of the installed ``regex`` module (UTS #51 sequences), so they stay c
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +35,13 @@ from socialkit.text._urls import extract_urls
 
 __all__ = [
     "XConfig",
+    "XInvalidCharacter",
     "XParseResult",
     "XWeightRange",
     "X_CONFIG_V3",
     "count_x",
     "parse_x",
+    "x_invalid_characters",
 ]
 
 
@@ -131,69 +135,164 @@ class XParseResult:
 # An emoji sequence as UTS #51 defines one: flags, keycaps, and emoji optionally modified (skin
 # tone, tag sequence) or presented (U+FE0F), joined by ZWJ. Digits, "#" and "*" alone are not
 # emoji, and an emoji followed by the text selector U+FE0E is counted as text, as twemoji does.
+# A sequence is bounded as the longest recommended ones are (four people joined by ZWJ, a
+# subdivision flag of six tags): X counts a longer chain as several emoji, not one.
 _ELEMENT = (
     r"(?:(?![#*0-9])\p{Emoji}"
-    r"(?:\p{Emoji_Modifier}|[\U000E0020-\U000E007E]+\U000E007F)?"
+    r"(?:\p{Emoji_Modifier}|[\U000E0020-\U000E007E]{1,7}\U000E007F)?"
     r"(?:\uFE0F|(?!\uFE0E)))"
 )
 _EMOJI = regex.compile(
-    rf"\p{{Regional_Indicator}}{{2}}|[#*0-9]\uFE0F?\u20E3|{_ELEMENT}(?:\u200D{_ELEMENT})*",
+    rf"\p{{Regional_Indicator}}{{2}}|[#*0-9]\uFE0F?\u20E3|{_ELEMENT}(?:\u200D{_ELEMENT}){{0,3}}",
     regex.V0,
 )
-_INVALID = frozenset("\ufffe\ufeff\uffff")
 
 
-def _utf16_width(char: str) -> int:
-    return 2 if ord(char) > 0xFFFF else 1
+# U+FFFE, U+FEFF, U+FFFF (twitter-text's ``hasInvalidCharacters``) and surrogates: a Python string
+# holds a surrogate only unpaired (a pair is one code point), and UTF-8 cannot encode it.
+_X_INVALID = regex.compile(r"[\uFFFE\uFEFF\uFFFF\uD800-\uDFFF]")
+
+
+@functools.cache
+def _weight_classes(config: XConfig) -> tuple[tuple[int, Any], ...]:
+    """``(weight, pattern)`` for each weight of ``config.ranges``: the pattern matches the code
+    points that weigh it (the first range that contains a code point wins, as in
+    :meth:`XConfig.weight_of`)."""
+    taken: list[tuple[int, int]] = []
+    by_weight: dict[int, list[tuple[int, int]]] = {}
+    for item in config.ranges:
+        pieces = [(item.start, item.end)]
+        for first, last in taken:  # cut out what an earlier range already weighs
+            pieces = [
+                part
+                for lo, hi in pieces
+                for part in ((lo, min(hi, first - 1)), (max(lo, last + 1), hi))
+                if part[0] <= part[1]
+            ]
+        taken.append((item.start, item.end))
+        by_weight.setdefault(item.weight, []).extend(pieces)
+    classes = []
+    for weight, pieces in by_weight.items():
+        if weight == config.default_weight or not pieces:
+            continue
+        body = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in pieces)
+        classes.append((weight, regex.compile(f"[{body}]")))
+    return tuple(classes)
+
+
+def _plain_weight(chunk: str, config: XConfig) -> int:
+    """The weight of a run of text without URLs or emoji, counted in C (``sub``) rather than
+    code point by code point."""
+    total = config.default_weight * len(chunk)
+    for weight, pattern in _weight_classes(config):
+        count = len(chunk) - len(pattern.sub("", chunk))
+        total += (weight - config.default_weight) * count
+    return total
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _units(text: str, config: XConfig) -> list[tuple[int, int, int]]:
+    """``(start, end, weight)`` of the URLs and emoji of ``text``, in order, without overlaps
+    (a URL wins over an emoji that starts where it does or inside it)."""
+    found: list[tuple[int, int, int]] = []
+    url_weight = config.transformed_url_length * config.scale
+    found.extend((url.start, url.end, url_weight) for url in extract_urls(text))
+    if config.emoji_parsing_enabled:
+        found.extend((m.start(), m.end(), config.default_weight) for m in _EMOJI.finditer(text))
+    found.sort(key=lambda unit: (unit[0], -unit[2]))
+    units: list[tuple[int, int, int]] = []
+    last_end = 0
+    for unit in found:
+        if unit[0] >= last_end:
+            units.append(unit)
+            last_end = unit[1]
+    return units
 
 
 def parse_x(text: str, config: XConfig = X_CONFIG_V3) -> XParseResult:
-    """Measure ``text`` as X does; see the module documentation for the rules."""
-    normalized = unicodedata.normalize("NFC", text)
-    units: dict[int, tuple[int, int]] = {}
-    if config.emoji_parsing_enabled:
-        for match in _EMOJI.finditer(normalized):
-            units[match.start()] = (match.end(), config.default_weight)
-    url_weight = config.transformed_url_length * config.scale
-    for url in extract_urls(normalized):
-        units[url.start] = (url.end, url_weight)
+    """Measure ``text`` as X does; see the module documentation for the rules.
 
+    Linear in the length of ``text``: runs between URLs and emoji are weighed in bulk, and only
+    the run in which the text stops fitting is walked code point by code point.
+    """
+    normalized = unicodedata.normalize("NFC", text)
     limit = config.max_weighted_tweet_length * config.scale
+    invalid = _X_INVALID.search(normalized)
+    invalid_at = invalid.start() if invalid is not None else len(normalized)
+
     weight = 0
-    valid = True
-    valid_end_utf16 = 0  # index of the last UTF-16 unit that still fits
-    valid_text_end = 0
-    utf16_pos = 0
+    cut: int | None = None  # where the longest valid start of the text ends
     index = 0
-    size = len(normalized)
-    while index < size:
-        unit = units.get(index)
-        if unit is not None:
-            end, unit_weight = unit
-        else:
-            end, unit_weight = index + 1, config.weight_of(ord(normalized[index]))
-        weight += unit_weight
-        chunk = normalized[index:end]
-        utf16_pos += sum(_utf16_width(char) for char in chunk)
-        if valid and any(char in _INVALID for char in chunk):
-            valid = False
-        if valid and weight <= limit:
-            valid_end_utf16 = utf16_pos - 1
-            valid_text_end = end
-        index = end
+    for start, end, unit_weight in [*_units(normalized, config), (len(normalized),) * 2 + (0,)]:
+        if start > index:
+            plain = _plain_weight(normalized[index:start], config)
+            if cut is None and (weight + plain > limit or invalid_at < start):
+                cut = _cut_in_plain(normalized, index, start, weight, limit, invalid_at, config)
+            weight += plain
+        if end > start:
+            if cut is None and (weight + unit_weight > limit or start <= invalid_at < end):
+                cut = start
+            weight += unit_weight
+        index = max(index, end)
+    valid_text_end = len(normalized) if cut is None else cut
 
     weighted_length = weight // config.scale
-    text_utf16 = sum(_utf16_width(char) for char in text)
-    normalization_offset = text_utf16 - utf16_pos
+    text_utf16 = _utf16_length(text)
+    normalization_offset = text_utf16 - _utf16_length(normalized)
+    valid_end_utf16 = _utf16_length(normalized[:valid_text_end]) - 1 if valid_text_end else 0
     max_length = config.max_weighted_tweet_length
     return XParseResult(
         weighted_length=weighted_length,
-        valid=valid and 0 < weighted_length <= max_length,
+        valid=invalid is None and 0 < weighted_length <= max_length,
         permillage=(weighted_length * 1000) // max_length,
         valid_range=(0, valid_end_utf16 + normalization_offset),
         display_range=(0, text_utf16 - 1 if text_utf16 > 0 else 0),
         valid_text_end=valid_text_end,
     )
+
+
+def _cut_in_plain(
+    text: str, start: int, end: int, weight: int, limit: int, invalid_at: int, config: XConfig
+) -> int:
+    """The first index of ``text[start:end]`` that no longer fits (or is invalid)."""
+    for index in range(start, end):
+        if index == invalid_at:
+            return index
+        weight += config.weight_of(ord(text[index]))
+        if weight > limit:
+            return index
+    return end  # pragma: no cover - the caller knows the run does not fit
+
+
+_INVALID_NAMES = {
+    "\ufffe": "the noncharacter U+FFFE",
+    "\ufeff": "the byte order mark U+FEFF",
+    "\uffff": "the noncharacter U+FFFF",
+}
+
+
+@dataclass(frozen=True)
+class XInvalidCharacter:
+    """A character X refuses in a post: ``text[index] == character``."""
+
+    index: int
+    character: str
+
+    @property
+    def description(self) -> str:
+        """``the byte order mark U+FEFF``, ``an unpaired surrogate U+D83D`` …"""
+        name = _INVALID_NAMES.get(self.character)
+        return name or f"an unpaired surrogate U+{ord(self.character):04X}"
+
+
+def x_invalid_characters(text: str) -> list[XInvalidCharacter]:
+    """Every character of ``text`` that makes X refuse the post, in order: U+FFFE, U+FEFF and
+    U+FFFF (twitter-text's invalid characters) and unpaired surrogates (U+D800 to U+DFFF,
+    which cannot be sent as UTF-8)."""
+    return [XInvalidCharacter(m.start(), m.group()) for m in _X_INVALID.finditer(text)]
 
 
 def count_x(text: str) -> int:

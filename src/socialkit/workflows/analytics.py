@@ -39,7 +39,15 @@ DerSimonian-Laird method of moments, cells weighted by ``n/σ²``), a cell with 
 posts and mean ``ȳ`` is estimated at ``μ + n/(n + k) (ȳ - μ)`` where ``k = σ²/τ²``: a cell of
 one post barely moves from the mean, a cell of many keeps its own. The posterior standard
 deviation is ``1/sqrt(n/σ² + 1/τ²)`` and a slot's **confidence** is the posterior probability
-that it beats the account mean, ``Φ((estimate - μ)/sd)``.
+that it beats the account mean, ``Φ((estimate - μ)/sd)``; every slot carries a 95 % credible
+interval (``low``, ``high``).
+
+Honest on little data: ``σ²`` is estimated with a prior worth ``PRIOR_DOF`` (4) degrees of
+freedom at the variance of all posts, so two posts that happen to agree cannot make a cell
+look certain; and below ``MIN_POSTS`` (20) posts a grid says ``enough_data=False``, its slots'
+confidence stays at 0.5 (no claim) and :func:`recommendations` says there is not enough data
+instead of naming a best time. Frequency figures carry a 95 % interval too, and a frequency
+is compared only on ``MIN_DAYS`` (3) days or more.
 """
 
 from __future__ import annotations
@@ -516,6 +524,15 @@ def _zone(tz: str | ZoneInfo) -> ZoneInfo:
         ) from None
 
 
+#: Posts below which a time grid makes no claim (``TimeGrid.enough_data`` is False).
+MIN_POSTS = 20
+#: Days with a given number of posts needed before that frequency is compared.
+MIN_DAYS = 3
+#: Weight, in degrees of freedom, of the prior on the within-cell variance (module docs).
+PRIOR_DOF = 4.0
+_Z95 = 1.959964
+
+
 class Slot(BaseModel):
     """One cell of the grid: weekday (0 = Monday; None for hour-of-day grids) and hour."""
 
@@ -528,7 +545,10 @@ class Slot(BaseModel):
     estimate: float
     sd: float
     confidence: float
-    """Posterior probability that this slot beats the account mean."""
+    """Posterior probability that this slot beats the account mean (0.5 without enough data)."""
+    low: float = 0.0
+    high: float = 0.0
+    """The 95 % credible interval of ``estimate``."""
 
     @property
     def label(self) -> str:
@@ -550,6 +570,9 @@ class TimeGrid(BaseModel):
     prior_strength: float
     """``k = σ²/τ²``: the number of posts at which a cell's own mean gets half the weight."""
     slots: list[Slot]
+    posts: int = 0
+    enough_data: bool = True
+    """False below :data:`MIN_POSTS` posts: the slots then make no claim."""
 
     def cell(self, weekday: int | None, hour: int) -> Slot:
         for slot in self.slots:
@@ -580,12 +603,12 @@ def _shrink(
     mu = statistics.fmean(values)
     filled = {c: vs for c, vs in cells.items() if vs}
     dof = len(values) - len(filled)
-    if dof > 0:
-        sigma2 = (
-            sum(sum((v - statistics.fmean(vs)) ** 2 for v in vs) for vs in filled.values()) / dof
-        )
-    else:
-        sigma2 = statistics.pvariance(values) if len(values) > 1 else 0.0
+    within = sum(sum((v - statistics.fmean(vs)) ** 2 for v in vs) for vs in filled.values())
+    # The prior: the variance of all posts (or, with one post, its own size), worth PRIOR_DOF
+    # degrees of freedom, so a few posts that agree by chance cannot shrink σ² to nothing.
+    overall = statistics.pvariance(values) if len(values) > 1 else 0.0
+    prior = max(overall, (abs(mu) * 0.5) ** 2, 1e-12)
+    sigma2 = (within + PRIOR_DOF * prior) / (max(dof, 0) + PRIOR_DOF)
     sigma2 = max(sigma2, 1e-12)
     if prior_strength is not None:
         if prior_strength <= 0:
@@ -617,7 +640,9 @@ def _shrink(
                 raw_mean=raw,
                 estimate=estimate,
                 sd=sd,
-                confidence=_phi((estimate - mu) / sd),
+                confidence=_phi((estimate - mu) / sd) if len(values) >= MIN_POSTS else 0.5,
+                low=estimate - _Z95 * sd,
+                high=estimate + _Z95 * sd,
             )
         )
     return mu, sigma2, tau2, k, slots
@@ -676,6 +701,8 @@ def _grid(
         between_variance=tau2,
         prior_strength=k,
         slots=slots,
+        posts=len(perfs),
+        enough_data=len(perfs) >= MIN_POSTS,
     )
 
 
@@ -692,6 +719,11 @@ class FrequencyStat(BaseModel):
     per_day: float
     """Mean interactions per day on such days."""
     rate: bool
+    low: float = 0.0
+    high: float = 0.0
+    """95 % interval of ``per_post`` (its standard error with a variance prior, as slots)."""
+    enough_data: bool = True
+    """False below :data:`MIN_DAYS` days: not to be compared."""
 
 
 def best_frequency(
@@ -709,17 +741,31 @@ def best_frequency(
     for rows in days.values():
         groups.setdefault(min(len(rows), cap), []).append(rows)
     out = []
+    everything = [v for v in values]
+    prior = max(
+        statistics.pvariance(everything) if len(everything) > 1 else 0.0,
+        (abs(statistics.fmean(everything)) * 0.5) ** 2 if everything else 0.0,
+        1e-12,
+    )
     for count in sorted(groups):
         day_rows = groups[count]
         flat = [r for rows in day_rows for r in rows]
+        mine = [v for v, _ in flat]
+        mean = statistics.fmean(mine)
+        spread = sum((v - mean) ** 2 for v in mine)
+        variance = (spread + PRIOR_DOF * prior) / (len(mine) - 1 + PRIOR_DOF)
+        half = _Z95 * math.sqrt(variance / len(mine))
         out.append(
             FrequencyStat(
                 posts_per_day=f"{count}+" if count == cap else str(count),
                 days=len(day_rows),
                 posts=len(flat),
-                per_post=statistics.fmean(v for v, _ in flat),
+                per_post=mean,
                 per_day=statistics.fmean(sum(i for _, i in rows) for rows in day_rows),
                 rate=is_rate,
+                low=mean - half,
+                high=mean + half,
+                enough_data=len(day_rows) >= MIN_DAYS,
             )
         )
     return out
@@ -745,6 +791,12 @@ def recommendations(
     overall = statistics.fmean(values)
     what = "engagement rate" if rate else "interactions per post"
     out: list[str] = [f"Across {len(perfs)} posts the average {what} is {_fmt(overall, rate)}."]
+    if len(perfs) < MIN_POSTS:
+        out.append(
+            f"Not enough data for a best time or frequency yet: {len(perfs)} posts with "
+            f"metrics, at least {MIN_POSTS} needed; post at varied times to learn more."
+        )
+        return out
 
     hours = best_hours(perfs, zone)
     best_hour = hours.top(1, min_posts=min_posts)
@@ -752,7 +804,8 @@ def recommendations(
         s = best_hour[0]
         out.append(
             f"Post around {s.hour:02d}:00 ({zone.key}): expected {what} {_fmt(s.estimate, rate)} "
-            f"against {_fmt(overall, rate)} on average, from {s.posts} posts "
+            f"(95 % interval {_fmt(s.low, rate)} to {_fmt(s.high, rate)}) against "
+            f"{_fmt(overall, rate)} on average, from {s.posts} posts "
             f"({s.confidence:.0%} confidence it beats the average)."
         )
     grid = best_times(perfs, zone)
@@ -796,16 +849,18 @@ def recommendations(
             f"({top.posts} posts)."
         )
 
-    freq = [f for f in best_frequency(perfs, zone) if f.days >= 3]
+    freq = [f for f in best_frequency(perfs, zone) if f.enough_data]
     if len(freq) >= 2:
         best_f = max(freq, key=lambda f: f.per_post)
         worst_f = min(freq, key=lambda f: f.per_post)
         if best_f is not worst_f:
             out.append(
                 f"On days with {best_f.posts_per_day} post(s) each post earned "
-                f"{_fmt(best_f.per_post, rate)} ({best_f.days} days); with "
+                f"{_fmt(best_f.per_post, rate)} ({_fmt(best_f.low, rate)} to "
+                f"{_fmt(best_f.high, rate)}, {best_f.days} days); with "
                 f"{worst_f.posts_per_day} it was {_fmt(worst_f.per_post, rate)} "
-                f"({worst_f.days} days)."
+                f"({_fmt(worst_f.low, rate)} to {_fmt(worst_f.high, rate)}, "
+                f"{worst_f.days} days)."
             )
     return out
 

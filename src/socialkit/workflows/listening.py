@@ -29,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -39,8 +40,10 @@ from socialkit.workflows._common import (
     Clock,
     aware,
     bucket_start,
+    from_iso,
     hashtags,
     interactions,
+    iso,
     key,
     label_adapters,
     median,
@@ -49,10 +52,11 @@ from socialkit.workflows._common import (
     words,
 )
 from socialkit.workflows._state import SourceState
-from socialkit.workflows.sentiment import SentimentScorer, score_or_none
+from socialkit.workflows.sentiment import BatchSentimentScorer, SentimentScorer, score_many
 
 if TYPE_CHECKING:
     from socialkit._models import Post
+    from socialkit._stream import StreamEvent
     from socialkit.adapters._base import Adapter
 
 __all__ = [
@@ -204,6 +208,15 @@ class RisingTerm(BaseModel):
     score: float
 
 
+def _matches(post: Post, query: str) -> bool:
+    """Whether a post carries a keyword or ``#hashtag`` query (whole words, any case): for
+    streamed posts whose network does not say which query they matched."""
+    import re
+
+    pattern = rf"(?<!\w){re.escape(query.lower())}(?!\w)"
+    return re.search(pattern, post.text.lower()) is not None
+
+
 def _split(text: str) -> list[str]:
     return text.split()
 
@@ -231,7 +244,7 @@ class Listening:
         watches: Sequence[Watch],
         *,
         store: Store | None = None,
-        scorer: SentimentScorer | None = None,
+        scorer: SentimentScorer | BatchSentimentScorer | None = None,
         namespace: str = "listening",
         overlap: timedelta = timedelta(minutes=30),
         retention: timedelta = timedelta(days=2),
@@ -304,10 +317,95 @@ class Listening:
         return new
 
     async def stream(
-        self, *, interval: float = 300.0, max_polls: int | None = None
+        self,
+        *,
+        interval: float = 300.0,
+        max_polls: int | None = None,
+        realtime: bool = False,
+        max_items: int | None = None,
     ) -> AsyncIterator[ListenedItem]:
-        """Poll every ``interval`` seconds and yield each new item once."""
-        async for item in poll_forever(self.poll, interval, max_polls):
+        """Poll every ``interval`` seconds and yield each new item once.
+
+        With ``realtime``, each adapter whose network streams posts matching a query
+        (:attr:`Capability.STREAM <socialkit.Capability>`) is read from one stream carrying
+        the keywords and hashtags of every watch that uses it (on X, the filtered stream's
+        rules), after one poll of every source that catches up and records what the history
+        covers; account watches and the adapters without a stream are polled every
+        ``interval`` seconds, and a stream that fails for good falls back to polling. Items
+        are stored, scored and announced as :meth:`poll` does (each once per watch), and
+        each stream's cursor is kept in the store. ``max_items`` stops after that many items.
+        """
+        if not realtime:
+            async for item in poll_forever(self.poll, interval, max_polls):
+                yield item
+            return
+        from socialkit.workflows._realtime import StreamCursors, live, open_or_none
+
+        count = 0
+        for item in await self.poll():
+            yield item
+            count += 1
+            if max_items is not None and count >= max_items:
+                return
+        cursors = StreamCursors(self.store, self.namespace)
+        streams = {}
+        for label, adapter in self.adapters.items():
+            if not adapter.supports(Capability.STREAM) or not adapter.supports(Capability.SEARCH):
+                continue
+            queries = list(
+                dict.fromkeys(
+                    q for w in self.watches.values() if w.uses(label, adapter) for q in w.queries()
+                )
+            )
+            if not queries:
+                continue
+            saved = await cursors.get(label)
+            opened = open_or_none(
+                label, partial(adapter.stream, kinds=["post"], query=queries, cursor=saved)
+            )
+            if opened is not None:
+                streams[label] = opened
+
+        async def handle(label: str, event: StreamEvent) -> list[ListenedItem]:
+            post = event.post
+            if post is None or post.id is None or post.created_at is None:
+                return []
+            adapter = self.adapters[label]
+            found: list[tuple[Watch, str]] = []
+            for watch in self.watches.values():
+                if not watch.uses(label, adapter):
+                    continue
+                for query in watch.queries():
+                    if event.query == query or (event.query is None and _matches(post, query)):
+                        found.append((watch, query))
+                        break
+            if not found:
+                return []
+            [sentiment] = await score_many(self.scorer, [(post.text, post.language)])
+            new = []
+            for watch, query in found:
+                item = self._item(watch, label, "search", query, post, adapter.name, sentiment)
+                if await self.store.compare_and_set(
+                    self._items_ns,
+                    key(watch.name, item.network, item.post_id),
+                    None,
+                    item.model_dump_json(),
+                ):
+                    new.append(item)
+            return new
+
+        async def poll_rest(streaming: set[str]) -> list[ListenedItem]:
+            new: list[ListenedItem] = []
+            for watch, label, via, query in self.sources():
+                if via == "search" and label in streaming:
+                    continue
+                new.extend(await self._poll_source(watch, label, via, query))
+            return new
+
+        left = None if max_items is None else max_items - count
+        async for item in live(
+            streams, handle, poll_rest, interval=interval, max_items=left, cursors=cursors
+        ):
             yield item
 
     async def _poll_source(
@@ -324,21 +422,32 @@ class Listening:
             clock=self._clock,
         )
         await state.load()
-        since = state.since if state.since is not None else self.initial_since
-        limit = None if state.since is not None else self.initial_limit
+        first_poll = state.since is None
+        since = state.since if not first_poll else self.initial_since
+        limit = None if not first_poll else self.initial_limit
         new: list[ListenedItem] = []
+        oldest: datetime | None = None
         try:
             if via == "search":
                 found = adapter.search(query, since=since, limit=limit)
             else:
                 found = adapter.posts(account=query, since=since, limit=limit)
+            fresh: list[Post] = []
             async for post in found:
                 if post.id is None or post.created_at is None:
                     continue
+                oldest = post.created_at if oldest is None else min(oldest, post.created_at)
                 state.observe(post.created_at, post.id)
                 if state.too_old(post.created_at) or await state.seen(post.id):
                     continue
-                item = self._item(watch, label, via, query, post, adapter.name)
+                fresh.append(post)
+            # One call for the poll's new items, so a batch scorer (a model server, an API)
+            # gets them together.
+            scores = await score_many(self.scorer, [(p.text, p.language) for p in fresh])
+            for post, sentiment in zip(fresh, scores, strict=True):
+                assert post.id is not None
+                assert post.created_at is not None
+                item = self._item(watch, label, via, query, post, adapter.name, sentiment)
                 if await self.store.compare_and_set(
                     self._items_ns,
                     key(watch.name, item.network, item.post_id),
@@ -361,7 +470,30 @@ class Listening:
             )
             return new
         await state.commit()
+        if first_poll:
+            # What this source's history covers: from initial_since when asked for, else from
+            # its oldest item (or now): before that nothing is known, which is not zero.
+            covered = self.initial_since or oldest or self._clock()
+            await self.store.compare_and_set(
+                f"{self.namespace}.covered",
+                key(watch.name, label, via, query),
+                None,
+                iso(covered),
+            )
         return new
+
+    async def covered_since(self, watch: str) -> datetime | None:
+        """Since when the stored items of ``watch`` are complete on every source it polls
+        (``None`` before its first poll): the start of the history a detector may use."""
+        name = self._watch(watch).name
+        starts = []
+        for w, label, via, query in self.sources():
+            if w.name != name:
+                continue
+            raw = await self.store.get(f"{self.namespace}.covered", key(name, label, via, query))
+            if raw is not None:
+                starts.append(from_iso(raw))
+        return max(starts) if starts else None
 
     def _item(
         self,
@@ -371,6 +503,7 @@ class Listening:
         query: str,
         post: Post,
         network: str,
+        sentiment: float | None,
     ) -> ListenedItem:
         assert post.id is not None
         assert post.created_at is not None
@@ -391,7 +524,7 @@ class Listening:
             author_followers=author.followers if author else None,
             metrics=dict(post.metrics),
             hashtags=hashtags(post.text),
-            sentiment=score_or_none(self.scorer, post.text, post.language),
+            sentiment=sentiment,
             first_seen_at=self._clock(),
         )
 
@@ -409,8 +542,11 @@ class Listening:
         *,
         since: datetime | None = None,
         until: datetime | None = None,
+        network: str | None = None,
+        source: str | None = None,
     ) -> list[ListenedItem]:
-        """Stored items (of one watch, or all), created in ``[since, until)``, newest first."""
+        """Stored items (of one watch, or all), created in ``[since, until)``, newest first;
+        only those of one ``network`` or one ``source`` (adapter label) when given."""
         prefix = "" if watch is None else key(self._watch(watch).name, "")
         low = None if since is None else aware(since, "since")
         high = None if until is None else aware(until, "until")
@@ -420,6 +556,10 @@ class Listening:
             if low is not None and item.created_at < low:
                 continue
             if high is not None and item.created_at >= high:
+                continue
+            if network is not None and item.network != network:
+                continue
+            if source is not None and item.source != source:
                 continue
             out.append(item)
         out.sort(key=lambda i: (i.created_at, i.network, i.post_id), reverse=True)
@@ -432,11 +572,14 @@ class Listening:
         bucket: timedelta = timedelta(hours=1),
         since: datetime,
         until: datetime | None = None,
+        network: str | None = None,
+        source: str | None = None,
     ) -> list[VolumeBucket]:
-        """Counts per bucket (aligned on the epoch, UTC), empty buckets included, oldest first."""
+        """Counts per bucket (aligned on the epoch, UTC), empty buckets included, oldest first
+        (of one ``network`` or ``source`` when given)."""
         start = bucket_start(aware(since, "since"), bucket)
         end = aware(until, "until") if until is not None else self._clock()
-        items = await self.items(watch, since=start, until=end)
+        items = await self.items(watch, since=start, until=end, network=network, source=source)
         grouped: dict[datetime, list[ListenedItem]] = {}
         for item in items:
             grouped.setdefault(bucket_start(item.created_at, bucket), []).append(item)

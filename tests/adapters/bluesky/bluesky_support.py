@@ -21,7 +21,7 @@ from tests._validation import LexiconChecker
 
 from socialkit import MemoryStore
 from socialkit.adapters.bluesky import BlueskyAdapter, BlueskySettings
-from socialkit.adapters.bluesky._tid import TidClock, encode_tid
+from socialkit.adapters.bluesky._tid import TidClock, encode_tid, tid_for_key
 from socialkit.testing import conformance as c
 
 SERVICE = "https://pds.example.com"
@@ -77,6 +77,13 @@ def session_body(access: str, refresh: str) -> dict[str, Any]:
 def tid(n: int) -> str:
     """The n-th record key the test adapter chooses (its TID clock is deterministic)."""
     return encode_tid(T0 + n, CLOCK_ID)
+
+
+def thread_tid(index: int, first: int = 0) -> str:
+    """The record key of post ``index`` of a thread published without a key: the first post's
+    key is the adapter's next TID, the others derive from it (``key/1``, ``key/2`` …)."""
+    key = tid(first)
+    return key if index == 0 else tid_for_key(f"{key}/{index}")
 
 
 def post_uri(rkey: str, did: str = DID) -> str:
@@ -283,7 +290,7 @@ class BlueskyFixtures(c.AdapterFixtures):
     def mock_publish_thread(self, router: respx.MockRouter, texts: list[str]) -> list[str]:
         self.mock_login(router)
         self.echo_create(router)
-        return [post_uri(tid(i)) for i in range(len(texts))]
+        return [post_uri(thread_tid(i)) for i in range(len(texts))]
 
     PARENT_RKEY = "3kabcdefghij2"
     ROOT_RKEY = "3kabcdefghia2"

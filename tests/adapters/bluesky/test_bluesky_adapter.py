@@ -34,6 +34,7 @@ from bluesky_support import (
     post_view,
     profile_detailed,
     session_body,
+    thread_tid,
     tid,
     xrpc,
 )
@@ -52,6 +53,7 @@ from socialkit import (
     UnsupportedError,
     ValidationError,
 )
+from socialkit._http import MediaFetcher
 from socialkit.adapters.bluesky import (
     GET_POSTS_MAX,
     IMAGE_MAX_SIZE,
@@ -64,7 +66,7 @@ from socialkit.adapters.bluesky import (
 from socialkit.adapters.bluesky._auth import jwt_expiry
 from socialkit.adapters.bluesky._tid import TidClock, decode_tid, encode_tid, is_tid
 from socialkit.auth import Token, TokenStore
-from socialkit.testing.conformance import PNG_1X1, json_response
+from socialkit.testing.conformance import GIF_1X1, MP4_HEAD, PNG_1X1, json_response
 
 pytestmark = pytest.mark.spec
 
@@ -212,8 +214,14 @@ class TestPublishing(BlueskyFixtures):
         assert codes == {"visibility_unsupported"}
         codes = {p.code for p in adapter.check(Post(text="x", content_warning="cw"))}
         assert codes == {"content_warning_unsupported"}
-        video = Media.from_bytes(b"\0" * 10, mime_type="video/mp4")
-        assert {p.code for p in adapter.check(Post(text="x", media=[video]))} == {"unsupported"}
+        webm = Media(kind="video", data=b"\x1aE\xdf\xa3" + b"\0" * 10, mime_type="video/webm")
+        codes = {p.code for p in adapter.check(Post(text="x", media=[webm]))}
+        assert codes == {"media_type_unsupported"}  # app.bsky.embed.video accepts video/mp4
+        mp4 = Media.from_bytes(MP4_HEAD)
+        codes = {p.code for p in adapter.check(Post(text="x", media=[mp4, mp4]))}
+        assert "too_many_media" in codes or "too_many_videos" in codes
+        gif = Media.from_bytes(GIF_1X1)
+        assert {p.code for p in adapter.check(Post(text="x", media=[gif]))} == {"unsupported"}
         assert not router.calls
 
     @pytest.mark.anyio
@@ -244,19 +252,37 @@ class TestPublishing(BlueskyFixtures):
         self, adapter: BlueskyAdapter, router: respx.MockRouter
     ) -> None:
         self.mock_login(router)
-        fetch = router.get("https://cdn.example/big.png").mock(
-            return_value=httpx.Response(200, content=b"\0" * (IMAGE_MAX_SIZE + 1))
+        # The media host resolves (stub resolver) to a loopback address the allow-list names;
+        # the fetcher connects to that pinned address, which the router answers.
+        fetch = router.get("https://127.0.0.1/big.png").mock(
+            return_value=httpx.Response(
+                200,
+                content=b"\0" * (IMAGE_MAX_SIZE + 1),
+                headers={"Content-Type": "image/png"},
+            )
         )
         upload = self.mock_upload(router)
+
+        async def resolve(host: str, port: int) -> list[str]:
+            assert host == "cdn.example"
+            return ["127.0.0.1"]
+
+        fetcher = MediaFetcher(
+            allow=["127.0.0.1/32"],
+            resolver=resolve,
+            transport=httpx.MockTransport(router.async_handler),
+        )
+        adapter = self.make_adapter(adapter.http, media_fetcher=fetcher)
         media = Media.from_url("https://cdn.example/big.png", alt="big")
         with pytest.raises(InvalidPostError) as info:
             await adapter.publish(Post(text="big", media=[media]))
+        assert fetch.calls[0].request.headers["host"] == "cdn.example"
         assert info.value.problems[0].code == "media_too_large"
         assert fetch.call_count == 1
         assert upload.call_count == 0
 
     def check_exchange(self, request: httpx.Request, response: httpx.Response | None) -> None:
-        if request.url.host == "cdn.example":
+        if request.headers.get("host") == "cdn.example":
             return  # the image's own host, not an XRPC call
         super().check_exchange(request, response)
 
@@ -356,9 +382,9 @@ class TestPublishing(BlueskyFixtures):
         assert records[1]["reply"] == {"root": first, "parent": first}
         assert records[2]["reply"] == {
             "root": first,
-            "parent": {"uri": post_uri(tid(1)), "cid": CID},
+            "parent": {"uri": post_uri(thread_tid(1)), "cid": CID},
         }
-        assert [p.reply_to for p in posted.thread] == [post_uri(tid(0)), post_uri(tid(1))]
+        assert [p.reply_to for p in posted.thread] == [post_uri(tid(0)), post_uri(thread_tid(1))]
         assert not _calls(router, "getRecord")
 
     @pytest.mark.anyio

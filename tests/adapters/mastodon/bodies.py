@@ -130,19 +130,65 @@ def status(
 
 
 def media_attachment(
-    id: str, *, ready: bool = True, description: str | None = None
+    id: str,
+    *,
+    ready: bool = True,
+    description: str | None = None,
+    type: str = "image",
+    extension: str = "png",
+    meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """MediaAttachment schema (#/components/schemas/MediaAttachment); ``url`` is null while
-    the server processes the file."""
+    the server processes the file; ``meta`` holds MetaDetails (``original``, ``small``)."""
     return {
         "id": id,
-        "type": "image",
-        "url": f"{BASE}/media/{id}.png" if ready else None,
+        "type": type,
+        "url": f"{BASE}/media/{id}.{extension}" if ready else None,
         "preview_url": f"{BASE}/media/{id}_small.png",
         "remote_url": None,
         "description": description,
         "blurhash": "UFBWY:8_0Jxu%2Rj",
-        "meta": None,
+        "meta": meta,
+    }
+
+
+def poll(
+    id: str, options: list[tuple[str, int | None]], *, expires_at: str, multiple: bool = False
+) -> dict[str, Any]:
+    """Poll schema (#/components/schemas/Poll); an option's ``votes_count`` is null while the
+    totals are hidden."""
+    return {
+        "id": id,
+        "expires_at": expires_at,
+        "expired": False,
+        "multiple": multiple,
+        "votes_count": sum(v or 0 for _, v in options),
+        "voters_count": None,
+        "options": [{"title": t, "votes_count": v} for t, v in options],
+        "emojis": [],
+        "voted": False,
+        "own_votes": [],
+    }
+
+
+def card(url: str) -> dict[str, Any]:
+    """PreviewCard schema (#/components/schemas/PreviewCard): every required property."""
+    return {
+        "url": url,
+        "title": "An article",
+        "description": "",
+        "type": "link",
+        "author_name": "",
+        "author_url": "",
+        "provider_name": "Example",
+        "provider_url": "",
+        "html": "",
+        "width": 400,
+        "height": 200,
+        "image": None,
+        "embed_url": "",
+        "blurhash": None,
+        "authors": [],
     }
 
 

@@ -17,6 +17,7 @@ import pytest
 import respx
 from tests.adapters.mastodon import bodies as b
 from tests.adapters.mastodon.support import (
+    SUITE_MALFORMED_TEXT,
     TOKEN,
     assert_conforms,
     make,
@@ -206,6 +207,66 @@ async def test_idempotency_key_reused_on_retry(
     assert keys[0] == keys[1]
     await adapter.publish(Post(text="twice"))
     assert create.calls[2].request.headers["Idempotency-Key"] != keys[0]
+
+
+async def test_every_attempt_failing_is_outcome_unknown_with_the_key(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    """503 on every attempt (schema.json lists 503 for POST /api/v1/statuses): the status may
+    exist, so the error is OutcomeUnknownError carrying the key every attempt was sent
+    under; publishing again with it sends that same key."""
+    from socialkit import OutcomeUnknownError
+
+    route_instance(router)
+    create = router.post(STATUSES).mock(return_value=respond(503, b.error("Service Unavailable")))
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await adapter.publish(Post(text="maybe"))
+    key = caught.value.idempotency_key
+    assert key is not None
+    assert caught.value.__cause__ is not None
+    assert {c.request.headers["Idempotency-Key"] for c in create.calls} == {key}
+    assert create.call_count == 3  # the retries setting of ``make``
+    create.mock(return_value=respond(200, b.status("77", "<p>maybe</p>")))
+    again = await adapter.publish(Post(text="maybe"), idempotency_key=key)
+    assert again.id == "77"
+    assert create.calls[-1].request.headers["Idempotency-Key"] == key
+
+
+async def test_unreadable_success_body_is_outcome_unknown(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    from socialkit import OutcomeUnknownError
+
+    route_instance(router)
+    # The support module's deliberately malformed body (exempt from the schema check).
+    router.post(STATUSES).mock(
+        return_value=httpx.Response(
+            200, content=SUITE_MALFORMED_TEXT, headers={"content-type": "application/json"}
+        )
+    )
+    with pytest.raises(OutcomeUnknownError, match="order-9"):
+        await adapter.publish(Post(text="cut off"), idempotency_key="order-9")
+
+
+async def test_a_refusal_is_not_outcome_unknown(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    from socialkit import InvalidRequestError
+
+    route_instance(router)
+    router.post(STATUSES).mock(
+        return_value=respond(422, b.validation_error("Validation failed: Text can't be blank"))
+    )
+    with pytest.raises(InvalidRequestError, match="blank"):
+        await adapter.publish(Post(text="x"))
+
+
+async def test_blank_idempotency_key_is_refused(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    route_instance(router)
+    with pytest.raises(ValidationError, match="idempotency_key"):
+        await adapter.publish(Post(text="x"), idempotency_key="  ")
 
 
 # -- pagination --------------------------------------------------------------------------------
@@ -505,6 +566,52 @@ async def test_get_post_maps_the_status(adapter: MastodonAdapter, router: respx.
     assert post.author.handle == f"alice@{b.HOST}"
 
 
+async def test_read_back_audio_video_poll_card_and_boost(
+    adapter: MastodonAdapter, router: respx.MockRouter
+) -> None:
+    """Bodies of the schemas MediaAttachment (with MetaDetails), Poll and PreviewCard: audio is
+    kept, sizes and durations come from ``meta.original``, hidden poll totals read as None,
+    the card gives the link, and a boost reads as the boosted status."""
+    audio = b.media_attachment(
+        "31",
+        type="audio",
+        extension="mp3",
+        description="a song",
+        meta={"original": {"duration": 61.5, "bitrate": 128000}},
+    )
+    video = b.media_attachment(
+        "32",
+        type="video",
+        extension="mp4",
+        meta={"original": {"width": 640, "height": 360, "duration": 4.2}, "small": {"width": 400}},
+    )
+    status = b.status("40", "<p>listen</p>", media=[audio, video])
+    status["card"] = b.card("https://example.com/article")
+    status["poll"] = b.poll("7", [("a", None), ("b", None)], expires_at="2025-05-01T13:00:00.000Z")
+    router.get(f"{STATUSES}/40").mock(return_value=respond(200, status))
+    got = await adapter.get_post("40")
+    assert got.text == "listen"
+    assert got.link == "https://example.com/article"
+    assert [(m.kind, m.mime_type, m.id) for m in got.media] == [
+        ("audio", "audio/mpeg", "31"),
+        ("video", "video/mp4", "32"),
+    ]
+    assert got.media[0].alt == "a song"
+    assert got.media[0].duration == 61.5
+    assert (got.media[1].width, got.media[1].height, got.media[1].duration) == (640, 360, 4.2)
+    assert got.media[1].preview_url == f"{b.BASE}/media/32_small.png"
+    assert got.poll is not None
+    assert got.poll.votes is None  # the server hides the totals until the poll ends
+    assert got.poll.duration == timedelta(hours=1)
+
+    boost = b.status("41", "", author=b.account("5", "bob"))
+    boost["reblog"] = b.status("40", "<p>listen</p>")
+    router.get(f"{STATUSES}/41").mock(return_value=respond(200, boost))
+    boosted = await adapter.get_post("41")
+    assert boosted.id == "40"
+    assert boosted.text == "listen"
+
+
 async def test_metrics_batches_of_twenty(
     adapter: MastodonAdapter, router: respx.MockRouter
 ) -> None:
@@ -671,7 +778,7 @@ async def test_register_authorize_exchange_and_stored_token(
             },
         )
     )
-    async with make(http, access_token=None, store=store) as anonymous:
+    async with make(http, access_token=None, store=store, require_credentials=False) as anonymous:
         app = await anonymous.ex_register_app("socialkit", ["http://127.0.0.1:8765/callback"])
     assert "Authorization" not in apps.calls[0].request.headers
     assert "ZEaFUF" not in repr(app)
@@ -697,6 +804,7 @@ async def test_register_authorize_exchange_and_stored_token(
         store=store,
         client_id=app.client_id,
         client_secret=app.client_secret,
+        require_credentials=False,
     ) as login:
         request = login.ex_authorization_url("http://127.0.0.1:8765/callback")
         url = urlsplit(request.url)
@@ -722,11 +830,18 @@ async def test_register_authorize_exchange_and_stored_token(
 
 
 async def test_no_token_anywhere_is_a_clear_error(http: httpx.AsyncClient) -> None:
-    from socialkit import AuthError
+    """Issue 11: connecting without credentials fails at once (on `async with`), with the fix,
+    before any request; an adapter made for the login steps opts out and fails at the call."""
+    from socialkit import AuthError, AuthFlowError
 
-    async with make(http, access_token=None, store=MemoryStore()) as adapter:
+    adapter = make(http, access_token=None, store=MemoryStore())
+    with pytest.raises(AuthFlowError, match="socialkit auth login mastodon --instance") as info:
+        async with adapter:
+            raise AssertionError("not reached")
+    assert info.value.code == "not_logged_in"
+    async with make(http, access_token=None, store=MemoryStore(), require_credentials=False) as a:
         with pytest.raises(AuthError, match="log in first"):
-            await adapter.me()
+            await a.me()
 
 
 def test_settings_repr_hides_secrets() -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from socialkit._errors import InvalidRequestError, MalformedResponseError
-from socialkit._models import Account, Message, MessageKind, Metric, Post
+from socialkit._models import Account, Feed, Media, MediaKind, Message, MessageKind, Metric, Post
 from socialkit.adapters.bluesky._wire import (
     ChatMessage,
     ChatProfile,
+    FeedItem,
+    GeneratorView,
+    ListView,
     Notification,
     PostView,
     Profile,
@@ -20,17 +24,23 @@ from socialkit.adapters.bluesky._wire import (
 __all__ = [
     "ACCOUNT_METRICS",
     "AtUri",
+    "BlobUrl",
     "NETWORK",
     "POST_COLLECTION",
     "POST_METRICS",
     "account_from_profile",
+    "feed_from_generator",
+    "feed_from_list",
+    "media_from_embed",
     "message_from_chat",
     "message_from_notification",
     "metrics_from_view",
     "parse_at_uri",
     "parse_datetime",
+    "post_from_feed_item",
     "post_from_record",
     "post_from_view",
+    "post_time",
     "web_url",
 ]
 
@@ -196,12 +206,142 @@ def _language(record: dict[str, Any]) -> str | None:
 
 
 def _link(record: dict[str, Any]) -> str | None:
+    """The link card's address (an external embed, alone or beside a quote), else the first
+    link facet's (the address a post with media carries in its text)."""
     embed = record.get("embed")
+    if isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.recordWithMedia":
+        embed = embed.get("media")
     if isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.external":
         external = embed.get("external")
         if isinstance(external, dict) and isinstance(external.get("uri"), str):
             return str(external["uri"])
+    for facet in record.get("facets") or []:
+        if not isinstance(facet, dict):
+            continue
+        for feature in facet.get("features") or []:
+            if (
+                isinstance(feature, dict)
+                and feature.get("$type") == "app.bsky.richtext.facet#link"
+                and isinstance(feature.get("uri"), str)
+            ):
+                return str(feature["uri"])
     return None
+
+
+BlobUrl = Callable[[str, str], str]
+"""``(did, cid) -> URL`` of a blob (com.atproto.sync.getBlob), for records read without an
+AppView view of their media."""
+
+_MEDIA_EMBEDS = ("app.bsky.embed.images", "app.bsky.embed.video", "app.bsky.embed.gallery")
+
+
+def _blob_ref(blob: Any) -> tuple[str | None, str | None, int | None]:
+    """``(cid, mimeType, size)`` of a blob reference (or of the legacy ``{cid, mimeType}``)."""
+    if not isinstance(blob, dict):
+        return None, None, None
+    ref = blob.get("ref")
+    cid = ref.get("$link") if isinstance(ref, dict) else blob.get("cid")
+    mime, size = blob.get("mimeType"), blob.get("size")
+    return (
+        cid if isinstance(cid, str) else None,
+        mime if isinstance(mime, str) else None,
+        size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+    )
+
+
+def _ratio(item: dict[str, Any]) -> tuple[int | None, int | None]:
+    ratio = item.get("aspectRatio")
+    if isinstance(ratio, dict):
+        width, height = ratio.get("width"), ratio.get("height")
+        if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+            return width, height
+    return None, None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _media_part(embed: Any) -> dict[str, Any] | None:
+    """The media part of an embed (record or view): itself, or recordWithMedia's ``media``."""
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type", "")).split("#")[0]
+    if kind == "app.bsky.embed.recordWithMedia":
+        media = embed.get("media")
+        return media if isinstance(media, dict) else None
+    return embed if kind in _MEDIA_EMBEDS else None
+
+
+def media_from_embed(
+    record_embed: Any, view_embed: Any, did: str, blob_url: BlobUrl | None
+) -> list[Media]:
+    """The images, video or gallery of a post as :class:`Media`, alt text, size, aspect ratio
+    (as width/height), blob CID (``id``), and URLs included.
+
+    ``record_embed`` is the record's (app.bsky.embed.images / video / gallery, alone or in
+    recordWithMedia: blob CIDs, MIME types, sizes); ``view_embed`` the AppView's #view of it
+    (``fullsize``/``thumb`` or ``playlist``/``thumbnail`` URLs). Without a view, ``url`` is
+    the PDS's getBlob address of the blob (``blob_url``).
+    """
+    record = _media_part(record_embed)
+    view = _media_part(view_embed)
+    if record is None and view is None:
+        return []
+    kind = str((record or view or {}).get("$type", "")).split("#")[0]
+    record = record or {}
+    view = view or {}
+    out: list[Media] = []
+    if kind == "app.bsky.embed.video":
+        cid, mime, size = _blob_ref(record.get("video"))
+        cid = cid or _str(view.get("cid"))
+        url = _str(view.get("playlist")) or (blob_url(did, cid) if blob_url and cid else None)
+        if url is None:
+            return []
+        width, height = _ratio(record) if record else _ratio(view)
+        presentation = record.get("presentation") or view.get("presentation")
+        video_kind: MediaKind = "gif" if presentation == "gif" else "video"
+        out.append(
+            Media(
+                kind=video_kind,
+                url=url,
+                preview_url=_str(view.get("thumbnail")),
+                alt=_str(record.get("alt")) or _str(view.get("alt")),
+                mime_type=mime or "video/mp4",
+                size=size,
+                width=width,
+                height=height,
+                id=cid,
+            )
+        )
+        return out
+    field, thumb_key = ("images", "thumb")
+    if kind == "app.bsky.embed.gallery":
+        field, thumb_key = ("items", "thumbnail")
+    records = [i for i in record.get(field) or [] if isinstance(i, dict)]
+    views = [i for i in view.get(field) or [] if isinstance(i, dict)]
+    for index in range(max(len(records), len(views))):
+        item = records[index] if index < len(records) else {}
+        shown = views[index] if index < len(views) else {}
+        cid, mime, size = _blob_ref(item.get("image"))
+        url = _str(shown.get("fullsize")) or (blob_url(did, cid) if blob_url and cid else None)
+        if url is None:
+            continue
+        width, height = _ratio(item) if item.get("aspectRatio") else _ratio(shown)
+        out.append(
+            Media(
+                kind="image",
+                url=url,
+                preview_url=_str(shown.get(thumb_key)),
+                alt=_str(item.get("alt")) or _str(shown.get("alt")),
+                mime_type=mime or "image/jpeg",
+                size=size,
+                width=width,
+                height=height,
+                id=cid,
+            )
+        )
+    return out
 
 
 def post_from_record(
@@ -212,8 +352,11 @@ def post_from_record(
     metrics: dict[str, int] | None = None,
     indexed_at: str | None = None,
     raw: Any = None,
+    view_embed: Any = None,
+    blob_url: BlobUrl | None = None,
 ) -> Post:
-    """A post from a repository record (``com.atproto.repo.getRecord`` / ``listRecords``)."""
+    """A post from a repository record (``com.atproto.repo.getRecord`` / ``listRecords``),
+    with its media (``view_embed``: the AppView's view of the record's embed, if any)."""
     parts = parse_at_uri(uri)
     if parts is None:
         raise MalformedResponseError(
@@ -221,6 +364,7 @@ def post_from_record(
         )
     return Post(
         text=_text(value),
+        media=media_from_embed(value.get("embed"), view_embed, parts.repo, blob_url),
         link=_link(value),
         reply_to=_reply_parent(value),
         quote_of=_quoted(value),
@@ -244,14 +388,63 @@ def _view_counts(view: PostView) -> dict[str, int]:
     return counts
 
 
-def post_from_view(view: PostView) -> Post:
-    """A post from an app.bsky.feed.defs#postView (with its counters)."""
+def post_from_view(view: PostView, raw: Any = None) -> Post:
+    """A post from an app.bsky.feed.defs#postView (with its counters and media views)."""
     return post_from_record(
         view.uri,
         view.record,
         author=account_from_profile(view.author),
         metrics=_view_counts(view),
         indexed_at=view.indexed_at,
+        raw=raw if raw is not None else view,
+        view_embed=view.embed,
+    )
+
+
+def post_from_feed_item(item: FeedItem) -> Post:
+    """The post of a feed item (app.bsky.feed.defs#feedViewPost); ``raw`` is the item, so
+    that :func:`post_time` sees when a repost put it in the feed."""
+    return post_from_view(item.post, raw=item)
+
+
+def post_time(post: Post) -> datetime | None:
+    """Where a post stands in a feed: the repost's time for a reposted post (``raw`` is its
+    feed item), else the post's own time."""
+    raw = post.raw
+    if isinstance(raw, FeedItem) and raw.reason is not None:
+        when = raw.reason.get("indexedAt")
+        if isinstance(when, str):
+            return parse_datetime(when)
+    return post.created_at
+
+
+def feed_from_list(view: ListView) -> Feed:
+    """A list (app.bsky.graph.defs#listView) as a Feed."""
+    parts = parse_at_uri(view.uri)
+    return Feed(
+        id=view.uri,
+        network=NETWORK,
+        name=view.name,
+        kind="list",
+        description=view.description or None,
+        url=f"{WEB}/profile/{view.creator.did}/lists/{parts.rkey}" if parts else None,
+        owner=account_from_profile(view.creator),
+        members_count=view.list_item_count,
+        raw=view,
+    )
+
+
+def feed_from_generator(view: GeneratorView) -> Feed:
+    """A feed generator (app.bsky.feed.defs#generatorView) as a Feed."""
+    parts = parse_at_uri(view.uri)
+    return Feed(
+        id=view.uri,
+        network=NETWORK,
+        name=view.display_name,
+        kind="feed",
+        description=view.description or None,
+        url=f"{WEB}/profile/{view.creator.did}/feed/{parts.rkey}" if parts else None,
+        owner=account_from_profile(view.creator),
         raw=view,
     )
 

@@ -48,6 +48,7 @@ _BY_NAME: dict[str, type[APIError]] = {
     "RecordNotFound": NotFoundError,
     "NotFound": NotFoundError,
     "HandleNotFound": NotFoundError,
+    "RepoNotFound": NotFoundError,  # describeRepo / getRecord of a repo the PDS does not know
     "InvalidConvo": NotFoundError,
     "RateLimitExceeded": RateLimitError,
 }

@@ -11,13 +11,14 @@ the same key cannot make a second post.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["TID_ALPHABET", "TidClock", "decode_tid", "encode_tid", "is_tid"]
+__all__ = ["TID_ALPHABET", "TidClock", "decode_tid", "encode_tid", "is_tid", "tid_for_key"]
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -75,3 +76,26 @@ class TidClock:
             micros = max(self._clock(), self._last + 1)
             self._last = micros
         return encode_tid(micros, self.clock_id)
+
+
+def tid_for_key(key: str) -> str:
+    """The record key (a TID) a create with idempotency key ``key`` uses.
+
+    A key that is a TID already (the keys the adapter makes itself) is its own record key, so
+    posts keep time-ordered keys. Any other key is hashed: the 63 low bits of its SHA-256 are
+    read as a TID (53 bits of "timestamp", 10 of clock id; the top bit is 0, as the syntax
+    requires). That is safe because:
+
+    - the PDS checks only the record-key syntax (``tid`` in the post lexicon); nothing orders
+      or dates posts by their key (feeds sort by ``createdAt`` and index time), so a key whose
+      "timestamp" is not the present breaks nothing;
+    - the same key always gives the same record key, so ``createRecord`` with it can make the
+      post at most once in the repository: a repeat finds the record there;
+    - two different keys share a record key with probability about n²/2⁶⁴ for n keys, far
+      below any other failure (and a clash is detected: the record found has other content).
+    """
+    if is_tid(key):
+        return key
+    digest = hashlib.sha256(b"socialkit record key\x00" + key.encode("utf-8")).digest()
+    value = int.from_bytes(digest[:8], "big") & ((1 << 63) - 1)
+    return encode_tid(value >> 10, value & 1023)

@@ -27,16 +27,24 @@ __all__ = [
     "Convo",
     "ConvoList",
     "CreatedRecord",
+    "FeedGenerators",
     "FeedItem",
+    "Followers",
+    "Follows",
+    "GeneratorView",
+    "ListView",
     "ListedRecords",
+    "Lists",
     "MessagePage",
     "Notification",
     "NotificationPage",
     "PostList",
     "PostView",
+    "Preferences",
     "Profile",
     "ProfileBasic",
     "RecordOut",
+    "RepoDescription",
     "ResolvedHandle",
     "SearchResult",
     "SessionInfo",
@@ -127,12 +135,18 @@ class UploadedBlob(_Wire):
 
 
 class ProfileBasic(_Wire):
-    """app.bsky.actor.defs#profileViewBasic (and #profileView: the fields read are common)."""
+    """app.bsky.actor.defs#profileViewBasic (and #profileView: the fields read are common).
+
+    ``viewer`` is app.bsky.actor.defs#viewerState (``following``, ``blocking``: AT-URIs of the
+    viewer's follow and block records; ``muted``), kept as a dict."""
 
     did: str
     handle: str
     display_name: str | None = None
     avatar: str | None = None
+    description: str | None = None
+    created_at: str | None = None
+    viewer: dict[str, Any] | None = None
 
 
 class Profile(ProfileBasic):
@@ -157,6 +171,9 @@ class PostView(_Wire):
     like_count: int | None = None
     quote_count: int | None = None
     indexed_at: str
+    viewer: dict[str, Any] | None = None
+    """app.bsky.feed.defs#viewerState: ``like`` and ``repost`` (AT-URIs of the viewer's
+    records), ``bookmarked``."""
 
 
 class FeedItem(_Wire):
@@ -166,8 +183,76 @@ class FeedItem(_Wire):
     reason: dict[str, Any] | None = None
 
 
+class Followers(_Wire):
+    """app.bsky.graph.getFollowers output."""
+
+    cursor: str | None = None
+    followers: list[ProfileBasic]
+
+
+class Follows(_Wire):
+    """app.bsky.graph.getFollows output."""
+
+    cursor: str | None = None
+    follows: list[ProfileBasic]
+
+
+class ListView(_Wire):
+    """app.bsky.graph.defs#listView."""
+
+    uri: str
+    cid: str
+    creator: ProfileBasic
+    name: str
+    purpose: str
+    description: str | None = None
+    list_item_count: int | None = None
+    indexed_at: str
+
+
+class Lists(_Wire):
+    """app.bsky.graph.getLists output."""
+
+    cursor: str | None = None
+    lists: list[ListView]
+
+
+class GeneratorView(_Wire):
+    """app.bsky.feed.defs#generatorView."""
+
+    uri: str
+    cid: str
+    did: str
+    creator: ProfileBasic
+    display_name: str
+    description: str | None = None
+    like_count: int | None = None
+    indexed_at: str
+
+
+class FeedGenerators(_Wire):
+    """app.bsky.feed.getFeedGenerators output."""
+
+    feeds: list[GeneratorView]
+
+
+class Preferences(_Wire):
+    """app.bsky.actor.getPreferences output (an open union of preference objects)."""
+
+    preferences: list[dict[str, Any]]
+
+
+class RepoDescription(_Wire):
+    """com.atproto.repo.describeRepo output."""
+
+    handle: str
+    did: str
+    collections: list[str] = []
+
+
 class AuthorFeed(_Wire):
-    """app.bsky.feed.getAuthorFeed output."""
+    """app.bsky.feed.getAuthorFeed output (and getTimeline, getListFeed, getFeed: the same
+    ``{cursor, feed: feedViewPost[]}``)."""
 
     cursor: str | None = None
     feed: list[FeedItem]

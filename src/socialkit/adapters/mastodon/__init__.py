@@ -7,9 +7,15 @@ retried ``POST /api/v1/statuses`` never publishes twice.
 
 The limits of the server (characters, characters reserved per URL, media count, sizes and types,
 polls) come from ``GET /api/v2/instance``: :meth:`MastodonAdapter.publish` loads them once per
-server (a class-level cache keyed by the server's URL, refreshed after a day) before its
-pre-flight check; :meth:`MastodonAdapter.check` never sends a request and uses the cached
-limits, or the limits of a stock server until they are known.
+server (a class-level cache keyed by the server's URL, refreshed after a day; concurrent callers
+share one read) before its pre-flight check; :meth:`MastodonAdapter.check` never sends a request
+and uses the cached limits, or the limits of a stock server until they are known.
+
+Beyond publishing and reading: favourites, boosts and bookmarks on statuses; follows, blocks and
+mutes on accounts; account lookup, followers and following, the home timeline, lists and their
+timelines; standalone uploads. Every iterator is a resumable :class:`~socialkit.Paged` built on
+one paging helper (``max_id`` / ``since_id`` and ``Link`` headers), and every id that goes into
+a URL path is checked to be a Mastodon id (decimal digits) before any request.
 
 See ``docs/networks/mastodon.md`` for credentials, scopes and the ``ex_`` methods.
 """
@@ -17,12 +23,14 @@ See ``docs/networks/mastodon.md`` for credentials, scopes and the ``ex_`` method
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
@@ -34,16 +42,39 @@ from socialkit._errors import (
     InvalidPostError,
     MalformedResponseError,
     NotFoundError,
+    OutcomeUnknownError,
     RateLimitError,
+    ServerError,
     TimeoutError,
+    TransportError,
     UnsupportedError,
+    ValidationError,
     error_class_for_status,
 )
-from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
-from socialkit.adapters._base import Adapter, AdapterSettings, as_post, kinds_filter
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    Message,
+    MessageKind,
+    Metric,
+    Post,
+    Problem,
+    UploadedMedia,
+)
+from socialkit._paging import Batch, Paged
+from socialkit.adapters._base import (
+    Adapter,
+    AdapterSettings,
+    as_post,
+    check_id,
+    kinds_filter,
+    path_segment,
+)
 
 if TYPE_CHECKING:
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.adapters.mastodon import _wire
     from socialkit.auth import AuthorizationRequest, Token
 
@@ -66,9 +97,18 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 MIN_SCHEDULE_AHEAD = timedelta(minutes=5)
 #: ``GET /api/v1/statuses?id[]=`` answers at most this many statuses per call.
 STATUSES_PER_BATCH = 20
-#: The largest page Mastodon serves for statuses (40) and notifications (80).
+#: The largest page Mastodon serves for statuses (40), notifications and accounts (80).
 PAGE_STATUSES = 40
 PAGE_NOTIFICATIONS = 80
+PAGE_ACCOUNTS = 80
+#: Mastodon's ids (statuses, accounts, media, lists, notifications …) are decimal numbers
+#: carried as strings (snowflakes: milliseconds since the epoch << 16 for statuses).
+ID_PATTERN = r"[0-9]{1,20}"
+#: From this time on, every Mastodon server has given statuses snowflake ids (Mastodon 2.0,
+#: October 2017, plus a margin for servers that upgraded late).
+SNOWFLAKES_SINCE = datetime(2019, 1, 1, tzinfo=timezone.utc)
+#: A handle: ``user`` (this server) or ``user@domain``, an optional leading ``@``.
+HANDLE_PATTERN = re.compile(r"@?[A-Za-z0-9_][A-Za-z0-9_.\-]*(@[A-Za-z0-9.\-]+(:[0-9]+)?)?")
 #: Mastodon API version (``api_versions.mastodon``) that added quote posts (4.5).
 QUOTES_API_VERSION = 7
 #: How long instance limits stay cached before ``publish`` reads them again.
@@ -106,10 +146,12 @@ DEFAULT_LIMITS = Limits(
     max_images=4,
     max_videos=1,
     max_gifs=1,
+    max_audios=1,
     mix_media=False,
     image_max_bytes=16 * 1024 * 1024,
     gif_max_bytes=16 * 1024 * 1024,
     video_max_bytes=99 * 1024 * 1024,
+    audio_max_bytes=99 * 1024 * 1024,
     max_alt_text=1500,
     max_poll_options=4,
     max_poll_option_text=50,
@@ -127,6 +169,16 @@ class _InstanceInfo:
 
 
 _DEFAULT_INFO = _InstanceInfo(DEFAULT_LIMITS)
+
+
+@dataclass
+class _Flight:
+    """A read of a server's limits under way, that concurrent callers wait for."""
+
+    done: Any  # anyio.Event, set when the read ends (however it ends)
+    loop: object  # the event loop it runs in: a flight of another loop cannot be awaited
+    info: _InstanceInfo | None = None
+    error: Exception | None = None
 
 
 class MastodonSettings(AdapterSettings):
@@ -294,6 +346,19 @@ class MastodonAdapter(Adapter):
             Capability.DIRECT_MESSAGES,
             Capability.REPLY,
             Capability.SEARCH,
+            Capability.PUBLISH_AUDIO,
+            Capability.LIKE,
+            Capability.REPOST,
+            Capability.BOOKMARK,
+            Capability.FOLLOW,
+            Capability.BLOCK,
+            Capability.MUTE,
+            Capability.ACCOUNTS,
+            Capability.FOLLOWERS,
+            Capability.TIMELINE,
+            Capability.FEEDS,
+            Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits: Limits = DEFAULT_LIMITS
@@ -301,6 +366,8 @@ class MastodonAdapter(Adapter):
 
     #: Limits per server URL, shared by every adapter of the process.
     _instances: ClassVar[dict[str, _InstanceInfo]] = {}
+    #: Reads of those limits under way, per server URL (one flight each).
+    _flights: ClassVar[dict[str, _Flight]] = {}
 
     settings: MastodonSettings
 
@@ -314,6 +381,7 @@ class MastodonAdapter(Adapter):
         self._network: Network | None = None
         self._token_override: SecretStr | None = None
         self._me: _wire.Account | None = None
+        self._used_uploads: set[str] = set()
         self._sync_limits()
 
     # -- plumbing --------------------------------------------------------------------------
@@ -365,6 +433,13 @@ class MastodonAdapter(Adapter):
 
         return TokenStore(self.settings.store)
 
+    async def ensure_credentials(self) -> None:
+        """A token in the settings or in the token store, or :func:`_not_logged_in`'s error."""
+        if self.settings.access_token is not None or self._token_override is not None:
+            return
+        if await self._token_store().get(self.name, self._token_account()) is None:
+            raise _not_logged_in(self)
+
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.aclose()
@@ -378,6 +453,11 @@ class MastodonAdapter(Adapter):
         response = await self.session.request(method, path, **kwargs)
         return _parse(model, response, self.name)
 
+    def _id(self, value: object, what: str = "id") -> str:
+        """``value`` if it is a Mastodon id (decimal digits), else a ValidationError before
+        any request: every id this adapter puts into a URL path goes through here."""
+        return check_id(self.name, value, ID_PATTERN, what)
+
     def _local(self, url: str) -> str:
         """A URL from a ``Link`` header, checked to stay on this server (the token is sent)."""
         base = httpx.URL(self._instance)
@@ -388,20 +468,102 @@ class MastodonAdapter(Adapter):
             )
         return url
 
-    async def _pages(
-        self, model: Any, path: str, params: list[tuple[str, str]] | None
-    ) -> AsyncIterator[Any]:
-        """Items of a paginated list, page by page through ``Link: <…>; rel="next"``."""
-        url: str | None = path
-        first = True
-        while url is not None:
-            response = await self._request("GET", url, params=params if first else None)
-            first = False
-            items = _parse(_list_of(model), response, self.name)
-            for item in items:
-                yield item
-            nxt = response.links.get("next", {}).get("url")
-            url = self._local(nxt) if items and nxt else None
+    def _link_max_id(self, response: httpx.Response) -> str | None:
+        """The ``max_id`` of the ``Link: <…>; rel="next"`` page (checked to stay on this
+        server and to be an id), or None at the end."""
+        nxt = response.links.get("next", {}).get("url")
+        if not nxt:
+            return None
+        values = parse_qs(urlsplit(self._local(nxt)).query).get("max_id")
+        if not values or re.fullmatch(ID_PATTERN, values[0]) is None:
+            raise MalformedResponseError(
+                self.name, response.status_code, "bad_link", "a Link next page has no max_id"
+            )
+        return values[0]
+
+    def _id_pages(
+        self,
+        model: Any,
+        path: str | Callable[[], Awaitable[str]],
+        params: list[tuple[str, str]],
+        convert: Callable[[Any], T | None],
+        *,
+        page: int,
+        item_cursor: Callable[[Any], str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Callable[[str | None, int | None], Awaitable[Batch[T]]]:
+        """The fetch function of a :class:`~socialkit.Paged` over one of Mastodon's id-paged
+        lists (``max_id`` / ``since_id``, ``Link`` headers): the one paging loop of this
+        adapter.
+
+        The network cursor is the ``max_id`` of the next page. With ``item_cursor`` (lists
+        whose ``max_id`` is the item's own id: statuses, notifications, scheduled statuses), a
+        walk resumes right after any item. ``since`` and ``until`` go to the server as
+        ``since_id`` / ``max_id`` (Mastodon's ids are snowflakes: milliseconds << 16), and
+        :class:`~socialkit.Paged` checks each item's time as well."""
+        # Statuses from before Mastodon 2.0 (October 2017) have small sequential ids: an older
+        # ``since`` is checked per item only, so that none of them is left out.
+        pushed = since is not None and since >= SNOWFLAKES_SINCE
+        bound_since = str(_snowflake(since) - 1) if since is not None and pushed else None
+        bound_until = str(_snowflake(until + timedelta(milliseconds=1))) if until else None
+
+        async def fetch(cursor: str | None, want: int | None) -> Batch[T]:
+            max_id = self._id(cursor, "cursor") if cursor is not None else None
+            if bound_until is not None and (max_id is None or int(bound_until) < int(max_id)):
+                max_id = bound_until
+            target = path if isinstance(path, str) else await path()
+            while True:
+                size = page if want is None else max(1, min(page, want))
+                query = [*params, ("limit", str(size))]
+                if max_id is not None:
+                    query.append(("max_id", max_id))
+                if bound_since is not None:
+                    query.append(("since_id", bound_since))
+                response = await self._request("GET", target, params=query)
+                raw = _parse(_list_of(model), response, self.name)
+                nxt = self._link_max_id(response) if raw else None
+                items: list[T] = []
+                cursors: list[str] = []
+                for entry in raw:
+                    converted = convert(entry)
+                    if converted is not None:
+                        items.append(converted)
+                        if item_cursor is not None:
+                            cursors.append(item_cursor(entry))
+                if items or nxt is None:
+                    return Batch(items, nxt, cursors if item_cursor is not None else None)
+                max_id = nxt  # a page of items this walk leaves out: read on
+
+        return fetch
+
+    def _statuses(
+        self,
+        path: str | Callable[[], Awaitable[str]],
+        params: list[tuple[str, str]],
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> Paged[Post]:
+        """A Paged over a timeline of statuses (boosts read as the boosted post, timed and
+        resumed by the boost)."""
+        from socialkit.adapters.mastodon import _mapping, _wire
+
+        fetch = self._id_pages(
+            _wire.Status,
+            path,
+            params,
+            lambda status: _mapping.post(status, self._host),
+            page=PAGE_STATUSES,
+            item_cursor=lambda status: status.id,
+            since=since,
+            until=until,
+        )
+        return Paged(
+            fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=_status_time
+        )
 
     # -- instance limits -------------------------------------------------------------------
 
@@ -421,20 +583,55 @@ class MastodonAdapter(Adapter):
 
         Without ``force``, a cached value younger than a day is used. A server without the v2
         endpoint (before 4.0) answers 404: the stock limits are cached for it.
+
+        One flight per server: callers that need the limits while a read is under way (a
+        thousand concurrent first publishes) wait for that read instead of sending their own.
+        A failed read is not cached: its waiters get its error, and the next call tries again.
         """
+        import anyio.lowlevel
+
+        loop = anyio.lowlevel.current_token()
+        while True:
+            cached = self._instances.get(self._instance)
+            if cached is not None and not force and time.time() - cached.loaded_at < INSTANCE_TTL:
+                self.limits = cached.limits
+                return cached.limits
+            flight = self._flights.get(self._instance)
+            if flight is not None and flight.loop == loop:
+                await flight.done.wait()
+                if flight.error is not None:
+                    raise flight.error
+                if flight.info is not None:
+                    self.limits = flight.info.limits
+                    return flight.info.limits
+                continue  # the reader was cancelled: read again
+            return await self._read_instance(loop)
+
+    async def _read_instance(self, loop: object) -> Limits:
+        import anyio
+
         from socialkit.adapters.mastodon import _wire
 
-        cached = self._instances.get(self._instance)
-        if cached is not None and not force and time.time() - cached.loaded_at < INSTANCE_TTL:
-            self.limits = cached.limits
-            return cached.limits
+        flight = _Flight(anyio.Event(), loop)
+        self._flights[self._instance] = flight
         try:
-            instance: _wire.Instance = await self._model(_wire.Instance, "GET", "/api/v2/instance")
-        except NotFoundError:
-            info = replace(_DEFAULT_INFO, loaded_at=time.time())
-        else:
-            info = _info_from(instance)
-        self._instances[self._instance] = info
+            try:
+                instance: _wire.Instance = await self._model(
+                    _wire.Instance, "GET", "/api/v2/instance"
+                )
+            except NotFoundError:
+                info = replace(_DEFAULT_INFO, loaded_at=time.time())
+            else:
+                info = _info_from(instance)
+            self._instances[self._instance] = info
+            flight.info = info
+        except Exception as exc:
+            flight.error = exc
+            raise
+        finally:
+            if self._flights.get(self._instance) is flight:
+                del self._flights[self._instance]
+            flight.done.set()
         self.limits = info.limits
         return info.limits
 
@@ -526,6 +723,26 @@ class MastodonAdapter(Adapter):
                         field=f"{prefix}quote_of",
                     )
                 )
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            prefix = "" if index == 0 else f"thread[{index - 1}]."
+            for number, media in enumerate(item.media):
+                upload = media.uploaded
+                if upload is None or upload.network != self.name:
+                    continue
+                fld = f"{prefix}media[{number}]"
+                if upload.id in self._used_uploads or upload.id in seen:
+                    problems.append(
+                        Problem(
+                            code="upload_used",
+                            message=(
+                                f"{fld} is upload {upload.id}, already attached to a status; "
+                                "a mastodon attachment belongs to one status: upload it again"
+                            ),
+                            field=fld,
+                        )
+                    )
+                seen.add(upload.id)
         if post.scheduled_at is not None and post.id is None:
             ahead = post.scheduled_at - _now()
             if ahead < MIN_SCHEDULE_AHEAD:
@@ -561,6 +778,198 @@ class MastodonAdapter(Adapter):
 
         return _mapping.account(await self._me_wire(fresh=True), self._host)
 
+    # -- engagement ------------------------------------------------------------------------
+    # Mastodon's actions are idempotent themselves (favouriting twice answers the status, as
+    # does unfavouriting a status not favourited), so they are retried like writes.
+
+    async def _status_action(self, post_id: str, action: str) -> None:
+        path = f"/api/v1/statuses/{self._id(post_id, 'status id')}/{action}"
+        await self._request("POST", path, kind="write")
+
+    async def like(self, post_id: str) -> None:
+        """Favourite a status (``POST /api/v1/statuses/:id/favourite``)."""
+        await self._status_action(post_id, "favourite")
+
+    async def unlike(self, post_id: str) -> None:
+        """Take a favourite back (``POST /api/v1/statuses/:id/unfavourite``)."""
+        await self._status_action(post_id, "unfavourite")
+
+    async def repost(self, post_id: str) -> None:
+        """Boost a status (``POST /api/v1/statuses/:id/reblog``, public); boosting it again
+        changes nothing. Private and direct statuses cannot be boosted (the server's 422)."""
+        path = f"/api/v1/statuses/{self._id(post_id, 'status id')}/reblog"
+        await self._request("POST", path, json={"visibility": "public"}, kind="write")
+
+    async def unrepost(self, post_id: str) -> None:
+        """Undo a boost (``POST /api/v1/statuses/:id/unreblog``)."""
+        await self._status_action(post_id, "unreblog")
+
+    async def bookmark(self, post_id: str) -> None:
+        """Bookmark a status (``POST /api/v1/statuses/:id/bookmark``)."""
+        await self._status_action(post_id, "bookmark")
+
+    async def unbookmark(self, post_id: str) -> None:
+        """Remove a bookmark (``POST /api/v1/statuses/:id/unbookmark``)."""
+        await self._status_action(post_id, "unbookmark")
+
+    async def _account_action(self, account: Account | str, action: str) -> None:
+        from socialkit.adapters.mastodon import _wire
+
+        account_id = await self._account_id(account)
+        # follow and mute take an optional JSON body (schema.json): sent empty, the server's
+        # defaults apply (boosts shown, notifications muted, no time limit).
+        body: dict[str, Any] | None = {} if action in ("follow", "mute") else None
+        await self._model(
+            _wire.Relationship,
+            "POST",
+            f"/api/v1/accounts/{account_id}/{action}",
+            json=body,
+            kind="write",
+        )
+
+    async def follow(self, account: Account | str) -> None:
+        """Follow an account (``POST /api/v1/accounts/:id/follow``; see :meth:`account` for
+        ids and handles). A locked account gets a follow request instead, which it approves."""
+        await self._account_action(account, "follow")
+
+    async def unfollow(self, account: Account | str) -> None:
+        """Stop following an account, or withdraw a follow request
+        (``POST /api/v1/accounts/:id/unfollow``)."""
+        await self._account_action(account, "unfollow")
+
+    async def block(self, account: Account | str) -> None:
+        """Block an account (``POST /api/v1/accounts/:id/block``): it unfollows both ways."""
+        await self._account_action(account, "block")
+
+    async def unblock(self, account: Account | str) -> None:
+        """Unblock an account (``POST /api/v1/accounts/:id/unblock``)."""
+        await self._account_action(account, "unblock")
+
+    async def mute(self, account: Account | str) -> None:
+        """Mute an account and its notifications, without time limit
+        (``POST /api/v1/accounts/:id/mute``)."""
+        await self._account_action(account, "mute")
+
+    async def unmute(self, account: Account | str) -> None:
+        """Unmute an account (``POST /api/v1/accounts/:id/unmute``)."""
+        await self._account_action(account, "unmute")
+
+    # -- people and feeds ------------------------------------------------------------------
+
+    async def account(self, handle_or_id: str) -> Account:
+        """Look an account up by handle or by id.
+
+        Mastodon ids are decimal numbers, and a username may be all digits too, so: a string
+        that starts with ``@`` is always a handle (``"@1234"`` is the user ``1234`` on this
+        server, ``"@bob@example.social"`` a remote one), looked up with
+        ``GET /api/v1/accounts/lookup?acct=``; a string of digits alone is an id, read with
+        ``GET /api/v1/accounts/:id``; any other string (``bob``, ``bob@example.social``) is a
+        handle. Raises :class:`~socialkit.NotFoundError` when there is no such account."""
+        from socialkit.adapters.mastodon import _mapping, _wire
+
+        self._require(Capability.ACCOUNTS)
+        if not isinstance(handle_or_id, str) or not handle_or_id.strip():
+            raise ValidationError("an account handle or id is needed")
+        text = handle_or_id.strip()
+        if re.fullmatch(ID_PATTERN, text):
+            found: _wire.Account = await self._model(
+                _wire.Account, "GET", f"/api/v1/accounts/{text}"
+            )
+        else:
+            found = await self._lookup(text)
+        return _mapping.account(found, self._host)
+
+    def _accounts(
+        self, account: Account | str | None, which: str, limit: int | None, cursor: str | None
+    ) -> Paged[Account]:
+        from socialkit.adapters.mastodon import _mapping, _wire
+
+        found: list[str] = []
+
+        async def path() -> str:
+            if not found:
+                found.append(f"/api/v1/accounts/{await self._account_id(account)}/{which}")
+            return found[0]
+
+        # The pages are keyed by the follow's own id (not the account's): the cursor is the
+        # next page's ``max_id`` and how many of its accounts were read.
+        fetch = self._id_pages(
+            _wire.Account,
+            path,
+            [],
+            lambda item: _mapping.account(item, self._host),
+            page=PAGE_ACCOUNTS,
+        )
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def followers(
+        self,
+        account: Account | str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        """The followers of ``account`` (default: this account), most recent follow first
+        (``GET /api/v1/accounts/:id/followers``, 80 a page, ``Link`` paging). A server may
+        hide an account's followers (``hide_collections``): the list is then empty."""
+        return self._accounts(account, "followers", limit, cursor)
+
+    def following(
+        self,
+        account: Account | str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        """The accounts ``account`` (default: this account) follows, most recent first
+        (``GET /api/v1/accounts/:id/following``)."""
+        return self._accounts(account, "following", limit, cursor)
+
+    def timeline(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The home timeline (``GET /api/v1/timelines/home``): statuses and boosts of the
+        accounts this account follows, newest first. A boost reads as the boosted post (its
+        ``raw`` is the boost, whose time places it)."""
+        return self._statuses(
+            "/api/v1/timelines/home", [], since=since, until=until, limit=limit, cursor=cursor
+        )
+
+    def feeds(self, *, limit: int | None = None, cursor: str | None = None) -> Paged[Feed]:
+        """The account's lists (``GET /api/v1/lists``, one unpaged answer)."""
+        from socialkit.adapters.mastodon import _mapping, _wire
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Feed]:
+            lists: list[_wire.List] = await self._model(list[_wire.List], "GET", "/api/v1/lists")
+            return Batch([_mapping.feed(item) for item in lists])
+
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def feed(
+        self,
+        feed: Feed | str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The statuses of one of the account's lists (a :class:`Feed` from :meth:`feeds`, or a
+        list id), newest first (``GET /api/v1/timelines/list/:list_id``)."""
+        if isinstance(feed, Feed):
+            if feed.network != self.name:
+                raise ValidationError(f"{feed.network} feed {feed.id!r} is not on mastodon")
+            list_id = feed.id
+        else:
+            list_id = feed
+        path = f"/api/v1/timelines/list/{self._id(list_id, 'list id')}"
+        return self._statuses(path, [], since=since, until=until, limit=limit, cursor=cursor)
+
     async def account_metrics(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[Metric]:
@@ -575,25 +984,54 @@ class MastodonAdapter(Adapter):
 
     # -- publishing ------------------------------------------------------------------------
 
-    async def publish(self, post: Post) -> Post:
+    async def publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
         """Publish ``post`` (a thread, a poll, media, a scheduled status …).
 
         Loads the server's limits first (once per server and day), then checks the post
         against them and raises :class:`~socialkit.InvalidPostError` before anything is sent.
         A post with ``scheduled_at`` comes back as the scheduled status: its ``id`` is the
         ScheduledStatus id (for :meth:`ex_cancel_scheduled`), ``url`` is None.
+
+        Every status is created with an ``Idempotency-Key`` (``idempotency_key``, or one made
+        for this call; the posts of a thread get ``key/1``, ``key/2`` …). Mastodon keeps a key
+        for an hour and answers a create sent again under it with the status it already made.
+        When no readable answer came back for a create (every attempt lost its answer, a 5xx,
+        a 2xx body that cannot be read), :class:`~socialkit.OutcomeUnknownError` carries the
+        key: ``publish`` again with it, within the hour, publishes the post once.
         """
         await self.ex_load_limits()
-        return await super().publish(post)
+        return await super().publish(post, idempotency_key=idempotency_key)
 
-    async def _publish_one(self, post: Post) -> Post:
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        # One key per publish call when the caller gives none, so that the posts of a thread
+        # get keys derived from it (``key/1`` …) like a caller's key.
+        key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
+        return await super()._publish(post, idempotency_key=key)
+
+    async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
         from socialkit.adapters.mastodon import _mapping, _wire
 
-        media_ids = [await self._upload(item) for item in post.media]
+        key = idempotency_key if idempotency_key is not None else str(uuid.uuid4())
+        try:
+            media_ids = [await self._attach(item) for item in post.media]
+        except OutcomeUnknownError as exc:
+            # An upload whose answer was lost: no status exists yet, so publishing again
+            # under the same key is safe (at worst an unused upload stays behind).
+            raise OutcomeUnknownError(
+                self.name, exc.method, exc.path, exc.__cause__, idempotency_key=key
+            ) from exc
         body = self._status_body(post, media_ids)
-        result = await self._model(
-            _wire.Status | _wire.ScheduledStatus, "POST", "/api/v1/statuses", json=body
-        )
+        path = "/api/v1/statuses"
+        try:
+            response = await self._request("POST", path, json=body, idempotency_key=key)
+            result = _parse(_wire.Status | _wire.ScheduledStatus, response, self.name)
+        except (OutcomeUnknownError, TransportError, ServerError, MalformedResponseError) as exc:
+            # The create may have reached the server (a lost answer, a 5xx after sending, an
+            # unreadable 2xx): Mastodon's idempotency makes a publish under the same key safe.
+            raise OutcomeUnknownError(self.name, "POST", path, exc, idempotency_key=key) from exc
+        for item in post.media:
+            if item.uploaded is not None:
+                self._used_uploads.add(item.uploaded.id)
         if isinstance(result, _wire.ScheduledStatus):
             return _mapping.scheduled_post(result)
         return _mapping.post(result, self._host)
@@ -614,9 +1052,9 @@ class MastodonAdapter(Adapter):
                 "multiple": post.poll.multiple,
             }
         if post.reply_to is not None:
-            body["in_reply_to_id"] = post.reply_to
+            body["in_reply_to_id"] = self._id(post.reply_to, "status id")
         if post.quote_of is not None:
-            body["quoted_status_id"] = post.quote_of
+            body["quoted_status_id"] = self._id(post.quote_of, "status id")
         body["visibility"] = _mapping.VISIBILITY_OUT[post.visibility]
         if post.sensitive:
             body["sensitive"] = True
@@ -628,12 +1066,58 @@ class MastodonAdapter(Adapter):
             body["scheduled_at"] = _iso(post.scheduled_at)
         return body
 
-    async def _upload(self, media: Media) -> str:
-        """Upload one attachment (``POST /api/v2/media``) and wait until it is processed."""
+    async def _attach(self, media: Media) -> str:
+        """The attachment id for ``media``: an earlier :meth:`upload` as it is (its alt text
+        updated when the post gives another), anything else uploaded now."""
+        uploaded = media.uploaded
+        if uploaded is None:
+            return (await self._upload_attachment(media)).id
+        media_id = self._id(uploaded.id, "media id")
+        if media.alt is not None and media.alt != uploaded.alt:
+            await self._request(
+                "PUT",
+                f"/api/v1/media/{media_id}",
+                files={"description": (None, media.alt)},
+            )
+        return media_id
+
+    async def upload(self, media: Media) -> UploadedMedia:
+        """Upload media on its own (``POST /api/v2/media``), waiting until the server has
+        processed it, to attach later with :meth:`Media.from_upload
+        <socialkit.Media.from_upload>`.
+
+        A Mastodon attachment belongs to the first status that uses it (``reusable`` is
+        False): a second post with the same upload fails :meth:`check` when this adapter
+        attached it, and the server refuses it (422) otherwise. An attachment no status uses
+        is deleted by the server after a day or so (``expires_at`` is not given)."""
+        from socialkit.adapters.mastodon import _mapping
+
+        self._require(Capability.UPLOAD)
+        if media.uploaded is not None:
+            raise ValidationError("this media is already an upload; attach it with from_upload")
+        attachment = await self._upload_attachment(media)
+        read = _mapping.media(attachment)
+        return UploadedMedia(
+            id=attachment.id,
+            network=self.name,
+            kind=media.kind,
+            mime_type=media.mime_type,
+            alt=attachment.description or media.alt,
+            size=media.size,
+            width=(read.width if read is not None else None) or media.width,
+            height=(read.height if read is not None else None) or media.height,
+            url=attachment.url,
+            reusable=False,
+            raw=attachment,
+        )
+
+    async def _upload_attachment(self, media: Media) -> _wire.MediaAttachment:
+        """Upload one attachment (``POST /api/v2/media``) and wait until it is processed;
+        returns the processed attachment."""
         from socialkit.adapters.mastodon import _wire
 
         if media.url is not None:
-            content = await self._fetch(media.url)
+            content = await self._fetch(media)
         else:
             content = media.read()
         files = {"file": (media.filename, content, media.mime_type)}
@@ -641,15 +1125,17 @@ class MastodonAdapter(Adapter):
         response = await self._request("POST", "/api/v2/media", files=files, data=data)
         attachment: _wire.MediaAttachment = _parse(_wire.MediaAttachment, response, self.name)
         if response.status_code == 202 or attachment.url is None:
-            await self._wait_for_media(attachment.id)
-        return attachment.id
+            attachment = await self._wait_for_media(attachment.id)
+        return attachment
 
-    async def _fetch(self, url: str) -> bytes:
-        # A media URL is another host: sent without this server's token.
-        response = await self._request("GET", url, auth=None, bucket="media-source")
-        return response.content
+    async def _fetch(self, media: Media) -> bytes:
+        # A media URL is another host: fetched without this server's token, and only from a
+        # public address (or one the media_fetch_allow setting names).
+        from socialkit._http import MediaFetcher
 
-    async def _wait_for_media(self, media_id: str) -> None:
+        return await MediaFetcher.for_settings(self.settings).fetch(media)
+
+    async def _wait_for_media(self, media_id: str) -> _wire.MediaAttachment:
         """Poll ``GET /api/v1/media/:id`` while the server answers 206 (still processing).
 
         Not a retry loop: a processing wait. The first pause is ``media_poll_interval``, each
@@ -664,13 +1150,13 @@ class MastodonAdapter(Adapter):
         delay = settings.media_poll_interval
         for _ in range(settings.media_max_polls):
             await self._pause(delay)
-            response = await self._request("GET", f"/api/v1/media/{quote(media_id, safe='')}")
+            response = await self._request("GET", f"/api/v1/media/{self._id(media_id, 'media id')}")
             if response.status_code == 200:
                 attachment: _wire.MediaAttachment = _parse(
                     _wire.MediaAttachment, response, self.name
                 )
                 if attachment.url is not None:
-                    return
+                    return attachment
             if time.monotonic() - started >= settings.media_timeout:
                 break
             delay = min(delay * 1.5, 5.0)
@@ -692,6 +1178,7 @@ class MastodonAdapter(Adapter):
         Media given here replace the status's media (new uploads); no media removes them."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
+        status_id = self._id(post_id, "status id")
         await self.ex_load_limits()  # the server's own limits, as publish uses
         problems = self.check(post)
         for fld, value in (("thread", post.thread), ("scheduled_at", post.scheduled_at)):
@@ -705,7 +1192,7 @@ class MastodonAdapter(Adapter):
                 )
         if problems:
             raise InvalidPostError(self.name, problems)
-        media_ids = [await self._upload(item) for item in post.media]
+        media_ids = [await self._attach(item) for item in post.media]
         body: dict[str, Any] = {"status": _compose_text(post), "sensitive": post.sensitive}
         body["spoiler_text"] = post.content_warning or ""
         if post.language:
@@ -717,33 +1204,35 @@ class MastodonAdapter(Adapter):
                 "expires_in": int(post.poll.duration.total_seconds()),
                 "multiple": post.poll.multiple,
             }
-        status = await self._model(
-            _wire.Status, "PUT", f"/api/v1/statuses/{quote(post_id, safe='')}", json=body
-        )
+        status = await self._model(_wire.Status, "PUT", f"/api/v1/statuses/{status_id}", json=body)
         return _mapping.post(status, self._host)
 
     async def delete(self, post_id: str) -> None:
         """Delete a status (``DELETE /api/v1/statuses/:id``, the ``delete`` bucket)."""
-        await self._request("DELETE", f"/api/v1/statuses/{quote(post_id, safe='')}")
+        await self._request("DELETE", f"/api/v1/statuses/{self._id(post_id, 'status id')}")
 
     # -- scheduled statuses ----------------------------------------------------------------
 
-    async def ex_scheduled(self, *, limit: int | None = None) -> AsyncIterator[Post]:
+    def ex_scheduled(self, *, limit: int | None = None, cursor: str | None = None) -> Paged[Post]:
         """The account's scheduled statuses (``GET /api/v1/scheduled_statuses``), as Posts with
         ``scheduled_at`` set and the ScheduledStatus id as ``id``."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
-        params = [("limit", str(min(limit or PAGE_STATUSES, PAGE_STATUSES)))]
-        count = 0
-        async for item in self._pages(_wire.ScheduledStatus, "/api/v1/scheduled_statuses", params):
-            yield _mapping.scheduled_post(item)
-            count += 1
-            if limit is not None and count >= limit:
-                return
+        fetch = self._id_pages(
+            _wire.ScheduledStatus,
+            "/api/v1/scheduled_statuses",
+            [],
+            _mapping.scheduled_post,
+            page=PAGE_STATUSES,
+            item_cursor=lambda item: item.id,
+        )
+        return Paged(fetch, limit=limit, cursor=cursor)
 
     async def ex_cancel_scheduled(self, scheduled_id: str) -> None:
         """Cancel a scheduled status (``DELETE /api/v1/scheduled_statuses/:id``)."""
-        await self._request("DELETE", f"/api/v1/scheduled_statuses/{quote(scheduled_id, safe='')}")
+        await self._request(
+            "DELETE", f"/api/v1/scheduled_statuses/{self._id(scheduled_id, 'scheduled status id')}"
+        )
 
     async def ex_reschedule(self, scheduled_id: str, when: datetime) -> Post:
         """Move a scheduled status (``PUT /api/v1/scheduled_statuses/:id``), 5 minutes ahead at
@@ -751,7 +1240,7 @@ class MastodonAdapter(Adapter):
         from socialkit.adapters.mastodon import _mapping, _wire
 
         if when.tzinfo is None or when.utcoffset() is None:
-            raise ValueError("when must be timezone-aware")
+            raise ValidationError("when must be timezone-aware")
         if when - _now() < MIN_SCHEDULE_AHEAD:
             raise InvalidPostError(
                 self.name,
@@ -766,7 +1255,7 @@ class MastodonAdapter(Adapter):
         item = await self._model(
             _wire.ScheduledStatus,
             "PUT",
-            f"/api/v1/scheduled_statuses/{quote(scheduled_id, safe='')}",
+            f"/api/v1/scheduled_statuses/{self._id(scheduled_id, 'scheduled status id')}",
             json={"scheduled_at": _iso(when)},
         )
         return _mapping.scheduled_post(item)
@@ -778,52 +1267,70 @@ class MastodonAdapter(Adapter):
         from socialkit.adapters.mastodon import _mapping, _wire
 
         status = await self._model(
-            _wire.Status, "GET", f"/api/v1/statuses/{quote(post_id, safe='')}"
+            _wire.Status, "GET", f"/api/v1/statuses/{self._id(post_id, 'status id')}"
         )
         return _mapping.post(status, self._host)
 
-    async def _account_id(self, account: str | None) -> str:
-        from socialkit.adapters.mastodon import _wire
-
+    async def _account_id(self, account: Account | str | None) -> str:
+        """The id of ``account`` (this account when None), looked up only for a handle."""
         if account is None:
             return (await self._me_wire()).id
-        acct = account.strip().lstrip("@")
-        if not acct:
-            raise ValueError("account must be a handle such as user@example.social")
+        if isinstance(account, Account):
+            if account.network not in (None, self.name):
+                raise ValidationError(
+                    f"{account.network} account {account.id!r} is not on mastodon"
+                )
+            return self._id(account.id, "account id")
+        if not isinstance(account, str):
+            raise ValidationError(f"{account!r} is not an account, an id or a handle")
+        text = account.strip()
+        if re.fullmatch(ID_PATTERN, text):
+            return text
+        return (await self._lookup(text)).id
+
+    async def _lookup(self, handle: str) -> _wire.Account:
+        from socialkit.adapters.mastodon import _wire
+
+        if HANDLE_PATTERN.fullmatch(handle) is None:
+            raise ValidationError(
+                f"{handle!r} is not a mastodon handle (user or user@domain) nor an account id"
+            )
+        acct = handle.lstrip("@")
         found: _wire.Account = await self._model(
             _wire.Account, "GET", "/api/v1/accounts/lookup", params={"acct": acct}
         )
-        return found.id
+        return found
 
-    async def posts(
+    def posts(
         self,
         *,
         account: str | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
-        """Statuses of the account (or of ``account``, a handle such as ``user@host``, looked
-        up with ``GET /api/v1/accounts/lookup``), newest first, page by page as iterated.
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """Statuses of the account (or of ``account``: an id, or a handle such as
+        ``user@host`` looked up with ``GET /api/v1/accounts/lookup``; see :meth:`account`),
+        newest first, page by page as iterated (``GET /api/v1/accounts/:id/statuses``).
 
         Reblogs are left out: they are other people's posts."""
-        from socialkit.adapters.mastodon import _mapping, _wire
 
-        if limit is not None and limit <= 0:
-            return
-        account_id = await self._account_id(account)
-        params = [
-            ("limit", str(min(limit or PAGE_STATUSES, PAGE_STATUSES))),
-            ("exclude_reblogs", "true"),
-        ]
-        path = f"/api/v1/accounts/{quote(account_id, safe='')}/statuses"
-        count = 0
-        async for status in self._pages(_wire.Status, path, params):
-            if since is not None and status.created_at < since:
-                return
-            yield _mapping.post(status, self._host)
-            count += 1
-            if limit is not None and count >= limit:
-                return
+        found: list[str] = []
+
+        async def path() -> str:
+            if not found:
+                found.append(f"/api/v1/accounts/{await self._account_id(account)}/statuses")
+            return found[0]
+
+        return self._statuses(
+            path,
+            [("exclude_reblogs", "true")],
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
 
     async def ex_context(self, post_id: str) -> list[Message]:
         """The replies under a status, at every depth (``GET /api/v1/statuses/:id/context``
@@ -832,7 +1339,7 @@ class MastodonAdapter(Adapter):
         from socialkit.adapters.mastodon import _mapping, _wire
 
         context: _wire.Context = await self._model(
-            _wire.Context, "GET", f"/api/v1/statuses/{quote(post_id, safe='')}/context"
+            _wire.Context, "GET", f"/api/v1/statuses/{self._id(post_id, 'status id')}/context"
         )
         return [_mapping.message(s, "reply", self._host) for s in context.descendants]
 
@@ -845,7 +1352,7 @@ class MastodonAdapter(Adapter):
         left out of the result."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
-        ids = list(dict.fromkeys(post_ids))
+        ids = [self._id(i, "status id") for i in dict.fromkeys(post_ids)]
         out: dict[str, list[Metric]] = {}
         measured = _now()
         for start in range(0, len(ids), STATUSES_PER_BATCH):
@@ -863,7 +1370,9 @@ class MastodonAdapter(Adapter):
                     try:
                         statuses.append(
                             await self._model(
-                                _wire.Status, "GET", f"/api/v1/statuses/{quote(one, safe='')}"
+                                _wire.Status,
+                                "GET",
+                                f"/api/v1/statuses/{self._id(one, 'status id')}",
                             )
                         )
                     except NotFoundError:
@@ -875,81 +1384,79 @@ class MastodonAdapter(Adapter):
 
     # -- messages --------------------------------------------------------------------------
 
-    async def messages(
+    def messages(
         self,
         *,
         kinds: Iterable[MessageKind] | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Message]:
-        """Mentions, replies, quotes and private mentions, newest first, page by page.
+        cursor: str | None = None,
+    ) -> Paged[Message]:
+        """Mentions, replies, quotes and private mentions, newest first, page by page, from
+        the notifications (``GET /api/v1/notifications``, types ``mention`` and ``quote``): a
+        mention whose status answers one of the account's statuses is a ``reply``, a private
+        mention a ``direct``, any other a ``mention``; a quote notification a ``quote``
+        (``post_id``: the quoted status).
 
-        * notifications (``GET /api/v1/notifications``, types ``mention`` and ``quote``): a
-          mention whose status answers one of the account's statuses is a ``reply``, a private
-          mention a ``direct``, any other a ``mention``; a quote notification a ``quote``
-          (``post_id``: the quoted status);
-        * conversations (``GET /api/v1/conversations``): the last status of each private
-          conversation, when someone else wrote it, as ``direct`` with ``conversation_id``.
-
-        A private mention found both ways is given once (with its conversation). ``id`` is the
-        status id, which :meth:`reply` answers.
+        Every private mention arrives as a notification, so each is read once, there (a
+        conversation's list, ``GET /api/v1/conversations``, shows only its last status).
+        ``id`` is the status id, which :meth:`reply` answers; the cursor resumes right after
+        the last notification read.
         """
-        wanted = kinds_filter(kinds)
-        if limit is not None and limit <= 0:
-            return
-        me = await self._me_wire()
-        streams: list[AsyncIterator[Message]] = []
-        if "direct" in wanted:
-            streams.append(self._conversation_messages(me.id))
-        if wanted & {"mention", "reply", "quote", "direct"}:
-            streams.append(self._notification_messages(me.id, wanted))
-        seen: set[str] = set()
-        count = 0
-        async for message in _merge_newest_first(streams):
-            if message.id in seen or message.kind not in wanted:
-                continue
-            if since is not None and message.created_at < since:
-                return  # the merged streams are newest first: nothing later is newer
-            seen.add(message.id)
-            yield message
-            count += 1
-            if limit is not None and count >= limit:
-                return
-
-    async def _notification_messages(
-        self, me_id: str, wanted: frozenset[str]
-    ) -> AsyncIterator[Message]:
         from socialkit.adapters.mastodon import _mapping, _wire
 
-        params = [("limit", str(PAGE_NOTIFICATIONS)), ("types[]", "mention")]
+        wanted = kinds_filter(kinds)
+        if limit == 0 or not wanted & {"mention", "reply", "quote", "direct"}:
+            return Paged(_nothing, limit=limit, cursor=cursor)
+        params = [("types[]", "mention")]
         if "quote" in wanted:
             params.append(("types[]", "quote"))
-        async for item in self._pages(_wire.Notification, "/api/v1/notifications", params):
+        me_id: list[str] = []
+
+        def convert(item: _wire.Notification) -> Message | None:
             status = item.status
             if status is None:
-                continue
+                return None
+            kind: MessageKind
+            post_id = None
             if item.type == "quote":
-                quoted = status.quote.status_id if status.quote is not None else None
-                yield _mapping.message(status, "quote", self._host, post_id=quoted)
-            elif item.type == "mention":
-                kind: MessageKind
-                if status.visibility == "direct":
-                    kind = "direct"
-                elif status.in_reply_to_account_id == me_id:
-                    kind = "reply"
-                else:
-                    kind = "mention"
-                yield _mapping.message(status, kind, self._host)
+                kind = "quote"
+                post_id = status.quote.status_id if status.quote is not None else None
+            elif item.type != "mention":
+                return None
+            elif status.visibility == "direct":
+                kind = "direct"
+            elif status.in_reply_to_account_id == me_id[0]:
+                kind = "reply"
+            else:
+                kind = "mention"
+            if kind not in wanted:
+                return None
+            return _mapping.message(status, kind, self._host, post_id=post_id)
 
-    async def _conversation_messages(self, me_id: str) -> AsyncIterator[Message]:
-        from socialkit.adapters.mastodon import _mapping, _wire
+        async def path() -> str:
+            if not me_id:
+                me_id.append((await self._me_wire()).id)
+            return "/api/v1/notifications"
 
-        params = [("limit", str(PAGE_STATUSES))]
-        async for item in self._pages(_wire.Conversation, "/api/v1/conversations", params):
-            status = item.last_status
-            if status is None or status.account.id == me_id:
-                continue
-            yield _mapping.message(status, "direct", self._host, conversation_id=item.id)
+        fetch = self._id_pages(
+            _wire.Notification,
+            path,
+            params,
+            convert,
+            page=PAGE_NOTIFICATIONS,
+            item_cursor=lambda item: item.id,
+            since=None,  # notification ids are not snowflakes: ``since`` is checked per item
+        )
+        return Paged(
+            fetch,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda m: m.created_at,
+        )
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a message (or the status with id ``to``).
@@ -976,29 +1483,37 @@ class MastodonAdapter(Adapter):
 
     # -- search ----------------------------------------------------------------------------
 
-    async def search(
+    def search(
         self,
         query: str,
         *,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
+        cursor: str | None = None,
+    ) -> Paged[Post]:
         """Statuses matching ``query`` (``GET /api/v2/search?type=statuses&resolve=true``).
 
         What a server finds depends on its search setup (full-text search needs
         Elasticsearch/OpenSearch; without it, only URLs and the account's own posts). Results
-        are paged by ``offset``; statuses older than ``since`` are skipped.
+        are paged by ``offset`` (the cursor keeps it) and are not in time order; ``since`` and
+        ``until`` go to the server as ``min_id`` / ``max_id`` (snowflakes), so a search that
+        polls with ``since`` (listening) reads only what is newer, however long the history,
+        and each item's time is checked as well.
         """
         from socialkit.adapters.mastodon import _mapping, _wire
 
         if not query.strip():
-            raise ValueError("the search query must not be empty")
-        offset = 0
-        count = 0
-        while True:
-            size = min(PAGE_STATUSES, (limit - count) if limit is not None else PAGE_STATUSES)
-            if size <= 0:
-                return
+            raise ValidationError("the search query must not be empty")
+        bounds: list[tuple[str, str]] = []
+        if since is not None and since >= SNOWFLAKES_SINCE:
+            bounds.append(("min_id", str(_snowflake(since) - 1)))
+        if until is not None:
+            bounds.append(("max_id", str(_snowflake(until + timedelta(milliseconds=1)))))
+
+        async def fetch(cursor: str | None, want: int | None) -> Batch[Post]:
+            offset = int(self._id(cursor, "cursor")) if cursor is not None else 0
+            size = PAGE_STATUSES if want is None else max(1, min(PAGE_STATUSES, want))
             result: _wire.Search = await self._model(
                 _wire.Search,
                 "GET",
@@ -1009,18 +1524,22 @@ class MastodonAdapter(Adapter):
                     ("resolve", "true"),
                     ("limit", str(size)),
                     ("offset", str(offset)),
+                    *bounds,
                 ],
             )
-            for status in result.statuses:
-                if since is not None and status.created_at < since:
-                    continue
-                yield _mapping.post(status, self._host)
-                count += 1
-                if limit is not None and count >= limit:
-                    return
-            if len(result.statuses) < size:
-                return
-            offset += len(result.statuses)
+            found = [_mapping.post(status, self._host) for status in result.statuses]
+            more = str(offset + len(found)) if len(result.statuses) >= size else None
+            return Batch(found, more)
+
+        return Paged(
+            fetch,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=_status_time,
+            ordered=False,
+        )
 
     async def ex_search_hashtags(self, query: str, *, limit: int = 20) -> list[_wire.Hashtag]:
         """Hashtags matching ``query`` (``GET /api/v2/search?type=hashtags``), each with its
@@ -1029,7 +1548,7 @@ class MastodonAdapter(Adapter):
 
         text = query.strip().lstrip("#")
         if not text:
-            raise ValueError("the hashtag query must not be empty")
+            raise ValidationError("the hashtag query must not be empty")
         result: _wire.Search = await self._model(
             _wire.Search,
             "GET",
@@ -1038,33 +1557,53 @@ class MastodonAdapter(Adapter):
         )
         return list(result.hashtags)
 
-    async def ex_hashtag_timeline(
+    def ex_hashtag_timeline(
         self,
         tag: str,
         *,
         local: bool = False,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
+        cursor: str | None = None,
+    ) -> Paged[Post]:
         """Public statuses with ``#tag`` (``GET /api/v1/timelines/tag/:hashtag``), newest first,
         page by page; ``local`` keeps this server's statuses only."""
-        from socialkit.adapters.mastodon import _mapping, _wire
-
         name = tag.strip().lstrip("#")
         if not name:
-            raise ValueError("tag must not be empty")
-        params = [("limit", str(min(limit or PAGE_STATUSES, PAGE_STATUSES)))]
-        if local:
-            params.append(("local", "true"))
-        count = 0
-        path = f"/api/v1/timelines/tag/{quote(name, safe='')}"
-        async for status in self._pages(_wire.Status, path, params):
-            if since is not None and status.created_at < since:
-                return
-            yield _mapping.post(status, self._host)
-            count += 1
-            if limit is not None and count >= limit:
-                return
+            raise ValidationError("tag must not be empty")
+        params = [("local", "true")] if local else []
+        return self._statuses(
+            f"/api/v1/timelines/tag/{path_segment(name)}",
+            params,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_list: str | None = None,
+        ex_local: bool = False,
+    ) -> EventStream:
+        """Events from Mastodon's streaming API (server-sent events; see
+        ``socialkit.adapters.mastodon._stream``): without ``query``, the ``user`` stream (home
+        timeline posts, mentions, replies, quotes, private mentions, deletions); with a
+        ``#tag``, the ``hashtag`` stream; with keywords or several tags, the ``public`` stream
+        matched here; ``ex_list`` streams a list, ``ex_local`` keeps this server's posts. A
+        reconnect (or ``cursor``) reads what was missed from the REST API first."""
+        from socialkit.adapters.mastodon import _stream
+
+        spec = _stream.plan(kinds, query, ex_list=ex_list, ex_local=ex_local, check_id=self._id)
+        return _stream.open_stream(self, spec, cursor=cursor, policy=policy)
 
     # -- login -----------------------------------------------------------------------------
 
@@ -1085,7 +1624,7 @@ class MastodonAdapter(Adapter):
 
         uris = list(redirect_uris)
         if not client_name.strip() or not uris:
-            raise ValueError("client_name and at least one redirect URI are needed")
+            raise ValidationError("client_name and at least one redirect URI are needed")
         body: dict[str, Any] = {
             "client_name": client_name,
             "redirect_uris": uris,
@@ -1167,6 +1706,21 @@ class MastodonAdapter(Adapter):
         return token
 
 
+def _not_logged_in(adapter: MastodonAdapter) -> Exception:
+    from socialkit.auth import AuthFlowError
+
+    return AuthFlowError(
+        adapter.name,
+        code="not_logged_in",
+        message=(
+            f"no access_token setting and no stored token for account "
+            f"{adapter._token_account()!r}; log in first with `socialkit auth login mastodon "
+            f"--instance {adapter.instance} --account {adapter._token_account()}` "
+            "(or ex_exchange_code), or pass access_token="
+        ),
+    )
+
+
 class _StoredTokenAuth(httpx.Auth):
     """Bearer auth with the token saved for this account in the token store (read once)."""
 
@@ -1181,19 +1735,10 @@ class _StoredTokenAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self._token is None:
-            from socialkit.auth import AuthFlowError
-
             adapter = self._adapter
             stored = await adapter._token_store().get(adapter.name, adapter._token_account())
             if stored is None:
-                raise AuthFlowError(
-                    adapter.name,
-                    code="not_logged_in",
-                    message=(
-                        f"no access_token setting and no stored token for account "
-                        f"{adapter._token_account()!r}; log in first (ex_exchange_code)"
-                    ),
-                )
+                raise _not_logged_in(adapter)
             self._token = stored.access_token
         request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
         yield request
@@ -1222,6 +1767,7 @@ def _info_from(instance: _wire.Instance) -> _InstanceInfo:
         image_max_bytes=media.image_size_limit or base.image_max_bytes,
         gif_max_bytes=media.image_size_limit or base.gif_max_bytes,
         video_max_bytes=media.video_size_limit or base.video_max_bytes,
+        audio_max_bytes=media.video_size_limit or base.audio_max_bytes,
         media_types=frozenset(media.supported_mime_types),
         max_alt_text=media.description_limit or base.max_alt_text,
         max_poll_options=polls.max_options,
@@ -1237,27 +1783,20 @@ def _info_from(instance: _wire.Instance) -> _InstanceInfo:
     )
 
 
-async def _merge_newest_first(streams: list[AsyncIterator[Message]]) -> AsyncIterator[Message]:
-    """Merge streams that are each newest first into one, newest first, reading lazily.
-    On a tie the earlier stream wins."""
-    heads: list[Message | None] = []
-    for stream in streams:
-        heads.append(await anext(stream, None))
-    while True:
-        best: int | None = None
-        for index, head in enumerate(heads):
-            if head is None:
-                continue
-            if best is None:
-                best = index
-                continue
-            current = heads[best]
-            assert current is not None
-            if head.created_at > current.created_at:
-                best = index
-        if best is None:
-            return
-        chosen = heads[best]
-        assert chosen is not None
-        yield chosen
-        heads[best] = await anext(streams[best], None)
+async def _nothing(cursor: str | None, want: int | None) -> Batch[Any]:
+    return Batch([])
+
+
+def _snowflake(moment: datetime) -> int:
+    """The smallest Mastodon id a status created at ``moment`` can have (ms << 16)."""
+    return int(moment.timestamp() * 1000) << 16
+
+
+def _status_time(post: Post) -> datetime | None:
+    """When a status came into a timeline: a boost's own time (``raw``), else the post's."""
+    from socialkit.adapters.mastodon import _wire
+
+    raw = post.raw
+    if isinstance(raw, _wire.Status):
+        return raw.created_at
+    return post.created_at

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import mimetypes
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Literal
 
-from socialkit._models import Account, Media, MediaKind, Message, MessageKind, Metric, Post
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    MediaKind,
+    Message,
+    MessageKind,
+    Metric,
+    Poll,
+    Post,
+)
 from socialkit.adapters.mastodon import _wire
 from socialkit.adapters.mastodon._html import html_to_text
 
@@ -41,8 +52,23 @@ VISIBILITY_IN: dict[str, Literal["public", "unlisted", "followers", "direct"]] =
     "direct": "direct",
 }
 
-_MEDIA_KINDS: dict[str, MediaKind] = {"image": "image", "gifv": "gif", "video": "video"}
-_FALLBACK_MIME = {"image": "image/jpeg", "gif": "video/mp4", "video": "video/mp4"}
+#: Mastodon's attachment types (MediaAttachmentTypeEnum) -> socialkit's kinds. A GIF is
+#: converted to a looping MP4 (``gifv``); ``unknown`` (a remote file the server could not
+#: process) has no equivalent.
+_MEDIA_KINDS: dict[str, MediaKind] = {
+    "image": "image",
+    "gifv": "gif",
+    "video": "video",
+    "audio": "audio",
+}
+_FALLBACK_MIME = {
+    "image": "image/jpeg",
+    "gif": "video/mp4",
+    "video": "video/mp4",
+    "audio": "audio/mpeg",
+}
+#: A URL in plain text (what html_to_text gives for a link: its full ``href``).
+_URL = re.compile(r"https?://[^\s<>\"]+")
 
 
 def account(wire: _wire.Account, host: str) -> Account:
@@ -63,13 +89,39 @@ def account(wire: _wire.Account, host: str) -> Account:
 
 
 def media(wire: _wire.MediaAttachment) -> Media | None:
-    """An attachment as :class:`Media` (by URL); audio and unknown types have no equivalent."""
+    """An attachment as :class:`Media` (by URL), with its alt text, id, preview image and what
+    the server measured (``meta``: width and height of the original, duration of a video or
+    audio file). ``unknown`` attachments, and attachments without a URL yet, have no
+    equivalent."""
     kind = _MEDIA_KINDS.get(wire.type)
     url = wire.url or wire.remote_url
     if kind is None or url is None or not url.startswith(("https://", "http://")):
         return None
     mime = mimetypes.guess_type(url.split("?", 1)[0])[0] or _FALLBACK_MIME[kind]
-    return Media(kind=kind, url=url, alt=wire.description, mime_type=mime)
+    if not mime.startswith(("image/", "video/", "audio/")):
+        mime = _FALLBACK_MIME[kind]
+    width = height = None
+    duration: float | None = None
+    meta = wire.meta
+    if meta is not None:
+        original = meta.original
+        if original is not None:
+            width, height, duration = original.width, original.height, original.duration
+        width = width or meta.width
+        height = height or meta.height
+        duration = duration if duration is not None else meta.duration
+    preview = wire.preview_url
+    return Media(
+        kind=kind,
+        url=url,
+        alt=wire.description or None,
+        mime_type=mime,
+        width=width if width and width > 0 else None,
+        height=height if height and height > 0 else None,
+        duration=duration if duration is not None and duration >= 0 else None,
+        preview_url=preview if preview and preview != url else None,
+        id=wire.id,
+    )
 
 
 def _media_list(items: list[_wire.MediaAttachment]) -> list[Media]:
@@ -85,11 +137,58 @@ def status_metrics(wire: _wire.Status) -> dict[str, int]:
     return values
 
 
+def poll(wire: _wire.PollWire, created_at: datetime) -> Poll | None:
+    """A status's poll: options, votes per option (None while the server hides the totals),
+    when it closes, and its duration counted from the status's creation."""
+    if len(wire.options) < 2:
+        return None
+    counts = [o.votes_count for o in wire.options]
+    votes = None if any(c is None for c in counts) else [int(c or 0) for c in counts]
+    expires = wire.expires_at
+    duration = expires - created_at if expires is not None else timedelta(0)
+    # Servers stamp ``expires_at`` in milliseconds: a duration given in seconds reads back as
+    # those seconds.
+    duration = timedelta(seconds=max(0, round(duration.total_seconds())))
+    return Poll(
+        options=[o.title for o in wire.options],
+        duration=duration,
+        multiple=wire.multiple,
+        votes=votes,
+        expires_at=expires,
+    )
+
+
+def text_and_link(plain: str, card: _wire.PreviewCard | None) -> tuple[str, str | None]:
+    """The text of a status and its link.
+
+    A link socialkit adds to a post's text (``Post.link`` not in ``Post.text``: appended after
+    a blank line) is taken off the text again, so that what ``publish`` accepted reads back.
+    Otherwise the link is the server's preview card's, else the last URL of the text (a link
+    Mastodon shows shortened reads as its full address: see ``_html``)."""
+    found = _URL.findall(plain)
+    if found:
+        last = found[-1]
+        head, sep, tail = plain.rpartition("\n\n")
+        if sep and tail == last and last not in head:
+            return head, last
+        if not sep and plain == last:
+            return "", last
+    if card is not None and card.url.startswith(("https://", "http://")):
+        return plain, card.url
+    return plain, (found[-1] if found else None)
+
+
 def post(wire: _wire.Status, host: str) -> Post:
     """A status as a :class:`Post` (a reblog reads as the reblogged status it carries)."""
-    text = wire.text if wire.text is not None else html_to_text(wire.content)
+    if wire.reblog is not None:
+        # ``raw`` stays the boost, whose time and id place it in a timeline.
+        return post(wire.reblog, host).model_copy(update={"raw": wire})
+    plain = wire.text if wire.text is not None else html_to_text(wire.content)
+    text, link = text_and_link(plain, wire.card)
     return Post(
         text=text,
+        link=link,
+        poll=poll(wire.poll, wire.created_at) if wire.poll is not None else None,
         media=_media_list(wire.media_attachments),
         reply_to=wire.in_reply_to_id,
         quote_of=wire.quote.status_id if wire.quote is not None else None,
@@ -194,3 +293,8 @@ def message(
         language=_language(wire.language),
         raw=wire,
     )
+
+
+def feed(wire: _wire.List) -> Feed:
+    """A Mastodon list as a :class:`Feed` (its posts: ``GET /api/v1/timelines/list/:id``)."""
+    return Feed(id=wire.id, network=NETWORK, name=wire.title, kind="list")

@@ -22,10 +22,13 @@ __all__ = [
     "Conversation",
     "Hashtag",
     "Instance",
+    "List",
     "MediaAttachment",
     "Mention",
     "Notification",
+    "PreviewCard",
     "QuoteRef",
+    "Relationship",
     "ScheduledStatus",
     "ScheduledStatusParams",
     "Search",
@@ -73,6 +76,27 @@ class Mention(_Wire):
     url: str | None = None
 
 
+class MetaDetails(_Wire):
+    """``#/components/schemas/MetaDetails``: one version (original, small) of an attachment."""
+
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+
+
+class MediaMeta(_Wire):
+    """``MediaAttachment.meta``: what the server measured of the file (after processing).
+
+    Servers differ in where they put an audio or video's duration: on the ``original``
+    version (``MetaDetails.duration``) or, in older servers, at the top level."""
+
+    original: MetaDetails | None = None
+    small: MetaDetails | None = None
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+
 class MediaAttachment(_Wire):
     """``#/components/schemas/MediaAttachment``: ``url`` is null while the server processes it."""
 
@@ -82,6 +106,7 @@ class MediaAttachment(_Wire):
     preview_url: str | None = None
     remote_url: str | None = None
     description: str | None = None
+    meta: MediaMeta | None = None
 
 
 class Hashtag(_Wire):
@@ -121,9 +146,24 @@ class PollWire(_Wire):
     """``#/components/schemas/Poll`` (what the adapter reads of it)."""
 
     id: str
-    options: list[dict[str, Any]] = Field(default_factory=list)
+    options: list[PollOption] = Field(default_factory=list)
     multiple: bool = False
     expires_at: UTC | None = None
+    expired: bool = False
+    votes_count: int = 0
+
+
+class PollOption(_Wire):
+    """``#/components/schemas/PollOption``: ``votes_count`` is null while totals are hidden."""
+
+    title: str
+    votes_count: int | None = None
+
+
+class PreviewCard(_Wire):
+    """``#/components/schemas/PreviewCard`` (the link a status previews; only its URL is read)."""
+
+    url: str
 
 
 class Status(_Wire):
@@ -150,9 +190,28 @@ class Status(_Wire):
     reblog: Status | None = None
     quote: QuoteRef | None = None
     poll: PollWire | None = None
+    card: PreviewCard | None = None
     text: str | None = None
     """The plain source text: only in answers to ``DELETE`` (delete-and-redraft)."""
     edited_at: UTC | None = None
+
+
+class Relationship(_Wire):
+    """``#/components/schemas/Relationship``: what the account does to another (the answer to
+    follow, block, mute and their reverse)."""
+
+    id: str
+    following: bool = False
+    requested: bool = False
+    blocking: bool = False
+    muting: bool = False
+
+
+class List(_Wire):
+    """``#/components/schemas/List``: a list of accounts whose posts make a timeline."""
+
+    id: str
+    title: str
 
 
 class ScheduledStatusParams(_Wire):
@@ -232,7 +291,12 @@ class _PollsConfig(_Wire):
     max_expiration: int = 2629746
 
 
+class _Urls(_Wire):
+    streaming: str | None = None
+
+
 class _Configuration(_Wire):
+    urls: _Urls = Field(default_factory=_Urls)
     statuses: _StatusesConfig = Field(default_factory=_StatusesConfig)
     media_attachments: _MediaConfig = Field(default_factory=_MediaConfig)
     polls: _PollsConfig = Field(default_factory=_PollsConfig)
@@ -271,5 +335,6 @@ class TokenResponse(_Wire):
     created_at: float
 
 
+PollWire.model_rebuild()
 QuoteRef.model_rebuild()
 Status.model_rebuild()

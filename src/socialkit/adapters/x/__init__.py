@@ -15,7 +15,9 @@ from socialkit.adapters.x._adapter import (
 )
 from socialkit.adapters.x._webhooks import (
     SIGNATURE_HEADER,
+    check_delivery,
     crc_response,
+    delivery_id,
     signature,
     verify_signature,
 )
@@ -26,7 +28,9 @@ __all__ = [
     "UserContextRequiredError",
     "XAdapter",
     "XSettings",
+    "check_delivery",
     "crc_response",
+    "delivery_id",
     "signature",
     "verify_signature",
 ]

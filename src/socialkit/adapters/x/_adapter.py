@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
@@ -20,17 +23,39 @@ from socialkit._errors import (
     MalformedResponseError,
     OutcomeUnknownError,
     TimeoutError,
+    TransportError,
     UnsupportedError,
+    ValidationError,
 )
 from socialkit._http import redact_text
-from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
-from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    Message,
+    MessageKind,
+    Metric,
+    Post,
+    Problem,
+    UploadedMedia,
+)
+from socialkit._paging import Batch, Fetch, Paged
+from socialkit.adapters._base import (
+    Adapter,
+    AdapterSettings,
+    HttpURL,
+    as_post,
+    check_id,
+    kinds_filter,
+)
 from socialkit.adapters.x import _mapping as mapping
 from socialkit.adapters.x import _wire as wire
 from socialkit.text import count_x, split_thread, url_spans
 
 if TYPE_CHECKING:
     from socialkit._http import Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
+    from socialkit.adapters.x._stream import Rule
     from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
 __all__ = ["DEFAULT_SCOPES", "UserContextRequiredError", "XAdapter", "XSettings"]
@@ -73,13 +98,34 @@ _POST_CATEGORY = {"image": "tweet_image", "gif": "tweet_gif", "video": "tweet_vi
 _DM_CATEGORY = {"image": "dm_image", "gif": "dm_gif", "video": "dm_video"}
 
 # Fields asked for with every post (``PostFieldsParameter`` enum). ``author_id``,
-# ``in_reply_to_user_id`` and ``referenced_posts`` come with the expansions of the same names.
-_POST_FIELDS = "attachments,conversation_id,created_at,id,lang,public_metrics,text"
-_POST_EXPANSIONS = "author_id,in_reply_to_user_id,referenced_posts"
+# ``in_reply_to_user_id`` and ``referenced_posts`` come with the expansions of the same names;
+# media and polls with ``attachments.*`` and the media / poll fields, so that a post reads
+# back with what it was published with.
+_POST_FIELDS = "attachments,conversation_id,created_at,entities,id,lang,public_metrics,text"
+_POST_EXPANSIONS = (
+    "attachments.media_keys,attachments.poll_ids,author_id,in_reply_to_user_id,referenced_posts"
+)
+_MEDIA_FIELDS = "alt_text,duration_ms,height,media_key,preview_image_url,type,url,variants,width"
+_POLL_FIELDS = "duration_minutes,end_datetime,id,options,voting_status"
+_LIST_FIELDS = "created_at,description,follower_count,id,member_count,name,private"
 _USER_FIELDS = "id,name,profile_image_url,public_metrics,url,username"
 _DM_FIELDS = "created_at,dm_conversation_id,event_type,id,text"
 
 _PRIVATE_WINDOW = timedelta(days=30)
+_SEARCH_WINDOW = timedelta(days=7)
+#: How long an unused upload is reused for a retried publish (X keeps it 24 hours).
+_MEDIA_REUSE = timedelta(hours=23)
+#: The Store namespace of the idempotency records of publish.
+_RECORDS = "x.publish"
+#: How many idempotency records an adapter keeps in memory without a store.
+_MEMORY_RECORDS = 10_000
+#: X ids (posts, users, lists, media): the ``^[0-9]{1,19}$`` of the description.
+_ID_PATTERN = r"[0-9]{1,19}"
+_USERNAME_PATTERN = r"[A-Za-z0-9_]{1,15}"
+_NO_BLOCK = (
+    "X API v2 has no endpoint to block or unblock an account (GET /2/users/{id}/blocking only "
+    "lists blocks); mute is offered"
+)
 _METRICS_BATCH = 100
 _POLL_STATES_PENDING = frozenset({"pending", "in_progress"})
 
@@ -182,7 +228,8 @@ class XSettings(AdapterSettings):
             problems.append(
                 "no credentials: give an OAuth 2.0 user token (access_token, refresh_token, "
                 "client_id), OAuth 1.0a keys (consumer_key, consumer_secret, access_token, "
-                "access_token_secret) or an app-only bearer_token"
+                "access_token_secret) or an app-only bearer_token; or run "
+                "`socialkit auth login x` to log in and store a token"
             )
         if problems:
             raise ValueError("; ".join(problems))
@@ -199,8 +246,65 @@ class XSettings(AdapterSettings):
 
 def _rfc3339(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("since/until must be timezone-aware datetimes")
+        raise ValidationError("since/until must be timezone-aware datetimes")
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _post_id(value: object) -> str:
+    """An X post id (1–19 digits), checked before it goes into a path or a body."""
+    return check_id("x", value, _ID_PATTERN, "post id")
+
+
+def _username(value: str, given: str) -> str:
+    if re.fullmatch(_USERNAME_PATTERN, value) is None:
+        raise ValidationError(f"{given!r} is not an X username (1-15 letters, digits or _)")
+    return value
+
+
+def _post_query() -> dict[str, str]:
+    return {
+        "post.fields": _POST_FIELDS,
+        "expansions": _POST_EXPANSIONS,
+        "user.fields": _USER_FIELDS,
+        "media.fields": _MEDIA_FIELDS,
+        "poll.fields": _POLL_FIELDS,
+    }
+
+
+def _page_size(want: int | None, low: int, high: int) -> int:
+    return high if want is None else max(low, min(high, want))
+
+
+def _split_cursor(cursor: str) -> tuple[str, str]:
+    kind, sep, value = cursor.partition(":")
+    if not sep:
+        raise ValidationError("this cursor belongs to another kind of iterator")
+    return kind, value
+
+
+def _token(cursor: str) -> str:
+    kind, value = _split_cursor(cursor)
+    if kind != "t" or not value:
+        raise ValidationError("this cursor belongs to another kind of iterator")
+    return value
+
+
+def _post_time(post: Post) -> datetime | None:
+    return post.created_at
+
+
+def _message_time(message: Message) -> datetime | None:
+    return message.created_at
+
+
+def _parse_instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 class XAdapter(Adapter):
@@ -229,6 +333,18 @@ class XAdapter(Adapter):
             Capability.REPLY,
             Capability.SEARCH,
             Capability.WEBHOOKS,
+            Capability.LIKE,
+            Capability.REPOST,
+            Capability.BOOKMARK,
+            Capability.FOLLOW,
+            Capability.MUTE,
+            Capability.HIDE,
+            Capability.ACCOUNTS,
+            Capability.FOLLOWERS,
+            Capability.TIMELINE,
+            Capability.FEEDS,
+            Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits = Limits(
@@ -257,6 +373,8 @@ class XAdapter(Adapter):
         self._oauth2_client: OAuth2Client | None = None
         self._token_store: TokenStore | None = None
         self._me: Account | None = None
+        #: Idempotency records of publish when no ``store`` is configured.
+        self._records: dict[str, str] = {}
         #: Sleeps between media status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -314,6 +432,25 @@ class XAdapter(Adapter):
     @property
     def _account_key(self) -> str:
         return self.settings.account or "default"
+
+    async def ensure_credentials(self) -> None:
+        """With an OAuth 2.0 client and no token in the settings, a token must be stored."""
+        s = self.settings
+        if s.auth_mode != "oauth2" or s.client_id is None or s.access_token is not None:
+            return
+        if await self._tokens().get("x", self._account_key) is None:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(
+                self.name,
+                code="not_logged_in",
+                message=(
+                    f"no access_token setting and no stored token for account "
+                    f"{self._account_key!r}; log in first with `socialkit auth login x "
+                    f"--account {self._account_key}` (or ex_exchange_code), or pass "
+                    "access_token="
+                ),
+            )
 
     async def _auth(self) -> httpx.Auth | None:
         s = self.settings
@@ -423,18 +560,32 @@ class XAdapter(Adapter):
     # -- pre-flight -----------------------------------------------------------------------
 
     def _check_extra(self, post: Post) -> list[Problem]:
+        from socialkit.text import bounded_count, x_invalid_characters  # (core text rules)
+
         problems: list[Problem] = []
         for index, item in enumerate(post.posts()):
             prefix = "" if index == 0 else f"thread[{index - 1}]."
             where = "the post" if index == 0 else f"post thread[{index - 1}]"
+            for bad in x_invalid_characters(item.text):
+                problems.append(
+                    Problem(
+                        code="invalid_characters",
+                        message=(
+                            f"the text of {where} contains {bad.description} at index "
+                            f"{bad.index}; x refuses such text"
+                        ),
+                        field=f"{prefix}text",
+                    )
+                )
             if item.link and item.link not in item.text:
-                length = count_x(self._text_of(item))
+                length, exact = bounded_count(self._text_of(item), count_x, 280)
                 if length > 280:
                     problems.append(
                         Problem(
                             code="text_too_long",
                             message=(
-                                f"the text of {where} with its link is {length} weighted "
+                                f"the text of {where} with its link is "
+                                f"{'' if exact else 'at least '}{length} weighted "
                                 "characters long; x allows 280"
                             ),
                             field=f"{prefix}link",
@@ -523,6 +674,35 @@ class XAdapter(Adapter):
                                 field=f"{prefix}poll.options[{i}]",
                             )
                         )
+        problems.extend(self._duplicate_thread_problems(post))
+        return problems
+
+    def _duplicate_thread_problems(self, post: Post) -> list[Problem]:
+        """X refuses a post whose text repeats one of the account's recent posts (403
+        "duplicate content"), so a thread that repeats a text would stop half way: each
+        repeat is a problem found before anything is sent. Texts are compared as X compares
+        them (HTML entities decoded, NFC, whitespace collapsed); posts without text are not
+        compared (X's check needs text)."""
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(post.posts()):
+            text = " ".join(mapping.normalise(self._text_of(item)).split())
+            if not text:
+                continue
+            first = seen.setdefault(text, index)
+            if first == index:
+                continue
+            where = "the first post" if first == 0 else f"thread[{first - 1}]"
+            problems.append(
+                Problem(
+                    code="duplicate_text",
+                    message=(
+                        f"thread[{index - 1}] repeats the text of {where}; x refuses "
+                        "duplicate posts, so the thread would stop there"
+                    ),
+                    field=f"thread[{index - 1}].text",
+                )
+            )
         return problems
 
     @staticmethod
@@ -587,9 +767,7 @@ class XAdapter(Adapter):
         return mapping.account_metrics_from(user, datetime.now(timezone.utc))
 
     async def _user_by_handle(self, handle: str) -> wire.WireUser:
-        username = handle.removeprefix("@")
-        if not username or len(username) > 15 or not all(c.isalnum() or c == "_" for c in username):
-            raise ValueError(f"{handle!r} is not an X username (1-15 letters, digits or _)")
+        username = _username(handle.removeprefix("@"), handle)
         answer = await self._call(
             wire.UserLookup,
             "GET",
@@ -602,27 +780,131 @@ class XAdapter(Adapter):
 
     # -- publishing -----------------------------------------------------------------------
 
-    async def _publish_one(self, post: Post) -> Post:
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        # X has no idempotency key: the adapter makes one per publish call (the posts of a
+        # thread get ``key/1``, ``key/2`` …) and keeps a record under it for reconciliation.
+        key = idempotency_key if idempotency_key is not None else f"sk-{uuid.uuid4()}"
+        return await super()._publish(post, idempotency_key=key)
+
+    async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        """``POST /2/tweets``, at most once per ``idempotency_key``.
+
+        Before the create, the key's record (when/what was sent, the media ids) is kept in
+        the ``store`` setting (in memory without one). Publishing again with a key whose
+        post exists returns that post; with a key whose outcome was unknown, the account's
+        recent posts are searched first (:meth:`_reconcile`) and the post is sent only when
+        it is not among them, with the same media."""
         self._require_user("publishing")
-        media_ids = [await self._upload(item, _POST_CATEGORY) for item in post.media]
+        for target in (post.reply_to, post.quote_of):
+            if target is not None:
+                _post_id(target)  # before any upload or record
+        key = idempotency_key if idempotency_key is not None else f"sk-{uuid.uuid4()}"
+        record = await self._load_record(key)
+        if record is not None and record.get("post_id"):
+            logger.info("x: idempotency key %s was published as %s", key, record["post_id"])
+            return await self.get_post(str(record["post_id"]))
+        reply = post.reply_to
+        if record is not None:
+            started = _parse_instant(record.get("started")) or self.now()
+            media_ids = [str(i) for i in record.get("media_ids") or []]
+            if len(media_ids) != len(post.media) or self.now() - started > _MEDIA_REUSE:
+                media_ids = []
+            probe = self._body(post, media_ids)
+            found = await self._reconcile_or_unknown(probe, started, key, len(post.media))
+            if found is not None:
+                await self._save_record(key, {**record, "post_id": found.id})
+                return found
+            if not media_ids:
+                media_ids = [await self._upload(item, _POST_CATEGORY) for item in post.media]
+        else:
+            started = self.now()
+            media_ids = [await self._upload(item, _POST_CATEGORY) for item in post.media]
+        await self._save_record(
+            key, {"started": started.isoformat(), "media_ids": media_ids, "reply_to": reply}
+        )
+        body = self._body(post, media_ids)
+        try:
+            created = await self._create(
+                post, body, key=key, started=started, retried=record is not None
+            )
+        except (APIError, TransportError):
+            # A definite answer (X refused the post, or it was never sent): nothing to
+            # reconcile later, and a retry under this key is a fresh attempt.
+            await self._drop_record(key)
+            raise
+        await self._save_record(
+            key, {"started": started.isoformat(), "media_ids": media_ids, "post_id": created.id}
+        )
+        return created
+
+    def _body(self, post: Post, media_ids: list[str]) -> dict[str, Any]:
         body: dict[str, Any] = {"text": self._text_of(post)}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
         if post.reply_to is not None:
-            body["reply"] = {"in_reply_to_tweet_id": post.reply_to}
+            body["reply"] = {"in_reply_to_tweet_id": _post_id(post.reply_to)}
         if post.quote_of is not None:
-            body["quote_tweet_id"] = post.quote_of
+            body["quote_tweet_id"] = _post_id(post.quote_of)
         if post.poll is not None:
             body["poll"] = {
                 "options": list(post.poll.options),
                 "duration_minutes": int(post.poll.duration.total_seconds() // 60),
             }
-        return await self._create(post, body)
+        return body
+
+    # Idempotency records: JSON under the key, in the store setting's Store when there is one
+    # (so that a retry after a restart still reconciles), else in this adapter's memory.
+
+    def _record_store(self) -> Any:
+        store = self.settings.store
+        if store is None:
+            return None
+        from socialkit.auth import TokenStore
+
+        return store.store if isinstance(store, TokenStore) else store
+
+    def _record_key(self, key: str) -> str:
+        return f"{self._account_key}:{key}"
+
+    async def _load_record(self, key: str) -> dict[str, Any] | None:
+        store = self._record_store()
+        text = (
+            self._records.get(key)
+            if store is None
+            else await store.get(_RECORDS, self._record_key(key))
+        )
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        store = self._record_store()
+        if store is None:
+            self._records[key] = text
+            if len(self._records) > _MEMORY_RECORDS:
+                # Bounded: the oldest records go first (a retry comes soon after a failure).
+                for old in list(self._records)[: len(self._records) - _MEMORY_RECORDS]:
+                    del self._records[old]
+        else:
+            await store.put(_RECORDS, self._record_key(key), text)
+
+    async def _drop_record(self, key: str) -> None:
+        store = self._record_store()
+        if store is None:
+            self._records.pop(key, None)
+        else:
+            await store.delete(_RECORDS, self._record_key(key))
 
     async def edit(self, post_id: str, post: Post) -> Post:
         """Edit a published post (X creates a new version with a new id; editing needs an
         account that may edit, within X's window and number of edits)."""
         self._require_user("editing")
+        post_id = _post_id(post_id)
         problems = self.check(post.model_copy(update={"thread": []}))
         if problems:
             from socialkit._errors import InvalidPostError
@@ -635,41 +917,57 @@ class XAdapter(Adapter):
         }
         if media_ids:
             body["media"] = {"media_ids": media_ids}
-        return await self._create(post, body)
+        return await self._create(post, body, key=None, started=self.now(), retried=False)
 
-    async def _create(self, post: Post, body: dict[str, Any]) -> Post:
+    async def _create(
+        self,
+        post: Post,
+        body: dict[str, Any],
+        *,
+        key: str | None,
+        started: datetime,
+        retried: bool,
+    ) -> Post:
         """``POST /2/tweets``, reconciled when its outcome is unknown.
 
         X has no idempotency key, so the pipeline does not resend a create that may have
-        arrived (a timeout after sending, a 5xx). Then the account's newest posts are read
-        (``GET /2/users/{id}/tweets`` from shortly before the attempt began): a post with the
-        same text and the same reply / quote target is the one created, and is returned. If
-        none is found, the post is sent once more. A duplicate refusal of that second attempt
-        means the first one arrived after all: the timeline is read again.
+        arrived (a timeout after sending, a 5xx, a 2xx whose body cannot be read). Then the
+        account's newest posts are read (``GET /2/users/{id}/tweets`` from shortly before the
+        attempt began): a post with the same text, media and reply / quote target is the one
+        created, and is returned. If none is found, a post with text is sent once more (X's
+        duplicate check refuses a second copy); a media-only post is not (no such check).
+        A duplicate refusal after an unknown outcome means the first attempt arrived: the
+        timeline is read again, and the outcome stays unknown rather than reporting the
+        account's own post as a duplicate. :class:`~socialkit.OutcomeUnknownError` carries
+        ``key``; reconciliation that fails itself (a rate limit, a timeout) raises it too.
         """
-        started = self.now()
+        media_count = len((body.get("media") or {}).get("media_ids") or [])
         try:
-            answer = await self._call(
-                wire.CreatePostResponse, "POST", "/2/tweets", json=body, kind="create"
-            )
-        except OutcomeUnknownError as unknown:
-            logger.warning("x: the outcome of a post is unknown (%s); reconciling", unknown)
-            found = await self._reconcile(body, started)
+            answer = await self._send_create(body, key)
+        except OutcomeUnknownError:
+            logger.warning("x: the outcome of a post is unknown; reconciling")
+            found = await self._reconcile_or_unknown(body, started, key, media_count)
             if found is not None:
                 return found
             if not mapping.normalise(body.get("text", "")).strip():
                 # A media-only post has no text for X's duplicate check to catch a second
                 # copy, and a timeline that lags would make a resend publish it twice.
-                raise
+                raise self._unknown(key) from None
             try:
-                answer = await self._call(
-                    wire.CreatePostResponse, "POST", "/2/tweets", json=body, kind="create"
-                )
+                answer = await self._send_create(body, key)
             except DuplicateError:
-                found = await self._reconcile(body, started)
+                found = await self._reconcile_or_unknown(body, started, key, media_count)
                 if found is not None:
                     return found
+                raise self._unknown(key) from None
+        except DuplicateError:
+            if not retried:
                 raise
+            # An earlier call under this key had an unknown outcome: the duplicate is it.
+            found = await self._reconcile_or_unknown(body, started, key, media_count)
+            if found is not None:
+                return found
+            raise self._unknown(key) from None
         if answer.data is None:
             raise self._problem(answer.errors, "the new post")
         created = answer.data
@@ -686,8 +984,38 @@ class XAdapter(Adapter):
             }
         )
 
-    async def _reconcile(self, body: dict[str, Any], started: datetime) -> Post | None:
-        """The post that an unanswered create made, if the account's timeline shows it."""
+    async def _send_create(self, body: dict[str, Any], key: str | None) -> wire.CreatePostResponse:
+        try:
+            return await self._call(
+                wire.CreatePostResponse, "POST", "/2/tweets", json=body, kind="create"
+            )
+        except OutcomeUnknownError as exc:
+            raise self._unknown(key) from exc
+        except MalformedResponseError as exc:
+            # A 2xx whose body cannot be read: the post may well exist.
+            raise self._unknown(key) from exc
+
+    def _unknown(self, key: str | None) -> OutcomeUnknownError:
+        return OutcomeUnknownError(self.name, "POST", "/2/tweets", idempotency_key=key)
+
+    async def _reconcile_or_unknown(
+        self, body: dict[str, Any], started: datetime, key: str | None, media_count: int
+    ) -> Post | None:
+        """:meth:`_reconcile`, whose own failure (a rate limit, a timeout, an error answer)
+        leaves the outcome unknown: :class:`~socialkit.OutcomeUnknownError`, never an error
+        that would read as "not sent"."""
+        try:
+            return await self._reconcile(body, started, media_count)
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            logger.warning("x: reconciling failed (%s); the outcome stays unknown", exc)
+            raise self._unknown(key) from exc
+
+    async def _reconcile(
+        self, body: dict[str, Any], started: datetime, media_count: int
+    ) -> Post | None:
+        """The post that an unanswered create made, if the account's timeline shows it:
+        same text (links compared without their addresses, which X replaces with t.co),
+        same reply and quote targets, and the same media (by id when known, else by count)."""
         text = mapping.normalise(body.get("text", ""))
         wanted = mapping.comparable_text(text, url_spans(text))
         reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
@@ -699,13 +1027,7 @@ class XAdapter(Adapter):
             wire.PostsPage,
             "GET",
             f"/2/users/{user_id}/tweets",
-            params={
-                "max_results": 20,
-                "start_time": _rfc3339(since),
-                "post.fields": _POST_FIELDS,
-                "expansions": _POST_EXPANSIONS,
-                "user.fields": _USER_FIELDS,
-            },
+            params={**_post_query(), "max_results": 100, "start_time": _rfc3339(since)},
         )
         for candidate in answer.data:
             created = candidate.created_at or mapping.snowflake_time(candidate.id)
@@ -718,12 +1040,10 @@ class XAdapter(Adapter):
                 continue
             if candidate.reference("replied_to") != reply or candidate.reference("quoted") != quote:
                 continue
-            keys = candidate.attachments.media_keys if candidate.attachments else None
-            if (
-                media_ids
-                and keys is not None
-                and sorted(k.split("_")[-1] for k in keys) != sorted(media_ids)
-            ):
+            keys = (candidate.attachments.media_keys if candidate.attachments else None) or []
+            if media_ids and keys and sorted(k.split("_")[-1] for k in keys) != sorted(media_ids):
+                continue
+            if not media_ids and len(keys) != media_count:
                 continue
             logger.info("x: the unanswered post was published as %s", candidate.id)
             return mapping.post_from(candidate, answer.includes)
@@ -731,6 +1051,7 @@ class XAdapter(Adapter):
 
     async def delete(self, post_id: str) -> None:
         self._require_user("deleting a post")
+        post_id = _post_id(post_id)
         answer = await self._call(wire.DeleteResponse, "DELETE", f"/2/tweets/{post_id}")
         if answer.data is None:
             raise self._problem(answer.errors, f"deleting {post_id}")
@@ -743,14 +1064,31 @@ class XAdapter(Adapter):
         """The content of a URL-sourced medium, fetched without X's credentials."""
         if media.url is None:
             return None
-        from socialkit._http import Network
+        # From a public address only (or one the media_fetch_allow setting names).
+        from socialkit._http import MediaFetcher
 
-        fetcher = self._make_session(Network(name="x-media-source", base_url=media.url), auth=None)
-        response = await fetcher.request("GET", media.url, kind="read", bucket="media-source")
-        return response.content
+        return await MediaFetcher.for_settings(self.settings).fetch(media)
 
     async def _upload(self, media: Media, categories: dict[str, str]) -> str:
-        """Upload one medium in chunks and wait until X has processed it; returns its id.
+        """The media id of ``media``: an earlier :meth:`upload` is reused as is (its alt text
+        set again when ``Media.from_upload`` replaced it), anything else is uploaded."""
+        uploaded = media.uploaded
+        if uploaded is None:
+            return (await self._upload_new(media, categories))[0]
+        if uploaded.network != self.name:
+            raise ValidationError(f"media uploaded to {uploaded.network} cannot be used on x")
+        media_id = check_id(self.name, uploaded.id, _ID_PATTERN, "media id")
+        if uploaded.expires_at is not None and uploaded.expires_at <= self.now():
+            raise ValidationError(
+                f"upload {media_id} expired at {uploaded.expires_at.isoformat()}; upload again"
+            )
+        if media.alt and media.alt != uploaded.alt:
+            await self._set_alt(media_id, media.alt)
+        return media_id
+
+    async def _upload_new(self, media: Media, categories: dict[str, str]) -> tuple[str, int | None]:
+        """Upload one medium in chunks and wait until X has processed it; returns its id and
+        how many seconds X keeps it (``expires_after_secs``).
 
         ``initialize`` -> ``append`` (``segment_index`` 0, 1, …) -> ``finalize``, then while
         ``processing_info.state`` is pending or in progress, ``GET /2/media/upload`` after
@@ -796,16 +1134,20 @@ class XAdapter(Adapter):
             raise self._problem(final.errors, "the finalized upload")
         await self._wait_processed(media_id, final.data.processing_info)
         if media.alt:
-            meta = await self._call(
-                wire.MetadataResponse,
-                "POST",
-                "/2/media/metadata",
-                json={"id": media_id, "metadata": {"alt_text": {"text": media.alt}}},
-                retry_safe=True,
-            )
-            if meta.data is None:
-                raise self._problem(meta.errors, "the alt text")
-        return media_id
+            await self._set_alt(media_id, media.alt)
+        expires = final.data.expires_after_secs or init.data.expires_after_secs
+        return media_id, expires
+
+    async def _set_alt(self, media_id: str, alt: str) -> None:
+        meta = await self._call(
+            wire.MetadataResponse,
+            "POST",
+            "/2/media/metadata",
+            json={"id": media_id, "metadata": {"alt_text": {"text": alt}}},
+            retry_safe=True,
+        )
+        if meta.data is None:
+            raise self._problem(meta.errors, "the alt text")
 
     async def _append(self, media_id: str, index: int, chunk: bytes) -> None:
         # The multipart body is encoded here, in memory, so that it can be sent again (after a
@@ -860,15 +1202,9 @@ class XAdapter(Adapter):
     # -- reading --------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
+        post_id = _post_id(post_id)
         answer = await self._call(
-            wire.PostLookup,
-            "GET",
-            f"/2/tweets/{post_id}",
-            params={
-                "post.fields": _POST_FIELDS,
-                "expansions": _POST_EXPANSIONS,
-                "user.fields": _USER_FIELDS,
-            },
+            wire.PostLookup, "GET", f"/2/tweets/{post_id}", params=_post_query()
         )
         if answer.data is None:
             error = self._problem(answer.errors, f"post {post_id}")
@@ -880,93 +1216,581 @@ class XAdapter(Adapter):
         *,
         account: str | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
-        """The account's posts (or ``account``'s, an X username), newest first, lazily."""
-        return self._posts(account, since, limit)
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The account's posts (or ``account``'s: ``@name`` or a name is a handle, a string of
+        digits an id), newest first: ``GET /2/users/{id}/tweets`` with ``start_time`` /
+        ``end_time``; the cursor resumes with ``until_id`` right after the last post read."""
+        if account is not None:
+            self._account_ref(account)  # bad input fails here, before any request
 
-    async def _posts(
-        self, account: str | None, since: datetime | None, limit: int | None
-    ) -> AsyncIterator[Post]:
-        if limit is not None and limit <= 0:
-            return
-        if account is None:
-            user_id = await self._my_id()
-        else:
-            user_id = (await self._user_by_handle(account)).id
-        async for post, includes in self._pages(
-            f"/2/users/{user_id}/tweets", {}, since, limit, token_param="pagination_token"
-        ):
-            yield mapping.post_from(post, includes)
+        resolved: list[str] = []
 
-    async def _pages(
+        async def path() -> str:
+            if not resolved:  # looked up once per walk, not once per page
+                if account is None:
+                    resolved.append(await self._my_id())
+                else:
+                    resolved.append(await self._user_id(account))
+            return f"/2/users/{resolved[0]}/tweets"
+
+        return self._post_paged(path, {}, since, until, limit, cursor)
+
+    def _post_paged(
         self,
-        path: str,
+        path: Callable[[], Awaitable[str]],
         params: dict[str, Any],
         since: datetime | None,
+        until: datetime | None,
         limit: int | None,
+        cursor: str | None,
+        *,
+        token_param: str = "pagination_token",  # noqa: S107 - a query parameter's name
+        minimum: int = 5,
+        until_id: bool = True,
+        time_window: timedelta | None = None,
+    ) -> Paged[Post]:
+        """A Paged of posts over one of X's post timelines (user posts, mentions, search,
+        the home timeline)."""
+        fetch = self._timeline_fetch(
+            path,
+            params,
+            since,
+            until,
+            lambda post, includes: mapping.post_from(post, includes),
+            token_param=token_param,
+            minimum=minimum,
+            until_id=until_id,
+            time_window=time_window,
+        )
+        return Paged(
+            fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=_post_time
+        )
+
+    def _timeline_fetch(
+        self,
+        path: Callable[[], Awaitable[str]],
+        params: dict[str, Any],
+        since: datetime | None,
+        until: datetime | None,
+        convert: Callable[[wire.WirePost, wire.Includes], T | None],
         *,
         token_param: str,
-        minimum: int = 5,
-    ) -> AsyncIterator[tuple[wire.WirePost, wire.Includes]]:
-        """Posts of a paginated timeline or search, one page at a time (``meta.next_token``)."""
-        count = 0
-        token: str | None = None
-        while True:
-            query: dict[str, Any] = {
-                **params,
-                "max_results": 100 if limit is None else min(100, max(minimum, limit - count)),
-                "post.fields": _POST_FIELDS,
-                "expansions": _POST_EXPANSIONS,
-                "user.fields": _USER_FIELDS,
-            }
-            if since is not None:
-                query["start_time"] = _rfc3339(since)
-            if token is not None:
-                query[token_param] = token
-            page = await self._call(wire.PostsPage, "GET", path, params=query)
-            for problem in page.errors:
-                logger.warning(
-                    "x: %s: partial error: %s",
-                    path,
-                    redact_text(problem.detail or problem.title or ""),
-                )
-            for post in page.data:
-                yield post, page.includes
-                count += 1
-                if limit is not None and count >= limit:
-                    return
-            token = page.meta.next_token
-            if not token or not page.data:
-                return
+        minimum: int,
+        until_id: bool,
+        time_window: timedelta | None = None,
+        time_params: bool = True,
+    ) -> Fetch[T]:
+        """The fetch function of a :class:`~socialkit.Paged` over a post timeline.
+
+        ``since`` / ``until`` go to X as ``start_time`` / ``end_time`` (``time_window``: how
+        far back the endpoint reaches; an older ``since`` is left to Paged's own filter). The
+        network cursor is ``t:<next_token>`` between pages, and, where the endpoint takes
+        ``until_id``, ``u:<id>`` after each post, so that a walk resumes right after the last
+        post it yielded even when posts were deleted or added in between. ``convert`` may drop
+        a post (``None``: own posts among mentions, say)."""
+        start_time = end_time = None
+        if time_params and since is not None:
+            earliest = None if time_window is None else self.now() - time_window
+            if earliest is None or since > earliest:
+                start_time = _rfc3339(since)
+        if time_params and until is not None:
+            # end_time is exclusive and in whole seconds: one second later keeps ``until``'s
+            # own second; Paged drops anything newer than ``until`` itself.
+            end_time = _rfc3339(until.replace(microsecond=0) + timedelta(seconds=1))
+
+        async def fetch(cursor: str | None, want: int | None) -> Batch[T]:
+            target = await path()
+            while True:
+                query: dict[str, Any] = {
+                    **params,
+                    **_post_query(),
+                    "max_results": _page_size(want, minimum, 100),
+                }
+                if start_time is not None:
+                    query["start_time"] = start_time
+                if end_time is not None:
+                    query["end_time"] = end_time
+                if cursor is not None:
+                    kind, value = _split_cursor(cursor)
+                    if kind == "u" and until_id:
+                        query["until_id"] = check_id(self.name, value, _ID_PATTERN, "post id")
+                    elif kind == "t":
+                        query[token_param] = value
+                    else:
+                        raise ValidationError("this cursor belongs to another kind of iterator")
+                page = await self._call(wire.PostsPage, "GET", target, params=query)
+                self._log_partial(target, page.errors)
+                items: list[T] = []
+                marks: list[str] = []
+                for post in page.data:
+                    converted = convert(post, page.includes)
+                    if converted is not None:
+                        items.append(converted)
+                        marks.append(f"u:{post.id}")
+                token = page.meta.next_token
+                following = f"t:{token}" if token and page.data else None
+                if items or following is None:
+                    return Batch(items, following, marks if until_id else None)
+                cursor = following  # a page of dropped posts only: read on
+
+        return fetch
+
+    def _log_partial(self, what: str, problems: list[wire.Problem]) -> None:
+        for problem in problems:
+            logger.warning(
+                "x: %s: partial error: %s",
+                what,
+                redact_text(problem.detail or problem.title or ""),
+            )
 
     def search(
         self,
         query: str,
         *,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Post]:
+        cursor: str | None = None,
+    ) -> Paged[Post]:
         """``GET /2/tweets/search/recent`` (the last 7 days): ``query`` is passed to X as is,
         operators included (``from:``, ``conversation_id:``, ``-is:retweet`` …)."""
         if not query.strip():
-            raise ValueError("the search query must not be empty")
-        return self._search(query, since, limit)
+            raise ValidationError("the search query must not be empty")
 
-    async def _search(
-        self, query: str, since: datetime | None, limit: int | None
-    ) -> AsyncIterator[Post]:
-        if limit is not None and limit <= 0:
-            return
-        async for post, includes in self._pages(
-            "/2/tweets/search/recent",
+        async def path() -> str:
+            return "/2/tweets/search/recent"
+
+        return self._post_paged(
+            path,
             {"query": query, "sort_order": "recency"},
             since,
+            until,
             limit,
+            cursor,
             token_param="next_token",
             minimum=10,
-        ):
-            yield mapping.post_from(post, includes)
+            time_window=_SEARCH_WINDOW,
+        )
+
+    # -- real time ------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_backfill: bool = True,
+    ) -> EventStream:
+        """New posts matching ``query`` from the filtered stream (``GET
+        /2/tweets/search/stream``, app-only: ``bearer_token``): each query is a rule (X's
+        operators), set up before connecting; a reconnect asks X for the missed minutes
+        (``backfill_minutes``, up to 5; ``ex_backfill=False`` on plans without it). See
+        ``socialkit.adapters.x._stream``. Mentions and direct messages arrive through the
+        Account Activity webhooks (``socialkit.webhooks``)."""
+        from socialkit.adapters.x import _stream
+
+        return _stream.open_stream(
+            self, kinds=kinds, query=query, cursor=cursor, policy=policy, backfill=ex_backfill
+        )
+
+    async def ex_stream_rules(self) -> list[Rule]:
+        """The app's filtered-stream rules (``GET /2/tweets/search/stream/rules``)."""
+        from socialkit.adapters.x import _stream
+
+        return await _stream.list_rules(self)
+
+    # -- engagement -----------------------------------------------------------------------
+
+    async def _act(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        state: str,
+        expected: bool,
+    ) -> None:
+        """One engagement call; X answers the state after it (``{"data": {"liked": true}}``
+        …). Each is idempotent on X: liking a liked post, or unliking one never liked,
+        answers the same state, so the call is safe to resend (``retry_safe``)."""
+        answer = await self._call(
+            wire.ActionResponse,
+            method,
+            path,
+            json=body,
+            kind="write",
+            retry_safe=True,
+        )
+        if answer.data is None:
+            raise self._problem(answer.errors, operation)
+        value = answer.data.get(state)
+        if state == "following" and answer.data.get("pending_follow") is True:
+            # A protected account: the follow waits for its approval, which is what X offers.
+            return
+        if value is not expected:
+            raise APIError(
+                self.name,
+                None,
+                "action_not_applied",
+                f"x answered {state}={value!r} to {operation}",
+            )
+
+    async def like(self, post_id: str) -> None:
+        """``POST /2/users/{id}/likes``."""
+        self._require_user("liking a post")
+        target = _post_id(post_id)
+        me = await self._my_id()
+        await self._act(
+            "liking", "POST", f"/2/users/{me}/likes", {"tweet_id": target}, "liked", True
+        )
+
+    async def unlike(self, post_id: str) -> None:
+        """``DELETE /2/users/{id}/likes/{tweet_id}``."""
+        self._require_user("unliking a post")
+        target = _post_id(post_id)
+        me = await self._my_id()
+        await self._act("unliking", "DELETE", f"/2/users/{me}/likes/{target}", None, "liked", False)
+
+    async def repost(self, post_id: str) -> None:
+        """``POST /2/users/{id}/retweets``."""
+        self._require_user("reposting")
+        target = _post_id(post_id)
+        me = await self._my_id()
+        await self._act(
+            "reposting", "POST", f"/2/users/{me}/retweets", {"tweet_id": target}, "retweeted", True
+        )
+
+    async def unrepost(self, post_id: str) -> None:
+        """``DELETE /2/users/{id}/retweets/{source_tweet_id}``."""
+        self._require_user("taking a repost back")
+        target = _post_id(post_id)
+        me = await self._my_id()
+        await self._act(
+            "taking a repost back",
+            "DELETE",
+            f"/2/users/{me}/retweets/{target}",
+            None,
+            "retweeted",
+            False,
+        )
+
+    async def bookmark(self, post_id: str) -> None:
+        """``POST /2/users/{id}/bookmarks`` (X serves bookmarks to OAuth 2.0 user tokens only,
+        with the ``bookmark.write`` scope)."""
+        self._require_user("bookmarking")
+        target = _post_id(post_id)
+        me = await self._my_id()
+        await self._act(
+            "bookmarking",
+            "POST",
+            f"/2/users/{me}/bookmarks",
+            {"tweet_id": target},
+            "bookmarked",
+            True,
+        )
+
+    async def unbookmark(self, post_id: str) -> None:
+        """``DELETE /2/users/{id}/bookmarks/{tweet_id}``."""
+        self._require_user("removing a bookmark")
+        target = _post_id(post_id)
+        me = await self._my_id()
+        await self._act(
+            "removing a bookmark",
+            "DELETE",
+            f"/2/users/{me}/bookmarks/{target}",
+            None,
+            "bookmarked",
+            False,
+        )
+
+    async def follow(self, account: Account | str) -> None:
+        """``POST /2/users/{id}/following`` (a protected account gets a follow request)."""
+        self._require_user("following an account")
+        self._account_ref(account)
+        target = await self._user_id(account)
+        me = await self._my_id()
+        await self._act(
+            "following",
+            "POST",
+            f"/2/users/{me}/following",
+            {"target_user_id": target},
+            "following",
+            True,
+        )
+
+    async def unfollow(self, account: Account | str) -> None:
+        """``DELETE /2/users/{source_user_id}/following/{target_user_id}``."""
+        self._require_user("unfollowing an account")
+        self._account_ref(account)
+        target = await self._user_id(account)
+        me = await self._my_id()
+        await self._act(
+            "unfollowing", "DELETE", f"/2/users/{me}/following/{target}", None, "following", False
+        )
+
+    async def block(self, account: Account | str) -> None:
+        """Not offered: X API v2 lists blocks (``GET /2/users/{id}/blocking``) but has no
+        endpoint to block or unblock an account."""
+        raise self.unsupported(Capability.BLOCK, _NO_BLOCK)
+
+    async def unblock(self, account: Account | str) -> None:
+        """Not offered (see :meth:`block`)."""
+        raise self.unsupported(Capability.BLOCK, _NO_BLOCK)
+
+    async def mute(self, account: Account | str) -> None:
+        """``POST /2/users/{id}/muting``."""
+        self._require_user("muting an account")
+        self._account_ref(account)
+        target = await self._user_id(account)
+        me = await self._my_id()
+        await self._act(
+            "muting", "POST", f"/2/users/{me}/muting", {"target_user_id": target}, "muting", True
+        )
+
+    async def unmute(self, account: Account | str) -> None:
+        """``DELETE /2/users/{source_user_id}/muting/{target_user_id}``."""
+        self._require_user("unmuting an account")
+        self._account_ref(account)
+        target = await self._user_id(account)
+        me = await self._my_id()
+        await self._act(
+            "unmuting", "DELETE", f"/2/users/{me}/muting/{target}", None, "muting", False
+        )
+
+    async def hide(self, reply: Message | str) -> None:
+        """``PUT /2/tweets/{tweet_id}/hidden`` with ``{"hidden": true}``: hide a reply to one
+        of the account's posts (X refuses other posts)."""
+        await self._set_hidden(reply, True)
+
+    async def unhide(self, reply: Message | str) -> None:
+        """``PUT /2/tweets/{tweet_id}/hidden`` with ``{"hidden": false}``."""
+        await self._set_hidden(reply, False)
+
+    async def _set_hidden(self, reply: Message | str, hidden: bool) -> None:
+        self._require_user("hiding a reply" if hidden else "showing a hidden reply")
+        target = _post_id(reply.id if isinstance(reply, Message) else reply)
+        await self._act(
+            "hiding a reply" if hidden else "showing a reply",
+            "PUT",
+            f"/2/tweets/{target}/hidden",
+            {"hidden": hidden},
+            "hidden",
+            hidden,
+        )
+
+    # -- people and feeds -----------------------------------------------------------------
+
+    def _account_ref(self, account: Account | str) -> tuple[str, str]:
+        """``("id", id)`` or ``("handle", username)``, checked before any request.
+
+        On X a username may be all digits, so: ``"@name"`` is always a handle; a bare string
+        of 1–19 digits is an id; anything else is a handle (1–15 letters, digits or ``_``).
+        An :class:`Account` is taken by its id."""
+        if isinstance(account, Account):
+            return "id", check_id(self.name, account.id, _ID_PATTERN, "user id")
+        if not isinstance(account, str):
+            raise ValidationError(f"{account!r} is not an X account, id or handle")
+        if account.startswith("@"):
+            return "handle", _username(account[1:], account)
+        if account.isascii() and account.isdigit():
+            return "id", check_id(self.name, account, _ID_PATTERN, "user id")
+        return "handle", _username(account, account)
+
+    async def _user_id(self, account: Account | str) -> str:
+        kind, value = self._account_ref(account)
+        if kind == "id":
+            return value
+        return (await self._user_by_handle(value)).id
+
+    async def account(self, handle_or_id: str) -> Account:
+        """``GET /2/users/by/username/{username}`` or ``GET /2/users/{id}``.
+
+        X usernames may be all digits, so ``"@1234"`` (with ``@``) is the account whose
+        username is ``1234``, while a bare ``"1234"`` is the account whose id is 1234;
+        anything else (``"jack"``, ``"@jack"``) is a username. Raises
+        :class:`~socialkit.NotFoundError` when X knows no such account."""
+        kind, value = self._account_ref(handle_or_id)
+        if kind == "handle":
+            return mapping.account_from(await self._user_by_handle(value))
+        answer = await self._call(
+            wire.UserLookup, "GET", f"/2/users/{value}", params={"user.fields": _USER_FIELDS}
+        )
+        if answer.data is None:
+            raise self._problem(answer.errors, f"the account {value}")
+        return mapping.account_from(answer.data)
+
+    def followers(
+        self,
+        account: Account | str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        """``GET /2/users/{id}/followers`` (newest follower first, as X orders them)."""
+        return self._users_paged("followers", account, limit, cursor)
+
+    def following(
+        self,
+        account: Account | str | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Account]:
+        """``GET /2/users/{id}/following``."""
+        return self._users_paged("following", account, limit, cursor)
+
+    def _users_paged(
+        self, relation: str, account: Account | str | None, limit: int | None, cursor: str | None
+    ) -> Paged[Account]:
+        if account is not None:
+            self._account_ref(account)
+
+        resolved: list[str] = []
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Account]:
+            if not resolved:  # looked up once per walk, not once per page
+                if account is None:
+                    resolved.append(await self._my_id())
+                else:
+                    resolved.append(await self._user_id(account))
+            user_id = resolved[0]
+            query: dict[str, Any] = {
+                "max_results": _page_size(want, 1, 1000),
+                "user.fields": _USER_FIELDS,
+            }
+            if network_cursor is not None:
+                query["pagination_token"] = _token(network_cursor)
+            page = await self._call(
+                wire.UsersPage, "GET", f"/2/users/{user_id}/{relation}", params=query
+            )
+            self._log_partial(relation, page.errors)
+            token = page.meta.next_token
+            return Batch(
+                [mapping.account_from(user) for user in page.data],
+                f"t:{token}" if token and page.data else None,
+            )
+
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def timeline(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The home timeline: ``GET /2/users/{id}/timelines/reverse_chronological`` (the
+        account's and its followings' posts, newest first; a user context only)."""
+        self._require_user("reading the home timeline")
+
+        async def path() -> str:
+            return f"/2/users/{await self._my_id()}/timelines/reverse_chronological"
+
+        return self._post_paged(path, {}, since, until, limit, cursor, minimum=1)
+
+    def feeds(self, *, limit: int | None = None, cursor: str | None = None) -> Paged[Feed]:
+        """The account's lists: those it owns (``GET /2/users/{id}/owned_lists``), then those
+        it follows (``GET /2/users/{id}/followed_lists``)."""
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Feed]:
+            me = await self._my_id()
+            source, token = "owned", None
+            if network_cursor is not None:
+                kind, value = _split_cursor(network_cursor)
+                if kind not in ("o", "f"):
+                    raise ValidationError("this cursor belongs to another kind of iterator")
+                source, token = ("owned" if kind == "o" else "followed"), value or None
+            while True:
+                query: dict[str, Any] = {
+                    "max_results": _page_size(want, 1, 100),
+                    "list.fields": _LIST_FIELDS,
+                    "expansions": "owner_id",
+                    "user.fields": _USER_FIELDS,
+                }
+                if token is not None:
+                    query["pagination_token"] = token
+                page = await self._call(
+                    wire.ListsPage, "GET", f"/2/users/{me}/{source}_lists", params=query
+                )
+                self._log_partial(f"{source} lists", page.errors)
+                items = [mapping.feed_from(item, page.includes) for item in page.data]
+                following: str | None = None
+                if page.meta.next_token and page.data:
+                    following = f"{source[0]}:{page.meta.next_token}"
+                elif source == "owned":
+                    following = "f:"
+                if items or following is None:
+                    return Batch(items, following)
+                source, token = "followed", None
+
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def feed(
+        self,
+        feed: Feed | str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The posts of a list: ``GET /2/lists/{id}/tweets`` (newest first; X takes no time
+        bounds there, so ``since`` / ``until`` are applied as the pages come)."""
+        list_id = check_id(
+            self.name, feed.id if isinstance(feed, Feed) else feed, _ID_PATTERN, "list id"
+        )
+
+        async def path() -> str:
+            return f"/2/lists/{list_id}/tweets"
+
+        fetch = self._timeline_fetch(
+            path,
+            {},
+            since,
+            until,
+            lambda post, includes: mapping.post_from(post, includes),
+            token_param="pagination_token",
+            minimum=1,
+            until_id=False,
+            time_params=False,
+        )
+        return Paged(
+            fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=_post_time
+        )
+
+    async def upload(self, media: Media) -> UploadedMedia:
+        """Upload ``media`` for posts (initialize, append, finalize, wait for processing, alt
+        text), without publishing. X keeps an upload for ``expires_after_secs`` (24 hours)
+        and lets several posts use it (``reusable``); attach it with
+        :meth:`Media.from_upload <socialkit.Media.from_upload>`."""
+        if media.uploaded is not None:
+            raise ValidationError("this media is an upload already")
+        if media.kind not in _POST_CATEGORY:
+            raise self.unsupported(Capability.UPLOAD, f"x does not take {media.kind} media")
+        if media.mime_type not in _MEDIA_TYPES:
+            raise ValidationError(f"x does not take {media.mime_type} media")
+        started = self.now()
+        media_id, expires_after = await self._upload_new(media, _POST_CATEGORY)
+        return UploadedMedia(
+            id=media_id,
+            network=self.name,
+            kind=media.kind,
+            mime_type=media.mime_type,
+            alt=media.alt,
+            size=media.size,
+            width=media.width,
+            height=media.height,
+            reusable=True,
+            expires_at=started + timedelta(seconds=expires_after)
+            if expires_after is not None
+            else None,
+        )
 
     # -- metrics --------------------------------------------------------------------------
 
@@ -978,10 +1802,7 @@ class XAdapter(Adapter):
         for others it answers with field errors, which are skipped). An id X cannot find
         (deleted, protected) is left out of the result and logged as a warning.
         """
-        ids = list(dict.fromkeys(str(i) for i in post_ids))
-        for post_id in ids:
-            if not post_id.isdigit() or len(post_id) > 19:
-                raise ValueError(f"{post_id!r} is not an X post id")
+        ids = list(dict.fromkeys(_post_id(i) for i in post_ids))
         result: dict[str, list[Metric]] = {}
         now = datetime.now(timezone.utc)
         private = [i for i in ids if _recent(i, now)] if self.user_context else []
@@ -1033,10 +1854,13 @@ class XAdapter(Adapter):
         *,
         kinds: Iterable[MessageKind] | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Message]:
+        cursor: str | None = None,
+    ) -> Paged[Message]:
         """Mentions (as ``mention``, or ``reply`` / ``quote`` when they answer or quote one of
-        the account's posts) and direct messages, merged newest first, lazily.
+        the account's posts) and direct messages, merged newest first, lazily
+        (``GET /2/users/{id}/mentions``, resumed with ``until_id``, and ``GET /2/dm_events``).
 
         Direct messages need a user context; without one (app-only bearer), ``kinds=None``
         reads mentions only, and asking for ``direct`` raises
@@ -1044,91 +1868,100 @@ class XAdapter(Adapter):
         wanted = kinds_filter(kinds)
         if kinds is not None and "direct" in wanted:
             self._require_user("reading direct messages")
-        return self._messages(wanted, since, limit, explicit=kinds is not None)
-
-    async def _messages(
-        self, wanted: frozenset[str], since: datetime | None, limit: int | None, *, explicit: bool
-    ) -> AsyncIterator[Message]:
-        if limit is not None and limit <= 0:
-            return
-        streams: list[AsyncIterator[Message]] = []
+        sources: dict[str, Fetch[Message]] = {}
         if wanted & {"mention", "reply", "quote"}:
-            streams.append(self._mentions(wanted, since))
-        if "direct" in wanted and (self.user_context or explicit):
-            streams.append(self._dms(since))
-        heads: list[Message | None] = []
-        for stream in streams:
-            heads.append(await anext(stream, None))
-        count = 0
-        while True:
-            ready = [(m.created_at, i) for i, m in enumerate(heads) if m is not None]
-            if not ready:
-                return
-            _, index = max(ready)
-            message = heads[index]
-            assert message is not None
-            yield message
-            count += 1
-            if limit is not None and count >= limit:
-                return
-            heads[index] = await anext(streams[index], None)
+            sources["mentions"] = self._mentions_fetch(wanted, since, until)
+        if "direct" in wanted and (self.user_context or kinds is not None):
+            sources["direct"] = self._dm_fetch()
+        if not sources:
+            return Paged.empty()
+        return Paged.merge(
+            sources,
+            time_of=_message_time,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
 
-    async def _mentions(
-        self, wanted: frozenset[str], since: datetime | None
-    ) -> AsyncIterator[Message]:
-        me = await self._my_id()
-        async for post, includes in self._pages(
-            f"/2/users/{me}/mentions", {}, since, None, token_param="pagination_token"
-        ):
-            if post.author_id == me:
-                continue
-            message = mapping.message_from_post(post, includes, me)
-            if message.kind in wanted:
-                yield message
+    def _mentions_fetch(
+        self, wanted: frozenset[str], since: datetime | None, until: datetime | None
+    ) -> Fetch[Message]:
+        me: list[str] = []
 
-    async def _dms(self, since: datetime | None) -> AsyncIterator[Message]:
-        me = await self._my_id()
-        token: str | None = None
-        while True:
-            query: dict[str, Any] = {
-                "max_results": 100,
-                "event_types": "MessageCreate",
-                "dm_event.fields": _DM_FIELDS,
-                "expansions": "sender_id",
-                "user.fields": _USER_FIELDS,
-            }
-            if token is not None:
-                query["pagination_token"] = token
-            page = await self._call(wire.DmEventsPage, "GET", "/2/dm_events", params=query)
-            for event in page.data:
-                message = mapping.message_from_dm(event, page.includes)
-                if since is not None and message.created_at < since:
-                    return  # newest first: everything after is older
-                if event.sender_id == me:
-                    continue
-                yield message
-            token = page.meta.next_token
-            if not token or not page.data:
-                return
+        async def path() -> str:
+            if not me:
+                me.append(await self._my_id())
+            return f"/2/users/{me[0]}/mentions"
 
-    def ex_replies(self, post_id: str, *, limit: int | None = None) -> AsyncIterator[Message]:
+        def convert(post: wire.WirePost, includes: wire.Includes) -> Message | None:
+            if post.author_id == me[0]:
+                return None
+            message = mapping.message_from_post(post, includes, me[0])
+            return message if message.kind in wanted else None
+
+        return self._timeline_fetch(
+            path, {}, since, until, convert, token_param="pagination_token", minimum=5,
+            until_id=True,
+        )  # fmt: skip
+
+    def _dm_fetch(self) -> Fetch[Message]:
+        """``GET /2/dm_events`` (newest first, ``pagination_token`` only: the cursor resumes at
+        the page, then skips what was read). The account's own messages are left out."""
+
+        async def fetch(cursor: str | None, want: int | None) -> Batch[Message]:
+            me = await self._my_id()
+            while True:
+                query: dict[str, Any] = {
+                    "max_results": 100,
+                    "event_types": "MessageCreate",
+                    "dm_event.fields": _DM_FIELDS,
+                    "expansions": "sender_id",
+                    "user.fields": _USER_FIELDS,
+                }
+                if cursor is not None:
+                    kind, value = _split_cursor(cursor)
+                    if kind != "t":
+                        raise ValidationError("this cursor belongs to another kind of iterator")
+                    query["pagination_token"] = value
+                page = await self._call(wire.DmEventsPage, "GET", "/2/dm_events", params=query)
+                items = [
+                    mapping.message_from_dm(event, page.includes)
+                    for event in page.data
+                    if event.sender_id != me
+                ]
+                token = page.meta.next_token
+                following = f"t:{token}" if token and page.data else None
+                if items or following is None:
+                    return Batch(items, following)
+                cursor = following
+
+        return fetch
+
+    def ex_replies(
+        self, post_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Message]:
         """Replies in the conversation of ``post_id`` (recent search with
         ``conversation_id:<id>``, the last 7 days), newest first, as ``reply`` messages."""
-        if not post_id.isdigit():
-            raise ValueError(f"{post_id!r} is not an X post id")
-        return self._replies(post_id, limit)
+        post_id = _post_id(post_id)
 
-    async def _replies(self, post_id: str, limit: int | None) -> AsyncIterator[Message]:
-        async for post, includes in self._pages(
-            "/2/tweets/search/recent",
+        async def path() -> str:
+            return "/2/tweets/search/recent"
+
+        def convert(post: wire.WirePost, includes: wire.Includes) -> Message | None:
+            return None if post.id == post_id else mapping.message_from_reply(post, includes)
+
+        fetch = self._timeline_fetch(
+            path,
             {"query": f"conversation_id:{post_id}", "sort_order": "recency"},
             None,
-            limit,
+            None,
+            convert,
             token_param="next_token",
             minimum=10,
-        ):
-            if post.id != post_id:
-                yield mapping.message_from_reply(post, includes)
+            until_id=True,
+        )
+        return Paged(fetch, limit=limit, cursor=cursor)
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a mention, reply or quote with a post in reply, a direct message with a

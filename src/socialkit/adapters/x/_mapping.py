@@ -3,21 +3,43 @@
 from __future__ import annotations
 
 import html
+import mimetypes
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from socialkit._models import Account, Message, MessageKind, Metric, Post
-from socialkit.adapters.x._wire import DmEvent, Includes, WireMedia, WirePost, WireUser
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    MediaKind,
+    Message,
+    MessageKind,
+    Metric,
+    Poll,
+    Post,
+)
+from socialkit.adapters.x._wire import (
+    DmEvent,
+    Includes,
+    WireList,
+    WireMedia,
+    WirePoll,
+    WirePost,
+    WireUser,
+)
 
 __all__ = [
     "ACCOUNT_METRICS",
     "POST_METRICS",
     "account_from",
     "account_metrics_from",
+    "feed_from",
+    "media_from",
     "message_from_dm",
     "message_from_post",
     "metrics_from",
+    "poll_from",
     "post_from",
     "snowflake_time",
 ]
@@ -146,11 +168,17 @@ def _public_counts(post: WirePost) -> dict[str, int]:
 
 
 def post_from(post: WirePost, includes: Includes | None = None) -> Post:
-    """A read-back :class:`Post` from an X post and the expansions that came with it."""
+    """A read-back :class:`Post` from an X post and the expansions that came with it: its
+    media (``attachments.media_keys`` with ``includes.media``), its poll (``poll_ids`` with
+    ``includes.polls``), what it replies to or quotes (``referenced_posts``) and its link
+    (``entities.urls``: the t.co links in the text become the addresses they stand for)."""
     inc = includes or Includes()
     author = _author(post, inc)
+    text, link = _text_and_link(post)
     return Post(
-        text=html.unescape(post.text),
+        text=text,
+        media=[m for m in (media_from(item) for item in _media_of(post, inc)) if m is not None],
+        link=link,
         id=post.id,
         network=NETWORK,
         url=post_url(post.id, author.handle if author else None),
@@ -158,15 +186,149 @@ def post_from(post: WirePost, includes: Includes | None = None) -> Post:
         created_at=_aware(post.created_at) or snowflake_time(post.id),
         reply_to=post.reference("replied_to"),
         quote_of=post.reference("quoted"),
+        poll=_poll_of(post, inc),
         language=post.lang if post.lang and post.lang.isalpha() else None,
         metrics=_public_counts(post),
         raw=post,
     )
 
 
+def _text_and_link(post: WirePost) -> tuple[str, str | None]:
+    """The text with each t.co link replaced by the address it stands for (and the links X
+    appends for attached media removed), and the post's link.
+
+    The adapter publishes ``Post.link`` as the text's last line when the text does not hold
+    it; such a last line is taken back out into ``link``. Otherwise ``link`` is the first
+    address the text links to (the text keeps it)."""
+    text = html.unescape(post.text)
+    urls = (post.entities.urls if post.entities else None) or []
+    links: list[str] = []
+    # Replace from the end so that earlier offsets stay valid; offsets are of the text as X
+    # stores it, so each replacement is checked against the t.co URL it expects there.
+    for entity in sorted(urls, key=lambda u: u.start, reverse=True):
+        short = entity.url
+        target = entity.expanded_url or entity.unwound_url
+        if not short:
+            continue
+        is_media = entity.media_key is not None
+        if is_media:
+            target = ""
+        elif not target:
+            continue
+        else:
+            links.append(target)
+        if text[entity.start : entity.end] == short:
+            text = text[: entity.start] + target + text[entity.end :]
+        elif short in text:
+            text = text.replace(short, target, 1)
+    links.reverse()
+    text = text.rstrip() if any(u.media_key for u in urls) else text
+    link: str | None = None
+    if links:
+        last = links[-1]
+        if text.endswith("\n" + last):
+            text, link = text[: -len(last) - 1], last
+        elif text == last:
+            text, link = "", last
+        else:
+            link = links[0]
+    return text, link
+
+
+_VIDEO_KINDS: Mapping[str, MediaKind] = {"video": "video", "animated_gif": "gif"}
+
+
+def media_from(item: WireMedia) -> Media | None:
+    """One item of ``includes.media`` as :class:`Media`: a photo's ``url``; for a video or a
+    GIF (which X serves as MP4) the MP4 variant of the highest bit rate, with
+    ``preview_image_url`` as ``preview_url``. ``None`` for media with no address at all."""
+    kind: MediaKind
+    if item.type == "photo":
+        kind = "image"
+        url = item.url
+        mime = (mimetypes.guess_type(url.split("?", 1)[0])[0] if url else None) or "image/jpeg"
+    elif item.type is not None and item.type in _VIDEO_KINDS:
+        kind = _VIDEO_KINDS[item.type]
+        mp4 = [
+            v
+            for v in item.variants or ()
+            if v.url and (v.content_type or "").lower() == "video/mp4"
+        ]
+        best = max(mp4, key=lambda v: v.bit_rate or 0) if mp4 else None
+        url = best.url if best is not None else item.url or item.preview_image_url
+        mime = "video/mp4"
+    else:
+        return None
+    if not url:
+        return None
+    return Media(
+        kind=kind,
+        url=url,
+        alt=item.alt_text or None,
+        mime_type=mime,
+        width=item.width if item.width else None,
+        height=item.height if item.height else None,
+        duration=item.duration_ms / 1000 if item.duration_ms is not None else None,
+        preview_url=item.preview_image_url,
+        id=item.media_key,
+    )
+
+
+def poll_from(poll: WirePoll, created_at: datetime | None) -> Poll | None:
+    """``includes.polls`` item as :class:`Poll`, with the votes of each option and when voting
+    ends. ``None`` when the poll cannot be a Poll (fewer than two options)."""
+    options = sorted(poll.options, key=lambda o: o.position)
+    if len(options) < 2:
+        return None
+    end = _aware(poll.end_datetime)
+    if poll.duration_minutes is not None:
+        duration = timedelta(minutes=poll.duration_minutes)
+    elif end is not None and created_at is not None:
+        duration = end - created_at
+    else:
+        duration = timedelta(days=1)  # X's default when a poll gives neither
+    return Poll(
+        options=[o.label for o in options],
+        duration=duration,
+        votes=[o.votes for o in options],
+        expires_at=end,
+    )
+
+
+def _poll_of(post: WirePost, includes: Includes) -> Poll | None:
+    ids = (post.attachments.poll_ids or []) if post.attachments else []
+    for poll in includes.polls:
+        if poll.id in ids:
+            return poll_from(poll, _aware(post.created_at) or snowflake_time(post.id))
+    return None
+
+
+def feed_from(item: WireList, includes: Includes | None = None) -> Feed:
+    """An X list as a :class:`Feed` (owner from the ``owner_id`` expansion)."""
+    owner: Account | None = None
+    if item.owner_id is not None:
+        user = _users(includes or Includes()).get(item.owner_id)
+        owner = (
+            account_from(user) if user is not None else Account(id=item.owner_id, network=NETWORK)
+        )
+    return Feed(
+        id=item.id,
+        network=NETWORK,
+        name=item.name,
+        kind="list",
+        description=item.description or None,
+        url=f"{WEB}/i/lists/{item.id}",
+        owner=owner,
+        members_count=item.member_count,
+        raw=item,
+    )
+
+
 def _media_of(post: WirePost, includes: Includes) -> list[WireMedia]:
-    keys = set((post.attachments.media_keys or []) if post.attachments else [])
-    return [m for m in includes.media if m.media_key in keys]
+    """The post's media, in the order of its ``media_keys``."""
+    keys = (post.attachments.media_keys or []) if post.attachments else []
+    by_key = {m.media_key: m for m in includes.media}
+    return [by_key[k] for k in keys if k in by_key]
 
 
 def metrics_from(post: WirePost, includes: Includes, measured_at: datetime) -> list[Metric]:

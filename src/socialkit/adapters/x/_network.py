@@ -53,6 +53,22 @@ PATHS = (
     "/2/media/upload/{id}/append",
     "/2/media/upload/{id}/finalize",
     "/2/media/metadata",
+    "/2/users/{id}/likes",
+    "/2/users/{id}/likes/{tweet_id}",
+    "/2/users/{id}/retweets",
+    "/2/users/{id}/retweets/{source_tweet_id}",
+    "/2/users/{id}/bookmarks",
+    "/2/users/{id}/bookmarks/{tweet_id}",
+    "/2/users/{id}/following",
+    "/2/users/{source_user_id}/following/{target_user_id}",
+    "/2/users/{id}/followers",
+    "/2/users/{id}/muting",
+    "/2/users/{source_user_id}/muting/{target_user_id}",
+    "/2/tweets/{tweet_id}/hidden",
+    "/2/users/{id}/timelines/reverse_chronological",
+    "/2/users/{id}/owned_lists",
+    "/2/users/{id}/followed_lists",
+    "/2/lists/{id}/tweets",
 )
 
 
@@ -131,7 +147,10 @@ def problem_error(
 ) -> APIError:
     """The error of one problem: a whole error answer or one entry of a 200's ``errors``."""
     code = _short_type(problem.type)
-    if code in (None, "about:blank") and problem.code is not None:
+    if code == "about:blank":
+        # RFC 7807's "no further meaning than the status": not a code worth showing.
+        code = None
+    if code is None and problem.code is not None:
         code = str(problem.code)
     message = problem.detail or problem.message or problem.title
     if message is not None:

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import SecretStr
 
+from socialkit._errors import ValidationError
+
 if TYPE_CHECKING:
     from socialkit.webhooks import EventDeduplicator
 
@@ -46,7 +48,7 @@ def _key(consumer_secret: str | SecretStr) -> bytes:
         else consumer_secret
     )
     if not secret:
-        raise ValueError("the consumer secret must not be empty")
+        raise ValidationError("the consumer secret must not be empty")
     return secret.encode("utf-8")
 
 
@@ -60,7 +62,7 @@ def signature(payload: bytes | str, consumer_secret: str | SecretStr) -> str:
 def crc_response(crc_token: str, consumer_secret: str | SecretStr) -> dict[str, str]:
     """The JSON body that answers X's CRC check (``GET ...?crc_token=...``)."""
     if not crc_token:
-        raise ValueError("crc_token must not be empty")
+        raise ValidationError("crc_token must not be empty")
     return {"response_token": signature(crc_token, consumer_secret)}
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ActionResponse",
     "AppendResponse",
     "CreatePostResponse",
     "DeleteResponse",
@@ -26,6 +27,7 @@ __all__ = [
     "DmEventsPage",
     "DmSentResponse",
     "Includes",
+    "ListsPage",
     "MediaStatusResponse",
     "MetadataResponse",
     "PostLookup",
@@ -33,7 +35,10 @@ __all__ = [
     "Problem",
     "UploadInitResponse",
     "UserLookup",
+    "UsersPage",
+    "WireList",
     "WireMedia",
+    "WirePoll",
     "WirePost",
     "WireUser",
 ]
@@ -79,6 +84,26 @@ class Attachments(_Wire):
     poll_ids: list[str] | None = None
 
 
+class UrlEntity(_Wire):
+    """An item of ``PostEntities.urls``: the t.co ``url`` that stands in the text from
+    ``start`` to ``end``, the ``expanded_url`` it leads to, and ``media_key`` for the link X
+    appends for attached media."""
+
+    start: int = 0
+    end: int = 0
+    url: str | None = None
+    expanded_url: str | None = None
+    display_url: str | None = None
+    unwound_url: str | None = None
+    media_key: str | None = None
+
+
+class Entities(_Wire):
+    """``#/components/schemas/PostEntities`` (only ``urls`` is read)."""
+
+    urls: list[UrlEntity] | None = None
+
+
 class WirePost(_Wire):
     """``#/components/schemas/Post``."""
 
@@ -93,6 +118,7 @@ class WirePost(_Wire):
         default=None, validation_alias=AliasChoices("referenced_posts", "referenced_tweets")
     )
     attachments: Attachments | None = None
+    entities: Entities | None = None
     public_metrics: dict[str, int] | None = None
     non_public_metrics: dict[str, int] | None = None
     organic_metrics: dict[str, int] | None = None
@@ -116,15 +142,49 @@ class WireUser(_Wire):
     public_metrics: dict[str, int] | None = None
 
 
+class Variant(_Wire):
+    """An item of ``#/components/schemas/MediaVariants``: one playback rendition."""
+
+    bit_rate: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+
+
 class WireMedia(_Wire):
     """``#/components/schemas/Media`` (``public_metrics.view_count``, and the playback
-    quartiles of ``non_public_metrics`` / ``organic_metrics`` for videos)."""
+    quartiles of ``non_public_metrics`` / ``organic_metrics`` for videos); ``type`` is
+    ``photo``, ``video`` or ``animated_gif``."""
 
     media_key: str
     type: str | None = None
+    url: str | None = None
+    preview_image_url: str | None = None
+    alt_text: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
+    variants: list[Variant] | None = None
     public_metrics: dict[str, int] | None = None
     non_public_metrics: dict[str, int] | None = None
     organic_metrics: dict[str, int] | None = None
+
+
+class PollOption(_Wire):
+    """An item of ``#/components/schemas/PollOptions``."""
+
+    position: int
+    label: str
+    votes: int = 0
+
+
+class WirePoll(_Wire):
+    """``#/components/schemas/Poll``."""
+
+    id: str
+    options: list[PollOption] = Field(default_factory=list)
+    duration_minutes: int | None = None
+    end_datetime: datetime | None = None
+    voting_status: str | None = None
 
 
 class Includes(_Wire):
@@ -132,6 +192,7 @@ class Includes(_Wire):
 
     users: list[WireUser] = Field(default_factory=list)
     media: list[WireMedia] = Field(default_factory=list)
+    polls: list[WirePoll] = Field(default_factory=list)
     posts: list[WirePost] = Field(
         default_factory=list, validation_alias=AliasChoices("posts", "tweets")
     )
@@ -177,6 +238,47 @@ class UserLookup(_Wire):
     """``GetUsersMeResponse``, ``GetUsersByUsernameResponse``, ``GetUsersByIdResponse``."""
 
     data: WireUser | None = None
+    errors: list[Problem] = Field(default_factory=list)
+
+
+class UsersPage(_Wire):
+    """``GetUsersFollowersResponse`` / ``GetUsersFollowingResponse``: a page of users."""
+
+    data: list[WireUser] = Field(default_factory=list)
+    errors: list[Problem] = Field(default_factory=list)
+    meta: Meta = Field(default_factory=Meta)
+
+
+class WireList(_Wire):
+    """``#/components/schemas/List``."""
+
+    id: str
+    name: str = ""
+    description: str | None = None
+    owner_id: str | None = None
+    member_count: int | None = None
+    follower_count: int | None = None
+    private: bool | None = None
+    created_at: datetime | None = None
+
+
+class ListsPage(_Wire):
+    """``GetUsersOwnedListsResponse`` / ``GetUsersFollowedListsResponse``."""
+
+    data: list[WireList] = Field(default_factory=list)
+    includes: Includes = Field(default_factory=Includes)
+    errors: list[Problem] = Field(default_factory=list)
+    meta: Meta = Field(default_factory=Meta)
+
+
+class ActionResponse(_Wire):
+    """The answers of the engagement actions: ``LikePostResponse`` (``data.liked``),
+    ``RepostPostResponse`` (``retweeted``), ``CreateUsersBookmarkResponse`` (``bookmarked``),
+    ``FollowUserResponse`` (``following``, ``pending_follow``), ``MuteUserResponse``
+    (``muting``), ``HidePostsReplyResponse`` (``hidden``) and their reverses: one boolean
+    that says the state after the call."""
+
+    data: dict[str, bool | str] | None = None
     errors: list[Problem] = Field(default_factory=list)
 
 
@@ -239,7 +341,8 @@ class DmSentResponse(_Wire):
 
 
 class UploadSession(_Wire):
-    """``#/components/schemas/InitializeMediaUploadResponseData``."""
+    """``#/components/schemas/InitializeMediaUploadResponseData`` (``expires_after_secs``:
+    how long X keeps the media for posts to use)."""
 
     id: str
     media_key: str | None = None
@@ -274,6 +377,7 @@ class MediaStatus(_Wire):
 
     id: str
     media_key: str | None = None
+    expires_after_secs: int | None = None
     processing_info: ProcessingInfo | None = None
 
 

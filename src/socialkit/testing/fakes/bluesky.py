@@ -89,8 +89,14 @@ POST = "app.bsky.feed.post"
 LIKE = "app.bsky.feed.like"
 REPOST = "app.bsky.feed.repost"
 FOLLOW = "app.bsky.graph.follow"
+BLOCK = "app.bsky.graph.block"
+THREADGATE = "app.bsky.feed.threadgate"
+LIST = "app.bsky.graph.list"
+LISTITEM = "app.bsky.graph.listitem"
+GENERATOR = "app.bsky.feed.generator"
 #: Collections whose records the fake validates (their lexicon's key type is ``tid``).
-KNOWN_COLLECTIONS = frozenset({POST, LIKE, REPOST, FOLLOW})
+KNOWN_COLLECTIONS = frozenset({POST, LIKE, REPOST, FOLLOW, BLOCK, THREADGATE})
+MAX_HIDDEN_REPLIES = 300  # app.bsky.feed.threadgate hiddenReplies maxLength
 
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 APPVIEW_SUFFIX = "#bsky_appview"
@@ -104,6 +110,7 @@ MAX_POST_GRAPHEMES = 300  # app.bsky.feed.post text maxGraphemes
 MAX_POST_BYTES = 3000  # app.bsky.feed.post text maxLength
 MAX_IMAGES = 4  # app.bsky.embed.images images maxLength
 IMAGE_MAX_SIZE = 2_000_000  # app.bsky.embed.images#image image maxSize
+VIDEO_MAX_SIZE = 300_000_000  # app.bsky.embed.video#main video maxSize
 MAX_LANGS = 3  # app.bsky.feed.post langs maxLength
 GET_POSTS_MAX = 25  # app.bsky.feed.getPosts uris maxLength
 DM_MAX_GRAPHEMES = 1000  # chat.bsky.convo.defs#messageInput text maxGraphemes
@@ -319,6 +326,9 @@ class FakeBluesky(FakeNetwork):
         self._replies: dict[str, set[str]] = {}
         self._quotes: dict[str, set[str]] = {}
         self._bookmarks: dict[str, set[str]] = {}
+        self._mutes: dict[str, set[str]] = {}  # muter DID -> muted DIDs (private: AppView only)
+        self._preferences: dict[str, list[dict[str, Any]]] = {}
+        self._generator_queries: dict[str, str] = {}  # feed generator URI -> the words it serves
         self._access: set[str] = set()  # live access JWT ids
         self._refresh: dict[str, str] = {}  # live refresh JWT id -> DID
         self._last_ms = 0
@@ -613,17 +623,112 @@ class FakeBluesky(FakeNetwork):
             convo = self._convo_between(user.id, self.owner.id)
             return self._send(convo, user.id, text, None).id
 
-    def follow(self, user: FakeUser, target: FakeUser | None = None) -> None:
-        """``user`` follows ``target`` (default: the owner): followersCount moves."""
-        self._check_user(user)
-        subject = (target or self.owner).id
+    def follow(self, follower: FakeUser, followee: FakeUser | None = None) -> None:
+        """``follower`` follows ``followee`` (default: the owner) with an app.bsky.graph.follow
+        record: followersCount moves, and the owner's ``following(...)`` / ``followers()``
+        list it."""
+        self._check_user(follower)
+        subject = (followee or self.owner).id
         with self._lock:
-            follows = self._repos.get(user.id, {}).get(FOLLOW, {}).values()
+            follows = self._repos.get(follower.id, {}).get(FOLLOW, {}).values()
             if any(r.value.get("subject") == subject for r in follows):
                 return
             self.clock.tick()
             value = {"$type": FOLLOW, "subject": subject, "createdAt": iso(self.clock.now())}
-            self._put(user.id, FOLLOW, value, None)
+            self._put(follower.id, FOLLOW, value, None)
+
+    def add_list(
+        self, user: FakeUser, name: str, members: list[FakeUser], *, description: str = ""
+    ) -> str:
+        """``user`` makes a curated list (app.bsky.graph.list with listitem records) of
+        ``members``; returns the list's AT-URI (its posts: ``getListFeed``)."""
+        self._check_user(user)
+        with self._lock:
+            self.clock.tick()
+            value: dict[str, Any] = {
+                "$type": LIST,
+                "purpose": "app.bsky.graph.defs#curatelist",
+                "name": name,
+                "createdAt": iso(self.clock.now()),
+            }
+            if description:
+                value["description"] = description
+            listed = self._put(user.id, LIST, value, None)
+            for member in members:
+                self._check_user(member)
+                item = {
+                    "$type": LISTITEM,
+                    "subject": member.id,
+                    "list": listed.uri,
+                    "createdAt": iso(self.clock.now()),
+                }
+                self._put(user.id, LISTITEM, item, None)
+            return listed.uri
+
+    def add_feed_generator(
+        self, user: FakeUser, name: str, *, matching: str, description: str = ""
+    ) -> str:
+        """``user`` publishes a feed generator (an app.bsky.feed.generator record) whose feed
+        is every post containing ``matching`` (case-insensitive), newest first; returns its
+        AT-URI (its posts: ``getFeed``)."""
+        self._check_user(user)
+        with self._lock:
+            self.clock.tick()
+            value: dict[str, Any] = {
+                "$type": GENERATOR,
+                "did": SERVICE_DID,
+                "displayName": name,
+                "createdAt": iso(self.clock.now()),
+            }
+            if description:
+                value["description"] = description
+            made = self._put(user.id, GENERATOR, value, None)
+            self._generator_queries[made.uri] = matching.casefold()
+            return made.uri
+
+    def save_feed(self, user: FakeUser, feed_uri: str) -> None:
+        """``user`` saves a feed generator (the savedFeedsPrefV2 preference of the app)."""
+        self._check_user(user)
+        with self._lock:
+            prefs = self._preferences.setdefault(user.id, [])
+            saved = next(
+                (p for p in prefs if p["$type"] == "app.bsky.actor.defs#savedFeedsPrefV2"), None
+            )
+            if saved is None:
+                saved = {"$type": "app.bsky.actor.defs#savedFeedsPrefV2", "items": []}
+                prefs.append(saved)
+            if all(item["value"] != feed_uri for item in saved["items"]):
+                saved["items"].append(
+                    {"id": self._tid(), "type": "feed", "value": feed_uri, "pinned": False}
+                )
+
+    def has(self, relation: str, subject: str, target: str) -> bool:
+        """Whether user ``subject`` (a DID) has ``relation`` with ``target``: ``like``,
+        ``repost``, ``bookmark`` take a post (AT-URI, bsky.app URL or record key), ``follow``,
+        ``block`` and ``mute`` a DID, ``hide`` a reply's AT-URI (``subject`` started the
+        thread)."""
+        if relation not in self.RELATIONS:
+            raise ValueError(
+                f"unknown relation {relation!r}; expected one of {sorted(self.RELATIONS)}"
+            )
+        with self._lock:
+            if relation in ("like", "repost", "bookmark"):
+                try:
+                    uri = self._find_post(target).uri
+                except KeyError:
+                    return False
+                if relation == "bookmark":
+                    return subject in self._bookmarks.get(uri, set())
+                index = self._likes if relation == "like" else self._reposts
+                return any(self._records[u].did == subject for u in index.get(uri, ()))
+            if relation in ("follow", "block"):
+                collection = FOLLOW if relation == "follow" else BLOCK
+                records = self._repos.get(subject, {}).get(collection, {}).values()
+                return any(r.value.get("subject") == target for r in records)
+            if relation == "mute":
+                return target in self._mutes.get(subject, set())
+            gates = self._repos.get(subject, {}).get(THREADGATE, {}).values()
+            return any(target in (g.value.get("hiddenReplies") or []) for g in gates)
 
     def expire_sessions(self) -> None:
         """Every access JWT issued so far answers ``ExpiredToken`` from now on (refresh JWTs
@@ -677,29 +782,55 @@ class FakeBluesky(FakeNetwork):
 
     # -- views -------------------------------------------------------------------------------------
 
-    def _profile_basic(self, did: str) -> dict[str, Any]:
+    def _profile_basic(self, did: str, viewer: str | None = None) -> dict[str, Any]:
         user = self.users[did]
-        return {
+        out: dict[str, Any] = {
             "did": user.id,
             "handle": user.handle,
             "displayName": user.name,
             "labels": [],
             "createdAt": iso(user.extra.get("created_at", self.clock.now())),
         }
+        if viewer is not None:
+            out["viewer"] = self._actor_viewer(did, viewer)
+        return out
 
-    def _profile_view(self, did: str) -> dict[str, Any]:
+    def _relation(self, author: str, collection: str, subject: str) -> str | None:
+        """The AT-URI of ``author``'s ``collection`` record about DID ``subject``, if any."""
+        for record in self._repos.get(author, {}).get(collection, {}).values():
+            if record.value.get("subject") == subject:
+                return record.uri
+        return None
+
+    def _actor_viewer(self, did: str, viewer: str) -> dict[str, Any]:
+        """app.bsky.actor.defs#viewerState of ``viewer`` about ``did``."""
+        state: dict[str, Any] = {
+            "muted": did in self._mutes.get(viewer, set()),
+            "blockedBy": self._relation(did, BLOCK, viewer) is not None,
+        }
+        for key, author, collection, subject in (
+            ("following", viewer, FOLLOW, did),
+            ("followedBy", did, FOLLOW, viewer),
+            ("blocking", viewer, BLOCK, did),
+        ):
+            uri = self._relation(author, collection, subject)
+            if uri is not None:
+                state[key] = uri
+        return state
+
+    def _profile_view(self, did: str, viewer: str | None = None) -> dict[str, Any]:
         user = self.users[did]
         return {
-            **self._profile_basic(did),
+            **self._profile_basic(did, viewer),
             "description": str(user.extra.get("description", "")),
             "indexedAt": iso(user.extra.get("created_at", self.clock.now())),
         }
 
-    def _profile_detailed(self, did: str) -> dict[str, Any]:
+    def _profile_detailed(self, did: str, viewer: str | None = None) -> dict[str, Any]:
         user = self.users[did]
         follows = [r for repo in self._repos.values() for r in repo.get(FOLLOW, {}).values()]
         return {
-            **self._profile_view(did),
+            **self._profile_view(did, viewer),
             "followersCount": user.followers
             + sum(1 for r in follows if r.value.get("subject") == did),
             "followsCount": user.following + sum(1 for r in follows if r.did == did),
@@ -784,6 +915,20 @@ class FakeBluesky(FakeNetwork):
                     item["aspectRatio"] = image["aspectRatio"]
                 images.append(item)
             return {"$type": "app.bsky.embed.images#view", "images": images}
+        if kind == "app.bsky.embed.video":
+            cid = _dict(_dict(embed.get("video")).get("ref")).get("$link")
+            if not isinstance(cid, str):
+                return None
+            video: dict[str, Any] = {
+                "$type": "app.bsky.embed.video#view",
+                "cid": cid,
+                "playlist": f"{base}/watch/{did}/{cid}/playlist.m3u8",
+                "thumbnail": f"{base}/watch/{did}/{cid}/thumbnail.jpg",
+            }
+            for key in ("alt", "aspectRatio", "presentation"):
+                if embed.get(key) is not None:
+                    video[key] = embed[key]
+            return video
         if kind == "app.bsky.embed.external":
             external = embed.get("external") or {}
             out: dict[str, Any] = {
@@ -866,8 +1011,10 @@ class FakeBluesky(FakeNetwork):
         if self._app is None:
             self._app = Starlette(
                 routes=[
+                    Route("/xrpc/com.atproto.sync.getBlob", self._get_blob, methods=["GET"]),
                     Route("/xrpc/{nsid}", self._endpoint, methods=["GET", "POST"]),
                     Route("/img/{preset}/plain/{did}/{name}", self._image, methods=["GET"]),
+                    Route("/watch/{did}/{cid}/{name}", self._watch, methods=["GET"]),
                 ]
             )
         return self._app
@@ -884,6 +1031,20 @@ class FakeBluesky(FakeNetwork):
             "com.atproto.repo.getRecord": ("GET", "optional", self._get_record),
             "com.atproto.repo.listRecords": ("GET", "optional", self._list_records),
             "com.atproto.repo.uploadBlob": ("POST", "access", self._upload_blob),
+            "com.atproto.repo.putRecord": ("POST", "access", self._put_record),
+            "com.atproto.repo.describeRepo": ("GET", "optional", self._describe_repo),
+            "app.bsky.actor.getPreferences": ("GET", "access", self._get_preferences),
+            "app.bsky.feed.getTimeline": ("GET", "access", self._get_timeline),
+            "app.bsky.graph.getFollowers": ("GET", "access", self._get_followers),
+            "app.bsky.graph.getFollows": ("GET", "access", self._get_follows),
+            "app.bsky.graph.getLists": ("GET", "access", self._get_lists),
+            "app.bsky.feed.getListFeed": ("GET", "access", self._get_list_feed),
+            "app.bsky.feed.getFeed": ("GET", "access", self._get_feed),
+            "app.bsky.feed.getFeedGenerators": ("GET", "access", self._get_feed_generators),
+            "app.bsky.bookmark.createBookmark": ("POST", "access", self._create_bookmark),
+            "app.bsky.bookmark.deleteBookmark": ("POST", "access", self._delete_bookmark),
+            "app.bsky.graph.muteActor": ("POST", "access", self._mute_actor),
+            "app.bsky.graph.unmuteActor": ("POST", "access", self._unmute_actor),
             "app.bsky.actor.getProfile": ("GET", "access", self._get_profile),
             "app.bsky.feed.getAuthorFeed": ("GET", "access", self._get_author_feed),
             "app.bsky.feed.getPosts": ("GET", "access", self._get_posts),
@@ -1010,6 +1171,23 @@ class FakeBluesky(FakeNetwork):
         if blob is None:
             return Response(b"Not Found", status_code=404, media_type="text/plain")
         return Response(blob[1], media_type=blob[0])
+
+    async def _watch(self, request: Request) -> Response:
+        """The video CDN: an HLS playlist naming the MP4, the MP4, and a thumbnail (the fake
+        does not transcode: the playlist points at the uploaded file)."""
+        cid, name = request.path_params["cid"], request.path_params["name"]
+        with self._lock:
+            blob = self._blobs.get(cid)
+        if blob is None or not blob[0].startswith("video/"):
+            return Response(b"Not Found", status_code=404, media_type="text/plain")
+        if name == "playlist.m3u8":
+            playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXTINF:1.0,\nvideo.mp4\n#EXT-X-ENDLIST\n"
+            return Response(playlist.encode(), media_type="application/vnd.apple.mpegurl")
+        if name == "video.mp4":
+            return Response(blob[1], media_type=blob[0])
+        if name == "thumbnail.jpg":
+            return Response(b"\xff\xd8\xff\xd9", media_type="image/jpeg")
+        return Response(b"Not Found", status_code=404, media_type="text/plain")
 
     # -- sessions ----------------------------------------------------------------------------------
 
@@ -1154,6 +1332,64 @@ class FakeBluesky(FakeNetwork):
             "validationStatus": "valid" if known else "unknown",
         }
 
+    def _put_record(self, call: _Call) -> dict[str, Any]:
+        """com.atproto.repo.putRecord: create or replace the record at a key; ``swapRecord``
+        (a CID, or null for "must not exist") makes it a compare-and-swap."""
+        body = call.json()
+        did = self._own_repo(call, _input_str(body, "repo") or "")
+        collection = self._collection(_input_str(body, "collection"))
+        rkey = _input_str(body, "rkey") or ""
+        value = body.get("record")
+        if not isinstance(value, dict):
+            raise XrpcError(400, "InvalidRequest", 'Input must have the property "record"')
+        if not is_record_key(rkey):
+            raise XrpcError(400, "InvalidRequest", "Error: rkey must be a valid Record Key")
+        kind = value.get("$type")
+        if kind is not None and kind != collection:
+            raise XrpcError(
+                400, "InvalidRequest", f"Invalid $type: expected {collection}, got {kind}"
+            )
+        known = collection in KNOWN_COLLECTIONS
+        if known:
+            self._validate(collection, value)
+            if collection == THREADGATE:
+                parts = _split_uri(str(value["post"]))
+                if parts != (did, POST, rkey):
+                    raise _bad_record(
+                        collection,
+                        "the record key must be the thread root's, in the same repository",
+                    )
+        with self._lock:
+            existing = self._repos.get(did, {}).get(collection, {}).get(rkey)
+            if "swapRecord" in body:
+                swap = body["swapRecord"]
+                current = existing.cid if existing is not None else None
+                if swap != current:
+                    raise XrpcError(
+                        400,
+                        "InvalidSwap",
+                        f"Record was at {current}" if current else "Record was not present",
+                    )
+            self._limit(
+                call.headers,
+                (
+                    self.write_limiter,
+                    f"write:{did}",
+                    WRITE_POINTS["update" if existing else "create"],
+                ),
+            )
+            stored = dict(value)
+            stored.setdefault("$type", collection)
+            if existing is not None:
+                self._delete(existing)
+            record = self._put(did, collection, stored, rkey)
+        return {
+            "uri": record.uri,
+            "cid": record.cid,
+            "commit": self._commit(),
+            "validationStatus": "valid" if known else "unknown",
+        }
+
     def _commit(self) -> dict[str, str]:
         rev = self._tid()
         return {"cid": make_cid(rev.encode(), 0x71), "rev": rev}
@@ -1168,10 +1404,25 @@ class FakeBluesky(FakeNetwork):
         if collection in (LIKE, REPOST):
             _strong_ref(value.get("subject"), "Record/subject", collection)
             return
-        if collection == FOLLOW:
+        if collection in (FOLLOW, BLOCK):
             subject = value.get("subject")
             if not isinstance(subject, str) or not subject.startswith("did:"):
                 raise _bad_record(collection, "Record/subject must be a valid did")
+            return
+        if collection == THREADGATE:
+            post = value.get("post")
+            if not isinstance(post, str) or _split_uri(post) is None:
+                raise _bad_record(collection, "Record/post must be a valid at-uri")
+            hidden = value.get("hiddenReplies", [])
+            if (
+                not isinstance(hidden, list)
+                or len(hidden) > MAX_HIDDEN_REPLIES
+                or not all(isinstance(u, str) and _split_uri(u) is not None for u in hidden)
+            ):
+                raise _bad_record(
+                    collection,
+                    f"Record/hiddenReplies must be at most {MAX_HIDDEN_REPLIES} at-uris",
+                )
             return
         text = value.get("text")
         if not isinstance(text, str):
@@ -1215,6 +1466,10 @@ class FakeBluesky(FakeNetwork):
                         collection, f'{where}/images/{index} must have the property "alt"'
                     )
                 self._check_blob(image.get("image"), IMAGE_MAX_SIZE, "image/")
+        elif kind == "app.bsky.embed.video":
+            if embed.get("alt") is not None and not isinstance(embed.get("alt"), str):
+                raise _bad_record(collection, f"{where}/alt must be a string")
+            self._check_blob(embed.get("video"), VIDEO_MAX_SIZE, "video/mp4")
         elif kind == "app.bsky.embed.external":
             external = embed.get("external")
             if not isinstance(external, dict) or not all(
@@ -1271,6 +1526,8 @@ class FakeBluesky(FakeNetwork):
         mime = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
         if mime is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
             mime = "image/webp"
+        if mime is None and data[4:8] == b"ftyp":
+            mime = "video/mp4"  # an ISO base media file (the PDS sniffs the type too)
         mime = mime or declared or "application/octet-stream"
         cid = make_cid(data, 0x55)
         self._blobs[cid] = (mime, data)
@@ -1325,7 +1582,7 @@ class FakeBluesky(FakeNetwork):
             raise XrpcError(400, "InvalidRequest", "Profile not found") from None
 
     def _get_profile(self, call: _Call) -> dict[str, Any]:
-        return self._profile_detailed(self._actor_param(call).id)
+        return self._profile_detailed(self._actor_param(call).id, call.did)
 
     @staticmethod
     def _keyset(
@@ -1362,14 +1619,32 @@ class FakeBluesky(FakeNetwork):
                     continue
             if mode == "posts_with_media" and not _has_images(record.value):
                 continue
-            if mode == "posts_with_video":
-                continue  # the fake stores no videos
+            if mode == "posts_with_video" and not _has_video(record.value):
+                continue
             items.append((record.indexed_ms, record.cid, ("post", record)))
         if mode not in ("posts_with_media", "posts_with_video"):
             for record in self._repos.get(actor, {}).get(REPOST, {}).values():
                 subject = self._records.get(str((record.value.get("subject") or {}).get("uri")))
                 if subject is not None:
                     items.append((record.indexed_ms, record.cid, ("repost", record)))
+        return self._feed_page(items, call, cursor, limit)
+
+    def _posts_and_reposts(self, dids: set[str]) -> list[tuple[int, str, Any]]:
+        """The posts and reposts of ``dids`` as keyset items (time, cid, (kind, record))."""
+        items: list[tuple[int, str, Any]] = []
+        for did in dids:
+            for record in self._repos.get(did, {}).get(POST, {}).values():
+                items.append((record.indexed_ms, record.cid, ("post", record)))
+            for record in self._repos.get(did, {}).get(REPOST, {}).values():
+                if str(_dict(record.value.get("subject")).get("uri")) in self._records:
+                    items.append((record.indexed_ms, record.cid, ("repost", record)))
+        return items
+
+    def _feed_page(
+        self, items: list[tuple[int, str, Any]], call: _Call, cursor: str | None, limit: int
+    ) -> dict[str, Any]:
+        """``{feed: feedViewPost[], cursor}`` of keyset items (posts, and reposts with their
+        reasonRepost)."""
         page, next_cursor = self._keyset(items, cursor, limit)
         feed = []
         for kind, record in page:
@@ -1391,7 +1666,7 @@ class FakeBluesky(FakeNetwork):
                     "post": self._post_view(subject, call.base, call.did),
                     "reason": {
                         "$type": "app.bsky.feed.defs#reasonRepost",
-                        "by": self._profile_basic(actor),
+                        "by": self._profile_basic(record.did),
                         "uri": record.uri,
                         "cid": record.cid,
                         "indexedAt": iso(self._time(record.indexed_ms)),
@@ -1402,6 +1677,204 @@ class FakeBluesky(FakeNetwork):
         if next_cursor is not None:
             out["cursor"] = next_cursor
         return out
+
+    def _get_timeline(self, call: _Call) -> dict[str, Any]:
+        """The caller's posts and those of the accounts it follows (and their reposts)."""
+        call.param("algorithm")
+        limit = call.integer("limit", 50, 1, 100)
+        followed = {
+            str(r.value.get("subject"))
+            for r in self._repos.get(call.caller, {}).get(FOLLOW, {}).values()
+        }
+        items = self._posts_and_reposts({call.caller} | (followed & set(self.users)))
+        return self._feed_page(items, call, call.param("cursor"), limit)
+
+    def _follow_page(self, call: _Call, *, followers: bool) -> dict[str, Any]:
+        actor = self._actor_param(call).id
+        limit = call.integer("limit", 50, 1, 100)
+        call.param("sort")
+        items = [
+            (r.indexed_ms, r.cid, (r.did if followers else str(r.value.get("subject"))))
+            for repo in self._repos.values()
+            for r in repo.get(FOLLOW, {}).values()
+            if (r.value.get("subject") == actor if followers else r.did == actor)
+            and (r.did if followers else str(r.value.get("subject"))) in self.users
+        ]
+        page, next_cursor = self._keyset(items, call.param("cursor"), limit)
+        out: dict[str, Any] = {
+            "subject": self._profile_view(actor, call.did),
+            "followers" if followers else "follows": [
+                self._profile_view(did, call.did) for did in page
+            ],
+        }
+        if next_cursor is not None:
+            out["cursor"] = next_cursor
+        return out
+
+    def _get_followers(self, call: _Call) -> dict[str, Any]:
+        return self._follow_page(call, followers=True)
+
+    def _get_follows(self, call: _Call) -> dict[str, Any]:
+        return self._follow_page(call, followers=False)
+
+    def _list_view(self, record: _Record, viewer: str | None) -> dict[str, Any]:
+        members = [
+            r
+            for r in self._repos.get(record.did, {}).get(LISTITEM, {}).values()
+            if r.value.get("list") == record.uri
+        ]
+        view: dict[str, Any] = {
+            "uri": record.uri,
+            "cid": record.cid,
+            "creator": self._profile_view(record.did, viewer),
+            "name": record.value["name"],
+            "purpose": record.value["purpose"],
+            "listItemCount": len(members),
+            "indexedAt": iso(self._time(record.indexed_ms)),
+            "labels": [],
+        }
+        if record.value.get("description"):
+            view["description"] = record.value["description"]
+        return view
+
+    def _get_lists(self, call: _Call) -> dict[str, Any]:
+        actor = self._actor_param(call).id
+        limit = call.integer("limit", 50, 1, 100)
+        purposes = {f"app.bsky.graph.defs#{p}" for p in call.params("purposes")}
+        items = [
+            (r.indexed_ms, r.cid, r)
+            for r in self._repos.get(actor, {}).get(LIST, {}).values()
+            if not purposes or r.value.get("purpose") in purposes
+        ]
+        page, next_cursor = self._keyset(items, call.param("cursor"), limit)
+        out: dict[str, Any] = {"lists": [self._list_view(r, call.did) for r in page]}
+        if next_cursor is not None:
+            out["cursor"] = next_cursor
+        return out
+
+    def _get_list_feed(self, call: _Call) -> dict[str, Any]:
+        uri = call.param("list", required=True) or ""
+        limit = call.integer("limit", 50, 1, 100)
+        listed = self._records.get(uri)
+        if listed is None or listed.collection != LIST:
+            raise XrpcError(400, "UnknownList", "List not found")
+        members = {
+            str(r.value.get("subject"))
+            for r in self._repos.get(listed.did, {}).get(LISTITEM, {}).values()
+            if r.value.get("list") == uri
+        }
+        items = self._posts_and_reposts(members & set(self.users))
+        return self._feed_page(items, call, call.param("cursor"), limit)
+
+    def _get_feed(self, call: _Call) -> dict[str, Any]:
+        uri = call.param("feed", required=True) or ""
+        limit = call.integer("limit", 50, 1, 100)
+        words = self._generator_queries.get(uri)
+        if words is None or uri not in self._records:
+            raise XrpcError(400, "UnknownFeed", "Unknown feed generator")
+        items = [
+            (r.indexed_ms, r.cid, ("post", r))
+            for r in self._records.values()
+            if r.collection == POST and words in str(r.value.get("text", "")).casefold()
+        ]
+        return self._feed_page(items, call, call.param("cursor"), limit)
+
+    def _get_feed_generators(self, call: _Call) -> dict[str, Any]:
+        feeds = []
+        for uri in call.params("feeds"):
+            record = self._records.get(uri)
+            if record is None or record.collection != GENERATOR:
+                continue
+            view: dict[str, Any] = {
+                "uri": record.uri,
+                "cid": record.cid,
+                "did": record.value["did"],
+                "creator": self._profile_view(record.did, call.did),
+                "displayName": record.value["displayName"],
+                "likeCount": len(self._likes.get(record.uri, ())),
+                "indexedAt": iso(self._time(record.indexed_ms)),
+                "labels": [],
+            }
+            if record.value.get("description"):
+                view["description"] = record.value["description"]
+            feeds.append(view)
+        return {"feeds": feeds}
+
+    def _get_preferences(self, call: _Call) -> dict[str, Any]:
+        return {"preferences": [dict(p) for p in self._preferences.get(call.caller, [])]}
+
+    def _describe_repo(self, call: _Call) -> dict[str, Any]:
+        did = self._repo_of(call.param("repo", required=True))
+        user = self.users[did]
+        return {
+            "handle": user.handle,
+            "did": did,
+            "didDoc": self._session_info(user, call.base)["didDoc"],
+            "collections": sorted(c for c, recs in self._repos.get(did, {}).items() if recs),
+            "handleIsCorrect": True,
+        }
+
+    def _create_bookmark(self, call: _Call) -> dict[str, Any]:
+        body = call.json()
+        uri = _input_str(body, "uri") or ""
+        _input_str(body, "cid")
+        parts = _split_uri(uri)
+        if parts is None:
+            raise XrpcError(400, "InvalidRequest", "Input/uri must be a valid at-uri")
+        if parts[1] != POST:
+            raise XrpcError(400, "UnsupportedCollection", "Only posts can be bookmarked")
+        try:
+            record = self._find_post(uri)
+        except KeyError:
+            raise XrpcError(400, "InvalidRequest", "Post not found") from None
+        self._bookmarks.setdefault(record.uri, set()).add(call.caller)
+        return {}
+
+    def _delete_bookmark(self, call: _Call) -> dict[str, Any]:
+        uri = _input_str(call.json(), "uri") or ""
+        parts = _split_uri(uri)
+        if parts is None:
+            raise XrpcError(400, "InvalidRequest", "Input/uri must be a valid at-uri")
+        if parts[1] != POST:
+            raise XrpcError(400, "UnsupportedCollection", "Only posts can be bookmarked")
+        try:
+            record = self._find_post(uri)
+        except KeyError:
+            return {}
+        self._bookmarks.get(record.uri, set()).discard(call.caller)
+        return {}
+
+    def _mute_actor(self, call: _Call) -> dict[str, Any]:
+        body = call.json()
+        try:
+            did = self._actor(_input_str(body, "actor") or "").id
+        except KeyError:
+            raise XrpcError(400, "InvalidRequest", "Actor not found") from None
+        if did == call.caller:
+            raise XrpcError(400, "InvalidRequest", "Cannot mute oneself")
+        self._mutes.setdefault(call.caller, set()).add(did)
+        return {}
+
+    def _unmute_actor(self, call: _Call) -> dict[str, Any]:
+        body = call.json()
+        try:
+            did = self._actor(_input_str(body, "actor") or "").id
+        except KeyError:
+            raise XrpcError(400, "InvalidRequest", "Actor not found") from None
+        self._mutes.get(call.caller, set()).discard(did)
+        return {}
+
+    async def _get_blob(self, request: Request) -> Response:
+        """com.atproto.sync.getBlob: the bytes of a blob (no JSON), as the PDS serves them."""
+        cid = request.query_params.get("cid", "")
+        did = request.query_params.get("did", "")
+        with self._lock:
+            blob = self._blobs.get(cid) if did in self.users else None
+        if blob is None:
+            return JSONResponse(
+                {"error": "BlobNotFound", "message": "Blob not found"}, status_code=400
+            )
+        return Response(blob[1], media_type=blob[0])
 
     def _get_posts(self, call: _Call) -> dict[str, Any]:
         uris = call.params("uris")
@@ -1664,13 +2137,22 @@ def _mentioned(value: dict[str, Any]) -> list[str]:
     return dids
 
 
-def _has_images(value: dict[str, Any]) -> bool:
+def _media_type(value: dict[str, Any]) -> Any:
     embed = value.get("embed")
     if not isinstance(embed, dict):
-        return False
+        return None
     if embed.get("$type") == "app.bsky.embed.recordWithMedia":
         embed = embed.get("media")
-    return isinstance(embed, dict) and embed.get("$type") == "app.bsky.embed.images"
+    return embed.get("$type") if isinstance(embed, dict) else None
+
+
+def _has_images(value: dict[str, Any]) -> bool:
+    """Images or a video: what the AppView's ``posts_with_media`` filter keeps."""
+    return _media_type(value) in ("app.bsky.embed.images", "app.bsky.embed.video")
+
+
+def _has_video(value: dict[str, Any]) -> bool:
+    return bool(_media_type(value) == "app.bsky.embed.video")
 
 
 def _date_param(text: str | None, name: str) -> datetime | None:

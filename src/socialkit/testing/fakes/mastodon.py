@@ -24,13 +24,34 @@ What behaves as on Mastodon:
   when a page is full, ``prev`` when it is not empty), search by ``offset``;
 * notifications (mention, quote, favourite, reblog, follow, poll) and conversations (private
   mentions);
+* engagement, idempotent as on Mastodon: ``favourite`` / ``reblog`` / ``bookmark`` and their
+  reverse on statuses (each answers the Status; a boost answers the boost), ``follow`` /
+  ``block`` / ``mute`` and their reverse on accounts (each answers the Relationship; a block
+  ends the follows both ways); :meth:`FakeMastodon.has` reads that state;
+* people and feeds: ``GET /api/v1/accounts/:id``, ``/lookup``, ``/followers`` and
+  ``/following`` (paged by the follow's own id, as Mastodon does), the home timeline
+  (``GET /api/v1/timelines/home``: the followed accounts' statuses and boosts, without muted
+  or blocked accounts), lists (``GET /api/v1/lists``, ``GET /api/v1/timelines/list/:id``;
+  :meth:`FakeMastodon.add_list` makes one);
+* processed media carry ``meta.original`` (the size read from a PNG or GIF header; for video
+  and audio ``media_duration`` seconds when set), and ``PUT /api/v1/media/:id`` changes the
+  description of an attachment no status uses yet;
 * ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (ISO 8601) on every response, per account
   and bucket (``default`` 300 per 5 minutes, ``media`` uploads and ``delete`` 30 per 30 minutes,
   all configurable); beyond a limit, 429 ``{"error": "Too many requests"}``;
 * errors as ``{"error": "..."}``: 401 for a missing or wrong token, 403 for someone else's
   status, 404 ``Record not found``, 422 ``Validation failed: ...``;
 * the login flow: ``POST /api/v1/apps``, ``GET /oauth/authorize`` (approved at once, as the
-  owner) and ``POST /oauth/token`` with PKCE.
+  owner) and ``POST /oauth/token`` with PKCE;
+* the streaming API (``/api/v1/streaming/user``, ``user/notification``, ``public``,
+  ``public/local``, ``public/remote``, ``hashtag``, ``hashtag/local``, ``list``, ``health``):
+  server-sent events ``update``, ``status.update``, ``notification`` (JSON in ``data``) and
+  ``delete`` (the id), ``:thump`` every ``stream_heartbeat`` seconds; the URL is announced in
+  ``configuration.urls.streaming`` of ``/api/v2/instance`` (``ws(s)://`` the address asked);
+  ``drop_streams()`` closes every open stream, ``stream_paused`` makes them silent; and
+  ``GET /api/v1/timelines/public``. Streams need the fake served on a port
+  (:meth:`FakeNetwork.serve`): ``httpx.ASGITransport`` reads a whole response before
+  returning it.
 
 Times of content come from ``fake.clock``; ids are Mastodon's snowflakes (milliseconds << 16).
 """
@@ -43,7 +64,7 @@ import json
 import mimetypes
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
@@ -52,7 +73,13 @@ from urllib.parse import urlencode, urlsplit
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
@@ -89,6 +116,17 @@ SUPPORTED_MIME_TYPES = (
     "audio/flac",
 )
 NOT_FOUND = "Record not found"
+#: The streams of the streaming API this fake serves, and whether each needs a user token.
+STREAMS = {
+    "user": "user",
+    "user/notification": "user",
+    "public": "optional",
+    "public/local": "optional",
+    "public/remote": "optional",
+    "hashtag": "optional",
+    "hashtag/local": "optional",
+    "list": "user",
+}
 INVALID_TOKEN = "The access token is invalid"
 NOT_ALLOWED = "This action is not allowed"
 
@@ -209,6 +247,14 @@ class _Notification:
     from_id: str
     status_id: str | None
     created_at: datetime
+
+
+@dataclass
+class _List:
+    id: str
+    account_id: str
+    title: str
+    members: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -336,7 +382,18 @@ class FakeMastodon(FakeNetwork):
         # State the base class's __init__ already needs (it adds the owner).
         self._last_snowflake = 0
         self._created: dict[str, datetime] = {}
-        self._follows: dict[str, set[str]] = {}
+        # followee id -> {follower id: the follow's own id (what followers/following page by)}
+        self._follows: dict[str, dict[str, int]] = {}
+        self._blocks: dict[str, set[str]] = {}
+        self._mutes: dict[str, set[str]] = {}
+        self._bookmarks: dict[str, set[str]] = {}
+        self._lists: dict[str, _List] = {}
+        self._relation_ids = 0
+        #: Seconds reported as the ``meta.original.duration`` of uploaded video and audio
+        #: files (the fake does not decode media); None leaves it out.
+        self.media_duration: float | None = None
+        #: The wall clock (seconds) that ages Idempotency-Keys, kept an hour like Mastodon's.
+        self.idempotency_clock: Callable[[], float] = time.time
         self._statuses: dict[str, _Status] = {}
         self._media: dict[str, _Media] = {}
         self._notifications: list[_Notification] = []
@@ -360,6 +417,15 @@ class FakeMastodon(FakeNetwork):
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.host = urlsplit(self.base_url).netloc
         self.access_token = self.token_for(self.owner)
+        #: The streaming API's event log: (event, status id or notification id), in order.
+        self._stream_log: list[tuple[str, str]] = []
+        self._stream_generation = 0
+        #: Seconds between the ``:thump`` heartbeats of an idle stream (Mastodon: 15).
+        self.stream_heartbeat = 15.0
+        #: While true, open streams send nothing, not even heartbeats (a stalled connection).
+        self.stream_paused = False
+        #: Streaming connections opened so far (the first one included).
+        self.stream_connections = 0
         self._app: Starlette | None = None
 
     # -- FakeNetwork plumbing -----------------------------------------------------------------
@@ -448,22 +514,7 @@ class FakeMastodon(FakeNetwork):
             status = self._status(post_id)
             if status.visibility not in ("public", "unlisted"):
                 raise ValueError("only public and unlisted statuses can be boosted")
-            if any(
-                s.reblog_of == status.id and s.account_id == user.id and not s.deleted
-                for s in self._statuses.values()
-            ):
-                return
-            now = self.clock.now()
-            reblog = _Status(
-                id=self._snowflake(now),
-                account_id=user.id,
-                text="",
-                created_at=now,
-                visibility="public",
-                reblog_of=status.id,
-            )
-            self._statuses[reblog.id] = reblog
-            self._notify(status.account_id, "reblog", user.id, status.id)
+            self._reblog(status, user.id)
 
     def reply(self, post_id: str, user: FakeUser, text: str) -> str:
         """``user`` replies to a status, mentioning its author (who is notified); returns the
@@ -495,15 +546,59 @@ class FakeMastodon(FakeNetwork):
             text = self._with_mention(text, self.owner)
             return self._create(user.id, text=text, visibility="direct").id
 
-    def follow(self, user: FakeUser, target: FakeUser | None = None) -> None:
-        """``user`` follows ``target`` (the owner by default), who is notified."""
-        target = target or self.owner
+    def follow(self, follower: FakeUser, followee: FakeUser | None = None) -> None:
+        """``follower`` follows ``followee`` (the owner by default), who is notified."""
+        target = followee or self.owner
         with self._lock:
-            followers = self._follows.setdefault(target.id, set())
-            if user.id in followers or user.id == target.id:
-                return
-            followers.add(user.id)
-            self._notify(target.id, "follow", user.id, None)
+            self._add_follow(follower.id, target.id)
+
+    def _add_follow(self, follower: str, followee: str) -> None:
+        followers = self._follows.setdefault(followee, {})
+        if follower in followers or follower == followee:
+            return
+        self._relation_ids += 1
+        followers[follower] = self._relation_ids
+        self._notify(followee, "follow", follower, None)
+
+    def has(self, relation: str, subject: str, target: str) -> bool:
+        """Whether user ``subject`` has ``relation`` with ``target`` (a status id for
+        ``like``, ``repost`` and ``bookmark``; a user id for ``follow``, ``block`` and
+        ``mute``). Mastodon cannot hide replies: ``hide`` is always False."""
+        if relation not in self.RELATIONS:
+            raise ValueError(
+                f"unknown relation {relation!r}; expected one of {sorted(self.RELATIONS)}"
+            )
+        with self._lock:
+            if relation == "like":
+                status = self._statuses.get(target)
+                return status is not None and subject in status.favourited_by
+            if relation == "repost":
+                return any(
+                    s.reblog_of == target and s.account_id == subject and not s.deleted
+                    for s in self._statuses.values()
+                )
+            if relation == "bookmark":
+                return subject in self._bookmarks.get(target, set())
+            if relation == "follow":
+                return subject in self._follows.get(target, {})
+            if relation == "block":
+                return target in self._blocks.get(subject, set())
+            if relation == "mute":
+                return target in self._mutes.get(subject, set())
+            return False
+
+    def add_list(self, owner: FakeUser, title: str, members: Iterable[FakeUser] = ()) -> str:
+        """``owner`` makes a list of ``members`` (its timeline: their statuses); returns its
+        id."""
+        with self._lock:
+            item = _List(
+                id=str(self.next_id()),
+                account_id=owner.id,
+                title=title,
+                members={m.id for m in members},
+            )
+            self._lists[item.id] = item
+            return item.id
 
     def vote(self, post_id: str, user: FakeUser, choices: Sequence[int]) -> None:
         """``user`` votes in the poll of a status."""
@@ -565,7 +660,7 @@ class FakeMastodon(FakeNetwork):
         return f"{self._origin(user)}/@{username}"
 
     def _followers(self, account_id: str) -> set[str]:
-        return self._follows.get(account_id, set())
+        return set(self._follows.get(account_id, {}))
 
     def _visible(self, status: _Status, viewer: str | None) -> bool:
         if status.deleted:
@@ -626,6 +721,7 @@ class FakeMastodon(FakeNetwork):
             tags=rendered.tags,
         )
         self._statuses[status.id] = status
+        self._stream_log.append(("update", status.id))
         for item in media:
             item.status_id = status.id
         for mentioned in status.mention_ids:
@@ -675,6 +771,7 @@ class FakeMastodon(FakeNetwork):
         if account_id == from_id:
             return
         self._notification_ids += 1
+        self._stream_log.append(("notification", str(self._notification_ids)))
         self._notifications.append(
             _Notification(
                 id=self._notification_ids,
@@ -703,7 +800,7 @@ class FakeMastodon(FakeNetwork):
                 continue  # its reply target or quote went away: Mastodon drops it too
             if item.idempotency:
                 key = (item.account_id, item.idempotency)
-                self._idempotency[key] = (status.id, time.time())
+                self._idempotency[key] = (status.id, self.idempotency_clock())
 
     # -- serialisation ------------------------------------------------------------------------
 
@@ -783,10 +880,27 @@ class FakeMastodon(FakeNetwork):
             "remote_url": None,
             "preview_remote_url": None,
             "text_url": None,
-            "meta": None,
+            "meta": self._media_meta(item) if ready else None,
             "description": item.description,
             "blurhash": None,
         }
+
+    def _media_meta(self, item: _Media) -> dict[str, Any] | None:
+        """``MediaAttachment.meta`` as a processed file has it: the original's size (read
+        from a PNG's or GIF's header) and, for video and audio, ``media_duration``."""
+        original: dict[str, Any] = {}
+        head = item.content
+        if item.mime_type == "image/png" and len(head) >= 24 and head[12:16] == b"IHDR":
+            original["width"] = int.from_bytes(head[16:20], "big")
+            original["height"] = int.from_bytes(head[20:24], "big")
+        elif item.mime_type == "image/gif" and len(head) >= 10:
+            original["width"] = int.from_bytes(head[6:8], "little")
+            original["height"] = int.from_bytes(head[8:10], "little")
+        if item.type in ("video", "audio", "gifv") and self.media_duration is not None:
+            original["duration"] = self.media_duration
+        if "width" in original and original["width"] and original.get("height"):
+            original["aspect"] = original["width"] / original["height"]
+        return {"original": original} if original else None
 
     def _poll_json(self, poll: _Poll, viewer: str | None) -> dict[str, Any]:
         counts = [0] * len(poll.options)
@@ -858,7 +972,7 @@ class FakeMastodon(FakeNetwork):
             body["favourited"] = viewer in original.favourited_by
             body["reblogged"] = any(s.reblog_of == target and s.account_id == viewer for s in live)
             body["muted"] = False
-            body["bookmarked"] = False
+            body["bookmarked"] = viewer in self._bookmarks.get(target, set())
             if viewer == status.account_id:
                 body["pinned"] = False
         if status.quote_id is not None:
@@ -1049,7 +1163,31 @@ class FakeMastodon(FakeNetwork):
                 methods=["GET"],
             ),
             Route(
+                "/api/v1/accounts/{id}/followers",
+                self._wrap(self._account_followers, "optional"),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/v1/accounts/{id}/following",
+                self._wrap(self._account_following, "optional"),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/v1/accounts/{id}/{action}",
+                self._wrap(self._account_action, "user"),
+                methods=["POST"],
+            ),
+            Route(
                 "/api/v1/accounts/{id}", self._wrap(self._get_account, "optional"), methods=["GET"]
+            ),
+            Route(
+                "/api/v1/timelines/home", self._wrap(self._home_timeline, "user"), methods=["GET"]
+            ),
+            Route("/api/v1/lists", self._wrap(self._get_lists, "user"), methods=["GET"]),
+            Route(
+                "/api/v1/timelines/list/{list_id}",
+                self._wrap(self._list_timeline, "user"),
+                methods=["GET"],
             ),
             Route(
                 "/api/v1/statuses",
@@ -1062,12 +1200,19 @@ class FakeMastodon(FakeNetwork):
                 methods=["GET"],
             ),
             Route(
+                "/api/v1/statuses/{id}/{action}",
+                self._wrap(self._status_action, "user"),
+                methods=["POST"],
+            ),
+            Route(
                 "/api/v1/statuses/{id}",
                 self._wrap(self._status_item, "optional"),
                 methods=["GET", "PUT", "DELETE"],
             ),
             Route("/api/v2/media", self._wrap(self._upload, "user"), methods=["POST"]),
-            Route("/api/v1/media/{id}", self._wrap(self._get_media, "user"), methods=["GET"]),
+            Route(
+                "/api/v1/media/{id}", self._wrap(self._media_item, "user"), methods=["GET", "PUT"]
+            ),
             Route(
                 "/api/v1/scheduled_statuses",
                 self._wrap(self._list_scheduled, "user"),
@@ -1098,6 +1243,22 @@ class FakeMastodon(FakeNetwork):
             Route("/oauth/authorize", self._wrap(self._authorize, "none"), methods=["GET"]),
             Route("/oauth/token", self._wrap(self._token, "none"), methods=["POST"]),
             Route(
+                "/api/v1/timelines/public",
+                self._wrap(self._public_timeline, "optional"),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/v1/streaming/health", self._wrap(self._stream_health, "none"), methods=["GET"]
+            ),
+            *(
+                Route(
+                    f"/api/v1/streaming/{name}",
+                    self._wrap(self._stream_endpoint(name), auth),
+                    methods=["GET"],
+                )
+                for name, auth in STREAMS.items()
+            ),
+            Route(
                 "/system/media_attachments/files/{id}/{size}/{name}",
                 self._serve_file,
                 methods=["GET"],
@@ -1123,6 +1284,9 @@ class FakeMastodon(FakeNetwork):
             with self._lock:
                 self._release_scheduled()
                 token = _bearer(request)
+                if token is None and request.url.path.startswith("/api/v1/streaming/"):
+                    # The streaming API also takes the token as a query parameter.
+                    token = request.query_params.get("access_token")
                 viewer = self._tokens.get(token) if token is not None else None
                 who = viewer or f"client:{request.client.host if request.client else '-'}"
                 bucket = _bucket(request.method, request.url.path)
@@ -1195,7 +1359,13 @@ class FakeMastodon(FakeNetwork):
     # -- handlers: accounts and instance ------------------------------------------------------
 
     def _get_instance(self, call: _Call) -> Response:
-        return JSONResponse(self._instance_json())
+        body = self._instance_json()
+        # The streaming URL of the address the request reached (the fake may be served on a
+        # port): ws(s)://host[:port], as a server whose streaming runs on the same host.
+        url = call.request.url
+        scheme = "wss" if url.scheme == "https" else "ws"
+        body["configuration"]["urls"]["streaming"] = f"{scheme}://{url.netloc}"
+        return JSONResponse(body)
 
     def _verify_credentials(self, call: _Call) -> Response:
         assert call.viewer is not None
@@ -1251,7 +1421,195 @@ class FakeMastodon(FakeNetwork):
             reverse=True,
         )
 
+    def _relationship_json(self, viewer: str, other: str) -> dict[str, Any]:
+        # Relationship schema (#/components/schemas/Relationship): every field is required.
+        return {
+            "id": other,
+            "following": viewer in self._follows.get(other, {}),
+            "showing_reblogs": True,
+            "notifying": False,
+            "languages": None,
+            "followed_by": other in self._follows.get(viewer, {}),
+            "blocking": other in self._blocks.get(viewer, set()),
+            "blocked_by": viewer in self._blocks.get(other, set()),
+            "muting": other in self._mutes.get(viewer, set()),
+            "muting_notifications": other in self._mutes.get(viewer, set()),
+            "muting_expires_at": None,
+            "requested": False,
+            "requested_by": False,
+            "domain_blocking": False,
+            "endorsed": False,
+            "note": "",
+        }
+
+    def _account_action(self, call: _Call) -> Response:
+        """follow / unfollow / block / unblock / mute / unmute: each answers the Relationship
+        and is idempotent, as on Mastodon."""
+        viewer = call.viewer
+        assert viewer is not None
+        other = call.path("id")
+        action = call.path("action")
+        if other not in self.users:
+            raise _Fail(404, NOT_FOUND)
+        if action == "follow":
+            if other == viewer or viewer in self._blocks.get(other, set()):
+                raise _Fail(403, NOT_ALLOWED)
+            if other in self._blocks.get(viewer, set()):
+                raise _Fail(403, NOT_ALLOWED)
+            self._add_follow(viewer, other)
+        elif action == "unfollow":
+            self._follows.get(other, {}).pop(viewer, None)
+        elif action == "block":
+            if other != viewer:
+                self._blocks.setdefault(viewer, set()).add(other)
+                self._follows.get(other, {}).pop(viewer, None)
+                self._follows.get(viewer, {}).pop(other, None)
+        elif action == "unblock":
+            self._blocks.get(viewer, set()).discard(other)
+        elif action == "mute":
+            if other != viewer:
+                self._mutes.setdefault(viewer, set()).add(other)
+        elif action == "unmute":
+            self._mutes.get(viewer, set()).discard(other)
+        else:
+            raise _Fail(404, NOT_FOUND)
+        return JSONResponse(self._relationship_json(viewer, other))
+
+    def _follow_page(self, call: _Call, rows: list[tuple[int, str]]) -> Response:
+        user = self.users[call.path("id")]
+        if user.extra.get("hide_collections") and call.viewer != user.id:
+            return JSONResponse([])
+        rows.sort(reverse=True)  # newest follow first; pages go by the follow's id
+        page, headers = self._page(call, rows, lambda row: row[0], default=40, maximum=80)
+        return JSONResponse(
+            [self._account_json(self.users[uid]) for _, uid in page], headers=headers
+        )
+
+    def _account_followers(self, call: _Call) -> Response:
+        account_id = call.path("id")
+        if account_id not in self.users:
+            raise _Fail(404, NOT_FOUND)
+        rows = [(fid, uid) for uid, fid in self._follows.get(account_id, {}).items()]
+        return self._follow_page(call, rows)
+
+    def _account_following(self, call: _Call) -> Response:
+        account_id = call.path("id")
+        if account_id not in self.users:
+            raise _Fail(404, NOT_FOUND)
+        rows = [
+            (followers[account_id], followee)
+            for followee, followers in self._follows.items()
+            if account_id in followers
+        ]
+        return self._follow_page(call, rows)
+
+    def _hidden_from(self, viewer: str, author: str) -> bool:
+        return author in self._mutes.get(viewer, set()) or author in self._blocks.get(viewer, set())
+
+    def _home_timeline(self, call: _Call) -> Response:
+        """The statuses and boosts of the accounts the viewer follows, and the viewer's own."""
+        viewer = call.viewer
+        assert viewer is not None
+        followed = {f for f, followers in self._follows.items() if viewer in followers}
+        items = [
+            s
+            for s in self._newest_first()
+            if (s.account_id == viewer or s.account_id in followed)
+            and self._visible(s, viewer)
+            and (s.visibility != "direct" or viewer in s.mention_ids or s.account_id == viewer)
+            and not self._hidden_from(viewer, s.account_id)
+        ]
+        page, headers = self._page(call, items, lambda s: int(s.id), default=20, maximum=40)
+        return JSONResponse([self._status_json(s, viewer) for s in page], headers=headers)
+
+    def _list_json(self, item: _List) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "title": item.title,
+            "replies_policy": "list",
+            "exclusive": False,
+        }
+
+    def _get_lists(self, call: _Call) -> Response:
+        mine = [item for item in self._lists.values() if item.account_id == call.viewer]
+        return JSONResponse([self._list_json(item) for item in mine])
+
+    def _list_timeline(self, call: _Call) -> Response:
+        viewer = call.viewer
+        assert viewer is not None
+        item = self._lists.get(call.path("list_id"))
+        if item is None or item.account_id != viewer:
+            raise _Fail(404, NOT_FOUND)
+        items = [
+            s
+            for s in self._newest_first()
+            if s.account_id in item.members
+            and self._visible(s, viewer)
+            and s.visibility != "direct"
+            and not self._hidden_from(viewer, s.account_id)
+        ]
+        page, headers = self._page(call, items, lambda s: int(s.id), default=20, maximum=40)
+        return JSONResponse([self._status_json(s, viewer) for s in page], headers=headers)
+
     # -- handlers: statuses -------------------------------------------------------------------
+
+    def _status_action(self, call: _Call) -> Response:
+        """favourite / unfavourite / reblog / unreblog / bookmark / unbookmark: idempotent,
+        each answers the status (``reblog``: the boost, carrying the status)."""
+        viewer = call.viewer
+        assert viewer is not None
+        action = call.path("action")
+        if action not in (
+            "favourite",
+            "unfavourite",
+            "reblog",
+            "unreblog",
+            "bookmark",
+            "unbookmark",
+        ):
+            raise _Fail(404, NOT_FOUND)
+        status = self._find_visible(call.path("id"), viewer)
+        if status.reblog_of is not None:
+            status = self._find_visible(status.reblog_of, viewer)
+        if action == "favourite":
+            if viewer not in status.favourited_by:
+                status.favourited_by[viewer] = self.clock.now()
+                self._notify(status.account_id, "favourite", viewer, status.id)
+        elif action == "unfavourite":
+            status.favourited_by.pop(viewer, None)
+        elif action == "bookmark":
+            self._bookmarks.setdefault(status.id, set()).add(viewer)
+        elif action == "unbookmark":
+            self._bookmarks.get(status.id, set()).discard(viewer)
+        elif action == "reblog":
+            return JSONResponse(self._status_json(self._reblog(status, viewer), viewer))
+        else:
+            for other in self._statuses.values():
+                if other.reblog_of == status.id and other.account_id == viewer:
+                    other.deleted = True
+        return JSONResponse(self._status_json(status, viewer))
+
+    def _reblog(self, status: _Status, viewer: str) -> _Status:
+        """The viewer's boost of ``status`` (the existing one when boosted already)."""
+        for other in self._statuses.values():
+            if other.reblog_of == status.id and other.account_id == viewer and not other.deleted:
+                return other
+        own_private = status.visibility == "private" and status.account_id == viewer
+        if status.visibility not in ("public", "unlisted") and not own_private:
+            raise _Fail(403, NOT_ALLOWED)
+        now = self.clock.now()
+        reblog = _Status(
+            id=self._snowflake(now),
+            account_id=viewer,
+            text="",
+            created_at=now,
+            visibility=status.visibility,
+            reblog_of=status.id,
+        )
+        self._statuses[reblog.id] = reblog
+        self._stream_log.append(("update", reblog.id))
+        self._notify(status.account_id, "reblog", viewer, status.id)
+        return reblog
 
     def _statuses_collection(self, call: _Call) -> Response:
         if call.request.method == "POST":
@@ -1278,6 +1636,7 @@ class FakeMastodon(FakeNetwork):
         if method == "DELETE":
             body = self._status_json(status, call.viewer, source=True)
             status.deleted = True
+            self._stream_log.append(("delete", status.id))
             for other in self._statuses.values():
                 if other.reblog_of == status.id:
                     other.deleted = True
@@ -1294,7 +1653,10 @@ class FakeMastodon(FakeNetwork):
         key = call.request.headers.get("idempotency-key")
         if key:
             remembered = self._idempotency.get((viewer, key))
-            if remembered is not None and time.time() - remembered[1] < IDEMPOTENCY_TTL:
+            if (
+                remembered is not None
+                and self.idempotency_clock() - remembered[1] < IDEMPOTENCY_TTL
+            ):
                 known = remembered[0]
                 if known in self._scheduled:
                     return JSONResponse(self._scheduled_json(self._scheduled[known]))
@@ -1306,7 +1668,7 @@ class FakeMastodon(FakeNetwork):
             return JSONResponse(self._scheduled_json(item))
         status = self._status_from_body(viewer, call.data)
         if key:
-            self._idempotency[(viewer, key)] = (status.id, time.time())
+            self._idempotency[(viewer, key)] = (status.id, self.idempotency_clock())
         return JSONResponse(self._status_json(status, viewer))
 
     def _checked_media(self, viewer: str, data: Mapping[str, Any]) -> list[_Media]:
@@ -1433,7 +1795,7 @@ class FakeMastodon(FakeNetwork):
             m.scheduled_id = item.id
         self._scheduled[item.id] = item
         if key:
-            self._idempotency[(viewer, key)] = (item.id, time.time())
+            self._idempotency[(viewer, key)] = (item.id, self.idempotency_clock())
         return item
 
     def _edit_status(self, call: _Call, status: _Status) -> Response:
@@ -1465,6 +1827,7 @@ class FakeMastodon(FakeNetwork):
         if isinstance(data.get("language"), str) and data["language"]:
             status.language = data["language"]
         status.edited_at = self.clock.now()
+        self._stream_log.append(("status.update", status.id))
         return JSONResponse(self._status_json(status, call.viewer))
 
     def _context(self, call: _Call) -> Response:
@@ -1510,7 +1873,8 @@ class FakeMastodon(FakeNetwork):
             raise _validation(
                 "File content type is invalid, File is invalid", "file", "ERR_INVALID"
             )
-        limit = 99 * 1024 * 1024 if mime_type.startswith("video/") else 16 * 1024 * 1024
+        large = mime_type.startswith(("video/", "audio/"))
+        limit = 99 * 1024 * 1024 if large else 16 * 1024 * 1024
         if len(content) > limit:
             raise _validation(
                 f"File file size must be less than {limit // (1024 * 1024)} MB", "file"
@@ -1535,10 +1899,19 @@ class FakeMastodon(FakeNetwork):
         self._media[item.id] = item
         return JSONResponse(self._media_json(item), 202 if item.pending_polls > 0 else 200)
 
-    def _get_media(self, call: _Call) -> Response:
+    def _media_item(self, call: _Call) -> Response:
+        """GET: the processing state (206 while processing); PUT: a new description, until
+        a status uses the attachment (then it is not found here, as on Mastodon)."""
         item = self._media.get(call.path("id"))
         if item is None or item.account_id != call.viewer or item.status_id is not None:
             raise _Fail(404, NOT_FOUND)
+        if call.request.method == "PUT":
+            description = call.data.get("description")
+            if description is not None:
+                if len(str(description)) > 1500:
+                    raise _validation("Description is too long (maximum is 1500 characters)")
+                item.description = str(description) or None
+            return JSONResponse(self._media_json(item), 206 if item.pending_polls > 0 else 200)
         if item.pending_polls > 0:
             item.pending_polls -= 1
             return JSONResponse(self._media_json(item), 206)
@@ -1644,11 +2017,16 @@ class FakeMastodon(FakeNetwork):
         statuses: list[dict[str, Any]] = []
         accounts: list[dict[str, Any]] = []
         hashtags: list[dict[str, Any]] = []
+        # max_id / min_id bound the statuses found by id, as Mastodon's search does.
+        max_id = _as_int(call.query("max_id"))
+        min_id = _as_int(call.query("min_id"))
         if kind in (None, "statuses"):
             found = [
                 s
                 for s in self._newest_first()
-                if s.reblog_of is None
+                if (max_id is None or int(s.id) < max_id)
+                and (min_id is None or int(s.id) > min_id)
+                and s.reblog_of is None
                 and self._visible(s, call.viewer)
                 and (s.visibility in ("public", "unlisted") or s.account_id == call.viewer)
                 and (needle in s.text.lower() or needle == self._status_url(s).lower())
@@ -1845,6 +2223,167 @@ class FakeMastodon(FakeNetwork):
                 "created_at": int(time.time()),
             }
         )
+
+    # -- the public timeline and the streaming API -------------------------------------------
+
+    def _public_timeline(self, call: _Call) -> Response:
+        """``GET /api/v1/timelines/public``: public statuses (no boosts), newest first."""
+        local = _truthy(call.query("local") or False)
+        remote = _truthy(call.query("remote") or False)
+        items = [
+            s
+            for s in self._newest_first()
+            if self._on_public(s, local=local, remote=remote) and not s.deleted
+        ]
+        page, headers = self._page(call, items, lambda s: int(s.id), default=20, maximum=40)
+        return JSONResponse([self._status_json(s, call.viewer) for s in page], headers=headers)
+
+    def _on_public(self, status: _Status, *, local: bool = False, remote: bool = False) -> bool:
+        remote_author = "@" in self.users[status.account_id].handle
+        return (
+            status.reblog_of is None
+            and status.visibility == "public"
+            and not (local and remote_author)
+            and not (remote and not remote_author)
+        )
+
+    def drop_streams(self) -> None:
+        """Close every open streaming connection (as a restarting server or a proxy would)."""
+        with self._lock:
+            self._stream_generation += 1
+
+    def _stream_health(self, call: _Call) -> Response:
+        return PlainTextResponse("OK")
+
+    def _stream_endpoint(self, name: str) -> Handler:
+        def handler(call: _Call) -> Response:
+            return self._open_stream(name, call)
+
+        return handler
+
+    def _open_stream(self, name: str, call: _Call) -> Response:
+        """One streaming connection (server-sent events, as Mastodon's streaming server sends
+        them): ``event: <name>`` and ``data: <payload>`` per event, where the payload of
+        ``update``, ``status.update`` and ``notification`` is the JSON of a Status or a
+        Notification and that of ``delete`` the status id; ``:thump`` heartbeats while idle.
+        Like Mastodon's, a stream only carries what happens after it opened."""
+        viewer = call.viewer
+        if name in ("user", "user/notification", "list", "direct") and viewer is None:
+            raise _Fail(401, "Error: Missing access token")
+        accepts: Callable[[str, str], bool]
+        if name in ("hashtag", "hashtag/local"):
+            tag = (call.query("tag") or "").lstrip("#").lower()
+            if not tag:
+                raise _Fail(400, "Error: Missing tag name parameter")
+            local = name == "hashtag/local"
+
+            def accepts(event: str, ref: str) -> bool:
+                status = self._statuses.get(ref) if event != "notification" else None
+                return (
+                    status is not None
+                    and self._on_public(status, local=local)
+                    and tag in status.tags
+                )
+        elif name.startswith("public"):
+            local, remote = name == "public/local", name == "public/remote"
+
+            def accepts(event: str, ref: str) -> bool:
+                status = self._statuses.get(ref) if event != "notification" else None
+                return status is not None and self._on_public(status, local=local, remote=remote)
+        elif name == "list":
+            item = self._lists.get(call.query("list") or "")
+            if item is None or item.account_id != viewer:
+                raise _Fail(404, NOT_FOUND)
+            members = item.members
+
+            def accepts(event: str, ref: str) -> bool:
+                status = self._statuses.get(ref) if event != "notification" else None
+                return (
+                    status is not None
+                    and status.account_id in members
+                    and status.visibility != "direct"
+                )
+        else:
+            assert viewer is not None
+            notifications_only = name == "user/notification"
+
+            def accepts(event: str, ref: str) -> bool:
+                if event == "notification":
+                    found = [n for n in self._notifications if str(n.id) == ref]
+                    return bool(found) and found[0].account_id == viewer
+                if notifications_only:
+                    return False
+                status = self._statuses.get(ref)
+                return status is not None and self._in_home(status, viewer)
+
+        with self._lock:
+            start = len(self._stream_log)
+            generation = self._stream_generation
+            self.stream_connections += 1
+        return StreamingResponse(
+            self._events(start, generation, accepts, viewer),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def _in_home(self, status: _Status, viewer: str) -> bool:
+        followed = {f for f, followers in self._follows.items() if viewer in followers}
+        return (
+            (status.account_id == viewer or status.account_id in followed)
+            and (
+                status.visibility in ("public", "unlisted", "private")
+                or viewer in status.mention_ids
+                or status.account_id == viewer
+            )
+            and not self._hidden_from(viewer, status.account_id)
+        )
+
+    def _render_event(self, event: str, ref: str, viewer: str | None) -> str | None:
+        if event == "delete":
+            return ref
+        if event == "notification":
+            found = [n for n in self._notifications if str(n.id) == ref]
+            if not found or viewer is None:
+                return None
+            return json.dumps(self._notification_json(found[0], viewer))
+        status = self._statuses.get(ref)
+        if status is None:
+            return None
+        # Rendered when sent, but as the event was: a status deleted since still went out.
+        return json.dumps(self._status_json(status, viewer))
+
+    async def _events(
+        self,
+        position: int,
+        generation: int,
+        accepts: Callable[[str, str], bool],
+        viewer: str | None,
+    ) -> AsyncIterator[str]:
+        import anyio
+
+        yield ":)\n"
+        idle_since = time.monotonic()
+        while True:
+            chunks: list[str] = []
+            with self._lock:
+                if self._stream_generation != generation:
+                    return
+                if not self.stream_paused:
+                    while position < len(self._stream_log):
+                        event, ref = self._stream_log[position]
+                        position += 1
+                        if not accepts(event, ref):
+                            continue
+                        payload = self._render_event(event, ref, viewer)
+                        if payload is not None:
+                            chunks.append(f"event: {event}\ndata: {payload}\n\n")
+            if chunks:
+                idle_since = time.monotonic()
+                yield "".join(chunks)
+            elif not self.stream_paused and time.monotonic() - idle_since >= self.stream_heartbeat:
+                idle_since = time.monotonic()
+                yield ":thump\n"
+            await anyio.sleep(0.01)
 
     # -- inspection (for tests) -----------------------------------------------------------------
 

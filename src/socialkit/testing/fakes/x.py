@@ -27,6 +27,14 @@ succeeded, metadata), the OAuth 2.0 refresh grant at ``/2/oauth2/token``, rate l
 endpoint (``x-rate-limit-limit`` / ``-remaining`` / ``-reset`` in epoch seconds) with X's 429
 problem document, and X's error shapes (problem documents, and ``errors`` arrays in 200
 lookups). Ids are snowflakes that carry the content time of :attr:`clock`.
+
+The filtered stream (``GET /2/tweets/search/stream``, app-only, one connection per app, each
+matching post as one JSON line with ``matching_rules``, ``\r\n`` keep-alives every
+``stream_keepalive`` seconds, ``backfill_minutes`` replaying up to five minutes) and its rules
+(``GET`` / ``POST /2/tweets/search/stream/rules``, ``add``, ``delete``, ``dry_run``,
+``delete_all``; rule values in the search query language) are served too; ``drop_streams()``
+closes open streams and ``stream_paused`` makes them silent. Streams need the fake served on
+a port (:meth:`FakeNetwork.serve`).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import html
 import itertools
 import json
@@ -41,7 +50,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -51,13 +60,13 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
 from socialkit.testing.fakes._x_search import Candidate, QueryError, parse_query
-from socialkit.text import count_x
+from socialkit.text import count_x, extract_urls
 
 if TYPE_CHECKING:
     from socialkit.adapters._base import Adapter
@@ -83,6 +92,9 @@ DEFAULT_RATE_LIMITS: Mapping[str, int] = {
     "GET /2/users/{id}/tweets": 900,
     "GET /2/users/{id}/mentions": 300,
     "GET /2/tweets/search/recent": 300,
+    "GET /2/tweets/search/stream": 50,
+    "GET /2/tweets/search/stream/rules": 450,
+    "POST /2/tweets/search/stream/rules": 100,
     "GET /2/dm_events": 300,
     "POST /2/dm_conversations/with/{participant_id}/messages": 200,
     "POST /2/dm_conversations/{dm_conversation_id}/messages": 200,
@@ -91,6 +103,23 @@ DEFAULT_RATE_LIMITS: Mapping[str, int] = {
     "POST /2/media/upload/{id}/finalize": 180,
     "GET /2/media/upload": 900,
     "POST /2/media/metadata": 500,
+    "POST /2/users/{id}/likes": 50,
+    "DELETE /2/users/{id}/likes/{tweet_id}": 50,
+    "POST /2/users/{id}/retweets": 50,
+    "DELETE /2/users/{id}/retweets/{source_tweet_id}": 50,
+    "POST /2/users/{id}/bookmarks": 50,
+    "DELETE /2/users/{id}/bookmarks/{tweet_id}": 50,
+    "POST /2/users/{id}/following": 50,
+    "DELETE /2/users/{source_user_id}/following/{target_user_id}": 50,
+    "GET /2/users/{id}/followers": 15,
+    "GET /2/users/{id}/following": 15,
+    "POST /2/users/{id}/muting": 50,
+    "DELETE /2/users/{source_user_id}/muting/{target_user_id}": 50,
+    "PUT /2/tweets/{tweet_id}/hidden": 50,
+    "GET /2/users/{id}/timelines/reverse_chronological": 180,
+    "GET /2/users/{id}/owned_lists": 15,
+    "GET /2/users/{id}/followed_lists": 15,
+    "GET /2/lists/{id}/tweets": 900,
 }
 
 _SCOPES = "tweet.read tweet.write users.read media.write dm.read dm.write offline.access"
@@ -140,6 +169,10 @@ _MEDIA_FIELDS = frozenset(
     }
 )  # fmt: skip
 _POLL_FIELDS = frozenset({"duration_minutes", "end_datetime", "id", "options", "voting_status"})
+_LIST_FIELDS = frozenset(
+    {"created_at", "description", "follower_count", "id", "member_count", "name", "private"}
+)
+_USER_PARAMS_BASE = ("user.fields", "expansions", "post.fields", "tweet.fields")
 _PLACE_FIELDS = frozenset(
     {"contained_within", "country", "country_code", "full_name", "geo", "id", "name", "place_type"}
 )
@@ -181,6 +214,14 @@ _CATEGORY_KIND = {
     "amplify_video": "video",
 }
 _MAX_BYTES = {"photo": 5 * _MiB, "animated_gif": 15 * _MiB, "video": 512 * _MiB}
+_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/pjpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/bmp": "bmp",
+    "image/tiff": "tiff",
+}
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 _USERNAME = re.compile(r"^\w{1,15}$")
@@ -234,6 +275,9 @@ class _Media:
     alt_text: str | None = None
     views: int = 0
     states: list[str] = field(default_factory=list)  # every state reported, in order
+    width: int | None = None
+    height: int | None = None
+    duration_ms: int | None = None
 
     @property
     def kind(self) -> str:
@@ -249,11 +293,24 @@ class _Media:
 
 
 @dataclass
+class _List:
+    id: str
+    owner_id: str
+    name: str
+    description: str
+    private: bool
+    created_at: datetime
+    members: list[str] = field(default_factory=list)
+    followers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class _Poll:
     id: str
     options: list[str]
     duration_minutes: int
     created_at: datetime
+    votes: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -433,6 +490,14 @@ class FakeX(FakeNetwork):
         self.media: dict[str, _Media] = {}
         self.polls: dict[str, _Poll] = {}
         self.dms: dict[str, _Dm] = {}
+        self.lists: dict[str, _List] = {}
+        #: follower id -> the ids it follows, in the order followed (newest last).
+        self.follows: dict[str, list[str]] = {}
+        #: user id -> the ids it mutes.
+        self.mutes: dict[str, set[str]] = {}
+        #: ids of replies hidden by the author of the conversation they answer.
+        self.hidden: set[str] = set()
+        self._followed_at: dict[tuple[str, str], int] = {}
         self.check_after_secs = check_after_secs
         self.processing_polls = processing_polls
         self.token_lifetime = token_lifetime
@@ -451,6 +516,20 @@ class FakeX(FakeNetwork):
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.app_bearer_token = "fake-x-app-" + secrets.token_hex(16)
         self._grants[self.app_bearer_token] = _Grant(None, math.inf)
+        #: The filtered stream's rules: id -> (value, tag).
+        self.stream_rules: dict[str, tuple[str, str | None]] = {}
+        #: Every post created, in order, with the wall time it was created (for backfill).
+        self._stream_log: list[tuple[str, float]] = []
+        self._stream_generation = 0
+        self._stream_open = 0
+        #: Seconds between the keep-alive newlines of an idle stream (X: 20).
+        self.stream_keepalive = 20.0
+        #: While true, open streams send nothing, keep-alives included (a stalled connection).
+        self.stream_paused = False
+        #: Connections to the filtered stream opened so far, and the backfill each asked for.
+        self.stream_connections: list[int] = []
+        #: Connections one app may hold at once (X: 1 on most plans).
+        self.max_stream_connections = 1
 
     # -- identity and credentials -----------------------------------------------------------
 
@@ -549,6 +628,7 @@ class FakeX(FakeNetwork):
             if post.quote_of is not None:
                 self._post(post.quote_of).quotes += 1
             self.posts[post_id] = post
+            self._stream_log.append((post_id, time.time()))
             return post
 
     def _post(self, post_id: str) -> _Post:
@@ -640,12 +720,108 @@ class FakeX(FakeNetwork):
             else:
                 post.profile_clicks += count
 
-    def follow(self, user: FakeUser, target: FakeUser | None = None) -> None:
-        """``user`` follows ``target`` (default: the owner)."""
-        whom = target or self.owner
+    def follow(self, follower: FakeUser, followee: FakeUser | None = None) -> None:
+        """``follower`` follows ``followee`` (default: the owner); following twice changes
+        nothing. Counts move and ``GET /2/users/{id}/followers`` lists it, newest first."""
+        whom = followee or self.owner
         with self._lock:
-            whom.followers += 1
-            user.following += 1
+            self._follow(follower.id, whom.id)
+
+    def unfollow(self, follower: FakeUser, followee: FakeUser | None = None) -> None:
+        """``follower`` stops following ``followee`` (default: the owner)."""
+        whom = followee or self.owner
+        with self._lock:
+            self._unfollow(follower.id, whom.id)
+
+    def _follow(self, follower: str, followee: str) -> bool:
+        followed = self.follows.setdefault(follower, [])
+        if followee in followed:
+            return False
+        followed.append(followee)
+        self._followed_at[(follower, followee)] = self.next_id()
+        self.users[followee].followers += 1
+        self.users[follower].following += 1
+        return True
+
+    def _unfollow(self, follower: str, followee: str) -> None:
+        followed = self.follows.get(follower, [])
+        if followee in followed:
+            followed.remove(followee)
+            self.users[followee].followers -= 1
+            self.users[follower].following -= 1
+
+    def has(self, relation: str, subject: str, target: str) -> bool:
+        """Whether user ``subject`` likes / reposts / bookmarks post ``target``, follows /
+        mutes user ``target``, or (``hide``) hid reply ``target``. X API v2 has no blocks
+        to make: ``block`` is always false."""
+        if relation not in self.RELATIONS:
+            raise ValueError(f"unknown relation {relation!r}; known: {sorted(self.RELATIONS)}")
+        with self._lock:
+            if relation in ("like", "repost", "bookmark"):
+                post = self.posts.get(target)
+                if post is None:
+                    return False
+                return subject in {"like": post.likes, "repost": post.reposts}.get(
+                    relation, post.bookmarks
+                )
+            if relation == "follow":
+                return target in self.follows.get(subject, [])
+            if relation == "mute":
+                return target in self.mutes.get(subject, set())
+            if relation == "hide":
+                reply = self.posts.get(target)
+                root = self.posts.get(reply.conversation_id) if reply is not None else None
+                return target in self.hidden and root is not None and root.author_id == subject
+            return False
+
+    def unrepost(self, post_id: str, user: FakeUser) -> None:
+        """``user`` takes a repost back (its retweet post goes)."""
+        with self._lock:
+            self._unrepost(post_id, user.id)
+
+    def _unrepost(self, post_id: str, user_id: str) -> None:
+        original = self._post(post_id)
+        original.reposts.discard(user_id)
+        for post in list(self.posts.values()):
+            if post.repost_of == post_id and post.author_id == user_id:
+                self._remove(post.id)
+
+    def create_list(
+        self,
+        owner: FakeUser,
+        name: str,
+        *,
+        members: Iterable[FakeUser] = (),
+        description: str = "",
+        private: bool = False,
+    ) -> str:
+        """``owner`` makes a list of ``members``; returns its id. Its posts are served at
+        ``GET /2/lists/{id}/tweets``, and it shows in ``GET /2/users/{id}/owned_lists``."""
+        with self._lock:
+            list_id = self._snowflake()
+            self.lists[list_id] = _List(
+                id=list_id,
+                owner_id=owner.id,
+                name=name,
+                description=description,
+                private=private,
+                created_at=self.clock.now(),
+                members=[m.id for m in members],
+            )
+            return list_id
+
+    def follow_list(self, user: FakeUser, list_id: str) -> None:
+        """``user`` follows a list (``GET /2/users/{id}/followed_lists``)."""
+        with self._lock:
+            followers = self.lists[list_id].followers
+            if user.id not in followers:
+                followers.append(user.id)
+
+    def vote(self, post_id: str, option: int, count: int = 1) -> None:
+        """``count`` votes for option ``option`` (0-based) of the post's poll."""
+        with self._lock:
+            poll = self.polls[self._post(post_id).poll_id or ""]
+            poll.votes[option] += count
 
     def fail_next_media(self) -> None:
         """The next video or GIF finalized ends its processing in state ``failed``."""
@@ -724,7 +900,60 @@ class FakeX(FakeNetwork):
                 self._route("GET", "/2/users/{id}/tweets", self._user_posts),
                 self._route("GET", "/2/users/{id}/mentions", self._user_mentions),
                 self._route("GET", "/2/users/{id}", self._user_by_id),
+                self._route("POST", "/2/users/{id}/likes", self._like, user_context=True),
+                self._route(
+                    "DELETE", "/2/users/{id}/likes/{tweet_id}", self._unlike, user_context=True
+                ),
+                self._route("POST", "/2/users/{id}/retweets", self._repost, user_context=True),
+                self._route(
+                    "DELETE",
+                    "/2/users/{id}/retweets/{source_tweet_id}",
+                    self._unrepost_endpoint,
+                    user_context=True,
+                ),
+                self._route("POST", "/2/users/{id}/bookmarks", self._bookmark, user_context=True),
+                self._route(
+                    "DELETE",
+                    "/2/users/{id}/bookmarks/{tweet_id}",
+                    self._unbookmark,
+                    user_context=True,
+                ),
+                self._route("GET", "/2/users/{id}/followers", self._followers),
+                self._route("GET", "/2/users/{id}/following", self._following),
+                self._route(
+                    "POST", "/2/users/{id}/following", self._follow_user, user_context=True
+                ),
+                self._route(
+                    "DELETE",
+                    "/2/users/{source_user_id}/following/{target_user_id}",
+                    self._unfollow_user,
+                    user_context=True,
+                ),
+                self._route("POST", "/2/users/{id}/muting", self._mute, user_context=True),
+                self._route(
+                    "DELETE",
+                    "/2/users/{source_user_id}/muting/{target_user_id}",
+                    self._unmute,
+                    user_context=True,
+                ),
+                self._route(
+                    "PUT", "/2/tweets/{tweet_id}/hidden", self._hide_reply, user_context=True
+                ),
+                self._route(
+                    "GET",
+                    "/2/users/{id}/timelines/reverse_chronological",
+                    self._home_timeline,
+                    user_context=True,
+                ),
+                self._route("GET", "/2/users/{id}/owned_lists", self._owned_lists),
+                self._route("GET", "/2/users/{id}/followed_lists", self._followed_lists),
+                self._route("GET", "/2/lists/{id}/tweets", self._list_posts),
                 self._route("GET", "/2/tweets/search/recent", self._search_recent),
+                self._route("GET", "/2/tweets/search/stream/rules", self._get_rules, app_only=True),
+                self._route(
+                    "POST", "/2/tweets/search/stream/rules", self._post_rules, app_only=True
+                ),
+                Route("/2/tweets/search/stream", self._filtered_stream, methods=["GET"]),
                 self._route("GET", "/2/tweets", self._posts_by_ids),
                 self._route("POST", "/2/tweets", self._create_post, user_context=True),
                 self._route("GET", "/2/tweets/{id}", self._post_by_id),
@@ -772,7 +1001,13 @@ class FakeX(FakeNetwork):
         )
 
     def _route(
-        self, method: str, template: str, handler: Handler, *, user_context: bool = False
+        self,
+        method: str,
+        template: str,
+        handler: Handler,
+        *,
+        user_context: bool = False,
+        app_only: bool = False,
     ) -> Route:
         bucket = f"{method} {template}"
 
@@ -800,6 +1035,8 @@ class FakeX(FakeNetwork):
                         "endpoint.  Supported authentication types are [OAuth 1.0a User "
                         "Context, OAuth 2.0 User Context].",
                     )
+                if app_only and viewer.user_id is not None:
+                    raise _APP_ONLY
                 status, body = await handler(request, viewer)
             except _Problem as problem:
                 return _problem_response(problem, headers)
@@ -1007,9 +1244,10 @@ class FakeX(FakeNetwork):
         viewer: _Viewer,
         errors: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        shown, urls = _shortened(post.text)
         out: dict[str, Any] = {
             "id": post.id,
-            "text": html.escape(post.text, quote=False),
+            "text": html.escape(shown, quote=False),
             "edit_history_post_ids": list(post.edit_history),
         }
         wanted = fields.post
@@ -1064,7 +1302,9 @@ class FakeX(FakeNetwork):
                 "editable_until": _iso(until),
             }
         if "entities" in wanted:
-            entities = self._entities(post.text)
+            entities = self._entities(shown)
+            if urls:
+                entities["urls"] = urls
             if entities:
                 out["entities"] = entities
         if "public_metrics" in wanted:
@@ -1132,8 +1372,51 @@ class FakeX(FakeNetwork):
         wanted = fields.media
         if "alt_text" in wanted and media.alt_text:
             out["alt_text"] = media.alt_text
+        if "width" in wanted and media.width:
+            out["width"] = media.width
+        if "height" in wanted and media.height:
+            out["height"] = media.height
+        # Addresses as X serves them: pbs.twimg.com for images and stills, video.twimg.com
+        # for video (an MP4 variant and an HLS playlist) and GIFs (one MP4, bit_rate 0).
         if media.kind == "photo":
+            if "url" in wanted:
+                extension = _EXTENSIONS.get(media.mime_type, "jpg")
+                out["url"] = f"https://pbs.twimg.com/media/{media.id}.{extension}"
             return out
+        if media.kind == "animated_gif":
+            preview = f"https://pbs.twimg.com/tweet_video_thumb/{media.id}.jpg"
+            variants: list[dict[str, Any]] = [
+                {
+                    "bit_rate": 0,
+                    "content_type": "video/mp4",
+                    "url": f"https://video.twimg.com/tweet_video/{media.id}.mp4",
+                }
+            ]
+        else:
+            preview = f"https://pbs.twimg.com/ext_tw_video_thumb/{media.id}/pu/img/{media.id}.jpg"
+            base = f"https://video.twimg.com/ext_tw_video/{media.id}/pu"
+            variants = [
+                {
+                    "content_type": "application/x-mpegURL",
+                    "url": f"{base}/pl/{media.id}.m3u8",
+                },
+                {
+                    "bit_rate": 832000,
+                    "content_type": "video/mp4",
+                    "url": f"{base}/vid/avc1/480x270/{media.id}.mp4",
+                },
+                {
+                    "bit_rate": 2176000,
+                    "content_type": "video/mp4",
+                    "url": f"{base}/vid/avc1/1280x720/{media.id}.mp4",
+                },
+            ]
+        if "preview_image_url" in wanted:
+            out["preview_image_url"] = preview
+        if "variants" in wanted:
+            out["variants"] = variants
+        if "duration_ms" in wanted and media.kind == "video" and media.duration_ms is not None:
+            out["duration_ms"] = media.duration_ms
         if "public_metrics" in wanted:
             out["public_metrics"] = {"view_count": media.views}
         owner = viewer.user_id == media.owner_id and (
@@ -1157,7 +1440,7 @@ class FakeX(FakeNetwork):
         out: dict[str, Any] = {
             "id": poll.id,
             "options": [
-                {"position": i + 1, "label": label, "votes": 0}
+                {"position": i + 1, "label": label, "votes": poll.votes[i]}
                 for i, label in enumerate(poll.options)
             ],
         }
@@ -1379,6 +1662,216 @@ class FakeX(FakeNetwork):
             )
             return 200, self._posts_body(page, fields, viewer, meta=meta)
 
+    # -- the filtered stream ------------------------------------------------------------------
+
+    def drop_streams(self) -> None:
+        """Close every open filtered-stream connection (an operational disconnect)."""
+        with self._lock:
+            self._stream_generation += 1
+
+    def _rules_body(self, rules: list[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+        out = []
+        for rule_id, value, tag in rules:
+            entry = {"id": rule_id, "value": value}
+            if tag is not None:
+                entry["tag"] = tag
+            out.append(entry)
+        return out
+
+    async def _get_rules(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, ("ids", "max_results", "pagination_token"))
+        wanted = {i.strip() for i in params.get("ids", "").split(",") if i.strip()}
+        with self._lock:
+            rules = [
+                (rule_id, value, tag)
+                for rule_id, (value, tag) in sorted(self.stream_rules.items())
+                if not wanted or rule_id in wanted
+            ]
+        meta: dict[str, Any] = {"sent": _iso(self.clock.now()), "result_count": len(rules)}
+        body: dict[str, Any] = {"meta": meta}
+        if rules:
+            body["data"] = self._rules_body(rules)
+        return 200, body
+
+    async def _post_rules(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, ("dry_run", "delete_all"))
+        dry_run = params.get("dry_run", "false").lower() == "true"
+        body = await self._json(request) if params.get("delete_all") != "true" else {}
+        unknown = sorted(set(body) - {"add", "delete"})
+        if unknown:
+            raise _invalid(f"Unknown field(s) in the request body: {', '.join(unknown)}")
+        if params.get("delete_all") == "true":
+            delete: dict[str, Any] = {"ids": list(self.stream_rules)}
+            add: list[Any] = []
+        else:
+            if ("add" in body) == ("delete" in body):
+                raise _invalid("Exactly one of `add` or `delete` must be given")
+            add = body.get("add") or []
+            delete = body.get("delete") or {}
+        sent = _iso(self.clock.now())
+        if "add" in body:
+            if not isinstance(add, list) or not add:
+                raise _invalid("`add` must be a non-empty list of rules")
+            problems = []
+            for rule in add:
+                value = rule.get("value") if isinstance(rule, dict) else None
+                if not isinstance(value, str) or not 1 <= len(value) <= 1024:
+                    raise _invalid("Each rule needs a `value` of 1 to 1024 characters")
+                try:
+                    parse_query(value)
+                except QueryError as exc:
+                    problems.append(
+                        {
+                            "value": value,
+                            "details": [str(exc)],
+                            "title": "UnprocessableEntity",
+                            "type": _PROBLEMS + "invalid-rules",
+                        }
+                    )
+            if problems:  # none is created when one is invalid
+                summary = {"created": 0, "not_created": len(add), "valid": 0}
+                summary["invalid"] = len(problems)
+                return 400, {"errors": problems, "meta": {"sent": sent, "summary": summary}}
+            created = []
+            with self._lock:
+                for rule in add:
+                    value, tag = rule["value"], rule.get("tag")
+                    existing = [i for i, (v, _t) in self.stream_rules.items() if v == value]
+                    if existing:
+                        continue  # X keeps one rule per value (a duplicate is not created)
+                    rule_id = self._snowflake()
+                    if not dry_run:
+                        self.stream_rules[rule_id] = (value, tag)
+                    created.append((rule_id, value, tag))
+            summary = {
+                "created": len(created),
+                "not_created": len(add) - len(created),
+                "valid": len(add),
+                "invalid": 0,
+            }
+            answer: dict[str, Any] = {"meta": {"sent": sent, "summary": summary}}
+            if created:
+                answer["data"] = self._rules_body(created)
+            return 200, answer
+        ids = delete.get("ids") or [] if isinstance(delete, dict) else []
+        values = delete.get("values") or [] if isinstance(delete, dict) else []
+        with self._lock:
+            doomed = {i for i in ids if i in self.stream_rules}
+            doomed |= {i for i, (v, _t) in self.stream_rules.items() if v in values}
+            if not dry_run:
+                for rule_id in doomed:
+                    del self.stream_rules[rule_id]
+        summary = {"deleted": len(doomed), "not_deleted": len(ids) + len(values) - len(doomed)}
+        return 200, {"meta": {"sent": sent, "summary": summary}}
+
+    _STREAM_PARAMS = (
+        "backfill_minutes", "start_time", "end_time", "tweet.fields", "expansions",
+        "media.fields", "poll.fields", "user.fields", "place.fields",
+    )  # fmt: skip
+
+    async def _filtered_stream(self, request: Request) -> Response:
+        """``GET /2/tweets/search/stream``: each post matching a rule as one JSON object
+        (``data``, ``includes``, ``matching_rules``) followed by ``\\r\\n``, and a ``\\r\\n``
+        keep-alive every ``stream_keepalive`` seconds; ``backfill_minutes`` (0-5) first sends
+        the matching posts of the last minutes. App-only; one connection per app."""
+        headers = {"x-transaction-id": f"{next(self._transactions):016x}"}
+        viewer = self._authenticate(request)
+        if viewer is None:
+            return _problem_response(
+                _Problem(401, "about:blank", "Unauthorized", "Unauthorized"), headers
+            )
+        allowed, limit_headers = self._hit("GET /2/tweets/search/stream", viewer.key)
+        headers.update(limit_headers)
+        try:
+            if not allowed:
+                raise _Problem(429, "about:blank", "Too Many Requests", "Too Many Requests")
+            if viewer.user_id is not None:
+                raise _APP_ONLY
+            params = self._query(request, self._STREAM_PARAMS)
+            fields = self._fields(params)
+            backfill = params.get("backfill_minutes", "0")
+            if not backfill.isdigit() or not 0 <= int(backfill) <= 5:
+                raise _invalid(
+                    "The `backfill_minutes` query parameter value must be between 0 and 5",
+                    "backfill_minutes",
+                    backfill,
+                )
+            with self._lock:
+                if self._stream_open >= self.max_stream_connections:
+                    raise _Problem(
+                        429,
+                        "streaming-connection",
+                        "ConnectionException",
+                        "This stream is currently at the maximum allowed connection limit.",
+                        connection_issue="TooManyConnections",
+                    )
+                self._stream_open += 1
+                self.stream_connections.append(int(backfill))
+                since = time.time() - int(backfill) * 60
+                start = len(self._stream_log)
+                while start > 0 and self._stream_log[start - 1][1] >= since and int(backfill):
+                    start -= 1
+                generation = self._stream_generation
+        except _Problem as problem:
+            return _problem_response(problem, headers)
+        return StreamingResponse(
+            self._stream_lines(start, generation, fields),
+            media_type="application/json",
+            headers=headers,
+        )
+
+    def _matching_rules(self, post: _Post) -> list[dict[str, Any]]:
+        candidate = self._candidate(post)
+        matched = []
+        for rule_id, (value, tag) in sorted(self.stream_rules.items()):
+            try:
+                hit = parse_query(value)(candidate)
+            except QueryError:
+                hit = False
+            if hit:
+                matched.append({"id": rule_id, **({"tag": tag} if tag is not None else {})})
+        return matched
+
+    async def _stream_lines(
+        self, position: int, generation: int, fields: _Fields
+    ) -> AsyncIterator[bytes]:
+        import anyio
+
+        viewer = _Viewer(None)
+        idle_since = time.monotonic()
+        try:
+            while True:
+                lines: list[bytes] = []
+                with self._lock:
+                    if self._stream_generation != generation:
+                        return
+                    if not self.stream_paused:
+                        while position < len(self._stream_log):
+                            post = self.posts.get(self._stream_log[position][0])
+                            position += 1
+                            if post is None or not self._visible(post):
+                                continue
+                            rules = self._matching_rules(post)
+                            if not rules:
+                                continue
+                            body = self._posts_body([post], fields, viewer)
+                            body["data"] = body["data"][0]
+                            body["matching_rules"] = rules
+                            lines.append(json.dumps(body).encode() + b"\r\n")
+                if lines:
+                    idle_since = time.monotonic()
+                    yield b"".join(lines)
+                elif (
+                    not self.stream_paused
+                    and time.monotonic() - idle_since >= self.stream_keepalive
+                ):
+                    idle_since = time.monotonic()
+                    yield b"\r\n"
+                await anyio.sleep(0.01)
+        finally:
+            with self._lock:
+                self._stream_open -= 1
+
     # -- users --------------------------------------------------------------------------------
 
     _USER_PARAMS = ("user.fields", "expansions", "post.fields", "tweet.fields")
@@ -1540,7 +2033,7 @@ class FakeX(FakeNetwork):
             return 201, {
                 "data": {
                     "id": post.id,
-                    "text": html.escape(post.text, quote=False),
+                    "text": html.escape(_shortened(post.text)[0], quote=False),
                     "edit_history_post_ids": list(post.edit_history),
                 }
             }
@@ -1603,7 +2096,9 @@ class FakeX(FakeNetwork):
         if not isinstance(minutes, int) or not 5 <= minutes <= 10080:
             raise _invalid("`poll.duration_minutes` must be between 5 and 10080")
         poll_id = self._snowflake()
-        self.polls[poll_id] = _Poll(poll_id, list(options), minutes, self.clock.now())
+        self.polls[poll_id] = _Poll(
+            poll_id, list(options), minutes, self.clock.now(), [0] * len(options)
+        )
         return poll_id
 
     async def _delete_post(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
@@ -1642,6 +2137,339 @@ class FakeX(FakeNetwork):
             self.posts[post.quote_of].quotes -= 1
         if post.repost_of in self.posts:
             self.posts[post.repost_of].reposts.discard(post.author_id)
+
+    # -- engagement -----------------------------------------------------------------------------
+    # Each answers the state after the call, as X does, and is idempotent (liking a liked post
+    # answers liked: true again). The {id} of the path must be the caller.
+
+    def _acting(self, request: Request, viewer: _Viewer, name: str = "id") -> str:
+        user_id = self._id_param(request.path_params[name], name)
+        if user_id != viewer.user_id:
+            raise _Problem(
+                403,
+                "client-forbidden",
+                "Forbidden",
+                "You can only act for the authenticated user.",
+                reason="official-client-forbidden",
+            )
+        return user_id
+
+    async def _body_id(self, request: Request, name: str) -> str:
+        body = await self._json(request)
+        if set(body) - {name, "folder_id"} or (name != "tweet_id" and "folder_id" in body):
+            raise _invalid(f"The request body takes `{name}` only")
+        value = _optional_id(body.get(name), name)
+        if value is None:
+            raise _invalid(f"`{name}` is required", name)
+        return value
+
+    def _existing_post(self, post_id: str, parameter: str = "tweet_id") -> _Post:
+        post = self.posts.get(post_id)
+        if post is None or not self._visible(post):
+            raise _Problem(
+                404,
+                "resource-not-found",
+                "Not Found Error",
+                f"Could not find tweet with {parameter}: [{post_id}].",
+                resource_type="tweet",
+                resource_id=post_id,
+                parameter=parameter,
+                value=post_id,
+            )
+        return post
+
+    def _existing_user(self, user_id: str, parameter: str) -> FakeUser:
+        user = self.users.get(user_id)
+        if user is None:
+            raise _Problem(
+                404,
+                "resource-not-found",
+                "Not Found Error",
+                f"Could not find user with {parameter}: [{user_id}].",
+                resource_type="user",
+                resource_id=user_id,
+                parameter=parameter,
+                value=user_id,
+            )
+        return user
+
+    async def _like(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = await self._body_id(request, "tweet_id")
+        with self._lock:
+            self._existing_post(target).likes.add(me)
+        return 200, {"data": {"liked": True}}
+
+    async def _unlike(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = self._id_param(request.path_params["tweet_id"], "tweet_id")
+        with self._lock:
+            post = self.posts.get(target)
+            if post is not None:
+                post.likes.discard(me)
+        return 200, {"data": {"liked": False}}
+
+    async def _repost(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = await self._body_id(request, "tweet_id")
+        with self._lock:
+            self._existing_post(target)
+            self.repost(target, self.users[me])
+        return 200, {"data": {"retweeted": True, "rest_id": target}}
+
+    async def _unrepost_endpoint(
+        self, request: Request, viewer: _Viewer
+    ) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = self._id_param(request.path_params["source_tweet_id"], "source_tweet_id")
+        with self._lock:
+            if target in self.posts:
+                self._unrepost(target, me)
+        return 200, {"data": {"retweeted": False}}
+
+    async def _bookmark(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = await self._body_id(request, "tweet_id")
+        with self._lock:
+            self._existing_post(target).bookmarks.add(me)
+        return 200, {"data": {"bookmarked": True}}
+
+    async def _unbookmark(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = self._id_param(request.path_params["tweet_id"], "tweet_id")
+        with self._lock:
+            post = self.posts.get(target)
+            if post is not None:
+                post.bookmarks.discard(me)
+        return 200, {"data": {"bookmarked": False}}
+
+    async def _follow_user(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = await self._body_id(request, "target_user_id")
+        if target == me:
+            raise _invalid("You cannot follow yourself", "target_user_id", target)
+        with self._lock:
+            self._existing_user(target, "target_user_id")
+            self._follow(me, target)
+        return 200, {"data": {"following": True, "pending_follow": False}}
+
+    async def _unfollow_user(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer, "source_user_id")
+        target = self._id_param(request.path_params["target_user_id"], "target_user_id")
+        with self._lock:
+            if target in self.users:
+                self._unfollow(me, target)
+        return 200, {"data": {"following": False}}
+
+    async def _mute(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer)
+        target = await self._body_id(request, "target_user_id")
+        if target == me:
+            raise _invalid("You cannot mute yourself", "target_user_id", target)
+        with self._lock:
+            self._existing_user(target, "target_user_id")
+            self.mutes.setdefault(me, set()).add(target)
+        return 200, {"data": {"muting": True}}
+
+    async def _unmute(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        me = self._acting(request, viewer, "source_user_id")
+        target = self._id_param(request.path_params["target_user_id"], "target_user_id")
+        with self._lock:
+            self.mutes.get(me, set()).discard(target)
+        return 200, {"data": {"muting": False}}
+
+    async def _hide_reply(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        self._query(request, ())
+        target = self._id_param(request.path_params["tweet_id"], "tweet_id")
+        body = await self._json(request)
+        hidden = body.get("hidden")
+        if set(body) != {"hidden"} or not isinstance(hidden, bool):
+            raise _invalid('The request body is {"hidden": true|false}', "hidden")
+        with self._lock:
+            reply = self._existing_post(target)
+            root = self.posts.get(reply.conversation_id)
+            # X lets the author of a conversation's first post hide the replies in it.
+            if reply.reply_to is None or root is None or root.author_id != viewer.user_id:
+                raise _Problem(
+                    403,
+                    "about:blank",
+                    "Forbidden",
+                    "You can only hide replies to conversations you started.",
+                )
+            if hidden:
+                self.hidden.add(target)
+            else:
+                self.hidden.discard(target)
+        return 200, {"data": {"hidden": hidden}}
+
+    # -- people and lists -----------------------------------------------------------------------
+
+    _PEOPLE_PARAMS = ("max_results", "pagination_token", *_USER_PARAMS_BASE)
+
+    async def _people(
+        self, request: Request, viewer: _Viewer, relation: str
+    ) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, self._PEOPLE_PARAMS)
+        fields = self._fields(params, users=True)
+        size = self._max_results(params, 1, 1000, 100)
+        user_id = self._id_param(request.path_params["id"], "id")
+        with self._lock:
+            if user_id not in self.users:
+                return 200, {
+                    "errors": [_not_found_entry("user", user_id, "id")],
+                    "meta": {"result_count": 0},
+                }
+            # Newest first: by when each follow was made.
+            if relation == "following":
+                order = [
+                    (self._followed_at[(user_id, followee)], followee)
+                    for followee in self.follows.get(user_id, [])
+                ]
+            else:
+                order = [
+                    (self._followed_at[(follower, user_id)], follower)
+                    for follower, followed in self.follows.items()
+                    if user_id in followed
+                ]
+            page, meta = _cut(sorted(order, reverse=True), params, size)
+            body: dict[str, Any] = {"meta": meta}
+            if page:
+                body["data"] = [self._render_user(self.users[u], fields) for u in page]
+            return 200, body
+
+    async def _followers(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        return await self._people(request, viewer, "followers")
+
+    async def _following(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        return await self._people(request, viewer, "following")
+
+    async def _home_timeline(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, (*self._TIMELINE_PARAMS, "exclude"))
+        fields = self._fields(params)
+        me = self._acting(request, viewer)
+        exclude = {e.strip() for e in params.get("exclude", "").split(",") if e.strip()}
+        if exclude - {"replies", "retweets"}:
+            raise _invalid("The `exclude` value must be replies and/or retweets", "exclude")
+        with self._lock:
+            authors = {me, *self.follows.get(me, [])} - self.mutes.get(me, set())
+            items = [
+                p
+                for p in self.posts.values()
+                if p.author_id in authors
+                and self._visible(p)
+                and not ("replies" in exclude and p.reply_to is not None)
+                and not ("retweets" in exclude and p.repost_of is not None)
+            ]
+            page, meta = self._timeline(
+                params,
+                self._newest_first(items),
+                token_names=("pagination_token",),
+                low=1,
+                default=100,
+                cap=800,
+            )
+            return 200, self._posts_body(page, fields, viewer, meta=meta)
+
+    _LIST_PARAMS = ("max_results", "pagination_token", "list.fields", "expansions", "user.fields")
+
+    def _render_list(self, item: _List, wanted: frozenset[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": item.id, "name": item.name}
+        if "created_at" in wanted:
+            out["created_at"] = _iso(item.created_at)
+        if "description" in wanted:
+            out["description"] = item.description
+        if "follower_count" in wanted:
+            out["follower_count"] = len(item.followers)
+        if "member_count" in wanted:
+            out["member_count"] = len(item.members)
+        if "private" in wanted:
+            out["private"] = item.private
+        return out
+
+    async def _lists_of(
+        self, request: Request, viewer: _Viewer, kind: str
+    ) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, self._LIST_PARAMS)
+        wanted = self._names(params, "list.fields", _LIST_FIELDS)
+        expansions = self._names(params, "expansions", frozenset({"owner_id"}))
+        fields = _Fields(user=self._names(params, "user.fields", _USER_FIELDS))
+        size = self._max_results(params, 1, 100, 100)
+        user_id = self._id_param(request.path_params["id"], "id")
+        with self._lock:
+            if user_id not in self.users:
+                return 200, {
+                    "errors": [_not_found_entry("user", user_id, "id")],
+                    "meta": {"result_count": 0},
+                }
+            found = [
+                item
+                for item in self.lists.values()
+                if (item.owner_id == user_id if kind == "owned" else user_id in item.followers)
+                and (not item.private or item.owner_id == viewer.user_id)
+            ]
+            order = sorted(((int(item.id), item.id) for item in found), reverse=True)
+            page, meta = _cut(order, params, size)
+            body: dict[str, Any] = {"meta": meta}
+            if page:
+                lists = [self.lists[i] for i in page]
+                body["data"] = [self._render_list(item, wanted) for item in lists]
+                if "owner_id" in expansions:
+                    for rendered, item in zip(body["data"], lists, strict=True):
+                        rendered["owner_id"] = item.owner_id
+                    owners = list(dict.fromkeys(item.owner_id for item in lists))
+                    body["includes"] = {
+                        "users": [self._render_user(self.users[u], fields) for u in owners]
+                    }
+            return 200, body
+
+    async def _owned_lists(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        return await self._lists_of(request, viewer, "owned")
+
+    async def _followed_lists(
+        self, request: Request, viewer: _Viewer
+    ) -> tuple[int, dict[str, Any]]:
+        return await self._lists_of(request, viewer, "followed")
+
+    async def _list_posts(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, ("max_results", "pagination_token", *self._LOOKUP_PARAMS))
+        fields = self._fields(params)
+        list_id = self._id_param(request.path_params["id"], "id")
+        with self._lock:
+            item = self.lists.get(list_id)
+            if item is None or (item.private and item.owner_id != viewer.user_id):
+                raise _Problem(
+                    404,
+                    "resource-not-found",
+                    "Not Found Error",
+                    f"Could not find list with id: [{list_id}].",
+                    resource_type="list",
+                    resource_id=list_id,
+                    parameter="id",
+                    value=list_id,
+                )
+            members = set(item.members)
+            items = [p for p in self.posts.values() if p.author_id in members and self._visible(p)]
+            page, meta = self._timeline(
+                params,
+                self._newest_first(items),
+                token_names=("pagination_token",),
+                low=1,
+                default=100,
+                cap=800,
+            )
+            meta.pop("newest_id", None)
+            meta.pop("oldest_id", None)
+            return 200, self._posts_body(page, fields, viewer, meta=meta)
 
     # -- direct messages ------------------------------------------------------------------------
 
@@ -1950,6 +2778,7 @@ class FakeX(FakeNetwork):
                         media_id,
                     )
                 media.finalized = True
+                media.width, media.height = _dimensions_of(media)
                 if media.kind != "photo":
                     media.state = "pending"
                     media.fail = self._fail_next_media
@@ -1995,6 +2824,15 @@ class FakeX(FakeNetwork):
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
+
+
+_APP_ONLY = _Problem(
+    403,
+    "unsupported-authentication",
+    "Unsupported Authentication",
+    "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  Supported "
+    "authentication types are [OAuth 2.0 Application-Only].",
+)
 
 
 def _problem_response(problem: _Problem, headers: dict[str, str]) -> Response:
@@ -2056,3 +2894,73 @@ def _b64(text: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _invalid("`media` must be binary or base64", "media") from None
+
+
+def _tco(url: str) -> str:
+    """The t.co link that stands for ``url`` (stable per address, as on X)."""
+    digest = hashlib.sha256(url.encode()).hexdigest()
+    return "https://t.co/" + base64.b32encode(bytes.fromhex(digest[:20])).decode().lower()[:10]
+
+
+def _shortened(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """``text`` as X shows it, each URL (by twitter-text's rules) replaced by its t.co link,
+    and the ``entities.urls`` of those links (``PostEntities.urls``: offsets in the shown
+    text, ``expanded_url`` the address written)."""
+    pieces: list[str] = []
+    urls: list[dict[str, Any]] = []
+    last = 0
+    length = 0
+    for match in extract_urls(text):
+        before = text[last : match.start]
+        pieces.append(before)
+        length += len(before)
+        written = text[match.start : match.end]
+        short = _tco(written)
+        expanded = written if "://" in written else "http://" + written
+        display = expanded.split("://", 1)[1]
+        urls.append(
+            {
+                "start": length,
+                "end": length + len(short),
+                "url": short,
+                "expanded_url": expanded,
+                "display_url": display if len(display) <= 26 else display[:25] + "\u2026",
+            }
+        )
+        pieces.append(short)
+        length += len(short)
+        last = match.end
+    pieces.append(text[last:])
+    return "".join(pieces), urls
+
+
+def _cut(
+    items: list[tuple[int, str]], params: dict[str, str], size: int
+) -> tuple[list[str], dict[str, Any]]:
+    """One page of ``items`` (``(key, id)``, keys descending: newest first) after the
+    ``pagination_token``, and its ``meta``. The token holds the key of the last item returned,
+    so that items added or removed in between neither repeat nor vanish (X's cursors behave
+    so)."""
+    if "pagination_token" in params:
+        cutoff = _decode_token(params["pagination_token"], "pagination_token")
+        items = [item for item in items if item[0] < cutoff]
+    page = items[:size]
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if len(items) > size and page:
+        meta["next_token"] = _encode_token(str(page[-1][0]))
+    return [object_id for _, object_id in page], meta
+
+
+def _dimensions_of(media: _Media) -> tuple[int | None, int | None]:
+    """Width and height of an uploaded image or GIF, read from its header (as X measures
+    them); ``None`` for what the header does not tell (videos)."""
+    if media.kind == "video" or 0 not in media.chunks:
+        return None, None
+    from socialkit._errors import MediaError
+    from socialkit._models import Media
+
+    try:
+        probe = Media.from_bytes(media.chunks[0][:262], mime_type=media.mime_type)
+    except MediaError:
+        return None, None
+    return probe.width, probe.height

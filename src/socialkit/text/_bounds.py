@@ -1,0 +1,58 @@
+"""Refusing a text far over a limit without counting all of it.
+
+Every counter here is linear, but a megabyte still takes a second or two to weigh the way X does,
+and an application that checks untrusted text should not pay that to learn that a post of 280
+characters is too long. :func:`bounded_count` counts a prefix first: a prefix cut just before a
+space (U+0020) measures at most what the whole text measures with every counter of
+:mod:`socialkit.text`, because nothing they count as one unit (a URL, a mention, an emoji
+sequence, a grapheme cluster, a normalisation sequence) can straddle such a space. So when the
+prefix is already over the limit, the whole text is too, and its count is reported as a lower
+bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import regex
+
+__all__ = ["bounded_count"]
+
+# Characters to count before deciding, as a multiple of the limit, plus room for one URL of the
+# longest length X accepts (4,096): a text of a few times that is cheap to count in full.
+_PREFIX_FACTOR = 64
+_PREFIX_SLACK = 4096
+# A space after one of these is part of its grapheme cluster (GB9b), so no cut there.
+_PREPEND = regex.compile(r"\p{Grapheme_Cluster_Break=Prepend}")
+_CUT_ATTEMPTS = 8
+
+
+def _cut(text: str, window: int) -> int | None:
+    """An index ``i <= window`` with ``text[i] == " "`` at which a grapheme cluster starts."""
+    end = window
+    for _ in range(_CUT_ATTEMPTS):
+        index = text.rfind(" ", 0, end)
+        if index <= 0:
+            return None
+        if not _PREPEND.match(text[index - 1]):
+            return index
+        end = index
+    return None
+
+
+def bounded_count(text: str, count: Callable[[str], int], limit: int) -> tuple[int, bool]:
+    """``(count(text), True)``, or ``(n, False)`` with ``limit < n <= count(text)`` when ``text``
+    is far over ``limit``: then ``n`` is what a prefix of the text measures, and the message
+    should say "at least n".
+
+    ``count`` must be one of the counters of :mod:`socialkit.text` (or ``len``), or any counter
+    for which a prefix that ends before a space measures no more than the whole text.
+    """
+    window = _PREFIX_FACTOR * max(limit, 1) + _PREFIX_SLACK
+    if len(text) > 2 * window:
+        cut = _cut(text, window)
+        if cut is not None:
+            partial = count(text[:cut])
+            if partial > limit:
+                return partial, False
+    return count(text), True
