@@ -26,6 +26,7 @@ from socialkit._errors import (
     OutcomeUnknownError,
     PermissionError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     SocialkitError,
     ThreadIncompleteError,
@@ -61,6 +62,13 @@ from socialkit._registry import (
     unregister,
 )
 from socialkit._store import MemoryStore, SQLiteStore, Store
+from socialkit._stream import (
+    EventStream,
+    StreamEvent,
+    StreamKind,
+    StreamPolicy,
+    StreamStalledError,
+)
 from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.auth._errors import AuthFlowError
 
@@ -100,6 +108,7 @@ __all__ = [
     "Capability",
     "ConfigurationError",
     "DuplicateError",
+    "EventStream",
     "Feed",
     "Hub",
     "InvalidPostError",
@@ -124,11 +133,16 @@ __all__ = [
     "Post",
     "Problem",
     "RateLimitError",
+    "ResponseTooLargeError",
     "Result",
     "SQLiteStore",
     "ServerError",
     "SocialkitError",
     "Store",
+    "StreamEvent",
+    "StreamKind",
+    "StreamPolicy",
+    "StreamStalledError",
     "ThreadIncompleteError",
     "TimeoutError",
     "TokenExpiredError",

@@ -60,6 +60,8 @@ class Capability(str, enum.Enum):
     """List-style feeds (lists, custom feeds) and their posts."""
     UPLOAD = "upload"
     """Upload media on its own, to attach to posts later."""
+    STREAM = "stream"
+    """Real-time events (``Adapter.stream``): posts, messages and deletions as they happen."""
 
     def __str__(self) -> str:
         return self.value

@@ -60,6 +60,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PermissionError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "SocialkitError",
     "ThreadIncompleteError",
@@ -437,6 +438,62 @@ def error_class_for_status(status: int) -> builtins.type[APIError]:
     if status >= 500:
         return ServerError
     return APIError
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """A response body is larger than the session allows for its kind of request.
+
+    The body stopped being read (and inflated) at ``limit`` bytes, so a compressed "bomb"
+    never fills memory. ``kind`` is the request kind whose limit applied (``read``, ``write``,
+    ``create`` or ``download``); the ``body_limits`` setting raises it where a larger answer is
+    legitimate.
+    """
+
+    def __init__(
+        self,
+        network: str,
+        status: int | None = None,
+        code: str | None = "response_too_large",
+        message: str | None = None,
+        request_id: str | None = None,
+        *,
+        limit: int | None = None,
+        kind: str | None = None,
+    ) -> None:
+        self.limit = limit
+        self.kind = kind
+        if message is None and limit is not None:
+            message = (
+                f"the response body is larger than {limit:,} bytes, the limit for "
+                f"{kind or 'this'} requests (the body_limits setting)"
+            )
+        super().__init__(network, status, code, message, request_id)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_too_large,
+            (
+                self.network,
+                self.status,
+                self.code,
+                self.message,
+                self.request_id,
+                self.limit,
+                self.kind,
+            ),
+        )
+
+
+def _rebuild_too_large(
+    network: str,
+    status: int | None,
+    code: str | None,
+    message: str | None,
+    request_id: str | None,
+    limit: int | None,
+    kind: str | None,
+) -> ResponseTooLargeError:
+    return ResponseTooLargeError(network, status, code, message, request_id, limit=limit, kind=kind)
 
 
 class ModelValidationError(ValidationError, _PydanticValidationError):

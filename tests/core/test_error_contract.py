@@ -7,6 +7,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+import httpx
 import pydantic
 import pytest
 
@@ -180,3 +181,40 @@ def test_models_nested_in_other_models_validate_from_json() -> None:
         '"author": {"id": "2"}, "created_at": "2024-05-06T09:05:00Z"}}'
     )
     assert Box.model_validate_json(raw).message.created_at.minute == 5
+
+
+@pytest.mark.anyio
+async def test_connecting_without_credentials_fails_at_once_with_the_fix() -> None:
+    """Issue 11: `async with connect(...)` without any credential (no secret setting, nothing
+    stored) raises AuthFlowError naming the login command, before any request (no transport
+    is ever called here)."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"no request may be sent: {request.url}")
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+    cases = [
+        ("mastodon", {"instance": "https://mastodon.example"}, "socialkit auth login mastodon"),
+        ("x", {"client_id": "abc"}, "socialkit auth login x"),
+        (
+            "bluesky",
+            {
+                "identifier": "alice.example.com",
+                "oauth_client_id": "http://localhost",
+                "oauth_redirect_uri": "http://127.0.0.1:8765/callback",
+            },
+            "socialkit auth login bluesky",
+        ),
+    ]
+    for name, settings, fix in cases:
+        adapter = socialkit.connect(name, http=http, store=socialkit.MemoryStore(), **settings)
+        with pytest.raises(socialkit.AuthFlowError, match=fix):
+            async with adapter:
+                raise AssertionError("not reached")
+        # An adapter made for the login steps opts out of the check.
+        login = socialkit.connect(
+            name, http=http, store=socialkit.MemoryStore(), require_credentials=False, **settings
+        )
+        async with login:
+            pass
+    await http.aclose()

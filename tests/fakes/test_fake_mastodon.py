@@ -458,6 +458,7 @@ async def test_login_flow(h: Harness, net: MastodonAdapter) -> None:
         access_token=None,
         client_id=app.client_id,
         client_secret=app.client_secret.get_secret_value(),
+        require_credentials=False,
     ) as login:
         request = login.ex_authorization_url(redirect)
         async with h.fake.client() as browser:

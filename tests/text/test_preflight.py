@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from socialkit import Post
+from socialkit import Post, ValidationError
 from socialkit._capabilities import Limits, check_post
 from socialkit._registry import build_settings
 from socialkit._store import MemoryStore
@@ -74,7 +74,7 @@ def test_x_invalid_characters(text: str, expected: list[tuple[int, str]]) -> Non
 def test_x_check_reports_invalid_characters_with_position() -> None:
     adapter = _x_adapter()
     problems = adapter.check(
-        Post(text="hello\ufeff", thread=[Post(text="ok"), Post(text="\ud800")])
+        Post(text="hello\ufeff", thread=[Post(text="ok"), Post(text="x\uffff")])
     )
     invalid = [p for p in problems if p.code == "invalid_characters"]
     assert [(p.field, p.message) for p in invalid] == [
@@ -85,11 +85,15 @@ def test_x_check_reports_invalid_characters_with_position() -> None:
         ),
         (
             "thread[1].text",
-            "the text of post thread[1] contains an unpaired surrogate U+D800 at index 0; "
+            "the text of post thread[1] contains the noncharacter U+FFFF at index 1; "
             "x refuses such text",
         ),
     ]
     assert adapter.check(Post(text="hello")) == []
+    # An unpaired surrogate never reaches check(): no network stores one, so the model
+    # refuses it (x_invalid_characters still reports it for text checked on its own).
+    with pytest.raises(ValidationError, match="lone surrogate U\\+D800"):
+        Post(text="\ud800")
 
 
 @pytest.mark.parametrize("count", COUNTERS, ids=lambda c: c.__name__)

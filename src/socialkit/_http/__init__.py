@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from socialkit._http._client import AutoTransport, default_user_agent, make_client
 from socialkit._http._fetch import MediaFetcher, MediaFetchError, check_media_url
-from socialkit._http._network import ErrorDecoder, Network, default_error_decoder
+from socialkit._http._network import (
+    BodyKind,
+    BodyLimitName,
+    BodyLimits,
+    ErrorDecoder,
+    Network,
+    default_error_decoder,
+)
 from socialkit._http._ratelimit import (
     BucketKey,
     BucketState,
@@ -24,9 +31,16 @@ from socialkit._http._ratelimit import (
     parse_retry_after,
     reserve_unit,
 )
-from socialkit._http._redact import redact_headers, redact_text, redact_url
+from socialkit._http._redact import (
+    SecretRegistry,
+    redact_headers,
+    redact_text,
+    redact_url,
+    register_secret,
+)
 from socialkit._http._retry import RetryPolicy
 from socialkit._http._session import (
+    BOUNDARY_GRACE,
     USE_SESSION_AUTH,
     EventHook,
     Kind,
@@ -34,9 +48,13 @@ from socialkit._http._session import (
     RequestEvent,
     Session,
 )
+from socialkit._http._wire import describe_transport_error
 
 __all__ = [
     "AutoTransport",
+    "BodyKind",
+    "BodyLimitName",
+    "BodyLimits",
     "BucketKey",
     "BucketState",
     "ErrorDecoder",
@@ -53,12 +71,15 @@ __all__ = [
     "RequestEvent",
     "Reservation",
     "RetryPolicy",
+    "SecretRegistry",
     "Session",
+    "BOUNDARY_GRACE",
     "USE_SESSION_AUTH",
     "apply_update",
     "check_media_url",
     "default_error_decoder",
     "default_user_agent",
+    "describe_transport_error",
     "header_rate_limit_parser",
     "make_client",
     "meta_usage_parser",
@@ -66,5 +87,6 @@ __all__ = [
     "redact_headers",
     "redact_text",
     "redact_url",
+    "register_secret",
     "reserve_unit",
 ]

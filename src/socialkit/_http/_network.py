@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Literal
 
 import httpx
 
@@ -12,7 +13,14 @@ from socialkit._errors import APIError, RateLimitError, error_class_for_status
 from socialkit._http._ratelimit import RateLimitParser, parse_retry_after
 from socialkit._http._redact import redact_text
 
-__all__ = ["ErrorDecoder", "Network", "default_error_decoder"]
+__all__ = [
+    "BodyKind",
+    "BodyLimitName",
+    "BodyLimits",
+    "ErrorDecoder",
+    "Network",
+    "default_error_decoder",
+]
 
 ErrorDecoder = Callable[[httpx.Response, str], APIError]
 
@@ -31,6 +39,57 @@ _REQUEST_ID_HEADERS = (
 
 def _default_bucket(method: str, path: str) -> str:
     return "default"
+
+
+BodyKind = Literal["read", "write", "create", "download"]
+BodyLimitName = Literal["read", "write", "create", "download", "error"]
+
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The most bytes of a *decoded* response body the session reads, per kind of request.
+
+    The defaults fit the largest legitimate answers with room to spare: a page of 100 posts
+    with their expansions is under 2 MB on every supported network (``read``), one created or
+    changed object far less (``write``, ``create``), and ``download`` (media fetched from a URL)
+    fits the largest video any supported network accepts (X: 512 MB). A body over its limit
+    stops being read at the limit, while it is inflated, and raises
+    :class:`~socialkit.ResponseTooLargeError`. ``error``: bodies of error answers (4xx, 5xx)
+    are cut to this many bytes instead, since only their message is read.
+    """
+
+    read: int = 16 * _MIB
+    write: int = 4 * _MIB
+    create: int = 4 * _MIB
+    download: int = 512 * _MIB
+    error: int = 1 * _MIB
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"BodyLimits.{item.name} must be a positive number of bytes")
+
+    def for_kind(self, kind: str) -> int:
+        """The limit of a request of ``kind`` (``read``, ``write``, ``create``, ``download``)."""
+        limit: int = getattr(self, kind)
+        return limit
+
+    def merged(
+        self, overrides: Mapping[str, int] | Mapping[BodyLimitName, int] | None
+    ) -> BodyLimits:
+        """These limits with ``overrides`` (by kind) replacing some of them."""
+        if not overrides:
+            return self
+        unknown = set(overrides) - {item.name for item in fields(self)}
+        if unknown:
+            raise ValueError(
+                f"unknown body limit kind(s) {sorted(unknown)}; "
+                "expected read, write, create, download or error"
+            )
+        return replace(self, **{str(name): value for name, value in overrides.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +111,9 @@ class Network:
     """The create paths on which the network honours ``idempotency_header`` (Mastodon: only
     ``/api/v1/statuses``); ``None`` means every create. Other creates are not resent."""
     bucket_for: Callable[[str, str], str] = _default_bucket
+    body_limits: BodyLimits = BodyLimits()
+    """The network's own decoded-body limits (see :class:`BodyLimits`); a session's
+    ``body_limits`` (the ``body_limits`` setting) override them per kind."""
     url: httpx.URL = field(init=False, repr=False, compare=False)
     _prefix: str = field(init=False, repr=False, compare=False)
 

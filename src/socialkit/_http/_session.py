@@ -1,20 +1,27 @@
 """The Session: every adapter request goes through here.
 
 One attempt is: reserve a unit of the rate-limit bucket (waiting, pacing or raising as the mode
-says), send through the shared ``httpx.AsyncClient``, read the rate-limit headers into the
-store, and either return the 2xx response or classify the failure. Failures that may be retried
-become a :class:`RetrySignal`; tenacity drives the retries from there. The first attempt runs
-outside tenacity so that the common case (it succeeds) pays nothing for the retry machinery.
+says), send through the shared ``httpx.AsyncClient``, read the body as a stream up to the limit
+of the request's kind (inflating it with a bound, so a compressed bomb never fills memory), read
+the rate-limit headers into the store, and either return the 2xx response or classify the
+failure. Failures that may be retried become a :class:`RetrySignal`; tenacity drives the retries
+from there. The first attempt runs outside tenacity so that the common case (it succeeds) pays
+nothing for the retry machinery. The whole call, waits and retries included, runs under one
+deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import builtins
+import contextlib
 import contextvars
 import inspect
 import logging
+import math
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
@@ -29,11 +36,14 @@ from socialkit._errors import (
     MalformedResponseError,
     OutcomeUnknownError,
     RateLimitError,
+    ResponseTooLargeError,
+    SocialkitError,
     TimeoutError,
     TransportError,
 )
+from socialkit._http import _telemetry
 from socialkit._http._client import make_client, remap_transport_error
-from socialkit._http._network import Network
+from socialkit._http._network import BodyLimitName, BodyLimits, Network
 from socialkit._http._ratelimit import (
     BucketKey,
     BucketState,
@@ -43,13 +53,20 @@ from socialkit._http._ratelimit import (
     Reservation,
     parse_retry_after,
 )
-from socialkit._http._redact import install_log_filters, redact_text, redact_url
+from socialkit._http._redact import install_log_filters, redact_text, redact_url, register_secret
 from socialkit._http._retry import RetryPolicy, RetrySignal
+from socialkit._http._wire import (
+    content_codings,
+    describe_transport_error,
+    error_type,
+    read_capped,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = [
+    "BOUNDARY_GRACE",
     "EventHook",
     "Kind",
     "RateLimitMode",
@@ -59,14 +76,14 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Kind = Literal["read", "write", "create"]
+Kind = Literal["read", "write", "create", "download"]
 RateLimitMode = Literal["wait", "pace", "raise"]
 
 logger: Final = logging.getLogger("socialkit.http")
 _DEBUG: Final = logging.DEBUG
 _INFO: Final = logging.INFO
 
-_KINDS: Final = frozenset({"read", "write", "create"})
+_KINDS: Final = frozenset({"read", "write", "create", "download"})
 _MODES: Final = frozenset({"wait", "pace", "raise"})
 _DEFAULT_KIND: Final[dict[str, Kind]] = {
     "GET": "read",
@@ -81,6 +98,13 @@ _DEFAULT_KIND: Final[dict[str, Kind]] = {
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix.
 _PERMANENT: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+# Content codings the session inflates itself, with a bound on the output (zlib's max_length);
+# httpx's decoders inflate a whole network chunk at once (16 KiB of gzip can hold 16 MB).
+# asyncio's own timeout (Python 3.11+) costs a fifth of an anyio cancel scope per call.
+_ASYNCIO_TIMEOUT: Final = getattr(asyncio, "timeout", None)
+#: After a bucket's reset, requests reserved in the window that ended and still in flight are
+#: waited for (their answers carry the new window's count) at most this long.
+BOUNDARY_GRACE: Final = 2.0
 
 install_log_filters()
 
@@ -180,20 +204,99 @@ def _new_event() -> Any:
     return anyio.Event()
 
 
+async def _wait_event(event: Any, timeout: float) -> None:
+    """Wait for ``event`` at most ``timeout`` seconds."""
+    if timeout <= 0:
+        return
+    if sniffio.current_async_library() == "asyncio":
+        with contextlib.suppress(asyncio.TimeoutError, builtins.TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        return
+    import anyio
+
+    with anyio.move_on_after(timeout):
+        await event.wait()
+
+
+class _Window:
+    """Requests on the wire that were reserved in one window (``reset``: its end; ``inf`` while
+    a locally refilled window's end is not known yet)."""
+
+    __slots__ = ("count", "reset")
+
+    def __init__(self, reset: float) -> None:
+        self.reset = reset
+        self.count = 0
+
+
+class _Flights:
+    """The requests of one bucket handed to the transport and not answered yet, by window."""
+
+    __slots__ = ("event", "windows")
+
+    def __init__(self) -> None:
+        self.windows: list[_Window] = []
+        self.event: Any = None
+
+    def add(self, reset: float) -> _Window:
+        for window in self.windows:
+            if window.reset == reset:
+                break
+        else:
+            window = _Window(reset)
+            self.windows.append(window)
+        window.count += 1
+        return window
+
+    def done(self, window: _Window) -> None:
+        window.count -= 1
+        if window.count <= 0:
+            self.windows = [w for w in self.windows if w is not window]
+        event = self.event
+        if event is not None:
+            self.event = None
+            event.set()
+
+    def learn(self, reset: float) -> None:
+        """An answer told the end of the current window: requests reserved after a local refill,
+        when it was not known, belong to that window."""
+        for window in self.windows:
+            if window.reset == math.inf:
+                window.reset = reset
+
+    def landing(self, now: float) -> float | None:
+        """The earliest reset already past that requests in flight were reserved under."""
+        past = [w.reset for w in self.windows if w.reset <= now]
+        return min(past) if past else None
+
+    async def wait(self, timeout: float) -> None:
+        """Until one of the requests in flight is answered (at most ``timeout`` seconds)."""
+        if self.event is None:
+            self.event = _new_event()
+        await _wait_event(self.event, timeout)
+
+
 class _Call:
     """The state of one ``Session.request`` call across its attempts."""
 
     __slots__ = (
         "attempt",
         "auth",
+        "body_kind",
         "bucket",
         "busy",
+        "expires",
+        "explicit",
         "key",
         "kind",
+        "limit",
         "path",
         "probe",
         "request",
         "safe",
+        "sent",
+        "timer",
+        "window",
     )
 
     def __init__(
@@ -205,6 +308,8 @@ class _Call:
         key: BucketKey,
         safe: bool,
         auth: Any,
+        body_kind: str,
+        limit: int,
     ) -> None:
         self.request = request
         self.path = path
@@ -213,9 +318,36 @@ class _Call:
         self.key = key
         self.safe = safe
         self.auth = auth
+        self.body_kind = body_kind
+        self.limit = limit
         self.attempt = 0
         self.busy = 0.0
         self.probe = False
+        self.sent = False
+        self.window: _Window | None = None
+        self.timer: Any = None
+        self.expires = math.inf
+        self.explicit = False
+
+    def remaining(self) -> float:
+        """Seconds left before the call's deadline."""
+        return self.expires - time.monotonic()
+
+    def extend(self, seconds: float) -> None:
+        """Move the deadline ``seconds`` later (a rate-limit wait under the derived deadline)."""
+        if seconds <= 0 or not math.isfinite(seconds):
+            return
+        self.expires += seconds
+        timer = self.timer
+        if timer is None:
+            return
+        reschedule = getattr(timer, "reschedule", None)
+        if reschedule is not None:  # asyncio.Timeout
+            when = timer.when()
+            if when is not None:
+                reschedule(when + seconds)
+        else:  # anyio.CancelScope
+            timer.deadline += seconds
 
 
 class Session:
@@ -240,6 +372,9 @@ class Session:
         hooks: Iterable[EventHook] = (),
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] | None = None,
+        deadline: float | None = None,
+        body_limits: BodyLimits | Mapping[str, int] | Mapping[BodyLimitName, int] | None = None,
+        secrets: Iterable[object] = (),
     ) -> None:
         if not isinstance(network, Network):
             raise ConfigurationError(f"Session needs a Network, not {type(network).__name__}")
@@ -249,6 +384,17 @@ class Session:
             )
         if max_wait < 0:
             raise ConfigurationError("max_wait must not be negative")
+        if deadline is not None and not deadline > 0:
+            raise ConfigurationError("deadline must be a positive number of seconds")
+        try:
+            if isinstance(body_limits, BodyLimits):
+                limits = body_limits
+            else:
+                limits = network.body_limits.merged(body_limits)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"body_limits: {exc}") from None
+        self._limits = limits
+        register_secret(*secrets)
         self._network = network
         self._owns_client = client is None
         self._client = make_client() if client is None else client
@@ -277,6 +423,12 @@ class Session:
         # no rate-limit headers are remembered and never probed again.
         self._probes: dict[str, Any] = {}
         self._headerless: set[str] = set()
+        # Requests on the wire per bucket (see _Flights and _reserve).
+        self._flights: dict[str, _Flights] = {}
+        self._deadline = deadline
+        self._derived_deadline = _attempt_seconds(
+            timeout if timeout is not None else self._client.timeout
+        ) + float(self._retry.budget)
 
     # --- public -----------------------------------------------------------------------------
 
@@ -294,6 +446,21 @@ class Session:
     def client(self) -> httpx.AsyncClient:
         """The ``httpx.AsyncClient`` requests go through."""
         return self._client
+
+    @property
+    def body_limits(self) -> BodyLimits:
+        """The decoded-body limits per request kind (the network's, with the overrides)."""
+        return self._limits
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one call may take in all. Unless set, derived from the timeout and the
+        retry budget (rate-limit waits then extend it, up to ``max_wait`` each)."""
+        return self._deadline if self._deadline is not None else self._derived_deadline
+
+    def add_secret(self, *values: object) -> None:
+        """Register exact secrets (a token obtained outside an auth scheme) for redaction."""
+        register_secret(*values)
 
     @property
     def rate_limits(self) -> dict[str, BucketState]:
@@ -346,18 +513,32 @@ class Session:
         retry_safe: bool = False,
         timeout: float | httpx.Timeout | None = None,
         auth: httpx.Auth | _UseSessionAuth | None = USE_SESSION_AUTH,
+        max_body: int | None = None,
+        deadline: float | None = None,
     ) -> httpx.Response:
         """Send a request and return its 2xx response; any other outcome raises.
 
         Raises the network's decoded :class:`APIError`, :class:`RateLimitError`,
-        :class:`TransportError` / :class:`TimeoutError` once retries are exhausted, or
-        :class:`OutcomeUnknownError` when a non-idempotent create may have reached the network.
+        :class:`TransportError` / :class:`TimeoutError` once retries are exhausted or the
+        deadline passed, :class:`ResponseTooLargeError` for a body over the limit of its kind,
+        or :class:`OutcomeUnknownError` when a non-idempotent create may have reached the
+        network.
+
+        ``kind="download"`` fetches media (read-like, with the ``download`` body limit); a GET
+        of an absolute URL sent without credentials counts as one too. ``max_body`` overrides
+        the body limit of this call, ``deadline`` the session's deadline.
         """
         method = method.upper()
         if kind is None:
             kind = _DEFAULT_KIND.get(method, "create")
         elif kind not in _KINDS:
-            raise ConfigurationError(f"kind must be 'read', 'write' or 'create', not {kind!r}")
+            raise ConfigurationError(
+                f"kind must be 'read', 'write', 'create' or 'download', not {kind!r}"
+            )
+        if deadline is not None and not deadline > 0:
+            raise ConfigurationError("deadline must be a positive number of seconds")
+        if max_body is not None and not max_body > 0:
+            raise ConfigurationError("max_body must be a positive number of bytes")
         network = self._network
         if bucket is None:
             bucket = network.bucket_for(method, path)
@@ -384,6 +565,13 @@ class Session:
         key = self._keys.get(bucket)
         if key is None:
             key = self._keys[bucket] = BucketKey(network.name, self._account, bucket)
+        body_kind: str = kind
+        if (
+            kind == "read"
+            and (auth is None or (auth is USE_SESSION_AUTH and self._auth is None))
+            and path.startswith(("https://", "http://"))
+        ):
+            body_kind = "download"  # media fetched from a URL, without the network's token
         call = _Call(
             request,
             path,
@@ -392,12 +580,51 @@ class Session:
             key,
             kind != "create" or retry_safe or header is not None,
             self._auth_arg if auth is USE_SESSION_AUTH else auth,
+            body_kind,
+            max_body if max_body is not None else self._limits.for_kind(body_kind),
         )
+        if deadline is not None:
+            seconds, call.explicit = deadline, True
+        elif self._deadline is not None:
+            seconds, call.explicit = self._deadline, True
+        else:
+            seconds = self._derived_deadline
+        call.expires = time.monotonic() + seconds
+        if _ASYNCIO_TIMEOUT is not None and sniffio.current_async_library() == "asyncio":
+            timer = _ASYNCIO_TIMEOUT(seconds)
+            call.timer = timer
+            try:
+                async with timer:
+                    return await self._run(call)
+            except builtins.TimeoutError:
+                if timer.expired():
+                    error = self._deadline_error(call, seconds)
+                    raise error from error.__cause__
+                raise
+        import anyio  # trio, and asyncio before Python 3.11
+
+        with anyio.CancelScope(deadline=anyio.current_time() + seconds) as scope:
+            call.timer = scope
+            return await self._run(call)
+        raise self._deadline_error(call, seconds)
+
+    async def _run(self, call: _Call) -> httpx.Response:
         try:
             return await self._attempt(call)
         except RetrySignal as signal:
             first = signal
         return await self._retry_after(call, first)
+
+    def _deadline_error(self, call: _Call, seconds: float) -> Exception:
+        request = call.request
+        final = TimeoutError(
+            self._network.name,
+            f"{request.method} {redact_url(request.url)} did not complete within its deadline "
+            f"of {seconds:g} s ({call.attempt} attempt(s); the deadline setting)",
+        )
+        if call.sent and not call.safe:
+            return _unknown(self._network.name, call, final)
+        return final
 
     async def request_model(
         self,
@@ -438,6 +665,12 @@ class Session:
         try:
             return await self._send(call)
         finally:
+            window = call.window
+            if window is not None:
+                call.window = None
+                flights = self._flights.get(call.bucket)
+                if flights is not None:
+                    flights.done(window)
             if call.probe:
                 call.probe = False
                 if call.bucket not in self._states:
@@ -446,18 +679,60 @@ class Session:
 
     async def _send(self, call: _Call) -> httpx.Response:
         started = time.perf_counter()
+        telemetry = _telemetry.ACTIVE
+        record = (
+            telemetry.attempt(
+                self._network.name,
+                call.request.method,
+                call.request.url,
+                call.kind,
+                call.bucket,
+                call.attempt - 1,
+            )
+            if telemetry is not None
+            else None
+        )
         wire = _ON_THE_WIRE.set(True)
+        call.sent = True
         try:
-            response = await self._client.send(call.request, auth=call.auth)
+            response = await self._client.send(call.request, auth=call.auth, stream=True)
+            try:
+                await self._read_body(call, response)
+            except SocialkitError as unreadable:
+                raise _BodyFailure(unreadable) from None
+            finally:
+                await response.aclose()
         except httpx.TransportError as raw:
             _ON_THE_WIRE.reset(wire)
-            exc = _redacted(remap_transport_error(raw))
+            mapped = remap_transport_error(raw)
+            if isinstance(mapped, _NOT_SENT):
+                call.sent = False  # never left this machine: the deadline may not say "unknown"
+            reason = describe_transport_error(mapped, call.request.url)
+            exc = _redacted(mapped)
             elapsed = time.perf_counter() - started
             call.busy += elapsed
+            if record is not None:
+                record.end(None, error_type(exc))
             await self._record(call, None, elapsed, type(exc).__name__, None)
-            raise self._transport_failure(call, exc) from exc
-        except BaseException:
+            raise self._transport_failure(call, exc, reason) from exc
+        except _BodyFailure as body:  # the body: over its limit, or not decodable
             _ON_THE_WIRE.reset(wire)
+            error = body.error
+            status = getattr(error, "status", None)
+            elapsed = time.perf_counter() - started
+            call.busy += elapsed
+            if record is not None:
+                record.end(status, error_type(error))
+            await self._record(call, status, elapsed, type(error).__name__, None)
+            if isinstance(error, MalformedResponseError) and not call.safe:
+                # A create the network accepted (2xx) whose answer could not be read: the post
+                # exists, and sending it again would publish it twice.
+                raise _unknown(self._network.name, call, error) from error
+            raise error from None
+        except BaseException as other:
+            _ON_THE_WIRE.reset(wire)
+            if record is not None:
+                record.end(None, error_type(other))
             raise
         _ON_THE_WIRE.reset(wire)
         elapsed = time.perf_counter() - started
@@ -470,13 +745,73 @@ class Session:
                 state = await self._store_update(call, update)
         status = response.status_code
         if 200 <= status < 300:
+            if record is not None:
+                record.end(status, None)
             if self._hooks or logger.isEnabledFor(_DEBUG):
                 await self._record(call, status, elapsed, None, state)
             return response
+        if record is not None:
+            record.end(status, str(status))
         failure = await self._status_failure(call, response, state)
         shown = failure.final if isinstance(failure, RetrySignal) else failure
         await self._record(call, status, elapsed, type(shown).__name__, state)
         raise failure
+
+    # --- the body ---------------------------------------------------------------------------
+
+    async def _read_body(self, call: _Call, response: httpx.Response) -> None:
+        """Read the body into ``response`` (``response.content``), decoded, within the limit.
+
+        A 2xx body over ``call.limit`` raises :class:`ResponseTooLargeError` as soon as the
+        inflated size passes it; an error answer's body is cut at the ``error`` limit instead
+        (only its message is read). gzip and deflate are inflated here with zlib's
+        ``max_length``, so no single network chunk inflates past the limit either.
+        """
+        status = response.status_code
+        ok = 200 <= status < 300
+        limit = call.limit if ok else min(call.limit, self._limits.error)
+        try:
+            read = response.content  # an auth flow read a 401 already
+        except httpx.ResponseNotRead:
+            pass
+        else:
+            if len(read) > limit:
+                if ok:
+                    raise self._too_large(call, response, limit)
+                response._content = read[:limit]
+            return
+        headers = response.headers
+        codings = content_codings(response)
+        if ok and not codings:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise self._too_large(call, response, limit)  # nothing read at all
+        try:
+            cut = await read_capped(response, limit, codings)
+        except (zlib.error, httpx.DecodingError):
+            if ok:
+                raise MalformedResponseError(
+                    self._network.name,
+                    status,
+                    "undecodable_response",
+                    f"the body is not valid {', '.join(codings)} (Content-Encoding)",
+                    _request_id(response),
+                ) from None
+            response._content = b""
+            return
+        if cut and ok:
+            raise self._too_large(call, response, limit)
+
+    def _too_large(
+        self, call: _Call, response: httpx.Response, limit: int
+    ) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            self._network.name,
+            response.status_code,
+            request_id=_request_id(response),
+            limit=limit,
+            kind=call.body_kind,
+        )
 
     async def _store_update(
         self, call: _Call, update: RateLimitUpdate, key: BucketKey | None = None
@@ -491,17 +826,53 @@ class Session:
                     self._keys[update.bucket] = key
         state = await self._store.update(key, update, self._clock())
         self._states[key.bucket] = state
+        if state.reset is not None:
+            flights = self._flights.get(key.bucket)
+            if flights is not None:
+                flights.learn(state.reset)
         return state
 
     async def _reserve(self, call: _Call) -> None:
         store = self._store
         while True:
             now = self._clock()
+            flights = self._flights.get(call.bucket)
+            if flights is not None and flights.windows and not _ON_THE_WIRE.get():
+                # Requests reserved in a window that has ended, still queued in the pool or on
+                # the wire, land in the new window: the server counts them there, while the
+                # store refills the bucket in full at the reset. Wait for their answers (they
+                # carry the new window's count) before taking from the new window.
+                ended = flights.landing(now)
+                if ended is not None:
+                    patience = min(ended + BOUNDARY_GRACE - now, call.remaining())
+                    if patience > 0:
+                        await flights.wait(patience)
+                        continue
             answer = await store.reserve(call.key, now, pace=self._pace)
-            if answer.state is not None:
-                self._states[call.bucket] = answer.state
+            state = answer.state
+            if state is not None:
+                self._states[call.bucket] = state
             delay = answer.delay
             if answer.granted:
+                if state is not None and state.remaining is not None:
+                    if flights is None:
+                        flights = self._flights[call.bucket] = _Flights()
+                    call.window = flights.add(state.reset if state.reset is not None else math.inf)
+                elif state is None and flights is not None and flights.windows:
+                    known = self._states.get(call.bucket)
+                    if (
+                        known is not None
+                        and known.remaining is not None
+                        and known.remaining <= 0
+                        and known.reset is None
+                        and not _ON_THE_WIRE.get()
+                    ):
+                        # The bucket was refilled locally and is used up, and the new window's
+                        # reset is not known yet: the answers in flight will tell it.
+                        patience = min(BOUNDARY_GRACE, call.remaining())
+                        if patience > 0:
+                            await flights.wait(patience)
+                            continue
                 if answer.state is None and self._parser is not None and not _ON_THE_WIRE.get():
                     bucket = call.bucket
                     if bucket not in self._headerless:
@@ -515,10 +886,12 @@ class Session:
                 if delay > 0:
                     if delay > self._max_wait:
                         raise self._wait_error(call, answer)
-                    await self._sleep(delay)
+                    await self._rate_limit_sleep(call, delay)
                 return
             if self._mode == "raise" or delay > self._max_wait:
                 raise self._wait_error(call, answer)
+            if call.explicit and delay > call.remaining():
+                raise self._wait_error(call, answer, deadline=True)
             if logger.isEnabledFor(_INFO):
                 logger.info(
                     "%s: bucket %s is used up; waiting %.1f s for its reset before %s %s",
@@ -530,11 +903,29 @@ class Session:
                 )
             if not self._waits:
                 return  # RetryPolicy(wait=False): waits are immediate
-            await self._sleep(delay)
+            await self._rate_limit_sleep(call, delay)
 
-    def _wait_error(self, call: _Call, answer: Reservation) -> RateLimitError:
+    async def _rate_limit_sleep(self, call: _Call, delay: float) -> None:
+        telemetry = _telemetry.ACTIVE
+        if telemetry is not None:
+            request = call.request
+            telemetry.rate_limit_wait(
+                self._network.name, request.method, request.url, call.bucket, delay
+            )
+        if not call.explicit:
+            call.extend(delay)  # rate-limit waits are governed by max_wait, not the deadline
+        await self._sleep(delay)
+
+    def _wait_error(
+        self, call: _Call, answer: Reservation, *, deadline: bool = False
+    ) -> RateLimitError:
         state = answer.state
-        if self._mode == "raise":
+        if deadline:
+            why = (
+                f"waiting {answer.delay:.0f} s for the rate limit would pass the call's deadline "
+                f"({call.remaining():.0f} s left); the request was not sent"
+            )
+        elif self._mode == "raise":
             why = "the rate limit is used up (rate_limit='raise'); the request was not sent"
         else:
             why = (
@@ -554,13 +945,13 @@ class Session:
             local=True,
         )
 
-    def _transport_failure(self, call: _Call, exc: httpx.TransportError) -> Exception:
+    def _transport_failure(
+        self, call: _Call, exc: httpx.TransportError, reason: str | None = None
+    ) -> Exception:
         request = call.request
         cls = TimeoutError if isinstance(exc, httpx.TimeoutException) else TransportError
-        final = cls(
-            self._network.name,
-            f"{type(exc).__name__} on {request.method} {redact_url(request.url)}",
-        )
+        where = f"{type(exc).__name__} on {request.method} {redact_url(request.url)}"
+        final = cls(self._network.name, f"{reason} ({where})" if reason else where)
         if isinstance(exc, _PERMANENT):
             return final
         if call.safe or isinstance(exc, _NOT_SENT):
@@ -602,6 +993,7 @@ class Session:
                 return limited
             # A 429 is a definite refusal (RFC 6585): nothing was done, so even a create
             # may be sent again.
+            call.sent = False
             return RetrySignal(limited, hint=retry_after, rate_limited=True)
         if status in self._transient:
             if call.safe:
@@ -627,20 +1019,44 @@ class Session:
             if state.attempt_number >= policy.attempts:
                 return True
             signal = _signal(state)
+            upcoming = state.upcoming_sleep
             if signal.rate_limited:
-                return mode == "raise" or state.upcoming_sleep > max_wait
-            return call.busy + state.idle_for + state.upcoming_sleep > policy.budget
+                return (
+                    mode == "raise"
+                    or upcoming > max_wait
+                    or (call.explicit and upcoming >= call.remaining())
+                )
+            # No retry the deadline would cut short: the last error says more than a timeout.
+            return call.busy + state.idle_for + upcoming > policy.budget or (
+                upcoming >= call.remaining()
+            )
 
         def wait(state: RetryCallState) -> float:
             hint = _signal(state).hint
             return policy.backoff(state) if hint is None else hint
+
+        def before_sleep(state: RetryCallState) -> None:
+            signal = _signal(state)
+            if signal.rate_limited and not call.explicit:
+                call.extend(state.upcoming_sleep)
+            telemetry = _telemetry.ACTIVE
+            if telemetry is not None:
+                request = call.request
+                telemetry.retry(
+                    self._network.name,
+                    request.method,
+                    request.url,
+                    state.upcoming_sleep,
+                    error_type(signal.final),
+                )
+            self._before_sleep(state)
 
         retrying = AsyncRetrying(
             sleep=self._sleep,
             stop=stop,
             wait=wait,
             retry=retry_if_exception_type(RetrySignal),
-            before_sleep=self._before_sleep,
+            before_sleep=before_sleep,
             reraise=True,
         )
         try:
@@ -728,6 +1144,25 @@ def _unknown(network: str, call: _Call, cause: BaseException) -> OutcomeUnknownE
     error = OutcomeUnknownError(network, call.request.method, redact_url(call.path), cause=cause)
     error.__cause__ = cause
     return error
+
+
+def _attempt_seconds(timeout: Any) -> float:
+    """The longest one attempt may wait on its own (the per-attempt timeout), for deriving the
+    default deadline; 30 s when no timeout is set."""
+    if isinstance(timeout, httpx.Timeout):
+        values = [v for v in (timeout.connect, timeout.read, timeout.write, timeout.pool) if v]
+        return float(max(values)) if values else 30.0
+    if isinstance(timeout, int | float) and timeout > 0:
+        return float(timeout)
+    return 30.0
+
+
+class _BodyFailure(Exception):
+    """Internal: carries an error of ``_read_body`` past the transport-error handling."""
+
+    def __init__(self, error: SocialkitError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _request_id(response: httpx.Response) -> str | None:

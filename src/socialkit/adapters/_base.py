@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PositiveInt, SecretStr
 
 from socialkit._capabilities import Capability, Limits, check_post
 from socialkit._errors import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
@@ -110,6 +111,14 @@ class AdapterSettings(BaseModel):
             "record key, a metric's measured_at). Default: the system clock."
         ),
     )
+    require_credentials: bool = Field(
+        default=True,
+        description=(
+            "Check on `async with` that credentials exist (a secret setting or a stored token) "
+            "and fail at once, naming the fix, when none does. Set False for an adapter used "
+            "only for the login steps (ex_register_app, ex_exchange_code, ex_oauth_begin …)."
+        ),
+    )
     store: Any = Field(
         default=None,
         description=(
@@ -142,6 +151,31 @@ class AdapterSettings(BaseModel):
             "stub resolver and transport)."
         ),
     )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Seconds one call may take in all: attempts, retries, rate-limit waits and slow "
+            "bodies. Default: timeout + retry_budget, with rate-limit waits (up to max_wait) "
+            "added; when set, rate-limit waits count too."
+        ),
+    )
+    body_limits: dict[Literal["read", "write", "create", "download", "error"], PositiveInt] = Field(
+        default_factory=dict,
+        description=(
+            "Most bytes of a decoded response body per request kind (read, write, create, "
+            "download: media fetched from a URL; error: error bodies are cut there), "
+            "overriding the network's defaults; a larger body raises ResponseTooLargeError."
+        ),
+    )
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Register every secret setting for exact redaction (see ``SecretRegistry``)."""
+        values = [value for value in self.__dict__.values() if isinstance(value, SecretStr)]
+        if values:
+            from socialkit._http._redact import register_secret
+
+            register_secret(*values)
 
 
 class Adapter(abc.ABC):
@@ -217,7 +251,18 @@ class Adapter(abc.ABC):
         return f"{self.name}:{self.settings.account}" if self.settings.account else self.name
 
     async def __aenter__(self) -> Self:
+        if self.settings.require_credentials:
+            await self.ensure_credentials()
         return self
+
+    async def ensure_credentials(self) -> None:
+        """Raise :class:`~socialkit.AuthFlowError`, naming the fix (the setting to pass or the
+        ``socialkit auth login`` command), when this adapter has no credentials at all: no
+        secret in its settings and nothing in its token store. Sends no request; whether the
+        credentials are *valid* is for the network to say. ``async with`` calls it (unless the
+        ``require_credentials`` setting is False, for the login steps), so a missing login
+        fails at once rather than at the first call."""
+        return None
 
     async def __aexit__(
         self,
@@ -257,6 +302,8 @@ class Adapter(abc.ABC):
             store=s.rate_limit_store,
             retry=RetryPolicy(attempts=s.retries, budget=s.retry_budget, wait=s.retry_wait),
             timeout=s.timeout,
+            deadline=s.deadline,
+            body_limits=s.body_limits,
         )
 
     def now(self) -> datetime:
@@ -588,6 +635,30 @@ class Adapter(abc.ABC):
         """Upload media on its own (waiting until the network has processed it), to attach
         to posts later with :meth:`Media.from_upload <socialkit.Media.from_upload>`."""
         raise self.unsupported(Capability.UPLOAD)
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+    ) -> EventStream:
+        """Events as they happen: new posts (``post``), messages addressed to the account
+        (``mention``, ``reply``, ``quote``, ``comment``, ``direct``) and deletions
+        (``delete``), as :class:`~socialkit.StreamEvent` items of an
+        :class:`~socialkit.EventStream`.
+
+        ``query`` (one or several keywords or ``#hashtags``) asks for public posts matching it
+        rather than the account's own timeline. The stream reconnects with backoff and
+        jitter, resumes from ``cursor`` (:attr:`EventStream.cursor <socialkit.EventStream>`
+        of an earlier stream) where the network offers it, drops duplicates across
+        reconnects and reopens a stalled connection (``policy``); see the module docs of
+        ``socialkit._stream``. Nothing is sent before the first iteration.
+        """
+        raise self.unsupported(Capability.STREAM)
 
 
 def as_post(post: Post | str) -> Post:

@@ -18,6 +18,7 @@ import httpx
 from pydantic import SecretStr
 
 from socialkit._errors import ConfigurationError
+from socialkit._http._wire import read_auth_refusal
 
 __all__ = ["AuthScheme", "BearerAuth", "is_replayable"]
 
@@ -70,7 +71,7 @@ class AuthScheme(httpx.Auth):
         if response.status_code == 401:
             # Overriding async_auth_flow bypasses httpx's requires_response_body, so a real
             # transport hands the response over unread; on_unauthorized may need the body.
-            await response.aread()
+            await read_auth_refusal(response)
         if response.status_code == 401 and replayable:
             if await self.on_unauthorized(request, response):
                 await self.authorize(request)
@@ -99,6 +100,9 @@ class BearerAuth(httpx.Auth):
         if not secret.get_secret_value():
             raise ConfigurationError("BearerAuth needs a non-empty token")
         self.token = secret
+        from socialkit._http._redact import register_secret
+
+        register_secret(secret)
         self.header = header
         self.scheme = scheme
 

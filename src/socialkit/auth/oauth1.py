@@ -65,6 +65,9 @@ class OAuth1Auth(httpx.Auth):
         self.token_secret = _secret(token_secret)
         if (self.token is None) != (self.token_secret is None):
             raise ConfigurationError("OAuth1Auth needs both the access token and its secret")
+        from socialkit._http._redact import register_secret
+
+        register_secret(self.consumer_secret, self.token, self.token_secret)
         self.signature_method = signature_method
         self.realm = realm
 

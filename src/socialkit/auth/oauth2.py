@@ -193,6 +193,9 @@ class OAuth2Client:
         self._http = http
         self._owns_http = http is None
         self._timeout = timeout
+        from socialkit._http._redact import register_secret
+
+        register_secret(config.client_secret)
         self._client_auth = ClientAuth(
             config.client_id,
             config.client_secret.get_secret_value() if config.client_secret else None,
@@ -403,7 +406,13 @@ class OAuth2Client:
         body = prepare_token_request(
             "refresh_token", refresh_token=token.refresh_token.get_secret_value(), **extra
         )
-        data = await self._token_request(body, grant="refresh_token", account=account)
+        from socialkit._http._telemetry import ACTIVE as telemetry
+
+        if telemetry is None:
+            data = await self._token_request(body, grant="refresh_token", account=account)
+        else:
+            async with telemetry.refresh(self.network):
+                data = await self._token_request(body, grant="refresh_token", account=account)
         return self._token_from(data, previous=token)
 
     async def revoke(

@@ -50,6 +50,12 @@ class Token(BaseModel):
     scope: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
 
+    def model_post_init(self, context: Any, /) -> None:
+        # Every token, loaded, exchanged or refreshed, is redacted verbatim from then on.
+        from socialkit._http._redact import register_secret
+
+        register_secret(self.access_token, self.refresh_token)
+
     @field_validator("expires_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:

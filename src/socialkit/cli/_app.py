@@ -630,7 +630,8 @@ async def _login_mastodon(
     store = state.env.store()
     account = AccountConfig(label=label, network="mastodon", settings=settings)
     try:
-        base = {**settings, "account": label, "store": store}
+        # The login steps run before any token exists.
+        base = {**settings, "account": label, "store": store, "require_credentials": False}
         holder: dict[str, Any] = {}
 
         async def begin(redirect_uri: str) -> Any:

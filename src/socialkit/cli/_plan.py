@@ -632,6 +632,12 @@ def plan_run(
         bool,
         typer.Option("--until-idle", help="Stop when nothing is due, claimed or to retry."),
     ] = False,
+    horizon: Annotated[
+        float,
+        typer.Option(
+            "--horizon", min=0.0, help="--until-idle: also wait for what is due in N seconds."
+        ),
+    ] = 0.0,
     poll: Annotated[float, typer.Option("--poll", min=0.05, help="Seconds between looks.")] = 5.0,
     lease: Annotated[
         float, typer.Option("--lease", min=1.0, help="Seconds a claim lasts.")
@@ -666,12 +672,14 @@ def plan_run(
             prefix,
         ]
         if until_idle:
-            args.append("--until-idle")
+            args += ["--until-idle", "--horizon", str(horizon)]
         for label in account or []:
             args += ["--account", label]
         if db is not None:
             args += ["--db", db]
         raise typer.Exit(_fork(state, workers, args, db, prefix, as_json))
+
+    started = datetime.now(timezone.utc)
 
     async def main() -> int:
         from socialkit.workflows.planner import Runner
@@ -708,7 +716,12 @@ def plan_run(
                     for sig in (signal.SIGTERM, signal.SIGINT):
                         loop.add_signal_handler(sig, stop.set)
                     try:
-                        stats = await runner.run(until_idle=until_idle, poll=poll, stop=stop)
+                        stats = await runner.run(
+                            until_idle=until_idle,
+                            horizon=started + timedelta(seconds=horizon),
+                            poll=poll,
+                            stop=stop,
+                        )
                     finally:
                         for sig in (signal.SIGTERM, signal.SIGINT):
                             loop.remove_signal_handler(sig)

@@ -75,6 +75,7 @@ __all__ = [
     "ReadSuite",
     "RoundTripSuite",
     "SAMPLE_MEDIA",
+    "StreamSuite",
     "UploadSuite",
     "sent_bodies",
 ]
@@ -920,3 +921,134 @@ class UploadSuite(FakeFixtures):
         foreign = UploadedMedia(id="1", network="elsewhere", kind="image", mime_type="image/png")
         with pytest.raises(InvalidPostError, match="elsewhere"):
             await net.publish(Post(text="x", media=[Media.from_upload(foreign)]))
+
+
+class StreamSuite:
+    """``stream()`` against the network's fake, served on a loopback port (a stream needs a
+    real connection: ``httpx.ASGITransport`` reads whole responses). A burst planted on the
+    fake arrives once and in order although the connection drops in its middle, and a new
+    stream given the first one's cursor resumes without a gap or a repeat.
+
+    Override :meth:`make_fake`, :meth:`served_settings` (the settings that point the adapter at
+    the served fake, and the credentials its stream needs), :meth:`plant` (make one item the
+    stream asked for by :meth:`stream_arguments` carries, and return the id its event has) and,
+    where the fake counts its connections otherwise, :meth:`opened`.
+    """
+
+    #: Items of the planted burst.
+    BURST: ClassVar[int] = 8
+
+    def make_fake(self) -> FakeNetwork:
+        raise NotImplementedError
+
+    def served_settings(self, fake: FakeNetwork, url: str) -> dict[str, Any]:
+        """Settings for ``fake.connect`` that reach the fake served at ``url``."""
+        raise NotImplementedError
+
+    def stream_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of ``stream()`` (``kinds``, ``query`` …)."""
+        return {}
+
+    def plant(self, fake: FakeNetwork, index: int) -> str:
+        """Make one item the stream carries; return the id its event's post or message has."""
+        raise NotImplementedError
+
+    def opened(self, fake: FakeNetwork) -> int:
+        """Stream connections the fake has accepted so far."""
+        count = getattr(fake, "stream_connections", 0)
+        return len(count) if isinstance(count, list) else int(count)
+
+    def policy(self) -> Any:
+        from socialkit._stream import StreamPolicy
+
+        return StreamPolicy(initial_backoff=0.05, max_backoff=0.2, max_attempts=5, stall=5.0)
+
+    @pytest.fixture
+    def anyio_backend(self) -> str:
+        return "asyncio"
+
+    @pytest.fixture
+    def fake(self) -> FakeNetwork:
+        return self.make_fake()
+
+    @pytest.fixture
+    async def net(self, fake: FakeNetwork) -> AsyncIterator[Adapter]:
+        with fake.serve() as url:
+            async with httpx.AsyncClient() as client:
+                adapter = fake.connect(http=client, **self.served_settings(fake, url))
+                try:
+                    yield adapter
+                finally:
+                    await adapter.aclose()
+
+    async def _read(self, fake: FakeNetwork, events: Any, count: int, plant: Any) -> list[str]:
+        import anyio
+
+        got: list[str] = []
+
+        async def read() -> None:
+            async with events:
+                async for event in events:
+                    item = event.post if event.post is not None else event.message
+                    if item is not None and item.id is not None:
+                        got.append(item.id)
+                    if len(got) >= count:
+                        return
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                await plant(got)
+        return got
+
+    @staticmethod
+    async def _until(condition: Any) -> None:
+        import anyio
+
+        while True:
+            if condition():
+                return
+            await anyio.sleep(0.02)
+
+    @pytest.mark.anyio
+    async def test_declares_the_capability(self, net: Adapter) -> None:
+        assert Capability.STREAM in net.capabilities
+
+    @pytest.mark.anyio
+    async def test_a_burst_arrives_once_in_order_across_a_drop(
+        self, net: Adapter, fake: FakeNetwork
+    ) -> None:
+        events = net.stream(**self.stream_arguments(), policy=self.policy())
+        sent: list[str] = []
+
+        async def plant(got: list[str]) -> None:
+            await self._until(lambda: self.opened(fake) >= 1)
+            half = self.BURST // 2
+            sent.extend(self.plant(fake, i) for i in range(half))
+            await self._until(lambda: len(got) >= 1)
+            fake.drop_streams()  # type: ignore[attr-defined]
+            sent.extend(self.plant(fake, i) for i in range(half, self.BURST))
+
+        got = await self._read(fake, events, self.BURST, plant)
+        assert got == sent
+        assert events.reconnects >= 1
+
+    @pytest.mark.anyio
+    async def test_a_restart_with_the_cursor_resumes(self, net: Adapter, fake: FakeNetwork) -> None:
+        first = net.stream(**self.stream_arguments(), policy=self.policy())
+
+        async def one(got: list[str]) -> None:
+            await self._until(lambda: self.opened(fake) >= 1)
+            self.plant(fake, 0)
+
+        await self._read(fake, first, 1, one)
+        assert first.cursor is not None
+        missed = [self.plant(fake, i) for i in (1, 2)]
+        again = net.stream(**self.stream_arguments(), cursor=first.cursor, policy=self.policy())
+        live: list[str] = []
+
+        async def more(got: list[str]) -> None:
+            await self._until(lambda: len(got) >= 2)
+            live.append(self.plant(fake, 3))
+
+        assert await self._read(fake, again, 3, more) == [*missed, *live]

@@ -832,15 +832,135 @@ class BuzzMonitor:
                 done.add(name)
         return done
 
-    async def run(self, *, interval: float = 300.0, max_checks: int | None = None) -> None:
-        """Poll the listening and check, every ``interval`` seconds (``max_checks`` to stop)."""
+    async def check_live(self, watches: Iterable[str] | None = None) -> list[Alert]:
+        """:meth:`check`, then the bucket under way too: a burst is reported while it is
+        happening, as soon as the part of the bucket already seen is beyond what a whole
+        bucket usually brings (the test is the same; counting a part of a bucket against a
+        whole one only makes it stricter).
+
+        An alert of the bucket under way opens its incident like any other, so the bucket,
+        once complete, is not reported again; the bucket is still evaluated in full when it
+        ends (for a burst that grows into another kind, or to close incidents).
+        """
+        fired = await self.check(watches)
+        names = list(self.listening.watches) if watches is None else list(watches)
+        now = self._clock()
+        current_start = bucket_start(now, self.bucket)
+        early: list[Alert] = []
+        for name in names:
+            early.extend(await self._check_partial(name, current_start, now))
+        if early:
+            await self.deliver_pending()
+        return [*fired, *early]
+
+    async def _check_partial(
+        self, name: str, current_start: datetime, now: datetime
+    ) -> list[Alert]:
+        cfg = self.config
+        covered = await self.listening.covered_since(name)
+        if covered is None or now <= current_start:
+            return []
+        history_from = bucket_start(covered, self.bucket)
+        if history_from < covered:
+            history_from += self.bucket
+        since = max(current_start - (cfg.window + max(cfg.scales)) * self.bucket, history_from)
+        if since >= current_start:
+            return []
+        watch = self.listening.watches[name]
+        query = ", ".join([*watch.queries(), *watch.accounts]) or None
+        alerts: list[Alert] = []
+        opened: list[tuple[str, Incidents, Alert]] = []
+        for network, account in self._scopes(name):
+            series = await self.listening.volume(
+                name, bucket=self.bucket, since=since, until=now, network=network, source=account
+            )
+            if not series or series[-1].start != current_start:
+                continue
+            scope_key = key(name, network or "*", account or "*", "incidents")
+            raw = await self.store.get(self.namespace, scope_key)
+            # The bucket is judged on a copy: its normal state must not count as a quiet
+            # bucket (that happens once, when it is complete); only an alert is kept.
+            trial = Incidents.from_json(raw)
+            found = scan(
+                series,
+                len(series) - 1,
+                cfg,
+                trial,
+                network=network,
+                account=account,
+                query=query,
+            )
+            for alert in found:
+                alerts.append(alert)
+                opened.append((scope_key, Incidents.from_json(raw), alert))
+        alerts = most_specific(alerts)
+        kept = {id(a) for a in alerts}
+        for alert in alerts:
+            record = {"alert": alert.model_dump(mode="json"), "lease_until": None}
+            await self.store.compare_and_set(
+                self.namespace, self._outbox_key(alert), None, json.dumps(record)
+            )
+        for scope_key, incidents, alert in opened:
+            family = _family(alert.polarity)
+            if id(alert) not in kept and family in incidents.normal_run:
+                continue
+            incidents.normal_run[family] = 0
+            incidents.last_abnormal[family] = current_start.timestamp()
+            await self.store.put(self.namespace, scope_key, incidents.to_json())
+        return alerts
+
+    async def run(
+        self,
+        *,
+        interval: float = 300.0,
+        max_checks: int | None = None,
+        stream: bool = False,
+        live_interval: float = 1.0,
+        until: Callable[[], bool] | None = None,
+    ) -> None:
+        """Poll the listening and check, every ``interval`` seconds (``max_checks`` to stop).
+
+        With ``stream``, the listening is read in real time
+        (:meth:`Listening.stream(realtime=True) <socialkit.workflows.listening.Listening.stream>`:
+        streams where the networks have them, polling every ``interval`` seconds elsewhere)
+        and :meth:`check_live` runs as items arrive, at most every ``live_interval`` seconds,
+        and at least that often while nothing arrives: a burst alerts while it happens.
+        ``max_checks`` counts those checks; ``until()`` returning true also stops.
+        """
         import asyncio
 
+        if not stream:
+            checks = 0
+            while True:
+                await self.listening.poll()
+                await self.check()
+                checks += 1
+                if max_checks is not None and checks >= max_checks:
+                    return
+                await asyncio.sleep(interval)
+        if live_interval <= 0:
+            raise ValueError("live_interval must be positive seconds")
+        import anyio
+
         checks = 0
-        while True:
-            await self.listening.poll()
-            await self.check()
-            checks += 1
-            if max_checks is not None and checks >= max_checks:
-                return
-            await asyncio.sleep(interval)
+        arrived = anyio.Event()
+
+        async def read() -> None:
+            nonlocal arrived
+            async for _item in self.listening.stream(interval=interval, realtime=True):
+                arrived.set()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(read)
+            while True:
+                await self.check_live()
+                checks += 1
+                if (max_checks is not None and checks >= max_checks) or (
+                    until is not None and until()
+                ):
+                    tg.cancel_scope.cancel()
+                    return
+                with anyio.move_on_after(live_interval):
+                    await arrived.wait()
+                arrived = anyio.Event()
+                await anyio.sleep(min(0.05, live_interval))  # a burst: one check per batch

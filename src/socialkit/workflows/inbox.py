@@ -47,8 +47,9 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -78,6 +79,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 if TYPE_CHECKING:
+    from socialkit._stream import StreamEvent, StreamKind
     from socialkit.adapters._base import Adapter
 
 __all__ = [
@@ -561,10 +563,72 @@ class Inbox:
         return new
 
     async def stream(
-        self, *, interval: float = 60.0, max_polls: int | None = None
+        self,
+        *,
+        interval: float = 60.0,
+        max_polls: int | None = None,
+        realtime: bool = False,
+        max_items: int | None = None,
     ) -> AsyncIterator[InboxItem]:
-        """Live mode: poll every ``interval`` seconds and yield each new message once."""
-        async for item in poll_forever(self.poll, interval, max_polls):
+        """Live mode: poll every ``interval`` seconds and yield each new message once.
+
+        With ``realtime``, the accounts whose network streams messages
+        (:attr:`Capability.STREAM <socialkit.Capability>`) are read from their stream as the
+        messages arrive, after one poll of every source that catches up; the others are polled
+        every ``interval`` seconds, and a stream that fails for good falls back to polling.
+        Each stream's cursor is kept in the store, so a restart resumes it. Messages are
+        stored and announced exactly as :meth:`poll` does (each once). ``max_items`` stops
+        after that many messages (``max_polls`` applies to polling only).
+        """
+        if not realtime:
+            async for item in poll_forever(self.poll, interval, max_polls):
+                yield item
+            return
+        from socialkit.workflows._realtime import StreamCursors, live, open_or_none
+
+        count = 0
+        for item in await self.poll():
+            yield item
+            count += 1
+            if max_items is not None and count >= max_items:
+                return
+        cursors = StreamCursors(self.store, self.namespace)
+        streams = {}
+        for label, adapter in self.adapters.items():
+            if label in self.skipped or not adapter.supports(Capability.STREAM):
+                continue
+            saved = await cursors.get(label)
+            kinds: list[StreamKind] = list(self.kinds or get_args(MessageKind))
+            opened = open_or_none(label, partial(adapter.stream, kinds=kinds, cursor=saved))
+            if opened is not None:
+                streams[label] = opened
+
+        async def handle(label: str, event: StreamEvent) -> list[InboxItem]:
+            if event.message is None:
+                return []
+            if self.kinds is not None and event.message.kind not in self.kinds:
+                return []
+            item = await self._admit(label, event.message)
+            return [item] if item is not None else []
+
+        async def poll_rest(streaming: set[str]) -> list[InboxItem]:
+            labels = [
+                label
+                for label in self.adapters
+                if label not in self.skipped and label not in streaming
+            ]
+            new: list[InboxItem] = []
+            for label in labels:
+                try:
+                    new.extend(await self._poll_source(label))
+                except Exception as exc:
+                    self.errors[label] = exc
+            return new
+
+        left = None if max_items is None else max_items - count
+        async for item in live(
+            streams, handle, poll_rest, interval=interval, max_items=left, cursors=cursors
+        ):
             yield item
 
     async def consume(

@@ -29,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -55,6 +56,7 @@ from socialkit.workflows.sentiment import BatchSentimentScorer, SentimentScorer,
 
 if TYPE_CHECKING:
     from socialkit._models import Post
+    from socialkit._stream import StreamEvent
     from socialkit.adapters._base import Adapter
 
 __all__ = [
@@ -206,6 +208,15 @@ class RisingTerm(BaseModel):
     score: float
 
 
+def _matches(post: Post, query: str) -> bool:
+    """Whether a post carries a keyword or ``#hashtag`` query (whole words, any case): for
+    streamed posts whose network does not say which query they matched."""
+    import re
+
+    pattern = rf"(?<!\w){re.escape(query.lower())}(?!\w)"
+    return re.search(pattern, post.text.lower()) is not None
+
+
 def _split(text: str) -> list[str]:
     return text.split()
 
@@ -306,10 +317,95 @@ class Listening:
         return new
 
     async def stream(
-        self, *, interval: float = 300.0, max_polls: int | None = None
+        self,
+        *,
+        interval: float = 300.0,
+        max_polls: int | None = None,
+        realtime: bool = False,
+        max_items: int | None = None,
     ) -> AsyncIterator[ListenedItem]:
-        """Poll every ``interval`` seconds and yield each new item once."""
-        async for item in poll_forever(self.poll, interval, max_polls):
+        """Poll every ``interval`` seconds and yield each new item once.
+
+        With ``realtime``, each adapter whose network streams posts matching a query
+        (:attr:`Capability.STREAM <socialkit.Capability>`) is read from one stream carrying
+        the keywords and hashtags of every watch that uses it (on X, the filtered stream's
+        rules), after one poll of every source that catches up and records what the history
+        covers; account watches and the adapters without a stream are polled every
+        ``interval`` seconds, and a stream that fails for good falls back to polling. Items
+        are stored, scored and announced as :meth:`poll` does (each once per watch), and
+        each stream's cursor is kept in the store. ``max_items`` stops after that many items.
+        """
+        if not realtime:
+            async for item in poll_forever(self.poll, interval, max_polls):
+                yield item
+            return
+        from socialkit.workflows._realtime import StreamCursors, live, open_or_none
+
+        count = 0
+        for item in await self.poll():
+            yield item
+            count += 1
+            if max_items is not None and count >= max_items:
+                return
+        cursors = StreamCursors(self.store, self.namespace)
+        streams = {}
+        for label, adapter in self.adapters.items():
+            if not adapter.supports(Capability.STREAM) or not adapter.supports(Capability.SEARCH):
+                continue
+            queries = list(
+                dict.fromkeys(
+                    q for w in self.watches.values() if w.uses(label, adapter) for q in w.queries()
+                )
+            )
+            if not queries:
+                continue
+            saved = await cursors.get(label)
+            opened = open_or_none(
+                label, partial(adapter.stream, kinds=["post"], query=queries, cursor=saved)
+            )
+            if opened is not None:
+                streams[label] = opened
+
+        async def handle(label: str, event: StreamEvent) -> list[ListenedItem]:
+            post = event.post
+            if post is None or post.id is None or post.created_at is None:
+                return []
+            adapter = self.adapters[label]
+            found: list[tuple[Watch, str]] = []
+            for watch in self.watches.values():
+                if not watch.uses(label, adapter):
+                    continue
+                for query in watch.queries():
+                    if event.query == query or (event.query is None and _matches(post, query)):
+                        found.append((watch, query))
+                        break
+            if not found:
+                return []
+            [sentiment] = await score_many(self.scorer, [(post.text, post.language)])
+            new = []
+            for watch, query in found:
+                item = self._item(watch, label, "search", query, post, adapter.name, sentiment)
+                if await self.store.compare_and_set(
+                    self._items_ns,
+                    key(watch.name, item.network, item.post_id),
+                    None,
+                    item.model_dump_json(),
+                ):
+                    new.append(item)
+            return new
+
+        async def poll_rest(streaming: set[str]) -> list[ListenedItem]:
+            new: list[ListenedItem] = []
+            for watch, label, via, query in self.sources():
+                if via == "search" and label in streaming:
+                    continue
+                new.extend(await self._poll_source(watch, label, via, query))
+            return new
+
+        left = None if max_items is None else max_items - count
+        async for item in live(
+            streams, handle, poll_rest, interval=interval, max_items=left, cursors=cursors
+        ):
             yield item
 
     async def _poll_source(

@@ -778,7 +778,7 @@ async def test_register_authorize_exchange_and_stored_token(
             },
         )
     )
-    async with make(http, access_token=None, store=store) as anonymous:
+    async with make(http, access_token=None, store=store, require_credentials=False) as anonymous:
         app = await anonymous.ex_register_app("socialkit", ["http://127.0.0.1:8765/callback"])
     assert "Authorization" not in apps.calls[0].request.headers
     assert "ZEaFUF" not in repr(app)
@@ -804,6 +804,7 @@ async def test_register_authorize_exchange_and_stored_token(
         store=store,
         client_id=app.client_id,
         client_secret=app.client_secret,
+        require_credentials=False,
     ) as login:
         request = login.ex_authorization_url("http://127.0.0.1:8765/callback")
         url = urlsplit(request.url)
@@ -829,11 +830,18 @@ async def test_register_authorize_exchange_and_stored_token(
 
 
 async def test_no_token_anywhere_is_a_clear_error(http: httpx.AsyncClient) -> None:
-    from socialkit import AuthError
+    """Issue 11: connecting without credentials fails at once (on `async with`), with the fix,
+    before any request; an adapter made for the login steps opts out and fails at the call."""
+    from socialkit import AuthError, AuthFlowError
 
-    async with make(http, access_token=None, store=MemoryStore()) as adapter:
+    adapter = make(http, access_token=None, store=MemoryStore())
+    with pytest.raises(AuthFlowError, match="socialkit auth login mastodon --instance") as info:
+        async with adapter:
+            raise AssertionError("not reached")
+    assert info.value.code == "not_logged_in"
+    async with make(http, access_token=None, store=MemoryStore(), require_credentials=False) as a:
         with pytest.raises(AuthError, match="log in first"):
-            await adapter.me()
+            await a.me()
 
 
 def test_settings_repr_hides_secrets() -> None:

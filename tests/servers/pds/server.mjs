@@ -27,9 +27,15 @@ const { PDS, envToCfg, envToSecrets, readEnv } = await import('@atproto/pds')
 const plc = await import('@did-plc/server')
 const { PlcServer, Database: PlcDatabase } = plc.default ?? plc
 
-// express' app.listen(port) binds every interface; bind to loopback only.
+// express' app.listen(port) binds every interface; bind to loopback only. The listen in place
+// is wrapped, not replaced: the PDS's XRPC server patches it to attach its WebSocket upgrade
+// handler (com.atproto.sync.subscribeRepos), which must stay.
 function bindToLoopback(app) {
-  app.listen = (port, ...rest) => http.createServer(app).listen(port, HOST, ...rest)
+  const listen = app.listen
+  app.listen = (port, ...rest) => {
+    const callback = typeof rest[rest.length - 1] === 'function' ? [rest.pop()] : []
+    return listen.call(app, port, HOST, ...callback)
+  }
 }
 
 async function freePort() {

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import httpx
 from pydantic import Field, SecretStr, field_validator
@@ -111,6 +111,9 @@ from socialkit.adapters.bluesky._wire import (
 )
 from socialkit.auth import TokenStore
 from socialkit.text import build_facets, count_graphemes, utf8_length
+
+if TYPE_CHECKING:
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
 
 __all__ = ["BlueskyAdapter", "BlueskySettings"]
 
@@ -226,6 +229,21 @@ class BlueskySettings(AdapterSettings):
         default="graphic-media",
         description="The self-label (com.atproto.label.defs#selfLabels) a sensitive post gets.",
     )
+    stream_source: Literal["repos", "jetstream"] = Field(
+        default="repos",
+        description=(
+            "What stream() reads: the repository event stream (com.atproto.sync.subscribeRepos) "
+            "or Jetstream's JSON events."
+        ),
+    )
+    stream_url: str | None = Field(
+        default=None,
+        description=(
+            "The network-wide stream stream() reads by default: a relay (wss://bsky.network) "
+            "or a Jetstream /subscribe URL. Unset: the account's own PDS, which carries only "
+            "the repositories it hosts (so mentions and queries need this setting)."
+        ),
+    )
 
     @field_validator("identifier")
     @classmethod
@@ -307,6 +325,7 @@ class BlueskyAdapter(Adapter):
             Capability.TIMELINE,
             Capability.FEEDS,
             Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits = Limits(
@@ -375,10 +394,50 @@ class BlueskyAdapter(Adapter):
         self._no_appview = False
         self._handles: dict[str, str | None] = {}
 
+    async def ensure_credentials(self) -> None:
+        """With OAuth (no app password), a session must be stored for the identifier."""
+        from socialkit.adapters.bluesky._oauth import BlueskyOAuthAuth
+
+        if isinstance(self.auth, BlueskyOAuthAuth) and await self.auth._load() is None:
+            raise self.auth._not_logged_in()
+
     async def aclose(self) -> None:
         await super().aclose()
         if self._owns_store:
             await self._tokens.aclose()
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_source: Literal["repos", "jetstream"] | None = None,
+        ex_url: str | None = None,
+        ex_dids: Iterable[str] | None = None,
+        ex_collections: Iterable[str] | None = None,
+    ) -> EventStream:
+        """Records as they are committed, from the repository event stream
+        (``com.atproto.sync.subscribeRepos`` on a relay, the ``stream_url`` setting or
+        ``ex_url``, else the account's own PDS) or from Jetstream (``stream_source`` /
+        ``ex_source="jetstream"``), filtered to ``ex_collections`` (default: posts) and
+        ``ex_dids``; posts, deletions, and the replies, quotes and mentions addressed to the
+        account (these, and ``query``, need a network-wide source). The cursor resumes where a
+        stream stopped. See ``socialkit.adapters.bluesky._stream``."""
+        from socialkit.adapters.bluesky import _stream
+
+        spec = _stream.plan(
+            kinds,
+            query,
+            source=ex_source or self.settings.stream_source,
+            url=ex_url or self.settings.stream_url,
+            dids=ex_dids,
+            collections=ex_collections,
+        )
+        return _stream.open_stream(self, spec, cursor=cursor, policy=policy)
 
     # -- XRPC plumbing -----------------------------------------------------------------------
 

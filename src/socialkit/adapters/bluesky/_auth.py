@@ -40,6 +40,7 @@ import httpx
 from pydantic import SecretStr
 
 from socialkit._errors import APIError, AuthError, ConfigurationError
+from socialkit._http._wire import read_auth_refusal
 from socialkit.adapters.bluesky._network import error_name
 from socialkit.adapters.bluesky._wire import SessionOut, decode
 from socialkit.auth import AuthScheme, Token, TokenStore, is_replayable
@@ -167,7 +168,7 @@ class BlueskySessionAuth(AuthScheme):
         if response.status_code in (400, 401):
             # Unread from a real transport: requires_response_body only acts in httpx's own
             # async_auth_flow, which this one replaces.
-            await response.aread()
+            await read_auth_refusal(response)
         if response.status_code in (400, 401) and error_name(response)[0] == "ExpiredToken":
             sent = request.headers.get("Authorization", "")
             await self._refresh(sent_with=sent)

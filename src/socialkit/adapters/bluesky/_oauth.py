@@ -66,6 +66,7 @@ import httpx
 from pydantic import SecretStr
 
 from socialkit._errors import APIError, ConfigurationError
+from socialkit._http._wire import read_auth_refusal
 from socialkit.adapters.bluesky._auth import SessionData, _lock_for, _pds_endpoint
 from socialkit.auth import (
     AuthFlowError,
@@ -306,7 +307,7 @@ async def _read_refusal(response: httpx.Response) -> None:
     response unread from a real transport; ``requires_response_body`` only acts in httpx's
     own flow)."""
     if response.status_code in (400, 401):
-        await response.aread()
+        await read_auth_refusal(response)
 
 
 def _body_error(response: httpx.Response) -> str | None:

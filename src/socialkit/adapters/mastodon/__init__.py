@@ -74,6 +74,7 @@ from socialkit.adapters._base import (
 
 if TYPE_CHECKING:
     from socialkit._http import Network, Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.adapters.mastodon import _wire
     from socialkit.auth import AuthorizationRequest, Token
 
@@ -357,6 +358,7 @@ class MastodonAdapter(Adapter):
             Capability.TIMELINE,
             Capability.FEEDS,
             Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits: Limits = DEFAULT_LIMITS
@@ -430,6 +432,13 @@ class MastodonAdapter(Adapter):
         from socialkit.auth import TokenStore
 
         return TokenStore(self.settings.store)
+
+    async def ensure_credentials(self) -> None:
+        """A token in the settings or in the token store, or :func:`_not_logged_in`'s error."""
+        if self.settings.access_token is not None or self._token_override is not None:
+            return
+        if await self._token_store().get(self.name, self._token_account()) is None:
+            raise _not_logged_in(self)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -1572,6 +1581,29 @@ class MastodonAdapter(Adapter):
             limit=limit,
             cursor=cursor,
         )
+
+    # -- real time -------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_list: str | None = None,
+        ex_local: bool = False,
+    ) -> EventStream:
+        """Events from Mastodon's streaming API (server-sent events; see
+        ``socialkit.adapters.mastodon._stream``): without ``query``, the ``user`` stream (home
+        timeline posts, mentions, replies, quotes, private mentions, deletions); with a
+        ``#tag``, the ``hashtag`` stream; with keywords or several tags, the ``public`` stream
+        matched here; ``ex_list`` streams a list, ``ex_local`` keeps this server's posts. A
+        reconnect (or ``cursor``) reads what was missed from the REST API first."""
+        from socialkit.adapters.mastodon import _stream
+
+        spec = _stream.plan(kinds, query, ex_list=ex_list, ex_local=ex_local, check_id=self._id)
+        return _stream.open_stream(self, spec, cursor=cursor, policy=policy)
 
     # -- login -----------------------------------------------------------------------------
 

@@ -291,7 +291,12 @@ class _PollsConfig(_Wire):
     max_expiration: int = 2629746
 
 
+class _Urls(_Wire):
+    streaming: str | None = None
+
+
 class _Configuration(_Wire):
+    urls: _Urls = Field(default_factory=_Urls)
     statuses: _StatusesConfig = Field(default_factory=_StatusesConfig)
     media_attachments: _MediaConfig = Field(default_factory=_MediaConfig)
     polls: _PollsConfig = Field(default_factory=_PollsConfig)

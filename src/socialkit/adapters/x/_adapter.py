@@ -54,6 +54,8 @@ from socialkit.text import count_x, split_thread, url_spans
 
 if TYPE_CHECKING:
     from socialkit._http import Session
+    from socialkit._stream import EventStream, StreamKind, StreamPolicy
+    from socialkit.adapters.x._stream import Rule
     from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
 __all__ = ["DEFAULT_SCOPES", "UserContextRequiredError", "XAdapter", "XSettings"]
@@ -342,6 +344,7 @@ class XAdapter(Adapter):
             Capability.TIMELINE,
             Capability.FEEDS,
             Capability.UPLOAD,
+            Capability.STREAM,
         }
     )
     limits = Limits(
@@ -429,6 +432,25 @@ class XAdapter(Adapter):
     @property
     def _account_key(self) -> str:
         return self.settings.account or "default"
+
+    async def ensure_credentials(self) -> None:
+        """With an OAuth 2.0 client and no token in the settings, a token must be stored."""
+        s = self.settings
+        if s.auth_mode != "oauth2" or s.client_id is None or s.access_token is not None:
+            return
+        if await self._tokens().get("x", self._account_key) is None:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(
+                self.name,
+                code="not_logged_in",
+                message=(
+                    f"no access_token setting and no stored token for account "
+                    f"{self._account_key!r}; log in first with `socialkit auth login x "
+                    f"--account {self._account_key}` (or ex_exchange_code), or pass "
+                    "access_token="
+                ),
+            )
 
     async def _auth(self) -> httpx.Auth | None:
         s = self.settings
@@ -1352,6 +1374,35 @@ class XAdapter(Adapter):
             minimum=10,
             time_window=_SEARCH_WINDOW,
         )
+
+    # -- real time ------------------------------------------------------------------------
+
+    def stream(
+        self,
+        *,
+        kinds: Iterable[StreamKind] | None = None,
+        query: str | Iterable[str] | None = None,
+        cursor: str | None = None,
+        policy: StreamPolicy | None = None,
+        ex_backfill: bool = True,
+    ) -> EventStream:
+        """New posts matching ``query`` from the filtered stream (``GET
+        /2/tweets/search/stream``, app-only: ``bearer_token``): each query is a rule (X's
+        operators), set up before connecting; a reconnect asks X for the missed minutes
+        (``backfill_minutes``, up to 5; ``ex_backfill=False`` on plans without it). See
+        ``socialkit.adapters.x._stream``. Mentions and direct messages arrive through the
+        Account Activity webhooks (``socialkit.webhooks``)."""
+        from socialkit.adapters.x import _stream
+
+        return _stream.open_stream(
+            self, kinds=kinds, query=query, cursor=cursor, policy=policy, backfill=ex_backfill
+        )
+
+    async def ex_stream_rules(self) -> list[Rule]:
+        """The app's filtered-stream rules (``GET /2/tweets/search/stream/rules``)."""
+        from socialkit.adapters.x import _stream
+
+        return await _stream.list_rules(self)
 
     # -- engagement -----------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
-``FakeMastodon``, ``FakeBluesky`` and ``FakeX`` are ASGI apps (``fake.app``), usable through
-``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``) or served on a local port
-(``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the shared simulation API.
-Extra ``testing`` (starlette; uvicorn to serve on a port).
+``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram``,
+``FakeThreads``, ``FakeTelegram``, ``FakeReddit`` and ``FakeTikTok`` are ASGI apps
+(``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``)
+or served on a local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the
+shared simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
 """
 
 from __future__ import annotations
@@ -14,14 +15,26 @@ from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, Rate
 
 if TYPE_CHECKING:
     from socialkit.testing.fakes.bluesky import FakeBluesky
+    from socialkit.testing.fakes.facebook import FakeFacebook
+    from socialkit.testing.fakes.instagram import FakeInstagram
     from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.reddit import FakeReddit
+    from socialkit.testing.fakes.telegram import FakeTelegram
+    from socialkit.testing.fakes.threads import FakeThreads
+    from socialkit.testing.fakes.tiktok import FakeTikTok
     from socialkit.testing.fakes.x import FakeX
 
 __all__ = [
     "FakeBluesky",
     "FakeClock",
+    "FakeFacebook",
+    "FakeInstagram",
     "FakeMastodon",
     "FakeNetwork",
+    "FakeReddit",
+    "FakeTelegram",
+    "FakeThreads",
+    "FakeTikTok",
     "FakeUser",
     "FakeX",
     "RateLimiter",
@@ -29,7 +42,13 @@ __all__ = [
 
 _LAZY = {
     "FakeBluesky": "socialkit.testing.fakes.bluesky",
+    "FakeFacebook": "socialkit.testing.fakes.facebook",
+    "FakeInstagram": "socialkit.testing.fakes.instagram",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakeReddit": "socialkit.testing.fakes.reddit",
+    "FakeTelegram": "socialkit.testing.fakes.telegram",
+    "FakeThreads": "socialkit.testing.fakes.threads",
+    "FakeTikTok": "socialkit.testing.fakes.tiktok",
     "FakeX": "socialkit.testing.fakes.x",
 }
 

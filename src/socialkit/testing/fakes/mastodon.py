@@ -42,7 +42,16 @@ What behaves as on Mastodon:
 * errors as ``{"error": "..."}``: 401 for a missing or wrong token, 403 for someone else's
   status, 404 ``Record not found``, 422 ``Validation failed: ...``;
 * the login flow: ``POST /api/v1/apps``, ``GET /oauth/authorize`` (approved at once, as the
-  owner) and ``POST /oauth/token`` with PKCE.
+  owner) and ``POST /oauth/token`` with PKCE;
+* the streaming API (``/api/v1/streaming/user``, ``user/notification``, ``public``,
+  ``public/local``, ``public/remote``, ``hashtag``, ``hashtag/local``, ``list``, ``health``):
+  server-sent events ``update``, ``status.update``, ``notification`` (JSON in ``data``) and
+  ``delete`` (the id), ``:thump`` every ``stream_heartbeat`` seconds; the URL is announced in
+  ``configuration.urls.streaming`` of ``/api/v2/instance`` (``ws(s)://`` the address asked);
+  ``drop_streams()`` closes every open stream, ``stream_paused`` makes them silent; and
+  ``GET /api/v1/timelines/public``. Streams need the fake served on a port
+  (:meth:`FakeNetwork.serve`): ``httpx.ASGITransport`` reads a whole response before
+  returning it.
 
 Times of content come from ``fake.clock``; ids are Mastodon's snowflakes (milliseconds << 16).
 """
@@ -55,7 +64,7 @@ import json
 import mimetypes
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, TypeVar
@@ -64,7 +73,13 @@ from urllib.parse import urlencode, urlsplit
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
@@ -101,6 +116,17 @@ SUPPORTED_MIME_TYPES = (
     "audio/flac",
 )
 NOT_FOUND = "Record not found"
+#: The streams of the streaming API this fake serves, and whether each needs a user token.
+STREAMS = {
+    "user": "user",
+    "user/notification": "user",
+    "public": "optional",
+    "public/local": "optional",
+    "public/remote": "optional",
+    "hashtag": "optional",
+    "hashtag/local": "optional",
+    "list": "user",
+}
 INVALID_TOKEN = "The access token is invalid"
 NOT_ALLOWED = "This action is not allowed"
 
@@ -391,6 +417,15 @@ class FakeMastodon(FakeNetwork):
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.host = urlsplit(self.base_url).netloc
         self.access_token = self.token_for(self.owner)
+        #: The streaming API's event log: (event, status id or notification id), in order.
+        self._stream_log: list[tuple[str, str]] = []
+        self._stream_generation = 0
+        #: Seconds between the ``:thump`` heartbeats of an idle stream (Mastodon: 15).
+        self.stream_heartbeat = 15.0
+        #: While true, open streams send nothing, not even heartbeats (a stalled connection).
+        self.stream_paused = False
+        #: Streaming connections opened so far (the first one included).
+        self.stream_connections = 0
         self._app: Starlette | None = None
 
     # -- FakeNetwork plumbing -----------------------------------------------------------------
@@ -686,6 +721,7 @@ class FakeMastodon(FakeNetwork):
             tags=rendered.tags,
         )
         self._statuses[status.id] = status
+        self._stream_log.append(("update", status.id))
         for item in media:
             item.status_id = status.id
         for mentioned in status.mention_ids:
@@ -735,6 +771,7 @@ class FakeMastodon(FakeNetwork):
         if account_id == from_id:
             return
         self._notification_ids += 1
+        self._stream_log.append(("notification", str(self._notification_ids)))
         self._notifications.append(
             _Notification(
                 id=self._notification_ids,
@@ -1206,6 +1243,22 @@ class FakeMastodon(FakeNetwork):
             Route("/oauth/authorize", self._wrap(self._authorize, "none"), methods=["GET"]),
             Route("/oauth/token", self._wrap(self._token, "none"), methods=["POST"]),
             Route(
+                "/api/v1/timelines/public",
+                self._wrap(self._public_timeline, "optional"),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/v1/streaming/health", self._wrap(self._stream_health, "none"), methods=["GET"]
+            ),
+            *(
+                Route(
+                    f"/api/v1/streaming/{name}",
+                    self._wrap(self._stream_endpoint(name), auth),
+                    methods=["GET"],
+                )
+                for name, auth in STREAMS.items()
+            ),
+            Route(
                 "/system/media_attachments/files/{id}/{size}/{name}",
                 self._serve_file,
                 methods=["GET"],
@@ -1231,6 +1284,9 @@ class FakeMastodon(FakeNetwork):
             with self._lock:
                 self._release_scheduled()
                 token = _bearer(request)
+                if token is None and request.url.path.startswith("/api/v1/streaming/"):
+                    # The streaming API also takes the token as a query parameter.
+                    token = request.query_params.get("access_token")
                 viewer = self._tokens.get(token) if token is not None else None
                 who = viewer or f"client:{request.client.host if request.client else '-'}"
                 bucket = _bucket(request.method, request.url.path)
@@ -1303,7 +1359,13 @@ class FakeMastodon(FakeNetwork):
     # -- handlers: accounts and instance ------------------------------------------------------
 
     def _get_instance(self, call: _Call) -> Response:
-        return JSONResponse(self._instance_json())
+        body = self._instance_json()
+        # The streaming URL of the address the request reached (the fake may be served on a
+        # port): ws(s)://host[:port], as a server whose streaming runs on the same host.
+        url = call.request.url
+        scheme = "wss" if url.scheme == "https" else "ws"
+        body["configuration"]["urls"]["streaming"] = f"{scheme}://{url.netloc}"
+        return JSONResponse(body)
 
     def _verify_credentials(self, call: _Call) -> Response:
         assert call.viewer is not None
@@ -1545,6 +1607,7 @@ class FakeMastodon(FakeNetwork):
             reblog_of=status.id,
         )
         self._statuses[reblog.id] = reblog
+        self._stream_log.append(("update", reblog.id))
         self._notify(status.account_id, "reblog", viewer, status.id)
         return reblog
 
@@ -1573,6 +1636,7 @@ class FakeMastodon(FakeNetwork):
         if method == "DELETE":
             body = self._status_json(status, call.viewer, source=True)
             status.deleted = True
+            self._stream_log.append(("delete", status.id))
             for other in self._statuses.values():
                 if other.reblog_of == status.id:
                     other.deleted = True
@@ -1763,6 +1827,7 @@ class FakeMastodon(FakeNetwork):
         if isinstance(data.get("language"), str) and data["language"]:
             status.language = data["language"]
         status.edited_at = self.clock.now()
+        self._stream_log.append(("status.update", status.id))
         return JSONResponse(self._status_json(status, call.viewer))
 
     def _context(self, call: _Call) -> Response:
@@ -2158,6 +2223,167 @@ class FakeMastodon(FakeNetwork):
                 "created_at": int(time.time()),
             }
         )
+
+    # -- the public timeline and the streaming API -------------------------------------------
+
+    def _public_timeline(self, call: _Call) -> Response:
+        """``GET /api/v1/timelines/public``: public statuses (no boosts), newest first."""
+        local = _truthy(call.query("local") or False)
+        remote = _truthy(call.query("remote") or False)
+        items = [
+            s
+            for s in self._newest_first()
+            if self._on_public(s, local=local, remote=remote) and not s.deleted
+        ]
+        page, headers = self._page(call, items, lambda s: int(s.id), default=20, maximum=40)
+        return JSONResponse([self._status_json(s, call.viewer) for s in page], headers=headers)
+
+    def _on_public(self, status: _Status, *, local: bool = False, remote: bool = False) -> bool:
+        remote_author = "@" in self.users[status.account_id].handle
+        return (
+            status.reblog_of is None
+            and status.visibility == "public"
+            and not (local and remote_author)
+            and not (remote and not remote_author)
+        )
+
+    def drop_streams(self) -> None:
+        """Close every open streaming connection (as a restarting server or a proxy would)."""
+        with self._lock:
+            self._stream_generation += 1
+
+    def _stream_health(self, call: _Call) -> Response:
+        return PlainTextResponse("OK")
+
+    def _stream_endpoint(self, name: str) -> Handler:
+        def handler(call: _Call) -> Response:
+            return self._open_stream(name, call)
+
+        return handler
+
+    def _open_stream(self, name: str, call: _Call) -> Response:
+        """One streaming connection (server-sent events, as Mastodon's streaming server sends
+        them): ``event: <name>`` and ``data: <payload>`` per event, where the payload of
+        ``update``, ``status.update`` and ``notification`` is the JSON of a Status or a
+        Notification and that of ``delete`` the status id; ``:thump`` heartbeats while idle.
+        Like Mastodon's, a stream only carries what happens after it opened."""
+        viewer = call.viewer
+        if name in ("user", "user/notification", "list", "direct") and viewer is None:
+            raise _Fail(401, "Error: Missing access token")
+        accepts: Callable[[str, str], bool]
+        if name in ("hashtag", "hashtag/local"):
+            tag = (call.query("tag") or "").lstrip("#").lower()
+            if not tag:
+                raise _Fail(400, "Error: Missing tag name parameter")
+            local = name == "hashtag/local"
+
+            def accepts(event: str, ref: str) -> bool:
+                status = self._statuses.get(ref) if event != "notification" else None
+                return (
+                    status is not None
+                    and self._on_public(status, local=local)
+                    and tag in status.tags
+                )
+        elif name.startswith("public"):
+            local, remote = name == "public/local", name == "public/remote"
+
+            def accepts(event: str, ref: str) -> bool:
+                status = self._statuses.get(ref) if event != "notification" else None
+                return status is not None and self._on_public(status, local=local, remote=remote)
+        elif name == "list":
+            item = self._lists.get(call.query("list") or "")
+            if item is None or item.account_id != viewer:
+                raise _Fail(404, NOT_FOUND)
+            members = item.members
+
+            def accepts(event: str, ref: str) -> bool:
+                status = self._statuses.get(ref) if event != "notification" else None
+                return (
+                    status is not None
+                    and status.account_id in members
+                    and status.visibility != "direct"
+                )
+        else:
+            assert viewer is not None
+            notifications_only = name == "user/notification"
+
+            def accepts(event: str, ref: str) -> bool:
+                if event == "notification":
+                    found = [n for n in self._notifications if str(n.id) == ref]
+                    return bool(found) and found[0].account_id == viewer
+                if notifications_only:
+                    return False
+                status = self._statuses.get(ref)
+                return status is not None and self._in_home(status, viewer)
+
+        with self._lock:
+            start = len(self._stream_log)
+            generation = self._stream_generation
+            self.stream_connections += 1
+        return StreamingResponse(
+            self._events(start, generation, accepts, viewer),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def _in_home(self, status: _Status, viewer: str) -> bool:
+        followed = {f for f, followers in self._follows.items() if viewer in followers}
+        return (
+            (status.account_id == viewer or status.account_id in followed)
+            and (
+                status.visibility in ("public", "unlisted", "private")
+                or viewer in status.mention_ids
+                or status.account_id == viewer
+            )
+            and not self._hidden_from(viewer, status.account_id)
+        )
+
+    def _render_event(self, event: str, ref: str, viewer: str | None) -> str | None:
+        if event == "delete":
+            return ref
+        if event == "notification":
+            found = [n for n in self._notifications if str(n.id) == ref]
+            if not found or viewer is None:
+                return None
+            return json.dumps(self._notification_json(found[0], viewer))
+        status = self._statuses.get(ref)
+        if status is None:
+            return None
+        # Rendered when sent, but as the event was: a status deleted since still went out.
+        return json.dumps(self._status_json(status, viewer))
+
+    async def _events(
+        self,
+        position: int,
+        generation: int,
+        accepts: Callable[[str, str], bool],
+        viewer: str | None,
+    ) -> AsyncIterator[str]:
+        import anyio
+
+        yield ":)\n"
+        idle_since = time.monotonic()
+        while True:
+            chunks: list[str] = []
+            with self._lock:
+                if self._stream_generation != generation:
+                    return
+                if not self.stream_paused:
+                    while position < len(self._stream_log):
+                        event, ref = self._stream_log[position]
+                        position += 1
+                        if not accepts(event, ref):
+                            continue
+                        payload = self._render_event(event, ref, viewer)
+                        if payload is not None:
+                            chunks.append(f"event: {event}\ndata: {payload}\n\n")
+            if chunks:
+                idle_since = time.monotonic()
+                yield "".join(chunks)
+            elif not self.stream_paused and time.monotonic() - idle_since >= self.stream_heartbeat:
+                idle_since = time.monotonic()
+                yield ":thump\n"
+            await anyio.sleep(0.01)
 
     # -- inspection (for tests) -----------------------------------------------------------------
 

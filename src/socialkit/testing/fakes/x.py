@@ -27,6 +27,14 @@ succeeded, metadata), the OAuth 2.0 refresh grant at ``/2/oauth2/token``, rate l
 endpoint (``x-rate-limit-limit`` / ``-remaining`` / ``-reset`` in epoch seconds) with X's 429
 problem document, and X's error shapes (problem documents, and ``errors`` arrays in 200
 lookups). Ids are snowflakes that carry the content time of :attr:`clock`.
+
+The filtered stream (``GET /2/tweets/search/stream``, app-only, one connection per app, each
+matching post as one JSON line with ``matching_rules``, ``\r\n`` keep-alives every
+``stream_keepalive`` seconds, ``backfill_minutes`` replaying up to five minutes) and its rules
+(``GET`` / ``POST /2/tweets/search/stream/rules``, ``add``, ``delete``, ``dry_run``,
+``delete_all``; rule values in the search query language) are served too; ``drop_streams()``
+closes open streams and ``stream_paused`` makes them silent. Streams need the fake served on
+a port (:meth:`FakeNetwork.serve`).
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -52,7 +60,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
@@ -84,6 +92,9 @@ DEFAULT_RATE_LIMITS: Mapping[str, int] = {
     "GET /2/users/{id}/tweets": 900,
     "GET /2/users/{id}/mentions": 300,
     "GET /2/tweets/search/recent": 300,
+    "GET /2/tweets/search/stream": 50,
+    "GET /2/tweets/search/stream/rules": 450,
+    "POST /2/tweets/search/stream/rules": 100,
     "GET /2/dm_events": 300,
     "POST /2/dm_conversations/with/{participant_id}/messages": 200,
     "POST /2/dm_conversations/{dm_conversation_id}/messages": 200,
@@ -505,6 +516,20 @@ class FakeX(FakeNetwork):
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.app_bearer_token = "fake-x-app-" + secrets.token_hex(16)
         self._grants[self.app_bearer_token] = _Grant(None, math.inf)
+        #: The filtered stream's rules: id -> (value, tag).
+        self.stream_rules: dict[str, tuple[str, str | None]] = {}
+        #: Every post created, in order, with the wall time it was created (for backfill).
+        self._stream_log: list[tuple[str, float]] = []
+        self._stream_generation = 0
+        self._stream_open = 0
+        #: Seconds between the keep-alive newlines of an idle stream (X: 20).
+        self.stream_keepalive = 20.0
+        #: While true, open streams send nothing, keep-alives included (a stalled connection).
+        self.stream_paused = False
+        #: Connections to the filtered stream opened so far, and the backfill each asked for.
+        self.stream_connections: list[int] = []
+        #: Connections one app may hold at once (X: 1 on most plans).
+        self.max_stream_connections = 1
 
     # -- identity and credentials -----------------------------------------------------------
 
@@ -603,6 +628,7 @@ class FakeX(FakeNetwork):
             if post.quote_of is not None:
                 self._post(post.quote_of).quotes += 1
             self.posts[post_id] = post
+            self._stream_log.append((post_id, time.time()))
             return post
 
     def _post(self, post_id: str) -> _Post:
@@ -923,6 +949,11 @@ class FakeX(FakeNetwork):
                 self._route("GET", "/2/users/{id}/followed_lists", self._followed_lists),
                 self._route("GET", "/2/lists/{id}/tweets", self._list_posts),
                 self._route("GET", "/2/tweets/search/recent", self._search_recent),
+                self._route("GET", "/2/tweets/search/stream/rules", self._get_rules, app_only=True),
+                self._route(
+                    "POST", "/2/tweets/search/stream/rules", self._post_rules, app_only=True
+                ),
+                Route("/2/tweets/search/stream", self._filtered_stream, methods=["GET"]),
                 self._route("GET", "/2/tweets", self._posts_by_ids),
                 self._route("POST", "/2/tweets", self._create_post, user_context=True),
                 self._route("GET", "/2/tweets/{id}", self._post_by_id),
@@ -970,7 +1001,13 @@ class FakeX(FakeNetwork):
         )
 
     def _route(
-        self, method: str, template: str, handler: Handler, *, user_context: bool = False
+        self,
+        method: str,
+        template: str,
+        handler: Handler,
+        *,
+        user_context: bool = False,
+        app_only: bool = False,
     ) -> Route:
         bucket = f"{method} {template}"
 
@@ -998,6 +1035,8 @@ class FakeX(FakeNetwork):
                         "endpoint.  Supported authentication types are [OAuth 1.0a User "
                         "Context, OAuth 2.0 User Context].",
                     )
+                if app_only and viewer.user_id is not None:
+                    raise _APP_ONLY
                 status, body = await handler(request, viewer)
             except _Problem as problem:
                 return _problem_response(problem, headers)
@@ -1622,6 +1661,216 @@ class FakeX(FakeNetwork):
                 cap=len(items),
             )
             return 200, self._posts_body(page, fields, viewer, meta=meta)
+
+    # -- the filtered stream ------------------------------------------------------------------
+
+    def drop_streams(self) -> None:
+        """Close every open filtered-stream connection (an operational disconnect)."""
+        with self._lock:
+            self._stream_generation += 1
+
+    def _rules_body(self, rules: list[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+        out = []
+        for rule_id, value, tag in rules:
+            entry = {"id": rule_id, "value": value}
+            if tag is not None:
+                entry["tag"] = tag
+            out.append(entry)
+        return out
+
+    async def _get_rules(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, ("ids", "max_results", "pagination_token"))
+        wanted = {i.strip() for i in params.get("ids", "").split(",") if i.strip()}
+        with self._lock:
+            rules = [
+                (rule_id, value, tag)
+                for rule_id, (value, tag) in sorted(self.stream_rules.items())
+                if not wanted or rule_id in wanted
+            ]
+        meta: dict[str, Any] = {"sent": _iso(self.clock.now()), "result_count": len(rules)}
+        body: dict[str, Any] = {"meta": meta}
+        if rules:
+            body["data"] = self._rules_body(rules)
+        return 200, body
+
+    async def _post_rules(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        params = self._query(request, ("dry_run", "delete_all"))
+        dry_run = params.get("dry_run", "false").lower() == "true"
+        body = await self._json(request) if params.get("delete_all") != "true" else {}
+        unknown = sorted(set(body) - {"add", "delete"})
+        if unknown:
+            raise _invalid(f"Unknown field(s) in the request body: {', '.join(unknown)}")
+        if params.get("delete_all") == "true":
+            delete: dict[str, Any] = {"ids": list(self.stream_rules)}
+            add: list[Any] = []
+        else:
+            if ("add" in body) == ("delete" in body):
+                raise _invalid("Exactly one of `add` or `delete` must be given")
+            add = body.get("add") or []
+            delete = body.get("delete") or {}
+        sent = _iso(self.clock.now())
+        if "add" in body:
+            if not isinstance(add, list) or not add:
+                raise _invalid("`add` must be a non-empty list of rules")
+            problems = []
+            for rule in add:
+                value = rule.get("value") if isinstance(rule, dict) else None
+                if not isinstance(value, str) or not 1 <= len(value) <= 1024:
+                    raise _invalid("Each rule needs a `value` of 1 to 1024 characters")
+                try:
+                    parse_query(value)
+                except QueryError as exc:
+                    problems.append(
+                        {
+                            "value": value,
+                            "details": [str(exc)],
+                            "title": "UnprocessableEntity",
+                            "type": _PROBLEMS + "invalid-rules",
+                        }
+                    )
+            if problems:  # none is created when one is invalid
+                summary = {"created": 0, "not_created": len(add), "valid": 0}
+                summary["invalid"] = len(problems)
+                return 400, {"errors": problems, "meta": {"sent": sent, "summary": summary}}
+            created = []
+            with self._lock:
+                for rule in add:
+                    value, tag = rule["value"], rule.get("tag")
+                    existing = [i for i, (v, _t) in self.stream_rules.items() if v == value]
+                    if existing:
+                        continue  # X keeps one rule per value (a duplicate is not created)
+                    rule_id = self._snowflake()
+                    if not dry_run:
+                        self.stream_rules[rule_id] = (value, tag)
+                    created.append((rule_id, value, tag))
+            summary = {
+                "created": len(created),
+                "not_created": len(add) - len(created),
+                "valid": len(add),
+                "invalid": 0,
+            }
+            answer: dict[str, Any] = {"meta": {"sent": sent, "summary": summary}}
+            if created:
+                answer["data"] = self._rules_body(created)
+            return 200, answer
+        ids = delete.get("ids") or [] if isinstance(delete, dict) else []
+        values = delete.get("values") or [] if isinstance(delete, dict) else []
+        with self._lock:
+            doomed = {i for i in ids if i in self.stream_rules}
+            doomed |= {i for i, (v, _t) in self.stream_rules.items() if v in values}
+            if not dry_run:
+                for rule_id in doomed:
+                    del self.stream_rules[rule_id]
+        summary = {"deleted": len(doomed), "not_deleted": len(ids) + len(values) - len(doomed)}
+        return 200, {"meta": {"sent": sent, "summary": summary}}
+
+    _STREAM_PARAMS = (
+        "backfill_minutes", "start_time", "end_time", "tweet.fields", "expansions",
+        "media.fields", "poll.fields", "user.fields", "place.fields",
+    )  # fmt: skip
+
+    async def _filtered_stream(self, request: Request) -> Response:
+        """``GET /2/tweets/search/stream``: each post matching a rule as one JSON object
+        (``data``, ``includes``, ``matching_rules``) followed by ``\\r\\n``, and a ``\\r\\n``
+        keep-alive every ``stream_keepalive`` seconds; ``backfill_minutes`` (0-5) first sends
+        the matching posts of the last minutes. App-only; one connection per app."""
+        headers = {"x-transaction-id": f"{next(self._transactions):016x}"}
+        viewer = self._authenticate(request)
+        if viewer is None:
+            return _problem_response(
+                _Problem(401, "about:blank", "Unauthorized", "Unauthorized"), headers
+            )
+        allowed, limit_headers = self._hit("GET /2/tweets/search/stream", viewer.key)
+        headers.update(limit_headers)
+        try:
+            if not allowed:
+                raise _Problem(429, "about:blank", "Too Many Requests", "Too Many Requests")
+            if viewer.user_id is not None:
+                raise _APP_ONLY
+            params = self._query(request, self._STREAM_PARAMS)
+            fields = self._fields(params)
+            backfill = params.get("backfill_minutes", "0")
+            if not backfill.isdigit() or not 0 <= int(backfill) <= 5:
+                raise _invalid(
+                    "The `backfill_minutes` query parameter value must be between 0 and 5",
+                    "backfill_minutes",
+                    backfill,
+                )
+            with self._lock:
+                if self._stream_open >= self.max_stream_connections:
+                    raise _Problem(
+                        429,
+                        "streaming-connection",
+                        "ConnectionException",
+                        "This stream is currently at the maximum allowed connection limit.",
+                        connection_issue="TooManyConnections",
+                    )
+                self._stream_open += 1
+                self.stream_connections.append(int(backfill))
+                since = time.time() - int(backfill) * 60
+                start = len(self._stream_log)
+                while start > 0 and self._stream_log[start - 1][1] >= since and int(backfill):
+                    start -= 1
+                generation = self._stream_generation
+        except _Problem as problem:
+            return _problem_response(problem, headers)
+        return StreamingResponse(
+            self._stream_lines(start, generation, fields),
+            media_type="application/json",
+            headers=headers,
+        )
+
+    def _matching_rules(self, post: _Post) -> list[dict[str, Any]]:
+        candidate = self._candidate(post)
+        matched = []
+        for rule_id, (value, tag) in sorted(self.stream_rules.items()):
+            try:
+                hit = parse_query(value)(candidate)
+            except QueryError:
+                hit = False
+            if hit:
+                matched.append({"id": rule_id, **({"tag": tag} if tag is not None else {})})
+        return matched
+
+    async def _stream_lines(
+        self, position: int, generation: int, fields: _Fields
+    ) -> AsyncIterator[bytes]:
+        import anyio
+
+        viewer = _Viewer(None)
+        idle_since = time.monotonic()
+        try:
+            while True:
+                lines: list[bytes] = []
+                with self._lock:
+                    if self._stream_generation != generation:
+                        return
+                    if not self.stream_paused:
+                        while position < len(self._stream_log):
+                            post = self.posts.get(self._stream_log[position][0])
+                            position += 1
+                            if post is None or not self._visible(post):
+                                continue
+                            rules = self._matching_rules(post)
+                            if not rules:
+                                continue
+                            body = self._posts_body([post], fields, viewer)
+                            body["data"] = body["data"][0]
+                            body["matching_rules"] = rules
+                            lines.append(json.dumps(body).encode() + b"\r\n")
+                if lines:
+                    idle_since = time.monotonic()
+                    yield b"".join(lines)
+                elif (
+                    not self.stream_paused
+                    and time.monotonic() - idle_since >= self.stream_keepalive
+                ):
+                    idle_since = time.monotonic()
+                    yield b"\r\n"
+                await anyio.sleep(0.01)
+        finally:
+            with self._lock:
+                self._stream_open -= 1
 
     # -- users --------------------------------------------------------------------------------
 
@@ -2575,6 +2824,15 @@ class FakeX(FakeNetwork):
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
+
+
+_APP_ONLY = _Problem(
+    403,
+    "unsupported-authentication",
+    "Unsupported Authentication",
+    "Authenticating with OAuth 2.0 User Context is forbidden for this endpoint.  Supported "
+    "authentication types are [OAuth 2.0 Application-Only].",
+)
 
 
 def _problem_response(problem: _Problem, headers: dict[str, str]) -> Response:

@@ -175,15 +175,23 @@ class SQLitePlanDB(PlanDB):
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in self.schema():
-                    conn.execute(statement)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                conn.close()
-                raise
+            # The schema needs the write lock: only when a table is missing (a worker starting
+            # must not queue behind the others' transactions for nothing).
+            names = [f"{self.prefix}_{n}" for n in ("posts", "targets", "events", "pauses")]
+            found = conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?)",
+                names,
+            ).fetchone()[0]
+            if found != len(names):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in self.schema():
+                        conn.execute(statement)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    conn.close()
+                    raise
             self._conn = conn
         return self._conn
 
@@ -293,10 +301,22 @@ class PostgresPlanDB(PlanDB):
                     self._dsn, min_size=self._min_size, max_size=self._max_size
                 )
             if not self._ready:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self.prefix)
-                    for statement in self.schema():
-                        await conn.execute(statement)
+                async with self._pool.acquire() as conn:
+                    # CREATE INDEX IF NOT EXISTS locks the table even when the index exists:
+                    # only when a table is missing, under an advisory lock against a race.
+                    names = [f"{self.prefix}_{n}" for n in ("posts", "targets", "events", "pauses")]
+                    found = await conn.fetchval(
+                        "SELECT COUNT(*) FROM unnest($1::text[]) AS n(name) "
+                        "WHERE to_regclass(quote_ident(n.name)) IS NOT NULL",
+                        names,
+                    )
+                    if found != len(names):
+                        async with conn.transaction():
+                            await conn.execute(
+                                "SELECT pg_advisory_xact_lock(hashtext($1))", self.prefix
+                            )
+                            for statement in self.schema():
+                                await conn.execute(statement)
                 self._ready = True
         return self._pool
 

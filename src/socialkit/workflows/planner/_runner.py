@@ -336,12 +336,13 @@ class Runner:
         await asyncio.gather(*(lane() for _ in range(self.concurrency)))
         return outcomes
 
-    async def pending(self) -> int:
-        """Targets of this runner's accounts that are due now or claimed (by anyone), not
-        held by a pause: what is left to do before the plan is idle."""
+    async def pending(self, horizon: datetime | None = None) -> int:
+        """Targets of this runner's accounts that are due now (or before ``horizon``) or
+        claimed (by anyone), not held by a pause: what is left to do before the plan is idle."""
         if not self.adapters:
             return 0
         now = self.now()
+        due = max(now, horizon) if horizon is not None else now
         labels = sorted(self.adapters)
         t = self.db.t("targets")
         p = self.db.t("pauses")
@@ -352,7 +353,7 @@ class Runner:
                 "OR c.status = 'claimed') "
                 f"AND c.account IN ({placeholders(labels)}) "
                 f"AND NOT EXISTS (SELECT 1 FROM {p} WHERE scope = '*' OR scope = c.account)",
-                ts(now),
+                ts(due),
                 ts(now + NATIVE_LEAD),
                 *labels,
             )
@@ -362,14 +363,16 @@ class Runner:
         self,
         *,
         until_idle: bool = False,
+        horizon: datetime | None = None,
         poll: float = 5.0,
         stop: asyncio.Event | None = None,
     ) -> RunStats:
         """Work until ``stop`` is set (or, with ``until_idle``, until nothing is due, claimed
-        or waiting to be tried again), looking for due targets every ``poll`` seconds."""
+        or waiting to be tried again; with a ``horizon`` too, nothing due before it), looking
+        for due targets every ``poll`` seconds."""
         while stop is None or not stop.is_set():
             await self.run_once(stop)
-            if until_idle and await self.pending() == 0:
+            if until_idle and await self.pending(horizon) == 0:
                 break
             if stop is None:
                 await asyncio.sleep(poll)

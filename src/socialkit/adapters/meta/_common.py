@@ -1,0 +1,355 @@
+"""What the Facebook, Instagram and Threads adapters share: settings, the Graph session,
+token exchange and refresh, container polling, and the idempotency records of publish.
+
+The Graph API has no idempotency key. Like the X adapter, each publish runs under a key (the
+caller's, or one made per call) whose record says what was sent and when, and which container
+(Instagram, Threads) it used; after an unknown outcome, publishing again with the key looks
+for the post first (the container's status, then the account's newest posts) and sends again
+only when it is not there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import anyio
+import httpx
+from pydantic import Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
+
+from socialkit._errors import (
+    APIError,
+    ConfigurationError,
+    OutcomeUnknownError,
+    TimeoutError,
+    ValidationError,
+)
+from socialkit._models import Account, Message
+from socialkit.adapters._base import Adapter, AdapterSettings
+from socialkit.adapters.meta import _auth
+from socialkit.adapters.meta._graph import DEFAULT_VERSION, Graph, GraphAuth, make_network
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from socialkit._http import Session
+
+__all__ = ["MetaAdapter", "MetaSettings", "parse_time"]
+
+logger = logging.getLogger("socialkit.adapters.meta")
+
+_RECORDS = "meta.publish"
+_MEMORY_RECORDS = 10_000
+
+
+def parse_time(value: object) -> datetime | None:
+    """A Graph timestamp (``2026-01-02T03:04:05+0000``, ISO 8601 or Unix seconds)."""
+    from datetime import timezone
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, RecursionError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+class MetaSettings(AdapterSettings):
+    """Settings the three Meta adapters share."""
+
+    access_token: SecretStr | None = Field(
+        default=None, description="The long-lived access token the calls are made with."
+    )
+    app_id: str | None = Field(default=None, description="The Meta app id (token exchange).")
+    app_secret: SecretStr | None = Field(
+        default=None,
+        description="The app secret: signs every call with appsecret_proof, and exchanges tokens.",
+    )
+    graph_version: str = Field(
+        default=DEFAULT_VERSION,
+        pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$",
+        description="The Graph API version every call uses (v25.0).",
+    )
+    poll_interval: float = Field(
+        default=2.0, ge=0, description="Seconds between container or video status checks."
+    )
+    media_timeout: float = Field(
+        default=600.0, gt=0, description="Longest wait, in seconds, for media processing."
+    )
+    reconcile_margin: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds before an unanswered create that its post may carry (clock skew).",
+    )
+
+    #: The registry name, for messages.
+    _network: ClassVar[str] = "meta"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Self:
+        problems = [f"{self._network}: {p}" for p in self._missing()]
+        if problems:
+            # A custom error type: its message shows as is, without pydantic's "Value error,".
+            raise PydanticCustomError("credentials", "; ".join(problems).replace("{", "{{"))
+        return self
+
+    def _missing(self) -> list[str]:
+        if self.access_token is None or not self.access_token.get_secret_value():
+            return [
+                f"no access_token: run `socialkit auth login {self._network}` to log in and "
+                "store a long-lived token, or pass access_token"
+            ]
+        return []
+
+
+class MetaAdapter(Adapter):
+    """The shared part of the three Meta adapters (not registered itself)."""
+
+    settings: MetaSettings
+    #: Put the token in the query string (Threads) instead of the Authorization header.
+    _token_in_query: ClassVar[bool] = False
+    #: Default base URL when the settings have none.
+    base_url: str
+
+    def __init__(self, settings: AdapterSettings, *, http: httpx.AsyncClient | None = None) -> None:
+        super().__init__(settings, http=http)
+        assert isinstance(settings, MetaSettings)
+        self.settings = settings
+        self._session: Session | None = None
+        self._graph_client: Graph | None = None
+        token = settings.access_token
+        assert token is not None
+        self._access_token: SecretStr = token
+        self._records: dict[str, str] = {}
+        self._me_cache: Account | None = None
+        #: Sleeps between status polls (tests replace it to record the waits).
+        self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _base_url(self) -> str:
+        value = getattr(self.settings, "base_url", None)
+        return str(value) if value else self.base_url
+
+    @property
+    def graph(self) -> Graph:
+        """The Graph client of this adapter (its session is created on first use)."""
+        if self._graph_client is None:
+            network = make_network(self.name, self._base_url(), self.settings.graph_version)
+            secret = self.settings.app_secret
+            # The token may be replaced (exchange, refresh): the auth reads the current one.
+            auth = GraphAuth(
+                lambda: self._access_token.get_secret_value(),
+                app_secret=(lambda: secret.get_secret_value()) if secret else (lambda: None),
+                in_query=self._token_in_query,
+            )
+            self._session = self._make_session(network, auth=auth)
+            self._graph_client = Graph(self._session, self.name)
+        return self._graph_client
+
+    @property
+    def rate_limits(self) -> dict[str, Any]:
+        """The last usage Meta reported, per bucket (``remaining`` is 100 minus the % used)."""
+        return {} if self._session is None else dict(self._session.rate_limits)
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        self._session = None
+        self._graph_client = None
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def _require_secret(self, what: str) -> str:
+        secret = self.settings.app_secret
+        if secret is None or not secret.get_secret_value():
+            raise ConfigurationError(f"{self.name}: {what} needs the app_secret setting")
+        return secret.get_secret_value()
+
+    async def ex_exchange_token(self, short_lived: str) -> _auth.LongLivedToken:
+        """Exchange a short-lived token for a long-lived one (about 60 days) and use it from
+        now on. Needs ``app_secret`` (and ``app_id`` on Facebook and Instagram)."""
+        secret = self._require_secret("exchanging a token")
+        token = await _auth.exchange_token(
+            self.graph,
+            self.name,
+            short_lived,
+            app_id=self.settings.app_id,
+            app_secret=secret,
+            now=self.now(),
+        )
+        # The new token is a secret the process holds: redacted wherever it would show.
+        self.graph.session.add_secret(token.access_token)
+        self._access_token = token.access_token
+        await self._save_token(token)
+        return token
+
+    async def ex_refresh_token(self) -> _auth.LongLivedToken:
+        """Refresh the long-lived token (Threads: ``th_refresh_token``; Instagram Login on
+        ``graph.instagram.com``: ``ig_refresh_token``): 60 more days for a token at least a day
+        old. The new token is used from now on and saved in the ``store``."""
+        instagram_login = self.name == "instagram" and "instagram" in self._base_url()
+        if self.name != "threads" and not instagram_login:
+            raise ConfigurationError(
+                f"{self.name}: tokens of Facebook Login are not refreshed; exchange a new "
+                "short-lived token with ex_exchange_token (or log in again)"
+            )
+        token = await _auth.refresh_token(
+            self.graph, self.name, self._access_token.get_secret_value(), now=self.now()
+        )
+        # The new token is a secret the process holds: redacted wherever it would show.
+        self.graph.session.add_secret(token.access_token)
+        self._access_token = token.access_token
+        await self._save_token(token)
+        return token
+
+    async def _save_token(self, token: _auth.LongLivedToken) -> None:
+        store = self._record_store()
+        if store is None:
+            return
+        from socialkit.auth import Token, TokenStore
+
+        tokens = TokenStore(store)
+        await tokens.put(
+            self.name,
+            self.settings.account or "default",
+            Token(access_token=token.access_token, expires_at=token.expires_at),
+        )
+
+    # -- records (idempotency of publish) ----------------------------------------------------
+
+    def _record_store(self) -> Any:
+        store = self.settings.store
+        if store is None:
+            return None
+        from socialkit.auth import TokenStore
+
+        return store.store if isinstance(store, TokenStore) else store
+
+    def _record_key(self, key: str) -> str:
+        return f"{self.name}:{self.settings.account or 'default'}:{key}"
+
+    async def _load_record(self, key: str) -> dict[str, Any] | None:
+        store = self._record_store()
+        text = (
+            self._records.get(key)
+            if store is None
+            else await store.get(_RECORDS, self._record_key(key))
+        )
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    async def _save_record(self, key: str, value: Mapping[str, Any]) -> None:
+        text = json.dumps(dict(value), separators=(",", ":"))
+        store = self._record_store()
+        if store is None:
+            self._records[key] = text
+            if len(self._records) > _MEMORY_RECORDS:
+                for old in list(self._records)[: len(self._records) - _MEMORY_RECORDS]:
+                    del self._records[old]
+        else:
+            await store.put(_RECORDS, self._record_key(key), text)
+
+    async def _drop_record(self, key: str) -> None:
+        store = self._record_store()
+        if store is None:
+            self._records.pop(key, None)
+        else:
+            await store.delete(_RECORDS, self._record_key(key))
+
+    @staticmethod
+    def _new_key(key: str | None) -> str:
+        return key if key is not None else f"sk-{uuid.uuid4()}"
+
+    def _unknown(
+        self, path: str, key: str | None, post_id: str | None = None
+    ) -> OutcomeUnknownError:
+        return OutcomeUnknownError(self.name, "POST", path, idempotency_key=key, post_id=post_id)
+
+    # -- containers (Instagram, Threads) and videos ------------------------------------------
+
+    async def _wait_status(
+        self,
+        object_id: str,
+        fetch: Callable[[str], Awaitable[tuple[str, str | None]]],
+        *,
+        done: frozenset[str],
+        pending: frozenset[str],
+    ) -> str:
+        """Poll ``fetch(object_id)`` (``(status, error message)``) every ``poll_interval``
+        until a status in ``done``; ERROR and EXPIRED become clear errors, a status that stays
+        pending past ``media_timeout`` a TimeoutError. Returns the final status."""
+        waited = 0.0
+        started = time.monotonic()
+        budget = self.settings.media_timeout
+        interval = self.settings.poll_interval
+        while True:
+            status, detail = await fetch(object_id)
+            if status in done:
+                return status
+            if status == "EXPIRED":
+                raise APIError(
+                    self.name,
+                    None,
+                    "container_expired",
+                    f"media container {object_id} expired before it was published "
+                    "(containers live 24 hours); publish again to make a new one",
+                )
+            if status not in pending:
+                why = f": {detail}" if detail else ""
+                raise APIError(
+                    self.name,
+                    None,
+                    "media_processing_failed",
+                    f"{self.name} could not process media container {object_id} "
+                    f"(status {status}){why}",
+                )
+            if waited + interval > budget:
+                raise TimeoutError(
+                    self.name,
+                    f"media container {object_id} was still {status} after {waited:.0f} s "
+                    f"(media_timeout={budget:.0f} s)",
+                )
+            await self._sleep(interval)
+            # Slept time, or the time really spent (requests included) when that is more.
+            waited = max(waited + interval, time.monotonic() - started)
+
+    # -- shared helpers ----------------------------------------------------------------------
+
+    async def _node_kind(self, object_id: str) -> str:
+        """The Graph node type of an id (``GET /{id}?metadata=1``: ``metadata.type``, such as
+        ``comment``), for ids whose syntax does not tell (a post's and a comment's)."""
+        body = await self.graph.get(f"/{object_id}", {"fields": "id", "metadata": 1})
+        metadata = body.get("metadata")
+        kind = metadata.get("type") if isinstance(metadata, dict) else None
+        return kind if isinstance(kind, str) else ""
+
+    def _message_target(self, target: Message | str, what: str) -> str:
+        from socialkit.adapters.meta._graph import graph_id
+
+        value = target.id if isinstance(target, Message) else target
+        return graph_id(self.name, value, what)
+
+    def _bad(self, message: str) -> ValidationError:
+        return ValidationError(f"{self.name}: {message}")

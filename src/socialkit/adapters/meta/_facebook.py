@@ -1,0 +1,951 @@
+"""The Facebook Pages adapter (registry name ``facebook``): a Page's posts, photos, videos,
+scheduling, comments, Messenger conversations and insights through the Graph API.
+
+Ids: every Graph object has a numeric id; a Page post's id is ``{page id}_{post id}``, and a
+video published on its own is known by the video's id (digits only), which is how
+:meth:`FacebookAdapter.get_post` tells the two apart. Accounts are Pages and people seen
+through the Page: the Graph API has no handle lookup for them, so ``account`` is not offered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from socialkit._capabilities import Capability, Limits
+from socialkit._errors import (
+    APIError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    TransportError,
+)
+from socialkit._models import (
+    Account,
+    Media,
+    Message,
+    MessageKind,
+    Metric,
+    Post,
+    Problem,
+    UploadedMedia,
+)
+from socialkit._paging import Batch, Fetch, Paged
+from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters.meta._auth import PageToken, page_tokens
+from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, logger, parse_time
+from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
+
+__all__ = [
+    "FACEBOOK_PAGE_METRICS",
+    "FACEBOOK_POST_METRICS",
+    "FacebookAdapter",
+    "FacebookSettings",
+]
+
+_log = logging.getLogger("socialkit.adapters.meta.facebook")
+_MiB = 1024 * 1024
+
+#: Post insights asked for, and their canonical names. Meta retired ``post_impressions*`` and
+#: ``post_engaged_users`` (2025): the media-view metrics replace them. One table, kept current.
+FACEBOOK_POST_METRICS: dict[str, str] = {
+    "post_media_view": "views",
+    "post_total_media_view_unique": "reach",
+    "post_reactions_like_total": "likes",
+    "post_clicks": "clicks",
+}
+#: Page insights asked for, and their canonical names (``page_impressions*`` and
+#: ``page_fans`` are gone: ``page_media_view`` and ``page_follows`` replace them).
+FACEBOOK_PAGE_METRICS: dict[str, str] = {
+    "page_media_view": "views",
+    "page_total_media_view_unique": "reach",
+    "page_follows": "followers",
+    "page_post_engagements": "engagements",
+    "page_daily_follows_unique": "new_followers",
+}
+
+_POST_FIELDS = (
+    "id,message,created_time,permalink_url,parent_id,is_published,scheduled_publish_time,"
+    "from,status_type,"
+    "attachments{media_type,type,url,unshimmed_url,description,media,target,subattachments}"
+)
+_LIST_FIELDS = "id,message,created_time,permalink_url,parent_id,from,status_type"
+_PHOTO_FIELDS = "id,alt_text_custom,images,width,height,link,created_time"
+_VIDEO_FIELDS = "id,description,title,created_time,permalink_url,source,picture,length,post_id"
+_COMMENT_FIELDS = "id,message,created_time,from,parent,object,permalink_url,is_hidden"
+_MESSAGE_FIELDS = "id,message,created_time,from"
+_PAGE_FIELDS = "id,name,username,link,fan_count,followers_count"
+_IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/bmp", "image/tiff", "image/webp", "image/heic"}
+)
+_VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/x-msvideo", "video/webm"})
+_SCHEDULE_MIN = timedelta(minutes=10)
+_SCHEDULE_MAX = timedelta(days=75)
+_BATCH_POSTS = 25
+
+
+class FacebookSettings(MetaSettings):
+    """Settings of the Facebook Pages adapter: the Page's id and a Page access token (from
+    ``socialkit auth login facebook``, or ``GET /me/accounts`` with a long-lived user token:
+    see :meth:`FacebookAdapter.ex_page_tokens`)."""
+
+    base_url: HttpURL = Field(
+        default="https://graph.facebook.com", description="The Graph API host."
+    )
+    page_id: str | None = Field(default=None, pattern=r"^[0-9]{1,25}$", description="The Page.")
+
+    _network: ClassVar[str] = "facebook"
+
+    def _missing(self) -> list[str]:
+        missing = super()._missing()
+        if self.page_id is None:
+            missing.append(
+                "no page_id: run `socialkit auth login facebook` (it lists the Pages you "
+                "manage) or pass page_id"
+            )
+        return missing
+
+
+def _uploaded_kind(media: Media) -> str:
+    return "video" if media.kind == "video" else "image"
+
+
+class FacebookAdapter(MetaAdapter):
+    """Facebook Pages. See ``docs/networks/facebook.md`` for permissions, limits and ``ex_``
+    methods."""
+
+    name: ClassVar[str] = "facebook"
+    Settings: ClassVar[type[AdapterSettings]] = FacebookSettings
+    docs_url: ClassVar[str | None] = "https://developers.facebook.com/docs/pages-api"
+    base_url = "https://graph.facebook.com"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PUBLISH_TEXT,
+            Capability.PUBLISH_IMAGE,
+            Capability.PUBLISH_VIDEO,
+            Capability.NATIVE_SCHEDULING,
+            Capability.DELETE,
+            Capability.EDIT,
+            Capability.READ_POSTS,
+            Capability.POST_METRICS,
+            Capability.ACCOUNT_METRICS,
+            Capability.COMMENTS,
+            Capability.MENTIONS,
+            Capability.DIRECT_MESSAGES,
+            Capability.REPLY,
+            Capability.WEBHOOKS,
+            Capability.LIKE,
+            Capability.HIDE,
+            Capability.UPLOAD,
+        }
+    )
+    limits = Limits(
+        max_text=63206,
+        max_media=10,
+        max_images=10,
+        max_videos=1,
+        mix_media=False,
+        image_max_bytes=10 * _MiB,
+        video_max_bytes=1024 * _MiB,
+        media_types=_IMAGE_TYPES | _VIDEO_TYPES,
+        max_alt_text=1000,
+    )
+
+    settings: FacebookSettings
+
+    @property
+    def page_id(self) -> str:
+        page = self.settings.page_id
+        assert page is not None
+        return page
+
+    # -- pre-flight --------------------------------------------------------------------------
+
+    def _check_extra(self, post: Post) -> list[Problem]:
+        problems: list[Problem] = []
+        if post.scheduled_at is not None:
+            ahead = post.scheduled_at - self.now()
+            if ahead < _SCHEDULE_MIN or ahead > _SCHEDULE_MAX:
+                problems.append(
+                    Problem(
+                        code="schedule_out_of_range",
+                        message=(
+                            "facebook schedules posts 10 minutes to 75 days ahead; "
+                            f"scheduled_at is {ahead} from now"
+                        ),
+                        field="scheduled_at",
+                    )
+                )
+            if post.reply_to is not None:
+                problems.append(
+                    Problem(
+                        code="unsupported",
+                        message="facebook does not schedule comments",
+                        field="scheduled_at",
+                    )
+                )
+        if post.reply_to is not None and len(post.media) > 1:
+            problems.append(
+                Problem(
+                    code="too_many_media",
+                    message="a facebook comment carries at most one photo",
+                    field="media",
+                    limit=1,
+                    actual=len(post.media),
+                )
+            )
+        if post.visibility != "public":
+            problems.append(
+                Problem(
+                    code="unsupported",
+                    message="facebook Page posts are public",
+                    field="visibility",
+                )
+            )
+        return problems
+
+    # -- the account ---------------------------------------------------------------------------
+
+    async def me(self) -> Account:
+        body = await self.graph.get(f"/{self.page_id}", {"fields": _PAGE_FIELDS})
+        account = _page_account(body)
+        self._me_cache = account
+        return account
+
+    async def ex_page_tokens(self) -> list[PageToken]:
+        """The Pages the configured token's user manages, with their Page tokens
+        (``GET /me/accounts``; needs a user token with ``pages_show_list``)."""
+        pages = await page_tokens(self.graph)
+        self.graph.session.add_secret(*(page.access_token for page in pages))
+        return pages
+
+    async def account_metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Metric]:
+        """Page insights (``GET /{page}/insights``), day values, under canonical names."""
+        params: dict[str, Any] = {"metric": ",".join(FACEBOOK_PAGE_METRICS), "period": "day"}
+        if since is not None:
+            params["since"] = unix(since)
+        if until is not None:
+            params["until"] = unix(until)
+        body = await self.graph.get(f"/{self.page_id}/insights", params)
+        return _insights(body, FACEBOOK_PAGE_METRICS, None, self.name, self.now())
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
+
+    async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        """One Page post (``/feed``, ``/photos`` or ``/videos``) or a comment (``reply_to``),
+        at most once per ``idempotency_key`` (see :meth:`_reconcile`)."""
+        key = self._new_key(idempotency_key)
+        if post.reply_to is not None:
+            graph_id(self.name, post.reply_to, "post or comment id")
+        record = await self._load_record(key)
+        if record is not None and record.get("post_id"):
+            return await self.get_post(str(record["post_id"]))
+        started = self.now()
+        if record is not None:
+            started = parse_time(record.get("started")) or started
+            found = await self._reconcile_or_unknown(post, started, key)
+            if found is not None:
+                await self._save_record(key, {**record, "post_id": found.id})
+                return found
+        await self._save_record(key, {"started": started.isoformat()})
+        try:
+            created = await self._create(post, key)
+        except OutcomeUnknownError:
+            raise
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
+        await self._save_record(key, {"started": started.isoformat(), "post_id": created.id})
+        return created
+
+    async def _create(self, post: Post, key: str) -> Post:
+        path = "/feed"
+        try:
+            if post.reply_to is not None:
+                path = "/comments"
+                post_id = await self._comment(post)
+            elif post.media and post.media[0].kind == "video":
+                path = "/videos"
+                post_id = await self._video(post)
+            elif len(post.media) == 1 and post.media[0].uploaded is None:
+                path = "/photos"
+                post_id = await self._photo(post)
+            else:
+                post_id = await self._feed(post)
+        except OutcomeUnknownError as exc:
+            raise self._unknown(f"/{{id}}{path}", key) from exc
+        except MalformedResponseError as exc:
+            raise self._unknown(f"/{{id}}{path}", key) from exc
+        author = self._me_cache
+        return post.model_copy(
+            update={
+                "id": post_id,
+                "network": self.name,
+                "url": f"https://www.facebook.com/{post_id}",
+                "created_at": self.now(),
+                "author": author,
+                "thread": [],
+            }
+        )
+
+    def _schedule(self, post: Post) -> dict[str, Any]:
+        if post.scheduled_at is None:
+            return {}
+        return {"published": False, "scheduled_publish_time": unix(post.scheduled_at)}
+
+    async def _feed(self, post: Post) -> str:
+        form: dict[str, Any] = {"message": post.text or None, **self._schedule(post)}
+        link = post.link or _first_link(post.text)
+        if link is not None and not post.media:
+            form["link"] = link
+        if post.media:
+            ids = [await self._photo_id(media) for media in post.media]
+            form["attached_media"] = [{"media_fbid": i} for i in ids]
+        body = await self.graph.post(f"/{self.page_id}/feed", form)
+        return self._id_of(body, "id")
+
+    async def _photo(self, post: Post) -> str:
+        media = post.media[0]
+        form: dict[str, Any] = {
+            "caption": post.text or None,
+            "alt_text_custom": media.alt,
+            **self._schedule(post),
+        }
+        body = await self._send_media(f"/{self.page_id}/photos", media, form, url_field="url")
+        return self._id_of(body, "post_id") if body.get("post_id") else self._id_of(body, "id")
+
+    async def _photo_id(self, media: Media) -> str:
+        """An unpublished photo for ``attached_media`` (or the upload it already is)."""
+        if media.uploaded is not None:
+            return graph_id(self.name, media.uploaded.id, "photo id")
+        form = {"published": False, "temporary": True, "alt_text_custom": media.alt}
+        # An unpublished photo is not a post: sent twice, the spare one is never shown.
+        body = await self._send_media(
+            f"/{self.page_id}/photos", media, form, url_field="url", retry_safe=True
+        )
+        return self._id_of(body, "id")
+
+    async def _video(self, post: Post) -> str:
+        media = post.media[0]
+        form: dict[str, Any] = {"description": post.text or None, **self._schedule(post)}
+        if media.alt:
+            form["title"] = media.alt
+        body = await self._send_media(f"/{self.page_id}/videos", media, form, url_field="file_url")
+        return self._id_of(body, "id")
+
+    async def _comment(self, post: Post) -> str:
+        target = graph_id(self.name, post.reply_to, "post or comment id")
+        form: dict[str, Any] = {"message": post.text or None}
+        if post.media:
+            media = post.media[0]
+            if media.url is not None:
+                form["attachment_url"] = media.url
+            else:
+                form["attachment_id"] = await self._photo_id(media)
+        body = await self.graph.post(f"/{target}/comments", form)
+        return self._id_of(body, "id")
+
+    async def _send_media(
+        self,
+        path: str,
+        media: Media,
+        form: dict[str, Any],
+        *,
+        url_field: str,
+        retry_safe: bool = False,
+    ) -> dict[str, Any]:
+        """Media by URL (Meta fetches it: nothing is downloaded here) or as multipart
+        ``source`` bytes."""
+        if media.url is not None:
+            return await self.graph.post(
+                path, {**form, url_field: media.url}, retry_safe=retry_safe
+            )
+        data = media.data if media.data is not None else await _read(media)
+        files = {"source": (f"upload.{media.mime_type.split('/')[-1]}", data, media.mime_type)}
+        return await self.graph.post(path, form, files=files, retry_safe=retry_safe)
+
+    def _id_of(self, body: dict[str, Any], name: str) -> str:
+        value = body.get(name)
+        if not isinstance(value, str) or not value:
+            raise MalformedResponseError(self.name, None, "malformed_response", f"no {name}")
+        return value
+
+    async def _reconcile_or_unknown(self, post: Post, started: datetime, key: str) -> Post | None:
+        try:
+            return await self._reconcile(post, started)
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            _log.warning("facebook: reconciling failed (%s); the outcome stays unknown", exc)
+            raise self._unknown("/{id}/feed", key) from exc
+
+    async def _reconcile(self, post: Post, started: datetime) -> Post | None:
+        """The post an unanswered create made, if the Page shows it: the Page's posts (or
+        scheduled posts, videos, the target's comments) since shortly before the attempt,
+        with the same text."""
+        since = started - timedelta(seconds=self.settings.reconcile_margin)
+        params: dict[str, Any] = {"fields": "id,message,created_time", "limit": 25}
+        text_field = "message"
+        if post.reply_to is not None:
+            path = f"/{graph_id(self.name, post.reply_to)}/comments"
+            params = {"fields": "id,message,created_time,from", "order": "reverse_chronological"}
+        elif post.scheduled_at is not None:
+            path = f"/{self.page_id}/scheduled_posts"
+            params = {"fields": "id,message,created_time"}
+        elif post.media and post.media[0].kind == "video":
+            path = f"/{self.page_id}/videos"
+            params = {"fields": "id,description,created_time"}
+            text_field = "description"
+        else:
+            path = f"/{self.page_id}/posts"
+            params["since"] = unix(since)
+        body = await self.graph.get(path, params)
+        for item in body.get("data") or []:
+            if not isinstance(item, dict):
+                continue
+            created = parse_time(item.get("created_time"))
+            if created is not None and created < since:
+                continue
+            if (item.get(text_field) or "") != (post.text or ""):
+                continue
+            author = obj(item.get("from")).get("id")
+            if author is not None and author != self.page_id:
+                continue  # someone else wrote the same words
+            found = str(item.get("id"))
+            logger.info("facebook: the unanswered post was published as %s", found)
+            return await self.get_post(found)
+        return None
+
+    async def edit(self, post_id: str, post: Post) -> Post:
+        """Replace a Page post's text (``POST /{post}`` with ``message``)."""
+        post_id = graph_id(self.name, post_id, "post id")
+        await self.graph.post(f"/{post_id}", {"message": post.text}, kind="write")
+        return await self.get_post(post_id)
+
+    async def delete(self, post_id: str) -> None:
+        post_id = graph_id(self.name, post_id, "post id")
+        await self.graph.delete(f"/{post_id}")
+
+    async def upload(self, media: Media) -> UploadedMedia:
+        """An unpublished photo of the Page (``POST /{page}/photos`` with ``published=false``),
+        to attach to one post later (``attached_media``). Videos publish as they upload, so
+        they are not offered here."""
+        if media.kind not in ("image", "gif"):
+            raise self.unsupported(Capability.UPLOAD, "facebook uploads photos on their own")
+        photo = await self._photo_id(media)
+        return UploadedMedia(
+            id=photo,
+            network=self.name,
+            kind=media.kind,
+            mime_type=media.mime_type,
+            alt=media.alt,
+            size=media.size,
+            width=media.width,
+            height=media.height,
+            reusable=False,
+            expires_at=self.now() + timedelta(hours=24),
+        )
+
+    # -- scheduling ----------------------------------------------------------------------------
+
+    def ex_scheduled_posts(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Post]:
+        """The Page's scheduled posts (``GET /{page}/scheduled_posts``)."""
+        return self.graph.paged(
+            f"/{self.page_id}/scheduled_posts",
+            {"fields": _LIST_FIELDS + ",is_published,scheduled_publish_time"},
+            self._post_from,
+            limit=limit,
+            cursor=cursor,
+            push_times=False,
+        )
+
+    async def ex_cancel_scheduled(self, post_id: str) -> None:
+        """Cancel a scheduled post (it is deleted before it goes out)."""
+        await self.delete(post_id)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get_post(self, post_id: str) -> Post:
+        """A Page post, a video (an id of digits only) or a comment (``metadata=1`` tells a
+        post from a comment), with its media (alt text, sizes and URLs read from each photo)."""
+        post_id = graph_id(self.name, post_id, "post id")
+        if "_" not in post_id:
+            body = await self.graph.get(f"/{post_id}", {"fields": _VIDEO_FIELDS})
+            return self._video_post(body)
+        if await self._node_kind(post_id) == "comment":
+            body = await self.graph.get(f"/{post_id}", {"fields": _COMMENT_FIELDS})
+            return self._comment_post(body)
+        body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
+        post = self._post_from(body)
+        if post is None:
+            raise MalformedResponseError(self.name, None, "malformed_response", "no post id")
+        photos = _photo_ids(body)
+        if photos:
+            found = await self.graph.get("/", {"ids": ",".join(photos), "fields": _PHOTO_FIELDS})
+            post = post.model_copy(
+                update={
+                    "media": [
+                        _photo_media(found[i]) for i in photos if isinstance(found.get(i), dict)
+                    ]
+                }
+            )
+        return post
+
+    def _post_from(self, body: dict[str, Any]) -> Post | None:
+        post_id = body.get("id")
+        if not isinstance(post_id, str):
+            return None
+        link = None
+        media: list[Media] = []
+        for item in _attachments(body):
+            kind = item.get("type") or item.get("media_type")
+            if kind == "share" and isinstance(item.get("unshimmed_url") or item.get("url"), str):
+                link = str(item.get("unshimmed_url") or item.get("url"))
+            elif kind in ("video_inline", "video", "video_autoplay"):
+                media.append(_video_attachment(item))
+        created = parse_time(body.get("created_time")) or self.now()
+        scheduled = parse_time(body.get("scheduled_publish_time"))
+        text = body.get("message") or ""
+        return Post(
+            id=post_id,
+            text=str(text),
+            network=self.name,
+            url=body.get("permalink_url") or f"https://www.facebook.com/{post_id}",
+            created_at=created,
+            link=link,
+            media=media,
+            author=_from_account(body.get("from")) or self._me_cache,
+            scheduled_at=scheduled if body.get("is_published") is False else None,
+            raw=body,
+        )
+
+    def _video_post(self, body: dict[str, Any]) -> Post:
+        video_id = str(body.get("id"))
+        return Post(
+            id=video_id,
+            text=str(body.get("description") or ""),
+            network=self.name,
+            url=body.get("permalink_url") or f"https://www.facebook.com/{video_id}",
+            created_at=parse_time(body.get("created_time")) or self.now(),
+            media=[
+                Media(
+                    kind="video",
+                    url=str(body.get("source") or body.get("permalink_url") or ""),
+                    mime_type="video/mp4",
+                    alt=body.get("title"),
+                    duration=float(body["length"])
+                    if isinstance(body.get("length"), int | float)
+                    else None,
+                    preview_url=body.get("picture"),
+                    id=video_id,
+                )
+            ],
+            author=self._me_cache,
+            raw=body,
+        )
+
+    def _comment_post(self, body: dict[str, Any]) -> Post:
+        comment_id = str(body.get("id"))
+        parent = body.get("parent") or body.get("object") or {}
+        return Post(
+            id=comment_id,
+            text=str(body.get("message") or ""),
+            network=self.name,
+            url=body.get("permalink_url"),
+            created_at=parse_time(body.get("created_time")) or self.now(),
+            reply_to=parent.get("id") if isinstance(parent, dict) else None,
+            author=_from_account(body.get("from")),
+            raw=body,
+        )
+
+    def posts(
+        self,
+        *,
+        account: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The Page's posts (``GET /{page}/posts``), newest first; ``account`` another Page's
+        id (needs Page Public Content Access)."""
+        page = self.page_id if account is None else graph_id(self.name, account, "Page id")
+        return self.graph.paged(
+            f"/{page}/posts",
+            {"fields": _POST_FIELDS},
+            self._post_from,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda p: p.created_at,
+        )
+
+    # -- insights --------------------------------------------------------------------------------
+
+    async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
+        """Post insights of each post, 50 posts per batch request."""
+        ids = [graph_id(self.name, i, "post id") for i in post_ids]
+        metric = ",".join(FACEBOOK_POST_METRICS)
+        answers = await self.graph.batch(
+            [("GET", f"{i}/insights?metric={metric}&period=lifetime") for i in ids]
+        )
+        now = self.now()
+        out: dict[str, list[Metric]] = {}
+        for post_id, answer in zip(ids, answers, strict=True):
+            if isinstance(answer, APIError):
+                raise answer
+            out[post_id] = _insights(answer, FACEBOOK_POST_METRICS, post_id, self.name, now)
+        return out
+
+    # -- engagement ----------------------------------------------------------------------------
+
+    async def like(self, post_id: str) -> None:
+        """Like a post or comment as the Page (``POST /{id}/likes``)."""
+        post_id = graph_id(self.name, post_id, "post id")
+        await self.graph.post(f"/{post_id}/likes", {}, kind="write")
+
+    async def unlike(self, post_id: str) -> None:
+        post_id = graph_id(self.name, post_id, "post id")
+        await self.graph.delete(f"/{post_id}/likes")
+
+    async def hide(self, reply: Message | str) -> None:
+        """Hide a comment on one of the Page's posts (``POST /{comment}`` ``is_hidden``)."""
+        comment = self._message_target(reply, "comment id")
+        await self.graph.post(f"/{comment}", {"is_hidden": True}, kind="write")
+
+    async def unhide(self, reply: Message | str) -> None:
+        comment = self._message_target(reply, "comment id")
+        await self.graph.post(f"/{comment}", {"is_hidden": False}, kind="write")
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def messages(
+        self,
+        *,
+        kinds: Iterable[MessageKind] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Message]:
+        """Comments on the Page's posts (read post page by post page, one batch request per
+        page), posts that tag the Page (``/{page}/tagged``: mentions) and Messenger messages
+        (``/{page}/conversations``), newest first."""
+        wanted = kinds_filter(kinds)
+        sources: dict[str, Fetch[Message]] = {}
+        if "comment" in wanted or "reply" in wanted:
+            sources["comments"] = self._comments_fetch(wanted, since)
+        if "direct" in wanted:
+            sources["direct"] = self._direct_fetch()
+        if "mention" in wanted:
+            sources["mentions"] = self.graph.fetcher(
+                f"/{self.page_id}/tagged",
+                {"fields": "id,message,created_time,from,permalink_url"},
+                self._mention,
+                push_times=False,
+            )
+        if not sources:
+            return Paged.empty()
+        return Paged.merge(
+            sources,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda m: m.created_at,
+        )
+
+    def _comments_fetch(self, wanted: frozenset[str], since: datetime | None) -> Fetch[Message]:
+        posts = self.graph.fetcher(
+            f"/{self.page_id}/posts",
+            {"fields": "id,created_time"},
+            lambda d: d,
+            page_size=_BATCH_POSTS,
+        )
+        fields = "id,message,created_time,from,parent"
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
+            page = await posts(network_cursor, None)
+            ids = [str(p["id"]) for p in page.items if isinstance(p.get("id"), str)]
+            calls = [
+                (
+                    "GET",
+                    f"{i}/comments?filter=stream&order=reverse_chronological&fields={fields}&limit=100",
+                )
+                for i in ids
+            ]
+            answers = await self.graph.batch(calls) if calls else []
+            found: list[Message] = []
+            for post_id, answer in zip(ids, answers, strict=True):
+                if isinstance(answer, APIError):
+                    raise answer
+                for item in answer.get("data") or []:
+                    message = self._comment_message(item, post_id)
+                    if message is not None and message.kind in wanted:
+                        found.append(message)
+            found.sort(key=lambda m: m.created_at, reverse=True)
+            return Batch(found, next=page.next)
+
+        return fetch
+
+    def _mention(self, item: dict[str, Any]) -> Message | None:
+        author = _from_account(item.get("from"))
+        if author is None or not isinstance(item.get("id"), str):
+            return None
+        return Message(
+            id=item["id"],
+            network=self.name,
+            kind="mention",
+            text=str(item.get("message") or ""),
+            author=author,
+            created_at=parse_time(item.get("created_time")) or self.now(),
+            post_id=item["id"],
+            url=item.get("permalink_url"),
+            raw=item,
+        )
+
+    def _comment_message(self, item: object, post_id: str) -> Message | None:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            return None
+        author = _from_account(item.get("from"))
+        if author is None or author.id == self.page_id:
+            return None
+        parent = item.get("parent")
+        return Message(
+            id=item["id"],
+            network=self.name,
+            kind="reply" if isinstance(parent, dict) else "comment",
+            text=str(item.get("message") or ""),
+            author=author,
+            created_at=parse_time(item.get("created_time")) or self.now(),
+            post_id=post_id,
+            conversation_id=post_id,
+            url=f"https://www.facebook.com/{item['id']}",
+            raw=item,
+        )
+
+    def _direct_fetch(self) -> Fetch[Message]:
+        threads = self.graph.fetcher(
+            f"/{self.page_id}/conversations",
+            {"platform": "messenger", "fields": "id,updated_time"},
+            lambda d: d,
+            page_size=_BATCH_POSTS,
+        )
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
+            page = await threads(network_cursor, None)
+            ids = [str(t["id"]) for t in page.items if isinstance(t.get("id"), str)]
+            answers = (
+                await self.graph.batch(
+                    [("GET", f"{i}/messages?fields={_MESSAGE_FIELDS}&limit=100") for i in ids]
+                )
+                if ids
+                else []
+            )
+            found: list[Message] = []
+            for thread_id, answer in zip(ids, answers, strict=True):
+                if isinstance(answer, APIError):
+                    raise answer
+                for item in answer.get("data") or []:
+                    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                        continue
+                    author = _from_account(item.get("from"))
+                    if author is None or author.id == self.page_id:
+                        continue
+                    found.append(
+                        Message(
+                            id=item["id"],
+                            network=self.name,
+                            kind="direct",
+                            text=str(item.get("message") or ""),
+                            author=author,
+                            created_at=parse_time(item.get("created_time")) or self.now(),
+                            conversation_id=thread_id,
+                            raw=item,
+                        )
+                    )
+            found.sort(key=lambda m: m.created_at, reverse=True)
+            return Batch(found, next=page.next)
+
+        return fetch
+
+    async def reply(self, to: Message | str, post: Post | str) -> Post:
+        """Answer a comment or post with a comment, or a Messenger message with a message
+        (``POST /{page}/messages``, ``messaging_type=RESPONSE``: within 24 hours of theirs)."""
+        body = as_post(post)
+        if isinstance(to, Message) and to.kind == "direct":
+            recipient = graph_id(self.name, to.author.id, "user id")
+            answer = await self.graph.post(
+                f"/{self.page_id}/messages",
+                {
+                    "recipient": {"id": recipient},
+                    "message": {"text": body.text},
+                    "messaging_type": "RESPONSE",
+                },
+            )
+            message_id = answer.get("message_id")
+            if not isinstance(message_id, str):
+                raise MalformedResponseError(self.name, None, "malformed_response", "no message_id")
+            return body.model_copy(
+                update={
+                    "id": message_id,
+                    "network": self.name,
+                    "created_at": self.now(),
+                    "visibility": "direct",
+                    "reply_to": to.id,
+                }
+            )
+        target = self._message_target(to, "post or comment id")
+        return await self.publish(body.model_copy(update={"reply_to": target}))
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+
+
+def _first_link(text: str) -> str | None:
+    from socialkit.text import url_spans
+
+    for start, end in url_spans(text):
+        return text[start:end]
+    return None
+
+
+async def _read(media: Media) -> bytes:
+    import anyio
+
+    assert media.path is not None
+    return await anyio.Path(media.path).read_bytes()
+
+
+def _page_account(body: dict[str, Any]) -> Account:
+    page_id = body.get("id")
+    if not isinstance(page_id, str):
+        raise MalformedResponseError("facebook", None, "malformed_response", "no Page id")
+    followers = body.get("followers_count", body.get("fan_count"))
+    return Account(
+        id=page_id,
+        handle=body.get("username") if isinstance(body.get("username"), str) else None,
+        name=body.get("name") if isinstance(body.get("name"), str) else None,
+        url=body.get("link") or f"https://www.facebook.com/{page_id}",
+        followers=followers if isinstance(followers, int) else None,
+        network="facebook",
+        raw=body,
+    )
+
+
+def _from_account(value: object) -> Account | None:
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        return None
+    return Account(
+        id=value["id"],
+        name=value.get("name") if isinstance(value.get("name"), str) else None,
+        url=f"https://www.facebook.com/{value['id']}",
+        network="facebook",
+    )
+
+
+def _attachments(body: dict[str, Any]) -> list[dict[str, Any]]:
+    block = body.get("attachments")
+    items = block.get("data") if isinstance(block, dict) else None
+    out: list[dict[str, Any]] = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        subs = item.get("subattachments")
+        sub_items = subs.get("data") if isinstance(subs, dict) else None
+        if sub_items:
+            out.extend(s for s in sub_items if isinstance(s, dict))
+        else:
+            out.append(item)
+    return out
+
+
+def _photo_ids(body: dict[str, Any]) -> list[str]:
+    import re
+
+    ids = []
+    for item in _attachments(body):
+        if (item.get("type") or item.get("media_type")) != "photo":
+            continue
+        target = item.get("target")
+        value = target.get("id") if isinstance(target, dict) else None
+        if isinstance(value, str) and re.fullmatch(ID_PATTERN, value):
+            ids.append(value)
+    return ids
+
+
+def _photo_media(photo: dict[str, Any]) -> Media:
+    images = [i for i in photo.get("images") or [] if isinstance(i, dict)]
+    best = max(images, key=lambda i: int(i.get("width") or 0), default={})
+    width = photo.get("width") or best.get("width")
+    height = photo.get("height") or best.get("height")
+    url = best.get("source") or photo.get("link") or ""
+    return Media(
+        kind="image",
+        url=str(url),
+        mime_type="image/jpeg",
+        alt=photo.get("alt_text_custom") or None,
+        width=width if isinstance(width, int) and width > 0 else None,
+        height=height if isinstance(height, int) and height > 0 else None,
+        id=str(photo.get("id")),
+    )
+
+
+def _video_attachment(item: dict[str, Any]) -> Media:
+    media = obj(item.get("media"))
+    image = obj(media.get("image"))
+    target = obj(item.get("target"))
+    return Media(
+        kind="video",
+        url=str(media.get("source") or item.get("url") or ""),
+        mime_type="video/mp4",
+        preview_url=image.get("src"),
+        id=target.get("id"),
+    )
+
+
+def _insights(
+    body: dict[str, Any],
+    table: dict[str, str],
+    post_id: str | None,
+    network: str,
+    measured_at: datetime,
+) -> list[Metric]:
+    metrics: list[Metric] = []
+    for item in body.get("data") or []:
+        if not isinstance(item, dict):
+            continue
+        native = item.get("name")
+        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
+        if not isinstance(native, str) or not values:
+            continue
+        last = values[-1]
+        value = last.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue  # breakdowns (objects) are not single numbers
+        end = parse_time(last.get("end_time"))
+        metrics.append(
+            Metric(
+                name=table.get(native, native),
+                value=value,
+                network=network,
+                post_id=post_id,
+                native_name=native,
+                period=item.get("period") if isinstance(item.get("period"), str) else None,
+                end=end,
+                start=end - timedelta(days=1)
+                if end is not None and item.get("period") == "day"
+                else None,
+                measured_at=measured_at.astimezone(timezone.utc),
+            )
+        )
+    return metrics

@@ -1,0 +1,838 @@
+"""The Instagram adapter (registry name ``instagram``): professional accounts through the
+Instagram Graph API (Instagram API with Facebook Login, ``graph.facebook.com``).
+
+Publishing is the container flow: create a container (``POST /{ig-user}/media``: an image by
+URL, a reel from a URL or uploaded resumably, or a carousel of up to 10 items), wait until its
+``status_code`` is FINISHED (ERROR and EXPIRED are clear errors), then ``POST
+/{ig-user}/media_publish``; ``content_publishing_limit`` is read first. Images must be at a
+public URL (``Media.from_url``): Instagram fetches them itself and takes no image bytes.
+
+Ids are numeric; a handle (``@name``, or any string that is not all digits) is looked up
+through business discovery (``business_discovery.username(name)``), which only finds other
+professional accounts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from socialkit._capabilities import Capability, Limits
+from socialkit._errors import (
+    APIError,
+    InvalidRequestError,
+    MalformedResponseError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TransportError,
+)
+from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
+from socialkit._paging import Batch, Fetch, Paged
+from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
+from socialkit.adapters.meta._graph import graph_id, obj, unix
+
+__all__ = [
+    "INSTAGRAM_ACCOUNT_METRICS",
+    "INSTAGRAM_POST_METRICS",
+    "InstagramAdapter",
+    "InstagramSettings",
+]
+
+_log = logging.getLogger("socialkit.adapters.meta.instagram")
+_MiB = 1024 * 1024
+
+#: Media insights asked for, and their canonical names (``impressions``, ``plays`` and
+#: ``video_views`` are gone since v22: ``views`` replaces them).
+INSTAGRAM_POST_METRICS: dict[str, str] = {
+    "views": "views",
+    "reach": "reach",
+    "saved": "saves",
+    "shares": "shares",
+    "likes": "likes",
+    "comments": "replies",
+    "total_interactions": "engagements",
+}
+#: Account insights (``metric_type=total_value``), and their canonical names.
+INSTAGRAM_ACCOUNT_METRICS: dict[str, str] = {
+    "reach": "reach",
+    "views": "views",
+    "accounts_engaged": "engagements",
+    "total_interactions": "total_interactions",
+    "profile_links_taps": "profile_clicks",
+    "follows_and_unfollows": "follows_and_unfollows",
+}
+
+_MEDIA_FIELDS = (
+    "id,caption,media_type,media_product_type,media_url,permalink,thumbnail_url,timestamp,"
+    "username,alt_text,like_count,comments_count,children{id,media_type,media_url,"
+    "thumbnail_url,alt_text}"
+)
+_COMMENT_FIELDS = "id,text,timestamp,username,from,parent_id,hidden,media"
+_USER_FIELDS = (
+    "id,username,name,biography,followers_count,follows_count,media_count,"
+    "profile_picture_url,website"
+)
+_DONE = frozenset({"FINISHED"})
+_PENDING = frozenset({"IN_PROGRESS"})
+_IMAGE_TYPES = frozenset({"image/jpeg"})
+_VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
+_HASHTAG = r"(?<![\w&])#\w+"
+
+
+class InstagramSettings(MetaSettings):
+    """Settings of the Instagram adapter: the professional account's id (``ig_user_id``: the
+    Page's ``instagram_business_account``) and a token with the permissions in the docs."""
+
+    base_url: HttpURL = Field(
+        default="https://graph.facebook.com", description="The Graph API host."
+    )
+    upload_url: HttpURL = Field(
+        default="https://rupload.facebook.com/ig-api-upload",
+        description="Where video bytes are uploaded resumably.",
+    )
+    ig_user_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,25}$", description="The Instagram professional account."
+    )
+
+    _network: ClassVar[str] = "instagram"
+
+    def _missing(self) -> list[str]:
+        missing = super()._missing()
+        if self.ig_user_id is None:
+            missing.append(
+                "no ig_user_id: run `socialkit auth login instagram` (it finds the account "
+                "linked to your Page) or pass ig_user_id"
+            )
+        return missing
+
+
+class InstagramAdapter(MetaAdapter):
+    """Instagram professional accounts. See ``docs/networks/instagram.md``."""
+
+    name: ClassVar[str] = "instagram"
+    Settings: ClassVar[type[AdapterSettings]] = InstagramSettings
+    docs_url: ClassVar[str | None] = "https://developers.facebook.com/docs/instagram-platform"
+    base_url = "https://graph.facebook.com"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PUBLISH_IMAGE,
+            Capability.PUBLISH_VIDEO,
+            Capability.DELETE,
+            Capability.READ_POSTS,
+            Capability.READ_OTHERS,
+            Capability.POST_METRICS,
+            Capability.ACCOUNT_METRICS,
+            Capability.COMMENTS,
+            Capability.MENTIONS,
+            Capability.REPLY,
+            Capability.SEARCH,
+            Capability.WEBHOOKS,
+            Capability.HIDE,
+            Capability.ACCOUNTS,
+        }
+    )
+    limits = Limits(
+        max_text=2200,
+        max_media=10,
+        max_images=10,
+        max_videos=10,
+        image_max_bytes=8 * _MiB,
+        video_max_bytes=1024 * _MiB,
+        media_types=_IMAGE_TYPES | _VIDEO_TYPES | frozenset({"image/png"}),
+        max_alt_text=1000,
+    )
+
+    settings: InstagramSettings
+
+    @property
+    def ig_user(self) -> str:
+        value = self.settings.ig_user_id
+        assert value is not None
+        return value
+
+    # -- pre-flight ----------------------------------------------------------------------------
+
+    def _check_extra(self, post: Post) -> list[Problem]:
+        import re
+
+        problems: list[Problem] = []
+        for index, item in enumerate(post.posts()):
+            prefix = "" if index == 0 else f"thread[{index - 1}]."
+            tags = len(re.findall(_HASHTAG, item.text))
+            if tags > 30:
+                problems.append(
+                    Problem(
+                        code="too_many_hashtags",
+                        message=f"instagram allows 30 hashtags in a caption, this one has {tags}",
+                        field=f"{prefix}text",
+                        limit=30,
+                        actual=tags,
+                    )
+                )
+            if item.reply_to is None and not item.media:
+                problems.append(
+                    Problem(
+                        code="media_required",
+                        message="an instagram post needs an image or a video",
+                        field=f"{prefix}media",
+                    )
+                )
+            for i, media in enumerate(item.media):
+                if media.kind == "image" and media.url is None:
+                    problems.append(
+                        Problem(
+                            code="media_url_required",
+                            message=(
+                                "instagram takes images only from a public URL "
+                                "(Media.from_url); it fetches them itself"
+                            ),
+                            field=f"{prefix}media[{i}]",
+                        )
+                    )
+            if item.reply_to is not None and item.media:
+                problems.append(
+                    Problem(
+                        code="unsupported",
+                        message="an instagram comment is text only",
+                        field=f"{prefix}media",
+                    )
+                )
+            if item.visibility != "public":
+                problems.append(
+                    Problem(
+                        code="unsupported",
+                        message="instagram posts of a professional account are public",
+                        field=f"{prefix}visibility",
+                    )
+                )
+        return problems
+
+    # -- the account ---------------------------------------------------------------------------
+
+    async def me(self) -> Account:
+        body = await self.graph.get(f"/{self.ig_user}", {"fields": _USER_FIELDS})
+        account = _user_account(body)
+        self._me_cache = account
+        return account
+
+    async def account(self, handle_or_id: str) -> Account:
+        """``@name`` or a name: business discovery of that professional account; digits: the
+        account with that id (this account, or one the token may read)."""
+        if not isinstance(handle_or_id, str) or not handle_or_id:
+            raise self._bad("an account needs a handle or an id")
+        if handle_or_id.isdigit():
+            body = await self.graph.get(f"/{handle_or_id}", {"fields": _USER_FIELDS})
+            return _user_account(body)
+        return (await self.ex_business_discovery(handle_or_id.removeprefix("@")))[0]
+
+    async def ex_business_discovery(
+        self, username: str, *, media: int = 0
+    ) -> tuple[Account, list[Post]]:
+        """Another professional account's profile and (``media`` > 0) its newest posts, for
+        competitor watch (``business_discovery.username(name){...}``)."""
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9._]{1,30}", username):
+            raise self._bad(f"{username!r} is not an instagram username")
+        inner = _USER_FIELDS
+        if media > 0:
+            inner += f",media.limit({min(media, 50)}){{{_MEDIA_FIELDS.split(',children')[0]}}}"
+        try:
+            body = await self.graph.get(
+                f"/{self.ig_user}",
+                {"fields": f"business_discovery.username({username}){{{inner}}}"},
+            )
+        except InvalidRequestError as exc:
+            # Graph answers 100/33 or a 110-class error for an unknown or private account.
+            raise NotFoundError(
+                self.name, exc.status, exc.code, exc.message, exc.request_id
+            ) from None
+        found = body.get("business_discovery")
+        if not isinstance(found, dict):
+            raise NotFoundError(
+                self.name, None, "not_found", f"no professional account @{username}"
+            )
+        posts_block = found.get("media")
+        items = posts_block.get("data") if isinstance(posts_block, dict) else None
+        return _user_account(found), [p for p in (self._post_from(m) for m in items or []) if p]
+
+    async def account_metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Metric]:
+        """Account insights (``GET /{ig-user}/insights``, ``metric_type=total_value``)."""
+        params: dict[str, Any] = {
+            "metric": ",".join(INSTAGRAM_ACCOUNT_METRICS),
+            "period": "day",
+            "metric_type": "total_value",
+        }
+        if since is not None:
+            params["since"] = unix(since)
+        if until is not None:
+            params["until"] = unix(until)
+        body = await self.graph.get(f"/{self.ig_user}/insights", params)
+        return _insights(body, INSTAGRAM_ACCOUNT_METRICS, None, self.name, self.now())
+
+    async def ex_publishing_limit(self) -> tuple[int, int]:
+        """``(used, allowed)`` of the rolling 24-hour publishing limit."""
+        body = await self.graph.get(
+            f"/{self.ig_user}/content_publishing_limit", {"fields": "quota_usage,config"}
+        )
+        data = (body.get("data") or [{}])[0]
+        used = data.get("quota_usage")
+        config = obj(data.get("config"))
+        total = config.get("quota_total")
+        if not isinstance(used, int) or not isinstance(total, int):
+            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
+        return used, total
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
+
+    async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        """A container, waited for, then ``media_publish``; a comment for ``reply_to``. At most
+        once per key: the record keeps the container, whose status (PUBLISHED) tells after an
+        unknown outcome whether the post went out."""
+        key = self._new_key(idempotency_key)
+        if post.reply_to is not None:
+            return await self._comment(post, key)
+        record = await self._load_record(key)
+        if record is not None and record.get("post_id"):
+            return await self.get_post(str(record["post_id"]))
+        started = self.now()
+        container: str | None = None
+        if record is not None:
+            started = parse_time(record.get("started")) or started
+            container = record.get("container")
+            if container is not None:
+                found = await self._reconcile(post, str(container), started, key)
+                if found is not None:
+                    await self._save_record(key, {**record, "post_id": found.id})
+                    return found
+        if container is None:
+            used, allowed = await self.ex_publishing_limit()
+            if used >= allowed:
+                raise RateLimitError(
+                    self.name,
+                    None,
+                    "publishing_limit",
+                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
+                    "nothing was sent",
+                    local=True,
+                )
+            container = await self._container(post)
+            await self._save_record(key, {"started": started.isoformat(), "container": container})
+        await self._wait_container(container)
+        try:
+            body = await self.graph.post(
+                f"/{self.ig_user}/media_publish", {"creation_id": container}
+            )
+        except (OutcomeUnknownError, MalformedResponseError) as exc:
+            raise self._unknown("/{ig-user-id}/media_publish", key) from exc
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
+        media_id = body.get("id")
+        if not isinstance(media_id, str):
+            raise self._unknown("/{ig-user-id}/media_publish", key)
+        await self._save_record(
+            key, {"started": started.isoformat(), "container": container, "post_id": media_id}
+        )
+        return post.model_copy(
+            update={
+                "id": media_id,
+                "network": self.name,
+                "url": f"https://www.instagram.com/p/{media_id}/",
+                "created_at": self.now(),
+                "author": self._me_cache,
+                "thread": [],
+            }
+        )
+
+    async def _reconcile(
+        self, post: Post, container: str, started: datetime, key: str
+    ) -> Post | None:
+        """After an unknown outcome: a PUBLISHED container went out, and the post is the newest
+        of the account's media with this caption; a FINISHED one is published now."""
+        try:
+            status, _ = await self._status(container)
+            if status != "PUBLISHED":
+                return None
+            since = started - timedelta(seconds=self.settings.reconcile_margin)
+            body = await self.graph.get(
+                f"/{self.ig_user}/media",
+                {"fields": "id,caption,timestamp", "since": unix(since), "limit": 25},
+            )
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            raise self._unknown("/{ig-user-id}/media_publish", key) from exc
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and (item.get("caption") or "") == (post.text or ""):
+                return await self.get_post(str(item["id"]))
+        raise self._unknown("/{ig-user-id}/media_publish", key)
+
+    async def _container(self, post: Post) -> str:
+        if len(post.media) == 1:
+            return await self._item(post.media[0], {"caption": post.text or None})
+        children = [await self._item(m, {"is_carousel_item": True}) for m in post.media]
+        for child in children:
+            await self._wait_container(child)
+        body = await self.graph.post(
+            f"/{self.ig_user}/media",
+            {
+                "media_type": "CAROUSEL",
+                "children": ",".join(children),
+                "caption": post.text or None,
+            },
+            retry_safe=True,
+        )
+        return self._id(body)
+
+    async def _item(self, media: Media, extra: dict[str, Any]) -> str:
+        if media.kind == "image":
+            form = {"image_url": media.url, "alt_text": media.alt, **extra}
+            return self._id(await self.graph.post(f"/{self.ig_user}/media", form, retry_safe=True))
+        form = {"media_type": "REELS" if "caption" in extra else "VIDEO", **extra}
+        if media.url is not None:
+            return self._id(
+                await self.graph.post(
+                    f"/{self.ig_user}/media", {**form, "video_url": media.url}, retry_safe=True
+                )
+            )
+        body = await self.graph.post(
+            f"/{self.ig_user}/media", {**form, "upload_type": "resumable"}, retry_safe=True
+        )
+        container = self._id(body)
+        await self._upload_video(container, media)
+        return container
+
+    async def _upload_video(self, container: str, media: Media) -> None:
+        """The video's bytes to ``rupload.facebook.com`` (``Authorization: OAuth``, ``offset``
+        and ``file_size`` headers), as the resumable upload of Instagram's reference says."""
+        from socialkit.adapters.meta._facebook import _read
+
+        data = media.data if media.data is not None else await _read(media)
+        url = f"{self.settings.upload_url}/{self.settings.graph_version}/{container}"
+        await self.graph.session.request(
+            "POST",
+            url,
+            content=data,
+            headers={
+                "Authorization": f"OAuth {self._access_token.get_secret_value()}",
+                "offset": "0",
+                "file_size": str(len(data)),
+            },
+            auth=None,
+            kind="write",
+        )
+
+    async def _status(self, container: str) -> tuple[str, str | None]:
+        body = await self.graph.get(f"/{container}", {"fields": "id,status_code,status"})
+        code = body.get("status_code")
+        if not isinstance(code, str):
+            raise MalformedResponseError(self.name, None, "malformed_response", "no status_code")
+        detail = body.get("status")
+        return code, detail if isinstance(detail, str) else None
+
+    async def _wait_container(self, container: str) -> None:
+        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
+
+    def _id(self, body: dict[str, Any]) -> str:
+        value = body.get("id")
+        if not isinstance(value, str) or not value:
+            raise MalformedResponseError(self.name, None, "malformed_response", "no id")
+        return graph_id(self.name, value)
+
+    async def _comment(self, post: Post, key: str, *, reply_to_comment: bool = False) -> Post:
+        """A comment on media (``/comments``) or a reply to a comment (``/replies``), at most
+        once per key: after an unknown outcome the target's comments are read first, and a
+        comment of this account with the same text since the first attempt is the one made."""
+        target = graph_id(self.name, post.reply_to, "media or comment id")
+        path = f"/{target}/replies" if reply_to_comment else f"/{target}/comments"
+        record = await self._load_record(key)
+        if record is not None and record.get("post_id"):
+            return await self.get_post(str(record["post_id"]))
+        started = self.now()
+        if record is not None:
+            started = parse_time(record.get("started")) or started
+            found = await self._find_comment(path, post.text, started, key)
+            if found is not None:
+                await self._save_record(key, {**record, "post_id": found})
+                return await self.get_post(found)
+        await self._save_record(key, {"started": started.isoformat()})
+        try:
+            body = await self.graph.post(path, {"message": post.text})
+        except (OutcomeUnknownError, MalformedResponseError) as exc:
+            raise self._unknown(path, key) from exc
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
+        comment_id = self._id(body)
+        await self._save_record(key, {"started": started.isoformat(), "post_id": comment_id})
+        return post.model_copy(
+            update={"id": comment_id, "network": self.name, "created_at": self.now()}
+        )
+
+    async def _find_comment(self, path: str, text: str, started: datetime, key: str) -> str | None:
+        since = started - timedelta(seconds=self.settings.reconcile_margin)
+        try:
+            body = await self.graph.get(path, {"fields": "id,text,timestamp,from"})
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            raise self._unknown(path, key) from exc
+        for item in body.get("data") or []:
+            if not isinstance(item, dict) or obj(item.get("from")).get("id") != self.ig_user:
+                continue
+            created = parse_time(item.get("timestamp"))
+            if item.get("text") == text and (created is None or created >= since):
+                return str(item["id"])
+        return None
+
+    async def delete(self, post_id: str) -> None:
+        post_id = graph_id(self.name, post_id, "media id")
+        await self.graph.delete(f"/{post_id}")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get_post(self, post_id: str) -> Post:
+        post_id = graph_id(self.name, post_id, "media id")
+        if await self._node_kind(post_id) == "comment":
+            body = await self.graph.get(f"/{post_id}", {"fields": _COMMENT_FIELDS})
+            return self._comment_post(body)
+        body = await self.graph.get(f"/{post_id}", {"fields": _MEDIA_FIELDS})
+        post = self._post_from(body)
+        if post is None:
+            raise MalformedResponseError(self.name, None, "malformed_response", "no media id")
+        return post
+
+    def _post_from(self, body: object) -> Post | None:
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            return None
+        children = body.get("children")
+        items = children.get("data") if isinstance(children, dict) else None
+        media = [_media(c) for c in items or [] if isinstance(c, dict)] or [_media(body)]
+        return Post(
+            id=body["id"],
+            text=str(body.get("caption") or ""),
+            network=self.name,
+            url=body.get("permalink"),
+            created_at=parse_time(body.get("timestamp")) or self.now(),
+            media=[m for m in media if m is not None],
+            author=Account(id=self.ig_user, handle=body.get("username"), network=self.name)
+            if body.get("username")
+            else self._me_cache,
+            metrics={
+                k: v
+                for k, v in (
+                    ("likes", body.get("like_count")),
+                    ("replies", body.get("comments_count")),
+                )
+                if isinstance(v, int)
+            },
+            raw=body,
+        )
+
+    def _comment_post(self, body: dict[str, Any]) -> Post:
+        media = obj(body.get("media"))
+        return Post(
+            id=str(body.get("id")),
+            text=str(body.get("text") or ""),
+            network=self.name,
+            created_at=parse_time(body.get("timestamp")) or self.now(),
+            reply_to=body.get("parent_id") or media.get("id"),
+            raw=body,
+        )
+
+    def posts(
+        self,
+        *,
+        account: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The account's media (``GET /{ig-user}/media``), newest first."""
+        user = self.ig_user if account is None else graph_id(self.name, account, "account id")
+        return self.graph.paged(
+            f"/{user}/media",
+            {"fields": _MEDIA_FIELDS},
+            self._post_from,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda p: p.created_at,
+        )
+
+    def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The recent media of a hashtag (``#tag`` or ``tag``): ``GET /ig_hashtag_search`` then
+        ``GET /{hashtag}/recent_media`` (the last 24 hours; 30 hashtags per 7 days)."""
+        import re
+
+        tag = query.strip().removeprefix("#")
+        if not re.fullmatch(r"\w{1,100}", tag):
+            raise self._bad(f"{query!r} is not a hashtag")
+        inner: Fetch[Post] | None = None
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Post]:
+            nonlocal inner
+            if inner is None:
+                found = await self.graph.get(
+                    "/ig_hashtag_search", {"user_id": self.ig_user, "q": tag}
+                )
+                data = found.get("data") or []
+                if not data or not isinstance(data[0], dict) or "id" not in data[0]:
+                    return Batch([])
+                hashtag = graph_id(self.name, data[0]["id"], "hashtag id")
+                inner = self.graph.fetcher(
+                    f"/{hashtag}/recent_media",
+                    {"user_id": self.ig_user, "fields": _MEDIA_FIELDS.split(",username")[0]},
+                    self._post_from,
+                    push_times=False,
+                )
+            return await inner(network_cursor, want)
+
+        return Paged(
+            fetch,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda p: p.created_at,
+        )
+
+    # -- insights --------------------------------------------------------------------------------
+
+    async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
+        """Media insights of each post, 50 per batch request."""
+        ids = [graph_id(self.name, i, "media id") for i in post_ids]
+        metric = ",".join(INSTAGRAM_POST_METRICS)
+        answers = await self.graph.batch([("GET", f"{i}/insights?metric={metric}") for i in ids])
+        now = self.now()
+        out: dict[str, list[Metric]] = {}
+        for post_id, answer in zip(ids, answers, strict=True):
+            if isinstance(answer, APIError):
+                raise answer
+            out[post_id] = _insights(answer, INSTAGRAM_POST_METRICS, post_id, self.name, now)
+        return out
+
+    # -- comments ------------------------------------------------------------------------------
+
+    async def hide(self, reply: Message | str) -> None:
+        """Hide a comment on the account's media (``POST /{comment}`` ``hide=true``)."""
+        comment = self._message_target(reply, "comment id")
+        await self.graph.post(f"/{comment}", {"hide": True}, kind="write")
+
+    async def unhide(self, reply: Message | str) -> None:
+        comment = self._message_target(reply, "comment id")
+        await self.graph.post(f"/{comment}", {"hide": False}, kind="write")
+
+    def messages(
+        self,
+        *,
+        kinds: Iterable[MessageKind] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Message]:
+        """Comments and replies on the account's media (one batch request per page of media)
+        and media the account is tagged in (``/tags``: mentions), newest first."""
+        wanted = kinds_filter(kinds)
+        sources: dict[str, Fetch[Message]] = {}
+        if "comment" in wanted or "reply" in wanted:
+            sources["comments"] = self._comments_fetch(wanted)
+        if "mention" in wanted:
+            sources["mentions"] = self.graph.fetcher(
+                f"/{self.ig_user}/tags",
+                {"fields": "id,caption,timestamp,username,permalink"},
+                self._mention,
+                push_times=False,
+            )
+        if not sources:
+            return Paged.empty()
+        return Paged.merge(
+            sources,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda m: m.created_at,
+        )
+
+    def _mention(self, item: dict[str, Any]) -> Message | None:
+        if not isinstance(item.get("id"), str):
+            return None
+        username = item.get("username") if isinstance(item.get("username"), str) else None
+        return Message(
+            id=item["id"],
+            network=self.name,
+            kind="mention",
+            text=str(item.get("caption") or ""),
+            author=Account(
+                id=f"@{username}" if username else "unknown", handle=username, network=self.name
+            ),
+            created_at=parse_time(item.get("timestamp")) or self.now(),
+            post_id=item["id"],
+            url=item.get("permalink"),
+            raw=item,
+        )
+
+    def _comments_fetch(self, wanted: frozenset[str]) -> Fetch[Message]:
+        media = self.graph.fetcher(
+            f"/{self.ig_user}/media", {"fields": "id,timestamp"}, lambda d: d, page_size=25
+        )
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
+            page = await media(network_cursor, None)
+            ids = [str(m["id"]) for m in page.items if isinstance(m.get("id"), str)]
+            calls = [
+                ("GET", f"{i}/comments?fields=id,text,timestamp,username,from,parent_id&limit=100")
+                for i in ids
+            ]
+            answers = await self.graph.batch(calls) if calls else []
+            found: list[Message] = []
+            for media_id, answer in zip(ids, answers, strict=True):
+                if isinstance(answer, APIError):
+                    raise answer
+                for item in answer.get("data") or []:
+                    message = self._comment_message(item, media_id)
+                    if message is not None and message.kind in wanted:
+                        found.append(message)
+            found.sort(key=lambda m: m.created_at, reverse=True)
+            return Batch(found, next=page.next)
+
+        return fetch
+
+    def _comment_message(self, item: object, media_id: str) -> Message | None:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            return None
+        sender = obj(item.get("from"))
+        author_id = sender.get("id")
+        if author_id == self.ig_user:
+            return None
+        username = item.get("username") or sender.get("username")
+        return Message(
+            id=item["id"],
+            network=self.name,
+            kind="reply" if item.get("parent_id") else "comment",
+            text=str(item.get("text") or ""),
+            author=Account(
+                id=str(author_id or f"@{username}"),
+                handle=username if isinstance(username, str) else None,
+                network=self.name,
+            ),
+            created_at=parse_time(item.get("timestamp")) or self.now(),
+            post_id=media_id,
+            conversation_id=media_id,
+            raw=item,
+        )
+
+    async def reply(self, to: Message | str, post: Post | str) -> Post:
+        """Answer a comment or a reply (a :class:`Message` of kind ``comment``/``reply``:
+        ``POST /{comment}/replies``; Instagram threads replies under the top comment) or comment
+        on media (a media id: ``POST /{media}/comments``)."""
+        body = as_post(post)
+        problems = self.check(body.model_copy(update={"reply_to": "0"}))
+        if problems:
+            from socialkit._errors import InvalidPostError
+
+            raise InvalidPostError(self.name, problems)
+        if isinstance(to, Message) and to.kind in ("comment", "reply"):
+            raw = to.raw if isinstance(to.raw, dict) else {}
+            parent = raw.get("parent_id") or to.id
+            target = graph_id(self.name, parent, "comment id")
+            return await self._comment(
+                body.model_copy(update={"reply_to": target}),
+                self._new_key(None),
+                reply_to_comment=True,
+            )
+        target = self._message_target(to, "media id")
+        return await self.publish(body.model_copy(update={"reply_to": target}))
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+
+
+def _user_account(body: dict[str, Any]) -> Account:
+    user_id = body.get("id")
+    if not isinstance(user_id, str):
+        raise MalformedResponseError("instagram", None, "malformed_response", "no account id")
+    username = body.get("username") if isinstance(body.get("username"), str) else None
+
+    def count(name: str) -> int | None:
+        value = body.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return Account(
+        id=user_id,
+        handle=username,
+        name=body.get("name") if isinstance(body.get("name"), str) else None,
+        url=f"https://www.instagram.com/{username}/" if username else None,
+        avatar_url=body.get("profile_picture_url"),
+        followers=count("followers_count"),
+        following=count("follows_count"),
+        posts_count=count("media_count"),
+        network="instagram",
+        raw=body,
+    )
+
+
+def _media(item: dict[str, Any]) -> Media | None:
+    kind = item.get("media_type")
+    url = item.get("media_url")
+    if kind not in ("IMAGE", "VIDEO") or not isinstance(url, str):
+        return None
+    return Media(
+        kind="image" if kind == "IMAGE" else "video",
+        url=url,
+        mime_type="image/jpeg" if kind == "IMAGE" else "video/mp4",
+        alt=item.get("alt_text") or None,
+        preview_url=item.get("thumbnail_url"),
+        id=item.get("id"),
+    )
+
+
+def _insights(
+    body: dict[str, Any], table: dict[str, str], post_id: str | None, network: str, now: datetime
+) -> list[Metric]:
+    metrics = []
+    for item in body.get("data") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        native = str(item["name"])
+        value: object = None
+        total = item.get("total_value")
+        if isinstance(total, dict):
+            value = total.get("value")
+        else:
+            values = [v for v in item.get("values") or [] if isinstance(v, dict)]
+            value = values[-1].get("value") if values else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        metrics.append(
+            Metric(
+                name=table.get(native, native),
+                value=value,
+                network=network,
+                post_id=post_id,
+                native_name=native,
+                period=item.get("period") if isinstance(item.get("period"), str) else None,
+                measured_at=now,
+            )
+        )
+    return metrics

@@ -1,0 +1,618 @@
+"""The Threads adapter (registry name ``threads``), through ``graph.threads.net``.
+
+Publishing is the container flow: ``POST /{user}/threads`` (``media_type`` TEXT, IMAGE, VIDEO
+or CAROUSEL; ``reply_to_id`` for a reply, ``quote_post_id`` for a quote), then ``POST
+/{user}/threads_publish``. Media containers are polled until their ``status`` is FINISHED
+(ERROR and EXPIRED are clear errors); ``threads_publishing_limit`` is read first. Media must be
+at a public URL (``Media.from_url``): Threads fetches it and takes no bytes.
+
+Ids are numeric; a handle (``@name``, or any string that is not all digits) is looked up with
+``GET /profile_lookup?username=`` (public profiles, ``threads_profile_discovery``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from socialkit._capabilities import Capability, Limits
+from socialkit._errors import (
+    APIError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TransportError,
+)
+from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
+from socialkit._paging import Fetch, Paged
+from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
+from socialkit.adapters.meta._graph import graph_id, obj, unix
+from socialkit.text import url_spans
+
+__all__ = ["THREADS_ACCOUNT_METRICS", "THREADS_POST_METRICS", "ThreadsAdapter", "ThreadsSettings"]
+
+_MiB = 1024 * 1024
+
+#: Post insights, and their canonical names.
+THREADS_POST_METRICS: dict[str, str] = {
+    "views": "views",
+    "likes": "likes",
+    "replies": "replies",
+    "reposts": "reposts",
+    "quotes": "quotes",
+    "shares": "shares",
+}
+#: Account insights (``GET /{user}/threads_insights``), and their canonical names.
+THREADS_ACCOUNT_METRICS: dict[str, str] = {
+    "views": "views",
+    "likes": "likes",
+    "replies": "replies",
+    "reposts": "reposts",
+    "quotes": "quotes",
+    "followers_count": "followers",
+}
+
+_POST_FIELDS = (
+    "id,media_product_type,media_type,media_url,permalink,owner,username,text,timestamp,"
+    "shortcode,thumbnail_url,children,is_quote_post,quoted_post,alt_text,link_attachment_url,"
+    "is_reply,replied_to,root_post,hide_status"
+)
+_CHILD_FIELDS = "id,media_type,media_url,thumbnail_url,alt_text"
+_PROFILE_FIELDS = "id,username,name,threads_profile_picture_url,threads_biography"
+_DONE = frozenset({"FINISHED", "PUBLISHED"})
+_PENDING = frozenset({"IN_PROGRESS"})
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
+_VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
+
+
+class ThreadsSettings(MetaSettings):
+    """Settings of the Threads adapter: a Threads user token (``threads_basic`` and the
+    permissions in the docs); ``user_id`` defaults to ``me``."""
+
+    base_url: HttpURL = Field(default="https://graph.threads.net", description="The API host.")
+    graph_version: str = Field(
+        default="v1.0", pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$", description="The API version."
+    )
+    user_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,25}$", description="The Threads user id (default: me)."
+    )
+
+    _network: ClassVar[str] = "threads"
+
+
+class ThreadsAdapter(MetaAdapter):
+    """Threads. See ``docs/networks/threads.md``."""
+
+    name: ClassVar[str] = "threads"
+    Settings: ClassVar[type[AdapterSettings]] = ThreadsSettings
+    docs_url: ClassVar[str | None] = "https://developers.facebook.com/docs/threads"
+    base_url = "https://graph.threads.net"
+    _token_in_query: ClassVar[bool] = True
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.PUBLISH_TEXT,
+            Capability.PUBLISH_IMAGE,
+            Capability.PUBLISH_VIDEO,
+            Capability.PUBLISH_THREAD,
+            Capability.QUOTE,
+            Capability.DELETE,
+            Capability.READ_POSTS,
+            Capability.READ_OTHERS,
+            Capability.POST_METRICS,
+            Capability.ACCOUNT_METRICS,
+            Capability.MENTIONS,
+            Capability.REPLY,
+            Capability.SEARCH,
+            Capability.WEBHOOKS,
+            Capability.HIDE,
+            Capability.ACCOUNTS,
+        }
+    )
+    limits = Limits(
+        max_text=500,
+        max_media=20,
+        image_max_bytes=8 * _MiB,
+        video_max_bytes=1024 * _MiB,
+        media_types=_IMAGE_TYPES | _VIDEO_TYPES,
+        max_alt_text=1000,
+    )
+
+    settings: ThreadsSettings
+
+    @property
+    def user(self) -> str:
+        return self.settings.user_id or "me"
+
+    def _check_extra(self, post: Post) -> list[Problem]:
+        problems: list[Problem] = []
+        for index, item in enumerate(post.posts()):
+            prefix = "" if index == 0 else f"thread[{index - 1}]."
+            for i, media in enumerate(item.media):
+                if media.url is None:
+                    problems.append(
+                        Problem(
+                            code="media_url_required",
+                            message=(
+                                "threads takes media only from a public URL (Media.from_url); "
+                                "it fetches them itself"
+                            ),
+                            field=f"{prefix}media[{i}]",
+                        )
+                    )
+            links = {item.text[s:e] for s, e in url_spans(item.text)}
+            if item.link is not None:
+                links.add(item.link)
+            if len(links) > 5:
+                problems.append(
+                    Problem(
+                        code="too_many_links",
+                        message=f"threads allows 5 links in a post, this one has {len(links)}",
+                        field=f"{prefix}text",
+                        limit=5,
+                        actual=len(links),
+                    )
+                )
+            if item.visibility != "public":
+                problems.append(
+                    Problem(
+                        code="unsupported",
+                        message="threads posts are public",
+                        field=f"{prefix}visibility",
+                    )
+                )
+        return problems
+
+    # -- the account ---------------------------------------------------------------------------
+
+    async def me(self) -> Account:
+        body = await self.graph.get(f"/{self.user}", {"fields": _PROFILE_FIELDS})
+        account = _account(body)
+        self._me_cache = account
+        return account
+
+    async def _my_id(self) -> str:
+        if self.settings.user_id is not None:
+            return self.settings.user_id
+        if self._me_cache is None:
+            await self.me()
+        assert self._me_cache is not None
+        return self._me_cache.id
+
+    async def account(self, handle_or_id: str) -> Account:
+        """``@name`` or a name: ``GET /profile_lookup?username=``; digits: that user's id."""
+        if not isinstance(handle_or_id, str) or not handle_or_id:
+            raise self._bad("an account needs a handle or an id")
+        if handle_or_id.isdigit():
+            body = await self.graph.get(f"/{handle_or_id}", {"fields": _PROFILE_FIELDS})
+            return _account(body)
+        username = handle_or_id.removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z0-9._]{1,30}", username):
+            raise self._bad(f"{handle_or_id!r} is not a threads username")
+        body = await self.graph.get("/profile_lookup", {"username": username})
+        return _account(body)
+
+    async def ex_publishing_limit(self) -> tuple[int, int]:
+        """``(used, allowed)`` posts of the rolling 24-hour limit (``threads_publishing_limit``)."""
+        body = await self.graph.get(
+            f"/{self.user}/threads_publishing_limit", {"fields": "quota_usage,config"}
+        )
+        data = (body.get("data") or [{}])[0]
+        config = obj(data.get("config"))
+        used, total = data.get("quota_usage"), config.get("quota_total")
+        if not isinstance(used, int) or not isinstance(total, int):
+            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
+        return used, total
+
+    async def account_metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Metric]:
+        params: dict[str, Any] = {"metric": ",".join(THREADS_ACCOUNT_METRICS)}
+        if since is not None:
+            params["since"] = unix(since)
+        if until is not None:
+            params["until"] = unix(until)
+        body = await self.graph.get(f"/{self.user}/threads_insights", params)
+        return _insights(body, THREADS_ACCOUNT_METRICS, None, self.name, self.now())
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
+
+    async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        """A container (waited for when it has media), then ``threads_publish``; at most once
+        per key (the record keeps the container, whose PUBLISHED status tells after an unknown
+        outcome that the post went out)."""
+        key = self._new_key(idempotency_key)
+        for target in (post.reply_to, post.quote_of):
+            if target is not None:
+                graph_id(self.name, target, "post id")
+        record = await self._load_record(key)
+        if record is not None and record.get("post_id"):
+            return await self.get_post(str(record["post_id"]))
+        started = self.now()
+        container: str | None = None
+        if record is not None:
+            started = parse_time(record.get("started")) or started
+            container = record.get("container")
+            if container is not None:
+                found = await self._reconcile(post, str(container), started, key)
+                if found is not None:
+                    await self._save_record(key, {**record, "post_id": found.id})
+                    return found
+        if container is None:
+            used, allowed = await self.ex_publishing_limit()
+            if used >= allowed:
+                raise RateLimitError(
+                    self.name,
+                    None,
+                    "publishing_limit",
+                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
+                    "nothing was sent",
+                    local=True,
+                )
+            container = await self._container(post)
+            await self._save_record(key, {"started": started.isoformat(), "container": container})
+        if post.media:
+            await self._wait_container(container)
+        try:
+            body = await self.graph.post(
+                f"/{self.user}/threads_publish", {"creation_id": container}
+            )
+        except (OutcomeUnknownError, MalformedResponseError) as exc:
+            raise self._unknown("/{user}/threads_publish", key) from exc
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
+        post_id = body.get("id")
+        if not isinstance(post_id, str):
+            raise self._unknown("/{user}/threads_publish", key)
+        await self._save_record(
+            key, {"started": started.isoformat(), "container": container, "post_id": post_id}
+        )
+        return post.model_copy(
+            update={
+                "id": post_id,
+                "network": self.name,
+                "url": f"https://www.threads.net/post/{post_id}",
+                "created_at": self.now(),
+                "author": self._me_cache,
+                "thread": [],
+            }
+        )
+
+    async def _reconcile(
+        self, post: Post, container: str, started: datetime, key: str
+    ) -> Post | None:
+        try:
+            status, _ = await self._status(container)
+            if status != "PUBLISHED":
+                return None
+            since = started - timedelta(seconds=self.settings.reconcile_margin)
+            body = await self.graph.get(
+                f"/{self.user}/threads",
+                {"fields": "id,text,timestamp", "since": unix(since), "limit": 25},
+            )
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            raise self._unknown("/{user}/threads_publish", key) from exc
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and (item.get("text") or "") == (post.text or ""):
+                return await self.get_post(str(item["id"]))
+        raise self._unknown("/{user}/threads_publish", key)
+
+    def _common_form(self, post: Post) -> dict[str, Any]:
+        form: dict[str, Any] = {"text": post.text or None}
+        if post.reply_to is not None:
+            form["reply_to_id"] = post.reply_to
+        if post.quote_of is not None:
+            form["quote_post_id"] = post.quote_of
+        link = post.link or next((post.text[a:b] for a, b in url_spans(post.text)), None)
+        if link is not None and not post.media:
+            form["link_attachment"] = link
+        return form
+
+    async def _container(self, post: Post) -> str:
+        form = self._common_form(post)
+        if not post.media:
+            return await self._create({**form, "media_type": "TEXT"})
+        if len(post.media) == 1:
+            return await self._create({**form, **_media_form(post.media[0])})
+        children = [
+            await self._create({**_media_form(m), "is_carousel_item": True}) for m in post.media
+        ]
+        for child in children:
+            await self._wait_container(child)
+        return await self._create(
+            {**form, "media_type": "CAROUSEL", "children": ",".join(children)}
+        )
+
+    async def _create(self, form: dict[str, Any]) -> str:
+        # A container is not a post: made twice, the spare one expires unused.
+        body = await self.graph.post(f"/{self.user}/threads", form, retry_safe=True)
+        value = body.get("id")
+        if not isinstance(value, str):
+            raise MalformedResponseError(self.name, None, "malformed_response", "no container id")
+        return graph_id(self.name, value, "container id")
+
+    async def _status(self, container: str) -> tuple[str, str | None]:
+        body = await self.graph.get(f"/{container}", {"fields": "id,status,error_message"})
+        status = body.get("status")
+        if not isinstance(status, str):
+            raise MalformedResponseError(self.name, None, "malformed_response", "no status")
+        detail = body.get("error_message")
+        return status, detail if isinstance(detail, str) else None
+
+    async def _wait_container(self, container: str) -> None:
+        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
+
+    async def delete(self, post_id: str) -> None:
+        post_id = graph_id(self.name, post_id, "post id")
+        await self.graph.delete(f"/{post_id}")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get_post(self, post_id: str) -> Post:
+        post_id = graph_id(self.name, post_id, "post id")
+        body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
+        post = self._post_from(body)
+        if post is None:
+            raise MalformedResponseError(self.name, None, "malformed_response", "no post id")
+        children = body.get("children")
+        ids = [
+            str(c["id"])
+            for c in (children.get("data") if isinstance(children, dict) else None) or []
+            if isinstance(c, dict) and isinstance(c.get("id"), str)
+        ]
+        if ids:
+            # The Threads API documents no batch requests: one read per carousel item.
+            media = []
+            for child in ids:
+                answer = await self.graph.get(
+                    f"/{graph_id(self.name, child)}", {"fields": _CHILD_FIELDS}
+                )
+                item = _media(answer)
+                if item is not None:
+                    media.append(item)
+            post = post.model_copy(update={"media": media})
+        return post
+
+    def _post_from(self, body: object) -> Post | None:
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            return None
+        media = _media(body)
+        replied = obj(body.get("replied_to"))
+        quoted = obj(body.get("quoted_post"))
+        owner = obj(body.get("owner"))
+        username = body.get("username") if isinstance(body.get("username"), str) else None
+        author = (
+            Account(id=str(owner.get("id") or f"@{username}"), handle=username, network=self.name)
+            if owner or username
+            else self._me_cache
+        )
+        return Post(
+            id=body["id"],
+            text=str(body.get("text") or ""),
+            network=self.name,
+            url=body.get("permalink"),
+            created_at=parse_time(body.get("timestamp")) or self.now(),
+            media=[media] if media is not None else [],
+            link=body.get("link_attachment_url") or None,
+            reply_to=replied.get("id"),
+            quote_of=quoted.get("id") if body.get("is_quote_post") else None,
+            author=author,
+            raw=body,
+        )
+
+    def posts(
+        self,
+        *,
+        account: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The account's posts (``GET /{user}/threads``), newest first; another account by id."""
+        user = self.user if account is None else graph_id(self.name, account, "user id")
+        return self.graph.paged(
+            f"/{user}/threads",
+            {"fields": _POST_FIELDS},
+            self._post_from,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda p: p.created_at,
+        )
+
+    def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """Public posts matching ``query`` (``GET /keyword_search``, ``search_type=RECENT``)."""
+        if not query.strip():
+            raise self._bad("the search query must not be empty")
+        return self.graph.paged(
+            "/keyword_search",
+            {"q": query, "search_type": "RECENT", "fields": _POST_FIELDS},
+            self._post_from,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda p: p.created_at,
+        )
+
+    def ex_replies(
+        self, post_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Message]:
+        """The replies to a post (``GET /{post}/replies``), newest first."""
+        post_id = graph_id(self.name, post_id, "post id")
+        return self.graph.paged(
+            f"/{post_id}/replies",
+            {"fields": _POST_FIELDS, "reverse": "true"},
+            lambda d: self._message(d, "reply"),
+            limit=limit,
+            cursor=cursor,
+            push_times=False,
+        )
+
+    # -- insights --------------------------------------------------------------------------------
+
+    async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
+        """Post insights of each post (``GET /{post}/insights``, one call per post: the Threads
+        API documents no batch requests)."""
+        ids = [graph_id(self.name, i, "post id") for i in post_ids]
+        metric = ",".join(THREADS_POST_METRICS)
+        now = self.now()
+        out: dict[str, list[Metric]] = {}
+        for post_id in ids:
+            answer = await self.graph.get(f"/{post_id}/insights", {"metric": metric})
+            out[post_id] = _insights(answer, THREADS_POST_METRICS, post_id, self.name, now)
+        return out
+
+    # -- replies and mentions ------------------------------------------------------------------
+
+    async def hide(self, reply: Message | str) -> None:
+        """Hide a reply to one of the account's posts (``POST /{reply}/manage_reply``)."""
+        target = self._message_target(reply, "reply id")
+        await self.graph.post(f"/{target}/manage_reply", {"hide": True}, kind="write")
+
+    async def unhide(self, reply: Message | str) -> None:
+        target = self._message_target(reply, "reply id")
+        await self.graph.post(f"/{target}/manage_reply", {"hide": False}, kind="write")
+
+    def messages(
+        self,
+        *,
+        kinds: Iterable[MessageKind] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Message]:
+        """Mentions of the account (``GET /{user}/mentions``), newest first. Replies to one
+        post: :meth:`ex_replies`."""
+        wanted = kinds_filter(kinds)
+        if "mention" not in wanted:
+            return Paged.empty()
+        sources: dict[str, Fetch[Message]] = {
+            "mentions": self.graph.fetcher(
+                f"/{self.user}/mentions",
+                {"fields": _POST_FIELDS},
+                lambda d: self._message(d, "mention"),
+                push_times=False,
+            )
+        }
+        return Paged.merge(
+            sources,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda m: m.created_at,
+        )
+
+    def _message(self, item: dict[str, Any], kind: MessageKind) -> Message | None:
+        post = self._post_from(item)
+        if post is None or post.author is None or post.created_at is None:
+            return None
+        return Message(
+            id=post.id or "",
+            network=self.name,
+            kind=kind,
+            text=post.text,
+            author=post.author,
+            created_at=post.created_at,
+            post_id=post.reply_to if kind == "reply" else post.id,
+            url=post.url,
+            raw=item,
+        )
+
+    async def reply(self, to: Message | str, post: Post | str) -> Post:
+        """Reply to a post or a reply (a container with ``reply_to_id``)."""
+        target = self._message_target(to, "post id")
+        return await self.publish(as_post(post).model_copy(update={"reply_to": target}))
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+
+
+def _account(body: dict[str, Any]) -> Account:
+    user_id = body.get("id")
+    if not isinstance(user_id, str):
+        raise MalformedResponseError("threads", None, "malformed_response", "no user id")
+    username = body.get("username") if isinstance(body.get("username"), str) else None
+    followers = body.get("follower_count")
+    return Account(
+        id=user_id,
+        handle=username,
+        name=body.get("name") if isinstance(body.get("name"), str) else None,
+        url=f"https://www.threads.net/@{username}" if username else None,
+        avatar_url=body.get("threads_profile_picture_url") or body.get("profile_picture_url"),
+        followers=followers if isinstance(followers, int) else None,
+        network="threads",
+        raw=body,
+    )
+
+
+def _media_form(media: Media) -> dict[str, Any]:
+    if media.kind == "video":
+        return {"media_type": "VIDEO", "video_url": media.url, "alt_text": media.alt}
+    return {"media_type": "IMAGE", "image_url": media.url, "alt_text": media.alt}
+
+
+def _media(item: dict[str, Any]) -> Media | None:
+    kind = item.get("media_type")
+    url = item.get("media_url")
+    if kind not in ("IMAGE", "VIDEO") or not isinstance(url, str):
+        return None
+    return Media(
+        kind="image" if kind == "IMAGE" else "video",
+        url=url,
+        mime_type="image/jpeg" if kind == "IMAGE" else "video/mp4",
+        alt=item.get("alt_text") or None,
+        preview_url=item.get("thumbnail_url"),
+        id=item.get("id"),
+    )
+
+
+def _insights(
+    body: dict[str, Any], table: dict[str, str], post_id: str | None, network: str, now: datetime
+) -> list[Metric]:
+    metrics = []
+    for item in body.get("data") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        native = str(item["name"])
+        total = item.get("total_value")
+        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
+        value = (
+            total.get("value")
+            if isinstance(total, dict)
+            else (values[-1].get("value") if values else None)
+        )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        metrics.append(
+            Metric(
+                name=table.get(native, native),
+                value=value,
+                network=network,
+                post_id=post_id,
+                native_name=native,
+                period=item.get("period") if isinstance(item.get("period"), str) else None,
+                measured_at=now,
+            )
+        )
+    return metrics

@@ -1,0 +1,14 @@
+"""TikTok: ``TikTokAdapter`` (registry name ``tiktok``), its settings, the publish failure
+error and the chunking rule of the media transfer guide. See ``docs/networks/tiktok.md``."""
+
+from __future__ import annotations
+
+from socialkit.adapters.tiktok._adapter import (
+    FAIL_REASONS,
+    TikTokAdapter,
+    TikTokPublishError,
+    TikTokSettings,
+    chunking,
+)
+
+__all__ = ["FAIL_REASONS", "TikTokAdapter", "TikTokPublishError", "TikTokSettings", "chunking"]

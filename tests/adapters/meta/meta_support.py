@@ -1,0 +1,64 @@
+"""What the Meta adapter tests share: a transport that records the traffic the real adapters
+send to the Graph fakes, and the check of that traffic against Meta's descriptions
+(``tests/_validation/graph.py``: the Graph node specs for Facebook and Instagram, the Threads
+Postman collection for Threads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from tests._specs import specs_dir
+from tests._validation.graph import GraphChecker, ThreadsChecker
+
+from socialkit.testing.fakes._graph import GraphFake
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """Passes requests to ``inner`` and keeps each request (body read) and response."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.exchanges.append((request, response))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def recording_client(fake: GraphFake) -> tuple[httpx.AsyncClient, Recorder]:
+    recorder = Recorder(httpx.ASGITransport(app=fake.app))
+    return httpx.AsyncClient(transport=recorder), recorder
+
+
+def checker_for(fake: GraphFake) -> Any:
+    """The description checker of ``fake``'s network; node types come from the fake's state."""
+    if fake.name == "threads":
+        return ThreadsChecker(
+            specs_dir("meta", "threads", "threads-api.postman_collection.json"),
+            version=fake.version,
+        )
+
+    def node_type(ref: str) -> str | None:
+        if ref == "me":
+            return "User" if fake.name == "facebook" else "IGUser"
+        obj = fake.objects.get(ref)
+        return None if obj is None else obj.type
+
+    return GraphChecker(specs_dir("meta", "graph"), node_type, version=fake.version)
+
+
+def violations(fake: GraphFake, recorder: Recorder) -> list[str]:
+    """Every way the recorded requests depart from the description."""
+    checker = checker_for(fake)
+    found = []
+    for request, _ in recorder.exchanges:
+        for problem in checker.request_violations(request):
+            found.append(f"{request.method} {request.url.path}: {problem}")
+    return found

@@ -1,0 +1,714 @@
+"""Behaviour of the Facebook, Instagram and Threads adapters beyond the conformance suites,
+against the Graph fakes (traffic checked against Meta's descriptions where recorded): container
+polling, usage headers, batches, the error codes, ids checked before any request, unknown
+outcomes and the retry with the idempotency key, tokens, scheduling, network rules, webhooks.
+
+Error bodies follow the Graph API's error object ("Handling errors" in the Graph API docs:
+``{"error": {"message", "type", "code", "error_subcode", "is_transient", "fbtrace_id"}}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from tests.adapters.meta.meta_support import recording_client, violations
+
+from socialkit import Media, Post
+from socialkit._errors import (
+    APIError,
+    AuthError,
+    ConfigurationError,
+    DuplicateError,
+    InvalidPostError,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionError,
+    RateLimitError,
+    ServerError,
+    TokenExpiredError,
+    ValidationError,
+)
+from socialkit._store import MemoryStore
+from socialkit.adapters.meta import (
+    FacebookAdapter,
+    InstagramAdapter,
+    ThreadsAdapter,
+    appsecret_proof,
+    check_delivery,
+    decode_graph_error,
+    delivery_id,
+    signature,
+    verify_signature,
+    verify_subscription,
+)
+from socialkit.testing.fakes import FakeFacebook, FakeInstagram, FakeThreads
+from socialkit.testing.fakes._graph import GraphFake
+from socialkit.webhooks import EventDeduplicator
+
+pytestmark = pytest.mark.anyio
+
+IMAGE = "https://media.example/cat.jpg"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Session:
+    """A fake, the real adapter on it, and the recorded traffic (checked at the end)."""
+
+    def __init__(self, fake: GraphFake, **settings: Any) -> None:
+        self.fake = fake
+        self.client, self.recorder = recording_client(fake)
+        self.net: Any = fake.connect(http=self.client, **settings)
+        self.sleeps: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+        self.net._sleep = sleep
+
+    def paths(self, method: str | None = None) -> list[str]:
+        return [
+            r.url.path for r, _ in self.recorder.exchanges if method is None or r.method == method
+        ]
+
+    async def close(self) -> None:
+        await self.net.aclose()
+        await self.client.aclose()
+        found = violations(self.fake, self.recorder)
+        assert not found, "\n".join(found)
+
+
+@pytest.fixture
+async def fb() -> AsyncIterator[Session]:
+    session = Session(FakeFacebook())
+    yield session
+    await session.close()
+
+
+@pytest.fixture
+async def ig() -> AsyncIterator[Session]:
+    session = Session(FakeInstagram(processing_polls=3))
+    yield session
+    await session.close()
+
+
+@pytest.fixture
+async def th() -> AsyncIterator[Session]:
+    session = Session(FakeThreads(processing_polls=2))
+    yield session
+    await session.close()
+
+
+def image_post(text: str = "a cat") -> Post:
+    return Post(text=text, media=[Media.from_url(IMAGE, alt="a cat on a mat")])
+
+
+# -- containers ------------------------------------------------------------------------------------
+
+
+async def test_instagram_polls_the_container_until_finished(ig: Session) -> None:
+    await ig.net.publish(image_post())
+    container_reads = [
+        r for r, resp in ig.recorder.exchanges if "status_code" in r.url.params.get("fields", "")
+    ]
+    answers = [
+        json.loads(resp.content)["status_code"]
+        for _, resp in ig.recorder.exchanges
+        if "status_code" in _.url.params.get("fields", "")
+    ]
+    assert answers == ["IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "FINISHED"]
+    assert len(container_reads) == 4
+    assert ig.sleeps == [0.0, 0.0, 0.0]  # poll_interval of the fake's settings
+    assert ig.paths("POST")[-1].endswith("/media_publish")
+
+
+async def test_threads_polls_media_containers_but_not_text(th: Session) -> None:
+    await th.net.publish(Post(text="text needs no processing"))
+    assert not [
+        r
+        for r, _ in th.recorder.exchanges
+        if r.url.params.get("fields") == "id,status,error_message"
+    ]
+    await th.net.publish(image_post())
+    answers = [
+        json.loads(resp.content)["status"]
+        for r, resp in th.recorder.exchanges
+        if r.url.params.get("fields") == "id,status,error_message"
+    ]
+    assert answers == ["IN_PROGRESS", "IN_PROGRESS", "FINISHED"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [("ERROR", "media_processing_failed"), ("EXPIRED", "container_expired")]
+)
+async def test_instagram_container_error_and_expiry_are_clear(
+    ig: Session, status: str, code: str
+) -> None:
+    ig.fake.fail_next_container = status
+    with pytest.raises(APIError) as info:
+        await ig.net.publish(image_post())
+    assert info.value.code == code
+    assert "container" in str(info.value)
+    assert not ig.fake.of_type("IGMedia", ig.fake.owner.id), "nothing may be published"
+    assert not [p for p in ig.paths("POST") if p.endswith("/media_publish")]
+
+
+async def test_threads_container_error_names_meta_message(th: Session) -> None:
+    th.fake.fail_next_container = "ERROR"
+    with pytest.raises(APIError, match="FAILED_PROCESSING_VIDEO"):
+        await th.net.publish(image_post())
+
+
+async def test_container_still_processing_past_media_timeout_is_a_timeout() -> None:
+    from socialkit._errors import TimeoutError
+
+    session = Session(FakeInstagram(processing_polls=100), poll_interval=1.0, media_timeout=3.0)
+    try:
+        with pytest.raises(TimeoutError, match="still IN_PROGRESS"):
+            await session.net.publish(image_post())
+        assert session.sleeps == [1.0, 1.0, 1.0]
+    finally:
+        await session.close()
+
+
+async def test_instagram_checks_the_publishing_limit_first(ig: Session) -> None:
+    import socialkit.testing.fakes.instagram as module
+
+    for index in range(module.PUBLISHING_LIMIT):
+        ig.fake._new_media(
+            ig.fake.owner,
+            f"old {index}",
+            [{"media_type": "IMAGE", "media_url": IMAGE}],
+            _via_api=True,
+        )
+    with pytest.raises(RateLimitError, match="100 of 100"):
+        await ig.net.publish(image_post())
+    assert not [p for p in ig.paths("POST")], "no container may be made over the limit"
+
+
+# -- usage headers and batches ---------------------------------------------------------------------
+
+
+async def test_usage_at_80_percent_is_tracked_and_calls_go_on(fb: Session) -> None:
+    fb.fake.set_usage(80)
+    for _ in range(3):
+        await fb.net.me()
+    state = fb.net.rate_limits["default"]
+    assert state.limit == 100
+    assert state.remaining <= 20
+    assert fb.sleeps == []
+
+
+async def test_usage_at_100_percent_waits_as_meta_says_or_refuses() -> None:
+    session = Session(FakeFacebook(), rate_limit="raise")
+    try:
+        session.fake.set_usage(100, regain_minutes=2)
+        with pytest.raises(RateLimitError) as info:
+            await session.net.me()
+        assert info.value.retry_after == pytest.approx(120, abs=60)
+        assert info.value.code == "80001"
+    finally:
+        await session.close()
+
+
+async def test_usage_at_100_percent_is_waited_for_when_the_wait_is_allowed() -> None:
+    session = Session(FakeFacebook(), retry_wait=False)
+    try:
+        session.fake.set_usage(100, regain_minutes=0)
+        session.fake._forced_usage = (100, 0.0)  # regained at once: the retry goes through
+        account = await session.net.me()
+        assert account.id == session.fake.owner.id
+    finally:
+        await session.close()
+
+
+async def test_120_metric_lookups_take_three_batch_calls(fb: Session) -> None:
+    ids = [fb.fake.publish_as(fb.fake.owner, f"post {i}") for i in range(120)]
+    fb.fake.view(ids[7], 42)
+    got = await fb.net.metrics(ids)
+    assert fb.fake.batch_requests == 3
+    assert [p for p in fb.paths("POST")] == ["/v25.0/"] * 3
+    assert set(got) == set(ids)
+    assert {m.name: m.value for m in got[ids[7]]}["views"] == 42
+
+
+async def test_instagram_metrics_are_batched_too(ig: Session) -> None:
+    ids = [ig.fake.publish_as(ig.fake.owner, f"post {i}") for i in range(60)]
+    got = await ig.net.metrics(ids)
+    assert ig.fake.batch_requests == 2
+    assert {m.native_name for m in got[ids[0]]} == {
+        "views",
+        "reach",
+        "saved",
+        "shares",
+        "likes",
+        "comments",
+        "total_interactions",
+    }
+
+
+async def test_a_failed_call_inside_a_batch_is_its_own_error(fb: Session) -> None:
+    post = fb.fake.publish_as(fb.fake.owner, "there")
+    gone = fb.fake.publish_as(fb.fake.owner, "deleted since")
+    fb.fake.objects[gone].deleted = True
+    with pytest.raises(NotFoundError):
+        await fb.net.metrics([post, gone])
+    assert fb.fake.batch_requests == 1
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def graph_error(status: int, code: int, subcode: int | None = None, **extra: Any) -> httpx.Response:
+    error: dict[str, Any] = {
+        "message": f"error {code}",
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbC",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(extra)
+    return httpx.Response(status, json={"error": error})
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (graph_error(400, 4), RateLimitError),
+        (graph_error(400, 17), RateLimitError),
+        (graph_error(400, 32), RateLimitError),
+        (graph_error(400, 613), RateLimitError),
+        (graph_error(400, 80001), RateLimitError),
+        (graph_error(400, 80004), RateLimitError),
+        (graph_error(500, 1), ServerError),
+        (graph_error(503, 2), ServerError),
+        (graph_error(400, 9999, is_transient=True), ServerError),
+        (graph_error(401, 190), AuthError),
+        (graph_error(401, 190, 463), TokenExpiredError),
+        (graph_error(403, 10), PermissionError),
+        (graph_error(403, 200), PermissionError),
+        (graph_error(403, 299), PermissionError),
+        (graph_error(400, 506), DuplicateError),
+        (graph_error(400, 100), InvalidRequestError),
+        (graph_error(400, 100, 33), NotFoundError),
+        (graph_error(404, 803), NotFoundError),
+    ],
+)
+def test_graph_error_codes_decode_into_the_error_tree(
+    response: httpx.Response, expected: type[APIError]
+) -> None:
+    error = decode_graph_error(response, "facebook")
+    assert type(error) is expected
+    assert error.request_id == "AbC"
+    assert error.message
+    assert error.message.startswith("error ")
+
+
+def test_throttling_carries_metas_wait() -> None:
+    usage = {
+        "1": [
+            {
+                "type": "pages",
+                "call_count": 100,
+                "total_time": 20,
+                "total_cputime": 10,
+                "estimated_time_to_regain_access": 7,
+            }
+        ]
+    }
+    response = graph_error(400, 80001)
+    response.headers["x-business-use-case-usage"] = json.dumps(usage)
+    error = decode_graph_error(response, "facebook")
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 7 * 60
+
+
+@pytest.mark.parametrize("bad", ["1/../../me", "..", "", "abc", "1?x=1", "1#2", "12/likes"])
+async def test_bad_ids_are_refused_before_any_request(
+    fb: Session, th: Session, ig: Session, bad: str
+) -> None:
+    for session in (fb, th, ig):
+        net = session.net
+        with pytest.raises(ValidationError):
+            await net.delete(bad)
+        with pytest.raises(ValidationError):
+            await net.get_post(bad)
+        with pytest.raises(ValidationError):
+            await net.metrics(["1", bad])
+        with pytest.raises(ValidationError):
+            await net.hide(bad)
+        assert session.recorder.exchanges == [], f"{net.name} sent a request for {bad!r}"
+    with pytest.raises(ValidationError):
+        await fb.net.like(bad)
+
+
+async def test_connect_without_credentials_names_the_fix() -> None:
+    with pytest.raises(ConfigurationError, match=r"socialkit auth login facebook.*page_id"):
+        FacebookAdapter.connect()
+    with pytest.raises(ConfigurationError, match="socialkit auth login instagram"):
+        InstagramAdapter.connect(access_token="x")
+    with pytest.raises(ConfigurationError, match="socialkit auth login threads") as info:
+        ThreadsAdapter.connect()
+    assert "Value error" not in str(info.value)
+
+
+async def test_errors_and_reprs_carry_no_token(fb: Session) -> None:
+    token = fb.fake.owner_token
+    fb.fake.tokens.clear()  # the token is now refused (190), as after a password change
+    with pytest.raises(AuthError) as info:
+        await fb.net.me()
+    text = f"{info.value} {info.value!r} {fb.net!r} {fb.net.settings!r}"
+    assert token not in text
+
+
+# -- unknown outcomes ------------------------------------------------------------------------------
+
+
+class LoseAnswer(httpx.AsyncBaseTransport):
+    """Delivers every request; the answer to the first create matching ``create`` is lost."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, create: str) -> None:
+        self.inner = inner
+        self.create = create
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith(self.create) and not self.lost:
+            self.lost += 1
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+@pytest.mark.parametrize(
+    ("fake_class", "create", "post"),
+    [
+        (FakeFacebook, "/feed", Post(text="exactly once")),
+        (FakeInstagram, "/media_publish", image_post("exactly once")),
+        (FakeThreads, "/threads_publish", Post(text="exactly once")),
+    ],
+)
+async def test_a_lost_answer_is_unknown_and_the_retry_publishes_once(
+    fake_class: type[GraphFake], create: str, post: Post
+) -> None:
+    fake = fake_class()
+    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), create)
+    async with httpx.AsyncClient(transport=transport) as client:
+        net: Any = fake.connect(http=client, retry_wait=False)
+        with pytest.raises(OutcomeUnknownError) as info:
+            await net.publish(post, idempotency_key="order-42")
+        assert info.value.idempotency_key == "order-42"
+        again = await net.publish(post, idempotency_key="order-42")
+        third = await net.publish(post, idempotency_key="order-42")
+        node = {"facebook": "PagePost", "instagram": "IGMedia", "threads": "ThreadsMedia"}[
+            fake.name
+        ]
+        online = [o.id for o in fake.of_type(node, fake.owner.id)]
+        assert online == [again.id] == [third.id]
+        await net.aclose()
+
+
+async def test_keys_are_kept_in_the_store_across_adapters() -> None:
+    fake = FakeThreads()
+    store = MemoryStore()
+    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), "/threads_publish")
+    async with httpx.AsyncClient(transport=transport) as client:
+        first: Any = fake.connect(http=client, store=store, retry_wait=False)
+        with pytest.raises(OutcomeUnknownError):
+            await first.publish(Post(text="after a restart"), idempotency_key="k1")
+        await first.aclose()
+        second: Any = fake.connect(http=client, store=store)  # a new process, the same store
+        posted = await second.publish(Post(text="after a restart"), idempotency_key="k1")
+        await second.aclose()
+    assert [o.id for o in fake.of_type("ThreadsMedia", fake.owner.id)] == [posted.id]
+
+
+# -- tokens ----------------------------------------------------------------------------------------
+
+
+async def test_appsecret_proof_goes_with_every_call() -> None:
+    fake = FakeFacebook(require_proof=True)
+    session = Session(fake)
+    try:
+        await session.net.me()
+        await session.net.publish(Post(text="signed"))
+        for request, _ in session.recorder.exchanges:
+            assert request.url.params["appsecret_proof"] == appsecret_proof(
+                fake.owner_token, fake.app_secret
+            )
+            assert request.headers["authorization"] == f"Bearer {fake.owner_token}"
+            assert "access_token" not in request.url.params
+    finally:
+        await session.close()
+
+
+async def test_a_wrong_app_secret_is_refused_by_meta() -> None:
+    session = Session(FakeFacebook(), app_secret="not-the-secret")
+    try:
+        with pytest.raises(InvalidRequestError, match="appsecret_proof"):
+            await session.net.me()
+    finally:
+        await session.close()
+
+
+async def test_threads_sends_the_token_as_access_token(th: Session) -> None:
+    await th.net.me()
+    request = th.recorder.exchanges[0][0]
+    assert request.url.params["access_token"] == th.fake.owner_token
+    assert "authorization" not in request.headers
+
+
+async def test_facebook_exchange_and_page_tokens(fb: Session) -> None:
+    long_lived = await fb.net.ex_exchange_token(fb.fake.admin_token)
+    assert long_lived.expires_at is not None
+    assert "**" in repr(long_lived)
+    fb.fake.instagram_account_id = "17841400000000001"
+    pages = await fb.net.ex_page_tokens()
+    got = [(p.id, p.access_token.get_secret_value(), p.instagram_account_id) for p in pages]
+    assert got == [(fb.fake.owner.id, fb.fake.owner_token, "17841400000000001")]
+    assert fb.fake.owner_token not in repr(pages)
+
+
+async def test_threads_refresh_replaces_the_token(th: Session) -> None:
+    token = await th.net.ex_refresh_token()
+    assert th.fake.refreshes == 1
+    await th.net.me()
+    assert (
+        th.recorder.exchanges[-1][0].url.params["access_token"]
+        == token.access_token.get_secret_value()
+    )
+
+
+async def test_graph_version_is_a_setting() -> None:
+    fake = FakeFacebook()
+    fake.version = "v24.0"  # type: ignore[misc]
+    async with fake.client() as client:
+        net = fake.connect(http=client, graph_version="v24.0")
+        assert (await net.me()).id == fake.owner.id
+        await net.aclose()
+
+
+# -- Facebook --------------------------------------------------------------------------------------
+
+
+async def test_facebook_schedules_lists_and_cancels(fb: Session) -> None:
+    when = fb.net.now() + timedelta(days=2)
+    posted = await fb.net.publish(Post(text="later", scheduled_at=when))
+    scheduled = [p async for p in fb.net.ex_scheduled_posts()]
+    assert [p.id for p in scheduled] == [posted.id]
+    assert scheduled[0].scheduled_at is not None
+    assert [p.id async for p in fb.net.posts()] == []
+    await fb.net.ex_cancel_scheduled(posted.id)
+    assert [p async for p in fb.net.ex_scheduled_posts()] == []
+
+
+async def test_facebook_refuses_a_schedule_too_soon(fb: Session) -> None:
+    post = Post(text="soon", scheduled_at=fb.net.now() + timedelta(minutes=2))
+    assert [p.code for p in fb.net.check(post)] == ["schedule_out_of_range"]
+
+
+async def test_facebook_comments_hide_and_messenger(fb: Session) -> None:
+    fake = fb.fake
+    post = fake.publish_as(fake.owner, "ours")
+    fan = fake.add_user("fan")
+    comment = fake.reply(post, fan, "first!")
+    fake.direct(fan, "do you ship abroad?")
+    got = [m async for m in fb.net.messages()]
+    assert [(m.kind, m.text) for m in got] == [
+        ("direct", "do you ship abroad?"),
+        ("comment", "first!"),
+    ]
+    answer = await fb.net.reply(got[0], "We do!")
+    assert answer.visibility == "direct"
+    assert [m.data["message"] for m in fake.of_type("Message") if m.owner == fake.owner.id] == [
+        "We do!"
+    ]
+    answered = await fb.net.reply(got[1], "thanks")
+    assert (await fb.net.get_post(answered.id)).reply_to == comment
+    await fb.net.hide(got[1])
+    assert fake.has("hide", fake.owner.id, comment)
+
+
+async def test_facebook_page_insights_use_the_current_names(fb: Session) -> None:
+    metrics = await fb.net.account_metrics()
+    assert {m.native_name for m in metrics} == {
+        "page_media_view",
+        "page_total_media_view_unique",
+        "page_follows",
+        "page_post_engagements",
+        "page_daily_follows_unique",
+    }
+    assert all(m.start is not None and m.end is not None for m in metrics)
+
+
+# -- Instagram -------------------------------------------------------------------------------------
+
+
+def test_instagram_caption_rules() -> None:
+    net = InstagramAdapter.connect(access_token="t", ig_user_id="1")
+    tags = " ".join(f"#t{i}" for i in range(31))
+    codes = [p.code for p in net.check(image_post(tags))]
+    assert codes == ["too_many_hashtags"]
+    assert [p.code for p in net.check(image_post("a" * 2201))] == ["text_too_long"]
+    assert net.check(image_post("a" * 2200)) == []
+    assert [p.code for p in net.check(Post(text="no media"))] == ["media_required"]
+
+
+async def test_instagram_business_discovery_and_hashtags(ig: Session) -> None:
+    fake = ig.fake
+    rival = fake.add_user("rival", followers=1234)
+    fake.publish_as(rival, "our new #coffee blend")
+    account, posts = await ig.net.ex_business_discovery("rival", media=5)
+    assert (account.id, account.followers) == (rival.id, 1234)
+    assert [p.text for p in posts] == ["our new #coffee blend"]
+    found = [p.text async for p in ig.net.search("#coffee")]
+    assert found == ["our new #coffee blend"]
+    with pytest.raises(NotFoundError):
+        await ig.net.account("@nobody_here")
+
+
+async def test_instagram_replies_to_a_comment(ig: Session) -> None:
+    fake = ig.fake
+    posted = await ig.net.publish(image_post())
+    fan = fake.add_user("fan")
+    comment = fake.reply(posted.id, fan, "so cute")
+    [message] = [m async for m in ig.net.messages(kinds={"comment"})]
+    assert message.id == comment
+    answer = await ig.net.reply(message, "thank you")
+    got = await ig.net.get_post(answer.id)
+    assert got.reply_to == comment
+    assert ig.paths("POST")[-1] == f"/v25.0/{comment}/replies"
+
+
+# -- Threads ---------------------------------------------------------------------------------------
+
+
+def test_threads_500_character_rule() -> None:
+    net = ThreadsAdapter.connect(access_token="t")
+    assert net.check(Post(text="a" * 500)) == []
+    assert [p.code for p in net.check(Post(text="a" * 501))] == ["text_too_long"]
+
+
+async def test_threads_replies_and_reply_management(th: Session) -> None:
+    fake = th.fake
+    posted = await th.net.publish(Post(text="what do you think?"))
+    fan = fake.add_user("fan")
+    reply = fake.reply(posted.id, fan, "great")
+    got = [m async for m in th.net.ex_replies(posted.id)]
+    assert [(m.id, m.kind, m.post_id) for m in got] == [(reply, "reply", posted.id)]
+    await th.net.hide(got[0])
+    assert fake.has("hide", fake.owner.id, reply)
+    await th.net.unhide(reply)
+    assert not fake.has("hide", fake.owner.id, reply)
+    limit = await th.net.ex_publishing_limit()
+    assert limit == (1, 250)
+
+
+# -- webhooks --------------------------------------------------------------------------------------
+
+
+def test_subscription_check_answers_the_challenge_only_for_our_token() -> None:
+    fake = FakeFacebook()
+    assert verify_subscription(fake.subscription_query("my-token", "42"), "my-token") == "42"
+    assert verify_subscription(fake.subscription_query("other", "42"), "my-token") is None
+    assert (
+        verify_subscription(
+            {"hub.mode": "unsubscribe", "hub.verify_token": "my-token", "hub.challenge": "1"},
+            "my-token",
+        )
+        is None
+    )
+
+
+async def test_deliveries_are_signed_and_checked_once() -> None:
+    fake = FakeInstagram()
+    media = fake.publish_as(fake.owner, "ours")
+    fake.reply(media, fake.add_user("fan"), "hello")
+    [(body, headers)] = fake.deliveries
+    header = headers["x-hub-signature-256"]
+    assert header == signature(body, fake.app_secret)
+    assert verify_signature(body, header, fake.app_secret)
+    assert not verify_signature(body + b" ", header, fake.app_secret)
+    assert not verify_signature(body, header, "another secret")
+    assert not verify_signature(body, None, fake.app_secret)
+    dedup = EventDeduplicator(MemoryStore())
+    assert await check_delivery(body, header, fake.app_secret, deduplicator=dedup) == "new"
+    assert await check_delivery(body, header, fake.app_secret, deduplicator=dedup) == "duplicate"
+    assert await check_delivery(body, "sha256=00", fake.app_secret, deduplicator=dedup) == "invalid"
+    assert delivery_id(body).startswith("sha256:")
+    payload = json.loads(body)
+    assert payload["object"] == "instagram"
+    assert payload["entry"][0]["changes"][0]["field"] == "comments"
+
+
+async def test_pre_flight_refuses_invalid_posts_without_sending(fb: Session) -> None:
+    with pytest.raises(InvalidPostError, match="public"):
+        await fb.net.publish(Post(text="x", visibility="direct"))
+    assert fb.recorder.exchanges == []
+
+
+async def test_facebook_login_tokens_are_not_refreshed(fb: Session) -> None:
+    with pytest.raises(ConfigurationError, match="ex_exchange_token"):
+        await fb.net.ex_refresh_token()
+    assert fb.recorder.exchanges == []
+
+
+@pytest.mark.parametrize(
+    ("fake_class", "comments"), [(FakeFacebook, "/comments"), (FakeInstagram, "/comments")]
+)
+async def test_a_lost_comment_answer_is_reconciled_by_key(
+    fake_class: type[GraphFake], comments: str
+) -> None:
+    fake = fake_class()
+    parent = fake.publish_as(fake.owner, "ours")
+    fan = fake.add_user("fan")
+    fake.reply(parent, fan, "same words")  # someone else's comment with the same text
+    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), comments)
+    async with httpx.AsyncClient(transport=transport) as client:
+        net: Any = fake.connect(http=client, retry_wait=False)
+        post = Post(text="same words", reply_to=parent)
+        with pytest.raises(OutcomeUnknownError) as info:
+            await net.publish(post, idempotency_key="c-1")
+        assert info.value.idempotency_key == "c-1"
+        again = await net.publish(post, idempotency_key="c-1")
+        await net.aclose()
+    node = "Comment" if fake.name == "facebook" else "IGComment"
+    ours = [o.id for o in fake.of_type(node) if o.owner == fake.owner.id]
+    assert ours == [again.id]
+
+
+async def test_container_creates_are_resent_after_a_lost_answer() -> None:
+    """A container is not a post: its lost answer is retried by the pipeline, one post."""
+    fake = FakeThreads()
+    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), "/threads")
+    async with httpx.AsyncClient(transport=transport) as client:
+        net: Any = fake.connect(http=client, retry_wait=False)
+        posted = await net.publish(Post(text="one post"))
+        await net.aclose()
+    assert transport.lost == 1
+    assert [o.id for o in fake.of_type("ThreadsMedia", fake.owner.id)] == [posted.id]
+    assert len(fake.of_type("ThreadsContainer")) == 2  # the spare one is never published
+
+
+async def test_tokens_obtained_later_are_redacted_as_exact_secrets(
+    th: Session, fb: Session
+) -> None:
+    from socialkit._http import redact_text
+
+    token = await th.net.ex_refresh_token()
+    fresh = token.access_token.get_secret_value()
+    assert fresh not in redact_text(f"Meta answered: the token {fresh} is invalid")
+    long_lived = (await fb.net.ex_exchange_token(fb.fake.admin_token)).access_token
+    assert long_lived.get_secret_value() not in redact_text(
+        f"echoed {long_lived.get_secret_value()}"
+    )
