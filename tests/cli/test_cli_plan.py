@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.workflows.planner_support import child_env, cli, served_fakes
 from typer.testing import CliRunner
 
 from socialkit._store import MemoryStore
 from socialkit.cli import CliEnv, app
 from socialkit.cli._config import AccountConfig
 from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeNetwork, FakeX
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
-from planner_support import child_env, cli, served_fakes
 
 runner = CliRunner()
 
