@@ -1,6 +1,7 @@
 """The ``socialkit`` command line (extra ``cli``: typer and rich).
 
-``socialkit networks | accounts | auth login | post | posts | metrics | inbox | report | demo``;
+``socialkit networks | accounts | auth login | post | posts | metrics | inbox | report | demo
+| plan … | fakes serve``;
 see docs/cli.md. ``app`` is the typer application (tests drive it with
 ``typer.testing.CliRunner``), ``main()`` the console script, :class:`CliEnv` the seam through
 which tests give the commands their HTTP clients, store and environment.

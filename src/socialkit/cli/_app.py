@@ -1384,3 +1384,11 @@ def new_adapter(
 def main() -> None:
     """The ``socialkit`` console script."""
     app()
+
+
+# ``plan …`` and ``fakes serve`` register themselves on ``app`` (socialkit.cli._plan).
+from socialkit.cli import _plan  # noqa: E402, F401
+
+# ``socialkit mcp …`` registers itself on ``app`` (socialkit.mcp._command; the MCP SDK is
+# imported only when the server starts).
+from socialkit.mcp import _command  # noqa: E402, F401

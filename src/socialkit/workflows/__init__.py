@@ -5,6 +5,8 @@
 - :mod:`~socialkit.workflows.alerts`: bad-buzz detection on a watch's volume and negativity.
 - :mod:`~socialkit.workflows.analytics`: metric snapshots, best time, best frequency, exports.
 - :mod:`~socialkit.workflows.sentiment`: the scorer protocol and an offline EN/FR scorer.
+- :mod:`~socialkit.workflows.planner`: a content calendar that publishes exactly once
+  (imported on its own: ``from socialkit.workflows.planner import Planner, Runner``).
 
 Every workflow persists through a :class:`~socialkit.Store` (SQLite by default).
 """

@@ -184,9 +184,21 @@ class FakeNetwork(abc.ABC):
         settings = {**self.settings(), **overrides}
         return connect(self.name, http=http or self.client(), **settings)
 
+    def served_app(self) -> Any:
+        """``app`` with ``GET /_socialkit/received`` (what the fake received) and
+        ``GET /_socialkit/settings`` added (:mod:`socialkit.testing.fakes._serve`), as
+        :meth:`serve` and ``socialkit fakes serve`` serve it."""
+        served = getattr(self, "_served_app", None)
+        if served is None:
+            from socialkit.testing.fakes._serve import RecordingApp
+
+            served = self._served_app = RecordingApp(self)
+        return served
+
     @contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Serve the fake on a local port (needs ``uvicorn``); yields its base URL."""
+        """Serve the fake on a local port (needs ``uvicorn``); yields its base URL. The
+        ``/_socialkit/received`` report is served too (:meth:`served_app`)."""
         import socket
 
         try:
@@ -200,7 +212,7 @@ class FakeNetwork(abc.ABC):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        config = uvicorn.Config(self.served_app(), log_level="warning", lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()

@@ -1,0 +1,106 @@
+"""Native scheduling through the planner, against FakeMastodon and the real MastodonAdapter:
+the post is handed to Mastodon's scheduler (``scheduled_at``), and moves, cancels and crisis
+pauses are kept in step on the network (``/api/v1/scheduled_statuses``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from socialkit import Post
+from socialkit.testing.fakes import FakeMastodon
+from socialkit.workflows.planner import PlannedPost, Planner, Runner, SQLitePlanDB
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    fake = FakeMastodon()
+    db = SQLitePlanDB(tmp_path / "plan.db")
+    async with fake.connect(retry_wait=False) as masto:
+        yield {
+            "fake": fake,
+            "masto": masto,
+            "planner": Planner(db, {"masto": masto}),
+            "runner": Runner(db, {"masto": masto}, retry_after=timedelta(seconds=1)),
+        }
+    await db.aclose()
+
+
+async def scheduled_on_network(masto: Any) -> list[Post]:
+    return [p async for p in masto.ex_scheduled()]
+
+
+@pytest.mark.anyio
+async def test_native_schedule_move_cancel_in_step(world: dict[str, Any]) -> None:
+    planner: Planner = world["planner"]
+    runner: Runner = world["runner"]
+    masto = world["masto"]
+    at = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
+    [target] = await planner.add(
+        PlannedPost(post=Post(text="held by Mastodon"), targets=["masto"], at=at, native=True)
+    )
+    assert target.native
+    [outcome] = await runner.run_once()  # handed over now, hours ahead
+    assert outcome.status == "scheduled"
+    on_network = await scheduled_on_network(masto)
+    assert [p.scheduled_at for p in on_network] == [at]
+    handed = await planner.target(target.id)
+    assert handed.status == "scheduled"
+    assert handed.published_id == on_network[0].id
+
+    later = at + timedelta(hours=1)
+    await planner.move(target.id, later)
+    assert [p.scheduled_at for p in await scheduled_on_network(masto)] == [later]
+    assert (await planner.target(target.id)).due_at == later
+
+    [cancelled] = await planner.cancel(target.post_id)
+    assert cancelled.status == "cancelled"
+    assert await scheduled_on_network(masto) == []
+    assert await runner.run_once() == []
+
+
+@pytest.mark.anyio
+async def test_a_pause_takes_native_schedules_back_and_resume_hands_them_again(
+    world: dict[str, Any],
+) -> None:
+    planner: Planner = world["planner"]
+    runner: Runner = world["runner"]
+    masto = world["masto"]
+    at = (datetime.now(timezone.utc) + timedelta(hours=3)).replace(microsecond=0)
+    [target] = await planner.add(
+        PlannedPost(post=Post(text="not during a crisis"), targets=["masto"], at=at, native=True)
+    )
+    await runner.run_once()
+    assert len(await scheduled_on_network(masto)) == 1
+    await planner.pause(reason="bad buzz")
+    assert await scheduled_on_network(masto) == []  # Mastodon will not publish it by itself
+    held = await planner.target(target.id)
+    assert (held.status, held.paused) == ("planned", True)
+    assert await runner.run_once() == []
+    await planner.resume()
+    [outcome] = await runner.run_once()
+    assert outcome.status == "scheduled"
+    assert [p.scheduled_at for p in await scheduled_on_network(masto)] == [at]
+    statuses = [e.status for e in await planner.events(target.id)]
+    assert statuses == ["planned", "claimed", "scheduled", "planned", "claimed", "scheduled"]
+
+
+@pytest.mark.anyio
+async def test_native_is_ignored_where_the_network_cannot_schedule_or_it_is_too_soon(
+    world: dict[str, Any],
+) -> None:
+    planner: Planner = world["planner"]
+    runner: Runner = world["runner"]
+    soon = datetime.now(timezone.utc) - timedelta(seconds=1)
+    [target] = await planner.add(
+        PlannedPost(post=Post(text="right now"), targets=["masto"], at=soon, native=True)
+    )
+    assert not target.native  # due in less than NATIVE_LEAD: published when due
+    [outcome] = await runner.run_once()
+    assert outcome.status == "published"
+    assert outcome.post is not None
+    assert outcome.post.url
