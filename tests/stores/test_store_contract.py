@@ -248,9 +248,9 @@ async def test_a_missing_driver_is_a_configuration_error(
 
     monkeypatch.setitem(sys.modules, "asyncpg", None)  # makes `import asyncpg` fail
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)
-    with pytest.raises(ConfigurationError, match=r"socialkit\[postgres\]"):
+    with pytest.raises(ConfigurationError, match=r"socialkit-client\[postgres\]"):
         await PostgresStore().get("ns", "k")
-    with pytest.raises(ConfigurationError, match=r"socialkit\[redis\]"):
+    with pytest.raises(ConfigurationError, match=r"socialkit-client\[redis\]"):
         await RedisStore().get("ns", "k")
 
 

@@ -297,9 +297,9 @@ def test_missing_extra_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch)
         return real(name, package)
 
     monkeypatch.setattr(common.importlib, "import_module", fake_import)
-    with pytest.raises(ConfigurationError, match=r"socialkit\[analytics\]"):
+    with pytest.raises(ConfigurationError, match=r"socialkit-client\[analytics\]"):
         to_dataframe(sample())
-    with pytest.raises(ConfigurationError, match=r"socialkit\[analytics\]"):
+    with pytest.raises(ConfigurationError, match=r"socialkit-client\[analytics\]"):
         plot_heatmap(best_times(sample()), "/nonexistent/x.png")
 
 

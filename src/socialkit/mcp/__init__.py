@@ -69,7 +69,7 @@ def __getattr__(name: str) -> Any:
         import mcp  # noqa: F401
     except ImportError:
         raise ConfigurationError(
-            "the MCP server needs the official MCP SDK: pip install 'socialkit[mcp]'"
+            "the MCP server needs the official MCP SDK: pip install 'socialkit-client[mcp]'"
         ) from None
     import importlib
 

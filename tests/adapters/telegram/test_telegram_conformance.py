@@ -107,7 +107,7 @@ class TelegramSuiteFixtures(TelegramFixtures):
         router.post(url("getUpdates")).mock(side_effect=[ok(updates), ok([])])
         return [f"{CHANNEL_ID}:7", f"{CHANNEL_ID}:8"], {
             f"{CHANNEL_ID}:7": {"likes": 6, "replies": 0},
-            f"{CHANNEL_ID}:8": {"likes": 0},
+            f"{CHANNEL_ID}:8": {"likes": 0, "replies": 0},
         }
 
     def mock_messages(self, router: respx.MockRouter) -> list[tuple[str, str]]:

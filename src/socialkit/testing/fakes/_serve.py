@@ -297,7 +297,7 @@ def serve_fakes(
         from socialkit._errors import ConfigurationError
 
         raise ConfigurationError(
-            "serving fakes needs uvicorn: pip install 'socialkit[testing]'"
+            "serving fakes needs uvicorn: pip install 'socialkit-client[testing]'"
         ) from exc
     wanted = list(dict.fromkeys(names))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -295,7 +295,7 @@ class PostgresPlanDB(PlanDB):
                 except ImportError:
                     raise ConfigurationError(
                         "PostgresPlanDB needs the 'postgres' extra: "
-                        "pip install 'socialkit[postgres]'"
+                        "pip install 'socialkit-client[postgres]'"
                     ) from None
                 self._pool = await asyncpg.create_pool(
                     self._dsn, min_size=self._min_size, max_size=self._max_size
