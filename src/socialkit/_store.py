@@ -22,6 +22,7 @@ import asyncio
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -128,6 +129,23 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 
+def _set_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch a new database to WAL. Two processes opening the same new file at once can meet
+    SQLITE_BUSY here, which sqlite's busy timeout does not cover for a journal-mode change:
+    retried, with a short backoff, for up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class SQLiteStore:
     """A store in one SQLite file: the embedded default.
 
@@ -157,7 +175,7 @@ class SQLiteStore:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            _set_wal(conn, self._timeout)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
             self._conn = conn

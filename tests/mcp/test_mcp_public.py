@@ -34,4 +34,4 @@ def test_the_command_line_works_without_the_sdk() -> None:
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
     )
-    assert "pip install 'socialkit[mcp]'" in result.stdout, result.stderr
+    assert "pip install 'socialkit-client[mcp]'" in result.stdout, result.stderr
