@@ -140,6 +140,29 @@ class TestOutcomeUnknown(XTest):
         assert create.call_count == 1
 
     @pytest.mark.anyio
+    async def test_reconciliation_reads_every_page_of_the_window(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        """A busy account: the lost post is on the second page of the window (the timeline
+        pages through ``pagination_token``, GetUsersPostsResponse's ``meta.next_token``)."""
+        adapter = make_x(client)
+        landed = b.recent_id(0, 2)
+        others = [b.post(b.recent_id(i + 1, 1), f"Other {i}") for i in range(100)]
+        create = router.post(f"{BASE}/2/tweets").mock(side_effect=httpx.ReadTimeout("lost"))
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        timeline = router.get(f"{BASE}/2/users/{ME_ID}/tweets").mock(
+            side_effect=[
+                b.ok(200, b.page(others, next_token="page-2")),
+                b.ok(200, b.page([b.post(landed, "Busy day")])),
+            ]
+        )
+        posted = await adapter.publish(Post(text="Busy day"))
+        assert posted.id == landed
+        assert create.call_count == 1
+        assert timeline.call_count == 2
+        assert timeline.calls[1].request.url.params["pagination_token"] == "page-2"
+
+    @pytest.mark.anyio
     async def test_a_key_already_published_is_not_sent_again(
         self, router: respx.MockRouter, client: httpx.AsyncClient
     ) -> None:

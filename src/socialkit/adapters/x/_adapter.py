@@ -83,6 +83,8 @@ _MEDIA_TYPES = frozenset(
         "video/quicktime",
     }
 )
+#: Pages of the account's timeline a reconciliation reads at most (100 posts a page).
+_RECONCILE_PAGES = 10
 _POST_CATEGORY = {"image": "tweet_image", "gif": "tweet_gif", "video": "tweet_video"}
 _DM_CATEGORY = {"image": "dm_image", "gif": "dm_gif", "video": "dm_video"}
 
@@ -911,6 +913,33 @@ class XAdapter(Adapter):
             logger.warning("x: reconciling failed (%s); the outcome stays unknown", exc)
             raise self._unknown(key) from exc
 
+    async def _posts_since(
+        self, user_id: str, since: datetime
+    ) -> list[tuple[wire.WirePost, wire.Includes]]:
+        """The account's posts since ``since`` with their page's includes, every page of them
+        (a busy account can post more than a page's worth while an answer is lost), up to
+        ``_RECONCILE_PAGES`` pages."""
+        found: list[tuple[wire.WirePost, wire.Includes]] = []
+        token: str | None = None
+        for _ in range(_RECONCILE_PAGES):
+            params: dict[str, Any] = {
+                **_post_query(),
+                "max_results": 100,
+                "start_time": _rfc3339(since),
+            }
+            if token is not None:
+                params["pagination_token"] = token
+            answer = await self._call(
+                wire.PostsPage, "GET", f"/2/users/{user_id}/tweets", params=params
+            )
+            found.extend((post, answer.includes) for post in answer.data)
+            token = answer.meta.next_token
+            if token is None:
+                return found
+        # More than that many posts in the window: what was not read cannot be ruled out.
+        # (the caller turns this into the publish's own OutcomeUnknownError with its key).
+        raise OutcomeUnknownError(self.name, "GET", f"/2/users/{user_id}/tweets")
+
     async def _reconcile(
         self, body: dict[str, Any], started: datetime, media_count: int
     ) -> Post | None:
@@ -924,13 +953,7 @@ class XAdapter(Adapter):
         media_ids = [str(i) for i in (body.get("media") or {}).get("media_ids") or []]
         since = started - timedelta(seconds=self.settings.reconcile_margin)
         user_id = await self._my_id()
-        answer = await self._call(
-            wire.PostsPage,
-            "GET",
-            f"/2/users/{user_id}/tweets",
-            params={**_post_query(), "max_results": 100, "start_time": _rfc3339(since)},
-        )
-        for candidate in answer.data:
+        for candidate, includes in await self._posts_since(user_id, since):
             created = candidate.created_at or mapping.snowflake_time(candidate.id)
             if created is not None and created.tzinfo is None:
                 created = created.replace(tzinfo=timezone.utc)
@@ -947,7 +970,7 @@ class XAdapter(Adapter):
             if not media_ids and len(keys) != media_count:
                 continue
             logger.info("x: the unanswered post was published as %s", candidate.id)
-            return mapping.post_from(candidate, answer.includes)
+            return mapping.post_from(candidate, includes)
         return None
 
     async def delete(self, post_id: str) -> None:
