@@ -68,6 +68,13 @@ def test_negated_negative_is_not_negative() -> None:
     assert scorer.score("ce n'est pas mauvais", "fr") > 0
 
 
+def test_negation_stops_at_a_clause_break() -> None:
+    # "never" negates "answers", not the "disappointed" of the next clause.
+    assert scorer.score("support never answers, so disappointed", "en") < 0
+    assert scorer.score("le support ne répond jamais, tellement déçu", "fr") < 0
+    assert scorer.score("never disappointed", "en") > 0
+
+
 def test_intensifiers_and_dampeners_scale() -> None:
     plain = scorer.score("the app is bad", "en")
     assert scorer.score("the app is very bad", "en") < plain

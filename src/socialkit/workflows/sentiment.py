@@ -344,6 +344,12 @@ _TOKEN = regex.compile(
     r"(?:[:;]'?-?[()dDpP])|<3|\p{Extended_Pictographic}\ufe0f?|[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*|!+",
     regex.VERSION1,
 )
+#: A clause break (",", ";", "." …): negation does not reach across one ("support never
+#: answers, so disappointed" is negative). Kept as a token of its own in the scorer only.
+_BREAK = ","
+_BREAKS = r"[,;.:?\n]+"
+_TOKEN_OR_BREAK = regex.compile(_TOKEN.pattern + "|" + _BREAKS, regex.VERSION1)
+_ONLY_BREAKS = regex.compile(_BREAKS)
 _NEGATION_SCALAR = -0.74  # VADER's factor: a negated word flips and loses some strength.
 _EXCLAMATION = 0.292  # VADER's per-mark emphasis, up to three marks.
 _CAPS = 0.733  # VADER's emphasis for a word in capitals among mixed-case text.
@@ -433,7 +439,11 @@ class LexiconScorer:
         """Tokens; English contractions joined (``don't`` -> ``dont``), French elisions split
         (``n'est`` -> ``n``, ``est``)."""
         out: list[str] = []
-        for token in _TOKEN.findall(text):
+        for token in _TOKEN_OR_BREAK.findall(text):
+            if _ONLY_BREAKS.fullmatch(token):
+                if out and out[-1] != _BREAK:
+                    out.append(_BREAK)
+                continue
             if "'" in token or "’" in token:
                 parts = regex.split(r"['’]", token)
                 if lang == "fr":
@@ -508,6 +518,8 @@ class LexiconScorer:
                 valence += sign * _CAPS
             # Negation: a negator in the three tokens before, or French "ne … pas" around it.
             window = folded[max(0, i - 3) : i]
+            if _BREAK in window:
+                window = window[len(window) - window[::-1].index(_BREAK) :]
             negated = any(t in negators for t in window)
             if lang == "fr" and not negated and i + 1 < len(folded):
                 negated = folded[i + 1] in {"pas", "jamais", "plus", "rien"} and any(
