@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from socialkit._errors import ConfigurationError
+from socialkit._store import _set_wal
 
 __all__ = ["PlanDB", "PostgresPlanDB", "SQLitePlanDB", "open_plan_db"]
 
@@ -173,7 +174,7 @@ class SQLitePlanDB(PlanDB):
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            _set_wal(conn, self._timeout)  # (the store's: retried when two processes race)
             conn.execute("PRAGMA synchronous=NORMAL")
             # The schema needs the write lock: only when a table is missing (a worker starting
             # must not queue behind the others' transactions for nothing).
