@@ -450,7 +450,7 @@ class LinkedInAdapter(Adapter):
         if post.reply_to is not None:
             create = self._comment_create(post, author, commentary)
         else:
-            content = await self._content(post, author)
+            content, post = await self._content(post, author)
             create = self._post_create(post, author, commentary, content)
         await self._save_record(key, {"started": self.now().isoformat()})
         try:
@@ -524,26 +524,26 @@ class LinkedInAdapter(Adapter):
             return None
         return mapping.reply_post_of(comment, body["object"], json.loads(response.content))
 
-    async def _content(self, post: Post, author: str) -> dict[str, Any] | None:
+    async def _content(self, post: Post, author: str) -> tuple[dict[str, Any] | None, Post]:
         """The ``content`` of a post: its media uploaded (one image or video as ``media``,
-        several images as ``multiImage``), or its ``link`` as an article."""
+        several images as ``multiImage``), or its ``link`` as an article; and the post with
+        its media replaced by the uploads."""
         if post.link is not None:
-            return {"article": {"source": post.link, "title": post.link}}
+            return {"article": {"source": post.link, "title": post.link}}, post
         if not post.media:
-            return None
-        urns = [(await self._upload_one(m, author)).id for m in post.media]
-        if len(urns) == 1:
-            media: dict[str, Any] = {"id": urns[0]}
-            if post.media[0].alt:
-                media["altText"] = post.media[0].alt
-            return {"media": media}
-        images = []
-        for urn, item in zip(urns, post.media, strict=True):
-            image: dict[str, Any] = {"id": urn}
+            return None, post
+        uploads = [await self._upload_one(m, author) for m in post.media]
+        items: list[dict[str, Any]] = []
+        for upload, item in zip(uploads, post.media, strict=True):
+            entry: dict[str, Any] = {"id": upload.id}
             if item.alt:
-                image["altText"] = item.alt
-            images.append(image)
-        return {"multiImage": {"images": images}}
+                entry["altText"] = item.alt
+            items.append(entry)
+        content = {"media": items[0]} if len(items) == 1 else {"multiImage": {"images": items}}
+        attached = [
+            Media.from_upload(u, alt=m.alt) for u, m in zip(uploads, post.media, strict=True)
+        ]
+        return content, post.model_copy(update={"media": attached})
 
     async def _reconcile(
         self, post: Post, commentary: str, record: Mapping[str, Any], key: str
