@@ -126,7 +126,8 @@ class TestLinkedInMediaRoundTrips(LinkedInFakeFixtures):
     async def test_image(self, net: Adapter) -> None:
         post = Post(text="one image", media=[Media.from_bytes(c.PNG_1X1, alt="a pixel")])
         posted = await net.publish(post)
-        assert posted.id is not None and posted.id.startswith("urn:li:share:")
+        assert posted.id is not None
+        assert posted.id.startswith("urn:li:share:")
         got = await net.get_post(posted.id)
         assert got.text == "one image"
         assert [(m.kind, m.alt) for m in got.media] == [("image", "a pixel")]
@@ -137,7 +138,8 @@ class TestLinkedInMediaRoundTrips(LinkedInFakeFixtures):
     async def test_several_images(self, net: Adapter) -> None:
         media = [Media.from_bytes(c.PNG_1X1, alt=f"pixel {i}") for i in range(3)]
         posted = await net.publish(Post(text="three images", media=media))
-        assert posted.id is not None and posted.id.startswith("urn:li:ugcPost:")
+        assert posted.id is not None
+        assert posted.id.startswith("urn:li:ugcPost:")
         got = await net.get_post(posted.id)
         assert [(m.kind, m.alt) for m in got.media] == [("image", f"pixel {i}") for i in range(3)]
         assert all(m.url for m in got.media)
@@ -149,7 +151,8 @@ class TestLinkedInMediaRoundTrips(LinkedInFakeFixtures):
         got = await net.get_post(posted.id)
         assert got.text == "one video"
         assert [m.kind for m in got.media] == ["video"]
-        assert got.media[0].url and got.media[0].preview_url
+        assert got.media[0].url
+        assert got.media[0].preview_url
         assert got.media[0].duration == 12.0
 
     @pytest.mark.anyio
