@@ -763,7 +763,10 @@ class FakeLinkedIn(FakeNetwork):
         asset = self.assets.get(request.path_params["urn"])
         if asset is None:
             raise _Error(404, "NOT_FOUND", "No such media", 100)
-        if asset.status == "PROCESSING" and asset.seen and asset.seen[-1] == "PROCESSING":
+        # A video shows PROCESSING to one read after its finalize; an image is ready at once.
+        if asset.status == "PROCESSING" and (
+            asset.kind == "image" or (asset.seen and asset.seen[-1] == "PROCESSING")
+        ):
             if self._fail_media > 0:
                 self._fail_media -= 1
                 asset.status = "PROCESSING_FAILED"
