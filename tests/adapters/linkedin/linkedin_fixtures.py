@@ -229,7 +229,7 @@ class LinkedInFixtures(c.AdapterFixtures):
         def values(base: int) -> dict[str, int | float]:
             return {
                 "reach": base + 1,
-                "shares": base + 2,
+                "reposts": base + 2,
                 "engagement_rate": 0.25,
                 "clicks": base + 3,
                 "likes": base + 4,

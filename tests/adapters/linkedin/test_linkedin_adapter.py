@@ -284,7 +284,7 @@ async def test_organization_statistics() -> None:
             "clicks": 6,
             "likes": 1,
             "replies": 1,
-            "shares": 1,
+            "reposts": 1,
             "engagement_rate": (6 + 1 + 1 + 1) / 200,
         }
         lifetime = {m.name: m.value for m in await linkedin.account_metrics()}

@@ -17,10 +17,10 @@ from socialkit.adapters.linkedin._settings import DEFAULT_SCOPES, LinkedInSettin
 __all__ = [
     "DAILY_LIMIT_HINT",
     "DEFAULT_SCOPES",
-    "RESERVED",
     "LinkedInAdapter",
     "LinkedInMediaError",
     "LinkedInSettings",
+    "RESERVED",
     "decode_linkedin_error",
     "escape_little",
     "make_network",

@@ -79,7 +79,7 @@ _SHARE_METRICS: Mapping[str, str] = {
     "clicks": "clickCount",
     "likes": "likeCount",
     "replies": "commentCount",
-    "shares": "shareCount",
+    "reposts": "shareCount",
     "engagement_rate": "engagement",
 }
 
@@ -970,7 +970,7 @@ class LinkedInAdapter(Adapter):
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
         """An organization's posts: share statistics (``GET
         /rest/organizationalEntityShareStatistics``, ``r_organization_social``): impressions,
-        reach (unique impressions), clicks, likes, replies (comments), shares and
+        reach (unique impressions), clicks, likes, replies (comments), reposts (shares) and
         engagement_rate, 20 posts a call. A member's posts: ``likes`` and ``replies`` from
         the social actions summary (``GET /rest/socialActions/{urn}``)."""
         wanted = {given: _post_urn(given) for given in post_ids}
