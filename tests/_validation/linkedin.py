@@ -57,6 +57,8 @@ ENDPOINTS: list[tuple[str, str, set[str], set[str], str]] = [
         "shares/images-api#initialize-image-upload",
     ),
     ("GET", rf"/rest/images/{_URN_PART}", set(), set(), "shares/images-api#get-a-single-image"),
+    ("GET", r"/rest/images", set(), set(), "shares/images-api#get-multiple-images"),
+    ("GET", r"/rest/videos", set(), set(), "shares/videos-api#get-multiple-videos"),
     (
         "POST",
         r"/rest/videos",
@@ -131,6 +133,8 @@ ENDPOINTS: list[tuple[str, str, set[str], set[str], str]] = [
 ]
 
 _QUERY_RULES: dict[str, tuple[set[str], str]] = {
+    "/rest/images": ({"ids"}, "ids=List(…)"),
+    "/rest/videos": ({"ids"}, "ids=List(…)"),
     "/rest/posts": ({"q", "author"}, "q=author"),
     "/rest/organizationalEntityShareStatistics": (
         {"q", "organizationalEntity"},

@@ -29,6 +29,7 @@ from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
     ConfigurationError,
+    InvalidPostError,
     MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
@@ -392,6 +393,14 @@ class LinkedInAdapter(Adapter):
                     field="visibility",
                 )
             )
+        if post.content_warning is not None:
+            problems.append(
+                Problem(
+                    code="unsupported",
+                    message="linkedin has no content warnings",
+                    field="content_warning",
+                )
+            )
         if post.link is not None and post.media:
             problems.append(
                 Problem(
@@ -447,14 +456,16 @@ class LinkedInAdapter(Adapter):
             if found is not None:
                 await self._save_record(key, {"post": found.model_dump_json()})
                 return found
-        if post.reply_to is not None:
-            create = self._comment_create(post, author, commentary)
-        else:
+        content = None
+        if post.reply_to is None:
             content, post = await self._content(post, author)
-            create = self._post_create(post, author, commentary, content)
-        await self._save_record(key, {"started": self.now().isoformat()})
+        started = {"started": self.now().isoformat()}
+        await self._save_record(key, started)
         try:
-            published = await create
+            if post.reply_to is not None:
+                published = await self._comment_create(post, author, commentary)
+            else:
+                published = await self._post_create(post, author, commentary, content)
         except OutcomeUnknownError as exc:
             raise OutcomeUnknownError(self.name, exc.method, exc.path, idempotency_key=key) from exc
         except (APIError, TransportError):
@@ -462,9 +473,7 @@ class LinkedInAdapter(Adapter):
             raise
         if published is None:
             # LinkedIn answered 2xx without the new id: it made the post; find it.
-            found = await self._reconcile(
-                post, commentary, {"started": self.now().isoformat()}, key
-            )
+            found = await self._reconcile(post, commentary, started, key)
             if found is None:
                 raise OutcomeUnknownError(self.name, "POST", "/rest/posts", idempotency_key=key)
             published = found
@@ -617,12 +626,10 @@ class LinkedInAdapter(Adapter):
         PARTIAL_UPDATE``); LinkedIn edits nothing else of a post. Returns the post as read
         back."""
         urn = _post_urn(post_id)
-        problems = [p for p in self.check(post.model_copy(update={"media": []}))]
-        if post.media or post.link is not None:
+        if post.media or post.link or post.quote_of or post.reply_to:
             raise ValidationError("linkedin edits a post's text only")
+        problems = self.check(post)
         if problems:
-            from socialkit._errors import InvalidPostError
-
             raise InvalidPostError(self.name, problems)
         body = {"patch": {"$set": {"commentary": mapping.escape_little(post.text)}}}
         await self._request(
@@ -636,11 +643,8 @@ class LinkedInAdapter(Adapter):
         """Upload an image (Images API) or a video (Videos API: initialize, upload each part,
         finalize) and wait until LinkedIn reports it ``AVAILABLE``. The URN can be attached
         to posts of the same owner, more than once."""
-        problems = self.check(Post(text="", media=[media]))
-        problems = [p for p in problems if p.code != "text_required"]
+        problems = self.check(Post(media=[media]))
         if problems:
-            from socialkit._errors import InvalidPostError
-
             raise InvalidPostError(self.name, problems)
         return await self._upload_one(media, await self._author_urn())
 
@@ -780,29 +784,35 @@ class LinkedInAdapter(Adapter):
         )
 
     async def _assets(self, posts: Iterable[wire.Post]) -> dict[str, wire.MediaAsset]:
-        """The images and videos of ``posts`` (for their download URLs), one call each."""
-        urns: list[str] = []
+        """The images and videos of ``posts`` (for their download URLs): one batch get per
+        resource and 20 URNs (``GET /rest/images?ids=List(…)``, ``/rest/videos?ids=…``)."""
+        wanted: dict[str, list[str]] = {"images": [], "videos": []}
         for post in posts:
             content = post.content
             if content is None:
                 continue
-            if content.media is not None:
-                urns.append(content.media.id)
+            urns = [content.media.id] if content.media is not None else []
             if content.multiImage is not None:
                 urns.extend(i.id for i in content.multiImage.images)
+            for urn in urns:
+                if re.fullmatch(_MEDIA_URN, urn) is not None:
+                    kind = "videos" if urn.startswith("urn:li:video:") else "images"
+                    if urn not in wanted[kind]:
+                        wanted[kind].append(urn)
         found: dict[str, wire.MediaAsset] = {}
-        for urn in dict.fromkeys(urns):
-            if re.fullmatch(_MEDIA_URN, urn) is None:
-                continue
-            resource = "videos" if urn.startswith("urn:li:video:") else "images"
-            try:
-                found[urn] = await self._get(wire.MediaAsset, f"/rest/{resource}/{_enc(urn)}")
-            except NotFoundError:
-                continue
+        for resource, urns in wanted.items():
+            for first in range(0, len(urns), 20):
+                ids = ",".join(_enc(u) for u in urns[first : first + 20])
+                batch = await self._get(wire.BatchAssets, f"/rest/{resource}?ids=List({ids})")
+                found.update(batch.results)
         return found
 
+    async def _posts_of(self, items: list[tuple[wire.Post, Any]]) -> list[Post]:
+        assets = await self._assets(p for p, _ in items)
+        return [mapping.post_of(p, assets, raw) for p, raw in items]
+
     async def _post_of(self, post: wire.Post, raw: Any) -> Post:
-        return mapping.post_of(post, await self._assets([post]), raw)
+        return (await self._posts_of([(post, raw)]))[0]
 
     async def get_post(self, post_id: str) -> Post:
         """A post (``GET /rest/posts/{urn}``, with its media's download URLs from the Images
@@ -860,7 +870,7 @@ class LinkedInAdapter(Adapter):
                 if items or not more:
                     break
                 start += got
-            posts = [await self._post_of(p, raw) for p, raw in items]
+            posts = await self._posts_of(items)
             following = None
             if more and posts:
                 last = items[-1][0]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AuditStamp",
+    "BatchAssets",
     "Comment",
     "CommentMessage",
     "Elements",
@@ -144,6 +145,13 @@ class MediaAsset(_Wire):
     thumbnail: str | None = None
     aspectRatioWidth: float | None = None
     aspectRatioHeight: float | None = None
+
+
+class BatchAssets(_Wire):
+    """A Rest.li batch get of images or videos (``GET /rest/images?ids=List(…)``): the
+    found ones by URN; unknown URNs are in ``errors`` / ``statuses``."""
+
+    results: dict[str, MediaAsset]
 
 
 class AuditStamp(_Wire):

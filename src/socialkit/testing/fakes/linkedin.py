@@ -30,8 +30,8 @@ import secrets
 import string
 import time
 import urllib.parse
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from starlette.applications import Starlette
@@ -176,7 +176,8 @@ class FakeLinkedIn(FakeNetwork):
         self.followers: dict[str, int] = {}
         self.limiter = RateLimiter(daily_limit, _DAY)
         self.throttled = 0
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        #: The newest requests (method, path, headers), for tests.
+        self.requests: deque[tuple[str, str, dict[str, str]]] = deque(maxlen=10_000)
         self._fail_media: int = 0
         self._app: Starlette | None = None
 
@@ -348,8 +349,10 @@ class FakeLinkedIn(FakeNetwork):
                 ("/rest/posts/{urn}", "POST", self._update_post),
                 ("/rest/posts/{urn}", "DELETE", self._delete_post),
                 ("/rest/images", "POST", self._image_action),
+                ("/rest/images", "GET", self._batch_assets),
                 ("/rest/images/{urn}", "GET", self._get_asset),
                 ("/rest/videos", "POST", self._video_action),
+                ("/rest/videos", "GET", self._batch_assets),
                 ("/rest/videos/{urn}", "GET", self._get_asset),
                 ("/rest/socialActions/{urn}", "GET", self._summary),
                 ("/rest/socialActions/{urn}/comments", "GET", self._list_comments),
@@ -727,6 +730,8 @@ class FakeLinkedIn(FakeNetwork):
             video = self.assets.get(str(final.get("video")))
             if video is None or video.kind != "video":
                 raise _Error(404, "NOT_FOUND", "unknown video")
+            if video.status != "WAITING_UPLOAD":
+                return Response(status_code=200, content=b"")  # finalized already
             if final.get("uploadedPartIds") != video.etags or len(video.received) != len(
                 video.parts
             ):
@@ -763,6 +768,26 @@ class FakeLinkedIn(FakeNetwork):
         asset = self.assets.get(request.path_params["urn"])
         if asset is None:
             raise _Error(404, "NOT_FOUND", "No such media", 100)
+        return JSONResponse(self._read_asset(asset))
+
+    async def _batch_assets(self, request: Request, body: Any, user: FakeUser) -> Response:
+        """A Rest.li batch get (``?ids=List(…)``): ``results`` by URN, unknown ones in
+        ``statuses`` and ``errors``."""
+        kind = "image" if request.url.path == "/rest/images" else "video"
+        results: dict[str, Any] = {}
+        statuses: dict[str, int] = {}
+        errors: dict[str, Any] = {}
+        for urn in _list(request.query_params.get("ids")):
+            asset = self.assets.get(urn)
+            if asset is None or asset.kind != kind:
+                statuses[urn] = 404
+                errors[urn] = {"status": 404, "message": "Not Found"}
+                continue
+            results[urn] = self._read_asset(asset)
+            statuses[urn] = 200
+        return JSONResponse({"results": results, "statuses": statuses, "errors": errors})
+
+    def _read_asset(self, asset: _Asset) -> dict[str, Any]:
         # A video shows PROCESSING to one read after its finalize; an image is ready at once.
         if asset.status == "PROCESSING" and (
             asset.kind == "image" or (asset.seen and asset.seen[-1] == "PROCESSING")
@@ -783,7 +808,7 @@ class FakeLinkedIn(FakeNetwork):
                 out["aspectRatioWidth"] = 16.0
                 out["aspectRatioHeight"] = 9.0
                 out["thumbnail"] = f"https://media.licdn.fake/dms/thumbnail/{name}"
-        return JSONResponse(out)
+        return out
 
     # -- social actions (shares/network-update-social-actions) -------------------------------
 
@@ -1032,7 +1057,3 @@ class FakeLinkedIn(FakeNetwork):
 
 def _escape(text: str) -> str:
     return "".join("\\" + c if c in _RESERVED else c for c in text)
-
-
-def _time(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc)
