@@ -367,3 +367,42 @@ def test_aiohttp_would_decode_escaped_urns() -> None:
     assert _requoted(httpx.URL("https://api.linkedin.com/rest/posts/urn%3Ali%3Ashare%3A1"))
     assert _requoted(httpx.URL("https://api.linkedin.com/rest/posts?author=urn%3Ali%3Ax%3A1"))
     assert not _requoted(httpx.URL("https://example.com/a%20b?q=c%20d"))
+
+
+async def test_a_lost_comment_answer_is_reconciled_once() -> None:
+    """A comment whose answer was lost (the fake made it): OutcomeUnknownError with the key;
+    the retry with the key finds it instead of commenting twice. Also for a nested reply."""
+    from socialkit._errors import OutcomeUnknownError
+
+    fake = FakeLinkedIn()
+    fan = fake.add_user("fan")
+    mine = fake.publish_as(fake.owner, "my post")
+    question = fake.reply(mine, fan, "a question")
+
+    class LoseOnce(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = httpx.ASGITransport(app=fake.app)
+            self.losses = 2
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            if request.method == "POST" and request.url.path.endswith("/comments"):
+                if self.losses > 0:
+                    self.losses -= 1
+                    await response.aread()
+                    raise httpx.ReadTimeout("lost", request=request)
+            return response
+
+    linkedin = connect(fake, http=httpx.AsyncClient(transport=LoseOnce()), retries=1)
+    async with linkedin:
+        for target, key in ((mine, "on-post"), (question, "on-comment")):
+            with pytest.raises(OutcomeUnknownError) as info:
+                await linkedin.publish(Post(text="an answer", reply_to=target), idempotency_key=key)
+            assert info.value.idempotency_key == key
+            again = await linkedin.publish(
+                Post(text="an answer", reply_to=target), idempotency_key=key
+            )
+            assert again.reply_to == target
+    answers = [c for c in fake.comments.values() if c.text == "an answer"]
+    assert len(answers) == 2
+    assert {c.parent for c in answers} == {None, question}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -48,7 +47,14 @@ from socialkit._models import (
     UploadedMedia,
 )
 from socialkit._paging import Batch, Paged
-from socialkit.adapters._base import Adapter, AdapterSettings, as_post, check_id, kinds_filter
+from socialkit.adapters._base import (
+    Adapter,
+    AdapterSettings,
+    as_post,
+    check_id,
+    kinds_filter,
+    path_segment,
+)
 from socialkit.adapters.linkedin import _mapping as mapping
 from socialkit.adapters.linkedin import _wire as wire
 from socialkit.adapters.linkedin._settings import AUTHOR_URN, LinkedInSettings
@@ -93,10 +99,9 @@ class LinkedInMediaError(APIError):
         super().__init__("linkedin", None, "PROCESSING_FAILED", f"LinkedIn could not process {urn}")
 
 
-def _enc(urn: str) -> str:
-    """A URN as one path segment or query value (``:``, ``(``, ``)``, ``,`` encoded), as
-    Rest.li 2.0 wants it."""
-    return urllib.parse.quote(urn, safe="")
+#: A URN as one path segment or query value (``:``, ``(``, ``)``, ``,`` encoded), as
+#: Rest.li 2.0 wants it.
+_enc = path_segment
 
 
 def _post_urn(value: object) -> str:
@@ -583,6 +588,7 @@ class LinkedInAdapter(Adapter):
         for raw in page.elements:
             item = wire.Post.model_validate(raw)
             if item.commentary == commentary and (item.createdAt or 0) >= since:
+                logger.info("linkedin: the create under key %s was found: %s", key, item.id)
                 return await self._post_of(item, raw)
         return None
 

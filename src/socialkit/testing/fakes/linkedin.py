@@ -329,8 +329,13 @@ class FakeLinkedIn(FakeNetwork):
         raise NotImplementedError(f"LinkedIn's API has no {relation}")
 
     def comments_on(self, target: str) -> list[_Comment]:
+        """The comments on a post (first level), or the replies to a comment, newest first."""
+        if target in self.comments:
+            found = (c for c in self.comments.values() if c.parent == target)
+        else:
+            found = (c for c in self.comments.values() if c.target == target and not c.parent)
         return sorted(
-            (c for c in self.comments.values() if c.target == target),
+            found,
             key=lambda c: (c.created, c.id),
             reverse=True,
         )
@@ -836,7 +841,8 @@ class FakeLinkedIn(FakeNetwork):
     async def _summary(self, request: Request, body: Any, user: FakeUser) -> Response:
         urn = self._target(request.path_params["urn"])
         likes = self.posts[urn].likes if urn in self.posts else {}
-        comments = self.comments_on(urn)
+        first_level = self.comments_on(urn)
+        every = [c for c in self.comments.values() if c.target == urn]
         return JSONResponse(
             {
                 "target": urn,
@@ -845,8 +851,8 @@ class FakeLinkedIn(FakeNetwork):
                     "likedByCurrentUser": self._actor(user) in likes,
                 },
                 "commentsSummary": {
-                    "totalFirstLevelComments": len([c for c in comments if c.parent is None]),
-                    "aggregatedTotalComments": len(comments),
+                    "totalFirstLevelComments": len(first_level),
+                    "aggregatedTotalComments": len(every),
                 },
             }
         )
