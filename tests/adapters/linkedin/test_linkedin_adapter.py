@@ -386,11 +386,11 @@ async def test_a_lost_comment_answer_is_reconciled_once() -> None:
 
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             response = await self.inner.handle_async_request(request)
-            if request.method == "POST" and request.url.path.endswith("/comments"):
-                if self.losses > 0:
-                    self.losses -= 1
-                    await response.aread()
-                    raise httpx.ReadTimeout("lost", request=request)
+            lost = request.method == "POST" and request.url.path.endswith("/comments")
+            if lost and self.losses > 0:
+                self.losses -= 1
+                await response.aread()
+                raise httpx.ReadTimeout("lost", request=request)
             return response
 
     linkedin = connect(fake, http=httpx.AsyncClient(transport=LoseOnce()), retries=1)
