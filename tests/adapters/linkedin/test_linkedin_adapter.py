@@ -406,3 +406,34 @@ async def test_a_lost_comment_answer_is_reconciled_once() -> None:
     answers = [c for c in fake.comments.values() if c.text == "an answer"]
     assert len(answers) == 2
     assert {c.parent for c in answers} == {None, question}
+
+
+@pytest.mark.parametrize(
+    ("upload", "with_token"),
+    [
+        ("https://www.linkedin.com/dms-uploads/C4E10AQFoyyAjHPMQuQ/uploadedImage/0", True),
+        ("https://uploads.example/C4E10AQFoyyAjHPMQuQ/0", False),
+    ],
+)
+async def test_the_token_goes_only_to_linkedin_upload_hosts(upload: str, with_token: bool) -> None:
+    """shares/images-api "Upload the Image": the sample sends the bearer token to LinkedIn's
+    upload URL; a URL on another host gets none."""
+    import respx
+    from linkedin_fixtures import ACCESS, BASE, ORG, enc
+
+    image = "urn:li:image:C4E10AQFoyyAjHPMQuQ"
+    router = respx.MockRouter(assert_all_called=False)
+    router.post(f"{BASE}/rest/images", params={"action": "initializeUpload"}).mock(
+        return_value=c.json_response(200, {"value": {"uploadUrl": upload, "image": image}})
+    )
+    put = router.put(upload).mock(return_value=httpx.Response(201))
+    router.get(f"{BASE}/rest/images/{enc(image)}").mock(
+        return_value=c.json_response(200, {"id": image, "owner": ORG, "status": "AVAILABLE"})
+    )
+    values = {"base_url": BASE, "access_token": ACCESS, "author": ORG, "store": MemoryStore()}
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+    async with LinkedInAdapter(build_settings(LinkedInAdapter, values), http=http) as linkedin:
+        await linkedin.upload(Media.from_bytes(c.PNG_1X1))
+    sent = put.calls.last.request.headers.get("authorization")
+    assert sent == (f"Bearer {ACCESS}" if with_token else None)
+    await http.aclose()

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -746,17 +747,22 @@ class LinkedInAdapter(Adapter):
         return urn
 
     async def _put(self, url: str, content: bytes, mime: str) -> httpx.Response:
-        """``PUT`` bytes to an upload URL LinkedIn gave (signed: no token sent). Sending the
+        """``PUT`` bytes to an upload URL LinkedIn gave. The token goes only to LinkedIn's own
+        hosts (the Images API's sample sends it; the URLs are signed anyway). Sending the
         same bytes to the same URL again replaces them, so retries are safe."""
         if not url.startswith(("https://", "http://")):
             raise MalformedResponseError(self.name, 200, "malformed_response", "no upload URL")
+        from socialkit._http import USE_SESSION_AUTH
+
+        host = urlsplit(url).hostname or ""
+        own = host == "linkedin.com" or host.endswith(".linkedin.com")
         session = await self._api()
         return await session.request(
             "PUT",
             url,
             content=content,
             headers={"Content-Type": mime, **self._headers()},
-            auth=None,
+            auth=USE_SESSION_AUTH if own else None,
             kind="write",
             retry_safe=True,
             bucket="upload",
