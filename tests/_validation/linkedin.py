@@ -103,6 +103,13 @@ ENDPOINTS: list[tuple[str, str, set[str], set[str], str]] = [
         "shares/network-update-social-actions#create-a-like-on-a-share",
     ),
     (
+        "GET",
+        rf"/rest/socialActions/{_URN_PART}/likes",
+        set(),
+        set(),
+        "shares/network-update-social-actions#retrieve-likes-on-shares",
+    ),
+    (
         "DELETE",
         rf"/rest/socialActions/{_URN_PART}/likes/{_URN_PART}",
         set(),

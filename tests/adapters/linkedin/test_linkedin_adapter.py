@@ -437,3 +437,23 @@ async def test_the_token_goes_only_to_linkedin_upload_hosts(upload: str, with_to
     sent = put.calls.last.request.headers.get("authorization")
     assert sent == (f"Bearer {ACCESS}" if with_token else None)
     await http.aclose()
+
+
+async def test_comments_and_likes_of_any_post_page_by_offset() -> None:
+    fake = FakeLinkedIn()
+    fans = [fake.add_user(f"fan{i}") for i in range(5)]
+    post = fake.publish_as(fans[0], "someone else's post")
+    for fan in fans:
+        fake.clock.advance(minutes=1)
+        fake.like(post, fan)
+        fake.reply(post, fan, f"from {fan.handle}")
+    async with connect(fake) as linkedin:
+        first = linkedin.ex_comments(post, limit=2)
+        got = [m.text async for m in first]
+        rest = [m.text async for m in linkedin.ex_comments(post, cursor=first.cursor)]
+        assert len(got) == 2
+        assert sorted(got + rest) == sorted(f"from {f.handle}" for f in fans)
+        likers = [a.id async for a in linkedin.ex_likes(post)]
+        assert sorted(likers) == sorted(fake.member_urn(f) for f in fans)
+        with pytest.raises(ValidationError):
+            linkedin.ex_likes("urn:li:person:1")

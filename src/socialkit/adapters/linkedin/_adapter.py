@@ -893,24 +893,69 @@ class LinkedInAdapter(Adapter):
 
     # -- comments and likes -------------------------------------------------------------------
 
+    async def _collection(
+        self, path: str, start: int, count: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of a Rest.li collection: its elements and the next ``start`` (``None``
+        at the end: ``paging.total`` reached, or a short page where LinkedIn gives none)."""
+        page = await self._get(wire.Elements, f"{path}?start={start}&count={count}")
+        got = len(page.elements)
+        total = page.paging.total
+        more = got > 0 and (start + got < total if total is not None else got >= count)
+        return page.elements, start + got if more else None
+
     async def _comments(self, target: str) -> list[Message]:
         found: list[Message] = []
-        start = 0
-        while True:
-            page = await self._get(
-                wire.Elements,
-                f"/rest/socialActions/{_enc(target)}/comments?start={start}&count=100",
+        start: int | None = 0
+        while start is not None:
+            elements, start = await self._collection(
+                f"/rest/socialActions/{_enc(target)}/comments", start, 100
             )
-            for raw in page.elements:
-                found.append(mapping.message_of(wire.Comment.model_validate(raw), target, raw))
-            start += len(page.elements)
-            total = page.paging.total
-            if (
-                not page.elements
-                or (total is not None and start >= total)
-                or (total is None and len(page.elements) < 100)
-            ):
-                return found
+            found.extend(
+                mapping.message_of(wire.Comment.model_validate(raw), target, raw)
+                for raw in elements
+            )
+        return found
+
+    def ex_comments(
+        self, post_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Message]:
+        """The comments on a post (or the replies to a comment), in LinkedIn's order (``GET
+        /rest/socialActions/{urn}/comments``, 100 a page; ``r_organization_social`` or
+        ``r_member_social``). Raises ``ValidationError`` for a bad URN before any request."""
+        target = _target_urn(post_id)
+        path = f"/rest/socialActions/{_enc(target)}/comments"
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
+            count = 100 if want is None else max(1, min(100, want))
+            elements, following = await self._collection(path, _offset(network_cursor), count)
+            items = [
+                mapping.message_of(wire.Comment.model_validate(raw), target, raw)
+                for raw in elements
+            ]
+            return Batch(items, None if following is None else str(following))
+
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def ex_likes(
+        self, post_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Account]:
+        """Who liked a post or a comment (``GET /rest/socialActions/{urn}/likes``, 100 a
+        page), as accounts with only their URN. Raises ``ValidationError`` for a bad URN
+        before any request."""
+        target = _target_urn(post_id)
+        path = f"/rest/socialActions/{_enc(target)}/likes"
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Account]:
+            count = 100 if want is None else max(1, min(100, want))
+            elements, following = await self._collection(path, _offset(network_cursor), count)
+            items = [
+                Account(id=wire.Like.model_validate(raw).actor, network=self.name, raw=raw)
+                for raw in elements
+            ]
+            return Batch(items, None if following is None else str(following))
+
+        return Paged(fetch, limit=limit, cursor=cursor)
 
     def messages(
         self,
@@ -921,7 +966,7 @@ class LinkedInAdapter(Adapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Message]:
-        """Comments on the author's ``message_posts`` newest posts, newest first (``GET
+        """First-level comments on the author's ``message_posts`` newest posts, newest first (``GET
         /rest/socialActions/{urn}/comments``). Only ``comment`` messages exist here."""
         wanted = kinds_filter(kinds)
         if "comment" not in wanted:
@@ -1143,6 +1188,15 @@ def _parse_cursor(cursor: str | None) -> tuple[int, int, str | None]:
     if match is None:
         raise ValidationError(f"{cursor!r} is not a linkedin posts cursor")
     return int(match.group(1)), int(match.group(2)), match.group(3)
+
+
+def _offset(cursor: str | None) -> int:
+    """The ``start`` of an offset cursor."""
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 9:
+        raise ValidationError(f"{cursor!r} is not a linkedin cursor")
+    return int(cursor)
 
 
 def _created(post: Post) -> datetime | None:

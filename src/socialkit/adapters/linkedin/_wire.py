@@ -24,6 +24,7 @@ __all__ = [
     "Elements",
     "FollowerStatistics",
     "ImageInit",
+    "Like",
     "MediaAsset",
     "NetworkSize",
     "Organization",
@@ -175,6 +176,14 @@ class Comment(_Wire):
     parentComment: str | None = None
     # The URN of the comment lives in "$URN" in LinkedIn's answers.
     urn: str | None = Field(default=None, alias="$URN")
+
+
+class Like(_Wire):
+    """A like (``network-update-social-actions``, "Retrieve Likes")."""
+
+    actor: str
+    object: str | None = None
+    created: AuditStamp | None = None
 
 
 class LikesSummary(_Wire):

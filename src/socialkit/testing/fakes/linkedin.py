@@ -365,6 +365,7 @@ class FakeLinkedIn(FakeNetwork):
                 ("/rest/socialActions/{urn}/comments/{id}", "GET", self._get_comment),
                 ("/rest/socialActions/{urn}/comments/{id}", "DELETE", self._delete_comment),
                 ("/rest/socialActions/{urn}/likes", "POST", self._like),
+                ("/rest/socialActions/{urn}/likes", "GET", self._list_likes),
                 ("/rest/socialActions/{urn}/likes/{actor}", "DELETE", self._unlike),
                 ("/rest/organizationalEntityShareStatistics", "GET", self._share_statistics),
                 ("/rest/organizationalEntityFollowerStatistics", "GET", self._follower_stats),
@@ -925,6 +926,31 @@ class FakeLinkedIn(FakeNetwork):
         return JSONResponse(
             {"actor": actor, "object": urn, "created": {"actor": actor, "time": self._now_ms()}},
             status_code=201,
+        )
+
+    async def _list_likes(self, request: Request, body: Any, user: FakeUser) -> Response:
+        urn = self._target(request.path_params["urn"])
+        start = int(request.query_params.get("start", "0"))
+        count = int(request.query_params.get("count", "10"))
+        likes = sorted(
+            (self.posts[urn].likes if urn in self.posts else {}).items(),
+            key=lambda item: item[1],
+            reverse=True,
+        )
+        return JSONResponse(
+            {
+                "paging": {"start": start, "count": count, "links": [], "total": len(likes)},
+                "elements": [
+                    {
+                        "actor": actor,
+                        "created": {"actor": actor, "time": when},
+                        "lastModified": {"actor": actor, "time": when},
+                        "object": urn,
+                        "$URN": f"urn:li:like:({actor},{urn})",
+                    }
+                    for actor, when in likes[start : start + count]
+                ],
+            }
         )
 
     async def _unlike(self, request: Request, body: Any, user: FakeUser) -> Response:
