@@ -860,7 +860,7 @@ class LinkedInAdapter(Adapter):
         """The author's posts, newest first (``GET /rest/posts?q=author&sortBy=CREATED``,
         up to 100 a page). LinkedIn pages by offset; the cursor also keeps the last post read,
         so posts published between two walks do not repeat."""
-        if account is not None and account != self.settings.author:
+        if account is not None and account not in (self.settings.author, self._author):
             raise self.unsupported(Capability.READ_OTHERS, "the API lists the author's own posts")
 
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Post]:
@@ -966,8 +966,9 @@ class LinkedInAdapter(Adapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Message]:
-        """First-level comments on the author's ``message_posts`` newest posts, newest first (``GET
-        /rest/socialActions/{urn}/comments``). Only ``comment`` messages exist here."""
+        """First-level comments on the author's ``message_posts`` newest posts, newest first
+        (``GET /rest/socialActions/{urn}/comments``). Only ``comment`` messages exist here;
+        replies to a comment come from :meth:`ex_comments` of that comment."""
         wanted = kinds_filter(kinds)
         if "comment" not in wanted:
             return Paged.empty()
