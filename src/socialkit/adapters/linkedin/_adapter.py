@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx
+import pydantic
 from pydantic import SecretStr
 
 from socialkit._capabilities import Capability, Limits
@@ -573,7 +574,7 @@ class LinkedInAdapter(Adapter):
                     wire.Elements, f"/rest/socialActions/{_enc(target)}/comments?start=0&count=50"
                 )
                 for raw in page.elements:
-                    comment = wire.Comment.model_validate(raw)
+                    comment = _element(wire.Comment, raw)
                     if (
                         comment.actor == author
                         and comment.message.text == commentary
@@ -587,7 +588,7 @@ class LinkedInAdapter(Adapter):
                 self.name, "POST", "/rest/posts", idempotency_key=key
             ) from exc
         for raw in page.elements:
-            item = wire.Post.model_validate(raw)
+            item = _element(wire.Post, raw)
             if item.commentary == commentary and (item.createdAt or 0) >= since:
                 logger.info("linkedin: the create under key %s was found: %s", key, item.id)
                 return await self._post_of(item, raw)
@@ -869,7 +870,7 @@ class LinkedInAdapter(Adapter):
             count = 10 if want is None else max(1, min(100, want))
             while True:
                 page = await self._get(wire.Elements, self._finder(author, start, count))
-                items = [(wire.Post.model_validate(raw), raw) for raw in page.elements]
+                items = [(_element(wire.Post, raw), raw) for raw in page.elements]
                 got = len(items)
                 if anchor_id is not None:
                     ids = [p.id for p, _ in items]
@@ -912,8 +913,7 @@ class LinkedInAdapter(Adapter):
                 f"/rest/socialActions/{_enc(target)}/comments", start, 100
             )
             found.extend(
-                mapping.message_of(wire.Comment.model_validate(raw), target, raw)
-                for raw in elements
+                mapping.message_of(_element(wire.Comment, raw), target, raw) for raw in elements
             )
         return found
 
@@ -930,8 +930,7 @@ class LinkedInAdapter(Adapter):
             count = 100 if want is None else max(1, min(100, want))
             elements, following = await self._collection(path, _offset(network_cursor), count)
             items = [
-                mapping.message_of(wire.Comment.model_validate(raw), target, raw)
-                for raw in elements
+                mapping.message_of(_element(wire.Comment, raw), target, raw) for raw in elements
             ]
             return Batch(items, None if following is None else str(following))
 
@@ -950,7 +949,7 @@ class LinkedInAdapter(Adapter):
             count = 100 if want is None else max(1, min(100, want))
             elements, following = await self._collection(path, _offset(network_cursor), count)
             items = [
-                Account(id=wire.Like.model_validate(raw).actor, network=self.name, raw=raw)
+                Account(id=_element(wire.Like, raw).actor, network=self.name, raw=raw)
                 for raw in elements
             ]
             return Batch(items, None if following is None else str(following))
@@ -980,7 +979,7 @@ class LinkedInAdapter(Adapter):
             )
             found: list[Message] = []
             for raw in page.elements:
-                found.extend(await self._comments(wire.Post.model_validate(raw).id))
+                found.extend(await self._comments(_element(wire.Post, raw).id))
             found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
             return Batch(found, None)
 
@@ -1189,6 +1188,17 @@ def _parse_cursor(cursor: str | None) -> tuple[int, int, str | None]:
     if match is None:
         raise ValidationError(f"{cursor!r} is not a linkedin posts cursor")
     return int(match.group(1)), int(match.group(2)), match.group(3)
+
+
+def _element(model: type[T], raw: Any) -> T:
+    """One element of a collection as ``model``; one that does not match is a
+    :class:`~socialkit.MalformedResponseError` (naming the model, never the values)."""
+    try:
+        return model.model_validate(raw)  # type: ignore[attr-defined, no-any-return]
+    except pydantic.ValidationError:
+        raise MalformedResponseError(
+            "linkedin", 200, "malformed_response", f"an element is not a {model.__name__}"
+        ) from None
 
 
 def _offset(cursor: str | None) -> int:

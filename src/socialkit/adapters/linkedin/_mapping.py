@@ -62,7 +62,10 @@ def time_of_ms(value: int | None) -> datetime | None:
     """A LinkedIn time (epoch milliseconds) as an aware datetime."""
     if value is None:
         return None
-    return datetime.fromtimestamp(value / 1000, timezone.utc)
+    try:
+        return datetime.fromtimestamp(value / 1000, timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds
+        return None
 
 
 def post_url(urn: str) -> str:
@@ -74,11 +77,10 @@ def _first_link(text: str) -> str | None:
     return text[spans[0][0] : spans[0][1]] if spans else None
 
 
-def _media(
-    urn: str, alt: str | None, assets: Mapping[str, wire.MediaAsset], name: str = "linkedin"
-) -> Media:
+def _media(urn: str, alt: str | None, assets: Mapping[str, wire.MediaAsset]) -> Media:
     asset = assets.get(urn)
     video = urn.startswith("urn:li:video:")
+    milliseconds = asset.duration if asset is not None else None
     return Media(
         kind="video" if video else "image",
         mime_type="video/mp4" if video else "image/jpeg",
@@ -86,7 +88,7 @@ def _media(
         alt=alt or None,
         url=asset.downloadUrl if asset is not None else None,
         preview_url=asset.thumbnail if asset is not None else None,
-        duration=asset.duration / 1000 if asset is not None and asset.duration else None,
+        duration=milliseconds / 1000 if milliseconds is not None and milliseconds > 0 else None,
     )
 
 
