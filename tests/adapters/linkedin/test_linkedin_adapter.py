@@ -457,3 +457,15 @@ async def test_comments_and_likes_of_any_post_page_by_offset() -> None:
         assert sorted(likers) == sorted(fake.member_urn(f) for f in fans)
         with pytest.raises(ValidationError):
             linkedin.ex_likes("urn:li:person:1")
+
+
+async def test_a_refresh_token_alone_gets_an_access_token_first() -> None:
+    fake = FakeLinkedIn()
+    settings = fake.settings()
+    del settings["access_token"]
+    async with LinkedInAdapter.connect(http=fake.client(), retry_wait=False, **settings) as li:
+        before = len(fake.access)
+        me = await li.me()
+    assert me.id == fake.organization_urn
+    assert len(fake.access) == before + 1
+    assert [p for _, p, _ in fake.requests] == ["/rest/organizations/2414183"]

@@ -17,7 +17,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -238,9 +238,10 @@ class LinkedInAdapter(Adapter):
         return self._oauth2_client
 
     async def ensure_credentials(self) -> None:
-        """Without an ``access_token`` setting, a token must be stored (``socialkit auth
-        login linkedin``). Raises ``AuthFlowError`` naming the command. No request."""
-        if self.settings.access_token is not None:
+        """Without a token in the settings (``access_token`` or ``refresh_token``), one must
+        be stored (``socialkit auth login linkedin``). Raises ``AuthFlowError`` naming the
+        command. No request."""
+        if self.settings.access_token is not None or self.settings.refresh_token is not None:
             return
         if await self._tokens().get(self.name, self._account_key) is None:
             from socialkit.auth import AuthFlowError
@@ -287,6 +288,10 @@ class LinkedInAdapter(Adapter):
             seed = Token(
                 access_token=s.access_token or SecretStr("expired"),
                 refresh_token=s.refresh_token,
+                # Without an access token, refresh before the first call.
+                expires_at=None
+                if s.access_token is not None
+                else datetime(2000, 1, 1, tzinfo=timezone.utc),
             )
             # A stored token is newer than the settings' one (refreshed since): keep it.
             await store.compare_and_set(self.name, self._account_key, None, seed)
