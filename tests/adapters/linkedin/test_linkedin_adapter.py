@@ -469,3 +469,25 @@ async def test_a_refresh_token_alone_gets_an_access_token_first() -> None:
     assert me.id == fake.organization_urn
     assert len(fake.access) == before + 1
     assert [p for _, p, _ in fake.requests] == ["/rest/organizations/2414183"]
+
+
+async def test_follower_statistics_as_linkedin_sends_them() -> None:
+    fake = FakeLinkedIn()
+    fan = fake.add_user("fan")
+    fake.follow(fan, fake.owner)
+    async with connect(fake) as linkedin:
+        lifetime = await linkedin.ex_follower_statistics()
+        assert lifetime[0]["organizationalEntity"] == fake.organization_urn
+        assert "followerCountsBySeniority" in lifetime[0]
+        now = fake.clock.now()
+        daily = await linkedin.ex_follower_statistics(
+            since=now - timedelta(days=3), until=now + timedelta(days=1)
+        )
+        assert len(daily) == 4
+        assert sum(d["followerGains"]["organicFollowerGain"] for d in daily) == 1
+        with pytest.raises(ValidationError):
+            await linkedin.ex_follower_statistics(since=now, until=now)
+    member = FakeLinkedIn(as_organization=False)
+    async with connect(member) as linkedin:
+        with pytest.raises(UnsupportedError):
+            await linkedin.ex_follower_statistics()

@@ -1116,22 +1116,24 @@ class LinkedInAdapter(Adapter):
                 measured_at=moment,
             )
         ]
+        start = end = None
         window = ""
         if since is not None or until is not None:
-            start = since or (until or moment) - timedelta(days=30)
             end = until or moment
-            window = (
-                f"&timeIntervals=(timeRange:(start:{_ms(start)},end:{_ms(end)}),"
-                "timeGranularityType:DAY)"
-            )
+            start = since or end - timedelta(days=30)
+            window = _window(start, end)
         stats = await self._get(wire.ShareStatistics, _share_query(author, [], window))
         sums: dict[str, int | float] = {}
+        engaged = 0.0
         for element in stats.elements:
             totals = element.totalShareStatistics
             for name, native in _SHARE_METRICS.items():
                 sums[name] = sums.get(name, 0) + getattr(totals, native)
+            engaged += totals.engagement * totals.impressionCount
         if window and stats.elements:
-            sums["engagement_rate"] = sums.get("engagement_rate", 0) / len(stats.elements)
+            # Each day's rate is per its impressions: over days, weigh them so.
+            impressions = sums.get("impressions", 0)
+            sums["engagement_rate"] = engaged / impressions if impressions else 0.0
         for name, value in sums.items():
             found.append(
                 Metric(
@@ -1139,17 +1141,13 @@ class LinkedInAdapter(Adapter):
                     value=value,
                     network=self.name,
                     native_name=_SHARE_METRICS[name],
-                    start=since,
-                    end=until,
+                    start=start,
+                    end=end,
                     measured_at=moment,
                 )
             )
         if window:
-            gains = await self._get(
-                wire.FollowerStatistics,
-                "/rest/organizationalEntityFollowerStatistics?q=organizationalEntity"
-                f"&organizationalEntity={_enc(author)}{window}",
-            )
+            gains = await self._get(wire.FollowerStatistics, _follower_query(author, window))
             gained = sum(
                 e.followerGains.organicFollowerGain + e.followerGains.paidFollowerGain
                 for e in gains.elements
@@ -1161,12 +1159,46 @@ class LinkedInAdapter(Adapter):
                     value=gained,
                     network=self.name,
                     native_name="followerGains",
-                    start=since,
-                    end=until,
+                    start=start,
+                    end=end,
                     measured_at=moment,
                 )
             )
         return found
+
+    async def ex_follower_statistics(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """LinkedIn's follower statistics of the organization as it sends them (``GET
+        /rest/organizationalEntityFollowerStatistics``, ``rw_organization_admin``): without a
+        window, one element of lifetime counts broken down by association type, seniority,
+        industry, function, staff count range and place; with ``since`` / ``until``, an
+        element per day with its ``followerGains``. Raises UnsupportedError for a member."""
+        author = await self._author_urn()
+        if self._organization() is None:
+            raise self.unsupported(
+                Capability.ACCOUNT_METRICS, "LinkedIn gives statistics of organizations only"
+            )
+        window = ""
+        if since is not None or until is not None:
+            end = until or self.now()
+            window = _window(since or end - timedelta(days=30), end)
+        page = await self._get(wire.Elements, _follower_query(author, window))
+        return page.elements
+
+
+def _window(start: datetime, end: datetime) -> str:
+    """A Rest.li ``timeIntervals`` query of days from ``start`` to ``end``."""
+    if start >= end:
+        raise ValidationError("since must be earlier than until")
+    return f"&timeIntervals=(timeRange:(start:{_ms(start)},end:{_ms(end)}),timeGranularityType:DAY)"
+
+
+def _follower_query(organization: str, window: str) -> str:
+    return (
+        "/rest/organizationalEntityFollowerStatistics?q=organizationalEntity"
+        f"&organizationalEntity={_enc(organization)}{window}"
+    )
 
 
 def _share_query(organization: str, urns: list[str], window: str = "") -> str:
