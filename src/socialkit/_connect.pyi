@@ -18,6 +18,7 @@ from typing_extensions import deprecated
 
 from socialkit.adapters._base import Adapter
 from socialkit.adapters.bluesky import BlueskyAdapter
+from socialkit.adapters.linkedin import LinkedInAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
 from socialkit.adapters.meta import FacebookAdapter, InstagramAdapter, ThreadsAdapter
 from socialkit.adapters.reddit import RedditAdapter
@@ -143,6 +144,45 @@ def connect(
     upload_url: str = ...,
     ig_user_id: str | None = None,
 ) -> InstagramAdapter: ...
+@overload
+def connect(
+    name: Literal["linkedin"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    require_credentials: bool = True,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    deadline: float | None = None,
+    body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
+    base_url: str = "https://api.linkedin.com",
+    authorize_url: str = ...,
+    token_url: str = ...,
+    client_id: str | None = None,
+    client_secret: str | SecretStr | None = None,
+    access_token: str | SecretStr | None = None,
+    refresh_token: str | SecretStr | None = None,
+    redirect_uri: str | None = None,
+    scopes: tuple[str, ...] | list[str] = ...,
+    author: str | None = None,
+    version: str = "202511",
+    media_timeout: float = 600.0,
+    reconcile_margin: float = 60.0,
+    message_posts: int = 20,
+) -> LinkedInAdapter: ...
 @overload
 def connect(
     name: Literal["mastodon"],
@@ -370,7 +410,7 @@ def connect(
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "facebook", "instagram", "mastodon", "reddit", "telegram", "threads", "tiktok", "x"],
+    name: Literal["bluesky", "facebook", "instagram", "linkedin", "mastodon", "reddit", "telegram", "threads", "tiktok", "x"],
     /,
     *,
     http: AsyncClient | None = None,

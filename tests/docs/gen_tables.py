@@ -28,6 +28,7 @@ NETWORKS = (
     "tiktok",
     "reddit",
     "telegram",
+    "linkedin",
 )
 TITLES = {
     "mastodon": "Mastodon",
@@ -39,6 +40,7 @@ TITLES = {
     "tiktok": "TikTok",
     "reddit": "Reddit",
     "telegram": "Telegram",
+    "linkedin": "LinkedIn",
 }
 
 _LIMIT_LABELS = {

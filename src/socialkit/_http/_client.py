@@ -41,6 +41,18 @@ def default_user_agent() -> str:
     return _USER_AGENT
 
 
+def _requoted(url: httpx.URL) -> bool:
+    """Whether aiohttp would send ``url`` differently from how it is written (only URLs
+    with percent-escapes can differ)."""
+    if b"%" not in url.raw_path:
+        return False
+    import yarl
+
+    path, _, query = url.raw_path.decode("ascii").partition("?")
+    parsed = yarl.URL(str(url))
+    return parsed.raw_path != path or parsed.raw_query_string != query
+
+
 def _aiohttp_available() -> bool:
     return importlib.util.find_spec("httpx_aiohttp") is not None
 
@@ -124,12 +136,20 @@ class AutoTransport(httpx.AsyncBaseTransport):
 
                 self._asyncio = AiohttpTransport(**self._options)
             return self._asyncio, True
+        return self._native(), False
+
+    def _native(self) -> httpx.AsyncBaseTransport:
         if self._other is None:
             self._other = httpx.AsyncHTTPTransport(http2=self._http2, **self._options)
-        return self._other, False
+        return self._other
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         transport, is_aiohttp = self._for_library()
+        if is_aiohttp and _requoted(request.url):
+            # aiohttp parses the URL again (yarl) and decodes escapes such as %3A and %28,
+            # which changes what the server receives (LinkedIn needs its URNs encoded in
+            # paths and queries): such a request goes through httpx's own transport.
+            transport, is_aiohttp = self._native(), False
         if not is_aiohttp:
             return await transport.handle_async_request(request)
         # Failures while the body is read surface later, from the client; the Session maps

@@ -1,7 +1,7 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
 ``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram``,
-``FakeThreads``, ``FakeTelegram``, ``FakeReddit`` and ``FakeTikTok`` are ASGI apps
+``FakeThreads``, ``FakeTelegram``, ``FakeReddit``, ``FakeTikTok`` and ``FakeLinkedIn`` are ASGI apps
 (``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``)
 or served on a local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the
 shared simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from socialkit.testing.fakes.bluesky import FakeBluesky
     from socialkit.testing.fakes.facebook import FakeFacebook
     from socialkit.testing.fakes.instagram import FakeInstagram
+    from socialkit.testing.fakes.linkedin import FakeLinkedIn
     from socialkit.testing.fakes.mastodon import FakeMastodon
     from socialkit.testing.fakes.reddit import FakeReddit
     from socialkit.testing.fakes.telegram import FakeTelegram
@@ -29,6 +30,7 @@ __all__ = [
     "FakeClock",
     "FakeFacebook",
     "FakeInstagram",
+    "FakeLinkedIn",
     "FakeMastodon",
     "FakeNetwork",
     "FakeReddit",
@@ -45,6 +47,7 @@ _LAZY = {
     "FakeBluesky": "socialkit.testing.fakes.bluesky",
     "FakeFacebook": "socialkit.testing.fakes.facebook",
     "FakeInstagram": "socialkit.testing.fakes.instagram",
+    "FakeLinkedIn": "socialkit.testing.fakes.linkedin",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
     "FakeReddit": "socialkit.testing.fakes.reddit",
     "FakeTelegram": "socialkit.testing.fakes.telegram",
