@@ -1,7 +1,7 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
 ``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram``,
-``FakeThreads``, ``FakeTelegram``, ``FakeReddit`` and ``FakeTikTok`` are ASGI apps
+``FakeThreads``, ``FakeTelegram``, ``FakeReddit``, ``FakeTikTok`` and ``FakePinterest`` are ASGI apps
 (``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``)
 or served on a local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the
 shared simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from socialkit.testing.fakes.facebook import FakeFacebook
     from socialkit.testing.fakes.instagram import FakeInstagram
     from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.pinterest import FakePinterest
     from socialkit.testing.fakes.reddit import FakeReddit
     from socialkit.testing.fakes.telegram import FakeTelegram
     from socialkit.testing.fakes.threads import FakeThreads
@@ -31,6 +32,7 @@ __all__ = [
     "FakeInstagram",
     "FakeMastodon",
     "FakeNetwork",
+    "FakePinterest",
     "FakeReddit",
     "FakeTelegram",
     "FakeThreads",
@@ -46,6 +48,7 @@ _LAZY = {
     "FakeFacebook": "socialkit.testing.fakes.facebook",
     "FakeInstagram": "socialkit.testing.fakes.instagram",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakePinterest": "socialkit.testing.fakes.pinterest",
     "FakeReddit": "socialkit.testing.fakes.reddit",
     "FakeTelegram": "socialkit.testing.fakes.telegram",
     "FakeThreads": "socialkit.testing.fakes.threads",
