@@ -33,7 +33,7 @@ class Account(_Wire):
     """``#/components/schemas/Account`` (``GET /user_account``)."""
 
     id: str | None = None
-    username: str | None = None
+    username: str
     business_name: str | None = None
     profile_image: str | None = None
     website_url: str | None = None

@@ -728,4 +728,4 @@ class FakePinterest(FakeNetwork):
 
 
 def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
