@@ -126,6 +126,9 @@ class FakePinterest(FakeNetwork):
         self.pins: dict[str, _Pin] = {}
         self.media: dict[str, _Media] = {}
         self._fail_next: int = 0
+        #: How many polls a video shows ``processing`` before it ends (raise it to keep one
+        #: processing).
+        self.processing_polls = 1
         self.limiters = {
             category: RateLimiter(n, 60.0)
             for category, n in {**DEFAULT_LIMITS, **(limits or {})}.items()
@@ -717,7 +720,7 @@ class FakePinterest(FakeNetwork):
         media = self.media.get(request.path_params["media_id"])
         if media is None or media.owner.id != user.id:
             raise _Error(404, 1, "Media not found.")
-        if media.status == "processing" and media.seen and media.seen[-1] == "processing":
+        if media.status == "processing" and media.seen.count("processing") >= self.processing_polls:
             if self._fail_next:
                 self._fail_next -= 1
                 media.status = "failed"
