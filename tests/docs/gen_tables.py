@@ -26,6 +26,7 @@ NETWORKS = (
     "instagram",
     "threads",
     "tiktok",
+    "pinterest",
     "reddit",
     "telegram",
 )
@@ -37,6 +38,7 @@ TITLES = {
     "instagram": "Instagram",
     "threads": "Threads",
     "tiktok": "TikTok",
+    "pinterest": "Pinterest",
     "reddit": "Reddit",
     "telegram": "Telegram",
 }
