@@ -191,10 +191,13 @@ async def test_rate_limited_category_raises_with_its_headers(fake: FakePinterest
 async def test_refresh_rotates_and_is_saved(fake: FakePinterest) -> None:
     settings = fake.settings()
     old_refresh = settings["refresh_token"]
-    async with fake.connect(**settings) as net:
+    traffic = Traffic()
+    async with fake.connect(http=traffic.attach(fake.client()), **settings) as net:
         await net.me()
         fake.expire_access_tokens()
         await net.me()
+    traffic.verify()  # the refresh (POST /oauth/token, HTTP Basic) included
+    assert [r.url.path for r, _ in traffic.exchanges].count("/v5/oauth/token") == 1
     assert old_refresh in fake.revoked
     stored = await TokenStore(settings["store"]).get("pinterest", "default")
     assert stored is not None
@@ -205,7 +208,8 @@ async def test_refresh_rotates_and_is_saved(fake: FakePinterest) -> None:
 async def test_login_exchanges_the_code(fake: FakePinterest) -> None:
     values: dict[str, Any] = {**fake.settings(), "access_token": None, "refresh_token": None}
     values["redirect_uri"] = "http://127.0.0.1:8765/callback"
-    net = fake.connect(**values)
+    traffic = Traffic()
+    net = fake.connect(http=traffic.attach(fake.client()), **values)
     assert isinstance(net, PinterestAdapter)
     request = net.ex_authorization_url(scopes=["pins:read", "boards:read"])
     assert "scope=pins%3Aread%2Cboards%3Aread" in request.url
@@ -216,6 +220,7 @@ async def test_login_exchanges_the_code(fake: FakePinterest) -> None:
     assert token.refresh_token is not None
     async with net:
         assert (await net.me()).handle == "owner"
+    traffic.verify()
 
 
 def test_repr_and_errors_hold_no_secret(fake: FakePinterest) -> None:
