@@ -2,9 +2,10 @@
 
 ``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram``,
 ``FakeThreads``, ``FakeTelegram``, ``FakeReddit``, ``FakeTikTok`` and ``FakePinterest`` are
-ASGI apps (``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``)
-or served on a local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the
-shared simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
+ASGI apps (``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``,
+``fake.connect()``) or served on a local port (``fake.serve()``). See
+:mod:`socialkit.testing.fakes._base` for the shared simulation API. Extra ``testing``
+(starlette; uvicorn to serve on a port).
 """
 
 from __future__ import annotations
