@@ -58,6 +58,8 @@ ANALYTICS_DAYS = 90
 #: ``#/components/schemas/ContentType``: what ``image_base64`` sources take.
 _UPLOAD_TYPES = frozenset({"image/jpeg", "image/png"})
 _RECORDS = "pinterest.publish"
+#: Shortest and longest video, seconds (https://help.pinterest.com/en/business/article/video-pins).
+_VIDEO_SECONDS = (4, 15 * 60)
 
 
 class PinterestMediaError(APIError):
@@ -583,6 +585,20 @@ class PinterestAdapter(Adapter):
                         field=f"media[{index}]",
                     )
                 )
+            if (
+                item.kind == "video"
+                and item.duration is not None
+                and not (_VIDEO_SECONDS[0] <= item.duration <= _VIDEO_SECONDS[1])
+            ):
+                problems.append(
+                    Problem(
+                        code="video_duration",
+                        message=f"a pinterest video lasts {_VIDEO_SECONDS[0]} s to "
+                        f"{_VIDEO_SECONDS[1] // 60} minutes, not {item.duration:.0f} s",
+                        field=f"media[{index}]",
+                        actual=item.duration,
+                    )
+                )
         if post.link is not None and len(post.link) > _LINK_MAX:
             problems.append(
                 Problem(
@@ -811,23 +827,24 @@ class PinterestAdapter(Adapter):
     async def _reconcile(
         self, post: Post, options: Mapping[str, Any], started: datetime
     ) -> Post | None:
-        """After a create whose answer was lost: a pin on the board, made since the attempt
-        (less the ``reconcile_margin`` setting), with the same description, title and link."""
+        """After a create whose answer was lost: among the user's newest pins (``GET /pins``,
+        newest first; a board's own order may be custom), one on the board, made since the
+        attempt (less the ``reconcile_margin`` setting), with the same description, title and
+        link."""
         since = started - timedelta(seconds=self.settings.reconcile_margin)
         board_id = _id(options.get("board_id"), "board id")
-        page = await self._call(
-            wire.PinsPage, "GET", f"/boards/{board_id}/pins", params={"page_size": 100}
-        )
+        page = await self._call(wire.PinsPage, "GET", "/pins", params={"page_size": 100})
         for pin in page.items:
-            created = mapping.post_from(pin).created_at
+            found = mapping.post_from(pin)
             if (
-                created is not None
-                and created >= since
+                found.created_at is not None
+                and found.created_at >= since
+                and pin.board_id == board_id
                 and (pin.description or "") == post.text
                 and (pin.title or None) == (options.get("title") or None)
                 and (pin.link or None) == post.link
             ):
-                return mapping.post_from(pin)
+                return found
         return None
 
     # Idempotency records, in the store (a retry after a restart still reconciles).
