@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.spec]
 
 IMAGE = Media.from_bytes(c.PNG_1X1, alt="a pixel")
 VIDEO = Media.from_bytes(c.MP4_HEAD, alt="a clip")
+URL_IMAGE = Media.from_url("https://media.example/a.jpg", kind="image", mime_type="image/jpeg")
 
 
 @pytest.fixture
@@ -88,7 +89,10 @@ async def test_preflight_limits_before_any_request(net: PinterestAdapter) -> Non
         (Post(text="a gif", media=[gif]), "unsupported"),
         (Post(text="x", media=[long_alt]), "alt_text_too_long"),
         (Post(text="x", media=[IMAGE], link="https://e.com/" + "a" * 2048), "link_too_long"),
-        (Post(text="x", media=[IMAGE, IMAGE]), "too_many_media"),
+        (Post(text="x", media=[IMAGE] * 6), "too_many_media"),
+        (Post(text="x", media=[IMAGE, VIDEO]), "mixed_media"),
+        (Post(text="x", media=[IMAGE, IMAGE]), "carousel_alt_text"),
+        (Post(text="x", media=[Media.from_bytes(c.PNG_1X1), URL_IMAGE]), "carousel_sources"),
     ]:
         assert code in [p.code for p in net.check(post)], code
     with pytest.raises(InvalidPostError, match="title"):

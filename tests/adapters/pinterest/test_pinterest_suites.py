@@ -282,3 +282,21 @@ class TestPinterestRoundTrip(PinterestFakeFixtures, c.RoundTripSuite):
         assert got.media[0].url
         assert got.id == posted.id
         assert got.network == "pinterest"
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize("source", ["upload", "url"])
+    async def test_carousel_round_trip(self, net: Adapter, source: str) -> None:
+        def image(n: int) -> Media:
+            alt = "the carousel" if n == 0 else None
+            if source == "url":
+                url = f"https://media.example/{n}.jpg"
+                return Media.from_url(url, kind="image", mime_type="image/jpeg", alt=alt)
+            return Media.from_bytes(c.PNG_1X1, alt=alt)
+
+        posted = await net.publish(Post(text="three images", media=[image(n) for n in range(3)]))
+        assert posted.id is not None
+        got = await net.get_post(posted.id)
+        assert got.text == "three images"
+        assert [m.kind for m in got.media] == ["image"] * 3
+        assert [m.alt for m in got.media] == ["the carousel", None, None]
+        assert len({m.url for m in got.media}) == 3

@@ -93,9 +93,10 @@ class PinterestAdapter(Adapter):
     ``ex_`` methods.
 
     A post is a pin: ``Post.text`` is its description, ``Post.link`` its destination link,
-    one image (a URL Pinterest fetches, or uploaded bytes: JPEG, PNG) or one video with its
-    alt text. It goes to the ``board_id`` setting's board; :meth:`ex_publish` names another
-    board, a section and a title. Ids are Pinterest's (digits).
+    one image (a URL Pinterest fetches, or uploaded bytes: JPEG, PNG), a carousel of 2-5
+    images, or one video, with its alt text. It goes to the ``board_id`` setting's board;
+    :meth:`ex_publish` names another board, a section and a title. Ids are Pinterest's
+    (digits).
     """
 
     name: ClassVar[str] = "pinterest"
@@ -145,7 +146,8 @@ class PinterestAdapter(Adapter):
     }
     limits = Limits(
         max_text=800,
-        max_media=1,
+        max_media=5,
+        max_videos=1,
         mix_media=False,
         image_max_bytes=20 * _MiB,
         video_max_bytes=2048 * _MiB,
@@ -599,6 +601,8 @@ class PinterestAdapter(Adapter):
                         actual=item.duration,
                     )
                 )
+        if len(post.media) > 1:
+            problems.extend(_carousel_problems(post.media))
         if post.link is not None and len(post.link) > _LINK_MAX:
             problems.append(
                 Problem(
@@ -705,7 +709,7 @@ class PinterestAdapter(Adapter):
                 await self._await_video(media_id, key)
                 source = self._video_source(medium, media_id)
             else:
-                source = self._image_source(medium)
+                source = self._image_source(post.media)
         except (APIError, TransportError) as exc:
             if not isinstance(exc, OutcomeUnknownError):
                 await self._drop_record(key)
@@ -746,15 +750,28 @@ class PinterestAdapter(Adapter):
             body["alt_text"] = post.media[0].alt
         return body
 
-    def _image_source(self, medium: Media) -> dict[str, Any]:
-        if medium.url is not None:
-            # Pinterest fetches the image itself (PinMediaSourceImageURL).
-            return {"source_type": "image_url", "url": medium.url}
-        return {
-            "source_type": "image_base64",
-            "content_type": medium.mime_type,
-            "data": base64.b64encode(medium.read()).decode("ascii"),
-        }
+    @staticmethod
+    def _image_source(media: list[Media]) -> dict[str, Any]:
+        """``image_url`` / ``image_base64`` for one image; a carousel (2-5 images) as
+        ``multiple_image_urls`` / ``multiple_image_base64`` (check() makes its images all URLs
+        or all files)."""
+
+        def item(medium: Media) -> dict[str, Any]:
+            if medium.url is not None:
+                # Pinterest fetches the image itself.
+                return {"url": medium.url}
+            return {
+                "content_type": medium.mime_type,
+                "data": base64.b64encode(medium.read()).decode("ascii"),
+            }
+
+        items = [item(m) for m in media]
+        by_url = media[0].url is not None
+        if len(items) == 1:
+            kind = "image_url" if by_url else "image_base64"
+            return {"source_type": kind, **items[0]}
+        kind = "multiple_image_urls" if by_url else "multiple_image_base64"
+        return {"source_type": kind, "items": items}
 
     @staticmethod
     def _video_source(medium: Media, media_id: str) -> dict[str, Any]:
@@ -864,6 +881,33 @@ class PinterestAdapter(Adapter):
 
     async def _drop_record(self, key: str) -> None:
         await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
+
+
+def _carousel_problems(media: list[Media]) -> list[Problem]:
+    """A carousel pin (2-5 images): the images all URLs or all files (one ``source_type``),
+    and one alt text for the pin (``alt_text``; carousel items have none): on the first image."""
+    problems: list[Problem] = []
+    if any(m.kind != "image" for m in media):
+        return problems  # mixing kinds is refused by the limits (mix_media)
+    if len({m.url is not None for m in media}) > 1:
+        problems.append(
+            Problem(
+                code="carousel_sources",
+                message="a pinterest carousel's images are all URLs or all files, not both",
+                field="media",
+            )
+        )
+    for index, item in enumerate(media[1:], start=1):
+        if item.alt:
+            problems.append(
+                Problem(
+                    code="carousel_alt_text",
+                    message="a pinterest carousel has one alt text, the pin's: give it on "
+                    "the first image only",
+                    field=f"media[{index}].alt",
+                )
+            )
+    return problems
 
 
 def _instant(value: object) -> datetime | None:

@@ -99,14 +99,16 @@ def _media(pin: wire.Pin) -> list[Media]:
     elif media.media_type == "video":
         found.append(_video(media, pin.alt_text))
     elif media.items:
-        for item in media.items:
+        # A carousel: the pin's one alt text belongs to its first image (as published).
+        for index, item in enumerate(media.items):
+            alt = pin.alt_text if index == 0 else None
             kind = item.get("item_type") or (
                 "video" if "video_url" in item or "cover_image_url" in item else "image"
             )
             if kind == "video":
-                found.append(_video(item, None))
+                found.append(_video(item, alt))
             else:
-                found.append(_image(_images_of(item), None))
+                found.append(_image(_images_of(item), alt))
     return [m for m in found if m is not None]
 
 

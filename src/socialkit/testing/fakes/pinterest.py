@@ -86,8 +86,9 @@ class _Pin:
     owner: FakeUser
     board_id: str
     created: datetime
-    media_type: str  # image | video
+    media_type: str  # image | video | multiple_images
     image_key: str
+    images: int = 1
     title: str | None = None
     description: str | None = None
     link: str | None = None
@@ -399,16 +400,25 @@ class FakePinterest(FakeNetwork):
 
     def _pin_json(self, pin: _Pin) -> dict[str, Any]:
         """``#/components/schemas/Pin``."""
-        images = {
-            size: {
-                "width": width,
-                "height": height,
-                "url": f"https://i.pinimg.fake/{size}/{pin.image_key}.jpg",
+
+        def sizes(name: str) -> dict[str, Any]:
+            """``#/components/schemas/ImageSize``."""
+            return {
+                size: {"width": w, "height": h, "url": f"https://i.pinimg.fake/{size}/{name}.jpg"}
+                for size, (w, h) in _SIZES.items()
             }
-            for size, (width, height) in _SIZES.items()
-        }
+
+        images = sizes(pin.image_key)
         media: dict[str, Any]
-        if pin.media_type == "video":
+        if pin.media_type == "multiple_images":
+            media = {
+                "media_type": "multiple_images",
+                "items": [
+                    {"item_type": "image", "images": sizes(f"{pin.image_key}-{n}")}
+                    for n in range(pin.images)
+                ],
+            }
+        elif pin.media_type == "video":
             media = {
                 "media_type": "video",
                 "images": images,
@@ -620,21 +630,25 @@ class FakePinterest(FakeNetwork):
             raise _Error(400, 1, "media_source is required.")
         kind = source.get("source_type")
         media_id: str | None = None
+        count = 1
         if kind == "image_url":
-            url = source.get("url")
-            if not isinstance(url, str) or not re.match(r"^https?://", url):
-                raise _Error(400, 1, "Invalid image url.")
+            self._check_url(source.get("url"))
             media_type = "image"
         elif kind == "image_base64":
-            if source.get("content_type") not in ("image/jpeg", "image/png"):
-                raise _Error(400, 1, "content_type must be image/jpeg or image/png.")
-            try:
-                data = base64.b64decode(str(source.get("data")), validate=True)
-            except (binascii.Error, ValueError):
-                raise _Error(400, 1, "Invalid base64 image data.") from None
-            if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
-                raise _Error(400, 1, "The image could not be read.")
+            self._check_base64(source)
             media_type = "image"
+        elif kind in ("multiple_image_urls", "multiple_image_base64"):
+            items = source.get("items")
+            if not isinstance(items, list) or not 2 <= len(items) <= 5:
+                raise _Error(400, 1, "A carousel has 2 to 5 images.")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise _Error(400, 1, "Invalid carousel item.")
+                if kind == "multiple_image_urls":
+                    self._check_url(item.get("url"))
+                else:
+                    self._check_base64(item)
+            media_type, count = "multiple_images", len(items)
         elif kind == "video_id":
             media = self.media.get(str(source.get("media_id")))
             if media is None or media.owner.id != user.id:
@@ -652,9 +666,27 @@ class FakePinterest(FakeNetwork):
             media_type,
             board_section_id=str(section) if section else None,
             media_id=media_id,
+            images=count,
             **fields,
         )
         return 201, self._pin_json(pin)
+
+    @staticmethod
+    def _check_url(url: Any) -> None:
+        if not isinstance(url, str) or not re.match(r"^https?://", url):
+            raise _Error(400, 1, "Invalid image url.")
+
+    @staticmethod
+    def _check_base64(source: dict[str, Any]) -> None:
+        """``PinMediaSourceImageBase64`` (and its carousel items): JPEG or PNG bytes."""
+        if source.get("content_type") not in ("image/jpeg", "image/png"):
+            raise _Error(400, 1, "content_type must be image/jpeg or image/png.")
+        try:
+            data = base64.b64decode(str(source.get("data")), validate=True)
+        except (binascii.Error, ValueError):
+            raise _Error(400, 1, "Invalid base64 image data.") from None
+        if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
+            raise _Error(400, 1, "The image could not be read.")
 
     async def _pins_get(self, request: Request, body: Any, user: FakeUser) -> Any:
         """``GET /pins/{pin_id}``."""
