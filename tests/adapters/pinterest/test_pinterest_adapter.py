@@ -151,7 +151,9 @@ async def test_analytics_window_refused_before_any_request(
             await net.ex_pin_analytics(posted.id, since=since, until=until)
     oldest = await net.account_metrics(since=today - timedelta(days=90))
     assert {m.name: m.value for m in oldest}["impressions"] == 7
-    pin_metrics = {m.name: m.value for m in (await net.metrics([posted.id]))[posted.id]}
+    got = await net.metrics([posted.id, "1234"])  # 1234: no such pin, left out
+    assert set(got) == {posted.id}
+    pin_metrics = {m.name: m.value for m in got[posted.id]}
     assert pin_metrics == {"impressions": 7, "saves": 2, "clicks": 3, "link_clicks": 1}
 
 

@@ -26,6 +26,7 @@ from socialkit._errors import (
     ConfigurationError,
     InvalidPostError,
     MalformedResponseError,
+    NotFoundError,
     OutcomeUnknownError,
     TransportError,
     ValidationError,
@@ -379,13 +380,17 @@ class PinterestAdapter(Adapter):
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
         """``impressions``, ``saves``, ``clicks``, ``link_clicks`` and ``video_views`` (video
         pins) of each pin over the ``metrics_days`` setting's days up to today, one
-        ``GET /pins/{pin_id}/analytics`` per pin (scope ``pins:read``; the batched
-        ``/pins/analytics`` is a beta not open to all apps)."""
+        ``GET /pins/{pin_id}/analytics`` per pin (scopes ``boards:read``, ``pins:read``; the
+        batched ``/pins/analytics`` is a beta not open to all apps). A pin Pinterest does not
+        find (deleted, not the user's) is left out of the answer."""
         wanted = [_id(given) for given in post_ids]
         start, end = self._window(None, None)
         found: dict[str, list[Metric]] = {}
         for pin_id in dict.fromkeys(wanted):
-            found[pin_id] = await self.ex_pin_analytics(pin_id, since=start, until=end)
+            try:
+                found[pin_id] = await self.ex_pin_analytics(pin_id, since=start, until=end)
+            except NotFoundError:
+                continue
         return found
 
     async def ex_pin_analytics(
@@ -397,7 +402,8 @@ class PinterestAdapter(Adapter):
     ) -> list[Metric]:
         """One pin's metrics over ``since`` … ``until`` (days, UTC; within the last 90 days,
         checked before any request): ``GET /pins/{pin_id}/analytics`` with ``metric_types``
-        IMPRESSION, SAVE, PIN_CLICK, OUTBOUND_CLICK, VIDEO_MRC_VIEW (scope ``pins:read``)."""
+        IMPRESSION, SAVE, PIN_CLICK, OUTBOUND_CLICK, VIDEO_MRC_VIEW (scopes ``boards:read``,
+        ``pins:read``)."""
         pin_id = _id(pin_id)
         start, end = self._window(since, until)
         answer = await self._call(
@@ -423,7 +429,6 @@ class PinterestAdapter(Adapter):
             name=board.name,
             kind="list",
             description=board.description or None,
-            members_count=board.pin_count,
             raw=board.model_dump(mode="json"),
         )
 
