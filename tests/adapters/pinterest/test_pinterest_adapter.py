@@ -236,3 +236,16 @@ def test_repr_and_errors_hold_no_secret(fake: FakePinterest) -> None:
     assert settings["access_token"] not in text
     assert settings["client_secret"] not in text
     assert isinstance(httpx.URL(settings["base_url"]), httpx.URL)
+
+
+async def test_bulk_analytics_batches_100_pins_a_call(fake: FakePinterest) -> None:
+    pins = [fake.publish_as(fake.owner, f"pin {i}") for i in range(101)]
+    fake.engage(pins[0], impressions=3)
+    traffic = Traffic()
+    async with fake.connect(http=traffic.attach(fake.client()), bulk_analytics=True) as net:
+        got = await net.metrics([*pins, "1234"])
+    traffic.verify()
+    calls = [r.url for r, _ in traffic.exchanges if r.url.path == "/v5/pins/analytics"]
+    assert len(calls) == 2
+    assert set(got) == set(pins)
+    assert {m.name: m.value for m in got[pins[0]]}["impressions"] == 3

@@ -208,6 +208,37 @@ class TestPinterestMetrics(PinterestFixtures, c.MetricsSuite):
     pass
 
 
+class TestPinterestBulkMetrics(PinterestFixtures, c.MetricsSuite):
+    """The ``bulk_analytics`` setting: ``GET /pins/analytics``, many pins a call
+    (``#/components/schemas/BulkPinAnalyticsResponse``)."""
+
+    def make_adapter(self, http: httpx.AsyncClient) -> PinterestAdapter:
+        values = {
+            "base_url": BASE,
+            "access_token": ACCESS,
+            "board_id": BOARD,
+            "bulk_analytics": True,
+            "store": MemoryStore(),
+            "retry_wait": False,
+        }
+        return PinterestAdapter(build_settings(PinterestAdapter, values), http=http)
+
+    def mock_metrics(
+        self, router: respx.MockRouter
+    ) -> tuple[list[str], dict[str, dict[str, int | float]]]:
+        first = {"IMPRESSION": 240, "SAVE": 20, "PIN_CLICK": 37, "OUTBOUND_CLICK": 11}
+        video = {**first, "IMPRESSION": 500, "VIDEO_MRC_VIEW": 29}
+        route = router.get(f"{BASE}/pins/analytics")
+        route.mock(
+            return_value=c.json_response(200, {"11": analytics(first), "12": analytics(video)})
+        )
+        names = {"impressions": 240, "saves": 20, "clicks": 37, "link_clicks": 11}
+        return ["11", "12"], {
+            "11": dict(names),
+            "12": {**names, "impressions": 500, "video_views": 29},
+        }
+
+
 class PinterestFakeFixtures(c.FakeFixtures):
     def make_fake(self) -> FakeNetwork:
         return FakePinterest()

@@ -42,6 +42,7 @@ CATEGORIES: dict[tuple[str, str], str] = {
     ("GET", "/pins/{pin_id}"): "org_read",
     ("DELETE", "/pins/{pin_id}"): "org_write",
     ("GET", "/pins/{pin_id}/analytics"): "org_analytics",
+    ("GET", "/pins/analytics"): "org_analytics",
     ("POST", "/media"): "org_write",
     ("GET", "/media/{media_id}"): "org_read",
 }

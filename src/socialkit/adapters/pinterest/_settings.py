@@ -63,6 +63,11 @@ class PinterestSettings(AdapterSettings):
         le=90,
         description="Days of analytics metrics() sums, ending today (Pinterest keeps 90).",
     )
+    bulk_analytics: bool = Field(
+        default=False,
+        description="metrics() through GET /pins/analytics, 100 pins a call (a beta Pinterest "
+        "opens to some apps only); default: one GET /pins/{pin_id}/analytics per pin.",
+    )
     media_timeout: float = Field(
         default=600.0, gt=0, description="Longest wait, seconds, for a video to be processed."
     )

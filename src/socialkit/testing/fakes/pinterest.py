@@ -279,15 +279,17 @@ class FakePinterest(FakeNetwork):
                 ("/pins/{pin_id}", "PATCH", "org_write", self._pins_update),
                 ("/pins/{pin_id}", "DELETE", "org_write", self._pins_delete),
                 ("/pins/{pin_id}/analytics", "GET", "org_analytics", self._pin_analytics),
+                ("/pins/analytics", "GET", "org_analytics", self._pins_analytics),
                 ("/media", "POST", "org_write", self._media_create),
                 ("/media/{media_id}", "GET", "org_read", self._media_get),
             ]
             by_path: dict[str, dict[str, tuple[str, Any]]] = {}
             for path, method, category, handler in api:
                 by_path.setdefault(path, {})[method] = (category, handler)
+            # Literal paths before templates: /pins/analytics is not a pin id.
             routes = [
                 Route(prefix + path, self._endpoint(handlers), methods=list(handlers))
-                for path, handlers in by_path.items()
+                for path, handlers in sorted(by_path.items(), key=lambda i: i[0].count("{"))
             ]
             routes.append(Route(prefix + "/oauth/token", self._token, methods=["POST"]))
             routes.append(Route("/_upload/{media_id}", self._upload, methods=["POST"]))
@@ -523,6 +525,30 @@ class FakePinterest(FakeNetwork):
         if pin.media_type != "video":
             types = tuple(t for t in types if not t.startswith("VIDEO_"))
         return 200, self._analytics([pin], start, end, types)
+
+    async def _pins_analytics(self, request: Request, body: Any, user: FakeUser) -> Any:
+        """``GET /pins/analytics`` (``#/components/schemas/BulkPinAnalyticsResponse``): up to
+        100 pins by id, each as ``GET /pins/{pin_id}/analytics`` answers; unknown pins are
+        left out."""
+        ids = [i for given in request.query_params.getlist("pin_ids") for i in given.split(",")]
+        if not 1 <= len(ids) <= 100:
+            raise _Error(400, 1, "pin_ids holds 1 to 100 ids.")
+        start, end = self._window(request)
+        types = tuple(t for t in str(request.query_params.get("metric_types", "")).split(",") if t)
+        if not types:
+            raise _Error(400, 1, "metric_types is required.")
+        answer = {}
+        for pin_id in ids:
+            pin = self.pins.get(pin_id)
+            if pin is None or pin.owner.id != user.id:
+                continue
+            kept = (
+                types
+                if pin.media_type == "video"
+                else tuple(t for t in types if not t.startswith("VIDEO_"))
+            )
+            answer[pin_id] = self._analytics([pin], start, end, kept)
+        return 200, answer
 
     def _page(self, request: Request, items: list[Any], key: Any) -> tuple[list[Any], str | None]:
         """A page after ``bookmark`` (the last id served, so that items arriving meanwhile
