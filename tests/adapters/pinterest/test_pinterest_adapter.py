@@ -249,3 +249,25 @@ async def test_bulk_analytics_batches_100_pins_a_call(fake: FakePinterest) -> No
     assert len(calls) == 2
     assert set(got) == set(pins)
     assert {m.name: m.value for m in got[pins[0]]}["impressions"] == 3
+
+
+async def test_save_search_and_people(net: PinterestAdapter, fake: FakePinterest) -> None:
+    other = fake.add_user("chef")
+    theirs = fake.publish_as(other, "tomato soup recipe")
+    saved = await net.ex_save_pin(theirs)
+    assert saved.id is not None
+    assert fake.has("repost", fake.owner.id, theirs)
+    assert fake.pins[saved.id].board_id == fake.board_id
+    mine = await net.publish(Post(text="Tomato salad", media=[IMAGE]))
+    found = [p.id async for p in net.ex_search_pins("tomato")]
+    assert found == [mine.id, saved.id]
+    assert [p.id async for p in net.ex_search_pins(f"{mine.id}")] == [mine.id]
+    with pytest.raises(ValidationError):
+        net.ex_search_pins(" ")
+    fans = [fake.add_user(f"fan{i}") for i in range(3)]
+    for fan in fans:
+        fake.follow(fan, fake.owner)
+    fake.follow(fake.owner, other)
+    followers = [a async for a in net.ex_followers()]
+    assert sorted(a.handle or "" for a in followers) == ["fan0", "fan1", "fan2"]
+    assert [a.id async for a in net.ex_following()] == ["chef"]

@@ -118,7 +118,7 @@ def test_decoder_and_header_parser_never_raise(
     path=st.text(alphabet="/abcdefghijklmnopqrstuvwxyz_0123456789{}", max_size=40),
 )
 def test_every_path_has_a_category(method: str, path: str) -> None:
-    assert bucket_for(method, path) in ("org_read", "org_write", "org_analytics")
+    assert bucket_for(method, path) in ("org_read", "org_write", "org_analytics", "ads_read")
 
 
 @pytest.fixture

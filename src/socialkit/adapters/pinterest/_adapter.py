@@ -131,17 +131,20 @@ class PinterestAdapter(Adapter):
         Capability.MENTIONS: "Pinterest has no mentions in API v5",
         Capability.DIRECT_MESSAGES: "API v5 has no messages for apps",
         Capability.REPLY: "API v5 cannot comment on pins",
-        Capability.SEARCH: "API v5 searches the user's own pins only (no public search)",
+        Capability.SEARCH: "API v5 searches the user's own pins only, not public ones "
+        "(ex_search_pins)",
         Capability.WEBHOOKS: "Pinterest has no webhooks for organic content",
         Capability.LIKE: "API v5 has no reactions for apps",
-        Capability.REPOST: "API v5 cannot save other users' pins",
+        Capability.REPOST: "saving a pin makes a new pin of its own (ex_save_pin; delete it to "
+        "undo): no repost to take back by the original's id",
         Capability.BOOKMARK: "Pinterest has no bookmarks",
         Capability.FOLLOW: "API v5 cannot follow users for apps",
         Capability.BLOCK: "API v5 cannot block users",
         Capability.MUTE: "Pinterest has no muting in API v5",
         Capability.HIDE: "API v5 has no comments to hide",
         Capability.ACCOUNTS: "API v5 reads the authorized user's account only",
-        Capability.FOLLOWERS: "API v5 lists followers of business accounts only (not built)",
+        Capability.FOLLOWERS: "API v5 lists the user's own followers and followees by username "
+        "only, without account ids (ex_followers, ex_following)",
         Capability.TIMELINE: "API v5 has no home feed",
         Capability.UPLOAD: "images go inline with the pin, and a registered video is "
         "attached to one pin by publish (no reusable uploads)",
@@ -545,6 +548,70 @@ class PinterestAdapter(Adapter):
             cursor=cursor,
             time_of=lambda p: p.created_at,
         )
+
+    def _users(self, path: str, limit: int | None, cursor: str | None) -> Paged[Account]:
+        async def fetch(bookmark: str | None, want: int | None) -> Batch[Account]:
+            params: dict[str, Any] = {"page_size": 25 if want is None else max(1, min(250, want))}
+            if bookmark is not None:
+                params["bookmark"] = bookmark
+            page = await self._call(wire.UsersPage, "GET", path, params=params)
+            return Batch([mapping.summary_account(u) for u in page.items], page.bookmark or None)
+
+        return Paged(fetch, limit=limit, cursor=cursor, ordered=False)
+
+    def ex_followers(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Account]:
+        """The user's followers (``GET /user_account/followers``, scope ``user_accounts:read``;
+        rate-limit category ``ads_read``). Pinterest gives usernames only: each Account's
+        ``id`` and ``handle`` are the username."""
+        return self._users("/user_account/followers", limit, cursor)
+
+    def ex_following(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Account]:
+        """The users the user follows (``GET /user_account/following``, scope
+        ``user_accounts:read``), by username as :meth:`ex_followers`."""
+        return self._users("/user_account/following", limit, cursor)
+
+    def ex_search_pins(
+        self, query: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Paged[Post]:
+        """The user's own pins matching ``query`` (description keywords, or comma-separated
+        pin ids), ``GET /search/pins`` (scopes ``boards:read``, ``pins:read``; secret ones
+        with ``boards:read_secret``, ``pins:read_secret``)."""
+        if not isinstance(query, str) or not query.strip():
+            raise ValidationError("ex_search_pins needs a query")
+
+        async def fetch(bookmark: str | None, want: int | None) -> Batch[Post]:
+            params: dict[str, Any] = {"query": query}
+            if bookmark is not None:
+                params["bookmark"] = bookmark
+            page = await self._call(wire.PinsPage, "GET", "/search/pins", params=params)
+            return Batch([mapping.post_from(p) for p in page.items], page.bookmark or None)
+
+        return Paged(fetch, limit=limit, cursor=cursor, ordered=False)
+
+    async def ex_save_pin(
+        self,
+        pin_id: str,
+        *,
+        board_id: str | None = None,
+        board_section_id: str | None = None,
+    ) -> Post:
+        """Save a pin (the user's or another's) to a board: ``board_id`` or the setting's
+        (``POST /pins/{pin_id}/save``, scopes ``boards:write``, ``pins:write``). Returns the
+        new pin (delete it to undo). Not repeatable safely: a lost answer raises
+        ``OutcomeUnknownError``."""
+        pin_id = _id(pin_id)
+        board = board_id or self.settings.board_id
+        if board is None:
+            raise ValidationError("ex_save_pin needs a board_id (or the board_id setting)")
+        body: dict[str, Any] = {"board_id": _id(board, "board id")}
+        if board_section_id is not None:
+            body["board_section_id"] = _id(board_section_id, "board section id")
+        saved = await self._call(wire.Pin, "POST", f"/pins/{pin_id}/save", body=body, kind="create")
+        return mapping.post_from(saved)
 
     # -- reading ---------------------------------------------------------------------------------
 

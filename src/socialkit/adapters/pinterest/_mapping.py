@@ -10,7 +10,7 @@ from typing import Any
 from socialkit._models import Account, Media, Metric, Post
 from socialkit.adapters.pinterest import _wire as wire
 
-__all__ = ["METRICS", "account_from", "metrics_from", "post_from"]
+__all__ = ["METRICS", "account_from", "metrics_from", "post_from", "summary_account"]
 
 NETWORK = "pinterest"
 
@@ -145,6 +145,18 @@ def account_from(account: wire.Account) -> Account:
         posts_count=account.pin_count,
         network=NETWORK,
         raw=account.model_dump(mode="json"),
+    )
+
+
+def summary_account(user: wire.UserSummary) -> Account:
+    """A follower or followee (``UserSummary``): Pinterest gives the username alone, which is
+    also the Account's ``id``."""
+    return Account(
+        id=user.username,
+        handle=user.username,
+        url=f"https://www.pinterest.com/{user.username}/",
+        network=NETWORK,
+        raw=user.model_dump(mode="json"),
     )
 
 

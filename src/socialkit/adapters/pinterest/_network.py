@@ -3,7 +3,8 @@ error bodies.
 
 Every endpoint of API v5 belongs to a rate-limit category (``x-ratelimit-category`` of each
 operation in the official ``openapi.json``; https://developers.pinterest.com/docs/reference/rate-limits/):
-the ones this adapter calls are ``org_read``, ``org_write`` and ``org_analytics``, each counted
+the ones this adapter calls are ``org_read``, ``org_write``, ``org_analytics`` and ``ads_read``
+(``GET /user_account/followers``), each counted
 per user per app per minute (Standard access) or per day (Trial access). A category is one
 bucket of the pipeline. Answers carry ``x-ratelimit-limit``, ``x-ratelimit-remaining`` and
 ``x-ratelimit-reset`` (seconds until the window ends); the limit may come as
@@ -34,6 +35,10 @@ _MAX_MESSAGE = 500
 CATEGORIES: dict[tuple[str, str], str] = {
     ("GET", "/user_account"): "org_read",
     ("GET", "/user_account/analytics"): "org_analytics",
+    ("GET", "/user_account/followers"): "ads_read",
+    ("GET", "/user_account/following"): "org_read",
+    ("GET", "/search/pins"): "org_read",
+    ("POST", "/pins/{pin_id}/save"): "org_write",
     ("GET", "/boards"): "org_read",
     ("POST", "/boards"): "org_write",
     ("GET", "/boards/{board_id}/pins"): "org_read",
@@ -52,6 +57,7 @@ _TEMPLATES = {
     "/boards/{id}/pins": "/boards/{board_id}/pins",
     "/pins/{id}": "/pins/{pin_id}",
     "/pins/{id}/analytics": "/pins/{pin_id}/analytics",
+    "/pins/{id}/save": "/pins/{pin_id}/save",
     "/media/{id}": "/media/{media_id}",
 }
 

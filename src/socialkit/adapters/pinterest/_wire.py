@@ -22,6 +22,8 @@ __all__ = [
     "Pin",
     "PinMedia",
     "PinsPage",
+    "UserSummary",
+    "UsersPage",
 ]
 
 
@@ -137,3 +139,17 @@ class AnalyticsMetrics(_Wire):
     summary_metrics: dict[str, float] = Field(default_factory=dict)
     daily_metrics: list[dict[str, Any]] = Field(default_factory=list)
     lifetime_metrics: dict[str, int] | None = None
+
+
+class UserSummary(_Wire):
+    """``#/components/schemas/UserSummary``: a username, no id."""
+
+    username: str
+    type: str | None = None
+
+
+class UsersPage(_Wire):
+    """``GET /user_account/followers`` and ``/following``: ``Paginated`` of ``UserSummary``."""
+
+    items: list[UserSummary]
+    bookmark: str | None = None

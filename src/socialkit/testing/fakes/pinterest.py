@@ -45,7 +45,12 @@ __all__ = ["DEFAULT_LIMITS", "FakePinterest"]
 
 #: Requests per minute per user per category (Standard access shape; the numbers are the
 #: fake's, configurable: Pinterest publishes its own on the rate limits page).
-DEFAULT_LIMITS: dict[str, int] = {"org_read": 1000, "org_write": 100, "org_analytics": 300}
+DEFAULT_LIMITS: dict[str, int] = {
+    "org_read": 1000,
+    "org_write": 100,
+    "org_analytics": 300,
+    "ads_read": 1000,
+}
 
 _METRICS = ("IMPRESSION", "SAVE", "PIN_CLICK", "OUTBOUND_CLICK", "VIDEO_MRC_VIEW")
 _SIZES = {"150x150": (150, 150), "400x300": (400, 300), "600x": (600, 600), "1200x": (1200, 1200)}
@@ -95,6 +100,7 @@ class _Pin:
     alt_text: str | None = None
     board_section_id: str | None = None
     media_id: str | None = None
+    parent_pin_id: str | None = None
     #: (day, metric, count): what the audience did, for analytics over a window.
     events: list[tuple[date, str, int]] = field(default_factory=list)
     comments: int = 0
@@ -127,6 +133,7 @@ class FakePinterest(FakeNetwork):
         self.pins: dict[str, _Pin] = {}
         self.media: dict[str, _Media] = {}
         self._fail_next: int = 0
+        self.follows: set[tuple[str, str]] = set()
         #: How many polls a video shows ``processing`` before it ends (raise it to keep one
         #: processing).
         self.processing_polls = 1
@@ -247,6 +254,22 @@ class FakePinterest(FakeNetwork):
     def direct(self, user: FakeUser, text: str) -> str:
         raise NotImplementedError("the Pinterest API has no messages for apps")
 
+    def follow(self, follower: FakeUser, followee: FakeUser) -> None:
+        """``follower`` follows ``followee`` (counts move; the lists of the API show it)."""
+        if (follower.id, followee.id) not in self.follows:
+            self.follows.add((follower.id, followee.id))
+            follower.following += 1
+            followee.followers += 1
+
+    def has(self, relation: str, subject: str, target: str) -> bool:
+        if relation == "follow":
+            return (subject, target) in self.follows
+        if relation == "repost":
+            return any(
+                p.owner.id == subject and p.parent_pin_id == target for p in self.pins.values()
+            )
+        return super().has(relation, subject, target)
+
     def fail_next_media(self) -> None:
         """The next video uploaded ends ``failed`` when its processing ends."""
         self._fail_next += 1
@@ -270,6 +293,10 @@ class FakePinterest(FakeNetwork):
             api: list[tuple[str, str, str, Any]] = [
                 ("/user_account", "GET", "org_read", self._user_account),
                 ("/user_account/analytics", "GET", "org_analytics", self._account_analytics),
+                ("/user_account/followers", "GET", "ads_read", self._followers),
+                ("/user_account/following", "GET", "org_read", self._following),
+                ("/search/pins", "GET", "org_read", self._search_pins),
+                ("/pins/{pin_id}/save", "POST", "org_write", self._pins_save),
                 ("/boards", "GET", "org_read", self._boards_list),
                 ("/boards", "POST", "org_write", self._boards_create),
                 ("/boards/{board_id}/pins", "GET", "org_read", self._board_pins),
@@ -447,7 +474,7 @@ class FakePinterest(FakeNetwork):
             "is_owner": True,
             "is_standard": True,
             "has_been_promoted": False,
-            "parent_pin_id": None,
+            "parent_pin_id": pin.parent_pin_id,
             "media": media,
         }
 
@@ -713,6 +740,67 @@ class FakePinterest(FakeNetwork):
             raise _Error(400, 1, "Invalid base64 image data.") from None
         if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")):
             raise _Error(400, 1, "The image could not be read.")
+
+    async def _pins_save(self, request: Request, body: Any, user: FakeUser) -> Any:
+        """``POST /pins/{pin_id}/save``: a new pin of the user on the board, its
+        ``parent_pin_id`` the saved one."""
+        original = self.pins.get(request.path_params["pin_id"])
+        if original is None:
+            raise _Error(404, 50, "Pin not found.")
+        board = self.boards.get(str(body.get("board_id")))
+        if board is None or board.owner.id != user.id:
+            raise _Error(404, 40, "Board not found.")
+        section = body.get("board_section_id")
+        pin = self._new_pin(
+            user,
+            board.id,
+            original.media_type,
+            images=original.images,
+            title=original.title,
+            description=original.description,
+            link=original.link,
+            alt_text=original.alt_text,
+            board_section_id=str(section) if section else None,
+            parent_pin_id=original.id,
+        )
+        pin.image_key = original.image_key
+        self.engage(original.id, saves=1)
+        return 201, self._pin_json(pin)
+
+    async def _search_pins(self, request: Request, body: Any, user: FakeUser) -> Any:
+        """``GET /search/pins``: the user's pins whose description holds the query's words, or
+        whose id is one of its comma-separated ids; newest first."""
+        query = str(request.query_params.get("query") or "").strip()
+        if not query:
+            raise _Error(400, 1, "query is required.")
+        ids = {i.strip() for i in query.split(",")}
+        words = query.lower().split()
+        pins = [
+            p
+            for p in self._newest(list(self.pins.values()))
+            if p.owner.id == user.id
+            and (p.id in ids or all(w in (p.description or "").lower() for w in words))
+        ]
+        page, bookmark = self._page(request, pins, lambda p: p.id)
+        return 200, {"items": [self._pin_json(p) for p in page], "bookmark": bookmark}
+
+    def _users_page(self, request: Request, users: list[FakeUser]) -> Any:
+        """``Paginated`` of ``UserSummary`` (a username each)."""
+        page, bookmark = self._page(request, users, lambda u: u.id)
+        return 200, {
+            "items": [{"type": "user", "username": u.handle} for u in page],
+            "bookmark": bookmark,
+        }
+
+    async def _followers(self, request: Request, body: Any, user: FakeUser) -> Any:
+        """``GET /user_account/followers``."""
+        users = [self.users[a] for a, b in sorted(self.follows) if b == user.id]
+        return self._users_page(request, users)
+
+    async def _following(self, request: Request, body: Any, user: FakeUser) -> Any:
+        """``GET /user_account/following``."""
+        users = [self.users[b] for a, b in sorted(self.follows) if a == user.id]
+        return self._users_page(request, users)
 
     async def _pins_get(self, request: Request, body: Any, user: FakeUser) -> Any:
         """``GET /pins/{pin_id}``."""
