@@ -783,7 +783,8 @@ class PinterestAdapter(Adapter):
         """``POST /pins`` at most once per ``key``. The key's record (when, the video's
         media id, whether the create went out) is kept in the store before each step: a retry
         whose create was answered returns that pin; one whose create may have reached
-        Pinterest first looks for the pin on its board (:meth:`_reconcile`); one whose video
+        Pinterest first looks for the pin among the user's newest (:meth:`_reconcile`) and
+        sends it only when it is not there; one whose video
         was registered resumes waiting for that video instead of uploading it again."""
         record = await self._load_record(key)
         if record is not None and record.get("pin_id"):
