@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -288,8 +289,7 @@ class FakePinterest(FakeNetwork):
     @property
     def app(self) -> Starlette:
         if self._app is None:
-            prefix = "/" + self.base_url.split("://", 1)[-1].partition("/")[2].strip("/")
-            prefix = "" if prefix == "/" else prefix
+            prefix = httpx.URL(self.base_url).path.rstrip("/")  # "/v5"
             api: list[tuple[str, str, str, Any]] = [
                 ("/user_account", "GET", "org_read", self._user_account),
                 ("/user_account/analytics", "GET", "org_analytics", self._account_analytics),
@@ -828,12 +828,12 @@ class FakePinterest(FakeNetwork):
             raise _Error(400, 1, "media_type must be video.")
         media = _Media(self._new_id(), user)
         self.media[media.id] = media
-        origin = self.base_url.split("://", 1)
-        host = origin[1].partition("/")[0]
+        base = httpx.URL(self.base_url)
         return 201, {
             "media_id": media.id,
             "media_type": "video",
-            "upload_url": f"{origin[0]}://{host}/_upload/{media.id}",
+            # Another host in reality (S3); the fake's own origin here.
+            "upload_url": f"{base.scheme}://{base.netloc.decode()}/_upload/{media.id}",
             "upload_parameters": {
                 "x-amz-date": "20260101T000000Z",
                 "x-amz-signature": secrets.token_hex(32),
