@@ -11,6 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from tests.adapters.pinterest.pinterest_support import Traffic
+from tests.http.fetch_support import (
+    LOOPBACK,
+    GuardTransport,
+    MediaServer,
+    Reply,
+    StubResolver,
+    serve,
+)
 
 from socialkit import (
     InvalidPostError,
@@ -20,6 +28,7 @@ from socialkit import (
     UnsupportedError,
     ValidationError,
 )
+from socialkit._http import MediaFetcher
 from socialkit.adapters.pinterest import PinterestAdapter, PinterestMediaError, bucket_for
 from socialkit.auth import TokenStore
 from socialkit.testing import conformance as c
@@ -30,6 +39,10 @@ pytestmark = [pytest.mark.anyio, pytest.mark.spec]
 IMAGE = Media.from_bytes(c.PNG_1X1, alt="a pixel")
 VIDEO = Media.from_bytes(c.MP4_HEAD, alt="a clip")
 URL_IMAGE = Media.from_url("https://media.example/a.jpg", kind="image", mime_type="image/jpeg")
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
 
 
 @pytest.fixture
@@ -43,10 +56,7 @@ async def net(fake: FakePinterest) -> AsyncIterator[PinterestAdapter]:
     adapter = fake.connect(http=traffic.attach(fake.client()), retry_wait=False)
     assert isinstance(adapter, PinterestAdapter)
 
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    adapter._sleep = no_sleep
+    adapter._sleep = _no_sleep
     async with adapter:
         yield adapter
     if traffic.exchanges:
@@ -271,3 +281,28 @@ async def test_save_search_and_people(net: PinterestAdapter, fake: FakePinterest
     followers = [a async for a in net.ex_followers()]
     assert sorted(a.handle or "" for a in followers) == ["fan0", "fan1", "fan2"]
     assert [a.id async for a in net.ex_following()] == ["chef"]
+
+
+async def test_a_video_by_url_is_fetched_then_uploaded(fake: FakePinterest) -> None:
+    """Pinterest pulls image URLs itself, but a video goes through POST /media: a
+    ``Media.from_url`` video is fetched through the MediaFetcher (a loopback server, allowed
+    here) and uploaded."""
+    server = MediaServer(
+        routes={"/clip.mp4": Reply(headers={"Content-Type": "video/mp4"}, body=c.MP4_HEAD)}
+    )
+    listener = await serve(server)
+    async with listener:
+        fetcher = MediaFetcher(
+            allow=["127.0.0.1/32"],
+            resolver=StubResolver({"media.test": [LOOPBACK]}),
+            transport=GuardTransport(),
+        )
+        url = server.url("media.test", "/clip.mp4")
+        video = Media.from_url(url, kind="video", mime_type="video/mp4", alt="pulled")
+        async with fake.connect(media_fetcher=fetcher, retry_wait=False) as net:
+            net._sleep = _no_sleep  # type: ignore[attr-defined]
+            posted = await net.publish(Post(text="from a URL", media=[video]))
+        listener.close()
+    assert posted.media[0].kind == "video"
+    assert fake.media[next(iter(fake.media))].content == c.MP4_HEAD
+    assert [path for path, _ in server.received] == ["/clip.mp4"]
