@@ -21,6 +21,7 @@ from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.linkedin import LinkedInAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
 from socialkit.adapters.meta import FacebookAdapter, InstagramAdapter, ThreadsAdapter
+from socialkit.adapters.pinterest import PinterestAdapter
 from socialkit.adapters.reddit import RedditAdapter
 from socialkit.adapters.telegram import TelegramAdapter
 from socialkit.adapters.tiktok import TikTokAdapter
@@ -217,6 +218,46 @@ def connect(
 ) -> MastodonAdapter: ...
 @overload
 def connect(
+    name: Literal["pinterest"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    require_credentials: bool = True,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    deadline: float | None = None,
+    body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
+    base_url: str = "https://api.pinterest.com/v5",
+    authorize_url: str = "https://www.pinterest.com/oauth/",
+    token_url: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | SecretStr | None = None,
+    access_token: str | SecretStr | None = None,
+    refresh_token: str | SecretStr | None = None,
+    redirect_uri: str | None = None,
+    scopes: tuple[str, ...] | list[str] = ...,
+    board_id: str | None = None,
+    board_section_id: str | None = None,
+    metrics_days: int = 30,
+    bulk_analytics: bool = False,
+    media_timeout: float = 600.0,
+    reconcile_margin: float = 60.0,
+) -> PinterestAdapter: ...
+@overload
+def connect(
     name: Literal["reddit"],
     /,
     *,
@@ -410,7 +451,7 @@ def connect(
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "facebook", "instagram", "linkedin", "mastodon", "reddit", "telegram", "threads", "tiktok", "x"],
+    name: Literal["bluesky", "facebook", "instagram", "linkedin", "mastodon", "pinterest", "reddit", "telegram", "threads", "tiktok", "x"],
     /,
     *,
     http: AsyncClient | None = None,

@@ -171,11 +171,40 @@ def _mastodon_status_body_any_of(doc: dict[str, Any]) -> list[str]:
     ]
 
 
+def _pinterest_metric_types_any_of(doc: dict[str, Any]) -> list[str]:
+    """Pinterest ``openapi.json`` (5.23.0) types the items of the ``metric_types`` query
+    parameter of ``GET /pins/{pin_id}/analytics`` (``query_pin_analytics_metric_types``) and
+    ``GET /pins/analytics`` as ``oneOf`` two string enums, "Standard Pin metric types" and
+    "Video Pin metric types", which share IMPRESSION, OUTBOUND_CLICK, PIN_CLICK, SAVE,
+    SAVE_RATE, TOTAL_COMMENTS and TOTAL_REACTIONS: such a value matches both branches, so
+    ``oneOf`` rejects every request asking for impressions. The description means "a metric of
+    either list", which is ``anyOf`` of the same two enums: exactly the union of the values,
+    nothing else (a value in neither list is still refused)."""
+    fixed = []
+    for pointer, node in _walk(doc):
+        if node.get("name") != "metric_types" or node.get("in") != "query":
+            continue
+        items = (node.get("schema") or {}).get("items") or {}
+        branches = items.get("oneOf")
+        if not isinstance(branches, list) or not all(
+            isinstance(b, dict) and b.get("type") == "string" and isinstance(b.get("enum"), list)
+            for b in branches
+        ):
+            continue
+        values = [v for b in branches for v in b["enum"]]
+        if len(values) == len(set(values)):
+            continue  # the branches do not overlap: oneOf is right
+        items["anyOf"] = items.pop("oneOf")
+        fixed.append(f"{pointer}/schema/items/oneOf: overlapping string enums read as anyOf")
+    return fixed
+
+
 _WORKAROUNDS: tuple[Callable[[dict[str, Any]], list[str]], ...] = (
     _dedupe_enums,
     _drop_string_null_defaults,
     _header_objects_to_strings,
     _mastodon_status_body_any_of,
+    _pinterest_metric_types_any_of,
 )
 
 

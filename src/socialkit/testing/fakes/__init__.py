@@ -1,10 +1,10 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
-``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram``,
-``FakeThreads``, ``FakeTelegram``, ``FakeReddit``, ``FakeTikTok`` and ``FakeLinkedIn`` are ASGI apps
-(``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``)
-or served on a local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the
-shared simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
+One fake per network (``FakeMastodon``, ``FakeX``, ``FakeLinkedIn`` … every ``Fake*`` name in
+``__all__``), each an ASGI app (``fake.app``), usable through ``httpx.ASGITransport``
+(``fake.client()``, ``fake.connect()``) or served on a local port (``fake.serve()``). See
+:mod:`socialkit.testing.fakes._base` for the shared simulation API. Extra ``testing``
+(starlette; uvicorn to serve on a port).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from socialkit.testing.fakes.instagram import FakeInstagram
     from socialkit.testing.fakes.linkedin import FakeLinkedIn
     from socialkit.testing.fakes.mastodon import FakeMastodon
+    from socialkit.testing.fakes.pinterest import FakePinterest
     from socialkit.testing.fakes.reddit import FakeReddit
     from socialkit.testing.fakes.telegram import FakeTelegram
     from socialkit.testing.fakes.threads import FakeThreads
@@ -33,6 +34,7 @@ __all__ = [
     "FakeLinkedIn",
     "FakeMastodon",
     "FakeNetwork",
+    "FakePinterest",
     "FakeReddit",
     "FakeTelegram",
     "FakeThreads",
@@ -49,6 +51,7 @@ _LAZY = {
     "FakeInstagram": "socialkit.testing.fakes.instagram",
     "FakeLinkedIn": "socialkit.testing.fakes.linkedin",
     "FakeMastodon": "socialkit.testing.fakes.mastodon",
+    "FakePinterest": "socialkit.testing.fakes.pinterest",
     "FakeReddit": "socialkit.testing.fakes.reddit",
     "FakeTelegram": "socialkit.testing.fakes.telegram",
     "FakeThreads": "socialkit.testing.fakes.threads",
