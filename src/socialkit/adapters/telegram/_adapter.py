@@ -180,6 +180,8 @@ class TelegramAdapter(Adapter):
     """
 
     name: ClassVar[str] = "telegram"
+    #: ``socialkit auth login telegram`` asks for the bot token and checks it with ``getMe``.
+    login_settings: ClassVar[tuple[str, ...]] = ("bot_token",)
     Settings: ClassVar[type[AdapterSettings]] = TelegramSettings
     docs_url: ClassVar[str | None] = "https://core.telegram.org/bots/api"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

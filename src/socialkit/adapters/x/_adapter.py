@@ -204,6 +204,8 @@ class XAdapter(Adapter):
     """X (API v2). See ``docs/networks/x.md`` for credentials, limits and ``ex_`` methods."""
 
     name: ClassVar[str] = "x"
+    #: What ``socialkit auth login x`` asks for (the client secret of a confidential app only).
+    login_settings: ClassVar[tuple[str, ...]] = ("client_id", "client_secret")
     Settings: ClassVar[type[AdapterSettings]] = XSettings
     docs_url: ClassVar[str | None] = "https://docs.x.com/x-api"
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
@@ -436,7 +438,7 @@ class XAdapter(Adapter):
         return self._oauth2().begin(redirect_uri=redirect_uri, scopes=wanted)
 
     async def ex_exchange_code(
-        self, request: AuthorizationRequest, redirect: str | dict[str, str]
+        self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code, store the token for this
         account (the store's previous token, if any, is replaced).
