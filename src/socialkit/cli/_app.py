@@ -511,12 +511,15 @@ def auth_login(
         ),
     ] = False,
     port: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="Loopback port of the redirect (OAuth: the registered callback URL's port, "
-            "default 8765; Mastodon: any free port)."
+            min=0,
+            max=65535,
+            help="Loopback port of the redirect http://127.0.0.1:PORT/callback (OAuth: the "
+            "registered callback's port, default 8765; Mastodon: default any; 0: any).",
+            show_default=False,
         ),
-    ] = 0,
+    ] = None,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the login URL without opening it.")
     ] = False,
@@ -553,7 +556,7 @@ def auth_login(
                 param_hint="--instance",
             )
         settings = {**given, "instance": instance}
-        _run(state, lambda: _login_mastodon(state, account, settings, port, no_browser))
+        _run(state, lambda: _login_mastodon(state, account, settings, port or 0, no_browser))
     else:
         try:
             cls = AccountConfig(label=account, network=network).adapter_class
@@ -570,7 +573,8 @@ def auth_login(
                 ),
             )
         _prompt_missing(state, cls, account, given, wanted, require_secret=confidential)
-        _run(state, lambda: _login(state, cls, account, given, port or 8765, no_browser))
+        redirect_port = 8765 if port is None else port
+        _run(state, lambda: _login(state, cls, account, given, redirect_port, no_browser))
 
 
 def _parse_sets(pairs: Sequence[str]) -> dict[str, Any]:
