@@ -117,6 +117,9 @@ class NetworkTarget:
     is_create: Callable[[str, str], bool]
     count_posts: Callable[[FakeNetwork], list[str]]
     """Ids of the owner's posts online at the fake."""
+    make_post: Callable[[str], Post] | None = None
+    """The post the matrix publishes, given its (unique) text; by default a text-only post
+    (a network that takes none, as TikTok, gives a video post)."""
 
 
 def _mastodon(base_url: str) -> FakeNetwork:
@@ -552,7 +555,8 @@ async def run_case(
     await proxy.start(fake.app)
     http = make_client(timeout=float(options["timeout"]))
     adapter = fake.connect(http=http, **options)
-    post = Post(text=f"fault matrix: {fault} {uuid.uuid4().hex[:8]}")
+    text = f"fault matrix: {fault} {uuid.uuid4().hex[:8]}"
+    post = target.make_post(text) if target.make_post is not None else Post(text=text)
     key = str(uuid.uuid4())
     try:
         await proxy.arm(fault)
