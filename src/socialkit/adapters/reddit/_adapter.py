@@ -211,6 +211,23 @@ class RedditAdapter(Adapter):
     name: ClassVar[str] = "reddit"
     #: What ``socialkit auth login reddit`` asks for, with :meth:`ex_login_settings`.
     login_settings: ClassVar[tuple[str, ...]] = ("client_id", "user_agent")
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.FEEDS: "multireddits (custom feeds) are not offered by this adapter yet",
+        Capability.FOLLOWERS: "Reddit's API does not list an account's followers",
+        Capability.HIDE: (
+            "Reddit cannot hide a comment on one's own post (moderators remove comments)"
+        ),
+        Capability.MUTE: "Reddit's API has no account mute (only moderators mute, in modmail)",
+        Capability.NATIVE_SCHEDULING: (
+            "scheduled posts are a moderator tool of the web site, not of the public API"
+        ),
+        Capability.PUBLISH_AUDIO: "Reddit takes no audio posts",
+        Capability.PUBLISH_POLL: "the public API cannot create polls",
+        Capability.REPOST: "Reddit's repost is the crosspost, which is quote() (it has a title)",
+        Capability.STREAM: "Reddit has no real-time API: poll messages()",
+        Capability.TIMELINE: "the front page (/best) is not offered by this adapter yet",
+        Capability.WEBHOOKS: "Reddit has no webhooks",
+    }
     Settings: ClassVar[type[AdapterSettings]] = RedditSettings
     docs_url: ClassVar[str | None] = "https://www.reddit.com/dev/api"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

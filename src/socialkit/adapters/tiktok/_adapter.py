@@ -189,6 +189,44 @@ class TikTokAdapter(Adapter):
     name: ClassVar[str] = "tiktok"
     #: What ``socialkit auth login tiktok`` asks for (then Login Kit in the browser).
     login_settings: ClassVar[tuple[str, ...]] = ("client_key", "client_secret")
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.ACCOUNTS: "the Display API reads the authorized user only",
+        Capability.BLOCK: "the TikTok API cannot block accounts",
+        Capability.BOOKMARK: "the TikTok API has no favorites for apps",
+        Capability.COMMENTS: "the Display API returns no comments (the Research API does)",
+        Capability.DELETE: "the TikTok API cannot delete a video",
+        Capability.DIRECT_MESSAGES: "the TikTok API has no direct messages",
+        Capability.EDIT: "a published video cannot be edited through the API",
+        Capability.FEEDS: "the TikTok API has no feeds",
+        Capability.FOLLOW: "the TikTok API cannot follow accounts",
+        Capability.FOLLOWERS: (
+            "the API gives the number of followers (account_metrics), not who they are"
+        ),
+        Capability.HIDE: "the TikTok API cannot hide comments",
+        Capability.LIKE: "the TikTok API cannot like videos",
+        Capability.MENTIONS: "the TikTok API does not report mentions",
+        Capability.MUTE: "the TikTok API cannot mute accounts",
+        Capability.NATIVE_SCHEDULING: "the Content Posting API has no scheduled posts",
+        Capability.PUBLISH_AUDIO: "TikTok takes videos and photos only",
+        Capability.PUBLISH_GIF: "TikTok takes videos and photos only",
+        Capability.PUBLISH_POLL: "the Content Posting API cannot create polls",
+        Capability.PUBLISH_TEXT: (
+            "every TikTok post is a video or photos: the text is its title or description"
+        ),
+        Capability.PUBLISH_THREAD: "TikTok has no threads",
+        Capability.QUOTE: "duets and stitches are made in the app, not through the API",
+        Capability.READ_OTHERS: "the Display API lists the authorized user's own videos only",
+        Capability.REPLY: "the TikTok API cannot post comments or replies",
+        Capability.REPOST: "the TikTok API cannot repost",
+        Capability.SEARCH: "search is in the Research API, for approved researchers only",
+        Capability.STREAM: "TikTok has no real-time API",
+        Capability.TIMELINE: "the TikTok API has no home feed (For You)",
+        Capability.UPLOAD: "a medium is uploaded with its post (the publish's init), not alone",
+        Capability.WEBHOOKS: (
+            "TikTok's webhooks report the app's own events (a publish finished, access "
+            "removed), not the account's activity: the adapter polls the publish status"
+        ),
+    }
     Settings: ClassVar[type[AdapterSettings]] = TikTokSettings
     docs_url: ClassVar[str | None] = "https://developers.tiktok.com/doc/overview"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
