@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_cli_fakes import _browser_for, _SharedStore
 from typer.testing import CliRunner
 
@@ -300,3 +301,17 @@ def test_bad_set_and_a_network_without_login(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     reserved = login.run("auth", "login", "x", "--account", "a", "--set", "store=/tmp/x")
     assert reserved.exit_code == 2
+
+
+def test_a_network_that_declares_no_login_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialkit.adapters.telegram import TelegramAdapter
+
+    monkeypatch.delattr(TelegramAdapter, "login_settings")
+    login = Login(tmp_path, FakeTelegram())
+    result = login.run("auth", "login", "telegram", "--account", "tg", browser=False)
+    assert result.exit_code == 3, result.output
+    assert "declares no login" in result.stderr
+    assert "x" in result.stderr.split("networks that can log in:")[1]
+    assert not login.config.exists()

@@ -672,11 +672,15 @@ async def _login(
     store = state.env.store()
     try:
         values = {**given, "account": label, "require_credentials": False}
-        # Whether the settings authenticate by themselves: asked of an empty token store.
+        # Whether the settings authenticate by themselves: asked of an empty token store (an
+        # OAuth adapter that does not check its credentials logs in through the browser).
+        from socialkit.adapters._base import Adapter as _Base
+
+        checks = cls.ensure_credentials is not _Base.ensure_credentials
         async with _connect_raw(state, account, {**values, "store": MemoryStore()}) as probe:
             try:
                 await probe.ensure_credentials()
-                direct = True
+                direct = checks or not supports_oauth_login(cls)
             except AuthFlowError:
                 direct = False
         if not direct and not supports_oauth_login(cls):

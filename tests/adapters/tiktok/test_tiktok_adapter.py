@@ -338,3 +338,20 @@ async def test_videos_and_stats() -> None:
         "shares": 0,
     }
     assert stats == {"followers": 12, "following": 0, "likes": 1, "videos": 25}
+
+
+async def test_two_adapters_sharing_a_store_refresh_once() -> None:
+    """The refresh goes through OAuth2Auth: one refresh per account across adapters (and
+    processes) sharing the store, so the rotating refresh token is never sent twice."""
+    import asyncio
+
+    fake = FakeTikTok()
+    settings = fake.settings()
+    values = {k: v for k, v in settings.items() if k != "base_url"}
+    first, second = connect(fake, **values), connect(fake, **values)
+    async with first, second:
+        await first.me()
+        fake.expire_access_tokens()
+        revoked = len(fake.revoked)
+        await asyncio.gather(first.me(), second.me())
+    assert len(fake.revoked) == revoked + 1, "one refresh, its refresh token rotated once"
