@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pydantic
 import typer
@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
-from socialkit._errors import ConfigurationError, InvalidPostError, SocialkitError
+from socialkit._errors import AuthError, ConfigurationError, InvalidPostError, SocialkitError
 from socialkit._models import Media, Post, Problem
 from socialkit.cli._config import (
     SECRETS_NAMESPACE,
@@ -663,7 +663,8 @@ async def _login(
     ``me()``; otherwise the adapter's OAuth login (:class:`socialkit.auth.OAuthLogin`) runs
     through the loopback redirect. Then the secrets go to the store, the rest to the config."""
     from socialkit._store import MemoryStore
-    from socialkit.auth import AuthFlowError, supports_oauth_login
+    from socialkit.adapters._base import Adapter as BaseAdapter
+    from socialkit.auth import OAuthLogin, supports_oauth_login
     from socialkit.cli._config import secret_fields
 
     secrets = set(secret_fields(cls.Settings))
@@ -674,20 +675,16 @@ async def _login(
         values = {**given, "account": label, "require_credentials": False}
         # Whether the settings authenticate by themselves: asked of an empty token store (an
         # OAuth adapter that does not check its credentials logs in through the browser).
-        from socialkit.adapters._base import Adapter as _Base
-
-        checks = cls.ensure_credentials is not _Base.ensure_credentials
+        checks = cls.ensure_credentials is not BaseAdapter.ensure_credentials
+        oauth_login = supports_oauth_login(cls)
         async with _connect_raw(state, account, {**values, "store": MemoryStore()}) as probe:
             try:
                 await probe.ensure_credentials()
-                direct = checks or not supports_oauth_login(cls)
-            except AuthFlowError:
+                direct = checks or not oauth_login
+            except (AuthError, ConfigurationError):
+                if not oauth_login:
+                    raise
                 direct = False
-        if not direct and not supports_oauth_login(cls):
-            raise ConfigurationError(
-                f"{cls.name}: the settings given do not authenticate and the adapter has no "
-                "OAuth login"
-            )
         adapter = _connect_raw(state, account, {**values, "store": store})
         holder: dict[str, Any] = {}
         try:
@@ -695,7 +692,7 @@ async def _login(
                 async with adapter:
                     holder["me"] = await adapter.me()
             else:
-                oauth: Any = adapter
+                oauth = cast(OAuthLogin, adapter)
 
                 def begin(redirect_uri: str) -> Any:
                     holder["redirect_uri"] = redirect_uri
