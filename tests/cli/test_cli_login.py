@@ -89,7 +89,6 @@ def test_x_login_through_the_generic_oauth_path(tmp_path: Path) -> None:
         f"base_url={fake.base_url}",
         "--port",
         "0",
-        input="\n",  # client_secret: empty for a public client
     )
     assert result.exit_code == 0, result.output
     assert "Logged in to x as owner" in result.stdout
@@ -119,7 +118,7 @@ def test_x_login_asks_for_the_client_id(tmp_path: Path) -> None:
         f"base_url={fake.base_url}",
         "--port",
         "0",
-        input=f"{fake.client_id}\n\n",
+        input=f"{fake.client_id}\n",
     )
     assert result.exit_code == 0, result.output
     assert "client_id" in result.output, "the prompt names the setting"
@@ -315,3 +314,51 @@ def test_a_network_that_declares_no_login_is_refused(
     assert "declares no login" in result.stderr
     assert "x" in result.stderr.split("networks that can log in:")[1]
     assert not login.config.exists()
+
+
+def test_reddit_installed_app_login_has_no_secret(tmp_path: Path) -> None:
+    fake = FakeReddit()
+    login = Login(tmp_path, fake)
+    result = login.run(
+        "auth",
+        "login",
+        "reddit",
+        "--account",
+        "app",
+        "--set",
+        "app_type=installed",
+        "--set",
+        f"user_agent={fake.user_agent}",
+        "--port",
+        "0",
+        input=f"{fake.client_id}\n",  # the client id only: no secret is asked for
+    )
+    assert result.exit_code == 0, result.output
+    assert fake.codes.approved == 1
+    assert login.secret("app", "client_secret") is None
+    token = login.token("reddit", "app")
+    assert token is not None
+    assert token.refresh_token is not None
+
+
+def test_x_confidential_app_asks_for_the_secret_and_stores_it(tmp_path: Path) -> None:
+    fake = FakeX()
+    login = Login(tmp_path, fake)
+    result = login.run(
+        "auth",
+        "login",
+        "x",
+        "--account",
+        "bird",
+        "--client-id",
+        fake.client_id,
+        "--confidential",
+        "--set",
+        f"base_url={fake.base_url}",
+        "--port",
+        "0",
+        input="a-confidential-secret\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert login.secret("bird", "client_secret") == "a-confidential-secret"
+    _no_secret_in(result.output + login.config_text(), "a-confidential-secret")

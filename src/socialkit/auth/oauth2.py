@@ -226,7 +226,8 @@ class OAuth2Client:
             method = _secret_post_as(config.client_id_parameter)
         self._client_auth = ClientAuth(
             config.client_id,
-            config.client_secret.get_secret_value() if config.client_secret else None,
+            # An empty secret is one (Reddit's installed apps: HTTP Basic "client_id:").
+            config.client_secret.get_secret_value() if config.client_secret is not None else None,
             method,
         )
 

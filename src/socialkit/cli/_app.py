@@ -506,8 +506,8 @@ def auth_login(
     confidential: Annotated[
         bool,
         typer.Option(
-            help="X: the app is confidential (its client secret must be given; it is prompted "
-            "for anyway, empty for a public app)."
+            help="The app is confidential: also ask for its client secret (X; Reddit and "
+            "TikTok always ask)."
         ),
     ] = False,
     port: Annotated[
@@ -572,7 +572,9 @@ def auth_login(
                     f"(networks that can log in: {', '.join(_login_networks())})"
                 ),
             )
-        _prompt_missing(state, cls, account, given, wanted, require_secret=confidential)
+        if confidential and "client_secret" in cls.Settings.model_fields:
+            wanted = (*wanted, "client_secret")
+        _prompt_missing(state, cls, account, given, wanted)
         redirect_port = 8765 if port is None else port
         _run(state, lambda: _login(state, cls, account, given, redirect_port, no_browser))
 
@@ -619,11 +621,9 @@ def _prompt_missing(
     label: str,
     given: dict[str, Any],
     wanted: Sequence[str],
-    *,
-    require_secret: bool,
 ) -> None:
     """Ask for each login setting not given (a secret from ``SOCIALKIT_<LABEL>_<NAME>`` first,
-    else hidden); an optional one may be left empty."""
+    else without echo)."""
     from socialkit.cli._config import secret_fields
 
     secrets = set(secret_fields(cls.Settings))
@@ -638,16 +638,8 @@ def _prompt_missing(
         if secret and environ.get(env_name(label, name)):
             given[name] = environ[env_name(label, name)]
             continue
-        optional = not info.is_required() and not (require_secret and secret)
         text = name + (f" ({info.description})" if info.description else "")
-        value = typer.prompt(
-            text + (" [empty: none]" if optional else ""),
-            hide_input=secret,
-            default="" if optional else None,
-            show_default=False,
-        )
-        if value:
-            given[name] = value
+        given[name] = typer.prompt(text, hide_input=secret)
 
 
 async def _login(

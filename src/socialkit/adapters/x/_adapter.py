@@ -204,8 +204,8 @@ class XAdapter(Adapter):
     """X (API v2). See ``docs/networks/x.md`` for credentials, limits and ``ex_`` methods."""
 
     name: ClassVar[str] = "x"
-    #: What ``socialkit auth login x`` asks for (the client secret of a confidential app only).
-    login_settings: ClassVar[tuple[str, ...]] = ("client_id", "client_secret")
+    #: What ``socialkit auth login x`` asks for (``--confidential``: the client secret too).
+    login_settings: ClassVar[tuple[str, ...]] = ("client_id",)
     Settings: ClassVar[type[AdapterSettings]] = XSettings
     docs_url: ClassVar[str | None] = "https://docs.x.com/x-api"
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
