@@ -300,3 +300,54 @@ async def test_a_refused_refresh_is_remembered_until_a_new_login() -> None:
         await OAuth2Auth(client, store, account="me").token()
     ).access_token.get_secret_value() == "a-new"
     assert calls == 2
+
+
+async def test_a_client_named_otherwise_with_a_hex_challenge() -> None:
+    """TikTok's shape: the client is `client_key` in the URL and, with client_secret_post, in
+    the token request; the S256 challenge is hex (https://developers.tiktok.com/doc/login-kit-desktop)."""
+    import hashlib
+
+    seen: list[dict[str, list[str]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(parse_qs(request.content.decode()))
+        return httpx.Response(200, json={"access_token": "a-new-0123456789", "expires_in": 60})
+
+    client = client_answering(
+        handler,
+        client_secret=SecretStr("s3cret"),
+        token_endpoint_auth_method="client_secret_post",
+        client_id_parameter="client_key",
+        code_challenge_encoding="hex",
+        scope_separator=",",
+    )
+    request = client.begin()
+    query = parse_qs(urlsplit(request.url).query)
+    assert query["client_key"] == ["client-1"]
+    assert "client_id" not in query
+    assert query["scope"] == ["read,write"]
+    verifier = request.code_verifier.get_secret_value()
+    assert query["code_challenge"] == [hashlib.sha256(verifier.encode()).hexdigest()]
+    await client.complete(request, f"{request.redirect_uri}?code=c1&state={request.state}")
+    assert seen[0]["client_key"] == ["client-1"]
+    assert seen[0]["client_secret"] == ["s3cret"]
+    assert "client_id" not in seen[0]
+    await client.aclose()
+
+
+async def test_a_refresh_token_past_its_own_expiry_is_not_sent() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={"access_token": "a-new-0123456789"})
+
+    client = client_answering(handler)
+    spent = Token.from_response(
+        {"access_token": "a-old-0123456789", "refresh_token": "r-old", "refresh_expires_in": -1}
+    )
+    with pytest.raises(RefreshError, match="log in again") as info:
+        await client.refresh(spent)
+    assert info.value.code == "refresh_token_expired"
+    assert calls == []
+    await client.aclose()

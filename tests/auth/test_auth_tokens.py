@@ -74,10 +74,13 @@ def test_from_response_follows_rfc_6749() -> None:
     assert token.expires_at == now + timedelta(hours=2)
     assert token.refresh_token is not None
     assert token.refresh_token.get_secret_value() == "r1"
-    assert token.extra == {"refresh_expires_in": 86400}
+    assert token.extra["refresh_expires_in"] == 86400
+    # The refresh token's own lifetime (TikTok, LinkedIn) becomes a moment.
+    assert token.refresh_expires_at == now + timedelta(days=1)
     # A refresh answer without refresh_token keeps the previous one (section 6), and its scope.
     renewed = Token.from_response({"access_token": "a2", "expires_in": 60}, previous=token)
     assert renewed.refresh_token == token.refresh_token
+    assert renewed.refresh_expires_at == token.refresh_expires_at
     assert renewed.scope == token.scope
     with pytest.raises(ValueError, match="no access_token"):
         Token.from_response({"token_type": "bearer"})

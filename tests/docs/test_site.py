@@ -27,13 +27,23 @@ def test_the_matrix_names_every_capability_and_every_missing_reason() -> None:
     from socialkit import Capability
     from socialkit.adapters.bluesky import BlueskyAdapter
     from socialkit.adapters.mastodon import MastodonAdapter
+    from socialkit.adapters.reddit import RedditAdapter
+    from socialkit.adapters.telegram import TelegramAdapter
+    from socialkit.adapters.tiktok import TikTokAdapter
     from socialkit.adapters.x import XAdapter
 
     text = gen_tables.render()
     for capability in Capability:
         assert f"| `{capability.value}` |" in text
     # Every network says why each capability it lacks is missing.
-    for cls in (MastodonAdapter, BlueskyAdapter, XAdapter):
+    for cls in (
+        MastodonAdapter,
+        BlueskyAdapter,
+        XAdapter,
+        TikTokAdapter,
+        RedditAdapter,
+        TelegramAdapter,
+    ):
         for capability in set(Capability) - cls.capabilities:
             reason = cls.unsupported_reasons.get(capability)
             assert reason, f"{cls.name} does not say why {capability.value} is missing"

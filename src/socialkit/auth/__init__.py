@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     )
     from socialkit.auth.bearer import AuthScheme, BearerAuth, is_replayable
     from socialkit.auth.encrypted import EncryptedStore, EncryptionKeyError, generate_key
+    from socialkit.auth.login import OAuthLogin, login_settings, supports_oauth_login
     from socialkit.auth.loopback import LoopbackServer, loopback_login
     from socialkit.auth.oauth1 import OAuth1Auth
     from socialkit.auth.oauth2 import (
@@ -44,6 +45,7 @@ __all__ = [
     "OAuth2Auth",
     "OAuth2Client",
     "OAuth2Config",
+    "OAuthLogin",
     "RefreshError",
     "StateMismatchError",
     "Token",
@@ -52,7 +54,9 @@ __all__ = [
     "generate_key",
     "generate_state",
     "is_replayable",
+    "login_settings",
     "loopback_login",
+    "supports_oauth_login",
 ]
 
 # Loaded on first use (PEP 562): BearerAuth alone does not import authlib, and nothing here
@@ -68,6 +72,9 @@ _LAZY = {
     "EncryptedStore": "socialkit.auth.encrypted",
     "EncryptionKeyError": "socialkit.auth.encrypted",
     "generate_key": "socialkit.auth.encrypted",
+    "OAuthLogin": "socialkit.auth.login",
+    "login_settings": "socialkit.auth.login",
+    "supports_oauth_login": "socialkit.auth.login",
     "LoopbackServer": "socialkit.auth.loopback",
     "loopback_login": "socialkit.auth.loopback",
     "OAuth1Auth": "socialkit.auth.oauth1",

@@ -38,11 +38,13 @@ import time
 import uuid
 import weakref
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from authlib.common.security import generate_token
+from authlib.common.urls import add_params_to_qs
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -105,7 +107,8 @@ class OAuth2Config(BaseModel):
     ``client_secret`` is left out for public clients (mobile and command-line apps, which use
     PKCE alone); with it, the client authenticates at the token endpoint with HTTP Basic by
     default (``token_endpoint_auth_method``). ``issuer``, when given, is compared with the
-    ``iss`` parameter of the redirect (RFC 9207, mix-up protection).
+    ``iss`` parameter of the redirect (RFC 9207, mix-up protection). A server that names
+    the client id otherwise (TikTok: ``client_key``) sets ``client_id_parameter``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -124,6 +127,12 @@ class OAuth2Config(BaseModel):
     ) = None
     authorization_params: dict[str, str] = Field(default_factory=dict)
     issuer: str | None = None
+    client_id_parameter: str = Field(default="client_id", pattern=r"^[A-Za-z0-9_.-]+$")
+    """The parameter that carries the client id in the authorization URL and, with
+    ``client_secret_post``, in the token request (TikTok names it ``client_key``)."""
+    code_challenge_encoding: Literal["base64url", "hex"] = "base64url"
+    """How the S256 challenge encodes the SHA-256 of the verifier: RFC 7636's base64url, or
+    hex (TikTok's Login Kit for Desktop)."""
 
     @field_validator("authorization_endpoint", "token_endpoint", "revocation_endpoint")
     @classmethod
@@ -164,6 +173,22 @@ class AuthorizationRequest(BaseModel):
     redirect_uri: str | None = None
 
 
+def _secret_post_as(name: str) -> Any:
+    """authlib's ``client_secret_post`` with the client id sent as ``name``."""
+
+    def encode(
+        client: ClientAuth, method: str, uri: str, headers: dict[str, str], body: str
+    ) -> tuple[str, dict[str, str], str]:
+        body = add_params_to_qs(
+            body or "", [(name, client.client_id), ("client_secret", client.client_secret or "")]
+        )
+        if "Content-Length" in headers:
+            headers["Content-Length"] = str(len(body))
+        return uri, headers, body
+
+    return encode
+
+
 def _verifier_text(code_verifier: str | SecretStr) -> str:
     text = (
         code_verifier.get_secret_value() if isinstance(code_verifier, SecretStr) else code_verifier
@@ -196,10 +221,14 @@ class OAuth2Client:
         from socialkit._http._redact import register_secret
 
         register_secret(config.client_secret)
+        method: Any = config.auth_method
+        if config.client_id_parameter != "client_id" and method == "client_secret_post":
+            method = _secret_post_as(config.client_id_parameter)
         self._client_auth = ClientAuth(
             config.client_id,
-            config.client_secret.get_secret_value() if config.client_secret else None,
-            config.auth_method,
+            # An empty secret is one (Reddit's installed apps: HTTP Basic "client_id:").
+            config.client_secret.get_secret_value() if config.client_secret is not None else None,
+            method,
         )
 
     def __repr__(self) -> str:
@@ -248,9 +277,13 @@ class OAuth2Client:
         extra: dict[str, str] = {**self.config.authorization_params, **params}
         if chosen:
             extra["scope"] = self.config.scope_separator.join(chosen)
-        extra["code_challenge"] = str(create_s256_code_challenge(verifier))
+        extra["code_challenge"] = (
+            hashlib.sha256(verifier.encode()).hexdigest()
+            if self.config.code_challenge_encoding == "hex"
+            else str(create_s256_code_challenge(verifier))
+        )
         extra["code_challenge_method"] = "S256"
-        return str(
+        url = str(
             prepare_grant_uri(
                 self.config.authorization_endpoint,
                 self.config.client_id,
@@ -260,6 +293,15 @@ class OAuth2Client:
                 **extra,
             )
         )
+        name = self.config.client_id_parameter
+        if name == "client_id":
+            return url
+        parts = urlsplit(url)
+        query = [
+            (name if key == "client_id" else key, value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
     def begin(
         self,
@@ -399,6 +441,14 @@ class OAuth2Client:
                 code="no_refresh_token",
                 message=_who(account) + "has no refresh token; log in again "
                 "(ask for the offline scope to get one)",
+            )
+        lapsed = token.refresh_expires_at
+        if lapsed is not None and lapsed <= datetime.now(timezone.utc):
+            raise RefreshError(
+                self.network,
+                code="refresh_token_expired",
+                message=_who(account) + "has a refresh token that expired on "
+                f"{lapsed:%Y-%m-%d}; log in again",
             )
         extra: dict[str, str] = {}
         if scopes is not None:

@@ -30,6 +30,9 @@ __all__ = ["Token", "TokenStore"]
 _FORMAT_VERSION = 1
 
 
+_REFRESH_EXPIRES_AT = "refresh_expires_at"
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -102,14 +105,40 @@ class Token(BaseModel):
         if scope is None and previous is not None:
             scope = previous.scope
         known = {"access_token", "refresh_token", "token_type", "expires_in", "expires_at", "scope"}
+        extra = {k: v for k, v in data.items() if k not in known}
+        # A refresh token's own lifetime (TikTok: refresh_expires_in, LinkedIn:
+        # refresh_token_expires_in), kept as a moment; a refresh that keeps the refresh token
+        # keeps its expiry.
+        lasts = data.get("refresh_expires_in", data.get("refresh_token_expires_in"))
+        if isinstance(lasts, (int, float)) and not isinstance(lasts, bool):
+            moment = (now or _utcnow()) + timedelta(seconds=float(lasts))
+            extra[_REFRESH_EXPIRES_AT] = moment.isoformat()
+        elif (
+            previous is not None
+            and previous.refresh_expires_at is not None
+            and not data.get("refresh_token")
+        ):
+            extra[_REFRESH_EXPIRES_AT] = previous.refresh_expires_at.isoformat()
         return cls(
             access_token=SecretStr(access),
             refresh_token=SecretStr(refresh) if refresh else None,
             token_type=str(data.get("token_type") or "Bearer"),
             expires_at=expires_at,
             scope=str(scope) if scope is not None else None,
-            extra={k: v for k, v in data.items() if k not in known},
+            extra=extra,
         )
+
+    @property
+    def refresh_expires_at(self) -> datetime | None:
+        """When the refresh token itself expires, when the server said so (else ``None``)."""
+        value = self.extra.get(_REFRESH_EXPIRES_AT)
+        if not isinstance(value, str):
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
     def expires_within(self, seconds: float, *, now: datetime | None = None) -> bool:
         """Whether the access token expires in less than ``seconds`` (unknown expiry: never)."""

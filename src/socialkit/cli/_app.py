@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import pydantic
 import typer
@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
-from socialkit._errors import ConfigurationError, InvalidPostError, SocialkitError
+from socialkit._errors import AuthError, ConfigurationError, InvalidPostError, SocialkitError
 from socialkit._models import Media, Post, Problem
 from socialkit.cli._config import (
     SECRETS_NAMESPACE,
@@ -481,8 +481,18 @@ def accounts(
 @auth_app.command("login")
 def auth_login(
     ctx: typer.Context,
-    network: Annotated[str, typer.Argument(help="mastodon, bluesky or x")],
+    network: Annotated[
+        str, typer.Argument(help="The network (see `socialkit networks`), e.g. x or reddit.")
+    ],
     account: Annotated[str, typer.Option("--account", help="The label of this account.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="A setting of the account, KEY=VALUE (repeatable); the login settings not "
+            "given are prompted for (secrets hidden).",
+        ),
+    ] = None,
     instance: Annotated[
         str | None, typer.Option(help="Mastodon: the server URL (https://…).")
     ] = None,
@@ -490,20 +500,33 @@ def auth_login(
         str | None, typer.Option(help="Bluesky: the handle or DID (prompted if absent).")
     ] = None,
     service: Annotated[str | None, typer.Option(help="Bluesky: the PDS URL.")] = None,
-    client_id: Annotated[str | None, typer.Option(help="X: the app's OAuth 2.0 client id.")] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="Same as --set client_id=… (X, Reddit, …).")
+    ] = None,
     confidential: Annotated[
-        bool, typer.Option(help="X: the app is confidential (prompts for its client secret).")
+        bool,
+        typer.Option(
+            help="The app is confidential: also ask for its client secret (X; Reddit and "
+            "TikTok always ask)."
+        ),
     ] = False,
     port: Annotated[
-        int,
-        typer.Option(help="Loopback port for the redirect (X: the callback URL's port; 0: any)."),
-    ] = 0,
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Loopback port of the redirect http://127.0.0.1:PORT/callback (OAuth: the "
+            "registered callback's port, default 8765; Mastodon: default any; 0: any).",
+            show_default=False,
+        ),
+    ] = None,
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the login URL without opening it.")
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Log in and store the credentials (OAuth in the browser, or a Bluesky app password)."""
+    """Log in and store the credentials: OAuth in the browser, or the secrets a network takes
+    (a bot token, an app password, a script app's password), checked first."""
     from socialkit.cli._config import _LABEL
 
     state = _state(ctx, config)
@@ -512,13 +535,16 @@ def auth_login(
             "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
             param_hint="--account",
         )
+    given = _parse_sets(set_ or [])
+    if client_id:
+        given["client_id"] = client_id
     if network == "bluesky":
         ident = identifier or typer.prompt("Bluesky handle or DID")
         environ = state.env.env()
         password = environ.get(env_name(account, "password")) or typer.prompt(
             "App password (Settings > Privacy and security > App passwords)", hide_input=True
         )
-        settings: dict[str, Any] = {"identifier": ident}
+        settings: dict[str, Any] = {**given, "identifier": ident}
         if service:
             settings["service"] = service
         _run(state, lambda: _login_bluesky(state, account, settings, password))
@@ -529,31 +555,168 @@ def auth_login(
                 "Mastodon needs your server's address, e.g. --instance https://example.social",
                 param_hint="--instance",
             )
-        settings = {"instance": instance}
-        _run(state, lambda: _login_mastodon(state, account, settings, port, no_browser))
-    elif network == "x":
-        if not client_id:
-            raise typer.BadParameter(
-                "X needs the app's OAuth 2.0 client id", param_hint="--client-id"
-            )
-        secret = typer.prompt("Client secret", hide_input=True) if confidential else None
-        _run(
-            state,
-            lambda: _login_x(
-                state, account, {"client_id": client_id}, secret, port or 8765, no_browser
-            ),
-        )
+        settings = {**given, "instance": instance}
+        _run(state, lambda: _login_mastodon(state, account, settings, port or 0, no_browser))
     else:
-        import socialkit
+        try:
+            cls = AccountConfig(label=account, network=network).adapter_class
+        except ConfigurationError as exc:
+            raise _fail(state, exc) from None
+        wanted = _login_settings(cls, given)
+        if wanted is None:
+            raise _fail(
+                state,
+                ConfigurationError(
+                    f"socialkit auth login cannot log in to {network}: its adapter declares no "
+                    "login (login_settings); configure the account in the config file "
+                    f"(networks that can log in: {', '.join(_login_networks())})"
+                ),
+            )
+        if confidential and "client_secret" in cls.Settings.model_fields:
+            wanted = (*wanted, "client_secret")
+        _prompt_missing(state, cls, account, given, wanted)
+        redirect_port = 8765 if port is None else port
+        _run(state, lambda: _login(state, cls, account, given, redirect_port, no_browser))
 
-        known = ", ".join(i.name for i in socialkit.adapters())
-        raise _fail(
-            state,
-            ConfigurationError(
-                f"socialkit auth login knows mastodon, bluesky and x, not {network!r} "
-                f"(registered networks: {known}); configure other networks in the config file"
-            ),
-        )
+
+def _parse_sets(pairs: Sequence[str]) -> dict[str, Any]:
+    from socialkit.cli._config import RESERVED
+
+    given: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
+        if key in RESERVED or key in ("network", "require_credentials"):
+            raise typer.BadParameter(f"{key} is set by socialkit", param_hint="--set")
+        given[key] = value
+    return given
+
+
+def _login_settings(cls: type[Adapter], given: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What a login of ``cls`` needs: its ``login_settings``, refined by ``ex_login_settings``
+    when the adapter has several kinds of login (Reddit: a script app's password)."""
+    from socialkit.auth import login_settings
+
+    base = login_settings(cls)
+    refine = getattr(cls, "ex_login_settings", None)
+    if base is None or not callable(refine):
+        return base
+    return tuple(dict.fromkeys((*base, *refine(given))))
+
+
+def _login_networks() -> list[str]:
+    import socialkit
+
+    return sorted(
+        {"bluesky", "mastodon"}
+        | {info.name for info in socialkit.adapters() if _login_settings(info.cls, {}) is not None}
+    )
+
+
+def _prompt_missing(
+    state: _State,
+    cls: type[Adapter],
+    label: str,
+    given: dict[str, Any],
+    wanted: Sequence[str],
+) -> None:
+    """Ask for each login setting not given (a secret from ``SOCIALKIT_<LABEL>_<NAME>`` first,
+    else without echo)."""
+    from socialkit.cli._config import secret_fields
+
+    secrets = set(secret_fields(cls.Settings))
+    environ = state.env.env()
+    for name in wanted:
+        if given.get(name):
+            continue
+        info = cls.Settings.model_fields.get(name)
+        if info is None:
+            raise _fail(state, ConfigurationError(f"{cls.name}: no setting {name!r}"))
+        secret = name in secrets
+        if secret and environ.get(env_name(label, name)):
+            given[name] = environ[env_name(label, name)]
+            continue
+        text = name + (f" ({info.description})" if info.description else "")
+        given[name] = typer.prompt(text, hide_input=secret)
+
+
+async def _login(
+    state: _State,
+    cls: type[Adapter],
+    label: str,
+    given: dict[str, Any],
+    port: int,
+    no_browser: bool,
+) -> int:
+    """The login of an adapter that declares ``login_settings``: when the settings given
+    authenticate without a token (a bot token, a script app's password) they are checked with
+    ``me()``; otherwise the adapter's OAuth login (:class:`socialkit.auth.OAuthLogin`) runs
+    through the loopback redirect. Then the secrets go to the store, the rest to the config."""
+    from socialkit._store import MemoryStore
+    from socialkit.adapters._base import Adapter as BaseAdapter
+    from socialkit.auth import OAuthLogin, supports_oauth_login
+    from socialkit.cli._config import secret_fields
+
+    secrets = set(secret_fields(cls.Settings))
+    plain = {k: v for k, v in given.items() if k not in secrets}
+    account = AccountConfig(label=label, network=cls.name, settings=plain)
+    store = state.env.store()
+    try:
+        values = {**given, "account": label, "require_credentials": False}
+        # Whether the settings authenticate by themselves: asked of an empty token store (an
+        # OAuth adapter that does not check its credentials logs in through the browser).
+        checks = cls.ensure_credentials is not BaseAdapter.ensure_credentials
+        oauth_login = supports_oauth_login(cls)
+        async with _connect_raw(state, account, {**values, "store": MemoryStore()}) as probe:
+            try:
+                await probe.ensure_credentials()
+                direct = checks or not oauth_login
+            except (AuthError, ConfigurationError):
+                if not oauth_login:
+                    raise
+                direct = False
+        adapter = _connect_raw(state, account, {**values, "store": store})
+        holder: dict[str, Any] = {}
+        try:
+            if direct:
+                async with adapter:
+                    holder["me"] = await adapter.me()
+            else:
+                oauth = cast(OAuthLogin, adapter)
+
+                def begin(redirect_uri: str) -> Any:
+                    holder["redirect_uri"] = redirect_uri
+                    return oauth.ex_authorization_url(redirect_uri=redirect_uri)
+
+                async def finish(request: Any, redirect: dict[str, str]) -> None:
+                    async with adapter:
+                        await oauth.ex_exchange_code(request, redirect)  # stores the token
+                        holder["me"] = await adapter.me()
+
+                await _loopback_login(state, begin, finish, cls.name, port, no_browser)
+        finally:
+            await adapter.aclose()
+        if "redirect_uri" in holder and "redirect_uri" in cls.Settings.model_fields:
+            # The token endpoint may ask for it again (a refresh), as registered.
+            account = AccountConfig(
+                label=label,
+                network=cls.name,
+                settings={**plain, "redirect_uri": holder["redirect_uri"]},
+            )
+        for name in sorted(secrets & set(given)):
+            await store.put(SECRETS_NAMESPACE, secret_key(label, name), str(given[name]))
+    finally:
+        await store.aclose()
+    Config.load(state.config_path).save_account(account)
+    me = holder["me"]
+    state.out.print(
+        f"Logged in to {cls.name} as {me.handle or me.id}; account {label!r} saved in "
+        f"{state.config_path}.",
+        markup=False,
+    )
+    return 0
 
 
 def _connect_raw(state: _State, account: AccountConfig, settings: dict[str, Any]) -> Adapter:
@@ -677,51 +840,6 @@ async def _login_mastodon(
     state.out.print(
         f"Logged in to mastodon as {me.handle or me.id}; account {label!r} saved in "
         f"{state.config_path}.",
-        markup=False,
-    )
-    return 0
-
-
-async def _login_x(
-    state: _State,
-    label: str,
-    settings: dict[str, Any],
-    client_secret: str | None,
-    port: int,
-    no_browser: bool,
-) -> int:
-    store = state.env.store()
-    try:
-        if client_secret:
-            await store.put(SECRETS_NAMESPACE, secret_key(label, "client_secret"), client_secret)
-        holder: dict[str, Any] = {}
-
-        def begin(redirect_uri: str) -> Any:
-            full = {**settings, "redirect_uri": redirect_uri}
-            account = AccountConfig(label=label, network="x", settings=full)
-            values = {**full, "account": label, "store": store}
-            if client_secret:
-                values["client_secret"] = client_secret
-            adapter = _connect_raw(state, account, values)
-            holder["adapter"], holder["account"] = adapter, account
-            return adapter.ex_authorization_url()  # type: ignore[attr-defined]
-
-        async def finish(request: Any, redirect: dict[str, str]) -> None:
-            async with holder["adapter"] as adapter:
-                await adapter.ex_exchange_code(request, redirect)  # stores the token
-                holder["me"] = await adapter.me()
-
-        try:
-            await _loopback_login(state, begin, finish, "x", port, no_browser)
-        finally:
-            if "adapter" in holder:
-                await holder["adapter"].aclose()
-    finally:
-        await store.aclose()
-    Config.load(state.config_path).save_account(holder["account"])
-    me = holder["me"]
-    state.out.print(
-        f"Logged in to x as @{me.handle or me.id}; account {label!r} saved in {state.config_path}.",
         markup=False,
     )
     return 0

@@ -122,6 +122,8 @@ class AccountConfig:
 
         Every problem is reported at once; a missing secret names where to put it.
         """
+        from socialkit.auth import login_settings
+
         cls = self.adapter_class
         values: dict[str, Any] = dict(self.settings)
         values.update({k: v for k, (v, _src) in (await self.secrets(environ, store)).items()})
@@ -138,7 +140,8 @@ class AccountConfig:
                 if name in secrets and problem.endswith("required"):
                     login = (
                         f"run `socialkit auth login {self.network} --account {self.label}` or "
-                        if self.network in ("mastodon", "bluesky", "x")
+                        if self.network in ("mastodon", "bluesky")
+                        or login_settings(cls) is not None
                         else ""
                     )
                     problem += f" (a secret: {login}set {env_name(self.label, name)})"

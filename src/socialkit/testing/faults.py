@@ -118,8 +118,8 @@ class NetworkTarget:
     count_posts: Callable[[FakeNetwork], list[str]]
     """Ids of the owner's posts online at the fake."""
     make_post: Callable[[str], Post] | None = None
-    """The post to publish, from a unique text (default: that text alone); networks that
-    take no text-only posts (Pinterest) give one with media."""
+    """The post the matrix publishes, given its (unique) text; by default a text-only post
+    (a network that takes none, as TikTok or Pinterest, gives one with media)."""
 
 
 def _mastodon(base_url: str) -> FakeNetwork:

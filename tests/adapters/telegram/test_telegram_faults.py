@@ -6,10 +6,11 @@ is reconciled by probing the message ids after the highest one the adapter knew 
 
 - ``warm``: the adapter has posted to the channel before (its store knows the channel's last
   message id, as for any bot that has been running): every fault must pass.
-- ``cold``: the very first send into a chat. With no known id there is nothing to probe from;
-  the retry raises OutcomeUnknownError again instead of risking a second copy, so the faults
-  whose create reached the fake leave the application without a post (strict xfails: the
-  reason is Telegram's API, not a bug to fix)."""
+- ``cold``: the very first send into a chat. With no known id there is nothing to probe from,
+  and the Bot API offers no way to learn one without sending (see ``_NO_BASELINE``); the retry
+  raises OutcomeUnknownError (with the key) again instead of risking a second copy, so the
+  faults leave the application without a post (strict xfails: the reason is Telegram's API,
+  not a bug to fix)."""
 
 from __future__ import annotations
 
@@ -60,9 +61,12 @@ WARM = NetworkTarget("telegram", lambda url: _WarmTelegram(base_url=url), _is_cr
 COLD = NetworkTarget("telegram", lambda url: FakeTelegram(base_url=url), _is_create, _posts)
 
 _NO_BASELINE = (
-    "first send into a chat: Telegram has no idempotency key and no way for a bot to read a "
-    "chat, so with no known message id the lost send cannot be found; the retry refuses "
-    "(OutcomeUnknownError) rather than post twice"
+    "first send into a chat: the Bot API has no idempotency key, no way to read a chat, and no "
+    "way to learn a chat's latest message id without sending (getChat carries none; a bot gets "
+    "no updates of its own messages); a guessed baseline could not tell a deleted id from an "
+    "unused one ('message to edit not found' for both) and could send twice. So the lost send "
+    "cannot be found and the retry refuses with OutcomeUnknownError carrying the key rather "
+    "than post twice"
 )
 
 

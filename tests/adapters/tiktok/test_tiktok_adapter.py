@@ -7,15 +7,16 @@ https://developers.tiktok.com/doc/tiktok-api-v2-error-handling."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
 from socialkit import Media, Post
 from socialkit._errors import (
-    AuthError,
     ConfigurationError,
     InvalidPostError,
     PermissionError,
@@ -25,6 +26,7 @@ from socialkit._errors import (
 )
 from socialkit._registry import build_settings
 from socialkit.adapters.tiktok import FAIL_REASONS, TikTokAdapter, TikTokPublishError, chunking
+from socialkit.auth import RefreshError
 from socialkit.testing import conformance as c
 from socialkit.testing.fakes import FakeTikTok
 
@@ -94,9 +96,14 @@ async def test_login_stores_the_token_and_the_refresh_expiry() -> None:
     with pytest.raises(AuthFlowError, match="socialkit auth login tiktok"):
         async with tiktok:
             pass
-    request = tiktok.ex_authorization_url("https://app.example/callback")
-    assert "client_key=fake-tiktok-client-key" in request["url"]
-    assert "scope=user.info.basic%2C" in request["url"]
+    request = tiktok.ex_authorization_url(redirect_uri="https://app.example/callback")
+    query = dict(parse_qsl(urlsplit(request.url).query))
+    assert query["client_key"] == "fake-tiktok-client-key"
+    assert "client_id" not in query, "TikTok names the client client_key"
+    assert query["scope"].startswith("user.info.basic,user.info.profile,")
+    # Login Kit for Desktop: the S256 challenge is the hex SHA-256 of the verifier.
+    verifier = request.code_verifier.get_secret_value()
+    assert query["code_challenge"] == hashlib.sha256(verifier.encode()).hexdigest()
     with pytest.raises(AuthFlowError, match="state"):
         await tiktok.ex_exchange_code(request, "https://app.example/callback?code=c&state=other")
     await tiktok.aclose()
@@ -271,13 +278,18 @@ async def test_refresh_rotates_and_honours_refresh_expires_in() -> None:
         assert stored.refresh_token is not None
         assert stored.refresh_token.get_secret_value() != first_refresh
         assert first_refresh in fake.revoked
-        until = await tiktok._store().get("tiktok.refresh", "default")
+        until = stored.refresh_expires_at
         assert until is not None
-        assert float(until) > tiktok.now().timestamp() + 364 * 86400
-        await tiktok._store().put("tiktok.refresh", "default", "0")
+        assert until.timestamp() > tiktok.now().timestamp() + 364 * 86400
+        lapsed = stored.model_copy(
+            update={"extra": {**stored.extra, "refresh_expires_at": "2001-01-01T00:00:00+00:00"}}
+        )
+        await tiktok._tokens().put("tiktok", "default", lapsed)
         fake.expire_access_tokens()
-        with pytest.raises(AuthError, match="socialkit auth login tiktok"):
+        refreshes = len(fake.revoked)
+        with pytest.raises(RefreshError, match="expired on 2001-01-01; log in again"):
             await tiktok.me()
+        assert len(fake.revoked) == refreshes, "an expired refresh token is not sent"
 
 
 async def test_error_envelope_and_per_minute_limit() -> None:
@@ -326,3 +338,20 @@ async def test_videos_and_stats() -> None:
         "shares": 0,
     }
     assert stats == {"followers": 12, "following": 0, "likes": 1, "videos": 25}
+
+
+async def test_two_adapters_sharing_a_store_refresh_once() -> None:
+    """The refresh goes through OAuth2Auth: one refresh per account across adapters (and
+    processes) sharing the store, so the rotating refresh token is never sent twice."""
+    import asyncio
+
+    fake = FakeTikTok()
+    settings = fake.settings()
+    values = {k: v for k, v in settings.items() if k != "base_url"}
+    first, second = connect(fake, **values), connect(fake, **values)
+    async with first, second:
+        await first.me()
+        fake.expire_access_tokens()
+        revoked = len(fake.revoked)
+        await asyncio.gather(first.me(), second.me())
+    assert len(fake.revoked) == revoked + 1, "one refresh, its refresh token rotated once"

@@ -1,14 +1,15 @@
 """A lost answer on TikTok, counted at FakeTikTok.
 
-The shared fault matrix (socialkit.testing.faults) publishes a text-only post, which TikTok
-cannot take, so it does not run for TikTok; these tests apply its two families of faults to
-the create (the video init) and to the status polling: the fake does the work, then the answer
-is lost (a read timeout, a 502 from a gateway, a body cut short), the application retries once
-with the key, and the fake holds exactly one video."""
+The shared fault matrix (socialkit.testing.faults) runs with a video post (TikTok takes no
+text-only post: the target's ``make_post``), its faults applied to the create (the video init)
+over real sockets. The tests below add what the matrix does not reach: lost answers of the
+status polling, and a lost init of a video TikTok pulls from a URL. The fake does the work,
+then the answer is lost (a read timeout, a 502 from a gateway, a body cut short), the
+application retries once with the key, and the fake holds exactly one video."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -18,6 +19,8 @@ from socialkit._errors import OutcomeUnknownError
 from socialkit.adapters.tiktok import TikTokAdapter
 from socialkit.testing import conformance as c
 from socialkit.testing.fakes import FakeTikTok
+from socialkit.testing.fakes._base import FakeNetwork
+from socialkit.testing.faults import FaultSuite, NetworkTarget
 
 pytestmark = pytest.mark.anyio
 
@@ -69,6 +72,42 @@ def own_videos(fake: FakeTikTok) -> list[str]:
 
 
 POST = Post(text="one clip only", media=[Media.from_bytes(c.MP4_HEAD)])
+
+
+def _video_post(text: str) -> Post:
+    return Post(text=text, media=[Media.from_bytes(c.MP4_HEAD)])
+
+
+def _own_videos(fake: FakeNetwork) -> list[str]:
+    assert isinstance(fake, FakeTikTok)
+    return own_videos(fake)
+
+
+class _QuickTikTok(FakeTikTok):
+    """The matrix's adapter polls the publish status without waiting (its settings)."""
+
+    def connect(self, *, http: httpx.AsyncClient | None = None, **overrides: Any) -> Any:
+        adapter = super().connect(http=http, **overrides)
+
+        async def no_sleep(seconds: float) -> None:
+            return None
+
+        adapter._sleep = no_sleep  # type: ignore[attr-defined]
+        return adapter
+
+
+TARGET = NetworkTarget(
+    "tiktok",
+    lambda url: _QuickTikTok(base_url=url),
+    lambda method, path: method == "POST" and path == "/v2/post/publish/video/init/",
+    _own_videos,
+    make_post=_video_post,
+)
+
+
+class TestTikTokFaults(FaultSuite):
+    network: ClassVar[str] = "tiktok"
+    target: ClassVar[NetworkTarget | None] = TARGET
 
 
 @pytest.mark.parametrize("fault", ["read_timeout", "lost_answer_502", "truncated"])

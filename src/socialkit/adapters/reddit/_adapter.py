@@ -55,7 +55,7 @@ from socialkit.adapters.reddit._network import json_errors
 if TYPE_CHECKING:
     from socialkit._http import Session
     from socialkit._store import Store
-    from socialkit.auth import Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
 __all__ = ["DEFAULT_SCOPES", "RedditAdapter", "RedditSettings"]
 
@@ -209,6 +209,25 @@ class RedditAdapter(Adapter):
     """
 
     name: ClassVar[str] = "reddit"
+    #: What ``socialkit auth login reddit`` asks for, with :meth:`ex_login_settings`.
+    login_settings: ClassVar[tuple[str, ...]] = ("client_id", "user_agent")
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.FEEDS: "multireddits (custom feeds) are not offered by this adapter yet",
+        Capability.FOLLOWERS: "Reddit's API does not list an account's followers",
+        Capability.HIDE: (
+            "Reddit cannot hide a comment on one's own post (moderators remove comments)"
+        ),
+        Capability.MUTE: "Reddit's API has no account mute (only moderators mute, in modmail)",
+        Capability.NATIVE_SCHEDULING: (
+            "scheduled posts are a moderator tool of the web site, not of the public API"
+        ),
+        Capability.PUBLISH_AUDIO: "Reddit takes no audio posts",
+        Capability.PUBLISH_POLL: "the public API cannot create polls",
+        Capability.REPOST: "Reddit's repost is the crosspost, which is quote() (it has a title)",
+        Capability.STREAM: "Reddit has no real-time API: poll messages()",
+        Capability.TIMELINE: "the front page (/best) is not offered by this adapter yet",
+        Capability.WEBHOOKS: "Reddit has no webhooks",
+    }
     Settings: ClassVar[type[AdapterSettings]] = RedditSettings
     docs_url: ClassVar[str | None] = "https://www.reddit.com/dev/api"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
@@ -261,7 +280,7 @@ class RedditAdapter(Adapter):
         self._token_store: TokenStore | None = None
         self._token_lock = anyio.Lock()
         self._me: wire.Me | None = None
-        self._oauth2_client: Any = None
+        self._oauth2_client: OAuth2Client | None = None
         #: Sleeps between looks for a media post (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -370,7 +389,7 @@ class RedditAdapter(Adapter):
             ),
         )
 
-    def _oauth2(self) -> Any:
+    def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
             from socialkit.auth import OAuth2Client, OAuth2Config
 
@@ -395,9 +414,19 @@ class RedditAdapter(Adapter):
             self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
 
+    @classmethod
+    def ex_login_settings(cls, given: Mapping[str, object]) -> tuple[str, ...]:
+        """The settings a login asks for besides :attr:`login_settings`, by ``app_type``: a
+        script app's secret, username and password (a password grant, no browser), a web
+        app's secret, none for an installed app (PKCE in the browser)."""
+        app_type = given.get("app_type", "script")
+        if app_type == "script":
+            return ("client_secret", "username", "password")
+        return ("client_secret",) if app_type == "web" else ()
+
     def ex_authorization_url(
         self, *, redirect_uri: str | None = None, scopes: Iterable[str] | None = None
-    ) -> Any:
+    ) -> AuthorizationRequest:
         """Start a login of an installed or web app (authorization code, ``duration=permanent``
         for a refresh token). Open ``result.url``; keep ``result`` for :meth:`ex_exchange_code`."""
         kwargs: dict[str, Any] = {}
@@ -407,7 +436,9 @@ class RedditAdapter(Adapter):
             kwargs["scopes"] = tuple(scopes)
         return self._oauth2().begin(**kwargs)
 
-    async def ex_exchange_code(self, request: Any, redirect: str | Mapping[str, str]) -> Any:
+    async def ex_exchange_code(
+        self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
+    ) -> Token:
         """Finish the login: check ``state``, exchange the code, store the token for this
         account (replacing the stored one)."""
         token = await self._oauth2().complete(request, redirect)

@@ -180,6 +180,49 @@ class TelegramAdapter(Adapter):
     """
 
     name: ClassVar[str] = "telegram"
+    #: ``socialkit auth login telegram`` asks for the bot token and checks it with ``getMe``.
+    login_settings: ClassVar[tuple[str, ...]] = ("bot_token",)
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.BLOCK: (
+            "a bot cannot block users; it can only ban members of the chats it administers "
+            "(banChatMember), which is moderation"
+        ),
+        Capability.BOOKMARK: "the Bot API has no saved messages or bookmarks",
+        Capability.FEEDS: "Telegram has no lists or custom feeds",
+        Capability.FOLLOW: "a bot cannot join or subscribe to chats: their admins add it",
+        Capability.FOLLOWERS: (
+            "the Bot API does not list a chat's members or subscribers, only their number "
+            "(account_metrics) and the administrators"
+        ),
+        Capability.HIDE: "Telegram has no hidden replies",
+        Capability.MUTE: (
+            "a bot cannot mute users; it can only restrict members of the groups it "
+            "administers (restrictChatMember), which is moderation"
+        ),
+        Capability.NATIVE_SCHEDULING: "the Bot API has no scheduled messages (user accounts only)",
+        Capability.PUBLISH_POLL: "the Bot API's sendPoll is not offered by this adapter yet",
+        Capability.QUOTE: (
+            "Telegram has no quote posts: a reply may quote part of a message, a forward "
+            "copies it whole"
+        ),
+        Capability.READ_OTHERS: (
+            "a bot cannot read other accounts' posts or chats, only what its updates bring"
+        ),
+        Capability.REPOST: (
+            "Telegram has no reposts: a forward copies a message the bot already knows, and a "
+            "bot cannot browse chats to find one"
+        ),
+        Capability.SEARCH: "the Bot API has no search",
+        Capability.STREAM: (
+            "updates come from getUpdates or a webhook: read them with messages() or the "
+            "webhook handler"
+        ),
+        Capability.TIMELINE: "Telegram has no home feed",
+        Capability.UPLOAD: (
+            "the Bot API uploads a file only with the message that carries it (its file_id is "
+            "then reusable)"
+        ),
+    }
     Settings: ClassVar[type[AdapterSettings]] = TelegramSettings
     docs_url: ClassVar[str | None] = "https://core.telegram.org/bots/api"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(

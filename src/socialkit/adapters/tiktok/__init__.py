@@ -4,6 +4,7 @@ error and the chunking rule of the media transfer guide. See ``docs/networks/tik
 from __future__ import annotations
 
 from socialkit.adapters.tiktok._adapter import (
+    DEFAULT_SCOPES,
     FAIL_REASONS,
     TikTokAdapter,
     TikTokPublishError,
@@ -11,4 +12,11 @@ from socialkit.adapters.tiktok._adapter import (
     chunking,
 )
 
-__all__ = ["FAIL_REASONS", "TikTokAdapter", "TikTokPublishError", "TikTokSettings", "chunking"]
+__all__ = [
+    "DEFAULT_SCOPES",
+    "FAIL_REASONS",
+    "TikTokAdapter",
+    "TikTokPublishError",
+    "TikTokSettings",
+    "chunking",
+]

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -24,11 +24,10 @@ from pydantic import Field, SecretStr, model_validator
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
-    AuthError,
+    ConfigurationError,
     MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
-    TimeoutError,
     TransportError,
     ValidationError,
 )
@@ -40,13 +39,22 @@ from socialkit.adapters.tiktok._network import error_of
 if TYPE_CHECKING:
     from socialkit._http import Session
     from socialkit._store import Store
-    from socialkit.auth import TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
-__all__ = ["TikTokAdapter", "TikTokPublishError", "TikTokSettings"]
+__all__ = ["DEFAULT_SCOPES", "TikTokAdapter", "TikTokPublishError", "TikTokSettings"]
 
 logger = logging.getLogger("socialkit.adapters.tiktok")
 
 _MiB = 1024 * 1024
+#: Scopes asked for by default (https://developers.tiktok.com/doc/tiktok-api-scopes).
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "user.info.basic",
+    "user.info.profile",
+    "user.info.stats",
+    "video.list",
+    "video.publish",
+    "video.upload",
+)
 _USER_FIELDS = (
     "open_id,union_id,avatar_url,display_name,username,follower_count,following_count,"
     "likes_count,video_count,profile_deep_link,bio_description"
@@ -59,7 +67,6 @@ _VIDEO_ID = r"[0-9]{1,25}"
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 _PHOTO_TYPES = frozenset({"image/jpeg", "image/webp"})
 _RECORDS = "tiktok.publish"
-_REFRESH = "tiktok.refresh"
 _PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 
 #: What each ``fail_reason`` of a FAILED publish means
@@ -113,10 +120,13 @@ class TikTokSettings(AdapterSettings):
         pattern=r"^https?://\S+$",
         description="The token endpoint (its trailing slash is part of TikTok's path).",
     )
-    client_key: str | None = None
+    client_key: str | None = Field(default=None, description="The app's client key.")
     client_secret: SecretStr | None = None
     access_token: SecretStr | None = None
     refresh_token: SecretStr | None = None
+    scopes: tuple[str, ...] = Field(
+        default=DEFAULT_SCOPES, description="Scopes a login asks for (Login Kit)."
+    )
     mode: Literal["direct", "inbox"] = Field(
         default="direct", description="direct: publish; inbox: send as a draft to the user."
     )
@@ -156,28 +166,6 @@ class TikTokSettings(AdapterSettings):
         return self
 
 
-class _Bearer(httpx.Auth):
-    """The user's access token, refreshed (with its rotating refresh token) when it expires
-    or a request answers 401."""
-
-    def __init__(self, adapter: TikTokAdapter) -> None:
-        self._adapter = adapter
-
-    def __repr__(self) -> str:
-        return "_Bearer()"
-
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._adapter._token(force=False)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == 401 and self._adapter._can_refresh:
-            fresh = await self._adapter._token(force=True, stale=token)
-            request.headers["Authorization"] = f"Bearer {fresh}"
-            yield request
-
-
 def _video_id(value: object) -> str:
     if not isinstance(value, str) or re.fullmatch(_VIDEO_ID, value) is None:
         raise ValidationError(f"{value!r} is not a tiktok video id (digits)")
@@ -199,6 +187,46 @@ class TikTokAdapter(Adapter):
     """
 
     name: ClassVar[str] = "tiktok"
+    #: What ``socialkit auth login tiktok`` asks for (then Login Kit in the browser).
+    login_settings: ClassVar[tuple[str, ...]] = ("client_key", "client_secret")
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.ACCOUNTS: "the Display API reads the authorized user only",
+        Capability.BLOCK: "the TikTok API cannot block accounts",
+        Capability.BOOKMARK: "the TikTok API has no favorites for apps",
+        Capability.COMMENTS: "the Display API returns no comments (the Research API does)",
+        Capability.DELETE: "the TikTok API cannot delete a video",
+        Capability.DIRECT_MESSAGES: "the TikTok API has no direct messages",
+        Capability.EDIT: "a published video cannot be edited through the API",
+        Capability.FEEDS: "the TikTok API has no feeds",
+        Capability.FOLLOW: "the TikTok API cannot follow accounts",
+        Capability.FOLLOWERS: (
+            "the API gives the number of followers (account_metrics), not who they are"
+        ),
+        Capability.HIDE: "the TikTok API cannot hide comments",
+        Capability.LIKE: "the TikTok API cannot like videos",
+        Capability.MENTIONS: "the TikTok API does not report mentions",
+        Capability.MUTE: "the TikTok API cannot mute accounts",
+        Capability.NATIVE_SCHEDULING: "the Content Posting API has no scheduled posts",
+        Capability.PUBLISH_AUDIO: "TikTok takes videos and photos only",
+        Capability.PUBLISH_GIF: "TikTok takes videos and photos only",
+        Capability.PUBLISH_POLL: "the Content Posting API cannot create polls",
+        Capability.PUBLISH_TEXT: (
+            "every TikTok post is a video or photos: the text is its title or description"
+        ),
+        Capability.PUBLISH_THREAD: "TikTok has no threads",
+        Capability.QUOTE: "duets and stitches are made in the app, not through the API",
+        Capability.READ_OTHERS: "the Display API lists the authorized user's own videos only",
+        Capability.REPLY: "the TikTok API cannot post comments or replies",
+        Capability.REPOST: "the TikTok API cannot repost",
+        Capability.SEARCH: "search is in the Research API, for approved researchers only",
+        Capability.STREAM: "TikTok has no real-time API",
+        Capability.TIMELINE: "the TikTok API has no home feed (For You)",
+        Capability.UPLOAD: "a medium is uploaded with its post (the publish's init), not alone",
+        Capability.WEBHOOKS: (
+            "TikTok's webhooks report the app's own events (a publish finished, access "
+            "removed), not the account's activity: the adapter polls the publish status"
+        ),
+    }
     Settings: ClassVar[type[AdapterSettings]] = TikTokSettings
     docs_url: ClassVar[str | None] = "https://developers.tiktok.com/doc/overview"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
@@ -226,7 +254,7 @@ class TikTokAdapter(Adapter):
         self.settings: TikTokSettings = settings
         self._session: Session | None = None
         self._token_store: TokenStore | None = None
-        self._token_lock = anyio.Lock()
+        self._oauth2_client: OAuth2Client | None = None
         #: Sleeps between publish status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -235,10 +263,6 @@ class TikTokAdapter(Adapter):
     @property
     def _account_key(self) -> str:
         return self.settings.account or "default"
-
-    @property
-    def _can_refresh(self) -> bool:
-        return self.settings.client_key is not None and self.settings.client_secret is not None
 
     def _tokens(self) -> TokenStore:
         if self._token_store is None:
@@ -250,86 +274,6 @@ class TikTokAdapter(Adapter):
 
     def _store(self) -> Store:
         return self._tokens().store
-
-    async def _token(self, *, force: bool, stale: str | None = None) -> str:
-        """The access token: the stored one while it lasts, else a refreshed one (TikTok
-        rotates the refresh token on every refresh; the new one is saved before use)."""
-        from socialkit.auth import Token
-
-        s = self.settings
-        async with self._token_lock:
-            tokens = self._tokens()
-            current = await tokens.get(self.name, self._account_key)
-            if current is None:
-                seed_access = s.access_token or SecretStr("")
-                current = Token(
-                    access_token=seed_access,
-                    refresh_token=s.refresh_token,
-                    expires_at=None
-                    if s.access_token is not None
-                    else datetime(2000, 1, 1, tzinfo=timezone.utc),
-                )
-                await tokens.compare_and_set(self.name, self._account_key, None, current)
-            value = current.access_token.get_secret_value()
-            fresh_enough = value and not current.expires_within(60)
-            if fresh_enough and (not force or value != stale):
-                return value
-            if not self._can_refresh or current.refresh_token is None:
-                if value:
-                    return value
-                raise AuthError(self.name, 401, "no_token", "no usable access token")
-            refresh_until = await self._store().get(_REFRESH, self._account_key)
-            if refresh_until is not None and float(refresh_until) <= self.now().timestamp():
-                raise AuthError(
-                    self.name,
-                    401,
-                    "refresh_token_expired",
-                    "the refresh token has expired (TikTok's last 365 days): run "
-                    "`socialkit auth login tiktok` again",
-                )
-            assert s.client_key is not None
-            assert s.client_secret is not None
-            try:
-                response = await self.http.post(
-                    s.token_url,
-                    data={
-                        "client_key": s.client_key,
-                        "client_secret": s.client_secret.get_secret_value(),
-                        "grant_type": "refresh_token",
-                        "refresh_token": current.refresh_token.get_secret_value(),
-                    },
-                    headers={"Cache-Control": "no-cache"},
-                )
-            except httpx.TimeoutException:
-                raise TimeoutError(self.name, "the token endpoint did not answer in time") from None
-            except httpx.TransportError as exc:
-                raise TransportError(
-                    self.name, f"the token endpoint could not be reached ({type(exc).__name__})"
-                ) from None
-            try:
-                data = response.json()
-            except ValueError:
-                data = None
-            if (
-                response.status_code != 200
-                or not isinstance(data, dict)
-                or "access_token" not in data
-            ):
-                code = data.get("error") if isinstance(data, dict) else None
-                raise AuthError(
-                    self.name,
-                    response.status_code,
-                    str(code) if isinstance(code, str) else None,
-                    "the refresh was refused: run `socialkit auth login tiktok` again",
-                )
-            token = Token.from_response(data, previous=current)
-            await tokens.put(self.name, self._account_key, token)
-            lasts = data.get("refresh_expires_in")
-            if isinstance(lasts, int | float) and not isinstance(lasts, bool):
-                await self._store().put(
-                    _REFRESH, self._account_key, str(self.now().timestamp() + float(lasts))
-                )
-            return token.access_token.get_secret_value()
 
     async def ensure_credentials(self) -> None:
         """Without a token in the settings, one must be stored (``socialkit auth login
@@ -351,93 +295,89 @@ class TikTokAdapter(Adapter):
                 ),
             )
 
-    def ex_authorization_url(
-        self,
-        redirect_uri: str,
-        *,
-        scopes: Iterable[str] = (
-            "user.info.basic",
-            "user.info.profile",
-            "user.info.stats",
-            "video.list",
-            "video.publish",
-            "video.upload",
-        ),
-    ) -> dict[str, str]:
-        """Start a login (https://developers.tiktok.com/doc/login-kit-web): the URL to open
-        and the ``state`` to check on return. TikTok names the client ``client_key`` and
-        separates scopes with commas, which is why this is not the generic OAuth 2 client."""
-        import secrets
-        import urllib.parse
+    def _oauth2(self) -> OAuth2Client:
+        if self._oauth2_client is None:
+            from socialkit.auth import OAuth2Client, OAuth2Config
 
-        s = self.settings
-        if s.client_key is None:
-            raise ValidationError("the login needs the client_key setting")
-        state = secrets.token_urlsafe(24)
-        query = urllib.parse.urlencode(
-            {
-                "client_key": s.client_key,
-                "scope": ",".join(scopes),
-                "response_type": "code",
-                "redirect_uri": redirect_uri,
-                "state": state,
-            }
-        )
-        return {
-            "url": f"{s.authorize_url}?{query}",
-            "state": state,
-            "redirect_uri": redirect_uri,
-        }
-
-    async def ex_exchange_code(self, request: Mapping[str, str], redirect: str) -> None:
-        """Finish the login: check ``state`` (constant time), exchange the code at the token
-        endpoint, and store the token and the refresh token's expiry."""
-        import hmac
-        import urllib.parse
-
-        from socialkit.auth import AuthFlowError, Token
-
-        s = self.settings
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect).query))
-        if "error" in query:
-            raise AuthFlowError(self.name, code=query["error"], message="the login was refused")
-        given = query.get("state", "")
-        if not hmac.compare_digest(given.encode(), request["state"].encode()):
-            raise AuthFlowError(self.name, code="state_mismatch", message="the state differs")
-        if s.client_key is None or s.client_secret is None or "code" not in query:
-            raise AuthFlowError(self.name, code="no_code", message="no code to exchange")
-        response = await self.http.post(
-            s.token_url,
-            data={
-                "client_key": s.client_key,
-                "client_secret": s.client_secret.get_secret_value(),
-                "code": query["code"],
-                "grant_type": "authorization_code",
-                "redirect_uri": request["redirect_uri"],
-            },
-            headers={"Cache-Control": "no-cache"},
-        )
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if response.status_code != 200 or not isinstance(data, dict) or "access_token" not in data:
-            raise AuthFlowError(self.name, code="exchange_refused", message="the code was refused")
-        await self._tokens().put(self.name, self._account_key, Token.from_response(data))
-        lasts = data.get("refresh_expires_in")
-        if isinstance(lasts, int | float) and not isinstance(lasts, bool):
-            await self._store().put(
-                _REFRESH, self._account_key, str(self.now().timestamp() + float(lasts))
+            s = self.settings
+            if s.client_key is None or s.client_secret is None:
+                raise ConfigurationError(
+                    "tiktok: the login and the refresh need client_key and client_secret"
+                )
+            config = OAuth2Config(
+                network=self.name,
+                authorization_endpoint=s.authorize_url,
+                token_endpoint=s.token_url,
+                client_id=s.client_key,
+                client_secret=s.client_secret,
+                # TikTok names the client `client_key`, in the URL and in the token requests
+                # (with the secret in the body), and separates scopes with commas
+                # (https://developers.tiktok.com/doc/oauth-user-access-token-management).
+                client_id_parameter="client_key",
+                token_endpoint_auth_method="client_secret_post",
+                scopes=s.scopes,
+                scope_separator=",",
+                # Login Kit for Desktop (a loopback redirect) hashes the PKCE verifier to hex
+                # (https://developers.tiktok.com/doc/login-kit-desktop).
+                code_challenge_encoding="hex",
             )
-        self._session = None
+            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
+        return self._oauth2_client
 
-    def _api(self) -> Session:
+    def ex_authorization_url(
+        self, *, redirect_uri: str | None = None, scopes: Iterable[str] | None = None
+    ) -> AuthorizationRequest:
+        """Start a login (Login Kit: authorization code with PKCE): open ``result.url``, keep
+        ``result`` for :meth:`ex_exchange_code`. ``scopes`` default to the ``scopes`` setting.
+        Raises ``ConfigurationError`` without ``client_key`` and ``client_secret``. No request.
+        """
+        return self._oauth2().begin(
+            redirect_uri=redirect_uri, scopes=None if scopes is None else tuple(scopes)
+        )
+
+    async def ex_exchange_code(
+        self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
+    ) -> Token:
+        """Finish the login: check ``state``, exchange the code (``POST /v2/oauth/token/``) and
+        store the token, its rotating refresh token and when that one expires
+        (``refresh_expires_in``), replacing the stored one. Returns the token."""
+        token = await self._oauth2().complete(request, redirect)
+        await self._tokens().put(self.name, self._account_key, token)
+        self._session = None  # the next call authenticates with the new token
+        return token
+
+    async def _auth(self) -> httpx.Auth:
+        """Without client credentials an ``access_token`` is used as is; otherwise the stored
+        token (seeded from the settings' tokens when none is stored) through
+        :class:`~socialkit.auth.OAuth2Auth`: refreshed before it expires and after a 401, the
+        rotated refresh token saved before use, one refresh per account across processes."""
+        from socialkit.auth import BearerAuth, OAuth2Auth, Token
+
+        s = self.settings
+        if s.client_key is None or s.client_secret is None:
+            if s.access_token is None:
+                raise ConfigurationError("tiktok: give an access_token, or client_key and secret")
+            return BearerAuth(s.access_token)
+        store = self._tokens()
+        if s.access_token is not None or s.refresh_token is not None:
+            seed = Token(
+                access_token=s.access_token or SecretStr("expired"),
+                refresh_token=s.refresh_token,
+                expires_at=None
+                if s.access_token is not None
+                else datetime(2000, 1, 1, tzinfo=timezone.utc),
+            )
+            # A stored token is newer (its refresh token rotated since): it wins.
+            await store.compare_and_set(self.name, self._account_key, None, seed)
+        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+
+    async def _api(self) -> Session:
         if self._session is None:
             from socialkit.adapters.tiktok._network import make_network
 
-            self._session = self._make_session(
-                make_network(self.settings.base_url), auth=_Bearer(self)
-            )
+            auth = await self._auth()
+            if self._session is None:
+                self._session = self._make_session(make_network(self.settings.base_url), auth=auth)
         return self._session
 
     async def _call(
@@ -450,7 +390,8 @@ class TikTokAdapter(Adapter):
         kind: Literal["read", "write", "create"] | None = None,
     ) -> dict[str, Any]:
         """A v2 call; its ``data`` (the body's ``error`` raised unless its code is ``ok``)."""
-        response = await self._api().request(
+        session = await self._api()
+        response = await session.request(
             method,
             path,
             params=dict(params) if params else None,
@@ -477,6 +418,8 @@ class TikTokAdapter(Adapter):
         return data
 
     async def aclose(self) -> None:
+        if self._oauth2_client is not None:
+            await self._oauth2_client.aclose()
         await super().aclose()
         self._session = None
 
@@ -734,7 +677,7 @@ class TikTokAdapter(Adapter):
         for index in range(count):
             first = index * chunk
             last = size - 1 if index == count - 1 else first + chunk - 1
-            await self._api().request(
+            await (await self._api()).request(
                 "PUT",
                 url,
                 content=content[first : last + 1],

@@ -206,6 +206,8 @@ class XAdapter(Adapter):
     """X (API v2). See ``docs/networks/x.md`` for credentials, limits and ``ex_`` methods."""
 
     name: ClassVar[str] = "x"
+    #: What ``socialkit auth login x`` asks for (``--confidential``: the client secret too).
+    login_settings: ClassVar[tuple[str, ...]] = ("client_id",)
     Settings: ClassVar[type[AdapterSettings]] = XSettings
     docs_url: ClassVar[str | None] = "https://docs.x.com/x-api"
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
@@ -438,7 +440,7 @@ class XAdapter(Adapter):
         return self._oauth2().begin(redirect_uri=redirect_uri, scopes=wanted)
 
     async def ex_exchange_code(
-        self, request: AuthorizationRequest, redirect: str | dict[str, str]
+        self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code, store the token for this
         account (the store's previous token, if any, is replaced).

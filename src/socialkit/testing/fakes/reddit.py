@@ -44,6 +44,7 @@ from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["FakeReddit"]
 
@@ -127,6 +128,8 @@ class FakeReddit(FakeNetwork):
             self.random.choice("abcdef0123456789") for _ in range(16)
         )
         self.passwords: dict[str, str] = {self.owner.id: "owner-password"}
+        #: Logins of installed and web apps (authorization code; Reddit takes no PKCE).
+        self.codes = CodeGrants(self.client_id, challenge=None)
         self.tokens: dict[str, str] = {}
         self.refresh_tokens: dict[str, str] = {}
         self.things: dict[str, _Thing] = {}
@@ -439,6 +442,13 @@ class FakeReddit(FakeNetwork):
             ]
             routes = [Route(path, self._wrap(handler), methods=[m]) for m, path, handler in api]
             routes.append(Route("/api/v1/access_token", self._token, methods=["POST"]))
+            routes.append(
+                Route(
+                    "/api/v1/authorize",
+                    lambda request: self.codes.authorize(request.query_params, self.owner.id),
+                    methods=["GET"],
+                )
+            )
             routes.append(Route("/_media", self._storage, methods=["POST"]))
             self._app = Starlette(routes=routes)
         return self._app
@@ -502,6 +512,23 @@ class FakeReddit(FakeNetwork):
             if user is None or self.passwords.get(user.id) != form.get("password"):
                 # Reddit answers a wrong password with 200 and an error.
                 return JSONResponse({"error": "invalid_grant"})
+        elif grant == "authorization_code":
+            # A web app's secret, or an installed app's empty one.
+            code = self.codes.redeem({k: str(v) for k, v in form.items()}, client)
+            if secret not in (self.client_secret, "") or code is None:
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            user = self.users[code.user_id]
+            token = secrets.token_urlsafe(24)
+            self.tokens[token] = user.id
+            return JSONResponse(
+                {
+                    "access_token": token,
+                    "token_type": "bearer",
+                    "expires_in": 86400,
+                    "scope": code.scope or "*",
+                    "refresh_token": self.refresh_token_for(user),
+                }
+            )
         elif grant == "refresh_token":
             owner = self.refresh_tokens.get(str(form.get("refresh_token")))
             user = self.users.get(owner) if owner else None

@@ -36,6 +36,7 @@ from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["DEFAULT_LIMITS", "FakeTikTok"]
 
@@ -133,6 +134,10 @@ class FakeTikTok(FakeNetwork):
             path: RateLimiter(n, 60.0) for path, n in {**DEFAULT_LIMITS, **(limits or {})}.items()
         }
         self.refresh_lifetime = 365 * 86400
+        #: Logins (Login Kit for Desktop: client_key, comma scopes, hex PKCE challenge).
+        self.codes = CodeGrants(
+            self.client_key, client_id_parameter="client_key", challenge="hex", scope_separator=","
+        )
         self._app: Starlette | None = None
 
     # -- simulation -----------------------------------------------------------------------
@@ -229,6 +234,13 @@ class FakeTikTok(FakeNetwork):
             }
             routes = [Route(p, self._wrap(p, h), methods=[m]) for p, (m, h) in api.items()]
             routes.append(Route("/v2/oauth/token/", self._token, methods=["POST"]))
+            routes.append(
+                Route(
+                    "/v2/auth/authorize/",
+                    lambda request: self.codes.authorize(request.query_params, self.owner.id),
+                    methods=["GET"],
+                )
+            )
             routes.append(Route("/upload/{publish_id}", self._upload, methods=["PUT"]))
             self._app = Starlette(routes=routes)
         return self._app
@@ -285,6 +297,30 @@ class FakeTikTok(FakeNetwork):
                     "log_id": "x",
                 },
                 status_code=401,
+            )
+        if form.get("grant_type") == "authorization_code":
+            grant = self.codes.redeem({k: str(v) for k, v in form.items()}, self.client_key)
+            if grant is None:
+                return JSONResponse(
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "Authorization code is expired.",
+                        "log_id": "x",
+                    },
+                    status_code=400,
+                )
+            user = self.users[grant.user_id]
+            access, refresh = self.tokens(user)
+            return JSONResponse(
+                {
+                    "access_token": access,
+                    "expires_in": 86400,
+                    "open_id": user.id,
+                    "refresh_expires_in": self.refresh_lifetime,
+                    "refresh_token": refresh,
+                    "scope": grant.scope,
+                    "token_type": "Bearer",
+                }
             )
         if form.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type", "log_id": "x"}, status_code=400)

@@ -65,6 +65,7 @@ from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._oauth import CodeGrants
 from socialkit.testing.fakes._x_search import Candidate, QueryError, parse_query
 from socialkit.text import count_x, extract_urls
 
@@ -507,6 +508,8 @@ class FakeX(FakeNetwork):
         self._limiters: dict[str, RateLimiter] = {}
         self._grants: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> user id
+        #: Logins (OAuth 2.0 authorization code with PKCE S256): the owner approves at once.
+        self.codes = CodeGrants(self.client_id)
         self._current: dict[str, tuple[str, str]] = {}  # user id -> (access, refresh)
         self._fail_next_media = False
         self._transactions = itertools.count(1)
@@ -895,6 +898,11 @@ class FakeX(FakeNetwork):
         if self._app is None:
             routes = [
                 Route("/2/oauth2/token", self._token_endpoint, methods=["POST"]),
+                Route(
+                    "/i/oauth2/authorize",
+                    lambda request: self.codes.authorize(request.query_params, self.owner.id),
+                    methods=["GET"],
+                ),
                 self._route("GET", "/2/users/me", self._users_me, user_context=True),
                 self._route("GET", "/2/users/by/username/{username}", self._user_by_username),
                 self._route("GET", "/2/users/{id}/tweets", self._user_posts),
@@ -1090,11 +1098,32 @@ class FakeX(FakeNetwork):
                 },
                 status_code=401,
             )
+        if form.get("grant_type") == "authorization_code":
+            grant = self.codes.redeem(form, client)
+            if grant is None:
+                return JSONResponse(
+                    {
+                        "error": "invalid_request",
+                        "error_description": "Value passed for the authorization code was invalid.",
+                    },
+                    status_code=400,
+                )
+            with self._lock:
+                access, refresh = self._issue(grant.user_id)
+            return JSONResponse(
+                {
+                    "token_type": "bearer",
+                    "expires_in": int(self.token_lifetime),
+                    "access_token": access,
+                    "scope": grant.scope or _SCOPES,
+                    "refresh_token": refresh,
+                }
+            )
         if form.get("grant_type") != "refresh_token":
             return JSONResponse(
                 {
                     "error": "unsupported_grant_type",
-                    "error_description": "this fake grants refresh_token only",
+                    "error_description": "this fake grants authorization_code and refresh_token",
                 },
                 status_code=400,
             )
