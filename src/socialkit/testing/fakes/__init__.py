@@ -1,7 +1,7 @@
 """Stateful, in-process fake networks that the real adapters run against unchanged.
 
 ``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeFacebook``, ``FakeInstagram``,
-``FakeThreads``, ``FakeTelegram``, ``FakeReddit`` and ``FakeTikTok`` are ASGI apps
+``FakeThreads``, ``FakeTelegram``, ``FakeReddit``, ``FakeTikTok`` and ``FakeYouTube`` are ASGI apps
 (``fake.app``), usable through ``httpx.ASGITransport`` (``fake.client()``, ``fake.connect()``)
 or served on a local port (``fake.serve()``). See :mod:`socialkit.testing.fakes._base` for the
 shared simulation API. Extra ``testing`` (starlette; uvicorn to serve on a port).
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from socialkit.testing.fakes.threads import FakeThreads
     from socialkit.testing.fakes.tiktok import FakeTikTok
     from socialkit.testing.fakes.x import FakeX
+    from socialkit.testing.fakes.youtube import FakeYouTube
 
 __all__ = [
     "FakeBluesky",
@@ -37,6 +38,7 @@ __all__ = [
     "FakeTikTok",
     "FakeUser",
     "FakeX",
+    "FakeYouTube",
     "RateLimiter",
     "WallClock",
 ]
@@ -51,6 +53,7 @@ _LAZY = {
     "FakeThreads": "socialkit.testing.fakes.threads",
     "FakeTikTok": "socialkit.testing.fakes.tiktok",
     "FakeX": "socialkit.testing.fakes.x",
+    "FakeYouTube": "socialkit.testing.fakes.youtube",
 }
 
 
