@@ -113,8 +113,10 @@ class PageInfo(_Wire):
 
 
 class VideoListResponse(_Wire):
-    """``#/schemas/VideoListResponse``."""
+    """``#/schemas/VideoListResponse`` (``kind`` is always there: it tells a list
+    answer from a body of another shape; ``items`` is left out when empty)."""
 
+    kind: str
     items: list[Video] = Field(default_factory=list)
     nextPageToken: str | None = None
 
@@ -159,8 +161,10 @@ class Channel(_Wire):
 
 
 class ChannelListResponse(_Wire):
-    """``#/schemas/ChannelListResponse``."""
+    """``#/schemas/ChannelListResponse`` (``kind`` is always there: it tells a list
+    answer from a body of another shape; ``items`` is left out when empty)."""
 
+    kind: str
     items: list[Channel] = Field(default_factory=list)
     nextPageToken: str | None = None
 
@@ -198,8 +202,10 @@ class PlaylistItem(_Wire):
 
 
 class PlaylistItemListResponse(_Wire):
-    """``#/schemas/PlaylistItemListResponse``."""
+    """``#/schemas/PlaylistItemListResponse`` (``kind`` is always there: it tells a list
+    answer from a body of another shape; ``items`` is left out when empty)."""
 
+    kind: str
     items: list[PlaylistItem] = Field(default_factory=list)
     nextPageToken: str | None = None
 
@@ -257,8 +263,10 @@ class CommentThread(_Wire):
 
 
 class CommentThreadListResponse(_Wire):
-    """``#/schemas/CommentThreadListResponse``."""
+    """``#/schemas/CommentThreadListResponse`` (``kind`` is always there: it tells a list
+    answer from a body of another shape; ``items`` is left out when empty)."""
 
+    kind: str
     items: list[CommentThread] = Field(default_factory=list)
     nextPageToken: str | None = None
 
@@ -277,8 +285,10 @@ class Subscription(_Wire):
 
 
 class SubscriptionListResponse(_Wire):
-    """``#/schemas/SubscriptionListResponse``."""
+    """``#/schemas/SubscriptionListResponse`` (``kind`` is always there: it tells a list
+    answer from a body of another shape; ``items`` is left out when empty)."""
 
+    kind: str
     items: list[Subscription] = Field(default_factory=list)
     nextPageToken: str | None = None
 
