@@ -1,0 +1,375 @@
+"""YouTube specifics against FakeYouTube (answers shaped by the discovery documents and
+https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol): the
+resumable upload interrupted and resumed from the server's ``Range``, the daily quota,
+scheduling with ``publishAt``, processing, comments, the token refresh and the pre-flight.
+Every exchange is checked against the discovery documents (youtube_support.Recorder)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from tests._specs import youtube_checker
+from tests.adapters.youtube.youtube_support import connect
+
+from socialkit import Media, Post
+from socialkit._capabilities import Capability
+from socialkit._errors import InvalidPostError, OutcomeUnknownError, RateLimitError
+from socialkit._store import MemoryStore
+from socialkit.adapters.youtube import (
+    QUOTA_COSTS,
+    YouTubeAdapter,
+    YouTubeProcessingError,
+    next_quota_reset,
+)
+from socialkit.testing import conformance as c
+from socialkit.testing.fakes import FakeYouTube
+from socialkit.testing.fakes._base import FakeClock
+
+pytestmark = pytest.mark.anyio
+
+KiB = 1024
+CHUNK = 256 * KiB
+#: An MP4 head followed by filler: three chunks of 256 KiB and a short last one.
+VIDEO = c.MP4_HEAD + bytes(range(256)) * ((3 * CHUNK + 1000 - len(c.MP4_HEAD)) // 256)
+
+
+def clip(text: str = "a clip\nits description") -> Post:
+    return Post(text=text, media=[Media.from_bytes(VIDEO)])
+
+
+class DroppingTransport(httpx.AsyncBaseTransport):
+    """Forwards to the fake; the upload PUT whose range starts at ``at`` reaches the fake with
+    only ``keep`` of its bytes stored, then the connection drops (the answer never comes)."""
+
+    def __init__(self, fake: FakeYouTube, at: int, keep: int, drops: int = 1) -> None:
+        self.fake = fake
+        self.inner = httpx.ASGITransport(app=fake.app)
+        self.at = at
+        self.keep = keep
+        self.drops = drops
+        self.ranges: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        content_range = request.headers.get("content-range", "")
+        if request.method == "PUT":
+            self.ranges.append(content_range)
+        hit = self.drops > 0 and content_range.startswith(f"bytes {self.at}-")
+        if not hit:
+            return await self.inner.handle_async_request(request)
+        self.drops -= 1
+        self.fake.accept_per_put = self.keep
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        finally:
+            self.fake.accept_per_put = None
+        raise httpx.ReadError("connection reset mid-chunk", request=request)
+
+
+def session_of(fake: FakeYouTube) -> Any:
+    assert len(fake.sessions) == 1, "one upload session"
+    return next(iter(fake.sessions.values()))
+
+
+async def test_an_upload_cut_mid_chunk_resumes_from_the_range() -> None:
+    fake = FakeYouTube()
+    transport = DroppingTransport(fake, at=CHUNK, keep=100_000)
+    youtube, traffic = connect(fake, transport, chunk_size=CHUNK)
+    async with youtube:
+        posted = await youtube.publish(clip())
+    assert fake.own_videos() == [posted.id]
+    assert bytes(session_of(fake).received) == VIDEO
+    resumed_at = CHUNK + 100_000
+    assert transport.ranges == [
+        f"bytes 0-{CHUNK - 1}/{len(VIDEO)}",
+        f"bytes {CHUNK}-{2 * CHUNK - 1}/{len(VIDEO)}",
+        f"bytes */{len(VIDEO)}",  # asked what the server holds
+        f"bytes {resumed_at}-{resumed_at + CHUNK - 1}/{len(VIDEO)}",
+        f"bytes {resumed_at + CHUNK}-{len(VIDEO) - 1}/{len(VIDEO)}",
+    ]
+    assert fake.calls.count("videos.insert") == 1
+    traffic.verify()
+
+
+async def test_a_server_that_keeps_part_of_each_chunk() -> None:
+    fake = FakeYouTube()
+    fake.accept_per_put = 200_000
+    youtube, traffic = connect(fake, chunk_size=CHUNK)
+    async with youtube:
+        posted = await youtube.publish(clip())
+    assert bytes(session_of(fake).received) == VIDEO
+    assert fake.own_videos() == [posted.id]
+    traffic.verify()
+
+
+async def test_a_publish_again_with_the_key_resumes_the_same_session() -> None:
+    fake = FakeYouTube()
+    store = MemoryStore()
+    transport = DroppingTransport(fake, at=CHUNK, keep=0, drops=100)
+    youtube, _ = connect(fake, transport, chunk_size=CHUNK, store=store, retries=2)
+    async with youtube:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await youtube.publish(clip(), idempotency_key="app-key")
+    assert info.value.idempotency_key == "app-key"
+    assert fake.own_videos() == []
+    # Another process, the same store: the session's URI is in the key's record.
+    again, traffic = connect(fake, chunk_size=CHUNK, store=store)
+    async with again:
+        posted = await again.publish(clip(), idempotency_key="app-key")
+        same = await again.publish(clip(), idempotency_key="app-key")
+    assert same.id == posted.id
+    assert fake.own_videos() == [posted.id]
+    assert bytes(session_of(fake).received) == VIDEO
+    assert fake.calls.count("videos.insert") == 1
+    traffic.verify()
+
+
+async def test_quota_exceeded_is_a_rate_limit_until_midnight_pacific() -> None:
+    clock = FakeClock(datetime(2026, 3, 8, 20, 0, tzinfo=timezone.utc))  # 12:00 PDT
+    fake = FakeYouTube(clock=clock, daily_quota=2)
+    youtube, traffic = connect(fake, quota_guard=False)
+    async with youtube:
+        await youtube.me()
+        await youtube.me()
+        with pytest.raises(RateLimitError) as info:
+            await youtube.me()
+    error = info.value
+    assert error.status == 403
+    assert error.code == "quotaExceeded"
+    midnight = datetime(2026, 3, 9, 7, 0, tzinfo=timezone.utc)  # 00:00 PDT
+    assert next_quota_reset(clock.now()) == midnight
+    assert error.retry_after == pytest.approx((midnight - clock.now()).total_seconds())
+    assert fake.calls.count("channels.list") == 3
+    traffic.verify()
+
+
+async def test_the_quota_guard_refuses_before_sending() -> None:
+    fake = FakeYouTube()
+    youtube, _ = connect(fake, daily_quota=50)
+    async with youtube:
+        posted = await youtube.publish(clip())  # 1 upload, videos.list polls: 1 unit each
+        used = (await youtube.ex_quota())["units"]["used"]
+        assert used == fake.used("units")
+        with pytest.raises(RateLimitError) as info:
+            await youtube.delete(posted.id)  # 50 units: more than is left
+    assert info.value.local and info.value.status is None
+    assert info.value.reset_at == next_quota_reset(fake.clock.now())
+    assert "videos.delete" not in fake.calls
+
+
+async def test_a_quota_exceeded_answer_spends_the_local_count() -> None:
+    fake = FakeYouTube(daily_quota=1)
+    youtube, _ = connect(fake)
+    async with youtube:
+        await youtube.me()
+        with pytest.raises(RateLimitError):
+            await youtube.me()
+        quota = await youtube.ex_quota()
+        assert quota["units"]["remaining"] == 0
+        sent = len(fake.calls)
+        with pytest.raises(RateLimitError) as info:
+            await youtube.get_post("abcdefghijk")
+        assert info.value.local
+        assert len(fake.calls) == sent
+
+
+@pytest.mark.parametrize(
+    ("now", "reset"),
+    [
+        (datetime(2026, 1, 15, 7, 59, tzinfo=timezone.utc), datetime(2026, 1, 15, 8, 0)),
+        (datetime(2026, 1, 15, 8, 0, tzinfo=timezone.utc), datetime(2026, 1, 16, 8, 0)),
+        (datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc), datetime(2026, 7, 2, 7, 0)),
+        (datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc), datetime(2026, 11, 1, 7, 0)),
+        (datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc), datetime(2026, 11, 2, 8, 0)),
+    ],
+)
+def test_next_quota_reset_follows_pacific_time(now: datetime, reset: datetime) -> None:
+    assert next_quota_reset(now) == reset.replace(tzinfo=timezone.utc)
+
+
+def test_every_quota_cost_is_a_method_of_the_discovery_document() -> None:
+    document = youtube_checker().routes
+    ids = {route.method["id"] for route in document}
+    assert {f"youtube.{name}" for name in QUOTA_COSTS} <= ids
+
+
+async def test_scheduled_publishing_and_keeping_it_in_step() -> None:
+    fake = FakeYouTube()
+    youtube, traffic = connect(fake)
+    at = (fake.clock.now() + timedelta(days=2)).replace(microsecond=0)
+    async with youtube:
+        assert Capability.NATIVE_SCHEDULING in youtube.capabilities
+        posted = await youtube.ex_schedule(clip(), at, idempotency_key="plan-1")
+        assert posted.id is not None
+        assert posted.scheduled_at == at and posted.is_scheduled
+        video = fake.videos[posted.id]
+        assert (video.privacy, video.publish_at) == ("private", at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        later = at + timedelta(hours=5)
+        moved = await youtube.ex_reschedule(posted.id, later)
+        assert moved.scheduled_at == later
+        assert video.publish_at == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert video.privacy == "private"
+        await youtube.ex_cancel_scheduled(posted.id)
+        assert posted.id not in fake.videos
+    traffic.verify()
+
+
+async def test_scheduling_in_the_past_sends_nothing() -> None:
+    fake = FakeYouTube()
+    youtube, _ = connect(fake)
+    async with youtube:
+        with pytest.raises(InvalidPostError) as info:
+            await youtube.ex_schedule(clip(), fake.clock.now() - timedelta(minutes=1))
+    assert [p.code for p in info.value.problems] == ["scheduled_in_past"]
+    assert fake.calls == []
+
+
+async def test_processing_failure_then_a_new_upload() -> None:
+    fake = FakeYouTube(processing_reads=2)
+    fake.fail_next_processing("codec")
+    youtube, traffic = connect(fake)
+    async with youtube:
+        with pytest.raises(YouTubeProcessingError) as info:
+            await youtube.publish(clip(), idempotency_key="k")
+        assert info.value.reason == "codec"
+        posted = await youtube.publish(clip(), idempotency_key="k")
+    assert fake.videos[posted.id].upload_status == "processed"
+    assert fake.calls.count("videos.insert") == 2
+    traffic.verify()
+
+
+async def test_an_expired_access_token_is_refreshed() -> None:
+    fake = FakeYouTube()
+    youtube, traffic = connect(fake)
+    async with youtube:
+        await youtube.me()
+        fake.expire_access_tokens()
+        account = await youtube.me()
+    assert account.id == fake.owner.id
+    assert any(r.url.path == "/token" for r, _ in traffic.exchanges)
+
+
+async def test_comments_replies_and_moderation() -> None:
+    fake = FakeYouTube()
+    fan = fake.add_user("fan")
+    youtube, traffic = connect(fake)
+    async with youtube:
+        posted = await youtube.publish(clip())
+        assert posted.id is not None
+        top = fake.reply(posted.id, fan, "first!")
+        messages = [m async for m in youtube.messages()]
+        assert [(m.id, m.kind, m.post_id) for m in messages] == [(top, "comment", posted.id)]
+        answer = await youtube.reply(messages[0], "thanks")
+        assert answer.reply_to == top
+        assert fake.comments[str(answer.id)].parent == top
+        on_video = await youtube.reply(posted.id, "pinned info")
+        assert fake.comments[str(on_video.id)].video == posted.id
+        thread = [m.id async for m in youtube.ex_comments(posted.id)]
+        assert set(thread) == {top, answer.id, on_video.id}
+        await youtube.hide(top)
+        assert fake.comments[top].status == "heldForReview"
+        await youtube.ex_moderate(top, "rejected", ban_author=True)
+        assert fake.comments[top].status == "rejected"
+        assert youtube.limits.max_text is not None
+    traffic.verify()
+
+
+async def test_edit_and_delete() -> None:
+    fake = FakeYouTube()
+    youtube, traffic = connect(fake)
+    async with youtube:
+        posted = await youtube.publish(clip())
+        assert posted.id is not None
+        edited = await youtube.edit(posted.id, Post(text="a new title\nand words"))
+        assert edited.text == "a new title\nand words"
+        assert fake.videos[posted.id].category == "22"
+        await youtube.delete(posted.id)
+    assert fake.own_videos() == []
+    traffic.verify()
+
+
+@pytest.mark.parametrize(
+    ("post", "code"),
+    [
+        (Post(text="text alone"), "media_required"),
+        (Post(text="t" * 101, media=[Media.from_bytes(VIDEO)]), "title_too_long"),
+        (Post(text="a <b> title", media=[Media.from_bytes(VIDEO)]), "invalid_characters"),
+        (
+            Post(text="t", media=[Media.from_bytes(VIDEO)], visibility="followers"),
+            "unsupported_visibility",
+        ),
+        (Post(text="t\n" + "é" * 2501, media=[Media.from_bytes(VIDEO)]), "description_too_long"),
+        (Post(text="t", media=[Media.from_bytes(c.PNG_1X1)]), "unsupported"),
+    ],
+)
+async def test_preflight_sends_nothing(post: Post, code: str) -> None:
+    fake = FakeYouTube()
+    youtube, _ = connect(fake)
+    async with youtube:
+        with pytest.raises(InvalidPostError) as info:
+            await youtube.publish(post)
+    assert code in [p.code for p in info.value.problems]
+    assert fake.calls == []
+
+
+async def test_login_asks_for_offline_access() -> None:
+    youtube = YouTubeAdapter.connect(
+        client_id="id.apps.googleusercontent.com",
+        client_secret="s3cret-value",
+        require_credentials=False,
+        store=MemoryStore(),
+    )
+    request = youtube.ex_authorization_url(redirect_uri="http://127.0.0.1:8765/callback")
+    query = parse_qs(urlsplit(request.url).query)
+    assert query["access_type"] == ["offline"]
+    assert query["code_challenge_method"] == ["S256"]
+    assert "https://www.googleapis.com/auth/youtube.upload" in query["scope"][0].split()
+    assert "s3cret-value" not in repr(youtube.settings)
+    await youtube.aclose()
+
+
+def test_the_checker_finds_what_is_wrong() -> None:
+    checker = youtube_checker()
+    base = "https://youtube.googleapis.com/youtube/v3"
+
+    def problems(method: str, url: str, **kwargs: Any) -> list[str]:
+        return checker.request_violations(httpx.Request(method, url, **kwargs))
+
+    assert problems("GET", f"{base}/videos?part=snippet&id=abc") == []
+    assert any(
+        "unknown query parameter 'colour'" in p
+        for p in problems("GET", f"{base}/videos?part=id&colour=1")
+    )
+    assert any("required parameter 'part'" in p for p in problems("GET", f"{base}/videos?id=a"))
+    assert any("not one of" in p for p in problems("POST", f"{base}/videos/rate?id=a&rating=love"))
+    assert any(
+        "not an integer" in p for p in problems("GET", f"{base}/videos?part=id&maxResults=x")
+    )
+    assert any(
+        "unknown field 'titel'" in p
+        for p in problems("PUT", f"{base}/videos?part=snippet", json={"snippet": {"titel": "x"}})
+    )
+    assert any("no method" in p for p in problems("GET", f"{base}/tweets"))
+    upload = "https://youtube.googleapis.com/upload/youtube/v3/videos"
+    assert (
+        problems(
+            "POST", f"{upload}?uploadType=resumable&part=snippet", json={"snippet": {"title": "t"}}
+        )
+        == []
+    )
+    assert any(
+        "Content-Range" in p
+        for p in problems(
+            "PUT", f"{upload}?uploadType=resumable&upload_id=x&part=snippet", content=b"x"
+        )
+    )
+    assert (
+        problems(
+            "POST", "https://youtube.googleapis.com/resumable/upload/youtube/v3/videos?part=snippet"
+        )
+        == []
+    )
