@@ -156,7 +156,8 @@ async def test_the_quota_guard_refuses_before_sending() -> None:
         assert used == fake.used("units")
         with pytest.raises(RateLimitError) as info:
             await youtube.delete(posted.id)  # 50 units: more than is left
-    assert info.value.local and info.value.status is None
+    assert info.value.local
+    assert info.value.status is None
     assert info.value.reset_at == next_quota_reset(fake.clock.now())
     assert "videos.delete" not in fake.calls
 
@@ -205,7 +206,8 @@ async def test_scheduled_publishing_and_keeping_it_in_step() -> None:
         assert Capability.NATIVE_SCHEDULING in youtube.capabilities
         posted = await youtube.ex_schedule(clip(), at, idempotency_key="plan-1")
         assert posted.id is not None
-        assert posted.scheduled_at == at and posted.is_scheduled
+        assert posted.scheduled_at == at
+        assert posted.is_scheduled
         video = fake.videos[posted.id]
         assert (video.privacy, video.publish_at) == ("private", at.strftime("%Y-%m-%dT%H:%M:%SZ"))
         later = at + timedelta(hours=5)
