@@ -28,6 +28,7 @@ NETWORKS = (
     "tiktok",
     "reddit",
     "telegram",
+    "youtube",
 )
 TITLES = {
     "mastodon": "Mastodon",
@@ -39,6 +40,7 @@ TITLES = {
     "tiktok": "TikTok",
     "reddit": "Reddit",
     "telegram": "Telegram",
+    "youtube": "YouTube",
 }
 
 _LIMIT_LABELS = {
