@@ -375,3 +375,37 @@ def test_the_checker_finds_what_is_wrong() -> None:
         )
         == []
     )
+
+
+async def test_search_finds_public_videos_newest_first() -> None:
+    fake = FakeYouTube()
+    other = fake.add_user("other")
+    old = fake.publish_as(other, "cats and dogs")
+    new = fake.publish_as(fake.owner, "more cats")
+    fake.publish_as(other, "only dogs")
+    hidden = fake.publish_as(other, "secret cats")
+    fake.videos[hidden].privacy = "private"
+    youtube, traffic = connect(fake)
+    async with youtube:
+        found = [p.id async for p in youtube.search("cats")]
+        assert found == [new, old]
+        since = fake.videos[new].published
+        assert [p.id async for p in youtube.search("cats", since=since)] == [new]
+        quota = await youtube.ex_quota()
+    assert quota["searches"]["used"] == 2
+    assert fake.used("searches") == 2
+    traffic.verify()
+
+
+async def test_a_video_file_is_read_a_chunk_at_a_time(tmp_path: Any) -> None:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(VIDEO)
+    fake = FakeYouTube()
+    youtube, traffic = connect(fake, chunk_size=CHUNK)
+    async with youtube:
+        posted = await youtube.publish(Post(text="from a file", media=[Media.from_path(path)]))
+    assert fake.own_videos() == [posted.id]
+    assert bytes(session_of(fake).received) == VIDEO
+    puts = [r for r, _ in traffic.exchanges if r.method == "PUT"]
+    assert [len(r.content) for r in puts] == [CHUNK, CHUNK, CHUNK, len(VIDEO) - 3 * CHUNK]
+    traffic.verify()

@@ -312,6 +312,27 @@ class TestYouTubeUpload(YouTubeFakeFixtures, c.UploadSuite):
     pass
 
 
+class TestYouTubePaging(YouTubeFakeFixtures, c.PagingSuite):
+    """The uploads playlist resumes by its page token (FakeYouTube's tokens name the next
+    item). YouTube has no mentions: the messages walk is tested on comments instead."""
+
+    @pytest.mark.anyio
+    async def test_messages_resume(self, net: Adapter, fake: FakeNetwork) -> None:
+        video = fake.publish_as(fake.owner, "a video")
+        fan = self.someone(fake, "fan")
+        for index in range(5):
+            fake.clock.advance(minutes=1)
+            fake.reply(video, fan, f"comment {index}")
+        first = net.messages(kinds={"comment"}, limit=2)
+        got = [m.id async for m in first]
+        assert len(got) == 2
+        fake.clock.advance(minutes=1)
+        fake.reply(video, fan, "a newer comment")
+        rest = [m.id async for m in net.messages(kinds={"comment"}, cursor=first.cursor)]
+        ids = got + rest
+        assert len(ids) == len(set(ids)) == 5
+
+
 class TestYouTubeRoundTrip(YouTubeFakeFixtures):
     """One round trip per media kind YouTube takes: a video, and an image (its thumbnail)."""
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import anyio
@@ -89,9 +90,10 @@ _VIDEO_TYPES = frozenset(
 _PRIVACY = {"public": "public", "unlisted": "unlisted", "direct": "private"}
 
 #: Units each method costs and the daily bucket it counts against
-#: (https://developers.google.com/youtube/v3/determine_quota_cost): ``videos.insert`` has a
-#: bucket of its own (``upload_quota`` calls a day); everything else shares ``daily_quota``
-#: units. Analytics reports count against the Analytics API's own quota, not these.
+#: (https://developers.google.com/youtube/v3/determine_quota_cost): ``videos.insert`` and
+#: ``search.list`` have buckets of their own (``upload_quota`` and ``search_quota`` calls a
+#: day); everything else shares ``daily_quota`` units. Analytics reports count against the
+#: Analytics API's own quota, not these.
 QUOTA_COSTS: Mapping[str, tuple[str, int]] = {
     "channels.list": ("units", 1),
     "commentThreads.insert": ("units", 50),
@@ -99,6 +101,7 @@ QUOTA_COSTS: Mapping[str, tuple[str, int]] = {
     "comments.insert": ("units", 50),
     "comments.setModerationStatus": ("units", 50),
     "playlistItems.list": ("units", 1),
+    "search.list": ("searches", 1),
     "subscriptions.delete": ("units", 50),
     "subscriptions.insert": ("units", 50),
     "subscriptions.list": ("units", 1),
@@ -125,6 +128,38 @@ class YouTubeProcessingError(APIError):
             reason or upload_status,
             f"video {video_id} was {upload_status}" + (f" ({reason})" if reason else ""),
         )
+
+
+class _Source:
+    """The bytes of a video: read one chunk at a time (a file is never loaded whole)."""
+
+    size: int
+
+    def read(self, offset: int, length: int) -> bytes:
+        raise NotImplementedError
+
+
+class _BytesSource(_Source):
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.size = len(data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset : offset + length]
+
+
+class _FileSource(_Source):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.size = path.stat().st_size
+        except OSError as exc:
+            raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
+
+    def read(self, offset: int, length: int) -> bytes:
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read(length)
 
 
 @dataclass(frozen=True)
@@ -167,6 +202,7 @@ class YouTubeAdapter(Adapter):
             Capability.HIDE,
             Capability.ACCOUNTS,
             Capability.FOLLOW,
+            Capability.SEARCH,
         }
     )
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
@@ -181,7 +217,6 @@ class YouTubeAdapter(Adapter):
         Capability.QUOTE: "YouTube has no quotes",
         Capability.MENTIONS: "the API does not list mentions of a channel",
         Capability.DIRECT_MESSAGES: "YouTube has no direct messages",
-        Capability.SEARCH: "not implemented yet: search.list costs 100 units a call",
         Capability.WEBHOOKS: "YouTube's PubSubHubbub feed is not wrapped by socialkit",
         Capability.REPOST: "YouTube has no reposts",
         Capability.BOOKMARK: "the API has no Watch Later list since 2016",
@@ -357,7 +392,7 @@ class YouTubeAdapter(Adapter):
 
     def _quota_limit(self, bucket: str) -> int:
         s = self.settings
-        return s.upload_quota if bucket == "uploads" else s.daily_quota
+        return {"uploads": s.upload_quota, "searches": s.search_quota}.get(bucket, s.daily_quota)
 
     async def _charge(self, method: str) -> None:
         """Count ``method``'s units against today's quota (Pacific day), before sending:
@@ -391,12 +426,12 @@ class YouTubeAdapter(Adapter):
         await self._store().put(_QUOTA_NS, self._quota_key(bucket), str(self._quota_limit(bucket)))
 
     async def ex_quota(self) -> dict[str, dict[str, Any]]:
-        """Today's counted use of each quota bucket (``units``, ``uploads``): ``used``,
-        ``limit``, ``remaining`` and ``resets_at`` (the next midnight Pacific). Counted by
+        """Today's counted use of each quota bucket (``units``, ``uploads``, ``searches``):
+        ``used``, ``limit``, ``remaining`` and ``resets_at`` (the next midnight Pacific). Counted by
         this library in its store: calls made elsewhere with the same project are not in it."""
         reset = next_quota_reset(self.now())
         out = {}
-        for bucket in ("units", "uploads"):
+        for bucket in ("units", "uploads", "searches"):
             used = int(await self._store().get(_QUOTA_NS, self._quota_key(bucket)) or 0)
             limit = self._quota_limit(bucket)
             out[bucket] = {
@@ -875,10 +910,14 @@ class YouTubeAdapter(Adapter):
             video_id = str(record["video"])
         else:
             media = post.media[0]
-            content = await self._content(media)
-            if not content:
+            source = (
+                _FileSource(media.path)
+                if media.path is not None
+                else _BytesSource(await self._content(media))
+            )
+            if not source.size:
                 raise ValidationError("the video is empty")
-            video = await self._resumable(post, content, media.mime_type, key, record, options)
+            video = await self._resumable(post, source, media.mime_type, key, record, options)
             video_id = video.id
             await self._save_record(key, {"video": video_id})
             if options.thumbnail is not None:
@@ -890,13 +929,13 @@ class YouTubeAdapter(Adapter):
     async def _resumable(
         self,
         post: Post,
-        content: bytes,
+        source: _Source,
         mime: str,
         key: str,
         record: Mapping[str, Any] | None,
         options: _Upload,
     ) -> wire.Video:
-        size = len(content)
+        size = source.size
         session_uri = str(record["session"]) if record and record.get("session") else None
         offset = 0
         if session_uri is not None and record is not None and record.get("size") == size:
@@ -922,7 +961,7 @@ class YouTubeAdapter(Adapter):
                     "upload",
                     "PUT",
                     session_uri,
-                    content=content[offset : last + 1],
+                    content=source.read(offset, last + 1 - offset),
                     headers={
                         "Content-Type": mime,
                         "Content-Range": f"bytes {offset}-{last}/{size}",
@@ -1216,11 +1255,14 @@ class YouTubeAdapter(Adapter):
         uploads playlist (``playlistItems.list``, 50 a page) with each page's videos read
         in one ``videos.list`` (1 unit each)."""
 
+        playlists: list[str] = []
+
         async def fetch(token: str | None, want: int | None) -> Batch[Post]:
-            playlist = await self._uploads(account)
+            if not playlists:
+                playlists.append(await self._uploads(account))
             params = {
                 "part": "contentDetails",
-                "playlistId": playlist,
+                "playlistId": playlists[0],
                 "maxResults": 50 if want is None else max(1, min(50, want)),
             }
             if token is not None:
@@ -1240,6 +1282,47 @@ class YouTubeAdapter(Adapter):
             videos = {v.id: v for v in await self._videos(ids)} if ids else {}
             posts = [mapping.post_of(videos[i]) for i in ids if i in videos]
             return Batch(posts, page.nextPageToken)
+
+        return Paged(fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=_created)
+
+    def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """Public videos matching ``query``, newest first (``search.list type=video
+        order=date``, 50 a page, each page one call of the ``search_quota`` bucket; then
+        the page's videos in one ``videos.list``). ``since``/``until`` go to YouTube as
+        ``publishedAfter``/``publishedBefore``."""
+        if not isinstance(query, str) or not query.strip():
+            raise ValidationError("search needs a non-empty query")
+
+        async def fetch(token: str | None, want: int | None) -> Batch[Post]:
+            params: dict[str, Any] = {
+                "part": "id",
+                "q": query,
+                "type": "video",
+                "order": "date",
+                "maxResults": 50 if want is None else max(1, min(50, want)),
+            }
+            if since is not None:
+                params["publishedAfter"] = _iso(since)
+            if until is not None:
+                params["publishedBefore"] = _iso(until)
+            if token is not None:
+                params["pageToken"] = token
+            page = await self._call(
+                wire.SearchListResponse, "search.list", "GET", "/youtube/v3/search", params=params
+            )
+            ids = [r.id.videoId for r in page.items if r.id.videoId]
+            videos = {v.id: v for v in await self._videos(ids)} if ids else {}
+            return Batch(
+                [mapping.post_of(videos[i]) for i in ids if i in videos], page.nextPageToken
+            )
 
         return Paged(fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=_created)
 

@@ -26,7 +26,8 @@ class YouTubeSettings(AdapterSettings):
     ``client_id`` and ``client_secret`` with a ``refresh_token`` (from ``socialkit auth login
     youtube``): access tokens (an hour) are refreshed through the token store; an
     ``access_token`` alone is used as is. The daily quota is the project's: ``daily_quota``
-    units for most methods, ``upload_quota`` calls of ``videos.insert`` (Google's defaults).
+    units for most methods, ``upload_quota`` calls of ``videos.insert`` and ``search_quota``
+    calls of ``search.list`` (Google's defaults).
     """
 
     base_url: HttpURL = Field(
@@ -63,6 +64,7 @@ class YouTubeSettings(AdapterSettings):
     )
     daily_quota: int = Field(default=10_000, ge=1, description="The project's daily units.")
     upload_quota: int = Field(default=100, ge=1, description="videos.insert calls per day.")
+    search_quota: int = Field(default=100, ge=1, description="search.list calls per day.")
     quota_guard: bool = Field(
         default=True,
         description="Refuse a call locally (RateLimitError) once the units counted today "

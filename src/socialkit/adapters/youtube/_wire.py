@@ -24,6 +24,8 @@ __all__ = [
     "PlaylistItem",
     "PlaylistItemListResponse",
     "QueryResponse",
+    "SearchListResponse",
+    "SearchResult",
     "Subscription",
     "SubscriptionListResponse",
     "Video",
@@ -268,6 +270,20 @@ class CommentThreadListResponse(_Wire):
 
     kind: str
     items: list[CommentThread] = Field(default_factory=list)
+    nextPageToken: str | None = None
+
+
+class SearchResult(_Wire):
+    """``#/schemas/SearchResult`` (``id`` is a ResourceId: ``videoId`` with ``type=video``)."""
+
+    id: ResourceId
+
+
+class SearchListResponse(_Wire):
+    """``#/schemas/SearchListResponse`` (``kind`` is always there; ``items`` may be left out)."""
+
+    kind: str
+    items: list[SearchResult] = Field(default_factory=list)
     nextPageToken: str | None = None
 
 

@@ -48,7 +48,7 @@ _PACIFIC = ZoneInfo("America/Los_Angeles")
 _ALPHABET = string.ascii_letters + string.digits + "-_"
 
 #: Units per method (https://developers.google.com/youtube/v3/determine_quota_cost);
-#: videos.insert counts in its own bucket of calls.
+#: videos.insert and search.list count in buckets of calls of their own.
 QUOTA_COSTS: dict[str, int] = {
     "channels.list": 1,
     "commentThreads.insert": 50,
@@ -56,6 +56,7 @@ QUOTA_COSTS: dict[str, int] = {
     "comments.insert": 50,
     "comments.setModerationStatus": 50,
     "playlistItems.list": 1,
+    "search.list": 1,
     "subscriptions.delete": 50,
     "subscriptions.insert": 50,
     "subscriptions.list": 1,
@@ -162,6 +163,7 @@ class FakeYouTube(FakeNetwork):
         owner_handle: str = "owner",
         daily_quota: int = 10_000,
         upload_quota: int = 100,
+        search_quota: int = 100,
         processing_reads: int = 1,
     ) -> None:
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
@@ -175,6 +177,7 @@ class FakeYouTube(FakeNetwork):
         self.subscriptions: dict[str, tuple[str, str]] = {}
         self.daily_quota = daily_quota
         self.upload_quota = upload_quota
+        self.search_quota = search_quota
         self.processing_reads = processing_reads
         #: Units (and uploads) used per Pacific day: ``{(day, bucket): used}``.
         self.quota_used: dict[tuple[str, str], int] = {}
@@ -456,6 +459,7 @@ class FakeYouTube(FakeNetwork):
                 ("/youtube/v3/videos", "DELETE", "videos.delete", self._videos_delete),
                 ("/youtube/v3/videos/rate", "POST", "videos.rate", self._rate),
                 ("/youtube/v3/playlistItems", "GET", "playlistItems.list", self._playlist),
+                ("/youtube/v3/search", "GET", "search.list", self._search),
                 ("/youtube/v3/commentThreads", "GET", "commentThreads.list", self._threads),
                 ("/youtube/v3/commentThreads", "POST", "commentThreads.insert", self._thread_new),
                 ("/youtube/v3/comments", "POST", "comments.insert", self._comment_new),
@@ -501,8 +505,10 @@ class FakeYouTube(FakeNetwork):
         cost = QUOTA_COSTS.get(method)
         if cost is None:
             return
-        bucket = "uploads" if method == "videos.insert" else "units"
-        limit = self.upload_quota if bucket == "uploads" else self.daily_quota
+        bucket = {"videos.insert": "uploads", "search.list": "searches"}.get(method, "units")
+        limit = {"uploads": self.upload_quota, "searches": self.search_quota}.get(
+            bucket, self.daily_quota
+        )
         key = (self._day(), bucket)
         used = self.quota_used.get(key, 0)
         if used + cost > limit:
@@ -862,6 +868,52 @@ class FakeYouTube(FakeNetwork):
         page, token = self._page(items, request, 5, 50)
         out: dict[str, Any] = {
             "kind": "youtube#playlistItemListResponse",
+            "etag": "e",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
+            "items": page,
+        }
+        if token:
+            out["nextPageToken"] = token
+        return out
+
+    async def _search(self, request: Request, body: Any, user: FakeUser) -> Any:
+        self._parts(request)
+        q = request.query_params
+        if q.get("type", "video") != "video" or q.get("order", "date") != "date":
+            raise _Error(400, "invalidValue", "only type=video order=date is simulated")
+        words = q.get("q", "").lower().split()
+        after = q.get("publishedAfter")
+        before = q.get("publishedBefore")
+
+        def stamp(video: _Video) -> str:
+            return video.published.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        found = sorted(
+            (
+                v
+                for v in self.videos.values()
+                if v.privacy == "public"
+                and all(w in f"{v.title} {v.description}".lower() for w in words)
+                and (after is None or stamp(v) >= after)
+                and (before is None or stamp(v) < before)
+            ),
+            key=lambda v: (v.published, v.id),
+            reverse=True,
+        )
+        items = [
+            (
+                v.id,
+                {
+                    "kind": "youtube#searchResult",
+                    "etag": "e",
+                    "id": {"kind": "youtube#video", "videoId": v.id},
+                },
+            )
+            for v in found
+        ]
+        page, token = self._page(items, request, 5, 50)
+        out: dict[str, Any] = {
+            "kind": "youtube#searchListResponse",
             "etag": "e",
             "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
             "items": page,
