@@ -17,7 +17,12 @@ from tests.adapters.youtube.youtube_support import connect
 
 from socialkit import Media, Post
 from socialkit._capabilities import Capability
-from socialkit._errors import InvalidPostError, OutcomeUnknownError, RateLimitError
+from socialkit._errors import (
+    InvalidPostError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TimeoutError,
+)
 from socialkit._store import MemoryStore
 from socialkit.adapters.youtube import (
     QUOTA_COSTS,
@@ -409,3 +414,69 @@ async def test_a_video_file_is_read_a_chunk_at_a_time(tmp_path: Any) -> None:
     puts = [r for r, _ in traffic.exchanges if r.method == "PUT"]
     assert [len(r.content) for r in puts] == [CHUNK, CHUNK, CHUNK, len(VIDEO) - 3 * CHUNK]
     traffic.verify()
+
+
+class LosingTransport(httpx.AsyncBaseTransport):
+    """Forwards to the fake; the answers to ``method path`` are lost after the fake acted."""
+
+    def __init__(self, fake: FakeYouTube, method: str, path: str, losses: int = 1) -> None:
+        self.inner = httpx.ASGITransport(app=fake.app)
+        self.method = method
+        self.path = path
+        self.losses = losses
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if (request.method, request.url.path) != (self.method, self.path) or self.losses <= 0:
+            return response
+        await response.aread()
+        self.losses -= 1
+        raise httpx.ReadTimeout("the answer never came", request=request)
+
+
+@pytest.mark.parametrize("on", ["video", "comment"])
+async def test_a_lost_comment_answer_is_found_not_sent_again(on: str) -> None:
+    fake = FakeYouTube()
+    video = fake.publish_as(fake.owner, "mine")
+    top = fake.reply(video, fake.add_user("fan"), "first")
+    path = "/youtube/v3/commentThreads" if on == "video" else "/youtube/v3/comments"
+    transport = LosingTransport(fake, "POST", path)
+    youtube, traffic = connect(fake, transport)
+    target = video if on == "video" else top
+    async with youtube:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await youtube.publish(Post(text="thanks!", reply_to=target), idempotency_key="k")
+        assert info.value.idempotency_key == "k"
+        posted = await youtube.publish(Post(text="thanks!", reply_to=target), idempotency_key="k")
+    mine = [c.id for c in fake.comments.values() if c.author.id == fake.owner.id]
+    assert mine == [posted.id]
+    traffic.verify()
+
+
+async def test_a_failed_thumbnail_is_set_by_the_retry_without_a_new_upload() -> None:
+    fake = FakeYouTube()
+    transport = LosingTransport(fake, "POST", "/upload/youtube/v3/thumbnails/set", losses=10)
+    youtube, _ = connect(fake, transport, retries=2)
+    post = clip("with a thumbnail")
+    async with youtube:
+        with pytest.raises(TimeoutError):
+            await youtube.ex_publish(
+                post, thumbnail=Media.from_bytes(c.PNG_1X1), idempotency_key="k"
+            )
+        transport.losses = 0
+        posted = await youtube.ex_publish(
+            post, thumbnail=Media.from_bytes(c.PNG_1X1), idempotency_key="k"
+        )
+    assert fake.own_videos() == [posted.id]
+    assert fake.videos[str(posted.id)].thumbnail == c.PNG_1X1
+
+
+async def test_adapters_sharing_a_store_count_the_quota_together() -> None:
+    fake = FakeYouTube()
+    store = MemoryStore()
+    first, _ = connect(fake, store=store)
+    second, _ = connect(fake, store=store)
+    async with first, second:
+        await first.me()
+        await second.me()
+        assert (await first.ex_quota())["units"]["used"] == 2

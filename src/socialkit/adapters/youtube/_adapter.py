@@ -99,6 +99,7 @@ QUOTA_COSTS: Mapping[str, tuple[str, int]] = {
     "commentThreads.insert": ("units", 50),
     "commentThreads.list": ("units", 1),
     "comments.insert": ("units", 50),
+    "comments.list": ("units", 1),
     "comments.setModerationStatus": ("units", 50),
     "playlistItems.list": ("units", 1),
     "search.list": ("searches", 1),
@@ -251,7 +252,6 @@ class YouTubeAdapter(Adapter):
         self._token_store: TokenStore | None = None
         self._oauth2_client: Any = None
         self._channel: wire.Channel | None = None
-        self._quota_lock = anyio.Lock()
         #: Sleeps between processing polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -401,8 +401,10 @@ class YouTubeAdapter(Adapter):
         bucket, cost = QUOTA_COSTS[method]
         key = self._quota_key(bucket)
         limit = self._quota_limit(bucket)
-        async with self._quota_lock:
-            used = int(await self._store().get(_QUOTA_NS, key) or 0)
+        store = self._store()
+        while True:  # compare-and-set: processes sharing the store count together
+            current = await store.get(_QUOTA_NS, key)
+            used = int(current or 0)
             if self.settings.quota_guard and used + cost > limit:
                 now = self.now()
                 reset = next_quota_reset(now)
@@ -410,7 +412,7 @@ class YouTubeAdapter(Adapter):
                     self.name,
                     None,
                     "quotaExceeded",
-                    f"{method} costs {cost} of the {limit - used} {bucket} left today",
+                    f"{method} costs {cost} of the {max(0, limit - used)} {bucket} left today",
                     retry_after=(reset - now).total_seconds(),
                     limit=limit,
                     remaining=max(0, limit - used),
@@ -418,7 +420,8 @@ class YouTubeAdapter(Adapter):
                     bucket=f"quota:{bucket}",
                     local=True,
                 )
-            await self._store().put(_QUOTA_NS, key, str(used + cost))
+            if await store.compare_and_set(_QUOTA_NS, key, current, str(used + cost)):
+                return
 
     async def _exhausted(self, method: str) -> None:
         """Google said ``quotaExceeded``: today's bucket is spent, whatever was counted."""
@@ -908,6 +911,9 @@ class YouTubeAdapter(Adapter):
         record = await self._load_record(key)
         if record is not None and record.get("video"):
             video_id = str(record["video"])
+            if options.thumbnail is not None and not record.get("thumbnail"):
+                await self.ex_set_thumbnail(video_id, options.thumbnail)
+                await self._save_record(key, {"video": video_id, "thumbnail": True})
         else:
             media = post.media[0]
             source = (
@@ -921,7 +927,10 @@ class YouTubeAdapter(Adapter):
             video_id = video.id
             await self._save_record(key, {"video": video_id})
             if options.thumbnail is not None:
+                # Not sent again by a publish under the key once this succeeded; tried again
+                # when it failed (the video is kept either way).
                 await self.ex_set_thumbnail(video_id, options.thumbnail)
+                await self._save_record(key, {"video": video_id, "thumbnail": True})
         if self.settings.wait_processing:
             return await self._processed(video_id, key)
         return await self.get_post(video_id)
@@ -1078,52 +1087,112 @@ class YouTubeAdapter(Adapter):
 
     async def _comment(self, to: str, text: str, key: str) -> Post:
         """A comment on a video (``commentThreads.insert``) or a reply to a comment
-        (``comments.insert`` with its thread's top comment as ``parentId``); 50 units."""
+        (``comments.insert`` with its thread's top comment as ``parentId``); 50 units.
+
+        At most once per ``key``: the key's record is written before the create; a publish
+        again under a key whose create went unanswered first looks for the comment (this
+        channel's, with this text, among the video's newest threads or the thread's replies)
+        and sends it again only when it is not there."""
         record = await self._load_record(key)
         if record is not None and record.get("post"):
             return Post.model_validate_json(str(record["post"]))
-        if re.fullmatch(_VIDEO_ID, to):
-            try:
+        video_id = to if re.fullmatch(_VIDEO_ID, to) else None
+        parent = None if video_id else self._comment_id(to).split(".", 1)[0]
+        if record is not None:
+            found = await self._find_comment(video_id, parent, text, key)
+            if found is not None:
+                posted = self._comment_post(found, text, video_id, parent)
+                await self._save_record(key, {"post": posted.model_dump_json()})
+                return posted
+        await self._save_record(key, {"pending": True})
+        path = "/youtube/v3/commentThreads" if video_id else "/youtube/v3/comments"
+        try:
+            if video_id is not None:
                 thread = await self._call(
                     wire.CommentThread,
                     "commentThreads.insert",
                     "POST",
-                    "/youtube/v3/commentThreads",
+                    path,
                     params={"part": "snippet"},
                     body={
                         "snippet": {
-                            "videoId": to,
+                            "videoId": video_id,
                             "topLevelComment": {"snippet": {"textOriginal": text}},
                         }
                     },
                     kind="create",
                 )
-            except OutcomeUnknownError as exc:
-                raise OutcomeUnknownError(
-                    self.name, "POST", "/youtube/v3/commentThreads", idempotency_key=key
-                ) from exc
-            top = thread.snippet.topLevelComment if thread.snippet else None
-            comment = top or wire.Comment(id=thread.id)
-            posted = self._comment_post(comment, text, to, None)
-        else:
-            parent = self._comment_id(to).split(".", 1)[0]
-            try:
+                top = thread.snippet.topLevelComment if thread.snippet else None
+                comment = top or wire.Comment(id=thread.id)
+            else:
                 comment = await self._call(
                     wire.Comment,
                     "comments.insert",
                     "POST",
-                    "/youtube/v3/comments",
+                    path,
                     params={"part": "snippet"},
                     body={"snippet": {"parentId": parent, "textOriginal": text}},
                     kind="create",
                 )
-            except OutcomeUnknownError as exc:
-                raise OutcomeUnknownError(
-                    self.name, "POST", "/youtube/v3/comments", idempotency_key=key
-                ) from exc
-            posted = self._comment_post(comment, text, None, parent)
+        except (OutcomeUnknownError, MalformedResponseError) as exc:
+            raise OutcomeUnknownError(self.name, "POST", path, idempotency_key=key) from exc
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
+        posted = self._comment_post(comment, text, video_id, parent)
         await self._save_record(key, {"post": posted.model_dump_json()})
         return posted
+
+    async def _find_comment(
+        self, video_id: str | None, parent: str | None, text: str, key: str
+    ) -> wire.Comment | None:
+        """This channel's comment with ``text`` on the video (its 100 newest threads) or in
+        the thread of ``parent`` (its 100 first replies), if there is one."""
+        try:
+            mine = (await self._mine()).id
+            if video_id is not None:
+                threads = await self._call(
+                    wire.CommentThreadListResponse,
+                    "commentThreads.list",
+                    "GET",
+                    "/youtube/v3/commentThreads",
+                    params={
+                        "part": "snippet",
+                        "videoId": video_id,
+                        "order": "time",
+                        "maxResults": 100,
+                        "textFormat": "plainText",
+                    },
+                )
+                candidates = [
+                    t.snippet.topLevelComment
+                    for t in threads.items
+                    if t.snippet and t.snippet.topLevelComment
+                ]
+            else:
+                replies = await self._call(
+                    wire.CommentListResponse,
+                    "comments.list",
+                    "GET",
+                    "/youtube/v3/comments",
+                    params={
+                        "part": "snippet",
+                        "parentId": parent,
+                        "maxResults": 100,
+                        "textFormat": "plainText",
+                    },
+                )
+                candidates = list(replies.items)
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            raise OutcomeUnknownError(
+                self.name, "POST", "/youtube/v3/comments", idempotency_key=key
+            ) from exc
+        for comment in candidates:
+            snippet = comment.snippet
+            author = snippet.authorChannelId.value if snippet and snippet.authorChannelId else None
+            if snippet is not None and author == mine and snippet.textOriginal == text:
+                return comment
+        return None
 
     def _comment_post(
         self, comment: wire.Comment, text: str, video_id: str | None, parent: str | None

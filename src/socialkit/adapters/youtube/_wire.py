@@ -19,6 +19,7 @@ __all__ = [
     "Channel",
     "ChannelListResponse",
     "Comment",
+    "CommentListResponse",
     "CommentThread",
     "CommentThreadListResponse",
     "PlaylistItem",
@@ -239,6 +240,15 @@ class Comment(_Wire):
 
     id: str
     snippet: CommentSnippet | None = None
+
+
+class CommentListResponse(_Wire):
+    """``#/schemas/CommentListResponse`` (``kind`` is always there; ``items`` may be left
+    out)."""
+
+    kind: str
+    items: list[Comment] = Field(default_factory=list)
+    nextPageToken: str | None = None
 
 
 class CommentThreadSnippet(_Wire):

@@ -54,6 +54,7 @@ QUOTA_COSTS: dict[str, int] = {
     "commentThreads.insert": 50,
     "commentThreads.list": 1,
     "comments.insert": 50,
+    "comments.list": 1,
     "comments.setModerationStatus": 50,
     "playlistItems.list": 1,
     "search.list": 1,
@@ -463,6 +464,7 @@ class FakeYouTube(FakeNetwork):
                 ("/youtube/v3/commentThreads", "GET", "commentThreads.list", self._threads),
                 ("/youtube/v3/commentThreads", "POST", "commentThreads.insert", self._thread_new),
                 ("/youtube/v3/comments", "POST", "comments.insert", self._comment_new),
+                ("/youtube/v3/comments", "GET", "comments.list", self._comments_list),
                 (
                     "/youtube/v3/comments/setModerationStatus",
                     "POST",
@@ -977,6 +979,26 @@ class FakeYouTube(FakeNetwork):
                 400, "commentTextRequired", "The comment resource must contain textOriginal."
             )
         return self._comment(self.comments[self.reply(str(parent), user, text)])
+
+    async def _comments_list(self, request: Request, body: Any, user: FakeUser) -> Any:
+        self._parts(request)
+        q = request.query_params
+        if q.get("parentId"):
+            found = [c for c in self.comments.values() if c.parent == q["parentId"]]
+        elif q.get("id"):
+            found = [self.comments[i] for i in q["id"].split(",") if i in self.comments]
+        else:
+            raise _Error(400, "missingRequiredParameter", "No filter selected.")
+        page, token = self._page([(c.id, self._comment(c)) for c in found], request, 20, 100)
+        out: dict[str, Any] = {
+            "kind": "youtube#commentListResponse",
+            "etag": "e",
+            "pageInfo": {"totalResults": len(page), "resultsPerPage": len(page)},
+            "items": page,
+        }
+        if token:
+            out["nextPageToken"] = token
+        return out
 
     async def _moderate(self, request: Request, body: Any, user: FakeUser) -> Any:
         q = request.query_params
