@@ -480,3 +480,19 @@ async def test_adapters_sharing_a_store_count_the_quota_together() -> None:
         await first.me()
         await second.me()
         assert (await first.ex_quota())["units"]["used"] == 2
+
+
+async def test_playlists_are_feeds() -> None:
+    fake = FakeYouTube()
+    first = fake.publish_as(fake.owner, "first")
+    second = fake.publish_as(fake.owner, "second")
+    playlist = fake.add_playlist(fake.owner, "Best of", [first, second], "the best")
+    fake.add_playlist(fake.add_user("other"), "not mine")
+    youtube, traffic = connect(fake)
+    async with youtube:
+        feeds = [f async for f in youtube.feeds()]
+        assert [(f.id, f.name, f.members_count) for f in feeds] == [(playlist, "Best of", 2)]
+        assert feeds[0].url == f"https://www.youtube.com/playlist?list={playlist}"
+        assert [p.id async for p in youtube.feed(feeds[0])] == [first, second]
+        assert [p.id async for p in youtube.feed(playlist, limit=1)] == [first]
+    traffic.verify()

@@ -36,7 +36,16 @@ from socialkit._errors import (
     TransportError,
     ValidationError,
 )
-from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    Message,
+    MessageKind,
+    Metric,
+    Post,
+    Problem,
+)
 from socialkit._paging import Batch, Paged
 from socialkit.adapters._base import Adapter, AdapterSettings, as_post, check_id, kinds_filter
 from socialkit.adapters.youtube import _mapping as mapping
@@ -64,6 +73,7 @@ _MiB = 1024 * 1024
 _GiB = 1024 * _MiB
 _VIDEO_ID = r"[A-Za-z0-9_-]{11}"
 _CHANNEL_ID = r"UC[A-Za-z0-9_-]{22}"
+_PLAYLIST_ID = r"(PL|UU|FL|LL|OL|RD)[A-Za-z0-9_-]{10,60}"
 _COMMENT_ID = r"[A-Za-z0-9_-]{12,60}(\.[A-Za-z0-9_-]{8,40})?"
 _HANDLE = r"@?[A-Za-z0-9._-]{3,30}"
 _TITLE_MAX = 100
@@ -102,6 +112,7 @@ QUOTA_COSTS: Mapping[str, tuple[str, int]] = {
     "comments.list": ("units", 1),
     "comments.setModerationStatus": ("units", 50),
     "playlistItems.list": ("units", 1),
+    "playlists.list": ("units", 1),
     "search.list": ("searches", 1),
     "subscriptions.delete": ("units", 50),
     "subscriptions.insert": ("units", 50),
@@ -204,6 +215,7 @@ class YouTubeAdapter(Adapter):
             Capability.ACCOUNTS,
             Capability.FOLLOW,
             Capability.SEARCH,
+            Capability.FEEDS,
         }
     )
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
@@ -226,7 +238,6 @@ class YouTubeAdapter(Adapter):
         Capability.MUTE: "YouTube has no muting",
         Capability.FOLLOWERS: "the API lists subscribers only partially and to the channel itself",
         Capability.TIMELINE: "the API has no subscription feed",
-        Capability.FEEDS: "playlists are not wrapped as feeds yet",
         Capability.UPLOAD: "an upload creates the video itself: there is no separate upload",
         Capability.STREAM: "YouTube has no event stream for apps",
     }
@@ -1324,14 +1335,30 @@ class YouTubeAdapter(Adapter):
         uploads playlist (``playlistItems.list``, 50 a page) with each page's videos read
         in one ``videos.list`` (1 unit each)."""
 
-        playlists: list[str] = []
+        return self._playlist_posts(
+            lambda: self._uploads(account), since=since, until=until, limit=limit, cursor=cursor
+        )
+
+    def _playlist_posts(
+        self,
+        playlist: Callable[[], Awaitable[str]],
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int | None,
+        cursor: str | None,
+        ordered: bool = True,
+    ) -> Paged[Post]:
+        """The videos of a playlist (``playlistItems.list``, 50 a page), each page's videos
+        read in one ``videos.list``; the playlist id is looked up once per walk."""
+        known: list[str] = []
 
         async def fetch(token: str | None, want: int | None) -> Batch[Post]:
-            if not playlists:
-                playlists.append(await self._uploads(account))
+            if not known:
+                known.append(await playlist())
             params = {
                 "part": "contentDetails",
-                "playlistId": playlists[0],
+                "playlistId": known[0],
                 "maxResults": 50 if want is None else max(1, min(50, want)),
             }
             if token is not None:
@@ -1352,7 +1379,62 @@ class YouTubeAdapter(Adapter):
             posts = [mapping.post_of(videos[i]) for i in ids if i in videos]
             return Batch(posts, page.nextPageToken)
 
-        return Paged(fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=_created)
+        return Paged(
+            fetch,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=_created,
+            ordered=ordered,
+        )
+
+    def feeds(self, *, limit: int | None = None, cursor: str | None = None) -> Paged[Feed]:
+        """The channel's playlists (``playlists.list mine=true``, 50 a page, 1 unit each)."""
+
+        async def fetch(token: str | None, want: int | None) -> Batch[Feed]:
+            params: dict[str, Any] = {
+                "part": "snippet,contentDetails",
+                "mine": "true",
+                "maxResults": 50 if want is None else max(1, min(50, want)),
+            }
+            if token is not None:
+                params["pageToken"] = token
+            page = await self._call(
+                wire.PlaylistListResponse,
+                "playlists.list",
+                "GET",
+                "/youtube/v3/playlists",
+                params=params,
+            )
+            return Batch([mapping.feed_of(p) for p in page.items], page.nextPageToken)
+
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def feed(
+        self,
+        feed: Feed | str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The videos of a playlist (a :class:`Feed` from :meth:`feeds`, or a playlist id), in
+        the playlist's order (``since``/``until`` filter without stopping the walk)."""
+        if isinstance(feed, Feed):
+            if feed.network != self.name:
+                raise ValidationError(f"{feed.network} feed {feed.id!r} is not on youtube")
+            playlist_id = feed.id
+        else:
+            playlist_id = check_id(self.name, feed, _PLAYLIST_ID, "playlist id")
+
+        async def playlist() -> str:
+            return playlist_id
+
+        return self._playlist_posts(
+            playlist, since=since, until=until, limit=limit, cursor=cursor, ordered=False
+        )
 
     def search(
         self,

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from socialkit._errors import MalformedResponseError
-from socialkit._models import Account, Media, Message, Post, Visibility
+from socialkit._models import Account, Feed, Media, Message, Post, Visibility
 from socialkit.adapters.youtube import _wire as wire
 
 __all__ = [
     "NATIVE_METRICS",
     "account_of",
+    "feed_of",
     "iso_duration",
     "message_of",
     "post_of",
@@ -135,6 +136,27 @@ def account_of(channel: wire.Channel) -> Account:
         posts_count=_count(stats.videoCount),
         network="youtube",
         raw=channel.model_dump(exclude_none=True),
+    )
+
+
+def feed_of(playlist: wire.Playlist) -> Feed:
+    """A playlist as a Feed (``members_count``: its number of videos)."""
+    snippet = playlist.snippet or wire.PlaylistSnippet()
+    owner = (
+        Account(id=snippet.channelId, name=snippet.channelTitle, network="youtube")
+        if snippet.channelId
+        else None
+    )
+    return Feed(
+        id=playlist.id,
+        network="youtube",
+        name=snippet.title,
+        kind="list",
+        description=snippet.description or None,
+        url=f"https://www.youtube.com/playlist?list={playlist.id}",
+        owner=owner,
+        members_count=playlist.contentDetails.itemCount if playlist.contentDetails else None,
+        raw=playlist.model_dump(exclude_none=True),
     )
 
 

@@ -22,8 +22,10 @@ __all__ = [
     "CommentListResponse",
     "CommentThread",
     "CommentThreadListResponse",
+    "Playlist",
     "PlaylistItem",
     "PlaylistItemListResponse",
+    "PlaylistListResponse",
     "QueryResponse",
     "SearchListResponse",
     "SearchResult",
@@ -169,6 +171,38 @@ class ChannelListResponse(_Wire):
 
     kind: str
     items: list[Channel] = Field(default_factory=list)
+    nextPageToken: str | None = None
+
+
+class PlaylistSnippet(_Wire):
+    """``#/schemas/PlaylistSnippet``."""
+
+    title: str = ""
+    description: str | None = None
+    channelId: str | None = None
+    channelTitle: str | None = None
+
+
+class PlaylistContentDetails(_Wire):
+    """``#/schemas/PlaylistContentDetails``."""
+
+    itemCount: int | None = None
+
+
+class Playlist(_Wire):
+    """``#/schemas/Playlist``."""
+
+    id: str
+    snippet: PlaylistSnippet | None = None
+    contentDetails: PlaylistContentDetails | None = None
+
+
+class PlaylistListResponse(_Wire):
+    """``#/schemas/PlaylistListResponse`` (``kind`` is always there; ``items`` may be left
+    out)."""
+
+    kind: str
+    items: list[Playlist] = Field(default_factory=list)
     nextPageToken: str | None = None
 
 

@@ -57,6 +57,7 @@ QUOTA_COSTS: dict[str, int] = {
     "comments.list": 1,
     "comments.setModerationStatus": 50,
     "playlistItems.list": 1,
+    "playlists.list": 1,
     "search.list": 1,
     "subscriptions.delete": 50,
     "subscriptions.insert": 50,
@@ -138,6 +139,15 @@ class _Session:
 
 
 @dataclass
+class _Playlist:
+    id: str
+    channel: FakeUser
+    title: str
+    description: str = ""
+    videos: list[str] = field(default_factory=list)
+
+
+@dataclass
 class _Comment:
     id: str
     author: FakeUser
@@ -174,6 +184,7 @@ class FakeYouTube(FakeNetwork):
         self.videos: dict[str, _Video] = {}
         self.sessions: dict[str, _Session] = {}
         self.comments: dict[str, _Comment] = {}
+        self.playlists: dict[str, _Playlist] = {}
         self.ratings: dict[tuple[str, str], str] = {}
         self.subscriptions: dict[str, tuple[str, str]] = {}
         self.daily_quota = daily_quota
@@ -241,6 +252,14 @@ class FakeYouTube(FakeNetwork):
         video = _Video(self._token(11), user, title, description, self.clock.now())
         self.videos[video.id] = video
         return video
+
+    def add_playlist(
+        self, user: FakeUser, title: str, videos: list[str] | None = None, description: str = ""
+    ) -> str:
+        """A playlist of ``user`` holding ``videos`` in that order; returns its id."""
+        playlist = _Playlist("PL" + self._token(32), user, title, description, list(videos or []))
+        self.playlists[playlist.id] = playlist
+        return playlist.id
 
     def own_videos(self) -> list[str]:
         """Ids of the owner's videos, oldest first."""
@@ -461,6 +480,7 @@ class FakeYouTube(FakeNetwork):
                 ("/youtube/v3/videos/rate", "POST", "videos.rate", self._rate),
                 ("/youtube/v3/playlistItems", "GET", "playlistItems.list", self._playlist),
                 ("/youtube/v3/search", "GET", "search.list", self._search),
+                ("/youtube/v3/playlists", "GET", "playlists.list", self._playlists),
                 ("/youtube/v3/commentThreads", "GET", "commentThreads.list", self._threads),
                 ("/youtube/v3/commentThreads", "POST", "commentThreads.insert", self._thread_new),
                 ("/youtube/v3/comments", "POST", "comments.insert", self._comment_new),
@@ -835,17 +855,25 @@ class FakeYouTube(FakeNetwork):
         parts = self._parts(request)
         playlist = request.query_params.get("playlistId", "")
         owner = self.users.get("UC" + playlist[2:]) if playlist.startswith("UU") else None
-        if owner is None:
+        if owner is not None:
+            videos = sorted(
+                (
+                    v
+                    for v in self.videos.values()
+                    if v.channel.id == owner.id and self._visible(v, user)
+                ),
+                key=lambda v: (v.published, v.id),
+                reverse=True,
+            )
+        elif playlist in self.playlists:
+            owner = self.playlists[playlist].channel
+            videos = [
+                self.videos[i]
+                for i in self.playlists[playlist].videos
+                if i in self.videos and self._visible(self.videos[i], user)
+            ]
+        else:
             raise _Error(404, "playlistNotFound", "The playlist cannot be found.")
-        videos = sorted(
-            (
-                v
-                for v in self.videos.values()
-                if v.channel.id == owner.id and self._visible(v, user)
-            ),
-            key=lambda v: (v.published, v.id),
-            reverse=True,
-        )
         items = []
         for index, video in enumerate(videos):
             item: dict[str, Any] = {
@@ -870,6 +898,40 @@ class FakeYouTube(FakeNetwork):
         page, token = self._page(items, request, 5, 50)
         out: dict[str, Any] = {
             "kind": "youtube#playlistItemListResponse",
+            "etag": "e",
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
+            "items": page,
+        }
+        if token:
+            out["nextPageToken"] = token
+        return out
+
+    async def _playlists(self, request: Request, body: Any, user: FakeUser) -> Any:
+        parts = self._parts(request)
+        q = request.query_params
+        if q.get("mine") == "true":
+            found = [p for p in self.playlists.values() if p.channel.id == user.id]
+        elif q.get("id"):
+            found = [self.playlists[i] for i in q["id"].split(",") if i in self.playlists]
+        else:
+            raise _Error(400, "missingRequiredParameter", "No filter selected.")
+        items = []
+        for playlist in found:
+            item: dict[str, Any] = {"kind": "youtube#playlist", "etag": "e", "id": playlist.id}
+            if "snippet" in parts:
+                item["snippet"] = {
+                    "publishedAt": "2020-01-01T00:00:00Z",
+                    "channelId": playlist.channel.id,
+                    "title": playlist.title,
+                    "description": playlist.description,
+                    "channelTitle": playlist.channel.name,
+                }
+            if "contentDetails" in parts:
+                item["contentDetails"] = {"itemCount": len(playlist.videos)}
+            items.append((playlist.id, item))
+        page, token = self._page(items, request, 5, 50)
+        out: dict[str, Any] = {
+            "kind": "youtube#playlistListResponse",
             "etag": "e",
             "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
             "items": page,
