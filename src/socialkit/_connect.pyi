@@ -407,6 +407,7 @@ def connect(
     processing_timeout: float = 900.0,
     daily_quota: int = 10000,
     upload_quota: int = 100,
+    search_quota: int = 100,
     quota_guard: bool = True,
 ) -> YouTubeAdapter: ...
 @overload
