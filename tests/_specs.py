@@ -10,9 +10,12 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from tests._validation.discovery import DiscoveryChecker
+
+if TYPE_CHECKING:
+    from tests._validation.discovery import DiscoveryChecker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPECS = (REPO_ROOT.parent / "shared" / "specs").resolve()
@@ -31,6 +34,8 @@ def specs_dir(*parts: str) -> Path:
 
 @functools.cache
 def _youtube_checker() -> DiscoveryChecker:
+    from tests._validation.discovery import DiscoveryChecker
+
     folder = SPECS / "youtube"
     return DiscoveryChecker(folder / "youtube.v3.json", folder / "youtubeAnalytics.v2.json")
 

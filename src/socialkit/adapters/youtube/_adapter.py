@@ -654,6 +654,14 @@ class YouTubeAdapter(Adapter):
                     field="media",
                 )
             )
+        if any(m.uploaded is not None for m in post.media):
+            problems.append(
+                Problem(
+                    code="unsupported",
+                    message="youtube uploads the video with the post: give a file, bytes or a URL",
+                    field="media",
+                )
+            )
         if post.reply_to is not None and post.media:
             problems.append(
                 Problem(
