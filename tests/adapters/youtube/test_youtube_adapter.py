@@ -496,3 +496,38 @@ async def test_playlists_are_feeds() -> None:
         assert [p.id async for p in youtube.feed(feeds[0])] == [first, second]
         assert [p.id async for p in youtube.feed(playlist, limit=1)] == [first]
     traffic.verify()
+
+
+async def test_statistics_are_read_50_ids_a_call() -> None:
+    fake = FakeYouTube()
+    ids = [fake.publish_as(fake.owner, f"video {n}") for n in range(60)]
+    fake.view(ids[59], 7)
+    youtube, traffic = connect(fake)
+    async with youtube:
+        metrics = await youtube.metrics(ids)
+    assert fake.calls.count("videos.list") == 2
+    assert len(metrics) == 60
+    assert {m.name: m.value for m in metrics[ids[59]]} == {"views": 7, "likes": 0, "replies": 0}
+    traffic.verify()
+
+
+async def test_analytics_reports() -> None:
+    fake = FakeYouTube()
+    video = fake.publish_as(fake.owner, "watched")
+    other = fake.publish_as(fake.owner, "less watched")
+    fake.view(video, 100)
+    fake.view(other, 10)
+    fake.follow(fake.add_user("fan"), fake.owner)
+    youtube, traffic = connect(fake)
+    async with youtube:
+        channel = {m.name: m.value for m in await youtube.account_metrics()}
+        one = await youtube.ex_video_analytics(video)
+    assert channel["views"] == 110
+    assert channel["watch_time_minutes"] == 55
+    assert channel["average_view_duration"] == 30
+    assert channel["followers_gained"] == 1
+    assert {m.name: m.value for m in one}["views"] == 100
+    assert all(m.post_id == video and m.native_name for m in one)
+    assert "reports.query" in fake.calls
+    assert (await youtube.ex_quota())["units"]["used"] == 0  # Analytics has its own quota
+    traffic.verify()
