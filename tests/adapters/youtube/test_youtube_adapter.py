@@ -531,3 +531,14 @@ async def test_analytics_reports() -> None:
     assert "reports.query" in fake.calls
     assert (await youtube.ex_quota())["units"]["used"] == 0  # Analytics has its own quota
     traffic.verify()
+
+
+async def test_a_session_that_takes_nothing_ends_in_outcome_unknown() -> None:
+    fake = FakeYouTube()
+    fake.accept_per_put = 0
+    youtube, _ = connect(fake, chunk_size=CHUNK, retries=2)
+    async with youtube:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await youtube.publish(clip(), idempotency_key="stuck")
+    assert info.value.idempotency_key == "stuck"
+    assert fake.own_videos() == []

@@ -999,8 +999,17 @@ class YouTubeAdapter(Adapter):
                 )
                 return (await self._session()).parse_model(wire.Video, response)
             except ResumeIncomplete as incomplete:
-                offset = incomplete.received  # the server may hold less than was sent
-                failures = 0
+                # The server may hold less than was sent: go on from what it holds.
+                progressed = incomplete.received > offset
+                offset = incomplete.received
+                if progressed:
+                    failures = 0
+                    continue
+                failures += 1  # a 308 that took nothing: a few times, then give up
+                if failures > self.settings.retries:
+                    raise OutcomeUnknownError(
+                        self.name, "PUT", "/upload/youtube/v3/videos", idempotency_key=key
+                    ) from incomplete
                 continue
             except (
                 OutcomeUnknownError,
