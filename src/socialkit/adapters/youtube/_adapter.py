@@ -51,10 +51,11 @@ from socialkit.adapters._base import Adapter, AdapterSettings, as_post, check_id
 from socialkit.adapters.youtube import _mapping as mapping
 from socialkit.adapters.youtube import _wire as wire
 from socialkit.adapters.youtube._network import (
-    PACIFIC,
     ResumeIncomplete,
     make_network,
     next_quota_reset,
+    pacific,
+    quota_day,
 )
 from socialkit.adapters.youtube._settings import YouTubeSettings
 
@@ -398,7 +399,7 @@ class YouTubeAdapter(Adapter):
     # -- quota ------------------------------------------------------------------------------
 
     def _quota_key(self, bucket: str) -> str:
-        day = self.now().astimezone(PACIFIC).date().isoformat()
+        day = quota_day(self.now())
         return f"{self.settings.client_id or self._account_key}:{bucket}:{day}"
 
     def _quota_limit(self, bucket: str) -> int:
@@ -584,8 +585,8 @@ class YouTubeAdapter(Adapter):
         }
         params = {
             "ids": "channel==MINE",
-            "startDate": start.astimezone(PACIFIC).date().isoformat(),
-            "endDate": end.astimezone(PACIFIC).date().isoformat(),
+            "startDate": start.astimezone(pacific()).date().isoformat(),
+            "endDate": end.astimezone(pacific()).date().isoformat(),
             "metrics": ",".join(natives.values()),
         }
         if video_id is not None:

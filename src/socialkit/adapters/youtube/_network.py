@@ -15,18 +15,20 @@ the decoder turns it into :class:`ResumeIncomplete`, which the adapter catches t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
 from socialkit._errors import (
     APIError,
     AuthError,
+    ConfigurationError,
     NotFoundError,
     PermissionError,
     RateLimitError,
@@ -35,14 +37,14 @@ from socialkit._errors import (
 from socialkit._http import Network, parse_retry_after, redact_text
 
 __all__ = [
-    "PACIFIC",
     "ResumeIncomplete",
     "decode_youtube_error",
     "make_network",
     "next_quota_reset",
+    "pacific",
+    "quota_day",
 ]
 
-PACIFIC = ZoneInfo("America/Los_Angeles")
 _MAX_MESSAGE = 500
 #: Short-term limits (per user, per 100 seconds in Google's console): wait a minute.
 MINUTE = 60.0
@@ -57,10 +59,28 @@ _NOT_FOUND = frozenset(
 )
 
 
+@functools.cache
+def pacific() -> ZoneInfo:
+    """America/Los_Angeles, where Google's quota day ends (the system's time zone data, or
+    the ``tzdata`` package where the system has none, as on Windows)."""
+    try:
+        return ZoneInfo("America/Los_Angeles")
+    except ZoneInfoNotFoundError:
+        raise ConfigurationError(
+            "youtube: no time zone data for America/Los_Angeles: pip install tzdata"
+        ) from None
+
+
+def quota_day(now: datetime) -> str:
+    """The Pacific date of ``now``: the day Google counts quota in."""
+    return now.astimezone(pacific()).date().isoformat()
+
+
 def next_quota_reset(now: datetime) -> datetime:
     """The next midnight in America/Los_Angeles (UTC), when the daily quota resets."""
-    local = now.astimezone(PACIFIC)
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=PACIFIC)
+    zone = pacific()
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
     return midnight.astimezone(timezone.utc)
 
 

@@ -44,7 +44,6 @@ from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser
 __all__ = ["FakeYouTube", "QUOTA_COSTS"]
 
 _KiB = 1024
-_PACIFIC = ZoneInfo("America/Los_Angeles")
 _ALPHABET = string.ascii_letters + string.digits + "-_"
 
 #: Units per method (https://developers.google.com/youtube/v3/determine_quota_cost);
@@ -245,7 +244,7 @@ class FakeYouTube(FakeNetwork):
         return self.quota_used.get((self._day(), bucket), 0)
 
     def _day(self) -> str:
-        return self.clock.now().astimezone(_PACIFIC).date().isoformat()
+        return self.clock.now().astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat()
 
     def _new_video(self, user: FakeUser, title: str, description: str = "") -> _Video:
         self.clock.tick()
