@@ -4,13 +4,15 @@ respx-backed (every request and fixture checked against the discovery documents
 ``../shared/specs/youtube/youtube.v3.json`` and ``youtubeAnalytics.v2.json``; fixtures follow
 ``#/schemas/ChannelListResponse``, ``PlaylistItemListResponse``, ``VideoListResponse``,
 ``CommentThreadListResponse`` and Google's error body,
-https://developers.google.com/youtube/v3/docs/errors): errors, reading, metrics, messages.
-PublishSuite and PreflightSuite are not subclassed: both publish text alone, which YouTube
-cannot (a post is a video); publishing is tested in test_youtube_adapter.py.
+https://developers.google.com/youtube/v3/docs/errors): errors, publishing (its text test
+publishes a video, which is what a YouTube post is), reading, metrics, messages.
+PreflightSuite is not subclassed: it expects a text-only post to break the text limit alone,
+and YouTube refuses any post without a video; the pre-flight is tested in
+test_youtube_adapter.py.
 
 fake-backed (the traffic checked the same way): engagement, people, upload (unsupported), and
-a round trip of each media kind YouTube takes (a video; an image as its thumbnail).
-RoundTripSuite and PagingSuite are not subclassed: they publish text posts and read mentions.
+paging (comments for the messages walk), a round trip of each media kind YouTube takes (a
+video; an image as its thumbnail). RoundTripSuite is not subclassed: it publishes text posts.
 """
 
 from __future__ import annotations
@@ -262,6 +264,51 @@ class YouTubeFixtures(c.AdapterFixtures):
 
 class TestYouTubeErrors(YouTubeFixtures, c.ErrorSuite):
     pass
+
+
+class TestYouTubePublishing(YouTubeFixtures, c.PublishSuite):
+    """Images and threads are refused by ``check`` (the suite asserts it); a reply is a
+    comment; a YouTube post is a video, so the text test publishes one: the resumable start
+    (``Location``), one ``PUT`` (``201``, ``#/schemas/Video``), then ``videos.list`` until
+    processed."""
+
+    SESSION = (
+        f"{BASE}/upload/youtube/v3/videos"
+        "?uploadType=resumable&upload_id=xa298sd_f&part=snippet,status"
+    )
+
+    def parent_id(self) -> str:
+        return "UgxTopLevelComment0123456789"
+
+    def mock_reply(self, router: respx.MockRouter, parent_id: str, text: str) -> str:
+        reply = comment(f"{parent_id}.8reply0001", "2026-01-03T00:00:00Z", parent_id)
+        router.post(f"{BASE}/youtube/v3/comments").mock(return_value=c.json_response(200, reply))
+        return f"{parent_id}.8reply0001"
+
+    @pytest.mark.anyio
+    async def test_publish_text(self, adapter: Adapter, router: respx.MockRouter) -> None:
+        text = "Hello from the socialkit conformance suite"
+        start = router.post(f"{BASE}/upload/youtube/v3/videos").mock(
+            return_value=httpx.Response(200, headers={"Location": self.SESSION})
+        )
+        uploaded = video("vid00000042", "2026-01-01T00:00:00Z")
+        router.put(f"{BASE}/upload/youtube/v3/videos").mock(
+            return_value=c.json_response(201, uploaded)
+        )
+        router.get(f"{BASE}/youtube/v3/videos").mock(
+            return_value=c.json_response(
+                200, {"kind": "youtube#videoListResponse", "items": [uploaded]}
+            )
+        )
+        posted = await adapter.publish(Post(text=text, media=[Media.from_bytes(c.MP4_HEAD)]))
+        assert posted.id == "vid00000042"
+        assert posted.network == "youtube"
+        assert posted.url == "https://www.youtube.com/watch?v=vid00000042"
+        assert posted.created_at is not None
+        assert text in c.sent_bodies(router)
+        sent = start.calls[0].request
+        assert sent.headers["x-upload-content-length"] == str(len(c.MP4_HEAD))
+        assert sent.headers["x-upload-content-type"] == "video/mp4"
 
 
 class TestYouTubeRead(YouTubeFixtures, c.ReadSuite):
