@@ -542,3 +542,23 @@ async def test_a_session_that_takes_nothing_ends_in_outcome_unknown() -> None:
             await youtube.publish(clip(), idempotency_key="stuck")
     assert info.value.idempotency_key == "stuck"
     assert fake.own_videos() == []
+
+
+async def test_a_login_stores_the_token_the_adapter_then_uses() -> None:
+    fake = FakeYouTube()
+    store = MemoryStore()
+    settings = {
+        k: v for k, v in fake.settings().items() if k not in ("access_token", "refresh_token")
+    }
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))
+    login = YouTubeAdapter.connect(
+        **{**settings, "store": store, "require_credentials": False}, http=client
+    )
+    request = login.ex_authorization_url(redirect_uri="http://127.0.0.1:8765/callback")
+    token = await login.ex_exchange_code(request, fake.authorize(request.url))
+    assert token.refresh_token is not None
+    await login.aclose()
+    youtube = YouTubeAdapter.connect(**{**settings, "store": store}, http=client)
+    async with youtube:
+        assert (await youtube.me()).id == fake.owner.id
+    await client.aclose()

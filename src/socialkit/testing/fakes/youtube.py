@@ -11,7 +11,8 @@
         posted = await youtube.publish(Post(text="hi", media=[Media.from_path("clip.mp4")]))
     fake.view(posted.id, 1000)                     # viewCount moves
 
-What it imitates (see ``docs/fakes/youtube.md``): the refresh grant at ``/token``; resumable
+What it imitates (see ``docs/fakes/youtube.md``): the authorization code (PKCE) and
+refresh grants at ``/token`` (``fake.authorize(url)`` plays the consent page); resumable
 uploads (``POST /upload/youtube/v3/videos?uploadType=resumable`` answers the session URI in
 ``Location``; ``PUT``\\ s with ``Content-Range`` answer ``308`` with the ``Range`` held until the
 last byte, then the video; ``Content-Range: bytes */size`` asks the status), non-final chunks
@@ -180,6 +181,8 @@ class FakeYouTube(FakeNetwork):
         self.client_secret = "fake-youtube-secret-" + secrets.token_hex(8)
         self.access: dict[str, str] = {}
         self.refresh: dict[str, str] = {}
+        #: Authorization codes: code -> (user id, PKCE challenge).
+        self.codes: dict[str, tuple[str, str]] = {}
         self.videos: dict[str, _Video] = {}
         self.sessions: dict[str, _Session] = {}
         self.comments: dict[str, _Comment] = {}
@@ -574,7 +577,10 @@ class FakeYouTube(FakeNetwork):
                 {"error": "invalid_client", "error_description": "The OAuth client was not found."},
                 status_code=401,
             )
-        if form.get("grant_type") != "refresh_token":
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            return self._exchange(form)
+        if grant != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         who = self.refresh.get(str(form.get("refresh_token")))
         if who is None:
@@ -602,6 +608,46 @@ class FakeYouTube(FakeNetwork):
                 "token_type": "Bearer",
             }
         )
+
+    def _exchange(self, form: Any) -> Response:
+        """The authorization code grant with PKCE (S256), as Google's token endpoint takes it."""
+        import base64
+        import hashlib
+
+        entry = self.codes.pop(str(form.get("code")), None)
+        if entry is None:
+            return JSONResponse(
+                {"error": "invalid_grant", "error_description": "Malformed auth code."},
+                status_code=400,
+            )
+        who, challenge = entry
+        verifier = str(form.get("code_verifier") or "")
+        digest = hashlib.sha256(verifier.encode()).digest()
+        if challenge and base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
+            return JSONResponse(
+                {"error": "invalid_grant", "error_description": "Invalid code verifier."},
+                status_code=400,
+            )
+        access, refresh = self.tokens(self.users[who])
+        return JSONResponse(
+            {
+                "access_token": access,
+                "expires_in": 3599,
+                "refresh_token": refresh,
+                "scope": "https://www.googleapis.com/auth/youtube.upload",
+                "token_type": "Bearer",
+            }
+        )
+
+    def authorize(self, url: str, user: FakeUser | None = None) -> str:
+        """What Google's consent page does when ``user`` (default: the owner) accepts: the
+        redirect URL (with ``code`` and ``state``) for the authorization ``url``."""
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        code = "4/" + secrets.token_urlsafe(24)
+        self.codes[code] = ((user or self.owner).id, query.get("code_challenge", ""))
+        return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
 
     # -- uploads ----------------------------------------------------------------------------
 
