@@ -393,6 +393,7 @@ def connect(
     analytics_url: str = "https://youtubeanalytics.googleapis.com",
     authorize_url: str = ...,
     token_url: str = "https://oauth2.googleapis.com/token",
+    websub_hub: str = ...,
     client_id: str | None = None,
     client_secret: str | SecretStr | None = None,
     access_token: str | SecretStr | None = None,

@@ -217,6 +217,7 @@ class YouTubeAdapter(Adapter):
             Capability.FOLLOW,
             Capability.SEARCH,
             Capability.FEEDS,
+            Capability.WEBHOOKS,
         }
     )
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
@@ -231,7 +232,6 @@ class YouTubeAdapter(Adapter):
         Capability.QUOTE: "YouTube has no quotes",
         Capability.MENTIONS: "the API does not list mentions of a channel",
         Capability.DIRECT_MESSAGES: "YouTube has no direct messages",
-        Capability.WEBHOOKS: "YouTube's PubSubHubbub feed is not wrapped by socialkit",
         Capability.REPOST: "YouTube has no reposts",
         Capability.BOOKMARK: "the API has no Watch Later list since 2016",
         Capability.BLOCK: "the API cannot block channels (only ban a commenter with "
@@ -1662,6 +1662,47 @@ class YouTubeAdapter(Adapter):
     async def unhide(self, reply: Message | str) -> None:
         """Publish a held comment again."""
         await self.ex_moderate(reply, "published")
+
+    # -- push notifications -----------------------------------------------------------------
+
+    async def ex_websub_subscribe(
+        self,
+        callback: str,
+        *,
+        channel_id: str | None = None,
+        secret: str | SecretStr | None = None,
+        lease_seconds: int | None = None,
+        unsubscribe: bool = False,
+    ) -> str:
+        """Ask the WebSub hub (the ``websub_hub`` setting) to send ``callback`` the uploads of
+        a channel (default: this one), signed with ``secret``; returns the topic. The hub
+        answers ``202`` and then verifies ``callback`` (see
+        ``socialkit.adapters.youtube.challenge_response``); subscriptions last
+        ``lease_seconds`` (the hub's default: 5 days) and must be renewed. No quota."""
+        from socialkit.adapters.youtube._webhooks import topic_url
+
+        if not callback.startswith(("https://", "http://")):
+            raise ValidationError("callback must be an absolute http(s) URL")
+        topic = topic_url(channel_id if channel_id is not None else (await self._mine()).id)
+        form: dict[str, str] = {
+            "hub.callback": callback,
+            "hub.topic": topic,
+            "hub.verify": "async",
+            "hub.mode": "unsubscribe" if unsubscribe else "subscribe",
+        }
+        if secret is not None:
+            form["hub.secret"] = (
+                secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+            )
+        if lease_seconds is not None:
+            if lease_seconds <= 0:
+                raise ValidationError("lease_seconds must be positive")
+            form["hub.lease_seconds"] = str(lease_seconds)
+        session = await self._session()
+        await session.request(
+            "POST", self.settings.websub_hub, data=form, auth=None, kind="write", retry_safe=True
+        )
+        return topic
 
     # -- engagement -------------------------------------------------------------------------
 

@@ -38,6 +38,10 @@ class YouTubeSettings(AdapterSettings):
     )
     authorize_url: HttpURL = Field(default="https://accounts.google.com/o/oauth2/v2/auth")
     token_url: HttpURL = Field(default="https://oauth2.googleapis.com/token")
+    websub_hub: HttpURL = Field(
+        default="https://pubsubhubbub.appspot.com/subscribe",
+        description="The WebSub hub of push notifications (ex_websub_subscribe).",
+    )
     client_id: str | None = None
     client_secret: SecretStr | None = None
     access_token: SecretStr | None = None

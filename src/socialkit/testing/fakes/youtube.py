@@ -181,6 +181,8 @@ class FakeYouTube(FakeNetwork):
         self.client_secret = "fake-youtube-secret-" + secrets.token_hex(8)
         self.access: dict[str, str] = {}
         self.refresh: dict[str, str] = {}
+        #: WebSub subscriptions at the hub: topic -> (callback, secret or None).
+        self.websub: dict[str, tuple[str, str | None]] = {}
         #: Authorization codes: code -> (user id, PKCE challenge).
         self.codes: dict[str, tuple[str, str]] = {}
         self.videos: dict[str, _Video] = {}
@@ -227,6 +229,7 @@ class FakeYouTube(FakeNetwork):
             "base_url": self.base_url,
             "analytics_url": self.base_url,
             "token_url": f"{self.base_url}/token",
+            "websub_hub": f"{self.base_url}/subscribe",
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "access_token": access,
@@ -507,6 +510,7 @@ class FakeYouTube(FakeNetwork):
                 for path, methods in by_path.items()
             ]
             routes.append(Route("/token", self._token_endpoint, methods=["POST"]))
+            routes.append(Route("/subscribe", self._hub, methods=["POST"]))
             routes.append(Route("/upload/youtube/v3/videos", self._upload, methods=["POST", "PUT"]))
             self._app = Starlette(routes=routes)
         return self._app
@@ -608,6 +612,71 @@ class FakeYouTube(FakeNetwork):
                 "token_type": "Bearer",
             }
         )
+
+    async def _hub(self, request: Request) -> Response:
+        """The WebSub hub: a (un)subscription is accepted with 202 (the hub verifies the
+        callback later; here the subscription is simply kept)."""
+        form = await request.form()
+        topic = str(form.get("hub.topic") or "")
+        callback = str(form.get("hub.callback") or "")
+        mode = form.get("hub.mode")
+        if not topic.startswith("https://www.youtube.com/xml/feeds/videos.xml?channel_id="):
+            return Response("Invalid value for hub.topic", status_code=400)
+        if not callback.startswith(("http://", "https://")) or mode not in (
+            "subscribe",
+            "unsubscribe",
+        ):
+            return Response("Invalid value for hub.callback or hub.mode", status_code=400)
+        if mode == "subscribe":
+            secret = form.get("hub.secret")
+            self.websub[topic] = (callback, str(secret) if secret else None)
+        else:
+            self.websub.pop(topic, None)
+        return Response(status_code=202)
+
+    def notification(self, video_id: str, *, deleted: bool = False) -> tuple[bytes, dict[str, str]]:
+        """The delivery the hub would POST to the subscription of the video's channel: the
+        Atom body and its headers (``X-Hub-Signature`` when the subscription has a secret)."""
+        import hashlib
+        import hmac
+
+        video = self.videos[video_id]
+        channel = video.channel.id
+        topic = f"https://www.youtube.com/xml/feeds/videos.xml?channel_id={channel}"
+        stamp = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        if deleted:
+            entry = (
+                f'<at:deleted-entry ref="yt:video:{video_id}" when="{stamp}">'
+                f'<link href="https://www.youtube.com/watch?v={video_id}"/>'
+                f"<at:by><name>{video.channel.name}</name>"
+                f"<uri>https://www.youtube.com/channel/{channel}</uri></at:by>"
+                "</at:deleted-entry>"
+            )
+        else:
+            published = video.published.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+            entry = (
+                f"<entry><id>yt:video:{video_id}</id><yt:videoId>{video_id}</yt:videoId>"
+                f"<yt:channelId>{channel}</yt:channelId><title>{video.title}</title>"
+                f'<link rel="alternate" href="https://www.youtube.com/watch?v={video_id}"/>'
+                f"<author><name>{video.channel.name}</name>"
+                f"<uri>https://www.youtube.com/channel/{channel}</uri></author>"
+                f"<published>{published}</published><updated>{stamp}</updated></entry>"
+            )
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" '
+            'xmlns:at="http://purl.org/atompub/tombstones/1.0" '
+            'xmlns="http://www.w3.org/2005/Atom">'
+            '<link rel="hub" href="https://pubsubhubbub.appspot.com"/>'
+            f'<link rel="self" href="{topic}"/>'
+            f"<title>YouTube video feed</title><updated>{stamp}</updated>{entry}</feed>"
+        ).encode()
+        headers = {"Content-Type": "application/atom+xml"}
+        secret = self.websub.get(topic, ("", None))[1]
+        if secret:
+            digest = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+            headers["X-Hub-Signature"] = f"sha1={digest}"
+        return body, headers
 
     def _exchange(self, form: Any) -> Response:
         """The authorization code grant with PKCE (S256), as Google's token endpoint takes it."""
