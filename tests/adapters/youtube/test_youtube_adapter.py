@@ -562,3 +562,32 @@ async def test_a_login_stores_the_token_the_adapter_then_uses() -> None:
     async with youtube:
         assert (await youtube.me()).id == fake.owner.id
     await client.aclose()
+
+
+def test_the_checker_checks_fixtures_against_the_response_schema() -> None:
+    checker = youtube_checker()
+    request = httpx.Request("GET", "https://youtube.googleapis.com/youtube/v3/videos?part=id&id=a")
+
+    def problems(body: Any, status: int = 200) -> list[str]:
+        return checker.response_violations(request, httpx.Response(status, json=body))
+
+    good = {
+        "kind": "youtube#videoListResponse",
+        "items": [{"id": "a", "statistics": {"viewCount": "1"}}],
+    }
+    assert problems(good) == []
+    assert any(
+        "viewCount: expected a string" in p
+        for p in problems({"items": [{"id": "a", "statistics": {"viewCount": 1}}]})
+    )
+    assert any("unknown field 'views'" in p for p in problems({"items": [{"id": "a", "views": 1}]}))
+    assert any(
+        "not one of" in p for p in problems({"items": [{"status": {"privacyStatus": "secret"}}]})
+    )
+    assert (
+        problems({"error": {"code": 403, "message": "m", "errors": [{"reason": "forbidden"}]}}, 403)
+        == []
+    )
+    assert problems({"message": "not google's shape"}, 400) == [
+        "an error body without an 'error' object"
+    ]
