@@ -931,6 +931,13 @@ class YouTubeAdapter(Adapter):
         record = await self._load_record(key)
         if record is not None and record.get("video"):
             video_id = str(record["video"])
+            try:
+                await self._video(video_id, parts="id")
+            except NotFoundError:
+                # Deleted since (ex_cancel_scheduled, or by hand): publishing under the key
+                # again makes the post exist again, once.
+                await self._drop_record(key)
+                return await self._upload_post(post, key, options)
             if options.thumbnail is not None and not record.get("thumbnail"):
                 await self.ex_set_thumbnail(video_id, options.thumbnail)
                 await self._save_record(key, {"video": video_id, "thumbnail": True})
