@@ -22,6 +22,7 @@ from socialkit._errors import (
     OutcomeUnknownError,
     RateLimitError,
     TimeoutError,
+    ValidationError,
 )
 from socialkit._store import MemoryStore
 from socialkit.adapters.youtube import (
@@ -591,3 +592,17 @@ def test_the_checker_checks_fixtures_against_the_response_schema() -> None:
     assert problems({"message": "not google's shape"}, 400) == [
         "an error body without an 'error' object"
     ]
+
+
+async def test_a_published_video_is_not_rescheduled_nor_cancelled() -> None:
+    fake = FakeYouTube()
+    public = fake.publish_as(fake.owner, "already out")
+    youtube, _ = connect(fake)
+    async with youtube:
+        with pytest.raises(ValidationError, match="not scheduled"):
+            await youtube.ex_reschedule(public, fake.clock.now() + timedelta(days=1))
+        with pytest.raises(ValidationError, match="not scheduled"):
+            await youtube.ex_cancel_scheduled(public)
+    assert fake.videos[public].privacy == "public"
+    assert "videos.update" not in fake.calls
+    assert "videos.delete" not in fake.calls

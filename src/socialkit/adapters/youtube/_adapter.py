@@ -809,23 +809,30 @@ class YouTubeAdapter(Adapter):
 
     async def ex_reschedule(self, post_id: str, at: datetime) -> Post:
         """Move a scheduled video's ``publishAt`` (``videos.update part=status``, 50 units;
-        the status's other fields are sent back unchanged, as ``part=status`` replaces them)."""
+        the status's other fields are sent back unchanged, as ``part=status`` replaces them).
+        A video that is not scheduled (any more) is refused with ValidationError."""
         if at.tzinfo is None:
             raise ValidationError("at must be timezone-aware")
         if at <= self.now():
             raise ValidationError("at must be in the future")
-        video = await self._video(post_id, parts="status")
+        video = await self._scheduled(post_id)
         return await self._set_status(video, {"privacyStatus": "private", "publishAt": _iso(at)})
 
     async def ex_cancel_scheduled(self, post_id: str) -> None:
         """Take a scheduled video back: it is deleted (``videos.delete``), so that nothing goes
         public and publishing the post again later leaves one video. Refuses a video that is
         not scheduled (ValidationError): use ``delete`` for those."""
+        await self._scheduled(post_id)
+        await self.delete(post_id)
+
+    async def _scheduled(self, post_id: str) -> wire.Video:
+        """The video, if it is still waiting for its ``publishAt`` (a video YouTube made
+        public already is refused: moving it would make it private again)."""
         video = await self._video(post_id, parts="status")
         status = video.status or wire.VideoStatus()
         if not (status.privacyStatus == "private" and status.publishAt):
-            raise ValidationError(f"youtube video {post_id} is not scheduled")
-        await self.delete(post_id)
+            raise ValidationError(f"youtube video {post_id} is not scheduled (any more)")
+        return video
 
     async def _set_status(self, video: wire.Video, change: Mapping[str, Any]) -> Post:
         status = video.status or wire.VideoStatus()
