@@ -80,7 +80,6 @@ _HANDLE = r"@?[A-Za-z0-9._-]{3,30}"
 _TITLE_MAX = 100
 _DESCRIPTION_BYTES = 5000
 _TAGS_MAX = 500
-_COMMENT_MAX = 10_000
 _THUMBNAIL_MAX = 2 * _MiB
 _RECORDS = "youtube.publish"
 _QUOTA_NS = "youtube.quota"
@@ -628,16 +627,6 @@ class YouTubeAdapter(Adapter):
         problems: list[Problem] = []
         comment = post.reply_to is not None and not post.media
         if comment:
-            if len(post.text) > _COMMENT_MAX:
-                problems.append(
-                    Problem(
-                        code="text_too_long",
-                        message=f"a comment is at most {_COMMENT_MAX} characters",
-                        field="text",
-                        limit=_COMMENT_MAX,
-                        actual=len(post.text),
-                    )
-                )
             if post.scheduled_at is not None:
                 problems.append(
                     Problem(
