@@ -7,10 +7,15 @@ fails if ``SOCIALKIT_REQUIRE_SPECS=1`` (CI sets it) and is skipped otherwise, so
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests._validation.discovery import DiscoveryChecker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SPECS = (REPO_ROOT.parent / "shared" / "specs").resolve()
@@ -25,3 +30,19 @@ def specs_dir(*parts: str) -> Path:
     if os.environ.get("SOCIALKIT_REQUIRE_SPECS") == "1":
         pytest.fail(f"{reason} (SOCIALKIT_REQUIRE_SPECS=1)")
     pytest.skip(reason)
+
+
+@functools.cache
+def _youtube_checker() -> DiscoveryChecker:
+    from tests._validation.discovery import DiscoveryChecker
+
+    folder = SPECS / "youtube"
+    return DiscoveryChecker(folder / "youtube.v3.json", folder / "youtubeAnalytics.v2.json")
+
+
+def youtube_checker() -> DiscoveryChecker:
+    """The YouTube Data and Analytics discovery documents, loaded once per run (skips, or
+    fails under SOCIALKIT_REQUIRE_SPECS=1, without them)."""
+    specs_dir("youtube", "youtube.v3.json")
+    specs_dir("youtube", "youtubeAnalytics.v2.json")
+    return _youtube_checker()

@@ -26,6 +26,7 @@ from socialkit.adapters.reddit import RedditAdapter
 from socialkit.adapters.telegram import TelegramAdapter
 from socialkit.adapters.tiktok import TikTokAdapter
 from socialkit.adapters.x import XAdapter
+from socialkit.adapters.youtube import YouTubeAdapter
 
 __all__ = ["InvalidConnectSettings", "connect"]
 
@@ -394,6 +395,7 @@ def connect(
     client_secret: str | SecretStr | None = None,
     access_token: str | SecretStr | None = None,
     refresh_token: str | SecretStr | None = None,
+    scopes: tuple[str, ...] | list[str] = ...,
     mode: Literal["direct", "inbox"] = "direct",
     privacy_level: Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] = "SELF_ONLY",
     disable_comment: bool = False,
@@ -446,12 +448,58 @@ def connect(
     reconcile_margin: float = 30.0,
 ) -> XAdapter: ...
 @overload
+def connect(
+    name: Literal["youtube"],
+    /,
+    *,
+    http: AsyncClient | None = None,
+    account: str | None = None,
+    timeout: float = 30.0,
+    rate_limit: Literal["wait", "pace", "raise"] = "wait",
+    max_wait: float = 900.0,
+    retries: int = 4,
+    retry_budget: float = 60.0,
+    retry_wait: bool = True,
+    http2: bool = False,
+    user_agent: str | None = None,
+    rate_limit_store: Any = None,
+    clock: Any = None,
+    require_credentials: bool = True,
+    store: Any = None,
+    media_fetch_allow: tuple[str, ...] | list[str] = ...,
+    media_fetch_max_bytes: Mapping[Literal["image", "gif", "video"], int] = ...,
+    media_fetcher: Any = None,
+    deadline: float | None = None,
+    body_limits: Mapping[Literal["read", "write", "create", "download", "error"], int] = ...,
+    base_url: str = "https://youtube.googleapis.com",
+    analytics_url: str = "https://youtubeanalytics.googleapis.com",
+    authorize_url: str = ...,
+    token_url: str = "https://oauth2.googleapis.com/token",
+    websub_hub: str = ...,
+    client_id: str | None = None,
+    client_secret: str | SecretStr | None = None,
+    access_token: str | SecretStr | None = None,
+    refresh_token: str | SecretStr | None = None,
+    redirect_uri: str | None = None,
+    scopes: tuple[str, ...] | list[str] = ...,
+    category_id: str = "22",
+    made_for_kids: bool = False,
+    notify_subscribers: bool = True,
+    chunk_size: int = 8388608,
+    wait_processing: bool = True,
+    processing_timeout: float = 900.0,
+    daily_quota: int = 10000,
+    upload_quota: int = 100,
+    search_quota: int = 100,
+    quota_guard: bool = True,
+) -> YouTubeAdapter: ...
+@overload
 @deprecated(
     "connect(): unknown, wrongly typed or missing settings for this network; see "
     "its Settings class (socialkit.adapter_class(name).Settings)"
 )
 def connect(
-    name: Literal["bluesky", "facebook", "instagram", "linkedin", "mastodon", "pinterest", "reddit", "telegram", "threads", "tiktok", "x"],
+    name: Literal["bluesky", "facebook", "instagram", "linkedin", "mastodon", "pinterest", "reddit", "telegram", "threads", "tiktok", "x", "youtube"],
     /,
     *,
     http: AsyncClient | None = None,

@@ -30,6 +30,7 @@ NETWORKS = (
     "reddit",
     "telegram",
     "linkedin",
+    "youtube",
 )
 TITLES = {
     "mastodon": "Mastodon",
@@ -43,6 +44,7 @@ TITLES = {
     "reddit": "Reddit",
     "telegram": "Telegram",
     "linkedin": "LinkedIn",
+    "youtube": "YouTube",
 }
 
 _LIMIT_LABELS = {

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from socialkit.testing.fakes.threads import FakeThreads
     from socialkit.testing.fakes.tiktok import FakeTikTok
     from socialkit.testing.fakes.x import FakeX
+    from socialkit.testing.fakes.youtube import FakeYouTube
 
 __all__ = [
     "FakeBluesky",
@@ -41,6 +42,7 @@ __all__ = [
     "FakeTikTok",
     "FakeUser",
     "FakeX",
+    "FakeYouTube",
     "RateLimiter",
     "WallClock",
 ]
@@ -57,6 +59,7 @@ _LAZY = {
     "FakeThreads": "socialkit.testing.fakes.threads",
     "FakeTikTok": "socialkit.testing.fakes.tiktok",
     "FakeX": "socialkit.testing.fakes.x",
+    "FakeYouTube": "socialkit.testing.fakes.youtube",
 }
 
 
