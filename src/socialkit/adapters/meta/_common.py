@@ -14,14 +14,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import httpx
-from pydantic import Field, SecretStr, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, SecretStr
 
 from socialkit._errors import (
     APIError,
@@ -36,9 +35,9 @@ from socialkit.adapters.meta import _auth
 from socialkit.adapters.meta._graph import DEFAULT_VERSION, Graph, GraphAuth, make_network
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from socialkit._http import Session
+    from socialkit.adapters.meta._auth import PageToken
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
 __all__ = ["MetaAdapter", "MetaSettings", "parse_time"]
 
@@ -46,6 +45,8 @@ logger = logging.getLogger("socialkit.adapters.meta")
 
 _RECORDS = "meta.publish"
 _MEMORY_RECORDS = 10_000
+#: What a stored login token keeps besides the token: the Page, account or user it chose.
+_LOGIN_IDS = frozenset({"page_id", "ig_user_id", "user_id"})
 
 
 def parse_time(value: object) -> datetime | None:
@@ -99,30 +100,14 @@ class MetaSettings(AdapterSettings):
         description="Seconds before an unanswered create that its post may carry (clock skew).",
     )
 
-    #: The registry name, for messages.
-    _network: ClassVar[str] = "meta"
-
-    @model_validator(mode="after")
-    def _credentials(self) -> Self:
-        problems = [f"{self._network}: {p}" for p in self._missing()]
-        if problems:
-            # A custom error type: its message shows as is, without pydantic's "Value error,".
-            raise PydanticCustomError("credentials", "; ".join(problems).replace("{", "{{"))
-        return self
-
-    def _missing(self) -> list[str]:
-        if self.access_token is None or not self.access_token.get_secret_value():
-            return [
-                f"no access_token: run `socialkit auth login {self._network}` to log in and "
-                "store a long-lived token, or pass access_token"
-            ]
-        return []
-
 
 class MetaAdapter(Adapter):
     """The shared part of the three Meta adapters (not registered itself)."""
 
     settings: MetaSettings
+    #: The settings a login (:meth:`ex_authorization_url`, :meth:`ex_exchange_code`, and
+    #: ``socialkit auth login <network>``) needs from the user.
+    login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret")
     #: Put the token in the query string (Threads) instead of the Authorization header.
     _token_in_query: ClassVar[bool] = False
     #: Default base URL when the settings have none.
@@ -135,8 +120,15 @@ class MetaAdapter(Adapter):
         self._session: Session | None = None
         self._graph_client: Graph | None = None
         token = settings.access_token
-        assert token is not None
-        self._access_token: SecretStr = token
+        #: The token calls are made with: the setting's, else the one stored at login.
+        self._access_token: SecretStr | None = (
+            token if token is not None and token.get_secret_value() else None
+        )
+        #: What the stored login token carries besides (``page_id``, ``ig_user_id``, ``user_id``).
+        self._login: dict[str, Any] = {}
+        self._from_store = False
+        self._token_store: TokenStore | None = None
+        self._oauth_client: OAuth2Client | None = None
         self._records: dict[str, str] = {}
         self._me_cache: Account | None = None
         #: Sleeps between status polls (tests replace it to record the waits).
@@ -156,7 +148,7 @@ class MetaAdapter(Adapter):
             secret = self.settings.app_secret
             # The token may be replaced (exchange, refresh): the auth reads the current one.
             auth = GraphAuth(
-                lambda: self._access_token.get_secret_value(),
+                self._token,
                 app_secret=(lambda: secret.get_secret_value()) if secret else (lambda: None),
                 in_query=self._token_in_query,
             )
@@ -170,9 +162,175 @@ class MetaAdapter(Adapter):
         return {} if self._session is None else dict(self._session.rate_limits)
 
     async def aclose(self) -> None:
+        """Close the login client and the HTTP client (unless it was given). No request."""
+        if self._oauth_client is not None:
+            await self._oauth_client.aclose()
+            self._oauth_client = None
         await super().aclose()
         self._session = None
         self._graph_client = None
+
+    # -- credentials -------------------------------------------------------------------------
+
+    @property
+    def _account_key(self) -> str:
+        return self.settings.account or "default"
+
+    def _tokens(self) -> TokenStore:
+        """The token store of logins (the ``store`` setting; by default the user's store)."""
+        if self._token_store is None:
+            from socialkit.auth import TokenStore
+
+            store = self.settings.store
+            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
+        return self._token_store
+
+    def _token(self) -> str:
+        if self._access_token is None:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(self.name, code="not_logged_in", message=self._missing()[0])
+        return self._access_token.get_secret_value()
+
+    def _missing(self) -> list[str]:
+        """What the adapter still needs to make calls, each with its fix."""
+        if self._access_token is None:
+            return [
+                f"no access_token setting and no stored token for account "
+                f"{self._account_key!r}: run `socialkit auth login {self.name} --account "
+                f"{self._account_key}` (or ex_authorization_url and ex_exchange_code), or pass "
+                "access_token"
+            ]
+        return []
+
+    def _adopt(self, token: Token) -> None:
+        """Use a token of the store (or of a login) for the calls from now on."""
+        if self._session is not None:
+            self._session.add_secret(token.access_token)
+        self._access_token = token.access_token
+        self._login = {k: str(v) for k, v in token.extra.items() if k in _LOGIN_IDS and v}
+
+    async def ensure_credentials(self) -> None:
+        """Without an ``access_token`` setting, take the token stored by the last login of this
+        account (with the Page, account or user it chose). Raises ``AuthFlowError`` naming the
+        login command when there is none, or when an id setting is still missing. No request
+        (reads the token store)."""
+        if self._access_token is None:
+            stored = await self._tokens().get(self.name, self._account_key)
+            if stored is not None:
+                self._adopt(stored)
+                self._from_store = True
+        problems = self._missing()
+        if problems:
+            from socialkit.auth import AuthFlowError
+
+            raise AuthFlowError(self.name, code="not_logged_in", message="; ".join(problems))
+
+    # -- login (authorization code) ------------------------------------------------------------
+
+    def _oauth(self) -> OAuth2Client:
+        if self._oauth_client is None:
+            from socialkit.auth import OAuth2Client, OAuth2Config
+
+            app_id = self.settings.app_id
+            if not app_id:
+                raise ConfigurationError(f"{self.name}: logging in needs the app_id setting")
+            secret = self._require_secret("logging in")
+            if self.name == "instagram" and _auth.instagram_login(
+                self.graph.session.network.url.host
+            ):
+                raise ConfigurationError(
+                    "instagram: the login runs through Facebook Login (graph.facebook.com); "
+                    "with Instagram Login (graph.instagram.com), pass a token and use "
+                    "ex_exchange_token"
+                )
+            login = _auth.LOGIN[self.name]
+            version = self.settings.graph_version
+            config = OAuth2Config(
+                network=self.name,
+                authorization_endpoint=login["authorize"].format(version=version),
+                token_endpoint=self._base_url().rstrip("/")
+                + login["token"].format(version=version),
+                client_id=app_id,
+                client_secret=SecretStr(secret),
+                scopes=tuple(login["scopes"]),
+                scope_separator=",",
+                token_endpoint_auth_method="client_secret_post",
+            )
+            self._oauth_client = OAuth2Client(config, http=self.http, timeout=self.settings.timeout)
+        return self._oauth_client
+
+    def ex_authorization_url(
+        self, *, redirect_uri: str | None = None, scopes: Iterable[str] | None = None
+    ) -> AuthorizationRequest:
+        """Start a login: the URL where the user grants the permissions (``scopes``, by default
+        those of :data:`~socialkit.adapters.meta.LOGIN` that every call of this adapter needs),
+        with a fresh ``state`` and PKCE challenge. Open ``result.url``; keep ``result`` for
+        :meth:`ex_exchange_code`. ``redirect_uri`` must be one of the app's valid OAuth
+        redirect URIs.
+
+        Returns the ``AuthorizationRequest``. Raises ``ConfigurationError`` without ``app_id``
+        or ``app_secret``. Network calls: none."""
+        return self._oauth().begin(
+            redirect_uri=redirect_uri, scopes=None if scopes is None else list(scopes)
+        )
+
+    async def ex_exchange_code(
+        self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
+    ) -> Token:
+        """Finish the login: check ``state``, exchange the code for a short-lived token, make
+        it long-lived (``fb_exchange_token`` / ``th_exchange_token``), and store the token this
+        adapter calls with for its account (Facebook: the Page token, from ``/me/accounts``;
+        Instagram: the token of the Page linked to the account). The adapter uses it at once.
+
+        Returns the stored token (``extra`` names the Page, account or user chosen). Raises
+        ``StateMismatchError`` / ``AuthFlowError`` before any request for a redirect that does
+        not match, ``ConfigurationError`` when the Page or account cannot be chosen. Network
+        calls: the code exchange (``/oauth/access_token``), the long-lived exchange, and
+        ``GET /me/accounts`` (Facebook, Instagram)."""
+        short = await self._oauth().complete(request, redirect)
+        self._adopt(short)
+        secret = self._require_secret("logging in")
+        long_lived = await _auth.exchange_token(
+            self.graph,
+            self.name,
+            short.access_token.get_secret_value(),
+            app_id=self.settings.app_id,
+            app_secret=secret,
+            now=self.now(),
+        )
+        from socialkit.auth import Token
+
+        user = Token(
+            access_token=long_lived.access_token,
+            expires_at=long_lived.expires_at,
+            extra={k: str(v) for k, v in short.extra.items() if k == "user_id"},
+        )
+        self._adopt(user)
+        token = await self._login_token(user)
+        await self._tokens().put(self.name, self._account_key, token)
+        self._adopt(token)
+        return token
+
+    async def _login_token(self, user: Token) -> Token:
+        """The token to store after a login, from the long-lived user token."""
+        return user
+
+    async def _linked_page(self, wanted: str | None, what: str) -> tuple[PageToken, str]:
+        """The Page of the login (``GET /me/accounts``) and the id ``what`` names on it:
+        ``wanted``, or the only one there is."""
+        pages = await _auth.page_tokens(self.graph)
+        self.graph.session.add_secret(*(page.access_token for page in pages))
+        pairs = [(p, p.id if what == "page_id" else p.instagram_account_id) for p in pages]
+        found = [(p, i) for p, i in pairs if i is not None and (wanted is None or i == wanted)]
+        if len(found) == 1:
+            return found[0][0], str(found[0][1])
+        listed = ", ".join(f"{i} ({p.name})" for p, i in pairs if i is not None) or "none"
+        raise ConfigurationError(
+            f"{self.name}: the login cannot choose the {what}: "
+            + (f"{wanted} is not among" if wanted is not None else "pass one of")
+            + f" those the user manages: {listed}"
+        )
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -194,9 +352,7 @@ class MetaAdapter(Adapter):
             app_secret=secret,
             now=self.now(),
         )
-        # The new token is a secret the process holds: redacted wherever it would show.
-        self.graph.session.add_secret(token.access_token)
-        self._access_token = token.access_token
+        self._replace_token(token)
         await self._save_token(token)
         return token
 
@@ -204,32 +360,35 @@ class MetaAdapter(Adapter):
         """Refresh the long-lived token (Threads: ``th_refresh_token``; Instagram Login on
         ``graph.instagram.com``: ``ig_refresh_token``): 60 more days for a token at least a day
         old. The new token is used from now on and saved in the ``store``."""
-        instagram_login = self.name == "instagram" and "instagram" in self._base_url()
-        if self.name != "threads" and not instagram_login:
+        host = self.graph.session.network.url.host
+        if self.name != "threads" and not (
+            self.name == "instagram" and _auth.instagram_login(host)
+        ):
             raise ConfigurationError(
                 f"{self.name}: tokens of Facebook Login are not refreshed; exchange a new "
                 "short-lived token with ex_exchange_token (or log in again)"
             )
-        token = await _auth.refresh_token(
-            self.graph, self.name, self._access_token.get_secret_value(), now=self.now()
-        )
-        # The new token is a secret the process holds: redacted wherever it would show.
-        self.graph.session.add_secret(token.access_token)
-        self._access_token = token.access_token
+        token = await _auth.refresh_token(self.graph, self.name, self._token(), now=self.now())
+        self._replace_token(token)
         await self._save_token(token)
         return token
 
-    async def _save_token(self, token: _auth.LongLivedToken) -> None:
-        store = self._record_store()
-        if store is None:
-            return
-        from socialkit.auth import Token, TokenStore
+    def _replace_token(self, token: _auth.LongLivedToken) -> None:
+        # The new token is a secret the process holds: redacted wherever it would show.
+        self.graph.session.add_secret(token.access_token)
+        self._access_token = token.access_token
 
-        tokens = TokenStore(store)
-        await tokens.put(
+    async def _save_token(self, token: _auth.LongLivedToken) -> None:
+        """Keep an exchanged or refreshed token in the store (the ``store`` setting's, or the
+        one the login token came from), with what the login chose."""
+        if self.settings.store is None and not self._from_store:
+            return
+        from socialkit.auth import Token
+
+        await self._tokens().put(
             self.name,
-            self.settings.account or "default",
-            Token(access_token=token.access_token, expires_at=token.expires_at),
+            self._account_key,
+            Token(access_token=token.access_token, expires_at=token.expires_at, extra=self._login),
         )
 
     # -- records (idempotency of publish) ----------------------------------------------------
@@ -243,7 +402,7 @@ class MetaAdapter(Adapter):
         return store.store if isinstance(store, TokenStore) else store
 
     def _record_key(self, key: str) -> str:
-        return f"{self.name}:{self.settings.account or 'default'}:{key}"
+        return f"{self.name}:{self._account_key}:{key}"
 
     async def _load_record(self, key: str) -> dict[str, Any] | None:
         store = self._record_store()

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
+    ConfigurationError,
     MalformedResponseError,
     OutcomeUnknownError,
     TransportError,
@@ -38,6 +39,9 @@ from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_fi
 from socialkit.adapters.meta._auth import PageToken, page_tokens
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
+
+if TYPE_CHECKING:
+    from socialkit.auth import Token
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -97,17 +101,6 @@ class FacebookSettings(MetaSettings):
     )
     page_id: str | None = Field(default=None, pattern=r"^[0-9]{1,25}$", description="The Page.")
 
-    _network: ClassVar[str] = "facebook"
-
-    def _missing(self) -> list[str]:
-        missing = super()._missing()
-        if self.page_id is None:
-            missing.append(
-                "no page_id: run `socialkit auth login facebook` (it lists the Pages you "
-                "manage) or pass page_id"
-            )
-        return missing
-
 
 def _uploaded_kind(media: Media) -> str:
     return "video" if media.kind == "video" else "image"
@@ -155,12 +148,33 @@ class FacebookAdapter(MetaAdapter):
     )
 
     settings: FacebookSettings
+    #: The login also needs the Page (when the user manages several).
+    login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "page_id")
 
     @property
     def page_id(self) -> str:
-        page = self.settings.page_id
-        assert page is not None
+        """The Page: the ``page_id`` setting, or the one the stored login chose."""
+        page = self.settings.page_id or self._login.get("page_id")
+        if page is None:
+            raise ConfigurationError(self._missing()[-1])
         return page
+
+    def _missing(self) -> list[str]:
+        missing = super()._missing()
+        if self.settings.page_id is None and "page_id" not in self._login:
+            missing.append(
+                "no page_id: run `socialkit auth login facebook` (it chooses among the Pages "
+                "you manage) or pass page_id"
+            )
+        return missing
+
+    async def _login_token(self, user: Token) -> Token:
+        """The Page token of the configured Page (or of the only Page the user manages)."""
+        from socialkit.auth import Token
+
+        page, page_id = await self._linked_page(self.settings.page_id, "page_id")
+        # A Page token obtained with a long-lived user token does not expire.
+        return Token(access_token=page.access_token, extra={"page_id": page_id})
 
     # -- pre-flight --------------------------------------------------------------------------
 

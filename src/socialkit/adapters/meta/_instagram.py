@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
+    ConfigurationError,
     InvalidRequestError,
     MalformedResponseError,
     NotFoundError,
@@ -36,6 +37,9 @@ from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
 from socialkit.adapters.meta._graph import graph_id, obj, unix
+
+if TYPE_CHECKING:
+    from socialkit.auth import Token
 
 __all__ = [
     "INSTAGRAM_ACCOUNT_METRICS",
@@ -100,17 +104,6 @@ class InstagramSettings(MetaSettings):
         default=None, pattern=r"^[0-9]{1,25}$", description="The Instagram professional account."
     )
 
-    _network: ClassVar[str] = "instagram"
-
-    def _missing(self) -> list[str]:
-        missing = super()._missing()
-        if self.ig_user_id is None:
-            missing.append(
-                "no ig_user_id: run `socialkit auth login instagram` (it finds the account "
-                "linked to your Page) or pass ig_user_id"
-            )
-        return missing
-
 
 class InstagramAdapter(MetaAdapter):
     """Instagram professional accounts. See ``docs/networks/instagram.md``."""
@@ -152,9 +145,28 @@ class InstagramAdapter(MetaAdapter):
 
     @property
     def ig_user(self) -> str:
-        value = self.settings.ig_user_id
-        assert value is not None
+        """The account: the ``ig_user_id`` setting, or the one the stored login chose."""
+        value = self.settings.ig_user_id or self._login.get("ig_user_id")
+        if value is None:
+            raise ConfigurationError(self._missing()[-1])
         return value
+
+    def _missing(self) -> list[str]:
+        missing = super()._missing()
+        if self.settings.ig_user_id is None and "ig_user_id" not in self._login:
+            missing.append(
+                "no ig_user_id: run `socialkit auth login instagram` (it finds the account "
+                "linked to your Page) or pass ig_user_id"
+            )
+        return missing
+
+    async def _login_token(self, user: Token) -> Token:
+        """The token of the Page linked to the account (``ig_user_id``, or the only linked
+        account), which the account's calls accept and which does not expire."""
+        from socialkit.auth import Token
+
+        page, account = await self._linked_page(self.settings.ig_user_id, "ig_user_id")
+        return Token(access_token=page.access_token, extra={"ig_user_id": account})
 
     # -- pre-flight ----------------------------------------------------------------------------
 
@@ -424,7 +436,7 @@ class InstagramAdapter(MetaAdapter):
             url,
             content=data,
             headers={
-                "Authorization": f"OAuth {self._access_token.get_secret_value()}",
+                "Authorization": f"OAuth {self._token()}",
                 "offset": "0",
                 "file_size": str(len(data)),
             },

@@ -82,8 +82,6 @@ class ThreadsSettings(MetaSettings):
         default=None, pattern=r"^[0-9]{1,25}$", description="The Threads user id (default: me)."
     )
 
-    _network: ClassVar[str] = "threads"
-
 
 class ThreadsAdapter(MetaAdapter):
     """Threads. See ``docs/networks/threads.md``."""
@@ -126,7 +124,8 @@ class ThreadsAdapter(MetaAdapter):
 
     @property
     def user(self) -> str:
-        return self.settings.user_id or "me"
+        """The Threads user: the ``user_id`` setting, the login's, or ``me``."""
+        return self.settings.user_id or self._login.get("user_id") or "me"
 
     def _check_extra(self, post: Post) -> list[Problem]:
         problems: list[Problem] = []
@@ -176,8 +175,8 @@ class ThreadsAdapter(MetaAdapter):
         return account
 
     async def _my_id(self) -> str:
-        if self.settings.user_id is not None:
-            return self.settings.user_id
+        if self.user != "me":
+            return self.user
         if self._me_cache is None:
             await self.me()
         assert self._me_cache is not None

@@ -162,6 +162,10 @@ class FakeFacebook(GraphFake):
         #: e.g. ``FakeInstagram().owner.id``.
         self.instagram_account_id: str | None = None
 
+    def login_user(self) -> FakeUser:
+        """The Page's admin approves a Facebook login (``/me/accounts`` lists the Page)."""
+        return self.admin
+
     def add_user(
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
     ) -> FakeUser:
@@ -480,21 +484,6 @@ class FakeFacebook(GraphFake):
             ("GET", "User", "accounts"): self._accounts,
             ("GET", "root", "oauth"): self._oauth,
         }
-
-    def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
-        if path == f"/{self.version}/oauth/access_token" and method == "GET":
-            params = dict(request.query_params)
-            if (
-                params.get("grant_type") != "fb_exchange_token"
-                or params.get("client_secret") != self.app_secret
-            ):
-                raise GraphError(400, 101, "Error validating client secret.")
-            if params.get("fb_exchange_token") not in self.tokens:
-                raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
-            token = f"fake-long-lived-{self.next_id()}"
-            self.tokens[token] = self.tokens[params["fb_exchange_token"]]
-            return {"access_token": token, "token_type": "bearer", "expires_in": 5183944}
-        return None
 
     def _oauth(self, request: GraphRequest) -> Any:
         raise bad_param("Unsupported request")

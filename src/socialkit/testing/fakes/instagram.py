@@ -143,6 +143,7 @@ class FakeInstagram(GraphFake):
         "IGComment": _COMMENT,
         "ShadowIGMediaBuilder": _CONTAINER,
         "ShadowIGHashtag": frozenset({"id", "name"}),
+        "User": frozenset({"id", "name"}),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -152,6 +153,15 @@ class FakeInstagram(GraphFake):
         self.saves: dict[str, int] = {}
         #: Bytes uploaded resumably, per container.
         self.uploads: dict[str, bytes] = {}
+        #: The Facebook user who manages the Page linked to the account: Facebook Login's
+        #: user (``/me/accounts`` lists the Page, its token and ``instagram_business_account``).
+        self.admin = super().add_user("page_admin", name="Page Admin")
+        self.put(GraphObject(self.admin.id, "User", {}, self.admin.id, self.clock.now()))
+        self.page_id = self.new_id()
+
+    def login_user(self) -> FakeUser:
+        """The Page's admin approves the login (Facebook Login)."""
+        return self.admin
 
     def add_user(
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
@@ -386,6 +396,7 @@ class FakeInstagram(GraphFake):
             ("GET", "ShadowIGHashtag", "recent_media"): self._hashtag_media,
             ("GET", "ShadowIGHashtag", "top_media"): self._hashtag_media,
             ("GET", "root", "ig_hashtag_search"): self._hashtag_search,
+            ("GET", "User", "accounts"): self._accounts,
         }
 
     def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
@@ -404,6 +415,19 @@ class FakeInstagram(GraphFake):
             container.data["_ready"] = True
             return {"success": True, "message": "Upload successful."}
         return None
+
+    def _accounts(self, request: GraphRequest) -> dict[str, Any]:
+        """``GET /me/accounts`` of the admin: the Page, its token (which the account's calls
+        accept) and the linked account."""
+        if request.viewer != self.admin.id:
+            raise bad_param("Tried accessing nonexisting field (accounts) on node type (IGUser)")
+        row = {
+            "id": self.page_id,
+            "name": f"{self.owner.name} (Page)",
+            "access_token": self.owner_token,
+            "instagram_business_account": {"id": self.owner.id},
+        }
+        return self.page(request, [row])
 
     def _read(self, request: GraphRequest) -> dict[str, Any]:
         obj = self.get(request.node)
