@@ -1,6 +1,7 @@
 """Native scheduling through the planner, against FakeMastodon and the real MastodonAdapter:
 the post is handed to Mastodon's scheduler (``scheduled_at``), and moves, cancels and crisis
-pauses are kept in step on the network (``/api/v1/scheduled_statuses``)."""
+pauses are kept in step on the network (``/api/v1/scheduled_statuses``); the same against
+FakeFacebook and the real FacebookAdapter (``scheduled_publish_time``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from socialkit import Post
-from socialkit.testing.fakes import FakeMastodon
+from socialkit.testing.fakes import FakeFacebook, FakeMastodon
 from socialkit.workflows.planner import PlannedPost, Planner, Runner, SQLitePlanDB
 
 
@@ -104,3 +105,59 @@ async def test_native_is_ignored_where_the_network_cannot_schedule_or_it_is_too_
     assert outcome.status == "published"
     assert outcome.post is not None
     assert outcome.post.url
+
+
+@pytest.fixture
+async def fb_world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    fake = FakeFacebook()
+    db = SQLitePlanDB(tmp_path / "plan.db")
+    async with fake.connect(retry_wait=False) as page:
+        yield {
+            "fake": fake,
+            "page": page,
+            "planner": Planner(db, {"page": page}),
+            "runner": Runner(db, {"page": page}, retry_after=timedelta(seconds=1)),
+        }
+    await db.aclose()
+
+
+async def facebook_schedule(page: Any) -> dict[str, datetime | None]:
+    return {p.id: p.scheduled_at async for p in page.ex_scheduled_posts()}
+
+
+@pytest.mark.anyio
+async def test_facebook_native_schedule_move_cancel_and_pause_in_step(
+    fb_world: dict[str, Any],
+) -> None:
+    """Facebook's ``scheduled_publish_time``: handed over by the runner, moved with
+    ``ex_reschedule``, taken back by a pause and by a cancel (``ex_cancel_scheduled``)."""
+    planner: Planner = fb_world["planner"]
+    runner: Runner = fb_world["runner"]
+    page = fb_world["page"]
+    at = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
+    [target] = await planner.add(
+        PlannedPost(post=Post(text="held by Facebook"), targets=["page"], at=at, native=True)
+    )
+    [outcome] = await runner.run_once()
+    assert outcome.status == "scheduled"
+    handed = await planner.target(target.id)
+    assert await facebook_schedule(page) == {handed.published_id: at}
+    assert [p async for p in page.posts()] == []  # not on the Page yet
+
+    later = at + timedelta(days=1)
+    await planner.move(target.id, later)
+    assert await facebook_schedule(page) == {handed.published_id: later}
+    assert (await planner.target(target.id)).due_at == later
+
+    await planner.pause(reason="bad buzz")
+    assert await facebook_schedule(page) == {}
+    await planner.resume()
+    [again] = await runner.run_once()
+    assert again.status == "scheduled"
+    [rescheduled] = (await facebook_schedule(page)).items()
+    assert rescheduled[1] == later
+
+    [cancelled] = await planner.cancel(target.post_id)
+    assert cancelled.status == "cancelled"
+    assert await facebook_schedule(page) == {}
+    assert fb_world["fake"].calls.count(("POST", f"/{fb_world['fake'].owner.id}/feed")) == 2

@@ -611,6 +611,37 @@ async def test_facebook_schedules_lists_and_cancels(fb: Session) -> None:
     assert [p async for p in fb.net.ex_scheduled_posts()] == []
 
 
+async def test_facebook_schedule_reschedule_cancel(fb: Session) -> None:
+    now = fb.net.now().replace(microsecond=0)
+    moved = await fb.net.ex_schedule(Post(text="moved"), now + timedelta(days=1))
+    kept = await fb.net.ex_schedule(Post(text="kept"), now + timedelta(days=2))
+    later = now + timedelta(days=3)
+    again = await fb.net.ex_reschedule(moved.id, later)
+    assert again.scheduled_at == later
+    on_network = {p.id: p.scheduled_at async for p in fb.net.ex_scheduled_posts()}
+    assert on_network == {moved.id: later, kept.id: now + timedelta(days=2)}
+    await fb.net.ex_cancel_scheduled(moved.id)
+    assert [p.id async for p in fb.net.ex_scheduled_posts()] == [kept.id]
+    # Once Meta's scheduler has published it, cancelling would delete a live post: refused.
+    fb.fake.clock.set(now + timedelta(days=2, minutes=1))
+    assert [p.id async for p in fb.net.posts()] == [kept.id]
+    with pytest.raises(APIError, match="not scheduled any more"):
+        await fb.net.ex_cancel_scheduled(kept.id)
+    assert [p.id async for p in fb.net.posts()] == [kept.id]
+
+
+@pytest.mark.parametrize("ahead", [timedelta(minutes=5), timedelta(days=76)])
+async def test_facebook_schedule_limits_are_checked_before_any_request(
+    fb: Session, ahead: timedelta
+) -> None:
+    at = fb.net.now() + ahead
+    with pytest.raises(InvalidPostError, match="10 minutes to 75 days"):
+        await fb.net.ex_schedule(Post(text="out of range"), at)
+    with pytest.raises(ValidationError, match="10 minutes to 75 days"):
+        await fb.net.ex_reschedule(f"{fb.fake.owner.id}_1", at)
+    assert fb.recorder.exchanges == []
+
+
 async def test_facebook_refuses_a_schedule_too_soon(fb: Session) -> None:
     post = Post(text="soon", scheduled_at=fb.net.now() + timedelta(minutes=2))
     assert [p.code for p in fb.net.check(post)] == ["schedule_out_of_range"]

@@ -78,7 +78,10 @@ _POST_FIELDS = (
 )
 _LIST_FIELDS = "id,message,created_time,permalink_url,parent_id,from,status_type"
 _PHOTO_FIELDS = "id,alt_text_custom,images,width,height,link,created_time"
-_VIDEO_FIELDS = "id,description,title,created_time,permalink_url,source,picture,length,post_id"
+_VIDEO_FIELDS = (
+    "id,description,title,created_time,permalink_url,source,picture,length,post_id,published,"
+    "scheduled_publish_time"
+)
 _COMMENT_FIELDS = "id,message,created_time,from,parent,object,permalink_url,is_hidden"
 _MESSAGE_FIELDS = "id,message,created_time,from"
 _PAGE_FIELDS = "id,name,username,link,fan_count,followers_count"
@@ -178,21 +181,26 @@ class FacebookAdapter(MetaAdapter):
 
     # -- pre-flight --------------------------------------------------------------------------
 
+    def _schedule_problem(self, at: datetime) -> Problem | None:
+        """Graph schedules 10 minutes to 75 days ahead (``scheduled_publish_time``)."""
+        ahead = at - self.now()
+        if _SCHEDULE_MIN <= ahead <= _SCHEDULE_MAX:
+            return None
+        return Problem(
+            code="schedule_out_of_range",
+            message=(
+                f"facebook schedules posts 10 minutes to 75 days ahead; {at.isoformat()} is "
+                f"{ahead} from now"
+            ),
+            field="scheduled_at",
+        )
+
     def _check_extra(self, post: Post) -> list[Problem]:
         problems: list[Problem] = []
         if post.scheduled_at is not None:
-            ahead = post.scheduled_at - self.now()
-            if ahead < _SCHEDULE_MIN or ahead > _SCHEDULE_MAX:
-                problems.append(
-                    Problem(
-                        code="schedule_out_of_range",
-                        message=(
-                            "facebook schedules posts 10 minutes to 75 days ahead; "
-                            f"scheduled_at is {ahead} from now"
-                        ),
-                        field="scheduled_at",
-                    )
-                )
+            out_of_range = self._schedule_problem(post.scheduled_at)
+            if out_of_range is not None:
+                problems.append(out_of_range)
             if post.reply_to is not None:
                 problems.append(
                     Problem(
@@ -278,6 +286,9 @@ class FacebookAdapter(MetaAdapter):
             await self._drop_record(key)
             raise
         await self._save_record(key, {"started": started.isoformat(), "post_id": created.id})
+        if post.scheduled_at is not None and created.id is not None:
+            # Cancelling it frees the key (nothing went out): see ex_cancel_scheduled.
+            await self._save_record(_scheduled_record(created.id), {"key": key})
         return created
 
     async def _create(self, post: Post, key: str) -> Post:
@@ -481,9 +492,62 @@ class FacebookAdapter(MetaAdapter):
             push_times=False,
         )
 
+    async def ex_schedule(
+        self, post: Post, at: datetime, *, idempotency_key: str | None = None
+    ) -> Post:
+        """Hand ``post`` to Facebook's scheduler, to go out at ``at`` (``published=false`` and
+        ``scheduled_publish_time`` on ``/feed``, ``/photos`` or ``/videos``), at most once per
+        ``idempotency_key`` as :meth:`publish`.
+
+        Returns the scheduled post (its ``id`` is what :meth:`ex_reschedule` and
+        :meth:`ex_cancel_scheduled` take). Raises ``InvalidPostError`` (``schedule_out_of_range``
+        outside 10 minutes to 75 days ahead) before any request. Needs ``pages_manage_posts``."""
+        if at.tzinfo is None:
+            raise self._bad("the time to schedule at must be timezone-aware")
+        scheduled = post.model_copy(update={"scheduled_at": at})
+        return await self.publish(scheduled, idempotency_key=idempotency_key)
+
+    async def ex_reschedule(self, post_id: str, at: datetime) -> Post:
+        """Move a scheduled post (or video) to ``at`` (``POST /{id}`` with
+        ``scheduled_publish_time``).
+
+        Returns the post as Facebook now shows it. Raises ``ValidationError`` for a bad id or a
+        time outside 10 minutes to 75 days ahead, before any request; Facebook refuses a post
+        that is already published (``InvalidRequestError``). Needs ``pages_manage_posts``."""
+        post_id = graph_id(self.name, post_id, "post id")
+        if at.tzinfo is None:
+            raise self._bad("the new time must be timezone-aware")
+        out_of_range = self._schedule_problem(at)
+        if out_of_range is not None:
+            raise self._bad(out_of_range.message)
+        await self.graph.post(f"/{post_id}", {"scheduled_publish_time": unix(at)}, kind="write")
+        return await self.get_post(post_id)
+
     async def ex_cancel_scheduled(self, post_id: str) -> None:
-        """Cancel a scheduled post (it is deleted before it goes out)."""
-        await self.delete(post_id)
+        """Cancel a scheduled post or video: it is deleted before it goes out. A post that has
+        gone out meanwhile is left alone.
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request, and
+        ``APIError`` (``already_published``) when the post is no longer scheduled. Network
+        calls: ``GET /{id}`` (``is_published`` / ``published``), then ``DELETE /{id}``. Needs
+        ``pages_manage_posts``."""
+        post_id = graph_id(self.name, post_id, "post id")
+        field = "is_published" if "_" in post_id else "published"
+        body = await self.graph.get(f"/{post_id}", {"fields": f"id,{field}"})
+        if body.get(field) is not False:
+            raise APIError(
+                self.name,
+                None,
+                "already_published",
+                f"facebook post {post_id} is not scheduled any more (it has gone out); "
+                "delete() removes it",
+            )
+        await self.graph.delete(f"/{post_id}")
+        # The key it was published under may schedule again (a planner hands it over again).
+        record = await self._load_record(_scheduled_record(post_id))
+        if record is not None:
+            await self._drop_record(str(record.get("key")))
+            await self._drop_record(_scheduled_record(post_id))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -563,6 +627,9 @@ class FacebookAdapter(MetaAdapter):
                 )
             ],
             author=self._me_cache,
+            scheduled_at=parse_time(body.get("scheduled_publish_time"))
+            if body.get("published") is False
+            else None,
             raw=body,
         )
 
@@ -823,6 +890,11 @@ class FacebookAdapter(MetaAdapter):
 
 
 # -- mapping ---------------------------------------------------------------------------------------
+
+
+def _scheduled_record(post_id: str) -> str:
+    """The record that names the key a scheduled post was published under."""
+    return f"scheduled:{post_id}"
 
 
 def _first_link(text: str) -> str | None:

@@ -104,6 +104,7 @@ _VIDEO = frozenset(
         "post_id",
         "from",
         "published",
+        "scheduled_publish_time",
     }
 )
 _COMMENT = frozenset(
@@ -359,9 +360,11 @@ class FakeFacebook(GraphFake):
                 "source": data["_url"],
                 "picture": data["_url"] + ".jpg",
                 "length": 1.0,
-                "published": True,
+                "published": data.get("is_published", True),
                 "from": self._who(self.owner.id),
             }
+            if data.get("scheduled_publish_time"):
+                out["scheduled_publish_time"] = data["scheduled_publish_time"]
             for key in ("description", "title"):
                 if data.get(key):
                     out[key] = data[key]
@@ -464,6 +467,7 @@ class FakeFacebook(GraphFake):
             ("POST", "Page", "messages"): self._send_message,
             ("GET", "UnifiedThread", "messages"): self._thread_messages,
             ("POST", "PagePost", None): self._edit_post,
+            ("POST", "AdVideo", None): self._edit_post,
             ("POST", "Comment", None): self._edit_comment,
             ("DELETE", "PagePost", None): self._delete,
             ("DELETE", "Comment", None): self._delete,
@@ -489,6 +493,7 @@ class FakeFacebook(GraphFake):
         raise bad_param("Unsupported request")
 
     def _read(self, request: GraphRequest) -> dict[str, Any]:
+        self._go_live()
         obj = self.get(request.node)
         return self.read(request, obj, self._render(obj))
 
@@ -505,10 +510,21 @@ class FakeFacebook(GraphFake):
             return {"is_published": published}
         if published:
             raise bad_param("Cannot specify a scheduled publish time on a published post")
+        return {"is_published": False, "scheduled_publish_time": self._schedule_time(when)}
+
+    def _schedule_time(self, when: int) -> int:
         ahead = when - self.clock.now().timestamp()
         if ahead < 600 or ahead > 75 * 86400:
             raise bad_param("The specified scheduled publish time is invalid.")
-        return {"is_published": False, "scheduled_publish_time": when}
+        return when
+
+    def _go_live(self) -> None:
+        """Scheduled posts and videos whose time has come are published (Meta's scheduler)."""
+        now = self.clock.now().timestamp()
+        for item in [*self.of_type("PagePost"), *self.of_type("AdVideo")]:
+            when = item.data.get("scheduled_publish_time")
+            if not item.data.get("is_published", True) and when is not None and when <= now:
+                item.data["is_published"] = True
 
     def _post_feed(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
@@ -602,6 +618,7 @@ class FakeFacebook(GraphFake):
         return {"id": video.id}
 
     def _published(self, author: str | None = None) -> list[GraphObject]:
+        self._go_live()
         return [
             p
             for p in self.of_type("PagePost")
@@ -623,6 +640,7 @@ class FakeFacebook(GraphFake):
         return self.rows(request, found, self._render)
 
     def _scheduled(self, request: GraphRequest) -> dict[str, Any]:
+        self._go_live()
         posts = [p for p in self.of_type("PagePost") if not p.data.get("is_published", True)]
         return self.rows(request, posts, self._render)
 
@@ -632,6 +650,12 @@ class FakeFacebook(GraphFake):
     def _edit_post(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
         post = self.get(request.node)
+        self._go_live()
+        when = request.int_param("scheduled_publish_time")
+        if when is not None:
+            if post.data.get("is_published", True):
+                raise bad_param("Cannot specify a scheduled publish time on a published post")
+            post.data["scheduled_publish_time"] = self._schedule_time(when)
         if "message" in request.params:
             post.data["message"] = request.params["message"]
         if request.params.get("is_published") == "true":

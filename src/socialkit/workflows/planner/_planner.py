@@ -52,10 +52,11 @@ log = logging.getLogger("socialkit.workflows.planner")
 BRAND = "*"
 """The scope of a brand-wide pause."""
 
-NATIVE_LEAD = timedelta(minutes=10)
+NATIVE_LEAD = timedelta(minutes=15)
 """A target is handed to the network's scheduler only when due at least this far ahead
-(Mastodon refuses ``scheduled_at`` less than five minutes ahead); sooner, it is published
-normally when due."""
+(Mastodon refuses ``scheduled_at`` less than five minutes ahead, Facebook
+``scheduled_publish_time`` less than ten: the rest is the margin between the claim and the
+network's check); sooner, it is published normally when due."""
 
 _NEIGHBOURHOOD = timedelta(days=2)  # local days in any time zone fit in +/- 2 days
 
