@@ -10,12 +10,13 @@ only when it is not there.
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
@@ -25,21 +26,31 @@ from pydantic import Field, SecretStr
 from socialkit._errors import (
     APIError,
     ConfigurationError,
+    MalformedResponseError,
     OutcomeUnknownError,
+    RateLimitError,
     TimeoutError,
+    TransportError,
     ValidationError,
 )
-from socialkit._models import Account, Message
+from socialkit._models import Account, Message, Metric, Post
 from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.adapters.meta import _auth
-from socialkit.adapters.meta._graph import DEFAULT_VERSION, Graph, GraphAuth, make_network
+from socialkit.adapters.meta._graph import (
+    DEFAULT_VERSION,
+    Graph,
+    GraphAuth,
+    make_network,
+    obj,
+    unix,
+)
 
 if TYPE_CHECKING:
     from socialkit._http import Session
     from socialkit.adapters.meta._auth import PageToken
     from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
 
-__all__ = ["MetaAdapter", "MetaSettings", "parse_time"]
+__all__ = ["ContainerAdapter", "MetaAdapter", "MetaSettings", "insights", "parse_time"]
 
 logger = logging.getLogger("socialkit.adapters.meta")
 
@@ -47,12 +58,13 @@ _RECORDS = "meta.publish"
 _MEMORY_RECORDS = 10_000
 #: What a stored login token keeps besides the token: the Page, account or user it chose.
 _LOGIN_IDS = frozenset({"page_id", "ig_user_id", "user_id"})
+#: Container statuses: processing is over, or it goes on.
+_DONE = frozenset({"FINISHED", "PUBLISHED"})
+_PENDING = frozenset({"IN_PROGRESS"})
 
 
 def parse_time(value: object) -> datetime | None:
     """A Graph timestamp (``2026-01-02T03:04:05+0000``, ISO 8601 or Unix seconds)."""
-    from datetime import timezone
-
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -70,6 +82,45 @@ def parse_time(value: object) -> datetime | None:
     except (ValueError, RecursionError):
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def insights(
+    body: dict[str, Any],
+    table: Mapping[str, str],
+    post_id: str | None,
+    network: str,
+    measured_at: datetime,
+) -> list[Metric]:
+    """The metrics of an insights answer (``data`` of ``{name, period, values | total_value}``)
+    under their canonical names (``table``; a name it lacks stays as Meta spells it). The last
+    value counts; breakdowns (objects) are not single numbers and are left out."""
+    metrics: list[Metric] = []
+    for item in body.get("data") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        native = str(item["name"])
+        total = item.get("total_value")
+        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
+        last = {} if isinstance(total, dict) or not values else values[-1]
+        value = total.get("value") if isinstance(total, dict) else last.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        period = item.get("period") if isinstance(item.get("period"), str) else None
+        end = parse_time(last.get("end_time"))
+        metrics.append(
+            Metric(
+                name=table.get(native, native),
+                value=value,
+                network=network,
+                post_id=post_id,
+                native_name=native,
+                period=period,
+                end=end,
+                start=end - timedelta(days=1) if end is not None and period == "day" else None,
+                measured_at=measured_at.astimezone(timezone.utc),
+            )
+        )
+    return metrics
 
 
 class MetaSettings(AdapterSettings):
@@ -441,12 +492,170 @@ class MetaAdapter(Adapter):
     def _new_key(key: str | None) -> str:
         return key if key is not None else f"sk-{uuid.uuid4()}"
 
+    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
+        # One key for the whole thread: each part's record derives from it.
+        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
+
     def _unknown(
         self, path: str, key: str | None, post_id: str | None = None
     ) -> OutcomeUnknownError:
         return OutcomeUnknownError(self.name, "POST", path, idempotency_key=key, post_id=post_id)
 
-    # -- containers (Instagram, Threads) and videos ------------------------------------------
+    # -- shared helpers ----------------------------------------------------------------------
+
+    async def _node_kind(self, object_id: str) -> str:
+        """The Graph node type of an id (``GET /{id}?metadata=1``: ``metadata.type``, such as
+        ``comment``), for ids whose syntax does not tell (a post's and a comment's)."""
+        body = await self.graph.get(f"/{object_id}", {"fields": "id", "metadata": 1})
+        metadata = body.get("metadata")
+        kind = metadata.get("type") if isinstance(metadata, dict) else None
+        return kind if isinstance(kind, str) else ""
+
+    def _message_target(self, target: Message | str, what: str) -> str:
+        from socialkit.adapters.meta._graph import graph_id
+
+        value = target.id if isinstance(target, Message) else target
+        return graph_id(self.name, value, what)
+
+    def _bad(self, message: str) -> ValidationError:
+        return ValidationError(f"{self.name}: {message}")
+
+
+class ContainerAdapter(MetaAdapter):
+    """Instagram and Threads publish through media containers: ``POST /{user}/{media edge}``
+    makes one (polled until FINISHED when it holds media), ``POST /{user}/{publish edge}``
+    publishes it, after the rolling 24-hour publishing limit is read. At most once per key:
+    the record keeps the container, whose PUBLISHED status tells after an unknown outcome that
+    the post went out (it is then the account's newest post with the same text)."""
+
+    #: ``(status, error detail)`` fields of a container.
+    _status_fields: ClassVar[tuple[str, str]]
+    #: The user's edges: containers and the list of posts, publishing, the publishing limit.
+    _media_edge: ClassVar[str]
+    _publish_edge: ClassVar[str]
+    _limit_edge: ClassVar[str]
+    #: The post's text field, and its public URL (``{id}``).
+    _text_field: ClassVar[str]
+    _post_url: ClassVar[str]
+
+    @property
+    @abc.abstractmethod
+    def _owner(self) -> str:
+        """The user node the edges hang on."""
+
+    @abc.abstractmethod
+    async def _container(self, post: Post) -> str:
+        """Make the post's container (and its children's); its id."""
+
+    async def ex_publishing_limit(self) -> tuple[int, int]:
+        """``(used, allowed)`` posts of the rolling 24-hour publishing limit.
+
+        Returns the pair. Raises ``MalformedResponseError`` when Meta's answer lacks them.
+        Network calls: ``GET /{user}/content_publishing_limit`` (Instagram) or
+        ``/threads_publishing_limit`` (Threads)."""
+        body = await self.graph.get(
+            f"/{self._owner}/{self._limit_edge}", {"fields": "quota_usage,config"}
+        )
+        data = (body.get("data") or [{}])[0]
+        used, total = data.get("quota_usage"), obj(data.get("config")).get("quota_total")
+        if not isinstance(used, int) or not isinstance(total, int):
+            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
+        return used, total
+
+    async def _publish_container(self, post: Post, key: str) -> Post:
+        """The container flow of one post, at most once per ``key``."""
+        record = await self._load_record(key)
+        if record is not None and record.get("post_id"):
+            return await self.get_post(str(record["post_id"]))
+        started = self.now()
+        container: str | None = None
+        if record is not None:
+            started = parse_time(record.get("started")) or started
+            container = record.get("container")
+            if container is not None:
+                found = await self._reconcile(post, str(container), started, key)
+                if found is not None:
+                    await self._save_record(key, {**record, "post_id": found.id})
+                    return found
+        if container is None:
+            used, allowed = await self.ex_publishing_limit()
+            if used >= allowed:
+                raise RateLimitError(
+                    self.name,
+                    None,
+                    "publishing_limit",
+                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
+                    "nothing was sent",
+                    local=True,
+                )
+            container = await self._container(post)
+            await self._save_record(key, {"started": started.isoformat(), "container": container})
+        if post.media:
+            await self._wait_container(container)
+        path = f"/{{user}}/{self._publish_edge}"
+        try:
+            body = await self.graph.post(
+                f"/{self._owner}/{self._publish_edge}", {"creation_id": container}
+            )
+        except (OutcomeUnknownError, MalformedResponseError) as exc:
+            raise self._unknown(path, key) from exc
+        except (APIError, TransportError):
+            await self._drop_record(key)
+            raise
+        post_id = body.get("id")
+        if not isinstance(post_id, str):
+            raise self._unknown(path, key)
+        await self._save_record(
+            key, {"started": started.isoformat(), "container": container, "post_id": post_id}
+        )
+        return post.model_copy(
+            update={
+                "id": post_id,
+                "network": self.name,
+                "url": self._post_url.format(id=post_id),
+                "created_at": self.now(),
+                "author": self._me_cache,
+                "thread": [],
+            }
+        )
+
+    async def _reconcile(
+        self, post: Post, container: str, started: datetime, key: str
+    ) -> Post | None:
+        """After an unknown outcome: a container not PUBLISHED did not go out (``None``: it is
+        published now); a PUBLISHED one is the account's newest post with this text."""
+        path = f"/{{user}}/{self._publish_edge}"
+        try:
+            status, _ = await self._status(container)
+            if status != "PUBLISHED":
+                return None
+            since = started - timedelta(seconds=self.settings.reconcile_margin)
+            body = await self.graph.get(
+                f"/{self._owner}/{self._media_edge}",
+                {"fields": f"id,{self._text_field},timestamp", "since": unix(since), "limit": 25},
+            )
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            raise self._unknown(path, key) from exc
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and (item.get(self._text_field) or "") == (post.text or ""):
+                return await self.get_post(str(item["id"]))
+        raise self._unknown(path, key)
+
+    async def _status(self, container: str) -> tuple[str, str | None]:
+        status_field, detail_field = self._status_fields
+        body = await self.graph.get(
+            f"/{container}", {"fields": f"id,{status_field},{detail_field}"}
+        )
+        status = body.get(status_field)
+        if not isinstance(status, str):
+            raise MalformedResponseError(
+                self.name, None, "malformed_response", f"no {status_field}"
+            )
+        detail = body.get(detail_field)
+        return status, detail if isinstance(detail, str) else None
+
+    async def _wait_container(self, container: str) -> None:
+        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
 
     async def _wait_status(
         self,
@@ -493,22 +702,3 @@ class MetaAdapter(Adapter):
             await self._sleep(interval)
             # Slept time, or the time really spent (requests included) when that is more.
             waited = max(waited + interval, time.monotonic() - started)
-
-    # -- shared helpers ----------------------------------------------------------------------
-
-    async def _node_kind(self, object_id: str) -> str:
-        """The Graph node type of an id (``GET /{id}?metadata=1``: ``metadata.type``, such as
-        ``comment``), for ids whose syntax does not tell (a post's and a comment's)."""
-        body = await self.graph.get(f"/{object_id}", {"fields": "id", "metadata": 1})
-        metadata = body.get("metadata")
-        kind = metadata.get("type") if isinstance(metadata, dict) else None
-        return kind if isinstance(kind, str) else ""
-
-    def _message_target(self, target: Message | str, what: str) -> str:
-        from socialkit.adapters.meta._graph import graph_id
-
-        value = target.id if isinstance(target, Message) else target
-        return graph_id(self.name, value, what)
-
-    def _bad(self, message: str) -> ValidationError:
-        return ValidationError(f"{self.name}: {message}")

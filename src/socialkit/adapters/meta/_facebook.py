@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
@@ -37,7 +37,7 @@ from socialkit._models import (
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._auth import PageToken, page_tokens
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, logger, parse_time
+from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
 
 if TYPE_CHECKING:
@@ -254,12 +254,9 @@ class FacebookAdapter(MetaAdapter):
         if until is not None:
             params["until"] = unix(until)
         body = await self.graph.get(f"/{self.page_id}/insights", params)
-        return _insights(body, FACEBOOK_PAGE_METRICS, None, self.name, self.now())
+        return insights(body, FACEBOOK_PAGE_METRICS, None, self.name, self.now())
 
     # -- publishing ---------------------------------------------------------------------------
-
-    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
 
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
         """One Page post (``/feed``, ``/photos`` or ``/videos``) or a comment (``reply_to``),
@@ -684,7 +681,7 @@ class FacebookAdapter(MetaAdapter):
         for post_id, answer in zip(ids, answers, strict=True):
             if isinstance(answer, APIError):
                 raise answer
-            out[post_id] = _insights(answer, FACEBOOK_POST_METRICS, post_id, self.name, now)
+            out[post_id] = insights(answer, FACEBOOK_POST_METRICS, post_id, self.name, now)
         return out
 
     # -- engagement ----------------------------------------------------------------------------
@@ -997,41 +994,3 @@ def _video_attachment(item: dict[str, Any]) -> Media:
         preview_url=image.get("src"),
         id=target.get("id"),
     )
-
-
-def _insights(
-    body: dict[str, Any],
-    table: dict[str, str],
-    post_id: str | None,
-    network: str,
-    measured_at: datetime,
-) -> list[Metric]:
-    metrics: list[Metric] = []
-    for item in body.get("data") or []:
-        if not isinstance(item, dict):
-            continue
-        native = item.get("name")
-        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
-        if not isinstance(native, str) or not values:
-            continue
-        last = values[-1]
-        value = last.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue  # breakdowns (objects) are not single numbers
-        end = parse_time(last.get("end_time"))
-        metrics.append(
-            Metric(
-                name=table.get(native, native),
-                value=value,
-                network=network,
-                post_id=post_id,
-                native_name=native,
-                period=item.get("period") if isinstance(item.get("period"), str) else None,
-                end=end,
-                start=end - timedelta(days=1)
-                if end is not None and item.get("period") == "day"
-                else None,
-                measured_at=measured_at.astimezone(timezone.utc),
-            )
-        )
-    return metrics

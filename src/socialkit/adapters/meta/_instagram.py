@@ -29,13 +29,12 @@ from socialkit._errors import (
     MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
-    RateLimitError,
     TransportError,
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
+from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
 from socialkit.adapters.meta._graph import graph_id, obj, unix
 
 if TYPE_CHECKING:
@@ -82,8 +81,6 @@ _USER_FIELDS = (
     "id,username,name,biography,followers_count,follows_count,media_count,"
     "profile_picture_url,website"
 )
-_DONE = frozenset({"FINISHED"})
-_PENDING = frozenset({"IN_PROGRESS"})
 _IMAGE_TYPES = frozenset({"image/jpeg"})
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _HASHTAG = r"(?<![\w&])#\w+"
@@ -105,7 +102,7 @@ class InstagramSettings(MetaSettings):
     )
 
 
-class InstagramAdapter(MetaAdapter):
+class InstagramAdapter(ContainerAdapter):
     """Instagram professional accounts. See ``docs/networks/instagram.md``."""
 
     name: ClassVar[str] = "instagram"
@@ -142,6 +139,17 @@ class InstagramAdapter(MetaAdapter):
     )
 
     settings: InstagramSettings
+
+    _status_fields = ("status_code", "status")
+    _media_edge = "media"
+    _publish_edge = "media_publish"
+    _limit_edge = "content_publishing_limit"
+    _text_field = "caption"
+    _post_url = "https://www.instagram.com/p/{id}/"
+
+    @property
+    def _owner(self) -> str:
+        return self.ig_user
 
     @property
     def ig_user(self) -> str:
@@ -288,106 +296,17 @@ class InstagramAdapter(MetaAdapter):
         if until is not None:
             params["until"] = unix(until)
         body = await self.graph.get(f"/{self.ig_user}/insights", params)
-        return _insights(body, INSTAGRAM_ACCOUNT_METRICS, None, self.name, self.now())
-
-    async def ex_publishing_limit(self) -> tuple[int, int]:
-        """``(used, allowed)`` of the rolling 24-hour publishing limit."""
-        body = await self.graph.get(
-            f"/{self.ig_user}/content_publishing_limit", {"fields": "quota_usage,config"}
-        )
-        data = (body.get("data") or [{}])[0]
-        used = data.get("quota_usage")
-        config = obj(data.get("config"))
-        total = config.get("quota_total")
-        if not isinstance(used, int) or not isinstance(total, int):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
-        return used, total
+        return insights(body, INSTAGRAM_ACCOUNT_METRICS, None, self.name, self.now())
 
     # -- publishing ----------------------------------------------------------------------------
 
-    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
-
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        """A container, waited for, then ``media_publish``; a comment for ``reply_to``. At most
-        once per key: the record keeps the container, whose status (PUBLISHED) tells after an
-        unknown outcome whether the post went out."""
+        """A container, waited for, then ``media_publish`` (see :class:`ContainerAdapter`); a
+        comment for ``reply_to``."""
         key = self._new_key(idempotency_key)
         if post.reply_to is not None:
             return await self._comment(post, key)
-        record = await self._load_record(key)
-        if record is not None and record.get("post_id"):
-            return await self.get_post(str(record["post_id"]))
-        started = self.now()
-        container: str | None = None
-        if record is not None:
-            started = parse_time(record.get("started")) or started
-            container = record.get("container")
-            if container is not None:
-                found = await self._reconcile(post, str(container), started, key)
-                if found is not None:
-                    await self._save_record(key, {**record, "post_id": found.id})
-                    return found
-        if container is None:
-            used, allowed = await self.ex_publishing_limit()
-            if used >= allowed:
-                raise RateLimitError(
-                    self.name,
-                    None,
-                    "publishing_limit",
-                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
-                    "nothing was sent",
-                    local=True,
-                )
-            container = await self._container(post)
-            await self._save_record(key, {"started": started.isoformat(), "container": container})
-        await self._wait_container(container)
-        try:
-            body = await self.graph.post(
-                f"/{self.ig_user}/media_publish", {"creation_id": container}
-            )
-        except (OutcomeUnknownError, MalformedResponseError) as exc:
-            raise self._unknown("/{ig-user-id}/media_publish", key) from exc
-        except (APIError, TransportError):
-            await self._drop_record(key)
-            raise
-        media_id = body.get("id")
-        if not isinstance(media_id, str):
-            raise self._unknown("/{ig-user-id}/media_publish", key)
-        await self._save_record(
-            key, {"started": started.isoformat(), "container": container, "post_id": media_id}
-        )
-        return post.model_copy(
-            update={
-                "id": media_id,
-                "network": self.name,
-                "url": f"https://www.instagram.com/p/{media_id}/",
-                "created_at": self.now(),
-                "author": self._me_cache,
-                "thread": [],
-            }
-        )
-
-    async def _reconcile(
-        self, post: Post, container: str, started: datetime, key: str
-    ) -> Post | None:
-        """After an unknown outcome: a PUBLISHED container went out, and the post is the newest
-        of the account's media with this caption; a FINISHED one is published now."""
-        try:
-            status, _ = await self._status(container)
-            if status != "PUBLISHED":
-                return None
-            since = started - timedelta(seconds=self.settings.reconcile_margin)
-            body = await self.graph.get(
-                f"/{self.ig_user}/media",
-                {"fields": "id,caption,timestamp", "since": unix(since), "limit": 25},
-            )
-        except (APIError, TransportError, OutcomeUnknownError) as exc:
-            raise self._unknown("/{ig-user-id}/media_publish", key) from exc
-        for item in body.get("data") or []:
-            if isinstance(item, dict) and (item.get("caption") or "") == (post.text or ""):
-                return await self.get_post(str(item["id"]))
-        raise self._unknown("/{ig-user-id}/media_publish", key)
+        return await self._publish_container(post, key)
 
     async def _container(self, post: Post) -> str:
         if len(post.media) == 1:
@@ -443,17 +362,6 @@ class InstagramAdapter(MetaAdapter):
             auth=None,
             kind="write",
         )
-
-    async def _status(self, container: str) -> tuple[str, str | None]:
-        body = await self.graph.get(f"/{container}", {"fields": "id,status_code,status"})
-        code = body.get("status_code")
-        if not isinstance(code, str):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no status_code")
-        detail = body.get("status")
-        return code, detail if isinstance(detail, str) else None
-
-    async def _wait_container(self, container: str) -> None:
-        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
 
     def _id(self, body: dict[str, Any]) -> str:
         value = body.get("id")
@@ -639,7 +547,7 @@ class InstagramAdapter(MetaAdapter):
         for post_id, answer in zip(ids, answers, strict=True):
             if isinstance(answer, APIError):
                 raise answer
-            out[post_id] = _insights(answer, INSTAGRAM_POST_METRICS, post_id, self.name, now)
+            out[post_id] = insights(answer, INSTAGRAM_POST_METRICS, post_id, self.name, now)
         return out
 
     # -- comments ------------------------------------------------------------------------------
@@ -817,34 +725,3 @@ def _media(item: dict[str, Any]) -> Media | None:
         preview_url=item.get("thumbnail_url"),
         id=item.get("id"),
     )
-
-
-def _insights(
-    body: dict[str, Any], table: dict[str, str], post_id: str | None, network: str, now: datetime
-) -> list[Metric]:
-    metrics = []
-    for item in body.get("data") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        native = str(item["name"])
-        value: object = None
-        total = item.get("total_value")
-        if isinstance(total, dict):
-            value = total.get("value")
-        else:
-            values = [v for v in item.get("values") or [] if isinstance(v, dict)]
-            value = values[-1].get("value") if values else None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        metrics.append(
-            Metric(
-                name=table.get(native, native),
-                value=value,
-                network=network,
-                post_id=post_id,
-                native_name=native,
-                period=item.get("period") if isinstance(item.get("period"), str) else None,
-                measured_at=now,
-            )
-        )
-    return metrics

@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
-    APIError,
     MalformedResponseError,
-    OutcomeUnknownError,
-    RateLimitError,
-    TransportError,
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
+from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
 from socialkit.adapters.meta._graph import graph_id, obj, unix
 from socialkit.text import url_spans
 
@@ -64,8 +60,6 @@ _POST_FIELDS = (
 )
 _CHILD_FIELDS = "id,media_type,media_url,thumbnail_url,alt_text"
 _PROFILE_FIELDS = "id,username,name,threads_profile_picture_url,threads_biography"
-_DONE = frozenset({"FINISHED", "PUBLISHED"})
-_PENDING = frozenset({"IN_PROGRESS"})
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 
@@ -83,7 +77,7 @@ class ThreadsSettings(MetaSettings):
     )
 
 
-class ThreadsAdapter(MetaAdapter):
+class ThreadsAdapter(ContainerAdapter):
     """Threads. See ``docs/networks/threads.md``."""
 
     name: ClassVar[str] = "threads"
@@ -121,6 +115,17 @@ class ThreadsAdapter(MetaAdapter):
     )
 
     settings: ThreadsSettings
+
+    _status_fields = ("status", "error_message")
+    _media_edge = "threads"
+    _publish_edge = "threads_publish"
+    _limit_edge = "threads_publishing_limit"
+    _text_field = "text"
+    _post_url = "https://www.threads.net/post/{id}"
+
+    @property
+    def _owner(self) -> str:
+        return self.user
 
     @property
     def user(self) -> str:
@@ -195,18 +200,6 @@ class ThreadsAdapter(MetaAdapter):
         body = await self.graph.get("/profile_lookup", {"username": username})
         return _account(body)
 
-    async def ex_publishing_limit(self) -> tuple[int, int]:
-        """``(used, allowed)`` posts of the rolling 24-hour limit (``threads_publishing_limit``)."""
-        body = await self.graph.get(
-            f"/{self.user}/threads_publishing_limit", {"fields": "quota_usage,config"}
-        )
-        data = (body.get("data") or [{}])[0]
-        config = obj(data.get("config"))
-        used, total = data.get("quota_usage"), config.get("quota_total")
-        if not isinstance(used, int) or not isinstance(total, int):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
-        return used, total
-
     async def account_metrics(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[Metric]:
@@ -216,93 +209,17 @@ class ThreadsAdapter(MetaAdapter):
         if until is not None:
             params["until"] = unix(until)
         body = await self.graph.get(f"/{self.user}/threads_insights", params)
-        return _insights(body, THREADS_ACCOUNT_METRICS, None, self.name, self.now())
+        return insights(body, THREADS_ACCOUNT_METRICS, None, self.name, self.now())
 
     # -- publishing ----------------------------------------------------------------------------
 
-    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
-
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        """A container (waited for when it has media), then ``threads_publish``; at most once
-        per key (the record keeps the container, whose PUBLISHED status tells after an unknown
-        outcome that the post went out)."""
-        key = self._new_key(idempotency_key)
+        """A container (waited for when it has media), then ``threads_publish`` (see
+        :class:`ContainerAdapter`)."""
         for target in (post.reply_to, post.quote_of):
             if target is not None:
                 graph_id(self.name, target, "post id")
-        record = await self._load_record(key)
-        if record is not None and record.get("post_id"):
-            return await self.get_post(str(record["post_id"]))
-        started = self.now()
-        container: str | None = None
-        if record is not None:
-            started = parse_time(record.get("started")) or started
-            container = record.get("container")
-            if container is not None:
-                found = await self._reconcile(post, str(container), started, key)
-                if found is not None:
-                    await self._save_record(key, {**record, "post_id": found.id})
-                    return found
-        if container is None:
-            used, allowed = await self.ex_publishing_limit()
-            if used >= allowed:
-                raise RateLimitError(
-                    self.name,
-                    None,
-                    "publishing_limit",
-                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
-                    "nothing was sent",
-                    local=True,
-                )
-            container = await self._container(post)
-            await self._save_record(key, {"started": started.isoformat(), "container": container})
-        if post.media:
-            await self._wait_container(container)
-        try:
-            body = await self.graph.post(
-                f"/{self.user}/threads_publish", {"creation_id": container}
-            )
-        except (OutcomeUnknownError, MalformedResponseError) as exc:
-            raise self._unknown("/{user}/threads_publish", key) from exc
-        except (APIError, TransportError):
-            await self._drop_record(key)
-            raise
-        post_id = body.get("id")
-        if not isinstance(post_id, str):
-            raise self._unknown("/{user}/threads_publish", key)
-        await self._save_record(
-            key, {"started": started.isoformat(), "container": container, "post_id": post_id}
-        )
-        return post.model_copy(
-            update={
-                "id": post_id,
-                "network": self.name,
-                "url": f"https://www.threads.net/post/{post_id}",
-                "created_at": self.now(),
-                "author": self._me_cache,
-                "thread": [],
-            }
-        )
-
-    async def _reconcile(
-        self, post: Post, container: str, started: datetime, key: str
-    ) -> Post | None:
-        try:
-            status, _ = await self._status(container)
-            if status != "PUBLISHED":
-                return None
-            since = started - timedelta(seconds=self.settings.reconcile_margin)
-            body = await self.graph.get(
-                f"/{self.user}/threads",
-                {"fields": "id,text,timestamp", "since": unix(since), "limit": 25},
-            )
-        except (APIError, TransportError, OutcomeUnknownError) as exc:
-            raise self._unknown("/{user}/threads_publish", key) from exc
-        for item in body.get("data") or []:
-            if isinstance(item, dict) and (item.get("text") or "") == (post.text or ""):
-                return await self.get_post(str(item["id"]))
-        raise self._unknown("/{user}/threads_publish", key)
+        return await self._publish_container(post, self._new_key(idempotency_key))
 
     def _common_form(self, post: Post) -> dict[str, Any]:
         form: dict[str, Any] = {"text": post.text or None}
@@ -337,17 +254,6 @@ class ThreadsAdapter(MetaAdapter):
         if not isinstance(value, str):
             raise MalformedResponseError(self.name, None, "malformed_response", "no container id")
         return graph_id(self.name, value, "container id")
-
-    async def _status(self, container: str) -> tuple[str, str | None]:
-        body = await self.graph.get(f"/{container}", {"fields": "id,status,error_message"})
-        status = body.get("status")
-        if not isinstance(status, str):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no status")
-        detail = body.get("error_message")
-        return status, detail if isinstance(detail, str) else None
-
-    async def _wait_container(self, container: str) -> None:
-        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
 
     async def delete(self, post_id: str) -> None:
         post_id = graph_id(self.name, post_id, "post id")
@@ -477,7 +383,7 @@ class ThreadsAdapter(MetaAdapter):
         out: dict[str, list[Metric]] = {}
         for post_id in ids:
             answer = await self.graph.get(f"/{post_id}/insights", {"metric": metric})
-            out[post_id] = _insights(answer, THREADS_POST_METRICS, post_id, self.name, now)
+            out[post_id] = insights(answer, THREADS_POST_METRICS, post_id, self.name, now)
         return out
 
     # -- replies and mentions ------------------------------------------------------------------
@@ -584,34 +490,3 @@ def _media(item: dict[str, Any]) -> Media | None:
         preview_url=item.get("thumbnail_url"),
         id=item.get("id"),
     )
-
-
-def _insights(
-    body: dict[str, Any], table: dict[str, str], post_id: str | None, network: str, now: datetime
-) -> list[Metric]:
-    metrics = []
-    for item in body.get("data") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        native = str(item["name"])
-        total = item.get("total_value")
-        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
-        value = (
-            total.get("value")
-            if isinstance(total, dict)
-            else (values[-1].get("value") if values else None)
-        )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        metrics.append(
-            Metric(
-                name=table.get(native, native),
-                value=value,
-                network=network,
-                post_id=post_id,
-                native_name=native,
-                period=item.get("period") if isinstance(item.get("period"), str) else None,
-                measured_at=now,
-            )
-        )
-    return metrics
