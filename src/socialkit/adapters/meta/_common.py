@@ -34,12 +34,14 @@ from socialkit._errors import (
     ValidationError,
 )
 from socialkit._models import Account, Message, Metric, Post
+from socialkit._paging import Paged
 from socialkit.adapters._base import Adapter, AdapterSettings
 from socialkit.adapters.meta import _auth
 from socialkit.adapters.meta._graph import (
     DEFAULT_VERSION,
     Graph,
     GraphAuth,
+    graph_id,
     make_network,
     obj,
     unix,
@@ -501,6 +503,71 @@ class MetaAdapter(Adapter):
     ) -> OutcomeUnknownError:
         return OutcomeUnknownError(self.name, "POST", path, idempotency_key=key, post_id=post_id)
 
+    # -- reading ------------------------------------------------------------------------------
+
+    #: The owner's edge of its posts, and the fields asked for each.
+    _posts_edge: ClassVar[str]
+    _post_fields: ClassVar[str]
+
+    @property
+    @abc.abstractmethod
+    def _owner(self) -> str:
+        """The node the account's edges hang on (the Page, the account, the user)."""
+
+    @abc.abstractmethod
+    def _post_from(self, body: dict[str, Any]) -> Post | None:
+        """A post of a Graph answer (``None`` for what is not one)."""
+
+    def posts(
+        self,
+        *,
+        account: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The account's posts, newest first (``GET /{page}/posts``, ``/{ig-user}/media``,
+        ``/{threads-user}/threads``); ``account`` another's by id (a Page needs Page Public
+        Content Access).
+
+        Returns a ``Paged`` of posts (cursor paging, ``since``/``until`` sent to Meta). Raises
+        ``ValidationError`` for a bad id before any request."""
+        owner = self._owner if account is None else graph_id(self.name, account, "account id")
+        return self.graph.paged(
+            f"/{owner}/{self._posts_edge}",
+            {"fields": self._post_fields},
+            self._post_from,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=lambda p: p.created_at,
+        )
+
+    # -- engagement ---------------------------------------------------------------------------
+
+    #: How a comment is hidden: the path after its id, and the flag sent.
+    _hide_call: ClassVar[tuple[str, str]]
+
+    async def hide(self, reply: Message | str) -> None:
+        """Hide a comment or reply on the account's posts (Facebook: ``POST /{comment}`` with
+        ``is_hidden``; Instagram: with ``hide``; Threads: ``POST /{reply}/manage_reply``).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request."""
+        await self._set_hidden(reply, True)
+
+    async def unhide(self, reply: Message | str) -> None:
+        """Show a hidden comment or reply again (the call of :meth:`hide`, flag off).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request."""
+        await self._set_hidden(reply, False)
+
+    async def _set_hidden(self, reply: Message | str, hidden: bool) -> None:
+        target = self._message_target(reply, "comment id")
+        edge, flag = self._hide_call
+        await self.graph.post(f"/{target}{edge}", {flag: hidden}, kind="write")
+
     # -- shared helpers ----------------------------------------------------------------------
 
     async def _node_kind(self, object_id: str) -> str:
@@ -512,8 +579,6 @@ class MetaAdapter(Adapter):
         return kind if isinstance(kind, str) else ""
 
     def _message_target(self, target: Message | str, what: str) -> str:
-        from socialkit.adapters.meta._graph import graph_id
-
         value = target.id if isinstance(target, Message) else target
         return graph_id(self.name, value, what)
 
@@ -537,11 +602,6 @@ class ContainerAdapter(MetaAdapter):
     #: The post's text field, and its public URL (``{id}``).
     _text_field: ClassVar[str]
     _post_url: ClassVar[str]
-
-    @property
-    @abc.abstractmethod
-    def _owner(self) -> str:
-        """The user node the edges hang on."""
 
     @abc.abstractmethod
     async def _container(self, post: Post) -> str:

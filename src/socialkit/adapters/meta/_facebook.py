@@ -154,6 +154,14 @@ class FacebookAdapter(MetaAdapter):
     #: The login also needs the Page (when the user manages several).
     login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "page_id")
 
+    _hide_call = ("", "is_hidden")
+    _posts_edge = "posts"
+    _post_fields = _POST_FIELDS
+
+    @property
+    def _owner(self) -> str:
+        return self.page_id
+
     @property
     def page_id(self) -> str:
         """The Page: the ``page_id`` setting, or the one the stored login chose."""
@@ -644,29 +652,6 @@ class FacebookAdapter(MetaAdapter):
             raw=body,
         )
 
-    def posts(
-        self,
-        *,
-        account: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Paged[Post]:
-        """The Page's posts (``GET /{page}/posts``), newest first; ``account`` another Page's
-        id (needs Page Public Content Access)."""
-        page = self.page_id if account is None else graph_id(self.name, account, "Page id")
-        return self.graph.paged(
-            f"/{page}/posts",
-            {"fields": _POST_FIELDS},
-            self._post_from,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-            time_of=lambda p: p.created_at,
-        )
-
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
@@ -694,15 +679,6 @@ class FacebookAdapter(MetaAdapter):
     async def unlike(self, post_id: str) -> None:
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.delete(f"/{post_id}/likes")
-
-    async def hide(self, reply: Message | str) -> None:
-        """Hide a comment on one of the Page's posts (``POST /{comment}`` ``is_hidden``)."""
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"is_hidden": True}, kind="write")
-
-    async def unhide(self, reply: Message | str) -> None:
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"is_hidden": False}, kind="write")
 
     # -- messages ------------------------------------------------------------------------------
 

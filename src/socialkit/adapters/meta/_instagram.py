@@ -144,6 +144,9 @@ class InstagramAdapter(ContainerAdapter):
     _media_edge = "media"
     _publish_edge = "media_publish"
     _limit_edge = "content_publishing_limit"
+    _hide_call = ("", "hide")
+    _posts_edge = "media"
+    _post_fields = _MEDIA_FIELDS
     _text_field = "caption"
     _post_url = "https://www.instagram.com/p/{id}/"
 
@@ -430,7 +433,7 @@ class InstagramAdapter(ContainerAdapter):
             raise MalformedResponseError(self.name, None, "malformed_response", "no media id")
         return post
 
-    def _post_from(self, body: object) -> Post | None:
+    def _post_from(self, body: dict[str, Any]) -> Post | None:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return None
         children = body.get("children")
@@ -466,28 +469,6 @@ class InstagramAdapter(ContainerAdapter):
             created_at=parse_time(body.get("timestamp")) or self.now(),
             reply_to=body.get("parent_id") or media.get("id"),
             raw=body,
-        )
-
-    def posts(
-        self,
-        *,
-        account: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Paged[Post]:
-        """The account's media (``GET /{ig-user}/media``), newest first."""
-        user = self.ig_user if account is None else graph_id(self.name, account, "account id")
-        return self.graph.paged(
-            f"/{user}/media",
-            {"fields": _MEDIA_FIELDS},
-            self._post_from,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-            time_of=lambda p: p.created_at,
         )
 
     def search(
@@ -551,15 +532,6 @@ class InstagramAdapter(ContainerAdapter):
         return out
 
     # -- comments ------------------------------------------------------------------------------
-
-    async def hide(self, reply: Message | str) -> None:
-        """Hide a comment on the account's media (``POST /{comment}`` ``hide=true``)."""
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"hide": True}, kind="write")
-
-    async def unhide(self, reply: Message | str) -> None:
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"hide": False}, kind="write")
 
     def messages(
         self,

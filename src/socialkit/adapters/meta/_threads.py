@@ -120,6 +120,9 @@ class ThreadsAdapter(ContainerAdapter):
     _media_edge = "threads"
     _publish_edge = "threads_publish"
     _limit_edge = "threads_publishing_limit"
+    _hide_call = ("/manage_reply", "hide")
+    _posts_edge = "threads"
+    _post_fields = _POST_FIELDS
     _text_field = "text"
     _post_url = "https://www.threads.net/post/{id}"
 
@@ -286,7 +289,7 @@ class ThreadsAdapter(ContainerAdapter):
             post = post.model_copy(update={"media": media})
         return post
 
-    def _post_from(self, body: object) -> Post | None:
+    def _post_from(self, body: dict[str, Any]) -> Post | None:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return None
         media = _media(body)
@@ -311,28 +314,6 @@ class ThreadsAdapter(ContainerAdapter):
             quote_of=quoted.get("id") if body.get("is_quote_post") else None,
             author=author,
             raw=body,
-        )
-
-    def posts(
-        self,
-        *,
-        account: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Paged[Post]:
-        """The account's posts (``GET /{user}/threads``), newest first; another account by id."""
-        user = self.user if account is None else graph_id(self.name, account, "user id")
-        return self.graph.paged(
-            f"/{user}/threads",
-            {"fields": _POST_FIELDS},
-            self._post_from,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-            time_of=lambda p: p.created_at,
         )
 
     def search(
@@ -387,15 +368,6 @@ class ThreadsAdapter(ContainerAdapter):
         return out
 
     # -- replies and mentions ------------------------------------------------------------------
-
-    async def hide(self, reply: Message | str) -> None:
-        """Hide a reply to one of the account's posts (``POST /{reply}/manage_reply``)."""
-        target = self._message_target(reply, "reply id")
-        await self.graph.post(f"/{target}/manage_reply", {"hide": True}, kind="write")
-
-    async def unhide(self, reply: Message | str) -> None:
-        target = self._message_target(reply, "reply id")
-        await self.graph.post(f"/{target}/manage_reply", {"hide": False}, kind="write")
 
     def messages(
         self,
