@@ -545,6 +545,35 @@ class MetaAdapter(Adapter):
             time_of=lambda p: p.created_at,
         )
 
+    async def delete(self, post_id: str) -> None:
+        """Delete a post or comment (``DELETE /{id}``).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request."""
+        await self.graph.delete(f"/{graph_id(self.name, post_id, 'post id')}")
+
+    # -- insights -----------------------------------------------------------------------------
+
+    #: The account's insights: the owner's edge, the metrics (native -> canonical name) and
+    #: the other parameters.
+    _insights_call: ClassVar[tuple[str, Mapping[str, str], Mapping[str, str]]]
+
+    async def account_metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Metric]:
+        """The account's insights under their canonical names (Facebook: Page insights, day
+        values; Instagram: ``metric_type=total_value``; Threads: ``threads_insights``).
+
+        Returns the metrics Meta answered with. Network calls: ``GET /{page}/insights``,
+        ``/{ig-user}/insights`` or ``/{threads-user}/threads_insights``."""
+        edge, table, extra = self._insights_call
+        params: dict[str, Any] = {"metric": ",".join(table), **extra}
+        if since is not None:
+            params["since"] = unix(since)
+        if until is not None:
+            params["until"] = unix(until)
+        body = await self.graph.get(f"/{self._owner}/{edge}", params)
+        return insights(body, table, None, self.name, self.now())
+
     # -- engagement ---------------------------------------------------------------------------
 
     #: How a comment is hidden: the path after its id, and the flag sent.
@@ -587,7 +616,7 @@ class MetaAdapter(Adapter):
 
 
 class ContainerAdapter(MetaAdapter):
-    """Instagram and Threads publish through media containers: ``POST /{user}/{media edge}``
+    """Instagram and Threads publish through media containers: ``POST /{user}/{posts edge}``
     makes one (polled until FINISHED when it holds media), ``POST /{user}/{publish edge}``
     publishes it, after the rolling 24-hour publishing limit is read. At most once per key:
     the record keeps the container, whose PUBLISHED status tells after an unknown outcome that
@@ -595,8 +624,8 @@ class ContainerAdapter(MetaAdapter):
 
     #: ``(status, error detail)`` fields of a container.
     _status_fields: ClassVar[tuple[str, str]]
-    #: The user's edges: containers and the list of posts, publishing, the publishing limit.
-    _media_edge: ClassVar[str]
+    #: The user's edges of publishing and of the publishing limit (containers are made on
+    #: the posts edge).
     _publish_edge: ClassVar[str]
     _limit_edge: ClassVar[str]
     #: The post's text field, and its public URL (``{id}``).
@@ -691,7 +720,7 @@ class ContainerAdapter(MetaAdapter):
                 return None
             since = started - timedelta(seconds=self.settings.reconcile_margin)
             body = await self.graph.get(
-                f"/{self._owner}/{self._media_edge}",
+                f"/{self._owner}/{self._posts_edge}",
                 {"fields": f"id,{self._text_field},timestamp", "since": unix(since), "limit": 25},
             )
         except (APIError, TransportError, OutcomeUnknownError) as exc:

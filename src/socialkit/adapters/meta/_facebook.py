@@ -154,6 +154,7 @@ class FacebookAdapter(MetaAdapter):
     #: The login also needs the Page (when the user manages several).
     login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "page_id")
 
+    _insights_call = ("insights", FACEBOOK_PAGE_METRICS, {"period": "day"})
     _hide_call = ("", "is_hidden")
     _posts_edge = "posts"
     _post_fields = _POST_FIELDS
@@ -251,18 +252,6 @@ class FacebookAdapter(MetaAdapter):
         pages = await page_tokens(self.graph)
         self.graph.session.add_secret(*(page.access_token for page in pages))
         return pages
-
-    async def account_metrics(
-        self, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[Metric]:
-        """Page insights (``GET /{page}/insights``), day values, under canonical names."""
-        params: dict[str, Any] = {"metric": ",".join(FACEBOOK_PAGE_METRICS), "period": "day"}
-        if since is not None:
-            params["since"] = unix(since)
-        if until is not None:
-            params["until"] = unix(until)
-        body = await self.graph.get(f"/{self.page_id}/insights", params)
-        return insights(body, FACEBOOK_PAGE_METRICS, None, self.name, self.now())
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -457,10 +446,6 @@ class FacebookAdapter(MetaAdapter):
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.post(f"/{post_id}", {"message": post.text}, kind="write")
         return await self.get_post(post_id)
-
-    async def delete(self, post_id: str) -> None:
-        post_id = graph_id(self.name, post_id, "post id")
-        await self.graph.delete(f"/{post_id}")
 
     async def upload(self, media: Media) -> UploadedMedia:
         """An unpublished photo of the Page (``POST /{page}/photos`` with ``published=false``),

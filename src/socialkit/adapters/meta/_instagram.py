@@ -35,7 +35,7 @@ from socialkit._models import Account, Media, Message, MessageKind, Metric, Post
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
-from socialkit.adapters.meta._graph import graph_id, obj, unix
+from socialkit.adapters.meta._graph import graph_id, obj
 
 if TYPE_CHECKING:
     from socialkit.auth import Token
@@ -141,9 +141,13 @@ class InstagramAdapter(ContainerAdapter):
     settings: InstagramSettings
 
     _status_fields = ("status_code", "status")
-    _media_edge = "media"
     _publish_edge = "media_publish"
     _limit_edge = "content_publishing_limit"
+    _insights_call = (
+        "insights",
+        INSTAGRAM_ACCOUNT_METRICS,
+        {"period": "day", "metric_type": "total_value"},
+    )
     _hide_call = ("", "hide")
     _posts_edge = "media"
     _post_fields = _MEDIA_FIELDS
@@ -285,22 +289,6 @@ class InstagramAdapter(ContainerAdapter):
         items = posts_block.get("data") if isinstance(posts_block, dict) else None
         return _user_account(found), [p for p in (self._post_from(m) for m in items or []) if p]
 
-    async def account_metrics(
-        self, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[Metric]:
-        """Account insights (``GET /{ig-user}/insights``, ``metric_type=total_value``)."""
-        params: dict[str, Any] = {
-            "metric": ",".join(INSTAGRAM_ACCOUNT_METRICS),
-            "period": "day",
-            "metric_type": "total_value",
-        }
-        if since is not None:
-            params["since"] = unix(since)
-        if until is not None:
-            params["until"] = unix(until)
-        body = await self.graph.get(f"/{self.ig_user}/insights", params)
-        return insights(body, INSTAGRAM_ACCOUNT_METRICS, None, self.name, self.now())
-
     # -- publishing ----------------------------------------------------------------------------
 
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
@@ -415,10 +403,6 @@ class InstagramAdapter(ContainerAdapter):
             if item.get("text") == text and (created is None or created >= since):
                 return str(item["id"])
         return None
-
-    async def delete(self, post_id: str) -> None:
-        post_id = graph_id(self.name, post_id, "media id")
-        await self.graph.delete(f"/{post_id}")
 
     # -- reading -------------------------------------------------------------------------------
 

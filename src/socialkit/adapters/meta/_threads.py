@@ -27,7 +27,7 @@ from socialkit._models import Account, Media, Message, MessageKind, Metric, Post
 from socialkit._paging import Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
-from socialkit.adapters.meta._graph import graph_id, obj, unix
+from socialkit.adapters.meta._graph import graph_id, obj
 from socialkit.text import url_spans
 
 __all__ = ["THREADS_ACCOUNT_METRICS", "THREADS_POST_METRICS", "ThreadsAdapter", "ThreadsSettings"]
@@ -117,9 +117,9 @@ class ThreadsAdapter(ContainerAdapter):
     settings: ThreadsSettings
 
     _status_fields = ("status", "error_message")
-    _media_edge = "threads"
     _publish_edge = "threads_publish"
     _limit_edge = "threads_publishing_limit"
+    _insights_call = ("threads_insights", THREADS_ACCOUNT_METRICS, {})
     _hide_call = ("/manage_reply", "hide")
     _posts_edge = "threads"
     _post_fields = _POST_FIELDS
@@ -203,17 +203,6 @@ class ThreadsAdapter(ContainerAdapter):
         body = await self.graph.get("/profile_lookup", {"username": username})
         return _account(body)
 
-    async def account_metrics(
-        self, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[Metric]:
-        params: dict[str, Any] = {"metric": ",".join(THREADS_ACCOUNT_METRICS)}
-        if since is not None:
-            params["since"] = unix(since)
-        if until is not None:
-            params["until"] = unix(until)
-        body = await self.graph.get(f"/{self.user}/threads_insights", params)
-        return insights(body, THREADS_ACCOUNT_METRICS, None, self.name, self.now())
-
     # -- publishing ----------------------------------------------------------------------------
 
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
@@ -257,10 +246,6 @@ class ThreadsAdapter(ContainerAdapter):
         if not isinstance(value, str):
             raise MalformedResponseError(self.name, None, "malformed_response", "no container id")
         return graph_id(self.name, value, "container id")
-
-    async def delete(self, post_id: str) -> None:
-        post_id = graph_id(self.name, post_id, "post id")
-        await self.graph.delete(f"/{post_id}")
 
     # -- reading -------------------------------------------------------------------------------
 
