@@ -161,6 +161,9 @@ class MetaAdapter(Adapter):
     #: The settings a login (:meth:`ex_authorization_url`, :meth:`ex_exchange_code`, and
     #: ``socialkit auth login <network>``) needs from the user.
     login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret")
+    #: The id setting a login chooses from ``/me/accounts`` (``page_id``: a Page;
+    #: ``ig_user_id``: the account linked to a Page), and how, for messages.
+    _login_id: ClassVar[tuple[str, str] | None] = None
     #: Put the token in the query string (Threads) instead of the Authorization header.
     _token_in_query: ClassVar[bool] = False
     #: Default base URL when the settings have none.
@@ -247,14 +250,30 @@ class MetaAdapter(Adapter):
 
     def _missing(self) -> list[str]:
         """What the adapter still needs to make calls, each with its fix."""
+        missing = []
         if self._access_token is None:
-            return [
+            missing.append(
                 f"no access_token setting and no stored token for account "
                 f"{self._account_key!r}: run `socialkit auth login {self.name} --account "
                 f"{self._account_key}` (or ex_authorization_url and ex_exchange_code), or pass "
                 "access_token"
-            ]
-        return []
+            )
+        if self._login_id is not None:
+            name, how = self._login_id
+            if getattr(self.settings, name) is None and name not in self._login:
+                missing.append(
+                    f"no {name}: run `socialkit auth login {self.name}` ({how}) or pass {name}"
+                )
+        return missing
+
+    def _chosen_id(self) -> str:
+        """The id setting the login chooses: the setting, or the stored login's choice."""
+        assert self._login_id is not None
+        name = self._login_id[0]
+        value = getattr(self.settings, name) or self._login.get(name)
+        if value is None:
+            raise ConfigurationError(f"{self.name}: {self._missing()[-1]}")
+        return str(value)
 
     def _adopt(self, token: Token) -> None:
         """Use a token of the store (or of a login) for the calls from now on."""
@@ -366,8 +385,16 @@ class MetaAdapter(Adapter):
         return token
 
     async def _login_token(self, user: Token) -> Token:
-        """The token to store after a login, from the long-lived user token."""
-        return user
+        """The token to store after a login, from the long-lived user token: with a
+        ``_login_id``, the token of the Page it names (or of the only one there is), which
+        the account's calls accept and which does not expire."""
+        if self._login_id is None:
+            return user
+        from socialkit.auth import Token
+
+        name = self._login_id[0]
+        page, chosen = await self._linked_page(getattr(self.settings, name), name)
+        return Token(access_token=page.access_token, extra={name: chosen})
 
     async def _linked_page(self, wanted: str | None, what: str) -> tuple[PageToken, str]:
         """The Page of the login (``GET /me/accounts``) and the id ``what`` names on it:

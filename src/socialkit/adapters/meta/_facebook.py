@@ -19,7 +19,6 @@ from pydantic import Field
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
-    ConfigurationError,
     MalformedResponseError,
     OutcomeUnknownError,
     TransportError,
@@ -41,7 +40,7 @@ from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights,
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
 
 if TYPE_CHECKING:
-    from socialkit.auth import Token
+    pass
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -153,6 +152,7 @@ class FacebookAdapter(MetaAdapter):
     settings: FacebookSettings
     #: The login also needs the Page (when the user manages several).
     login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "page_id")
+    _login_id = ("page_id", "it chooses among the Pages you manage")
 
     _insights_call = ("insights", FACEBOOK_PAGE_METRICS, {"period": "day"})
     _hide_call = ("", "is_hidden")
@@ -166,27 +166,7 @@ class FacebookAdapter(MetaAdapter):
     @property
     def page_id(self) -> str:
         """The Page: the ``page_id`` setting, or the one the stored login chose."""
-        page = self.settings.page_id or self._login.get("page_id")
-        if page is None:
-            raise ConfigurationError(self._missing()[-1])
-        return page
-
-    def _missing(self) -> list[str]:
-        missing = super()._missing()
-        if self.settings.page_id is None and "page_id" not in self._login:
-            missing.append(
-                "no page_id: run `socialkit auth login facebook` (it chooses among the Pages "
-                "you manage) or pass page_id"
-            )
-        return missing
-
-    async def _login_token(self, user: Token) -> Token:
-        """The Page token of the configured Page (or of the only Page the user manages)."""
-        from socialkit.auth import Token
-
-        page, page_id = await self._linked_page(self.settings.page_id, "page_id")
-        # A Page token obtained with a long-lived user token does not expire.
-        return Token(access_token=page.access_token, extra={"page_id": page_id})
+        return self._chosen_id()
 
     # -- pre-flight --------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ from pydantic import Field
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
-    ConfigurationError,
     InvalidRequestError,
     MalformedResponseError,
     NotFoundError,
@@ -38,7 +37,7 @@ from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insi
 from socialkit.adapters.meta._graph import graph_id, obj
 
 if TYPE_CHECKING:
-    from socialkit.auth import Token
+    pass
 
 __all__ = [
     "INSTAGRAM_ACCOUNT_METRICS",
@@ -140,6 +139,7 @@ class InstagramAdapter(ContainerAdapter):
 
     settings: InstagramSettings
 
+    _login_id = ("ig_user_id", "it finds the account linked to your Page")
     _status_fields = ("status_code", "status")
     _publish_edge = "media_publish"
     _limit_edge = "content_publishing_limit"
@@ -161,27 +161,7 @@ class InstagramAdapter(ContainerAdapter):
     @property
     def ig_user(self) -> str:
         """The account: the ``ig_user_id`` setting, or the one the stored login chose."""
-        value = self.settings.ig_user_id or self._login.get("ig_user_id")
-        if value is None:
-            raise ConfigurationError(self._missing()[-1])
-        return value
-
-    def _missing(self) -> list[str]:
-        missing = super()._missing()
-        if self.settings.ig_user_id is None and "ig_user_id" not in self._login:
-            missing.append(
-                "no ig_user_id: run `socialkit auth login instagram` (it finds the account "
-                "linked to your Page) or pass ig_user_id"
-            )
-        return missing
-
-    async def _login_token(self, user: Token) -> Token:
-        """The token of the Page linked to the account (``ig_user_id``, or the only linked
-        account), which the account's calls accept and which does not expire."""
-        from socialkit.auth import Token
-
-        page, account = await self._linked_page(self.settings.ig_user_id, "ig_user_id")
-        return Token(access_token=page.access_token, extra={"ig_user_id": account})
+        return self._chosen_id()
 
     # -- pre-flight ----------------------------------------------------------------------------
 
