@@ -53,7 +53,15 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["GraphError", "GraphFake", "GraphObject", "GraphRequest", "parse_fields"]
+__all__ = [
+    "GraphError",
+    "GraphFake",
+    "GraphObject",
+    "GraphRequest",
+    "insight",
+    "metric_names",
+    "parse_fields",
+]
 
 UTC = timezone.utc
 
@@ -786,6 +794,37 @@ def _decode_cursor(cursor: str, rows: list[dict[str, Any]]) -> int:
         if int(str(row.get("id", "0")).split("_")[-1]) < wanted:
             return index
     return len(rows)
+
+
+def insight(node_id: str, name: str, period: str, **answer: Any) -> dict[str, Any]:
+    """One row of an insights answer, with ``values=[{value, end_time}]`` or
+    ``total_value={value}``."""
+    return {
+        "name": name,
+        "period": period,
+        **answer,
+        "title": name,
+        "description": name,
+        "id": f"{node_id}/insights/{name}/{period}",
+    }
+
+
+def metric_names(
+    request: GraphRequest, known: frozenset[str], *, listed: bool = False
+) -> list[str]:
+    """The ``metric`` parameter, each name checked (error 100 for one Meta does not offer,
+    the retired names included); ``listed``: Instagram's message, which lists the names."""
+    names = [m for m in (request.params.get("metric") or "").split(",") if m]
+    if not names:
+        raise bad_param("The parameter metric is required")
+    for name in names:
+        if name not in known:
+            raise bad_param(
+                f"metric[0] must be one of the following values: {', '.join(sorted(known))}"
+                if listed
+                else f"The value must be a valid insights metric: {name}"
+            )
+    return names
 
 
 def json_param(value: Any) -> str:

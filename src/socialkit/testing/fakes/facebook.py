@@ -35,7 +35,9 @@ from socialkit.testing.fakes._graph import (
     Handler,
     bad_param,
     form_json,
+    insight,
     iso,
+    metric_names,
     require,
 )
 
@@ -745,18 +747,9 @@ class FakeFacebook(GraphFake):
     )
     # The retired names answer error 100 "must be a valid insights metric", as Meta does.
 
-    def _metrics(self, request: GraphRequest, known: frozenset[str]) -> list[str]:
-        names = [m for m in (request.params.get("metric") or "").split(",") if m]
-        if not names:
-            raise bad_param("The parameter metric is required")
-        for name in names:
-            if name not in known:
-                raise bad_param(f"The value must be a valid insights metric: {name}")
-        return names
-
     def _post_insights(self, request: GraphRequest) -> dict[str, Any]:
         post = self.get(request.node, "PagePost")
-        names = self._metrics(request, self._POST_METRICS)
+        names = metric_names(request, self._POST_METRICS)
         likes = sum(1 for r in self._relations if r[0] == "like" and r[2] == post.id)
         views = self.views.get(post.id, 0)
         values = {
@@ -768,22 +761,12 @@ class FakeFacebook(GraphFake):
             "post_reactions_by_type_total": {"like": likes},
         }
         return {
-            "data": [
-                {
-                    "name": n,
-                    "period": "lifetime",
-                    "values": [{"value": values[n]}],
-                    "title": n,
-                    "description": n,
-                    "id": f"{post.id}/insights/{n}/lifetime",
-                }
-                for n in names
-            ],
+            "data": [insight(post.id, n, "lifetime", values=[{"value": values[n]}]) for n in names],
             "paging": {"previous": "", "next": ""},
         }
 
     def _page_insights(self, request: GraphRequest) -> dict[str, Any]:
-        names = self._metrics(request, self._PAGE_METRICS)
+        names = metric_names(request, self._PAGE_METRICS)
         end = self.clock.now().replace(hour=8, minute=0, second=0, microsecond=0)
         values = {
             "page_media_view": sum(self.views.values()),
@@ -794,19 +777,15 @@ class FakeFacebook(GraphFake):
             "page_views_total": 0,
         }
         period = request.params.get("period", "day")
+        days = [iso(end - timedelta(days=1)), iso(end)]
         return {
             "data": [
-                {
-                    "name": n,
-                    "period": period,
-                    "values": [
-                        {"value": values[n], "end_time": iso(end - timedelta(days=1))},
-                        {"value": values[n], "end_time": iso(end)},
-                    ],
-                    "title": n,
-                    "description": n,
-                    "id": f"{self.owner.id}/insights/{n}/{period}",
-                }
+                insight(
+                    self.owner.id,
+                    n,
+                    period,
+                    values=[{"value": values[n], "end_time": day} for day in days],
+                )
                 for n in names
             ]
         }

@@ -32,7 +32,9 @@ from socialkit.testing.fakes._graph import (
     GraphRequest,
     Handler,
     bad_param,
+    insight,
     iso,
+    metric_names,
     parse_fields,
     project,
     require,
@@ -608,20 +610,9 @@ class FakeInstagram(GraphFake):
         obj.deleted = True
         return {"success": True}
 
-    def _metric_names(self, request: GraphRequest, known: frozenset[str]) -> list[str]:
-        names = [m for m in (request.params.get("metric") or "").split(",") if m]
-        if not names:
-            raise bad_param("The parameter metric is required")
-        for name in names:
-            if name not in known:
-                raise bad_param(
-                    f"metric[0] must be one of the following values: {', '.join(sorted(known))}"
-                )
-        return names
-
     def _media_insights(self, request: GraphRequest) -> dict[str, Any]:
         media = self.get(request.node, "IGMedia")
-        names = self._metric_names(request, _MEDIA_METRICS)
+        names = metric_names(request, _MEDIA_METRICS, listed=True)
         likes = sum(1 for r in self._relations if r[0] == "like" and r[2] == media.id)
         comments = sum(1 for c in self.of_type("IGComment") if c.data["_media"] == media.id)
         saved = self.saves.get(media.id, 0)
@@ -638,35 +629,18 @@ class FakeInstagram(GraphFake):
             "follows": 0,
         }
         return {
-            "data": [
-                {
-                    "name": n,
-                    "period": "lifetime",
-                    "values": [{"value": values[n]}],
-                    "title": n,
-                    "description": n,
-                    "id": f"{media.id}/insights/{n}/lifetime",
-                }
-                for n in names
-            ]
+            "data": [insight(media.id, n, "lifetime", values=[{"value": values[n]}]) for n in names]
         }
 
     def _account_insights(self, request: GraphRequest) -> dict[str, Any]:
-        names = self._metric_names(request, _ACCOUNT_METRICS)
+        names = metric_names(request, _ACCOUNT_METRICS, listed=True)
         views = sum(self.views.values())
         values = {n: 0 for n in _ACCOUNT_METRICS}
         values.update({"views": views, "reach": views // 2, "follower_count": self.owner.followers})
+        period = request.params.get("period", "day")
         return {
             "data": [
-                {
-                    "name": n,
-                    "period": request.params.get("period", "day"),
-                    "total_value": {"value": values[n]},
-                    "title": n,
-                    "description": n,
-                    "id": f"{self.owner.id}/insights/{n}/day",
-                }
-                for n in names
+                insight(self.owner.id, n, period, total_value={"value": values[n]}) for n in names
             ]
         }
 
