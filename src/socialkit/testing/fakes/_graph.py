@@ -443,6 +443,16 @@ class GraphFake(FakeNetwork):
             return "IN_PROGRESS"
         return "FINISHED"
 
+    def published_today(self, node_type: str) -> int:
+        """The owner's posts published through the API in the last 24 hours (what the
+        publishing limits count)."""
+        since = self.clock.now().timestamp() - 86400
+        return sum(
+            1
+            for m in self.of_type(node_type, self.owner.id)
+            if m.created.timestamp() >= since and m.data.get("_via_api")
+        )
+
     def new_container(self, node_type: str, data: dict[str, Any], owner: str) -> GraphObject:
         container = self.put(GraphObject(self.new_id(), node_type, data, owner, self.clock.now()))
         if self.fail_next_container is not None:

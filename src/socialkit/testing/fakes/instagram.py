@@ -516,14 +516,6 @@ class FakeInstagram(GraphFake):
             }
         return {"id": container.id}
 
-    def _published_today(self) -> int:
-        since = self.clock.now().timestamp() - 86400
-        return sum(
-            1
-            for m in self.of_type("IGMedia", self.owner.id)
-            if m.created.timestamp() >= since and m.data.get("_via_api")
-        )
-
     def _publish(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
         require(request.params, "creation_id")
@@ -531,7 +523,7 @@ class FakeInstagram(GraphFake):
         status = self.container_status(container)
         if status != "FINISHED":
             raise GraphError(400, 9007, "Media ID is not available", subcode=2207027)
-        if self._published_today() >= PUBLISHING_LIMIT:
+        if self.published_today("IGMedia") >= PUBLISHING_LIMIT:
             raise GraphError(400, 9, "Application request limit reached", subcode=2207042)
         data = container.data
         media = self._new_media(
@@ -548,7 +540,7 @@ class FakeInstagram(GraphFake):
         return {
             "data": [
                 {
-                    "quota_usage": self._published_today(),
+                    "quota_usage": self.published_today("IGMedia"),
                     "config": {"quota_total": PUBLISHING_LIMIT, "quota_duration": 86400},
                 }
             ]

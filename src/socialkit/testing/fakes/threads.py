@@ -396,14 +396,6 @@ class FakeThreads(GraphFake):
         container = self.new_container("ThreadsContainer", data, request.node)
         return {"id": container.id}
 
-    def _published_today(self) -> int:
-        since = self.clock.now().timestamp() - 86400
-        return sum(
-            1
-            for m in self.of_type("ThreadsMedia", self.owner.id)
-            if m.created.timestamp() >= since and m.data.get("_via_api")
-        )
-
     def _publish(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
         require(request.params, "creation_id")
@@ -413,7 +405,7 @@ class FakeThreads(GraphFake):
             raise GraphError(400, 24, "The media has already been published", subcode=4279001)
         if status != "FINISHED":
             raise GraphError(400, 24, "Media Not Found", subcode=4279009)
-        if self._published_today() >= PUBLISHING_LIMIT:
+        if self.published_today("ThreadsMedia") >= PUBLISHING_LIMIT:
             raise GraphError(400, 9, "Application request limit reached", subcode=4279002)
         data = container.data
         kind = "TEXT_POST"
@@ -454,7 +446,7 @@ class FakeThreads(GraphFake):
         return {
             "data": [
                 {
-                    "quota_usage": self._published_today(),
+                    "quota_usage": self.published_today("ThreadsMedia"),
                     "config": {"quota_total": PUBLISHING_LIMIT, "quota_duration": 86400},
                 }
             ]
