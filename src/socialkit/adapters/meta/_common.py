@@ -422,7 +422,12 @@ class MetaAdapter(Adapter):
 
     async def ex_exchange_token(self, short_lived: str) -> _auth.LongLivedToken:
         """Exchange a short-lived token for a long-lived one (about 60 days) and use it from
-        now on. Needs ``app_secret`` (and ``app_id`` on Facebook and Instagram)."""
+        now on (kept in the ``store`` when one is set).
+
+        Returns the ``LongLivedToken``. Raises ``ConfigurationError`` without ``app_secret`` (and
+        ``app_id`` on Facebook and Instagram), ``ValidationError`` for an empty token, before any
+        request. Network calls: ``GET /oauth/access_token?grant_type=fb_exchange_token`` (Facebook,
+        Instagram) or ``GET /access_token?grant_type=th_exchange_token`` (Threads)."""
         secret = self._require_secret("exchanging a token")
         token = await _auth.exchange_token(
             self.graph,
@@ -437,9 +442,13 @@ class MetaAdapter(Adapter):
         return token
 
     async def ex_refresh_token(self) -> _auth.LongLivedToken:
-        """Refresh the long-lived token (Threads: ``th_refresh_token``; Instagram Login on
-        ``graph.instagram.com``: ``ig_refresh_token``): 60 more days for a token at least a day
-        old. The new token is used from now on and saved in the ``store``."""
+        """Refresh the long-lived token: 60 more days for a token at least a day old. The new
+        token is used from now on and saved in the ``store``.
+
+        Returns the ``LongLivedToken``. Raises ``ConfigurationError`` for Facebook Login tokens
+        (they are exchanged again, not refreshed). Network calls:
+        ``GET /refresh_access_token?grant_type=th_refresh_token`` (Threads) or ``ig_refresh_token``
+        (Instagram Login on ``graph.instagram.com``)."""
         host = self.graph.session.network.url.host
         if self.name != "threads" and not (
             self.name == "instagram" and _auth.instagram_login(host)
@@ -616,7 +625,8 @@ class MetaAdapter(Adapter):
     async def unhide(self, reply: Message | str) -> None:
         """Show a hidden comment or reply again (the call of :meth:`hide`, flag off).
 
-        Returns nothing. Raises ``ValidationError`` for a bad id before any request."""
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Network calls:
+        ``POST /{comment}`` (Facebook, Instagram) or ``POST /{reply}/manage_reply`` (Threads)."""
         await self._set_hidden(reply, False)
 
     async def _set_hidden(self, reply: Message | str, hidden: bool) -> None:

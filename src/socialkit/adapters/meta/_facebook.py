@@ -221,14 +221,20 @@ class FacebookAdapter(MetaAdapter):
     # -- the account ---------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The Page as an account (name, username, link, followers).
+
+        Returns the ``Account``. Network calls: ``GET /{page}`` (``pages_read_engagement``)."""
         body = await self.graph.get(f"/{self.page_id}", {"fields": _PAGE_FIELDS})
         account = _page_account(body)
         self._me_cache = account
         return account
 
     async def ex_page_tokens(self) -> list[PageToken]:
-        """The Pages the configured token's user manages, with their Page tokens
-        (``GET /me/accounts``; needs a user token with ``pages_show_list``)."""
+        """The Pages the configured token's user manages, with their Page tokens and linked
+        Instagram accounts.
+
+        Returns the ``PageToken`` list (tokens redacted from then on). Network calls:
+        ``GET /me/accounts`` (a user token with ``pages_show_list``)."""
         pages = await page_tokens(self.graph)
         self.graph.session.add_secret(*(page.access_token for page in pages))
         return pages
@@ -422,15 +428,22 @@ class FacebookAdapter(MetaAdapter):
         return None
 
     async def edit(self, post_id: str, post: Post) -> Post:
-        """Replace a Page post's text (``POST /{post}`` with ``message``)."""
+        """Replace a Page post's text.
+
+        Returns the post as Facebook now shows it. Raises ``ValidationError`` for a bad id before
+        any request. Network calls: ``POST /{post}`` with ``message``, then ``GET /{post}``
+        (``pages_manage_posts``)."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.post(f"/{post_id}", {"message": post.text}, kind="write")
         return await self.get_post(post_id)
 
     async def upload(self, media: Media) -> UploadedMedia:
-        """An unpublished photo of the Page (``POST /{page}/photos`` with ``published=false``),
-        to attach to one post later (``attached_media``). Videos publish as they upload, so
-        they are not offered here."""
+        """An unpublished photo of the Page, to attach to one post later (``attached_media``).
+        Videos publish as they upload, so they are not offered here.
+
+        Returns the ``UploadedMedia`` (usable once, for 24 hours). Raises ``UnsupportedError`` for a
+        video. Network calls: ``POST /{page}/photos`` with ``published=false``
+        (``pages_manage_posts``)."""
         if media.kind not in ("image", "gif"):
             raise self.unsupported(Capability.UPLOAD, "facebook uploads photos on their own")
         photo = await self._photo_id(media)
@@ -452,7 +465,10 @@ class FacebookAdapter(MetaAdapter):
     def ex_scheduled_posts(
         self, *, limit: int | None = None, cursor: str | None = None
     ) -> Paged[Post]:
-        """The Page's scheduled posts (``GET /{page}/scheduled_posts``)."""
+        """The Page's scheduled posts, each with ``scheduled_at``.
+
+        Returns a ``Paged`` of posts. Network calls: ``GET /{page}/scheduled_posts``
+        (``pages_manage_posts``)."""
         return self.graph.paged(
             f"/{self.page_id}/scheduled_posts",
             {"fields": _LIST_FIELDS + ",is_published,scheduled_publish_time"},
@@ -465,13 +481,14 @@ class FacebookAdapter(MetaAdapter):
     async def ex_schedule(
         self, post: Post, at: datetime, *, idempotency_key: str | None = None
     ) -> Post:
-        """Hand ``post`` to Facebook's scheduler, to go out at ``at`` (``published=false`` and
-        ``scheduled_publish_time`` on ``/feed``, ``/photos`` or ``/videos``), at most once per
+        """Hand ``post`` to Facebook's scheduler, to go out at ``at``, at most once per
         ``idempotency_key`` as :meth:`publish`.
 
         Returns the scheduled post (its ``id`` is what :meth:`ex_reschedule` and
-        :meth:`ex_cancel_scheduled` take). Raises ``InvalidPostError`` (``schedule_out_of_range``
-        outside 10 minutes to 75 days ahead) before any request. Needs ``pages_manage_posts``."""
+        :meth:`ex_cancel_scheduled` take). Raises ``InvalidPostError`` (``schedule_out_of_range``:
+        outside 10 minutes to 75 days ahead) before any request. Network calls:
+        ``POST /{page}/feed``, ``/photos`` or ``/videos`` with ``published=false`` and
+        ``scheduled_publish_time`` (``pages_manage_posts``)."""
         if at.tzinfo is None:
             raise self._bad("the time to schedule at must be timezone-aware")
         scheduled = post.model_copy(update={"scheduled_at": at})
@@ -523,7 +540,12 @@ class FacebookAdapter(MetaAdapter):
 
     async def get_post(self, post_id: str) -> Post:
         """A Page post, a video (an id of digits only) or a comment (``metadata=1`` tells a
-        post from a comment), with its media (alt text, sizes and URLs read from each photo)."""
+        post from a comment), with its media (alt text, sizes and URLs read from each photo).
+
+        Returns the ``Post`` (``scheduled_at`` set while it waits for its time). Raises
+        ``ValidationError`` for a bad id before any request, ``NotFoundError`` for one Facebook does
+        not know. Network calls: ``GET /{id}`` (``?metadata=1`` first for a post id, then the post),
+        and ``GET /?ids=`` for its photos (``pages_read_engagement``)."""
         post_id = graph_id(self.name, post_id, "post id")
         if "_" not in post_id:
             body = await self.graph.get(f"/{post_id}", {"fields": _VIDEO_FIELDS})
@@ -620,7 +642,11 @@ class FacebookAdapter(MetaAdapter):
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Post insights of each post, 50 posts per batch request."""
+        """Post insights of each post under canonical names (:data:`FACEBOOK_POST_METRICS`).
+
+        Returns ``{post id: metrics}``. Raises ``ValidationError`` for a bad id before any request,
+        and the ``APIError`` of a post Meta refused. Network calls: ``GET /{post}/insights``, 50
+        posts per batch request (``POST /``); needs ``read_insights``."""
         ids = [graph_id(self.name, i, "post id") for i in post_ids]
         metric = ",".join(FACEBOOK_POST_METRICS)
         answers = await self.graph.batch(
@@ -637,11 +663,18 @@ class FacebookAdapter(MetaAdapter):
     # -- engagement ----------------------------------------------------------------------------
 
     async def like(self, post_id: str) -> None:
-        """Like a post or comment as the Page (``POST /{id}/likes``)."""
+        """Like a post or comment as the Page (``POST /{id}/likes``).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Needs
+        ``pages_manage_engagement``."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.post(f"/{post_id}/likes", {}, kind="write")
 
     async def unlike(self, post_id: str) -> None:
+        """Take back the Page's like of a post or comment (``DELETE /{id}/likes``).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Needs
+        ``pages_manage_engagement``."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.delete(f"/{post_id}/likes")
 
@@ -657,8 +690,12 @@ class FacebookAdapter(MetaAdapter):
         cursor: str | None = None,
     ) -> Paged[Message]:
         """Comments on the Page's posts (read post page by post page, one batch request per
-        page), posts that tag the Page (``/{page}/tagged``: mentions) and Messenger messages
-        (``/{page}/conversations``), newest first."""
+        page), posts that tag the Page (mentions) and Messenger messages, newest first.
+
+        Returns a ``Paged`` of messages. Network calls: ``GET /{page}/posts`` then
+        ``GET /{post}/comments`` in batches (``POST /``; ``pages_read_user_content``),
+        ``GET /{page}/tagged``, ``GET /{page}/conversations`` then ``GET /{thread}/messages`` in
+        batches (``pages_messaging``)."""
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
@@ -799,7 +836,12 @@ class FacebookAdapter(MetaAdapter):
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a comment or post with a comment, or a Messenger message with a message
-        (``POST /{page}/messages``, ``messaging_type=RESPONSE``: within 24 hours of theirs)."""
+        (``messaging_type=RESPONSE``: within 24 hours of theirs).
+
+        Returns the reply as a ``Post``. Raises ``ValidationError`` for a bad id and
+        ``InvalidPostError`` for a reply Facebook would refuse, before any request. Network calls:
+        ``POST /{post or comment}/comments`` (``pages_manage_engagement``) or
+        ``POST /{page}/messages`` (``pages_messaging``)."""
         body = as_post(post)
         if isinstance(to, Message) and to.kind == "direct":
             recipient = graph_id(self.name, to.author.id, "user id")

@@ -223,6 +223,9 @@ class InstagramAdapter(ContainerAdapter):
     # -- the account ---------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The professional account (username, name, counts).
+
+        Returns the ``Account``. Network calls: ``GET /{ig-user}`` (``instagram_basic``)."""
         body = await self.graph.get(f"/{self.ig_user}", {"fields": _USER_FIELDS})
         account = _user_account(body)
         self._me_cache = account
@@ -230,7 +233,12 @@ class InstagramAdapter(ContainerAdapter):
 
     async def account(self, handle_or_id: str) -> Account:
         """``@name`` or a name: business discovery of that professional account; digits: the
-        account with that id (this account, or one the token may read)."""
+        account with that id (this account, or one the token may read).
+
+        Returns the ``Account``. Raises ``ValidationError`` for an empty name before any request,
+        ``NotFoundError`` for an account Meta does not show. Network calls:
+        ``GET /{ig-user}?fields=business_discovery.username(name){...}`` or ``GET /{id}``
+        (``instagram_basic``)."""
         if not isinstance(handle_or_id, str) or not handle_or_id:
             raise self._bad("an account needs a handle or an id")
         if handle_or_id.isdigit():
@@ -242,7 +250,11 @@ class InstagramAdapter(ContainerAdapter):
         self, username: str, *, media: int = 0
     ) -> tuple[Account, list[Post]]:
         """Another professional account's profile and (``media`` > 0) its newest posts, for
-        competitor watch (``business_discovery.username(name){...}``)."""
+        competitor watch.
+
+        Returns ``(account, posts)``. Raises ``ValidationError`` for a bad name or count before any
+        request. Network calls: ``GET /{ig-user}?fields=business_discovery.username(name){...}``
+        (``instagram_basic``; business discovery needs a professional account)."""
         import re
 
         if not re.fullmatch(r"[A-Za-z0-9._]{1,30}", username):
@@ -387,6 +399,11 @@ class InstagramAdapter(ContainerAdapter):
     # -- reading -------------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
+        """One media (with its carousel children) or a comment.
+
+        Returns the ``Post``. Raises ``ValidationError`` for a bad id before any request,
+        ``NotFoundError`` for one Instagram does not know. Network calls: ``GET /{id}?metadata=1``,
+        then ``GET /{id}`` (``instagram_basic``)."""
         post_id = graph_id(self.name, post_id, "media id")
         if await self._node_kind(post_id) == "comment":
             body = await self.graph.get(f"/{post_id}", {"fields": _COMMENT_FIELDS})
@@ -444,8 +461,12 @@ class InstagramAdapter(ContainerAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Post]:
-        """The recent media of a hashtag (``#tag`` or ``tag``): ``GET /ig_hashtag_search`` then
-        ``GET /{hashtag}/recent_media`` (the last 24 hours; 30 hashtags per 7 days)."""
+        """The recent media of a hashtag (``#tag`` or ``tag``), the last 24 hours (30 hashtags
+        per 7 days per account).
+
+        Returns a ``Paged`` of posts. Raises ``ValidationError`` for what is not a hashtag before
+        any request. Network calls: ``GET /ig_hashtag_search`` then
+        ``GET /{hashtag}/recent_media`` (``instagram_basic``)."""
         import re
 
         tag = query.strip().removeprefix("#")
@@ -483,7 +504,11 @@ class InstagramAdapter(ContainerAdapter):
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Media insights of each post, 50 per batch request."""
+        """Media insights of each post under canonical names (:data:`INSTAGRAM_POST_METRICS`).
+
+        Returns ``{media id: metrics}``. Raises ``ValidationError`` for a bad id before any request,
+        and the ``APIError`` of a media Meta refused. Network calls: ``GET /{media}/insights``, 50
+        per batch request (``POST /``); needs ``instagram_manage_insights``."""
         ids = [graph_id(self.name, i, "media id") for i in post_ids]
         metric = ",".join(INSTAGRAM_POST_METRICS)
         answers = await self.graph.batch([("GET", f"{i}/insights?metric={metric}") for i in ids])
@@ -506,8 +531,12 @@ class InstagramAdapter(ContainerAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Message]:
-        """Comments and replies on the account's media (one batch request per page of media)
-        and media the account is tagged in (``/tags``: mentions), newest first."""
+        """Comments and replies on the account's media and media the account is tagged in
+        (mentions), newest first.
+
+        Returns a ``Paged`` of messages. Network calls: ``GET /{ig-user}/media`` then
+        ``GET /{media}/comments`` in batches (``POST /``; ``instagram_manage_comments``), and
+        ``GET /{ig-user}/tags``."""
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
@@ -599,9 +628,13 @@ class InstagramAdapter(ContainerAdapter):
         )
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
-        """Answer a comment or a reply (a :class:`Message` of kind ``comment``/``reply``:
-        ``POST /{comment}/replies``; Instagram threads replies under the top comment) or comment
-        on media (a media id: ``POST /{media}/comments``)."""
+        """Answer a comment or a reply (a :class:`Message` of kind ``comment``/``reply``;
+        Instagram threads replies under the top comment) or comment on media (a media id), at most
+        once per call.
+
+        Returns the reply as a ``Post``. Raises ``ValidationError`` for a bad id before any request.
+        Network calls: ``POST /{comment}/replies`` or ``POST /{media}/comments``
+        (``instagram_manage_comments``)."""
         body = as_post(post)
         problems = self.check(body.model_copy(update={"reply_to": "0"}))
         if problems:

@@ -177,6 +177,9 @@ class ThreadsAdapter(ContainerAdapter):
     # -- the account ---------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The Threads profile (username, name, biography, followers).
+
+        Returns the ``Account``. Network calls: ``GET /{user}`` (``threads_basic``)."""
         body = await self.graph.get(f"/{self.user}", {"fields": _PROFILE_FIELDS})
         account = _account(body)
         self._me_cache = account
@@ -191,7 +194,11 @@ class ThreadsAdapter(ContainerAdapter):
         return self._me_cache.id
 
     async def account(self, handle_or_id: str) -> Account:
-        """``@name`` or a name: ``GET /profile_lookup?username=``; digits: that user's id."""
+        """``@name`` or a name: a public profile; digits: that user's id.
+
+        Returns the ``Account``. Raises ``ValidationError`` for an empty name before any request.
+        Network calls: ``GET /profile_lookup?username=`` (``threads_profile_discovery``) or
+        ``GET /{id}``."""
         if not isinstance(handle_or_id, str) or not handle_or_id:
             raise self._bad("an account needs a handle or an id")
         if handle_or_id.isdigit():
@@ -250,6 +257,11 @@ class ThreadsAdapter(ContainerAdapter):
     # -- reading -------------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
+        """One post (a reply or a quote included), with its media.
+
+        Returns the ``Post``. Raises ``ValidationError`` for a bad id before any request,
+        ``NotFoundError`` for one Threads does not know. Network calls: ``GET /{post}``
+        (``threads_basic``)."""
         post_id = graph_id(self.name, post_id, "post id")
         body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
         post = self._post_from(body)
@@ -310,7 +322,11 @@ class ThreadsAdapter(ContainerAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Post]:
-        """Public posts matching ``query`` (``GET /keyword_search``, ``search_type=RECENT``)."""
+        """Public posts matching ``query``, newest first.
+
+        Returns a ``Paged`` of posts. Raises ``ValidationError`` for an empty query before any
+        request. Network calls: ``GET /keyword_search`` with ``search_type=RECENT``
+        (``threads_keyword_search``)."""
         if not query.strip():
             raise self._bad("the search query must not be empty")
         return self.graph.paged(
@@ -327,7 +343,10 @@ class ThreadsAdapter(ContainerAdapter):
     def ex_replies(
         self, post_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> Paged[Message]:
-        """The replies to a post (``GET /{post}/replies``), newest first."""
+        """The replies to a post, newest first.
+
+        Returns a ``Paged`` of messages. Raises ``ValidationError`` for a bad id before any request.
+        Network calls: ``GET /{post}/replies`` (``threads_read_replies``)."""
         post_id = graph_id(self.name, post_id, "post id")
         return self.graph.paged(
             f"/{post_id}/replies",
@@ -341,8 +360,11 @@ class ThreadsAdapter(ContainerAdapter):
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Post insights of each post (``GET /{post}/insights``, one call per post: the Threads
-        API documents no batch requests)."""
+        """Post insights of each post under canonical names (:data:`THREADS_POST_METRICS`).
+
+        Returns ``{post id: metrics}``. Raises ``ValidationError`` for a bad id before any request.
+        Network calls: ``GET /{post}/insights``, one per post (the Threads API documents no batch
+        requests); needs ``threads_manage_insights``."""
         ids = [graph_id(self.name, i, "post id") for i in post_ids]
         metric = ",".join(THREADS_POST_METRICS)
         now = self.now()
@@ -363,8 +385,10 @@ class ThreadsAdapter(ContainerAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Message]:
-        """Mentions of the account (``GET /{user}/mentions``), newest first. Replies to one
-        post: :meth:`ex_replies`."""
+        """Mentions of the account, newest first (replies to one post: :meth:`ex_replies`).
+
+        Returns a ``Paged`` of messages. Network calls: ``GET /{user}/mentions``
+        (``threads_manage_mentions``)."""
         wanted = kinds_filter(kinds)
         if "mention" not in wanted:
             return Paged.empty()
@@ -402,7 +426,13 @@ class ThreadsAdapter(ContainerAdapter):
         )
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
-        """Reply to a post or a reply (a container with ``reply_to_id``)."""
+        """Reply to a post or a reply (a container with ``reply_to_id``), at most once per
+        call as :meth:`publish`.
+
+        Returns the reply as a ``Post``. Raises ``ValidationError`` for a bad id and
+        ``InvalidPostError`` for a reply Threads would refuse, before any request. Network calls:
+        ``POST /{user}/threads`` then ``POST /{user}/threads_publish``
+        (``threads_content_publish``, ``threads_manage_replies``)."""
         target = self._message_target(to, "post id")
         return await self.publish(as_post(post).model_copy(update={"reply_to": target}))
 
