@@ -10,7 +10,7 @@ through the Page: the Graph API has no handle lookup for them, so ``account`` is
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -133,10 +133,34 @@ class FacebookAdapter(MetaAdapter):
             Capability.REPLY,
             Capability.WEBHOOKS,
             Capability.LIKE,
+            Capability.BLOCK,
             Capability.HIDE,
             Capability.UPLOAD,
         }
     )
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.PUBLISH_GIF: "a GIF goes up as a photo (image/gif), with no kind of its own",
+        Capability.PUBLISH_AUDIO: "Page posts carry no audio",
+        Capability.PUBLISH_THREAD: (
+            "Facebook has no threads of posts: publish one post, then reply with comments"
+        ),
+        Capability.PUBLISH_POLL: "the Pages API publishes no polls",
+        Capability.QUOTE: "Page posts share a post's link (Post.link), they do not quote it",
+        Capability.READ_OTHERS: (
+            "another Page's posts need the Page Public Content Access feature (app review): "
+            "posts(account=...) asks, nothing promises an answer"
+        ),
+        Capability.SEARCH: "the Graph API has no search of posts (public search ended in 2018)",
+        Capability.REPOST: "a Page cannot share another post through the API",
+        Capability.BOOKMARK: "the API has no saved items",
+        Capability.FOLLOW: "a Page follows no one through the API",
+        Capability.MUTE: "Pages do not mute people (block() keeps them away)",
+        Capability.ACCOUNTS: "the Graph API has no lookup of people or Pages by name",
+        Capability.FOLLOWERS: "the Graph API gives a Page's follower count (me()), not the list",
+        Capability.TIMELINE: "a Page has no home timeline in the Graph API",
+        Capability.FEEDS: "Facebook has no custom feeds",
+        Capability.STREAM: "the Graph API streams nothing: subscribe to webhooks (feed, messages)",
+    }
     limits = Limits(
         max_text=63206,
         max_media=10,
@@ -677,6 +701,30 @@ class FacebookAdapter(MetaAdapter):
         ``pages_manage_engagement``."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.delete(f"/{post_id}/likes")
+
+    async def block(self, account: Account | str) -> None:
+        """Block a person from the Page (they can no longer comment or message it).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Network
+        calls: ``POST /{page}/blocked`` with ``user`` (``pages_manage_engagement``)."""
+        await self._blocked("POST", account)
+
+    async def unblock(self, account: Account | str) -> None:
+        """Unblock a person blocked from the Page.
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Network
+        calls: ``DELETE /{page}/blocked`` with ``user`` (``pages_manage_engagement``)."""
+        await self._blocked("DELETE", account)
+
+    async def _blocked(self, method: str, account: Account | str) -> None:
+        user = graph_id(
+            self.name, account.id if isinstance(account, Account) else account, "user id"
+        )
+        path = f"/{self.page_id}/blocked"
+        if method == "POST":
+            await self.graph.post(path, {"user": user}, kind="write")
+        else:
+            await self.graph.delete(path, {"user": user})
 
     # -- messages ------------------------------------------------------------------------------
 

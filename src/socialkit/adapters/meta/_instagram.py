@@ -15,7 +15,7 @@ professional accounts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -126,6 +126,38 @@ class InstagramAdapter(ContainerAdapter):
             Capability.ACCOUNTS,
         }
     )
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.PUBLISH_TEXT: "every Instagram post carries an image or a video",
+        Capability.PUBLISH_GIF: "Instagram takes JPEG images and MP4/MOV videos, not GIFs",
+        Capability.PUBLISH_AUDIO: "Instagram publishes no audio on its own",
+        Capability.PUBLISH_THREAD: (
+            "Instagram has no threads of posts: a carousel holds up to 10 media"
+        ),
+        Capability.PUBLISH_POLL: "polls are Story stickers, which the API does not publish",
+        Capability.QUOTE: "Instagram has no quotes",
+        Capability.NATIVE_SCHEDULING: (
+            "the Content Publishing API has no publish time: the planner publishes when due"
+        ),
+        Capability.EDIT: "the API changes a media's comments setting, never its caption",
+        Capability.DIRECT_MESSAGES: (
+            "Instagram messages go through the Messenger Platform's Instagram API, a product "
+            "of its own (its own webhooks and app review), not the Graph API's media calls"
+        ),
+        Capability.LIKE: "the API cannot like media",
+        Capability.REPOST: "Instagram has no reposts in the API",
+        Capability.BOOKMARK: "the API has no saved collections",
+        Capability.FOLLOW: "the API cannot follow accounts",
+        Capability.BLOCK: "the API cannot block accounts",
+        Capability.MUTE: "the API cannot mute accounts",
+        Capability.FOLLOWERS: "the API gives follower counts, never the list",
+        Capability.TIMELINE: "the API has no home feed",
+        Capability.FEEDS: "Instagram has no custom feeds",
+        Capability.UPLOAD: (
+            "media go into the container of one post (Instagram fetches a URL, or takes a "
+            "video's bytes for that container): nothing is uploaded ahead for later"
+        ),
+        Capability.STREAM: "the Graph API streams nothing: subscribe to webhooks (comments)",
+    }
     limits = Limits(
         max_text=2200,
         max_media=10,

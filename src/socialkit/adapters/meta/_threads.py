@@ -13,7 +13,7 @@ Ids are numeric; a handle (``@name``, or any string that is not all digits) is l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -105,6 +105,36 @@ class ThreadsAdapter(ContainerAdapter):
             Capability.ACCOUNTS,
         }
     )
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.PUBLISH_GIF: "Threads takes JPEG/PNG images and MP4/MOV videos, not GIF files",
+        Capability.PUBLISH_AUDIO: "Threads publishes no audio on its own",
+        Capability.PUBLISH_POLL: (
+            "Threads polls (poll_attachment) are not in the API description the adapter's "
+            "requests are checked against"
+        ),
+        Capability.NATIVE_SCHEDULING: "the Threads API has no scheduled publishing",
+        Capability.EDIT: "the Threads API cannot edit a post",
+        Capability.COMMENTS: (
+            "Threads has replies, not comments: ex_replies() and messages() give them"
+        ),
+        Capability.DIRECT_MESSAGES: "the Threads API has no messages",
+        Capability.LIKE: "the Threads API cannot like posts",
+        Capability.REPOST: (
+            "the Threads API reposts (POST /{id}/repost) but documents no way to take a repost "
+            "back, which repost() and unrepost() go together with"
+        ),
+        Capability.BOOKMARK: "the Threads API has no saved posts",
+        Capability.FOLLOW: "the Threads API cannot follow profiles",
+        Capability.BLOCK: "the Threads API cannot block profiles",
+        Capability.MUTE: "the Threads API cannot mute profiles",
+        Capability.FOLLOWERS: "the API gives a follower count (account_metrics), not the list",
+        Capability.TIMELINE: "the Threads API has no home feed",
+        Capability.FEEDS: "the Threads API has no custom feeds",
+        Capability.UPLOAD: (
+            "Threads fetches each post's media from a public URL: nothing is uploaded ahead"
+        ),
+        Capability.STREAM: "the Threads API streams nothing: subscribe to webhooks (replies)",
+    }
     limits = Limits(
         max_text=500,
         max_media=20,

@@ -467,6 +467,8 @@ class FakeFacebook(GraphFake):
             ("GET", "Page", "insights"): self._page_insights,
             ("GET", "Page", "conversations"): self._conversations,
             ("POST", "Page", "messages"): self._send_message,
+            ("POST", "Page", "blocked"): self._block,
+            ("DELETE", "Page", "blocked"): self._block,
             ("GET", "UnifiedThread", "messages"): self._thread_messages,
             ("POST", "PagePost", None): self._edit_post,
             ("POST", "AdVideo", None): self._edit_post,
@@ -828,6 +830,20 @@ class FakeFacebook(GraphFake):
             )
         )
         return {"recipient_id": user_id, "message_id": sent.id}
+
+    def _block(self, request: GraphRequest) -> dict[str, Any]:
+        """``POST``/``DELETE /{page}/blocked`` with ``user`` (or ``uid``, ``psid``, ``asid``):
+        ``{id: true}`` per person, as the Page reference answers."""
+        self._owner_only(request)
+        who = next(
+            (request.params[k] for k in ("user", "uid", "psid", "asid") if request.params.get(k)),
+            None,
+        )
+        if who is None:
+            raise bad_param("Requires one of the params: asid, psid, uid, user")
+        person = self.get(who, "User")
+        self.relate("block", self.owner.id, person.id, on=request.method == "POST")
+        return {person.id: True}
 
     def _accounts(self, request: GraphRequest) -> dict[str, Any]:
         if request.viewer != self.admin.id:
