@@ -361,7 +361,6 @@ class MetaAdapter(Adapter):
         calls: the code exchange (``/oauth/access_token``), the long-lived exchange, and
         ``GET /me/accounts`` (Facebook, Instagram)."""
         short = await self._oauth().complete(request, redirect)
-        self._adopt(short)
         secret = self._require_secret("logging in")
         long_lived = await _auth.exchange_token(
             self.graph,

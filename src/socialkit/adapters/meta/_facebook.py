@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -38,9 +38,6 @@ from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_fi
 from socialkit.adapters.meta._auth import PageToken, page_tokens
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -35,9 +35,6 @@ from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
 from socialkit.adapters.meta._graph import graph_id, obj
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "INSTAGRAM_ACCOUNT_METRICS",

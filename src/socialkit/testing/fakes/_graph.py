@@ -289,9 +289,9 @@ class GraphFake(FakeNetwork):
         self._app: Starlette | None = None
         self._relations: set[tuple[str, str, str]] = set()
         self._graph_lock = threading.RLock()
-        #: Authorization codes :meth:`approve` issued: code -> (client_id, redirect_uri,
-        #: PKCE challenge, user id).
-        self._codes: dict[str, tuple[str, str, str | None, str]] = {}
+        #: Authorization codes :meth:`approve` issued: code -> (redirect_uri, PKCE challenge,
+        #: user id).
+        self._codes: dict[str, tuple[str, str | None, str]] = {}
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.owner_token = f"fake-{self.name}-token-{self.owner.id}"
         self.tokens[self.owner_token] = self.owner.id
@@ -373,14 +373,14 @@ class GraphFake(FakeNetwork):
             raise ValueError("the authorization URL has no redirect_uri")
         code = f"fake-code-{self.next_id()}"
         who = (user if user is not None else self.login_user()).id
-        self._codes[code] = (self.app_id, redirect, query.get("code_challenge"), who)
+        self._codes[code] = (redirect, query.get("code_challenge"), who)
         back = {"code": code, **({"state": query["state"]} if "state" in query else {})}
         return f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(back)}#_=_"
 
     def _oauth_token(self, params: dict[str, str]) -> dict[str, Any] | None:
         """``/oauth/access_token``: the code exchange and ``fb_exchange_token``."""
-        if params.get("client_secret") != self.app_secret or (
-            "client_id" in params and params["client_id"] != self.app_id
+        if not hmac.compare_digest(params.get("client_secret", ""), self.app_secret) or (
+            params.get("client_id", self.app_id) != self.app_id
         ):
             raise GraphError(400, 101, "Error validating client secret.")
         if params.get("grant_type") == "fb_exchange_token" and self.name != "threads":
@@ -391,18 +391,19 @@ class GraphFake(FakeNetwork):
         if "code" not in params:
             return None
         grant = self._codes.pop(params["code"], None)
-        if grant is None or grant[1] != params.get("redirect_uri"):
+        if grant is None or grant[0] != params.get("redirect_uri"):
             raise GraphError(
                 400, 100, "Invalid verification code format.", kind="OAuthException", subcode=36007
             )
-        if grant[2] is not None:
+        _, challenge, user_id = grant
+        if challenge is not None:
             digest = hashlib.sha256(params.get("code_verifier", "").encode()).digest()
             expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-            if not hmac.compare_digest(expected, grant[2]):
+            if not hmac.compare_digest(expected, challenge):
                 raise GraphError(400, 100, "Invalid code verifier", kind="OAuthException")
-        answer = self._issue(grant[3], "short-lived", 3600)
+        answer = self._issue(user_id, "short-lived", 3600)
         if self.name == "threads":
-            answer = {"access_token": answer["access_token"], "user_id": int(grant[3])}
+            answer = {"access_token": answer["access_token"], "user_id": int(user_id)}
         return answer
 
     def _issue(self, user_id: str, kind: str, lifetime: int) -> dict[str, Any]:
