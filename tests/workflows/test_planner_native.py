@@ -14,7 +14,13 @@ import pytest
 
 from socialkit import Post
 from socialkit.testing.fakes import FakeFacebook, FakeMastodon
-from socialkit.workflows.planner import PlannedPost, Planner, Runner, SQLitePlanDB
+from socialkit.workflows.planner import (
+    PlannedPost,
+    Planner,
+    PreflightError,
+    Runner,
+    SQLitePlanDB,
+)
 
 
 @pytest.fixture
@@ -161,3 +167,25 @@ async def test_facebook_native_schedule_move_cancel_and_pause_in_step(
     assert cancelled.status == "cancelled"
     assert await facebook_schedule(page) == {}
     assert fb_world["fake"].calls.count(("POST", f"/{fb_world['fake'].owner.id}/feed")) == 2
+
+
+@pytest.mark.anyio
+async def test_a_native_facebook_target_is_not_moved_beyond_75_days(
+    fb_world: dict[str, Any],
+) -> None:
+    planner: Planner = fb_world["planner"]
+    runner: Runner = fb_world["runner"]
+    page = fb_world["page"]
+    at = (datetime.now(timezone.utc) + timedelta(hours=2)).replace(microsecond=0)
+    [target] = await planner.add(
+        PlannedPost(post=Post(text="not that far"), targets=["page"], at=at, native=True)
+    )
+    with pytest.raises(PreflightError, match="75 days"):
+        await planner.move(target.id, at + timedelta(days=80))
+    assert (await planner.target(target.id)).due_at == at  # planned, not moved
+    await runner.run_once()
+    with pytest.raises(PreflightError, match="75 days"):
+        await planner.move(target.id, at + timedelta(days=80))
+    handed = await planner.target(target.id)
+    assert (handed.status, handed.due_at) == ("scheduled", at)
+    assert await facebook_schedule(page) == {handed.published_id: at}
