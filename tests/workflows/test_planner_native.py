@@ -6,6 +6,7 @@ FakeFacebook and the real FacebookAdapter (``scheduled_publish_time``)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,24 @@ from socialkit.workflows.planner import (
 )
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    fake = FakeMastodon()
+@asynccontextmanager
+async def planned_world(tmp_path: Path, fake: Any, label: str) -> AsyncIterator[dict[str, Any]]:
+    """A fake network, the real adapter on it under ``label``, a planner and a runner."""
     db = SQLitePlanDB(tmp_path / "plan.db")
-    async with fake.connect(retry_wait=False) as masto:
+    async with fake.connect(retry_wait=False) as adapter:
         yield {
             "fake": fake,
-            "masto": masto,
-            "planner": Planner(db, {"masto": masto}),
-            "runner": Runner(db, {"masto": masto}, retry_after=timedelta(seconds=1)),
+            label: adapter,
+            "planner": Planner(db, {label: adapter}),
+            "runner": Runner(db, {label: adapter}, retry_after=timedelta(seconds=1)),
         }
     await db.aclose()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    async with planned_world(tmp_path, FakeMastodon(), "masto") as found:
+        yield found
 
 
 async def scheduled_on_network(masto: Any) -> list[Post]:
@@ -115,16 +122,8 @@ async def test_native_is_ignored_where_the_network_cannot_schedule_or_it_is_too_
 
 @pytest.fixture
 async def fb_world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    fake = FakeFacebook()
-    db = SQLitePlanDB(tmp_path / "plan.db")
-    async with fake.connect(retry_wait=False) as page:
-        yield {
-            "fake": fake,
-            "page": page,
-            "planner": Planner(db, {"page": page}),
-            "runner": Runner(db, {"page": page}, retry_after=timedelta(seconds=1)),
-        }
-    await db.aclose()
+    async with planned_world(tmp_path, FakeFacebook(), "page") as found:
+        yield found
 
 
 async def facebook_schedule(page: Any) -> dict[str, datetime | None]:

@@ -373,6 +373,22 @@ async def test_connect_without_credentials_names_the_fix() -> None:
 REDIRECT = "http://127.0.0.1:8765/callback"
 
 
+def login_adapter(fake: GraphFake, client: httpx.AsyncClient, **settings: Any) -> Any:
+    """The real adapter of ``fake``'s network, made for the login steps (no token yet)."""
+    adapter = {"facebook": FacebookAdapter, "instagram": InstagramAdapter}.get(
+        fake.name, ThreadsAdapter
+    )
+    return adapter.connect(
+        http=client,
+        store=settings.pop("store", MemoryStore()),
+        require_credentials=False,
+        app_id=fake.app_id,
+        app_secret=fake.app_secret,
+        base_url=fake.base_url,
+        **settings,
+    )
+
+
 @pytest.mark.parametrize(
     ("fake_type", "stored_id"),
     [(FakeFacebook, "page_id"), (FakeInstagram, "ig_user_id"), (FakeThreads, "user_id")],
@@ -383,10 +399,7 @@ async def test_login_exchanges_the_code_and_stores_a_long_lived_token(
     fake = fake_type()
     store = MemoryStore()
     client, recorder = recording_client(fake)
-    settings = {"app_id": fake.app_id, "app_secret": fake.app_secret, "base_url": fake.base_url}
-    login: Any = type(fake.connect()).connect(
-        http=client, store=store, require_credentials=False, **settings
-    )
+    login = login_adapter(fake, client, store=store)
     assert set(login.login_settings) >= {"app_id", "app_secret"}
     request = login.ex_authorization_url(redirect_uri=REDIRECT)
     assert recorder.exchanges == []  # building the URL sends nothing
@@ -420,14 +433,7 @@ async def test_login_exchanges_the_code_and_stores_a_long_lived_token(
 async def test_login_refuses_a_forged_redirect_before_any_request() -> None:
     fake = FakeFacebook()
     client, recorder = recording_client(fake)
-    login = FacebookAdapter.connect(
-        http=client,
-        store=MemoryStore(),
-        require_credentials=False,
-        app_id=fake.app_id,
-        app_secret=fake.app_secret,
-        base_url=fake.base_url,
-    )
+    login = login_adapter(fake, client)
     request = login.ex_authorization_url(redirect_uri=REDIRECT)
     with pytest.raises(StateMismatchError):
         await login.ex_exchange_code(request, f"{REDIRECT}?code=abc&state=forged")
@@ -440,15 +446,7 @@ async def test_login_refuses_a_forged_redirect_before_any_request() -> None:
 async def test_login_names_the_pages_when_it_cannot_choose() -> None:
     fake = FakeFacebook()
     async with fake.client() as client:
-        login = FacebookAdapter.connect(
-            http=client,
-            store=MemoryStore(),
-            require_credentials=False,
-            app_id=fake.app_id,
-            app_secret=fake.app_secret,
-            base_url=fake.base_url,
-            page_id="123",
-        )
+        login = login_adapter(fake, client, page_id="123")
         request = login.ex_authorization_url(redirect_uri=REDIRECT)
         with pytest.raises(ConfigurationError, match=rf"123 is not among.*{fake.owner.id}"):
             await login.ex_exchange_code(request, fake.approve(request.url))
