@@ -184,7 +184,10 @@ class GraphChecker:
         prefix = f"/{self.version}"
         if path == "/oauth/access_token" or path == f"{prefix}/oauth/access_token":
             # https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
+            # and, for the code exchange (PKCE's code_verifier included),
+            # https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
             allowed = {"grant_type", "client_id", "client_secret", "fb_exchange_token"}
+            allowed |= {"code", "redirect_uri", "code_verifier"}
             return [f"oauth/access_token takes no {p!r}" for p in params if p not in allowed]
         if not path.startswith(prefix):
             return [f"{path}: not under the Graph API version {self.version}"]
@@ -339,8 +342,11 @@ class ThreadsChecker:
     # on the same endpoints (https://developers.facebook.com/docs/threads/reference/):
     # ``link_attachment`` on /threads (posts), ``is_carousel_item``/``children`` on the carousel
     # item and carousel containers (the collection shows them; kept for their own templates).
+    # ``code_verifier`` on the code exchange: the PKCE of the OAuth client (RFC 7636), which
+    # the collection's template leaves out.
     DOCUMENTED_PARAMS: ClassVar[dict[tuple[str, tuple[str, ...]], set[str]]] = {
-        ("POST", ("{id}", "threads")): {"link_attachment", "quote_post_id"}
+        ("POST", ("{id}", "threads")): {"link_attachment", "quote_post_id"},
+        ("POST", ("oauth", "access_token")): {"code_verifier"},
     }
 
     def __init__(self, collection: Path, *, version: str = "v1.0") -> None:
@@ -358,8 +364,8 @@ class ThreadsChecker:
                 params.update({k: "" for k in json.loads(request.content)})
             else:
                 params.update(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
-        if path in ("/access_token", "/refresh_access_token"):
-            segments: tuple[str, ...] = (path.strip("/"),)
+        if path in ("/access_token", "/refresh_access_token", "/oauth/access_token"):
+            segments: tuple[str, ...] = tuple(path.strip("/").split("/"))
         else:
             prefix = f"/{self.version}"
             if not path.startswith(prefix):

@@ -12,9 +12,21 @@ import socialkit
 from socialkit.adapters._base import Adapter
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
+from socialkit.adapters.meta import FacebookAdapter, InstagramAdapter, ThreadsAdapter
+from socialkit.adapters.meta._common import ContainerAdapter, MetaAdapter
 from socialkit.adapters.x import XAdapter
 
-ADAPTERS = (MastodonAdapter, BlueskyAdapter, XAdapter)
+#: The Meta adapters' shared methods are defined on their private bases: checked there.
+ADAPTERS = (
+    MastodonAdapter,
+    BlueskyAdapter,
+    XAdapter,
+    MetaAdapter,
+    ContainerAdapter,
+    FacebookAdapter,
+    InstagramAdapter,
+    ThreadsAdapter,
+)
 
 #: What "which network calls it makes" looks like in a docstring: an HTTP method and path, an
 #: XRPC method, or an explicit statement that nothing is sent.

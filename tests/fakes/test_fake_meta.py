@@ -224,3 +224,48 @@ def test_webhook_deliveries_are_signed_as_meta_does() -> None:
     assert change["field"] == "feed"
     assert change["value"]["item"] == "comment"
     assert change["value"]["post_id"] == post
+
+
+async def test_the_code_exchange_checks_the_redirect_the_verifier_and_spends_the_code() -> None:
+    """Facebook Login's code exchange ("Manually build a login flow": client_id,
+    redirect_uri, client_secret, code) with PKCE's code_verifier (RFC 7636, S256)."""
+    import base64
+    import hashlib
+
+    fake = FakeFacebook()
+    wire = Wire(fake)
+    verifier = "v" * 43
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    redirect = "http://127.0.0.1:8765/callback"
+    query = httpx.QueryParams(
+        client_id=fake.app_id,
+        redirect_uri=redirect,
+        response_type="code",
+        state="s1",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    back = httpx.URL(fake.approve(f"https://www.facebook.com/v25.0/dialog/oauth?{query}"))
+    assert back.params["state"] == "s1"
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": fake.app_id,
+        "client_secret": fake.app_secret,
+        "redirect_uri": redirect,
+        "code": back.params["code"],
+    }
+    token_url = wire.url("/oauth/access_token")
+    wrong = await wire.client.post(token_url, data={**form, "code_verifier": "w" * 43})
+    assert error_of(wrong)["code"] == 100
+    back = httpx.URL(fake.approve(f"https://www.facebook.com/v25.0/dialog/oauth?{query}"))
+    form["code"] = back.params["code"]
+    answer = await wire.client.post(token_url, data={**form, "code_verifier": verifier})
+    token = answer.json()["access_token"]
+    assert fake.tokens[token] == fake.admin.id  # the Page's admin approved
+    again = await wire.client.post(token_url, data={**form, "code_verifier": verifier})
+    assert error_of(again)["code"] == 100  # a code is spent once
+    secret = await wire.client.post(token_url, data={**form, "client_secret": "nope"})
+    assert error_of(secret)["code"] == 101
+    await wire.close()

@@ -47,7 +47,7 @@ def checker_for(fake: GraphFake) -> Any:
 
     def node_type(ref: str) -> str | None:
         if ref == "me":
-            return "User" if fake.name == "facebook" else "IGUser"
+            return "User"  # graph.facebook.com's /me is the user of the token
         obj = fake.objects.get(ref)
         return None if obj is None else obj.type
 

@@ -36,6 +36,7 @@ from socialkit._errors import (
 )
 from socialkit._store import MemoryStore
 from socialkit.adapters.meta import (
+    LOGIN,
     FacebookAdapter,
     InstagramAdapter,
     ThreadsAdapter,
@@ -47,6 +48,7 @@ from socialkit.adapters.meta import (
     verify_signature,
     verify_subscription,
 )
+from socialkit.auth import AuthFlowError, StateMismatchError
 from socialkit.testing.fakes import FakeFacebook, FakeInstagram, FakeThreads
 from socialkit.testing.fakes._graph import GraphFake
 from socialkit.webhooks import EventDeduplicator
@@ -353,13 +355,108 @@ async def test_bad_ids_are_refused_before_any_request(
 
 
 async def test_connect_without_credentials_names_the_fix() -> None:
-    with pytest.raises(ConfigurationError, match=r"socialkit auth login facebook.*page_id"):
-        FacebookAdapter.connect()
-    with pytest.raises(ConfigurationError, match="socialkit auth login instagram"):
-        InstagramAdapter.connect(access_token="x")
-    with pytest.raises(ConfigurationError, match="socialkit auth login threads") as info:
-        ThreadsAdapter.connect()
-    assert "Value error" not in str(info.value)
+    """Without a token setting and nothing stored, ``async with`` names the login command (and
+    the id settings still missing) before any request."""
+    cases = [
+        (FacebookAdapter, {}, r"socialkit auth login facebook.*page_id"),
+        (InstagramAdapter, {"access_token": "x"}, "socialkit auth login instagram"),
+        (ThreadsAdapter, {}, "socialkit auth login threads"),
+    ]
+    for adapter, settings, fix in cases:
+        with pytest.raises(AuthFlowError, match=fix):
+            async with adapter.connect(store=MemoryStore(), **settings):
+                raise AssertionError("not reached")
+
+
+# -- login -----------------------------------------------------------------------------------------
+
+REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+def login_adapter(fake: GraphFake, client: httpx.AsyncClient, **settings: Any) -> Any:
+    """The real adapter of ``fake``'s network, made for the login steps (no token yet)."""
+    adapter = {"facebook": FacebookAdapter, "instagram": InstagramAdapter}.get(
+        fake.name, ThreadsAdapter
+    )
+    return adapter.connect(
+        http=client,
+        store=settings.pop("store", MemoryStore()),
+        require_credentials=False,
+        app_id=fake.app_id,
+        app_secret=fake.app_secret,
+        base_url=fake.base_url,
+        **settings,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fake_type", "stored_id"),
+    [(FakeFacebook, "page_id"), (FakeInstagram, "ig_user_id"), (FakeThreads, "user_id")],
+)
+async def test_login_exchanges_the_code_and_stores_a_long_lived_token(
+    fake_type: type[GraphFake], stored_id: str
+) -> None:
+    fake = fake_type()
+    store = MemoryStore()
+    client, recorder = recording_client(fake)
+    login = login_adapter(fake, client, store=store)
+    assert set(login.login_settings) >= {"app_id", "app_secret"}
+    request = login.ex_authorization_url(redirect_uri=REDIRECT)
+    assert recorder.exchanges == []  # building the URL sends nothing
+    query = httpx.URL(request.url).params
+    assert query["scope"].split(",") == list(LOGIN[fake.name]["scopes"])
+    assert query["code_challenge_method"] == "S256"
+    token = await login.ex_exchange_code(request, fake.approve(request.url))
+    await login.aclose()
+    paths = [(r.method, r.url.path) for r, _ in recorder.exchanges]
+    exchange = (
+        "/oauth/access_token" if fake.name == "threads" else f"/{fake.version}/oauth/access_token"
+    )
+    assert paths[0] == ("POST", exchange)
+    assert paths[1][1].endswith("access_token")  # the long-lived exchange
+    assert token.extra[stored_id] == fake.owner.id  # the Page, the account, the user
+    if fake.name == "threads":
+        assert token.expires_at is not None  # long-lived: about 60 days
+    else:  # the Page token, which the owner's calls are made with
+        assert token.access_token.get_secret_value() == fake.owner_token
+    assert token.access_token.get_secret_value() not in repr(token)
+    # A later adapter of the account, with no token setting, uses the stored login.
+    async with type(login).connect(
+        http=client, store=store, base_url=fake.base_url, app_id=fake.app_id
+    ) as later:
+        assert (await later.me()).id == fake.owner.id
+    await client.aclose()
+    found = violations(fake, recorder)
+    assert not found, "\n".join(found)
+
+
+async def test_login_refuses_a_forged_redirect_before_any_request() -> None:
+    fake = FakeFacebook()
+    client, recorder = recording_client(fake)
+    login = login_adapter(fake, client)
+    request = login.ex_authorization_url(redirect_uri=REDIRECT)
+    with pytest.raises(StateMismatchError):
+        await login.ex_exchange_code(request, f"{REDIRECT}?code=abc&state=forged")
+    with pytest.raises(AuthFlowError, match="access_denied"):
+        await login.ex_exchange_code(request, {"error": "access_denied", "state": request.state})
+    assert recorder.exchanges == []
+    await client.aclose()
+
+
+async def test_login_names_the_pages_when_it_cannot_choose() -> None:
+    fake = FakeFacebook()
+    async with fake.client() as client:
+        login = login_adapter(fake, client, page_id="123")
+        request = login.ex_authorization_url(redirect_uri=REDIRECT)
+        with pytest.raises(ConfigurationError, match=rf"123 is not among.*{fake.owner.id}"):
+            await login.ex_exchange_code(request, fake.approve(request.url))
+        await login.aclose()
+
+
+async def test_login_needs_the_app_settings() -> None:
+    login = ThreadsAdapter.connect(store=MemoryStore(), require_credentials=False)
+    with pytest.raises(ConfigurationError, match="app_id"):
+        login.ex_authorization_url()
 
 
 async def test_errors_and_reprs_carry_no_token(fb: Session) -> None:
@@ -510,6 +607,37 @@ async def test_facebook_schedules_lists_and_cancels(fb: Session) -> None:
     assert [p.id async for p in fb.net.posts()] == []
     await fb.net.ex_cancel_scheduled(posted.id)
     assert [p async for p in fb.net.ex_scheduled_posts()] == []
+
+
+async def test_facebook_schedule_reschedule_cancel(fb: Session) -> None:
+    now = fb.net.now().replace(microsecond=0)
+    moved = await fb.net.ex_schedule(Post(text="moved"), now + timedelta(days=1))
+    kept = await fb.net.ex_schedule(Post(text="kept"), now + timedelta(days=2))
+    later = now + timedelta(days=3)
+    again = await fb.net.ex_reschedule(moved.id, later)
+    assert again.scheduled_at == later
+    on_network = {p.id: p.scheduled_at async for p in fb.net.ex_scheduled_posts()}
+    assert on_network == {moved.id: later, kept.id: now + timedelta(days=2)}
+    await fb.net.ex_cancel_scheduled(moved.id)
+    assert [p.id async for p in fb.net.ex_scheduled_posts()] == [kept.id]
+    # Once Meta's scheduler has published it, cancelling would delete a live post: refused.
+    fb.fake.clock.set(now + timedelta(days=2, minutes=1))
+    assert [p.id async for p in fb.net.posts()] == [kept.id]
+    with pytest.raises(APIError, match="not scheduled any more"):
+        await fb.net.ex_cancel_scheduled(kept.id)
+    assert [p.id async for p in fb.net.posts()] == [kept.id]
+
+
+@pytest.mark.parametrize("ahead", [timedelta(minutes=5), timedelta(days=76)])
+async def test_facebook_schedule_limits_are_checked_before_any_request(
+    fb: Session, ahead: timedelta
+) -> None:
+    at = fb.net.now() + ahead
+    with pytest.raises(InvalidPostError, match="10 minutes to 75 days"):
+        await fb.net.ex_schedule(Post(text="out of range"), at)
+    with pytest.raises(ValidationError, match="10 minutes to 75 days"):
+        await fb.net.ex_reschedule(f"{fb.fake.owner.id}_1", at)
+    assert fb.recorder.exchanges == []
 
 
 async def test_facebook_refuses_a_schedule_too_soon(fb: Session) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "PageToken",
     "appsecret_proof",
     "exchange_token",
+    "instagram_login",
     "page_tokens",
     "refresh_token",
 ]
@@ -79,12 +80,15 @@ class PageToken:
 
 
 #: The loopback OAuth login of each network (``socialkit auth login <network>``): where the
-#: user authorizes, where the code is exchanged, the grant that makes the token long-lived, and
-#: the permissions each adapter's calls need (app review grants them).
+#: user authorizes, where the code is exchanged (a path on the adapter's ``base_url``), the
+#: grant that makes the token long-lived, and the permissions each adapter's calls need (app
+#: review grants them). Facebook Login: https://developers.facebook.com/docs/facebook-login/
+#: guides/advanced/manual-flow; Threads: https://developers.facebook.com/docs/threads/
+#: get-started/get-access-tokens-and-permissions.
 LOGIN: dict[str, dict[str, Any]] = {
     "facebook": {
         "authorize": "https://www.facebook.com/{version}/dialog/oauth",
-        "token": "https://graph.facebook.com/{version}/oauth/access_token",
+        "token": "/{version}/oauth/access_token",
         "long_lived": "fb_exchange_token",
         "scopes": (
             "pages_show_list",
@@ -98,7 +102,7 @@ LOGIN: dict[str, dict[str, Any]] = {
     },
     "instagram": {
         "authorize": "https://www.facebook.com/{version}/dialog/oauth",
-        "token": "https://graph.facebook.com/{version}/oauth/access_token",
+        "token": "/{version}/oauth/access_token",
         "long_lived": "fb_exchange_token",
         "scopes": (
             "instagram_basic",
@@ -112,7 +116,7 @@ LOGIN: dict[str, dict[str, Any]] = {
     },
     "threads": {
         "authorize": "https://threads.net/oauth/authorize",
-        "token": "https://graph.threads.net/oauth/access_token",
+        "token": "/oauth/access_token",
         "long_lived": "th_exchange_token",
         "scopes": (
             "threads_basic",
@@ -126,6 +130,12 @@ LOGIN: dict[str, dict[str, Any]] = {
         ),
     },
 }
+
+
+def instagram_login(host: str) -> bool:
+    """Whether an Instagram host is Instagram Login's (``graph.instagram.com``), whose tokens
+    are exchanged and refreshed with the ``ig_`` grants, rather than Facebook Login's."""
+    return host == "graph.instagram.com"
 
 
 def _token_from(body: dict[str, Any], network: str, now: datetime) -> LongLivedToken:
@@ -177,8 +187,9 @@ async def exchange_token(
     Login on ``graph.instagram.com``)."""
     if not short_lived:
         raise ValidationError(f"{network}: the token to exchange must not be empty")
-    instagram_login = "instagram" in graph.session.network.url.host
-    if network == "facebook" or (network == "instagram" and not instagram_login):
+    if network == "facebook" or (
+        network == "instagram" and not instagram_login(graph.session.network.url.host)
+    ):
         if not app_id:
             raise ValidationError(f"{network}: exchanging a token needs app_id")
         body = await _token_call(

@@ -10,8 +10,8 @@ through the Page: the Graph API has no handle lookup for them, so ``account`` is
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -36,7 +36,7 @@ from socialkit._models import (
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._auth import PageToken, page_tokens
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, logger, parse_time
+from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
 
 __all__ = [
@@ -74,7 +74,10 @@ _POST_FIELDS = (
 )
 _LIST_FIELDS = "id,message,created_time,permalink_url,parent_id,from,status_type"
 _PHOTO_FIELDS = "id,alt_text_custom,images,width,height,link,created_time"
-_VIDEO_FIELDS = "id,description,title,created_time,permalink_url,source,picture,length,post_id"
+_VIDEO_FIELDS = (
+    "id,description,title,created_time,permalink_url,source,picture,length,post_id,published,"
+    "scheduled_publish_time"
+)
 _COMMENT_FIELDS = "id,message,created_time,from,parent,object,permalink_url,is_hidden"
 _MESSAGE_FIELDS = "id,message,created_time,from"
 _PAGE_FIELDS = "id,name,username,link,fan_count,followers_count"
@@ -96,17 +99,6 @@ class FacebookSettings(MetaSettings):
         default="https://graph.facebook.com", description="The Graph API host."
     )
     page_id: str | None = Field(default=None, pattern=r"^[0-9]{1,25}$", description="The Page.")
-
-    _network: ClassVar[str] = "facebook"
-
-    def _missing(self) -> list[str]:
-        missing = super()._missing()
-        if self.page_id is None:
-            missing.append(
-                "no page_id: run `socialkit auth login facebook` (it lists the Pages you "
-                "manage) or pass page_id"
-            )
-        return missing
 
 
 def _uploaded_kind(media: Media) -> str:
@@ -138,10 +130,34 @@ class FacebookAdapter(MetaAdapter):
             Capability.REPLY,
             Capability.WEBHOOKS,
             Capability.LIKE,
+            Capability.BLOCK,
             Capability.HIDE,
             Capability.UPLOAD,
         }
     )
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.PUBLISH_GIF: "a GIF goes up as a photo (image/gif), with no kind of its own",
+        Capability.PUBLISH_AUDIO: "Page posts carry no audio",
+        Capability.PUBLISH_THREAD: (
+            "Facebook has no threads of posts: publish one post, then reply with comments"
+        ),
+        Capability.PUBLISH_POLL: "the Pages API publishes no polls",
+        Capability.QUOTE: "Page posts share a post's link (Post.link), they do not quote it",
+        Capability.READ_OTHERS: (
+            "another Page's posts need the Page Public Content Access feature (app review): "
+            "posts(account=...) asks, nothing promises an answer"
+        ),
+        Capability.SEARCH: "the Graph API has no search of posts (public search ended in 2018)",
+        Capability.REPOST: "a Page cannot share another post through the API",
+        Capability.BOOKMARK: "the API has no saved items",
+        Capability.FOLLOW: "a Page follows no one through the API",
+        Capability.MUTE: "Pages do not mute people (block() keeps them away)",
+        Capability.ACCOUNTS: "the Graph API has no lookup of people or Pages by name",
+        Capability.FOLLOWERS: "the Graph API gives a Page's follower count (me()), not the list",
+        Capability.TIMELINE: "a Page has no home timeline in the Graph API",
+        Capability.FEEDS: "Facebook has no custom feeds",
+        Capability.STREAM: "the Graph API streams nothing: subscribe to webhooks (feed, messages)",
+    }
     limits = Limits(
         max_text=63206,
         max_media=10,
@@ -155,30 +171,46 @@ class FacebookAdapter(MetaAdapter):
     )
 
     settings: FacebookSettings
+    #: The login also needs the Page (when the user manages several).
+    login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "page_id")
+    _login_id = ("page_id", "it chooses among the Pages you manage")
+
+    _insights_call = ("insights", FACEBOOK_PAGE_METRICS, {"period": "day"})
+    _hide_call = ("", "is_hidden")
+    _posts_edge = "posts"
+    _post_fields = _POST_FIELDS
+
+    @property
+    def _owner(self) -> str:
+        return self.page_id
 
     @property
     def page_id(self) -> str:
-        page = self.settings.page_id
-        assert page is not None
-        return page
+        """The Page: the ``page_id`` setting, or the one the stored login chose."""
+        return self._chosen_id()
 
     # -- pre-flight --------------------------------------------------------------------------
+
+    def _schedule_problem(self, at: datetime) -> Problem | None:
+        """Graph schedules 10 minutes to 75 days ahead (``scheduled_publish_time``)."""
+        ahead = at - self.now()
+        if _SCHEDULE_MIN <= ahead <= _SCHEDULE_MAX:
+            return None
+        return Problem(
+            code="schedule_out_of_range",
+            message=(
+                f"facebook schedules posts 10 minutes to 75 days ahead; {at.isoformat()} is "
+                f"{ahead} from now"
+            ),
+            field="scheduled_at",
+        )
 
     def _check_extra(self, post: Post) -> list[Problem]:
         problems: list[Problem] = []
         if post.scheduled_at is not None:
-            ahead = post.scheduled_at - self.now()
-            if ahead < _SCHEDULE_MIN or ahead > _SCHEDULE_MAX:
-                problems.append(
-                    Problem(
-                        code="schedule_out_of_range",
-                        message=(
-                            "facebook schedules posts 10 minutes to 75 days ahead; "
-                            f"scheduled_at is {ahead} from now"
-                        ),
-                        field="scheduled_at",
-                    )
-                )
+            out_of_range = self._schedule_problem(post.scheduled_at)
+            if out_of_range is not None:
+                problems.append(out_of_range)
             if post.reply_to is not None:
                 problems.append(
                     Problem(
@@ -210,34 +242,25 @@ class FacebookAdapter(MetaAdapter):
     # -- the account ---------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The Page as an account (name, username, link, followers).
+
+        Returns the ``Account``. Network calls: ``GET /{page}`` (``pages_read_engagement``)."""
         body = await self.graph.get(f"/{self.page_id}", {"fields": _PAGE_FIELDS})
         account = _page_account(body)
         self._me_cache = account
         return account
 
     async def ex_page_tokens(self) -> list[PageToken]:
-        """The Pages the configured token's user manages, with their Page tokens
-        (``GET /me/accounts``; needs a user token with ``pages_show_list``)."""
+        """The Pages the configured token's user manages, with their Page tokens and linked
+        Instagram accounts.
+
+        Returns the ``PageToken`` list (tokens redacted from then on). Network calls:
+        ``GET /me/accounts`` (a user token with ``pages_show_list``)."""
         pages = await page_tokens(self.graph)
         self.graph.session.add_secret(*(page.access_token for page in pages))
         return pages
 
-    async def account_metrics(
-        self, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[Metric]:
-        """Page insights (``GET /{page}/insights``), day values, under canonical names."""
-        params: dict[str, Any] = {"metric": ",".join(FACEBOOK_PAGE_METRICS), "period": "day"}
-        if since is not None:
-            params["since"] = unix(since)
-        if until is not None:
-            params["until"] = unix(until)
-        body = await self.graph.get(f"/{self.page_id}/insights", params)
-        return _insights(body, FACEBOOK_PAGE_METRICS, None, self.name, self.now())
-
     # -- publishing ---------------------------------------------------------------------------
-
-    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
 
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
         """One Page post (``/feed``, ``/photos`` or ``/videos``) or a comment (``reply_to``),
@@ -264,6 +287,9 @@ class FacebookAdapter(MetaAdapter):
             await self._drop_record(key)
             raise
         await self._save_record(key, {"started": started.isoformat(), "post_id": created.id})
+        if post.scheduled_at is not None and created.id is not None:
+            # Cancelling it frees the key (nothing went out): see ex_cancel_scheduled.
+            await self._save_record(_scheduled_record(created.id), {"key": key})
         return created
 
     async def _create(self, post: Post, key: str) -> Post:
@@ -423,19 +449,22 @@ class FacebookAdapter(MetaAdapter):
         return None
 
     async def edit(self, post_id: str, post: Post) -> Post:
-        """Replace a Page post's text (``POST /{post}`` with ``message``)."""
+        """Replace a Page post's text.
+
+        Returns the post as Facebook now shows it. Raises ``ValidationError`` for a bad id before
+        any request. Network calls: ``POST /{post}`` with ``message``, then ``GET /{post}``
+        (``pages_manage_posts``)."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.post(f"/{post_id}", {"message": post.text}, kind="write")
         return await self.get_post(post_id)
 
-    async def delete(self, post_id: str) -> None:
-        post_id = graph_id(self.name, post_id, "post id")
-        await self.graph.delete(f"/{post_id}")
-
     async def upload(self, media: Media) -> UploadedMedia:
-        """An unpublished photo of the Page (``POST /{page}/photos`` with ``published=false``),
-        to attach to one post later (``attached_media``). Videos publish as they upload, so
-        they are not offered here."""
+        """An unpublished photo of the Page, to attach to one post later (``attached_media``).
+        Videos publish as they upload, so they are not offered here.
+
+        Returns the ``UploadedMedia`` (usable once, for 24 hours). Raises ``UnsupportedError`` for a
+        video. Network calls: ``POST /{page}/photos`` with ``published=false``
+        (``pages_manage_posts``)."""
         if media.kind not in ("image", "gif"):
             raise self.unsupported(Capability.UPLOAD, "facebook uploads photos on their own")
         photo = await self._photo_id(media)
@@ -457,7 +486,10 @@ class FacebookAdapter(MetaAdapter):
     def ex_scheduled_posts(
         self, *, limit: int | None = None, cursor: str | None = None
     ) -> Paged[Post]:
-        """The Page's scheduled posts (``GET /{page}/scheduled_posts``)."""
+        """The Page's scheduled posts, each with ``scheduled_at``.
+
+        Returns a ``Paged`` of posts. Network calls: ``GET /{page}/scheduled_posts``
+        (``pages_manage_posts``)."""
         return self.graph.paged(
             f"/{self.page_id}/scheduled_posts",
             {"fields": _LIST_FIELDS + ",is_published,scheduled_publish_time"},
@@ -467,15 +499,74 @@ class FacebookAdapter(MetaAdapter):
             push_times=False,
         )
 
+    async def ex_schedule(
+        self, post: Post, at: datetime, *, idempotency_key: str | None = None
+    ) -> Post:
+        """Hand ``post`` to Facebook's scheduler, to go out at ``at``, at most once per
+        ``idempotency_key`` as :meth:`publish`.
+
+        Returns the scheduled post (its ``id`` is what :meth:`ex_reschedule` and
+        :meth:`ex_cancel_scheduled` take). Raises ``InvalidPostError`` (``schedule_out_of_range``:
+        outside 10 minutes to 75 days ahead) before any request. Network calls:
+        ``POST /{page}/feed``, ``/photos`` or ``/videos`` with ``published=false`` and
+        ``scheduled_publish_time`` (``pages_manage_posts``)."""
+        if at.tzinfo is None:
+            raise self._bad("the time to schedule at must be timezone-aware")
+        scheduled = post.model_copy(update={"scheduled_at": at})
+        return await self.publish(scheduled, idempotency_key=idempotency_key)
+
+    async def ex_reschedule(self, post_id: str, at: datetime) -> Post:
+        """Move a scheduled post (or video) to ``at`` (``POST /{id}`` with
+        ``scheduled_publish_time``).
+
+        Returns the post as Facebook now shows it. Raises ``ValidationError`` for a bad id or a
+        time outside 10 minutes to 75 days ahead, before any request; Facebook refuses a post
+        that is already published (``InvalidRequestError``). Needs ``pages_manage_posts``."""
+        post_id = graph_id(self.name, post_id, "post id")
+        if at.tzinfo is None:
+            raise self._bad("the new time must be timezone-aware")
+        out_of_range = self._schedule_problem(at)
+        if out_of_range is not None:
+            raise self._bad(out_of_range.message)
+        await self.graph.post(f"/{post_id}", {"scheduled_publish_time": unix(at)}, kind="write")
+        return await self.get_post(post_id)
+
     async def ex_cancel_scheduled(self, post_id: str) -> None:
-        """Cancel a scheduled post (it is deleted before it goes out)."""
-        await self.delete(post_id)
+        """Cancel a scheduled post or video: it is deleted before it goes out. A post that has
+        gone out meanwhile is left alone.
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request, and
+        ``APIError`` (``already_published``) when the post is no longer scheduled. Network
+        calls: ``GET /{id}`` (``is_published`` / ``published``), then ``DELETE /{id}``. Needs
+        ``pages_manage_posts``."""
+        post_id = graph_id(self.name, post_id, "post id")
+        field = "is_published" if "_" in post_id else "published"
+        body = await self.graph.get(f"/{post_id}", {"fields": f"id,{field}"})
+        if body.get(field) is not False:
+            raise APIError(
+                self.name,
+                None,
+                "already_published",
+                f"facebook post {post_id} is not scheduled any more (it has gone out); "
+                "delete() removes it",
+            )
+        await self.graph.delete(f"/{post_id}")
+        # The key it was published under may schedule again (a planner hands it over again).
+        record = await self._load_record(_scheduled_record(post_id))
+        if record is not None:
+            await self._drop_record(str(record.get("key")))
+            await self._drop_record(_scheduled_record(post_id))
 
     # -- reading -------------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
         """A Page post, a video (an id of digits only) or a comment (``metadata=1`` tells a
-        post from a comment), with its media (alt text, sizes and URLs read from each photo)."""
+        post from a comment), with its media (alt text, sizes and URLs read from each photo).
+
+        Returns the ``Post`` (``scheduled_at`` set while it waits for its time). Raises
+        ``ValidationError`` for a bad id before any request, ``NotFoundError`` for one Facebook does
+        not know. Network calls: ``GET /{id}`` (``?metadata=1`` first for a post id, then the post),
+        and ``GET /?ids=`` for its photos (``pages_read_engagement``)."""
         post_id = graph_id(self.name, post_id, "post id")
         if "_" not in post_id:
             body = await self.graph.get(f"/{post_id}", {"fields": _VIDEO_FIELDS})
@@ -549,6 +640,9 @@ class FacebookAdapter(MetaAdapter):
                 )
             ],
             author=self._me_cache,
+            scheduled_at=parse_time(body.get("scheduled_publish_time"))
+            if body.get("published") is False
+            else None,
             raw=body,
         )
 
@@ -566,33 +660,14 @@ class FacebookAdapter(MetaAdapter):
             raw=body,
         )
 
-    def posts(
-        self,
-        *,
-        account: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Paged[Post]:
-        """The Page's posts (``GET /{page}/posts``), newest first; ``account`` another Page's
-        id (needs Page Public Content Access)."""
-        page = self.page_id if account is None else graph_id(self.name, account, "Page id")
-        return self.graph.paged(
-            f"/{page}/posts",
-            {"fields": _POST_FIELDS},
-            self._post_from,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-            time_of=lambda p: p.created_at,
-        )
-
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Post insights of each post, 50 posts per batch request."""
+        """Post insights of each post under canonical names (:data:`FACEBOOK_POST_METRICS`).
+
+        Returns ``{post id: metrics}``. Raises ``ValidationError`` for a bad id before any request,
+        and the ``APIError`` of a post Meta refused. Network calls: ``GET /{post}/insights``, 50
+        posts per batch request (``POST /``); needs ``read_insights``."""
         ids = [graph_id(self.name, i, "post id") for i in post_ids]
         metric = ",".join(FACEBOOK_POST_METRICS)
         answers = await self.graph.batch(
@@ -603,28 +678,50 @@ class FacebookAdapter(MetaAdapter):
         for post_id, answer in zip(ids, answers, strict=True):
             if isinstance(answer, APIError):
                 raise answer
-            out[post_id] = _insights(answer, FACEBOOK_POST_METRICS, post_id, self.name, now)
+            out[post_id] = insights(answer, FACEBOOK_POST_METRICS, post_id, self.name, now)
         return out
 
     # -- engagement ----------------------------------------------------------------------------
 
     async def like(self, post_id: str) -> None:
-        """Like a post or comment as the Page (``POST /{id}/likes``)."""
+        """Like a post or comment as the Page (``POST /{id}/likes``).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Needs
+        ``pages_manage_engagement``."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.post(f"/{post_id}/likes", {}, kind="write")
 
     async def unlike(self, post_id: str) -> None:
+        """Take back the Page's like of a post or comment (``DELETE /{id}/likes``).
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Needs
+        ``pages_manage_engagement``."""
         post_id = graph_id(self.name, post_id, "post id")
         await self.graph.delete(f"/{post_id}/likes")
 
-    async def hide(self, reply: Message | str) -> None:
-        """Hide a comment on one of the Page's posts (``POST /{comment}`` ``is_hidden``)."""
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"is_hidden": True}, kind="write")
+    async def block(self, account: Account | str) -> None:
+        """Block a person from the Page (they can no longer comment or message it).
 
-    async def unhide(self, reply: Message | str) -> None:
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"is_hidden": False}, kind="write")
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Network
+        calls: ``POST /{page}/blocked`` with ``user`` (``pages_manage_engagement``)."""
+        await self._blocked("POST", account)
+
+    async def unblock(self, account: Account | str) -> None:
+        """Unblock a person blocked from the Page.
+
+        Returns nothing. Raises ``ValidationError`` for a bad id before any request. Network
+        calls: ``DELETE /{page}/blocked`` with ``user`` (``pages_manage_engagement``)."""
+        await self._blocked("DELETE", account)
+
+    async def _blocked(self, method: str, account: Account | str) -> None:
+        user = graph_id(
+            self.name, account.id if isinstance(account, Account) else account, "user id"
+        )
+        path = f"/{self.page_id}/blocked"
+        if method == "POST":
+            await self.graph.post(path, {"user": user}, kind="write")
+        else:
+            await self.graph.delete(path, {"user": user})
 
     # -- messages ------------------------------------------------------------------------------
 
@@ -638,8 +735,12 @@ class FacebookAdapter(MetaAdapter):
         cursor: str | None = None,
     ) -> Paged[Message]:
         """Comments on the Page's posts (read post page by post page, one batch request per
-        page), posts that tag the Page (``/{page}/tagged``: mentions) and Messenger messages
-        (``/{page}/conversations``), newest first."""
+        page), posts that tag the Page (mentions) and Messenger messages, newest first.
+
+        Returns a ``Paged`` of messages. Network calls: ``GET /{page}/posts`` then
+        ``GET /{post}/comments`` in batches (``POST /``; ``pages_read_user_content``),
+        ``GET /{page}/tagged``, ``GET /{page}/conversations`` then ``GET /{thread}/messages`` in
+        batches (``pages_messaging``)."""
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
@@ -780,7 +881,12 @@ class FacebookAdapter(MetaAdapter):
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a comment or post with a comment, or a Messenger message with a message
-        (``POST /{page}/messages``, ``messaging_type=RESPONSE``: within 24 hours of theirs)."""
+        (``messaging_type=RESPONSE``: within 24 hours of theirs).
+
+        Returns the reply as a ``Post``. Raises ``ValidationError`` for a bad id and
+        ``InvalidPostError`` for a reply Facebook would refuse, before any request. Network calls:
+        ``POST /{post or comment}/comments`` (``pages_manage_engagement``) or
+        ``POST /{page}/messages`` (``pages_messaging``)."""
         body = as_post(post)
         if isinstance(to, Message) and to.kind == "direct":
             recipient = graph_id(self.name, to.author.id, "user id")
@@ -809,6 +915,11 @@ class FacebookAdapter(MetaAdapter):
 
 
 # -- mapping ---------------------------------------------------------------------------------------
+
+
+def _scheduled_record(post_id: str) -> str:
+    """The record that names the key a scheduled post was published under."""
+    return f"scheduled:{post_id}"
 
 
 def _first_link(text: str) -> str | None:
@@ -911,41 +1022,3 @@ def _video_attachment(item: dict[str, Any]) -> Media:
         preview_url=image.get("src"),
         id=target.get("id"),
     )
-
-
-def _insights(
-    body: dict[str, Any],
-    table: dict[str, str],
-    post_id: str | None,
-    network: str,
-    measured_at: datetime,
-) -> list[Metric]:
-    metrics: list[Metric] = []
-    for item in body.get("data") or []:
-        if not isinstance(item, dict):
-            continue
-        native = item.get("name")
-        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
-        if not isinstance(native, str) or not values:
-            continue
-        last = values[-1]
-        value = last.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue  # breakdowns (objects) are not single numbers
-        end = parse_time(last.get("end_time"))
-        metrics.append(
-            Metric(
-                name=table.get(native, native),
-                value=value,
-                network=network,
-                post_id=post_id,
-                native_name=native,
-                period=item.get("period") if isinstance(item.get("period"), str) else None,
-                end=end,
-                start=end - timedelta(days=1)
-                if end is not None and item.get("period") == "day"
-                else None,
-                measured_at=measured_at.astimezone(timezone.utc),
-            )
-        )
-    return metrics

@@ -274,8 +274,8 @@ class Graph:
             raise self.malformed("JSON object")
         return body
 
-    async def delete(self, path: str) -> dict[str, Any]:
-        response = await self.session.request("DELETE", path)
+    async def delete(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.session.request("DELETE", path, params=dict(params or {}))
         body = self._json(response)
         return body if isinstance(body, dict) else {}
 

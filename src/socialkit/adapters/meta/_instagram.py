@@ -15,7 +15,7 @@ professional accounts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -28,14 +28,13 @@ from socialkit._errors import (
     MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
-    RateLimitError,
     TransportError,
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
-from socialkit.adapters.meta._graph import graph_id, obj, unix
+from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
+from socialkit.adapters.meta._graph import graph_id, obj
 
 __all__ = [
     "INSTAGRAM_ACCOUNT_METRICS",
@@ -78,8 +77,6 @@ _USER_FIELDS = (
     "id,username,name,biography,followers_count,follows_count,media_count,"
     "profile_picture_url,website"
 )
-_DONE = frozenset({"FINISHED"})
-_PENDING = frozenset({"IN_PROGRESS"})
 _IMAGE_TYPES = frozenset({"image/jpeg"})
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _HASHTAG = r"(?<![\w&])#\w+"
@@ -100,19 +97,8 @@ class InstagramSettings(MetaSettings):
         default=None, pattern=r"^[0-9]{1,25}$", description="The Instagram professional account."
     )
 
-    _network: ClassVar[str] = "instagram"
 
-    def _missing(self) -> list[str]:
-        missing = super()._missing()
-        if self.ig_user_id is None:
-            missing.append(
-                "no ig_user_id: run `socialkit auth login instagram` (it finds the account "
-                "linked to your Page) or pass ig_user_id"
-            )
-        return missing
-
-
-class InstagramAdapter(MetaAdapter):
+class InstagramAdapter(ContainerAdapter):
     """Instagram professional accounts. See ``docs/networks/instagram.md``."""
 
     name: ClassVar[str] = "instagram"
@@ -137,6 +123,38 @@ class InstagramAdapter(MetaAdapter):
             Capability.ACCOUNTS,
         }
     )
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.PUBLISH_TEXT: "every Instagram post carries an image or a video",
+        Capability.PUBLISH_GIF: "Instagram takes JPEG images and MP4/MOV videos, not GIFs",
+        Capability.PUBLISH_AUDIO: "Instagram publishes no audio on its own",
+        Capability.PUBLISH_THREAD: (
+            "Instagram has no threads of posts: a carousel holds up to 10 media"
+        ),
+        Capability.PUBLISH_POLL: "polls are Story stickers, which the API does not publish",
+        Capability.QUOTE: "Instagram has no quotes",
+        Capability.NATIVE_SCHEDULING: (
+            "the Content Publishing API has no publish time: the planner publishes when due"
+        ),
+        Capability.EDIT: "the API changes a media's comments setting, never its caption",
+        Capability.DIRECT_MESSAGES: (
+            "Instagram messages go through the Messenger Platform's Instagram API, a product "
+            "of its own (its own webhooks and app review), not the Graph API's media calls"
+        ),
+        Capability.LIKE: "the API cannot like media",
+        Capability.REPOST: "Instagram has no reposts in the API",
+        Capability.BOOKMARK: "the API has no saved collections",
+        Capability.FOLLOW: "the API cannot follow accounts",
+        Capability.BLOCK: "the API cannot block accounts",
+        Capability.MUTE: "the API cannot mute accounts",
+        Capability.FOLLOWERS: "the API gives follower counts, never the list",
+        Capability.TIMELINE: "the API has no home feed",
+        Capability.FEEDS: "Instagram has no custom feeds",
+        Capability.UPLOAD: (
+            "media go into the container of one post (Instagram fetches a URL, or takes a "
+            "video's bytes for that container): nothing is uploaded ahead for later"
+        ),
+        Capability.STREAM: "the Graph API streams nothing: subscribe to webhooks (comments)",
+    }
     limits = Limits(
         max_text=2200,
         max_media=10,
@@ -150,11 +168,29 @@ class InstagramAdapter(MetaAdapter):
 
     settings: InstagramSettings
 
+    _login_id = ("ig_user_id", "it finds the account linked to your Page")
+    _status_fields = ("status_code", "status")
+    _publish_edge = "media_publish"
+    _limit_edge = "content_publishing_limit"
+    _insights_call = (
+        "insights",
+        INSTAGRAM_ACCOUNT_METRICS,
+        {"period": "day", "metric_type": "total_value"},
+    )
+    _hide_call = ("", "hide")
+    _posts_edge = "media"
+    _post_fields = _MEDIA_FIELDS
+    _text_field = "caption"
+    _post_url = "https://www.instagram.com/p/{id}/"
+
+    @property
+    def _owner(self) -> str:
+        return self.ig_user
+
     @property
     def ig_user(self) -> str:
-        value = self.settings.ig_user_id
-        assert value is not None
-        return value
+        """The account: the ``ig_user_id`` setting, or the one the stored login chose."""
+        return self._chosen_id()
 
     # -- pre-flight ----------------------------------------------------------------------------
 
@@ -216,6 +252,9 @@ class InstagramAdapter(MetaAdapter):
     # -- the account ---------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The professional account (username, name, counts).
+
+        Returns the ``Account``. Network calls: ``GET /{ig-user}`` (``instagram_basic``)."""
         body = await self.graph.get(f"/{self.ig_user}", {"fields": _USER_FIELDS})
         account = _user_account(body)
         self._me_cache = account
@@ -223,7 +262,12 @@ class InstagramAdapter(MetaAdapter):
 
     async def account(self, handle_or_id: str) -> Account:
         """``@name`` or a name: business discovery of that professional account; digits: the
-        account with that id (this account, or one the token may read)."""
+        account with that id (this account, or one the token may read).
+
+        Returns the ``Account``. Raises ``ValidationError`` for an empty name before any request,
+        ``NotFoundError`` for an account Meta does not show. Network calls:
+        ``GET /{ig-user}?fields=business_discovery.username(name){...}`` or ``GET /{id}``
+        (``instagram_basic``)."""
         if not isinstance(handle_or_id, str) or not handle_or_id:
             raise self._bad("an account needs a handle or an id")
         if handle_or_id.isdigit():
@@ -235,7 +279,11 @@ class InstagramAdapter(MetaAdapter):
         self, username: str, *, media: int = 0
     ) -> tuple[Account, list[Post]]:
         """Another professional account's profile and (``media`` > 0) its newest posts, for
-        competitor watch (``business_discovery.username(name){...}``)."""
+        competitor watch.
+
+        Returns ``(account, posts)``. Raises ``ValidationError`` for a bad name or count before any
+        request. Network calls: ``GET /{ig-user}?fields=business_discovery.username(name){...}``
+        (``instagram_basic``; business discovery needs a professional account)."""
         import re
 
         if not re.fullmatch(r"[A-Za-z0-9._]{1,30}", username):
@@ -262,120 +310,15 @@ class InstagramAdapter(MetaAdapter):
         items = posts_block.get("data") if isinstance(posts_block, dict) else None
         return _user_account(found), [p for p in (self._post_from(m) for m in items or []) if p]
 
-    async def account_metrics(
-        self, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[Metric]:
-        """Account insights (``GET /{ig-user}/insights``, ``metric_type=total_value``)."""
-        params: dict[str, Any] = {
-            "metric": ",".join(INSTAGRAM_ACCOUNT_METRICS),
-            "period": "day",
-            "metric_type": "total_value",
-        }
-        if since is not None:
-            params["since"] = unix(since)
-        if until is not None:
-            params["until"] = unix(until)
-        body = await self.graph.get(f"/{self.ig_user}/insights", params)
-        return _insights(body, INSTAGRAM_ACCOUNT_METRICS, None, self.name, self.now())
-
-    async def ex_publishing_limit(self) -> tuple[int, int]:
-        """``(used, allowed)`` of the rolling 24-hour publishing limit."""
-        body = await self.graph.get(
-            f"/{self.ig_user}/content_publishing_limit", {"fields": "quota_usage,config"}
-        )
-        data = (body.get("data") or [{}])[0]
-        used = data.get("quota_usage")
-        config = obj(data.get("config"))
-        total = config.get("quota_total")
-        if not isinstance(used, int) or not isinstance(total, int):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
-        return used, total
-
     # -- publishing ----------------------------------------------------------------------------
 
-    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
-
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        """A container, waited for, then ``media_publish``; a comment for ``reply_to``. At most
-        once per key: the record keeps the container, whose status (PUBLISHED) tells after an
-        unknown outcome whether the post went out."""
+        """A container, waited for, then ``media_publish`` (see :class:`ContainerAdapter`); a
+        comment for ``reply_to``."""
         key = self._new_key(idempotency_key)
         if post.reply_to is not None:
             return await self._comment(post, key)
-        record = await self._load_record(key)
-        if record is not None and record.get("post_id"):
-            return await self.get_post(str(record["post_id"]))
-        started = self.now()
-        container: str | None = None
-        if record is not None:
-            started = parse_time(record.get("started")) or started
-            container = record.get("container")
-            if container is not None:
-                found = await self._reconcile(post, str(container), started, key)
-                if found is not None:
-                    await self._save_record(key, {**record, "post_id": found.id})
-                    return found
-        if container is None:
-            used, allowed = await self.ex_publishing_limit()
-            if used >= allowed:
-                raise RateLimitError(
-                    self.name,
-                    None,
-                    "publishing_limit",
-                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
-                    "nothing was sent",
-                    local=True,
-                )
-            container = await self._container(post)
-            await self._save_record(key, {"started": started.isoformat(), "container": container})
-        await self._wait_container(container)
-        try:
-            body = await self.graph.post(
-                f"/{self.ig_user}/media_publish", {"creation_id": container}
-            )
-        except (OutcomeUnknownError, MalformedResponseError) as exc:
-            raise self._unknown("/{ig-user-id}/media_publish", key) from exc
-        except (APIError, TransportError):
-            await self._drop_record(key)
-            raise
-        media_id = body.get("id")
-        if not isinstance(media_id, str):
-            raise self._unknown("/{ig-user-id}/media_publish", key)
-        await self._save_record(
-            key, {"started": started.isoformat(), "container": container, "post_id": media_id}
-        )
-        return post.model_copy(
-            update={
-                "id": media_id,
-                "network": self.name,
-                "url": f"https://www.instagram.com/p/{media_id}/",
-                "created_at": self.now(),
-                "author": self._me_cache,
-                "thread": [],
-            }
-        )
-
-    async def _reconcile(
-        self, post: Post, container: str, started: datetime, key: str
-    ) -> Post | None:
-        """After an unknown outcome: a PUBLISHED container went out, and the post is the newest
-        of the account's media with this caption; a FINISHED one is published now."""
-        try:
-            status, _ = await self._status(container)
-            if status != "PUBLISHED":
-                return None
-            since = started - timedelta(seconds=self.settings.reconcile_margin)
-            body = await self.graph.get(
-                f"/{self.ig_user}/media",
-                {"fields": "id,caption,timestamp", "since": unix(since), "limit": 25},
-            )
-        except (APIError, TransportError, OutcomeUnknownError) as exc:
-            raise self._unknown("/{ig-user-id}/media_publish", key) from exc
-        for item in body.get("data") or []:
-            if isinstance(item, dict) and (item.get("caption") or "") == (post.text or ""):
-                return await self.get_post(str(item["id"]))
-        raise self._unknown("/{ig-user-id}/media_publish", key)
+        return await self._publish_container(post, key)
 
     async def _container(self, post: Post) -> str:
         if len(post.media) == 1:
@@ -424,24 +367,13 @@ class InstagramAdapter(MetaAdapter):
             url,
             content=data,
             headers={
-                "Authorization": f"OAuth {self._access_token.get_secret_value()}",
+                "Authorization": f"OAuth {self._token()}",
                 "offset": "0",
                 "file_size": str(len(data)),
             },
             auth=None,
             kind="write",
         )
-
-    async def _status(self, container: str) -> tuple[str, str | None]:
-        body = await self.graph.get(f"/{container}", {"fields": "id,status_code,status"})
-        code = body.get("status_code")
-        if not isinstance(code, str):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no status_code")
-        detail = body.get("status")
-        return code, detail if isinstance(detail, str) else None
-
-    async def _wait_container(self, container: str) -> None:
-        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
 
     def _id(self, body: dict[str, Any]) -> str:
         value = body.get("id")
@@ -493,13 +425,14 @@ class InstagramAdapter(MetaAdapter):
                 return str(item["id"])
         return None
 
-    async def delete(self, post_id: str) -> None:
-        post_id = graph_id(self.name, post_id, "media id")
-        await self.graph.delete(f"/{post_id}")
-
     # -- reading -------------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
+        """One media (with its carousel children) or a comment.
+
+        Returns the ``Post``. Raises ``ValidationError`` for a bad id before any request,
+        ``NotFoundError`` for one Instagram does not know. Network calls: ``GET /{id}?metadata=1``,
+        then ``GET /{id}`` (``instagram_basic``)."""
         post_id = graph_id(self.name, post_id, "media id")
         if await self._node_kind(post_id) == "comment":
             body = await self.graph.get(f"/{post_id}", {"fields": _COMMENT_FIELDS})
@@ -510,7 +443,7 @@ class InstagramAdapter(MetaAdapter):
             raise MalformedResponseError(self.name, None, "malformed_response", "no media id")
         return post
 
-    def _post_from(self, body: object) -> Post | None:
+    def _post_from(self, body: dict[str, Any]) -> Post | None:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return None
         children = body.get("children")
@@ -548,28 +481,6 @@ class InstagramAdapter(MetaAdapter):
             raw=body,
         )
 
-    def posts(
-        self,
-        *,
-        account: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Paged[Post]:
-        """The account's media (``GET /{ig-user}/media``), newest first."""
-        user = self.ig_user if account is None else graph_id(self.name, account, "account id")
-        return self.graph.paged(
-            f"/{user}/media",
-            {"fields": _MEDIA_FIELDS},
-            self._post_from,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-            time_of=lambda p: p.created_at,
-        )
-
     def search(
         self,
         query: str,
@@ -579,8 +490,12 @@ class InstagramAdapter(MetaAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Post]:
-        """The recent media of a hashtag (``#tag`` or ``tag``): ``GET /ig_hashtag_search`` then
-        ``GET /{hashtag}/recent_media`` (the last 24 hours; 30 hashtags per 7 days)."""
+        """The recent media of a hashtag (``#tag`` or ``tag``), the last 24 hours (30 hashtags
+        per 7 days per account).
+
+        Returns a ``Paged`` of posts. Raises ``ValidationError`` for what is not a hashtag before
+        any request. Network calls: ``GET /ig_hashtag_search`` then
+        ``GET /{hashtag}/recent_media`` (``instagram_basic``)."""
         import re
 
         tag = query.strip().removeprefix("#")
@@ -618,7 +533,11 @@ class InstagramAdapter(MetaAdapter):
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Media insights of each post, 50 per batch request."""
+        """Media insights of each post under canonical names (:data:`INSTAGRAM_POST_METRICS`).
+
+        Returns ``{media id: metrics}``. Raises ``ValidationError`` for a bad id before any request,
+        and the ``APIError`` of a media Meta refused. Network calls: ``GET /{media}/insights``, 50
+        per batch request (``POST /``); needs ``instagram_manage_insights``."""
         ids = [graph_id(self.name, i, "media id") for i in post_ids]
         metric = ",".join(INSTAGRAM_POST_METRICS)
         answers = await self.graph.batch([("GET", f"{i}/insights?metric={metric}") for i in ids])
@@ -627,19 +546,10 @@ class InstagramAdapter(MetaAdapter):
         for post_id, answer in zip(ids, answers, strict=True):
             if isinstance(answer, APIError):
                 raise answer
-            out[post_id] = _insights(answer, INSTAGRAM_POST_METRICS, post_id, self.name, now)
+            out[post_id] = insights(answer, INSTAGRAM_POST_METRICS, post_id, self.name, now)
         return out
 
     # -- comments ------------------------------------------------------------------------------
-
-    async def hide(self, reply: Message | str) -> None:
-        """Hide a comment on the account's media (``POST /{comment}`` ``hide=true``)."""
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"hide": True}, kind="write")
-
-    async def unhide(self, reply: Message | str) -> None:
-        comment = self._message_target(reply, "comment id")
-        await self.graph.post(f"/{comment}", {"hide": False}, kind="write")
 
     def messages(
         self,
@@ -650,8 +560,12 @@ class InstagramAdapter(MetaAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Message]:
-        """Comments and replies on the account's media (one batch request per page of media)
-        and media the account is tagged in (``/tags``: mentions), newest first."""
+        """Comments and replies on the account's media and media the account is tagged in
+        (mentions), newest first.
+
+        Returns a ``Paged`` of messages. Network calls: ``GET /{ig-user}/media`` then
+        ``GET /{media}/comments`` in batches (``POST /``; ``instagram_manage_comments``), and
+        ``GET /{ig-user}/tags``."""
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
@@ -743,9 +657,13 @@ class InstagramAdapter(MetaAdapter):
         )
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
-        """Answer a comment or a reply (a :class:`Message` of kind ``comment``/``reply``:
-        ``POST /{comment}/replies``; Instagram threads replies under the top comment) or comment
-        on media (a media id: ``POST /{media}/comments``)."""
+        """Answer a comment or a reply (a :class:`Message` of kind ``comment``/``reply``;
+        Instagram threads replies under the top comment) or comment on media (a media id), at most
+        once per call.
+
+        Returns the reply as a ``Post``. Raises ``ValidationError`` for a bad id before any request.
+        Network calls: ``POST /{comment}/replies`` or ``POST /{media}/comments``
+        (``instagram_manage_comments``)."""
         body = as_post(post)
         problems = self.check(body.model_copy(update={"reply_to": "0"}))
         if problems:
@@ -805,34 +723,3 @@ def _media(item: dict[str, Any]) -> Media | None:
         preview_url=item.get("thumbnail_url"),
         id=item.get("id"),
     )
-
-
-def _insights(
-    body: dict[str, Any], table: dict[str, str], post_id: str | None, network: str, now: datetime
-) -> list[Metric]:
-    metrics = []
-    for item in body.get("data") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        native = str(item["name"])
-        value: object = None
-        total = item.get("total_value")
-        if isinstance(total, dict):
-            value = total.get("value")
-        else:
-            values = [v for v in item.get("values") or [] if isinstance(v, dict)]
-            value = values[-1].get("value") if values else None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        metrics.append(
-            Metric(
-                name=table.get(native, native),
-                value=value,
-                network=network,
-                post_id=post_id,
-                native_name=native,
-                period=item.get("period") if isinstance(item.get("period"), str) else None,
-                measured_at=now,
-            )
-        )
-    return metrics

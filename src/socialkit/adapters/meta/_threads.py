@@ -13,25 +13,21 @@ Ids are numeric; a handle (``@name``, or any string that is not all digits) is l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
-    APIError,
     MalformedResponseError,
-    OutcomeUnknownError,
-    RateLimitError,
-    TransportError,
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, parse_time
-from socialkit.adapters.meta._graph import graph_id, obj, unix
+from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
+from socialkit.adapters.meta._graph import graph_id, obj
 from socialkit.text import url_spans
 
 __all__ = ["THREADS_ACCOUNT_METRICS", "THREADS_POST_METRICS", "ThreadsAdapter", "ThreadsSettings"]
@@ -64,8 +60,6 @@ _POST_FIELDS = (
 )
 _CHILD_FIELDS = "id,media_type,media_url,thumbnail_url,alt_text"
 _PROFILE_FIELDS = "id,username,name,threads_profile_picture_url,threads_biography"
-_DONE = frozenset({"FINISHED", "PUBLISHED"})
-_PENDING = frozenset({"IN_PROGRESS"})
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 
@@ -82,10 +76,8 @@ class ThreadsSettings(MetaSettings):
         default=None, pattern=r"^[0-9]{1,25}$", description="The Threads user id (default: me)."
     )
 
-    _network: ClassVar[str] = "threads"
 
-
-class ThreadsAdapter(MetaAdapter):
+class ThreadsAdapter(ContainerAdapter):
     """Threads. See ``docs/networks/threads.md``."""
 
     name: ClassVar[str] = "threads"
@@ -113,6 +105,36 @@ class ThreadsAdapter(MetaAdapter):
             Capability.ACCOUNTS,
         }
     )
+    unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
+        Capability.PUBLISH_GIF: "Threads takes JPEG/PNG images and MP4/MOV videos, not GIF files",
+        Capability.PUBLISH_AUDIO: "Threads publishes no audio on its own",
+        Capability.PUBLISH_POLL: (
+            "Threads polls (poll_attachment) are not in the API description the adapter's "
+            "requests are checked against"
+        ),
+        Capability.NATIVE_SCHEDULING: "the Threads API has no scheduled publishing",
+        Capability.EDIT: "the Threads API cannot edit a post",
+        Capability.COMMENTS: (
+            "Threads has replies, not comments: ex_replies() and messages() give them"
+        ),
+        Capability.DIRECT_MESSAGES: "the Threads API has no messages",
+        Capability.LIKE: "the Threads API cannot like posts",
+        Capability.REPOST: (
+            "the Threads API reposts (POST /{id}/repost) but documents no way to take a repost "
+            "back, which repost() and unrepost() go together with"
+        ),
+        Capability.BOOKMARK: "the Threads API has no saved posts",
+        Capability.FOLLOW: "the Threads API cannot follow profiles",
+        Capability.BLOCK: "the Threads API cannot block profiles",
+        Capability.MUTE: "the Threads API cannot mute profiles",
+        Capability.FOLLOWERS: "the API gives a follower count (account_metrics), not the list",
+        Capability.TIMELINE: "the Threads API has no home feed",
+        Capability.FEEDS: "the Threads API has no custom feeds",
+        Capability.UPLOAD: (
+            "Threads fetches each post's media from a public URL: nothing is uploaded ahead"
+        ),
+        Capability.STREAM: "the Threads API streams nothing: subscribe to webhooks (replies)",
+    }
     limits = Limits(
         max_text=500,
         max_media=20,
@@ -124,9 +146,24 @@ class ThreadsAdapter(MetaAdapter):
 
     settings: ThreadsSettings
 
+    _status_fields = ("status", "error_message")
+    _publish_edge = "threads_publish"
+    _limit_edge = "threads_publishing_limit"
+    _insights_call = ("threads_insights", THREADS_ACCOUNT_METRICS, {})
+    _hide_call = ("/manage_reply", "hide")
+    _posts_edge = "threads"
+    _post_fields = _POST_FIELDS
+    _text_field = "text"
+    _post_url = "https://www.threads.net/post/{id}"
+
+    @property
+    def _owner(self) -> str:
+        return self.user
+
     @property
     def user(self) -> str:
-        return self.settings.user_id or "me"
+        """The Threads user: the ``user_id`` setting, the login's, or ``me``."""
+        return self.settings.user_id or self._login.get("user_id") or "me"
 
     def _check_extra(self, post: Post) -> list[Problem]:
         problems: list[Problem] = []
@@ -170,21 +207,28 @@ class ThreadsAdapter(MetaAdapter):
     # -- the account ---------------------------------------------------------------------------
 
     async def me(self) -> Account:
+        """The Threads profile (username, name, biography, followers).
+
+        Returns the ``Account``. Network calls: ``GET /{user}`` (``threads_basic``)."""
         body = await self.graph.get(f"/{self.user}", {"fields": _PROFILE_FIELDS})
         account = _account(body)
         self._me_cache = account
         return account
 
     async def _my_id(self) -> str:
-        if self.settings.user_id is not None:
-            return self.settings.user_id
+        if self.user != "me":
+            return self.user
         if self._me_cache is None:
             await self.me()
         assert self._me_cache is not None
         return self._me_cache.id
 
     async def account(self, handle_or_id: str) -> Account:
-        """``@name`` or a name: ``GET /profile_lookup?username=``; digits: that user's id."""
+        """``@name`` or a name: a public profile; digits: that user's id.
+
+        Returns the ``Account``. Raises ``ValidationError`` for an empty name before any request.
+        Network calls: ``GET /profile_lookup?username=`` (``threads_profile_discovery``) or
+        ``GET /{id}``."""
         if not isinstance(handle_or_id, str) or not handle_or_id:
             raise self._bad("an account needs a handle or an id")
         if handle_or_id.isdigit():
@@ -196,114 +240,15 @@ class ThreadsAdapter(MetaAdapter):
         body = await self.graph.get("/profile_lookup", {"username": username})
         return _account(body)
 
-    async def ex_publishing_limit(self) -> tuple[int, int]:
-        """``(used, allowed)`` posts of the rolling 24-hour limit (``threads_publishing_limit``)."""
-        body = await self.graph.get(
-            f"/{self.user}/threads_publishing_limit", {"fields": "quota_usage,config"}
-        )
-        data = (body.get("data") or [{}])[0]
-        config = obj(data.get("config"))
-        used, total = data.get("quota_usage"), config.get("quota_total")
-        if not isinstance(used, int) or not isinstance(total, int):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no quota_usage")
-        return used, total
-
-    async def account_metrics(
-        self, *, since: datetime | None = None, until: datetime | None = None
-    ) -> list[Metric]:
-        params: dict[str, Any] = {"metric": ",".join(THREADS_ACCOUNT_METRICS)}
-        if since is not None:
-            params["since"] = unix(since)
-        if until is not None:
-            params["until"] = unix(until)
-        body = await self.graph.get(f"/{self.user}/threads_insights", params)
-        return _insights(body, THREADS_ACCOUNT_METRICS, None, self.name, self.now())
-
     # -- publishing ----------------------------------------------------------------------------
 
-    async def _publish(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        return await super()._publish(post, idempotency_key=self._new_key(idempotency_key))
-
     async def _publish_one(self, post: Post, *, idempotency_key: str | None = None) -> Post:
-        """A container (waited for when it has media), then ``threads_publish``; at most once
-        per key (the record keeps the container, whose PUBLISHED status tells after an unknown
-        outcome that the post went out)."""
-        key = self._new_key(idempotency_key)
+        """A container (waited for when it has media), then ``threads_publish`` (see
+        :class:`ContainerAdapter`)."""
         for target in (post.reply_to, post.quote_of):
             if target is not None:
                 graph_id(self.name, target, "post id")
-        record = await self._load_record(key)
-        if record is not None and record.get("post_id"):
-            return await self.get_post(str(record["post_id"]))
-        started = self.now()
-        container: str | None = None
-        if record is not None:
-            started = parse_time(record.get("started")) or started
-            container = record.get("container")
-            if container is not None:
-                found = await self._reconcile(post, str(container), started, key)
-                if found is not None:
-                    await self._save_record(key, {**record, "post_id": found.id})
-                    return found
-        if container is None:
-            used, allowed = await self.ex_publishing_limit()
-            if used >= allowed:
-                raise RateLimitError(
-                    self.name,
-                    None,
-                    "publishing_limit",
-                    f"the account published {used} of {allowed} posts allowed in 24 hours; "
-                    "nothing was sent",
-                    local=True,
-                )
-            container = await self._container(post)
-            await self._save_record(key, {"started": started.isoformat(), "container": container})
-        if post.media:
-            await self._wait_container(container)
-        try:
-            body = await self.graph.post(
-                f"/{self.user}/threads_publish", {"creation_id": container}
-            )
-        except (OutcomeUnknownError, MalformedResponseError) as exc:
-            raise self._unknown("/{user}/threads_publish", key) from exc
-        except (APIError, TransportError):
-            await self._drop_record(key)
-            raise
-        post_id = body.get("id")
-        if not isinstance(post_id, str):
-            raise self._unknown("/{user}/threads_publish", key)
-        await self._save_record(
-            key, {"started": started.isoformat(), "container": container, "post_id": post_id}
-        )
-        return post.model_copy(
-            update={
-                "id": post_id,
-                "network": self.name,
-                "url": f"https://www.threads.net/post/{post_id}",
-                "created_at": self.now(),
-                "author": self._me_cache,
-                "thread": [],
-            }
-        )
-
-    async def _reconcile(
-        self, post: Post, container: str, started: datetime, key: str
-    ) -> Post | None:
-        try:
-            status, _ = await self._status(container)
-            if status != "PUBLISHED":
-                return None
-            since = started - timedelta(seconds=self.settings.reconcile_margin)
-            body = await self.graph.get(
-                f"/{self.user}/threads",
-                {"fields": "id,text,timestamp", "since": unix(since), "limit": 25},
-            )
-        except (APIError, TransportError, OutcomeUnknownError) as exc:
-            raise self._unknown("/{user}/threads_publish", key) from exc
-        for item in body.get("data") or []:
-            if isinstance(item, dict) and (item.get("text") or "") == (post.text or ""):
-                return await self.get_post(str(item["id"]))
-        raise self._unknown("/{user}/threads_publish", key)
+        return await self._publish_container(post, self._new_key(idempotency_key))
 
     def _common_form(self, post: Post) -> dict[str, Any]:
         form: dict[str, Any] = {"text": post.text or None}
@@ -339,24 +284,14 @@ class ThreadsAdapter(MetaAdapter):
             raise MalformedResponseError(self.name, None, "malformed_response", "no container id")
         return graph_id(self.name, value, "container id")
 
-    async def _status(self, container: str) -> tuple[str, str | None]:
-        body = await self.graph.get(f"/{container}", {"fields": "id,status,error_message"})
-        status = body.get("status")
-        if not isinstance(status, str):
-            raise MalformedResponseError(self.name, None, "malformed_response", "no status")
-        detail = body.get("error_message")
-        return status, detail if isinstance(detail, str) else None
-
-    async def _wait_container(self, container: str) -> None:
-        await self._wait_status(container, self._status, done=_DONE, pending=_PENDING)
-
-    async def delete(self, post_id: str) -> None:
-        post_id = graph_id(self.name, post_id, "post id")
-        await self.graph.delete(f"/{post_id}")
-
     # -- reading -------------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:
+        """One post (a reply or a quote included), with its media.
+
+        Returns the ``Post``. Raises ``ValidationError`` for a bad id before any request,
+        ``NotFoundError`` for one Threads does not know. Network calls: ``GET /{post}``
+        (``threads_basic``)."""
         post_id = graph_id(self.name, post_id, "post id")
         body = await self.graph.get(f"/{post_id}", {"fields": _POST_FIELDS})
         post = self._post_from(body)
@@ -381,7 +316,7 @@ class ThreadsAdapter(MetaAdapter):
             post = post.model_copy(update={"media": media})
         return post
 
-    def _post_from(self, body: object) -> Post | None:
+    def _post_from(self, body: dict[str, Any]) -> Post | None:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return None
         media = _media(body)
@@ -408,28 +343,6 @@ class ThreadsAdapter(MetaAdapter):
             raw=body,
         )
 
-    def posts(
-        self,
-        *,
-        account: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> Paged[Post]:
-        """The account's posts (``GET /{user}/threads``), newest first; another account by id."""
-        user = self.user if account is None else graph_id(self.name, account, "user id")
-        return self.graph.paged(
-            f"/{user}/threads",
-            {"fields": _POST_FIELDS},
-            self._post_from,
-            since=since,
-            until=until,
-            limit=limit,
-            cursor=cursor,
-            time_of=lambda p: p.created_at,
-        )
-
     def search(
         self,
         query: str,
@@ -439,7 +352,11 @@ class ThreadsAdapter(MetaAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Post]:
-        """Public posts matching ``query`` (``GET /keyword_search``, ``search_type=RECENT``)."""
+        """Public posts matching ``query``, newest first.
+
+        Returns a ``Paged`` of posts. Raises ``ValidationError`` for an empty query before any
+        request. Network calls: ``GET /keyword_search`` with ``search_type=RECENT``
+        (``threads_keyword_search``)."""
         if not query.strip():
             raise self._bad("the search query must not be empty")
         return self.graph.paged(
@@ -456,7 +373,10 @@ class ThreadsAdapter(MetaAdapter):
     def ex_replies(
         self, post_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> Paged[Message]:
-        """The replies to a post (``GET /{post}/replies``), newest first."""
+        """The replies to a post, newest first.
+
+        Returns a ``Paged`` of messages. Raises ``ValidationError`` for a bad id before any request.
+        Network calls: ``GET /{post}/replies`` (``threads_read_replies``)."""
         post_id = graph_id(self.name, post_id, "post id")
         return self.graph.paged(
             f"/{post_id}/replies",
@@ -470,27 +390,21 @@ class ThreadsAdapter(MetaAdapter):
     # -- insights --------------------------------------------------------------------------------
 
     async def metrics(self, post_ids: Iterable[str]) -> dict[str, list[Metric]]:
-        """Post insights of each post (``GET /{post}/insights``, one call per post: the Threads
-        API documents no batch requests)."""
+        """Post insights of each post under canonical names (:data:`THREADS_POST_METRICS`).
+
+        Returns ``{post id: metrics}``. Raises ``ValidationError`` for a bad id before any request.
+        Network calls: ``GET /{post}/insights``, one per post (the Threads API documents no batch
+        requests); needs ``threads_manage_insights``."""
         ids = [graph_id(self.name, i, "post id") for i in post_ids]
         metric = ",".join(THREADS_POST_METRICS)
         now = self.now()
         out: dict[str, list[Metric]] = {}
         for post_id in ids:
             answer = await self.graph.get(f"/{post_id}/insights", {"metric": metric})
-            out[post_id] = _insights(answer, THREADS_POST_METRICS, post_id, self.name, now)
+            out[post_id] = insights(answer, THREADS_POST_METRICS, post_id, self.name, now)
         return out
 
     # -- replies and mentions ------------------------------------------------------------------
-
-    async def hide(self, reply: Message | str) -> None:
-        """Hide a reply to one of the account's posts (``POST /{reply}/manage_reply``)."""
-        target = self._message_target(reply, "reply id")
-        await self.graph.post(f"/{target}/manage_reply", {"hide": True}, kind="write")
-
-    async def unhide(self, reply: Message | str) -> None:
-        target = self._message_target(reply, "reply id")
-        await self.graph.post(f"/{target}/manage_reply", {"hide": False}, kind="write")
 
     def messages(
         self,
@@ -501,8 +415,10 @@ class ThreadsAdapter(MetaAdapter):
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Paged[Message]:
-        """Mentions of the account (``GET /{user}/mentions``), newest first. Replies to one
-        post: :meth:`ex_replies`."""
+        """Mentions of the account, newest first (replies to one post: :meth:`ex_replies`).
+
+        Returns a ``Paged`` of messages. Network calls: ``GET /{user}/mentions``
+        (``threads_manage_mentions``)."""
         wanted = kinds_filter(kinds)
         if "mention" not in wanted:
             return Paged.empty()
@@ -540,7 +456,13 @@ class ThreadsAdapter(MetaAdapter):
         )
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
-        """Reply to a post or a reply (a container with ``reply_to_id``)."""
+        """Reply to a post or a reply (a container with ``reply_to_id``), at most once per
+        call as :meth:`publish`.
+
+        Returns the reply as a ``Post``. Raises ``ValidationError`` for a bad id and
+        ``InvalidPostError`` for a reply Threads would refuse, before any request. Network calls:
+        ``POST /{user}/threads`` then ``POST /{user}/threads_publish``
+        (``threads_content_publish``, ``threads_manage_replies``)."""
         target = self._message_target(to, "post id")
         return await self.publish(as_post(post).model_copy(update={"reply_to": target}))
 
@@ -585,34 +507,3 @@ def _media(item: dict[str, Any]) -> Media | None:
         preview_url=item.get("thumbnail_url"),
         id=item.get("id"),
     )
-
-
-def _insights(
-    body: dict[str, Any], table: dict[str, str], post_id: str | None, network: str, now: datetime
-) -> list[Metric]:
-    metrics = []
-    for item in body.get("data") or []:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        native = str(item["name"])
-        total = item.get("total_value")
-        values = [v for v in item.get("values") or [] if isinstance(v, dict)]
-        value = (
-            total.get("value")
-            if isinstance(total, dict)
-            else (values[-1].get("value") if values else None)
-        )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        metrics.append(
-            Metric(
-                name=table.get(native, native),
-                value=value,
-                network=network,
-                post_id=post_id,
-                native_name=native,
-                period=item.get("period") if isinstance(item.get("period"), str) else None,
-                measured_at=now,
-            )
-        )
-    return metrics

@@ -19,6 +19,11 @@ shares lives here:
   with code 4 / 80001 and ``estimated_time_to_regain_access``;
 - container processing (IN_PROGRESS for :attr:`GraphFake.processing_polls` status reads, then
   FINISHED; :meth:`GraphFake.fail_container` makes ERROR or EXPIRED);
+- the OAuth login without its dialog: :meth:`GraphFake.approve` stands for the user who
+  approves an authorization URL (it answers the redirect with a ``code``), and the token
+  endpoints exchange that code (``/{version}/oauth/access_token`` of Facebook Login, POST
+  ``/oauth/access_token`` of Threads: PKCE checked when a challenge came), then make the token
+  long-lived (``fb_exchange_token``; Threads serves its own ``th_exchange_token``);
 - webhooks: :meth:`GraphFake.webhook` signs a delivery with the app secret
   (``X-Hub-Signature-256``) as Meta sends it, and each event the simulation makes is queued in
   :attr:`GraphFake.deliveries`.
@@ -27,6 +32,7 @@ shares lives here:
 from __future__ import annotations
 
 import abc
+import base64
 import hashlib
 import hmac
 import itertools
@@ -47,7 +53,15 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["GraphError", "GraphFake", "GraphObject", "GraphRequest", "parse_fields"]
+__all__ = [
+    "GraphError",
+    "GraphFake",
+    "GraphObject",
+    "GraphRequest",
+    "insight",
+    "metric_names",
+    "parse_fields",
+]
 
 UTC = timezone.utc
 
@@ -275,6 +289,9 @@ class GraphFake(FakeNetwork):
         self._app: Starlette | None = None
         self._relations: set[tuple[str, str, str]] = set()
         self._graph_lock = threading.RLock()
+        #: Authorization codes :meth:`approve` issued: code -> (redirect_uri, PKCE challenge,
+        #: user id).
+        self._codes: dict[str, tuple[str, str | None, str]] = {}
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.owner_token = f"fake-{self.name}-token-{self.owner.id}"
         self.tokens[self.owner_token] = self.owner.id
@@ -337,6 +354,63 @@ class GraphFake(FakeNetwork):
         self.tokens[token] = user.id
         return token
 
+    # -- simulation: the OAuth login --------------------------------------------------------
+
+    def login_user(self) -> FakeUser:
+        """Whose approval :meth:`approve` gives by default: the account owner."""
+        return self.owner
+
+    def approve(self, authorization_url: str, *, user: FakeUser | None = None) -> str:
+        """The user approves an authorization URL (the dialog is not served): the redirect
+        back, with ``code`` and ``state``, as Meta sends it."""
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
+        if query.get("client_id") != self.app_id or query.get("response_type") != "code":
+            raise ValueError("not an authorization URL of this fake's app")
+        redirect = query.get("redirect_uri")
+        if not redirect:
+            raise ValueError("the authorization URL has no redirect_uri")
+        code = f"fake-code-{self.next_id()}"
+        who = (user if user is not None else self.login_user()).id
+        self._codes[code] = (redirect, query.get("code_challenge"), who)
+        back = {"code": code, **({"state": query["state"]} if "state" in query else {})}
+        return f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(back)}#_=_"
+
+    def _oauth_token(self, params: dict[str, str]) -> dict[str, Any] | None:
+        """``/oauth/access_token``: the code exchange and ``fb_exchange_token``."""
+        if not hmac.compare_digest(params.get("client_secret", ""), self.app_secret) or (
+            params.get("client_id", self.app_id) != self.app_id
+        ):
+            raise GraphError(400, 101, "Error validating client secret.")
+        if params.get("grant_type") == "fb_exchange_token" and self.name != "threads":
+            user = self.tokens.get(params.get("fb_exchange_token", ""))
+            if user is None:
+                raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
+            return self._issue(user, "long-lived", 5183944)
+        if "code" not in params:
+            return None
+        grant = self._codes.pop(params["code"], None)
+        if grant is None or grant[0] != params.get("redirect_uri"):
+            raise GraphError(
+                400, 100, "Invalid verification code format.", kind="OAuthException", subcode=36007
+            )
+        _, challenge, user_id = grant
+        if challenge is not None:
+            digest = hashlib.sha256(params.get("code_verifier", "").encode()).digest()
+            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if not hmac.compare_digest(expected, challenge):
+                raise GraphError(400, 100, "Invalid code verifier", kind="OAuthException")
+        answer = self._issue(user_id, "short-lived", 3600)
+        if self.name == "threads":
+            answer = {"access_token": answer["access_token"], "user_id": int(user_id)}
+        return answer
+
+    def _issue(self, user_id: str, kind: str, lifetime: int) -> dict[str, Any]:
+        token = f"fake-{self.name}-{kind}-{self.next_id()}"
+        self.tokens[token] = user_id
+        return {"access_token": token, "token_type": "bearer", "expires_in": lifetime}
+
     # -- simulation: limits, containers, webhooks --------------------------------------------
 
     def set_usage(self, percent: float | None, *, regain_minutes: float = 0) -> None:
@@ -369,6 +443,16 @@ class GraphFake(FakeNetwork):
         if data.get("_polls", 0) < self.processing_polls:
             return "IN_PROGRESS"
         return "FINISHED"
+
+    def published_today(self, node_type: str) -> int:
+        """The owner's posts published through the API in the last 24 hours (what the
+        publishing limits count)."""
+        since = self.clock.now().timestamp() - 86400
+        return sum(
+            1
+            for m in self.of_type(node_type, self.owner.id)
+            if m.created.timestamp() >= since and m.data.get("_via_api")
+        )
 
     def new_container(self, node_type: str, data: dict[str, Any], owner: str) -> GraphObject:
         container = self.put(GraphObject(self.new_id(), node_type, data, owner, self.clock.now()))
@@ -473,6 +557,13 @@ class GraphFake(FakeNetwork):
         path = request.url.path
         headers = {"x-fb-trace-id": trace}
         try:
+            if path in (f"/{self.version}/oauth/access_token", "/oauth/access_token"):
+                params = dict(request.query_params)
+                if request.method == "POST":
+                    params.update(dict(parse_qsl(body.decode("utf-8", "replace"))))
+                answer = self._oauth_token(params)
+                if answer is not None:
+                    return JSONResponse(answer, headers=headers)
             special = self.extra_route(request.method, path, request, body)
             if special is not None:
                 return JSONResponse(special, headers=headers)
@@ -714,6 +805,37 @@ def _decode_cursor(cursor: str, rows: list[dict[str, Any]]) -> int:
         if int(str(row.get("id", "0")).split("_")[-1]) < wanted:
             return index
     return len(rows)
+
+
+def insight(node_id: str, name: str, period: str, **answer: Any) -> dict[str, Any]:
+    """One row of an insights answer, with ``values=[{value, end_time}]`` or
+    ``total_value={value}``."""
+    return {
+        "name": name,
+        "period": period,
+        **answer,
+        "title": name,
+        "description": name,
+        "id": f"{node_id}/insights/{name}/{period}",
+    }
+
+
+def metric_names(
+    request: GraphRequest, known: frozenset[str], *, listed: bool = False
+) -> list[str]:
+    """The ``metric`` parameter, each name checked (error 100 for one Meta does not offer,
+    the retired names included); ``listed``: Instagram's message, which lists the names."""
+    names = [m for m in (request.params.get("metric") or "").split(",") if m]
+    if not names:
+        raise bad_param("The parameter metric is required")
+    for name in names:
+        if name not in known:
+            raise bad_param(
+                f"metric[0] must be one of the following values: {', '.join(sorted(known))}"
+                if listed
+                else f"The value must be a valid insights metric: {name}"
+            )
+    return names
 
 
 def json_param(value: Any) -> str:

@@ -35,7 +35,9 @@ from socialkit.testing.fakes._graph import (
     Handler,
     bad_param,
     form_json,
+    insight,
     iso,
+    metric_names,
     require,
 )
 
@@ -104,6 +106,7 @@ _VIDEO = frozenset(
         "post_id",
         "from",
         "published",
+        "scheduled_publish_time",
     }
 )
 _COMMENT = frozenset(
@@ -161,6 +164,10 @@ class FakeFacebook(GraphFake):
         #: The Page's linked Instagram professional account (``instagram_business_account``),
         #: e.g. ``FakeInstagram().owner.id``.
         self.instagram_account_id: str | None = None
+
+    def login_user(self) -> FakeUser:
+        """The Page's admin approves a Facebook login (``/me/accounts`` lists the Page)."""
+        return self.admin
 
     def add_user(
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
@@ -355,9 +362,11 @@ class FakeFacebook(GraphFake):
                 "source": data["_url"],
                 "picture": data["_url"] + ".jpg",
                 "length": 1.0,
-                "published": True,
+                "published": data.get("is_published", True),
                 "from": self._who(self.owner.id),
             }
+            if data.get("scheduled_publish_time"):
+                out["scheduled_publish_time"] = data["scheduled_publish_time"]
             for key in ("description", "title"):
                 if data.get(key):
                     out[key] = data[key]
@@ -458,8 +467,11 @@ class FakeFacebook(GraphFake):
             ("GET", "Page", "insights"): self._page_insights,
             ("GET", "Page", "conversations"): self._conversations,
             ("POST", "Page", "messages"): self._send_message,
+            ("POST", "Page", "blocked"): self._block,
+            ("DELETE", "Page", "blocked"): self._block,
             ("GET", "UnifiedThread", "messages"): self._thread_messages,
             ("POST", "PagePost", None): self._edit_post,
+            ("POST", "AdVideo", None): self._edit_post,
             ("POST", "Comment", None): self._edit_comment,
             ("DELETE", "PagePost", None): self._delete,
             ("DELETE", "Comment", None): self._delete,
@@ -481,25 +493,11 @@ class FakeFacebook(GraphFake):
             ("GET", "root", "oauth"): self._oauth,
         }
 
-    def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
-        if path == f"/{self.version}/oauth/access_token" and method == "GET":
-            params = dict(request.query_params)
-            if (
-                params.get("grant_type") != "fb_exchange_token"
-                or params.get("client_secret") != self.app_secret
-            ):
-                raise GraphError(400, 101, "Error validating client secret.")
-            if params.get("fb_exchange_token") not in self.tokens:
-                raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
-            token = f"fake-long-lived-{self.next_id()}"
-            self.tokens[token] = self.tokens[params["fb_exchange_token"]]
-            return {"access_token": token, "token_type": "bearer", "expires_in": 5183944}
-        return None
-
     def _oauth(self, request: GraphRequest) -> Any:
         raise bad_param("Unsupported request")
 
     def _read(self, request: GraphRequest) -> dict[str, Any]:
+        self._go_live()
         obj = self.get(request.node)
         return self.read(request, obj, self._render(obj))
 
@@ -516,10 +514,21 @@ class FakeFacebook(GraphFake):
             return {"is_published": published}
         if published:
             raise bad_param("Cannot specify a scheduled publish time on a published post")
+        return {"is_published": False, "scheduled_publish_time": self._schedule_time(when)}
+
+    def _schedule_time(self, when: int) -> int:
         ahead = when - self.clock.now().timestamp()
         if ahead < 600 or ahead > 75 * 86400:
             raise bad_param("The specified scheduled publish time is invalid.")
-        return {"is_published": False, "scheduled_publish_time": when}
+        return when
+
+    def _go_live(self) -> None:
+        """Scheduled posts and videos whose time has come are published (Meta's scheduler)."""
+        now = self.clock.now().timestamp()
+        for item in [*self.of_type("PagePost"), *self.of_type("AdVideo")]:
+            when = item.data.get("scheduled_publish_time")
+            if not item.data.get("is_published", True) and when is not None and when <= now:
+                item.data["is_published"] = True
 
     def _post_feed(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
@@ -613,6 +622,7 @@ class FakeFacebook(GraphFake):
         return {"id": video.id}
 
     def _published(self, author: str | None = None) -> list[GraphObject]:
+        self._go_live()
         return [
             p
             for p in self.of_type("PagePost")
@@ -634,6 +644,7 @@ class FakeFacebook(GraphFake):
         return self.rows(request, found, self._render)
 
     def _scheduled(self, request: GraphRequest) -> dict[str, Any]:
+        self._go_live()
         posts = [p for p in self.of_type("PagePost") if not p.data.get("is_published", True)]
         return self.rows(request, posts, self._render)
 
@@ -643,6 +654,12 @@ class FakeFacebook(GraphFake):
     def _edit_post(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
         post = self.get(request.node)
+        self._go_live()
+        when = request.int_param("scheduled_publish_time")
+        if when is not None:
+            if post.data.get("is_published", True):
+                raise bad_param("Cannot specify a scheduled publish time on a published post")
+            post.data["scheduled_publish_time"] = self._schedule_time(when)
         if "message" in request.params:
             post.data["message"] = request.params["message"]
         if request.params.get("is_published") == "true":
@@ -732,18 +749,9 @@ class FakeFacebook(GraphFake):
     )
     # The retired names answer error 100 "must be a valid insights metric", as Meta does.
 
-    def _metrics(self, request: GraphRequest, known: frozenset[str]) -> list[str]:
-        names = [m for m in (request.params.get("metric") or "").split(",") if m]
-        if not names:
-            raise bad_param("The parameter metric is required")
-        for name in names:
-            if name not in known:
-                raise bad_param(f"The value must be a valid insights metric: {name}")
-        return names
-
     def _post_insights(self, request: GraphRequest) -> dict[str, Any]:
         post = self.get(request.node, "PagePost")
-        names = self._metrics(request, self._POST_METRICS)
+        names = metric_names(request, self._POST_METRICS)
         likes = sum(1 for r in self._relations if r[0] == "like" and r[2] == post.id)
         views = self.views.get(post.id, 0)
         values = {
@@ -755,22 +763,12 @@ class FakeFacebook(GraphFake):
             "post_reactions_by_type_total": {"like": likes},
         }
         return {
-            "data": [
-                {
-                    "name": n,
-                    "period": "lifetime",
-                    "values": [{"value": values[n]}],
-                    "title": n,
-                    "description": n,
-                    "id": f"{post.id}/insights/{n}/lifetime",
-                }
-                for n in names
-            ],
+            "data": [insight(post.id, n, "lifetime", values=[{"value": values[n]}]) for n in names],
             "paging": {"previous": "", "next": ""},
         }
 
     def _page_insights(self, request: GraphRequest) -> dict[str, Any]:
-        names = self._metrics(request, self._PAGE_METRICS)
+        names = metric_names(request, self._PAGE_METRICS)
         end = self.clock.now().replace(hour=8, minute=0, second=0, microsecond=0)
         values = {
             "page_media_view": sum(self.views.values()),
@@ -781,19 +779,15 @@ class FakeFacebook(GraphFake):
             "page_views_total": 0,
         }
         period = request.params.get("period", "day")
+        days = [iso(end - timedelta(days=1)), iso(end)]
         return {
             "data": [
-                {
-                    "name": n,
-                    "period": period,
-                    "values": [
-                        {"value": values[n], "end_time": iso(end - timedelta(days=1))},
-                        {"value": values[n], "end_time": iso(end)},
-                    ],
-                    "title": n,
-                    "description": n,
-                    "id": f"{self.owner.id}/insights/{n}/{period}",
-                }
+                insight(
+                    self.owner.id,
+                    n,
+                    period,
+                    values=[{"value": values[n], "end_time": day} for day in days],
+                )
                 for n in names
             ]
         }
@@ -836,6 +830,20 @@ class FakeFacebook(GraphFake):
             )
         )
         return {"recipient_id": user_id, "message_id": sent.id}
+
+    def _block(self, request: GraphRequest) -> dict[str, Any]:
+        """``POST``/``DELETE /{page}/blocked`` with ``user`` (or ``uid``, ``psid``, ``asid``):
+        ``{id: true}`` per person, as the Page reference answers."""
+        self._owner_only(request)
+        who = next(
+            (request.params[k] for k in ("user", "uid", "psid", "asid") if request.params.get(k)),
+            None,
+        )
+        if who is None:
+            raise bad_param("Requires one of the params: asid, psid, uid, user")
+        person = self.get(who, "User")
+        self.relate("block", self.owner.id, person.id, on=request.method == "POST")
+        return {person.id: True}
 
     def _accounts(self, request: GraphRequest) -> dict[str, Any]:
         if request.viewer != self.admin.id:

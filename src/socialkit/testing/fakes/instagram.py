@@ -32,7 +32,9 @@ from socialkit.testing.fakes._graph import (
     GraphRequest,
     Handler,
     bad_param,
+    insight,
     iso,
+    metric_names,
     parse_fields,
     project,
     require,
@@ -143,6 +145,7 @@ class FakeInstagram(GraphFake):
         "IGComment": _COMMENT,
         "ShadowIGMediaBuilder": _CONTAINER,
         "ShadowIGHashtag": frozenset({"id", "name"}),
+        "User": frozenset({"id", "name"}),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -152,6 +155,15 @@ class FakeInstagram(GraphFake):
         self.saves: dict[str, int] = {}
         #: Bytes uploaded resumably, per container.
         self.uploads: dict[str, bytes] = {}
+        #: The Facebook user who manages the Page linked to the account: Facebook Login's
+        #: user (``/me/accounts`` lists the Page, its token and ``instagram_business_account``).
+        self.admin = super().add_user("page_admin", name="Page Admin")
+        self.put(GraphObject(self.admin.id, "User", {}, self.admin.id, self.clock.now()))
+        self.page_id = self.new_id()
+
+    def login_user(self) -> FakeUser:
+        """The Page's admin approves the login (Facebook Login)."""
+        return self.admin
 
     def add_user(
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
@@ -386,6 +398,7 @@ class FakeInstagram(GraphFake):
             ("GET", "ShadowIGHashtag", "recent_media"): self._hashtag_media,
             ("GET", "ShadowIGHashtag", "top_media"): self._hashtag_media,
             ("GET", "root", "ig_hashtag_search"): self._hashtag_search,
+            ("GET", "User", "accounts"): self._accounts,
         }
 
     def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
@@ -404,6 +417,19 @@ class FakeInstagram(GraphFake):
             container.data["_ready"] = True
             return {"success": True, "message": "Upload successful."}
         return None
+
+    def _accounts(self, request: GraphRequest) -> dict[str, Any]:
+        """``GET /me/accounts`` of the admin: the Page, its token (which the account's calls
+        accept) and the linked account."""
+        if request.viewer != self.admin.id:
+            raise bad_param("Tried accessing nonexisting field (accounts) on node type (IGUser)")
+        row = {
+            "id": self.page_id,
+            "name": f"{self.owner.name} (Page)",
+            "access_token": self.owner_token,
+            "instagram_business_account": {"id": self.owner.id},
+        }
+        return self.page(request, [row])
 
     def _read(self, request: GraphRequest) -> dict[str, Any]:
         obj = self.get(request.node)
@@ -490,14 +516,6 @@ class FakeInstagram(GraphFake):
             }
         return {"id": container.id}
 
-    def _published_today(self) -> int:
-        since = self.clock.now().timestamp() - 86400
-        return sum(
-            1
-            for m in self.of_type("IGMedia", self.owner.id)
-            if m.created.timestamp() >= since and m.data.get("_via_api")
-        )
-
     def _publish(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
         require(request.params, "creation_id")
@@ -505,7 +523,7 @@ class FakeInstagram(GraphFake):
         status = self.container_status(container)
         if status != "FINISHED":
             raise GraphError(400, 9007, "Media ID is not available", subcode=2207027)
-        if self._published_today() >= PUBLISHING_LIMIT:
+        if self.published_today("IGMedia") >= PUBLISHING_LIMIT:
             raise GraphError(400, 9, "Application request limit reached", subcode=2207042)
         data = container.data
         media = self._new_media(
@@ -522,7 +540,7 @@ class FakeInstagram(GraphFake):
         return {
             "data": [
                 {
-                    "quota_usage": self._published_today(),
+                    "quota_usage": self.published_today("IGMedia"),
                     "config": {"quota_total": PUBLISHING_LIMIT, "quota_duration": 86400},
                 }
             ]
@@ -584,20 +602,9 @@ class FakeInstagram(GraphFake):
         obj.deleted = True
         return {"success": True}
 
-    def _metric_names(self, request: GraphRequest, known: frozenset[str]) -> list[str]:
-        names = [m for m in (request.params.get("metric") or "").split(",") if m]
-        if not names:
-            raise bad_param("The parameter metric is required")
-        for name in names:
-            if name not in known:
-                raise bad_param(
-                    f"metric[0] must be one of the following values: {', '.join(sorted(known))}"
-                )
-        return names
-
     def _media_insights(self, request: GraphRequest) -> dict[str, Any]:
         media = self.get(request.node, "IGMedia")
-        names = self._metric_names(request, _MEDIA_METRICS)
+        names = metric_names(request, _MEDIA_METRICS, listed=True)
         likes = sum(1 for r in self._relations if r[0] == "like" and r[2] == media.id)
         comments = sum(1 for c in self.of_type("IGComment") if c.data["_media"] == media.id)
         saved = self.saves.get(media.id, 0)
@@ -614,35 +621,18 @@ class FakeInstagram(GraphFake):
             "follows": 0,
         }
         return {
-            "data": [
-                {
-                    "name": n,
-                    "period": "lifetime",
-                    "values": [{"value": values[n]}],
-                    "title": n,
-                    "description": n,
-                    "id": f"{media.id}/insights/{n}/lifetime",
-                }
-                for n in names
-            ]
+            "data": [insight(media.id, n, "lifetime", values=[{"value": values[n]}]) for n in names]
         }
 
     def _account_insights(self, request: GraphRequest) -> dict[str, Any]:
-        names = self._metric_names(request, _ACCOUNT_METRICS)
+        names = metric_names(request, _ACCOUNT_METRICS, listed=True)
         views = sum(self.views.values())
         values = {n: 0 for n in _ACCOUNT_METRICS}
         values.update({"views": views, "reach": views // 2, "follower_count": self.owner.followers})
+        period = request.params.get("period", "day")
         return {
             "data": [
-                {
-                    "name": n,
-                    "period": request.params.get("period", "day"),
-                    "total_value": {"value": values[n]},
-                    "title": n,
-                    "description": n,
-                    "id": f"{self.owner.id}/insights/{n}/day",
-                }
-                for n in names
+                insight(self.owner.id, n, period, total_value={"value": values[n]}) for n in names
             ]
         }
 

@@ -34,7 +34,9 @@ from socialkit.testing.fakes._graph import (
     GraphRequest,
     Handler,
     bad_param,
+    insight,
     iso,
+    metric_names,
     require,
 )
 
@@ -394,14 +396,6 @@ class FakeThreads(GraphFake):
         container = self.new_container("ThreadsContainer", data, request.node)
         return {"id": container.id}
 
-    def _published_today(self) -> int:
-        since = self.clock.now().timestamp() - 86400
-        return sum(
-            1
-            for m in self.of_type("ThreadsMedia", self.owner.id)
-            if m.created.timestamp() >= since and m.data.get("_via_api")
-        )
-
     def _publish(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
         require(request.params, "creation_id")
@@ -411,7 +405,7 @@ class FakeThreads(GraphFake):
             raise GraphError(400, 24, "The media has already been published", subcode=4279001)
         if status != "FINISHED":
             raise GraphError(400, 24, "Media Not Found", subcode=4279009)
-        if self._published_today() >= PUBLISHING_LIMIT:
+        if self.published_today("ThreadsMedia") >= PUBLISHING_LIMIT:
             raise GraphError(400, 9, "Application request limit reached", subcode=4279002)
         data = container.data
         kind = "TEXT_POST"
@@ -452,7 +446,7 @@ class FakeThreads(GraphFake):
         return {
             "data": [
                 {
-                    "quota_usage": self._published_today(),
+                    "quota_usage": self.published_today("ThreadsMedia"),
                     "config": {"quota_total": PUBLISHING_LIMIT, "quota_duration": 86400},
                 }
             ]
@@ -532,7 +526,7 @@ class FakeThreads(GraphFake):
 
     def _post_insights(self, request: GraphRequest) -> dict[str, Any]:
         post = self.get(request.node, "ThreadsMedia")
-        names = self._metric_names(request, _POST_METRICS)
+        names = metric_names(request, _POST_METRICS)
         values = {
             "views": self.views.get(post.id, 0),
             "likes": sum(1 for r in self._relations if r[0] == "like" and r[2] == post.id),
@@ -546,64 +540,20 @@ class FakeThreads(GraphFake):
             "shares": 0,
         }
         return {
-            "data": [
-                {
-                    "name": n,
-                    "period": "lifetime",
-                    "values": [{"value": values[n]}],
-                    "title": n,
-                    "description": n,
-                    "id": f"{post.id}/insights/{n}/lifetime",
-                }
-                for n in names
-            ]
+            "data": [insight(post.id, n, "lifetime", values=[{"value": values[n]}]) for n in names]
         }
 
     def _account_insights(self, request: GraphRequest) -> dict[str, Any]:
-        names = self._metric_names(request, _ACCOUNT_METRICS)
+        names = metric_names(request, _ACCOUNT_METRICS)
         data: list[dict[str, Any]] = []
         for n in names:
-            if n == "followers_count":
-                data.append(
-                    {
-                        "name": n,
-                        "period": "day",
-                        "total_value": {"value": self.owner.followers},
-                        "title": n,
-                        "description": n,
-                        "id": f"{self.owner.id}/insights/{n}/day",
-                    }
-                )
-            elif n == "views":
-                end = iso(self.clock.now())
-                data.append(
-                    {
-                        "name": n,
-                        "period": "day",
-                        "values": [{"value": sum(self.views.values()), "end_time": end}],
-                        "title": n,
-                        "description": n,
-                        "id": f"{self.owner.id}/insights/{n}/day",
-                    }
-                )
+            if n == "views":
+                total = sum(self.views.values())
+                answer: dict[str, Any] = {
+                    "values": [{"value": total, "end_time": iso(self.clock.now())}]
+                }
             else:
-                data.append(
-                    {
-                        "name": n,
-                        "period": "day",
-                        "total_value": {"value": 0},
-                        "title": n,
-                        "description": n,
-                        "id": f"{self.owner.id}/insights/{n}/day",
-                    }
-                )
+                followers = self.owner.followers if n == "followers_count" else 0
+                answer = {"total_value": {"value": followers}}
+            data.append(insight(self.owner.id, n, "day", **answer))
         return {"data": data}
-
-    def _metric_names(self, request: GraphRequest, known: frozenset[str]) -> list[str]:
-        names = [m for m in (request.params.get("metric") or "").split(",") if m]
-        if not names:
-            raise bad_param("The parameter metric is required")
-        for name in names:
-            if name not in known:
-                raise bad_param(f"The value must be a valid insights metric: {name}")
-        return names

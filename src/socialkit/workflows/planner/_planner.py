@@ -52,10 +52,11 @@ log = logging.getLogger("socialkit.workflows.planner")
 BRAND = "*"
 """The scope of a brand-wide pause."""
 
-NATIVE_LEAD = timedelta(minutes=10)
+NATIVE_LEAD = timedelta(minutes=15)
 """A target is handed to the network's scheduler only when due at least this far ahead
-(Mastodon refuses ``scheduled_at`` less than five minutes ahead); sooner, it is published
-normally when due."""
+(Mastodon refuses ``scheduled_at`` less than five minutes ahead, Facebook
+``scheduled_publish_time`` less than ten: the rest is the margin between the claim and the
+network's check); sooner, it is published normally when due."""
 
 _NEIGHBOURHOOD = timedelta(days=2)  # local days in any time zone fit in +/- 2 days
 
@@ -545,7 +546,9 @@ class Planner:
 
     async def move(self, post_or_target_id: str, at: datetime) -> list[Target]:
         """Give planned targets a new time (rules and blackouts checked again). A natively
-        scheduled target is moved on the network too."""
+        scheduled target is moved on the network too, and a native target is checked by its
+        network at the new time (Facebook schedules at most 75 days ahead):
+        :class:`PreflightError` when it refuses, and nothing moves."""
         if at.tzinfo is None:
             raise PlanStateError("the new time must be timezone-aware")
         at = at.astimezone(timezone.utc)
@@ -555,6 +558,7 @@ class Planner:
             if not found:
                 raise PlanStateError(f"no planned post or target {post_or_target_id!r}")
             self._editable(found, "moved")
+            self._check_native_time(found, at, now)
             conflicts: list[Conflict] = []
             ids = [t.id for t in found]
             for target in sorted(found, key=lambda t: t.account):
@@ -578,6 +582,17 @@ class Planner:
             if target.status == "scheduled":
                 await self._reschedule(target, at)
         return await self.targets(post_or_target_id)
+
+    def _check_native_time(self, found: Sequence[Target], at: datetime, now: datetime) -> None:
+        problems: dict[str, list[Problem]] = {}
+        for target in found:
+            adapter = self.adapters.get(target.account)
+            if target.native and adapter is not None and at - now >= NATIVE_LEAD:
+                issues = adapter.check(target.post.model_copy(update={"scheduled_at": at}))
+                if issues:
+                    problems[target.account] = list(issues)
+        if problems:
+            raise PreflightError(problems)
 
     async def _reschedule(self, target: Target, at: datetime) -> None:
         adapter = self._adapter(target.account)
