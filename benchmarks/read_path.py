@@ -373,7 +373,8 @@ def mapping(repeat: int) -> None:
 
     def x() -> list[Any]:
         page = xa.validate_json(xb)
-        return [xmap.post_from(p, page.includes) for p in page.data]
+        expansions = xmap.Expansions(page.includes)
+        return [xmap.post_from(p, expansions) for p in page.data]
 
     def mastodon() -> list[Any]:
         return [mmap.post(s, "mastodon.social") for s in ma.validate_json(mb)]
@@ -397,6 +398,10 @@ def mapping(repeat: int) -> None:
 async def memory(base: str, posts: int) -> None:
     print(f"\n== memory: {posts} posts kept (tracemalloc, after closing the client) ==")
     for factory in (Socialkit, Tweepy):
+        warm = factory(base)  # imports and first-use caches are not what a post weighs
+        await warm.search(1)
+        await warm.aclose()
+        del warm
         gc.collect()
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
