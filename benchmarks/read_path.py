@@ -359,8 +359,8 @@ async def cpu(base: str, pages: int, concurrency: int, rounds: int) -> None:
 def mapping(repeat: int) -> None:
     import pydantic
 
+    from socialkit.adapters.bluesky import _mapping as bmap
     from socialkit.adapters.bluesky import _wire as bwire
-    from socialkit.adapters.bluesky._mapping import post_from_feed_item
     from socialkit.adapters.mastodon import _mapping as mmap
     from socialkit.adapters.mastodon import _wire as mwire
     from socialkit.adapters.x import _mapping as xmap
@@ -377,10 +377,12 @@ def mapping(repeat: int) -> None:
         return [xmap.post_from(p, expansions) for p in page.data]
 
     def mastodon() -> list[Any]:
-        return [mmap.post(s, "mastodon.social") for s in ma.validate_json(mb)]
+        accounts = mmap.page_accounts("mastodon.social")
+        return [mmap.post(s, "mastodon.social", accounts) for s in ma.validate_json(mb)]
 
     def bluesky() -> list[Any]:
-        return [post_from_feed_item(i) for i in ba.validate_json(bb).feed]
+        accounts = bmap.page_accounts()
+        return [bmap.post_from_feed_item(i, accounts) for i in ba.validate_json(bb).feed]
 
     print(f"\n== mapping only: bytes of a page -> posts, best of {repeat} ==")
     for name, fn, size in (("X", x, PAGE), ("Mastodon", mastodon, 40), ("Bluesky", bluesky, PAGE)):

@@ -772,3 +772,25 @@ def read_back_post(**values: Any) -> Post:
     object.__setattr__(post, "__pydantic_extra__", None)
     object.__setattr__(post, "__pydantic_private__", None)
     return post
+
+
+class PageAccounts:
+    """The authors of one page of posts, each read once: posts whose author the network sent
+    with the same data share one :class:`Account` (``build`` makes it from the wire object,
+    ``key`` is the author's id)."""
+
+    __slots__ = ("_build", "_key", "_seen")
+
+    def __init__(self, build: Callable[[Any], Account], key: Callable[[Any], str]) -> None:
+        self._build = build
+        self._key = key
+        self._seen: dict[str, tuple[Any, Account]] = {}
+
+    def __call__(self, wire: Any) -> Account:
+        key = self._key(wire)
+        seen = self._seen.get(key)
+        if seen is not None and (seen[0] is wire or seen[0] == wire):
+            return seen[1]
+        account = self._build(wire)
+        self._seen[key] = (wire, account)
+        return account
