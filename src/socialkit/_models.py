@@ -685,29 +685,36 @@ def _text_ok(value: object) -> bool:
     return True
 
 
-_OPTIONAL_STRS = frozenset({"link", "reply_to", "quote_of", "network", "url"})
+_NONE = type(None)
+#: Read-back fields whose value validation keeps as it is when it has one of these types.
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),  # a read-back post: never empty
+    "network": (str, _NONE),
+    "url": (str, _NONE),
+    "link": (str, _NONE),
+    "reply_to": (str, _NONE),
+    "quote_of": (str, _NONE),
+    "author": (Account, _NONE),
+    "poll": (Poll, _NONE),
+    "sensitive": (bool,),
+}
 
 
 def _post_ok(values: dict[str, Any]) -> bool:
     """True when ``Post(**values)`` would keep every value as it is: exactly the types the
     fields hold, text without lone surrogates, an aware UTC time, a language tag."""
     for name, value in values.items():
-        if name in _OPTIONAL_STRS:
-            if value is not None and type(value) is not str:
+        types = _PLAIN_TYPES.get(name)
+        if types is not None:
+            if type(value) not in types:
                 return False
         elif name == "raw":
             continue
         elif name == "text":
             if not _text_ok(value):
                 return False
-        elif name == "id":
-            if type(value) is not str:  # a read-back post: never empty
-                return False
         elif name == "created_at":
             if value is not None and (type(value) is not datetime or value.tzinfo is not _UTC):
-                return False
-        elif name == "author":
-            if value is not None and type(value) is not Account:
                 return False
         elif name == "metrics":
             if type(value) is not dict:
@@ -721,9 +728,6 @@ def _post_ok(values: dict[str, Any]) -> bool:
             for item in value:
                 if type(item) is not Media:
                     return False
-        elif name == "poll":
-            if value is not None and type(value) is not Poll:
-                return False
         elif name == "language":
             if value is not None and (type(value) is not str or not _LANGUAGE_MATCH(value)):
                 return False
@@ -732,9 +736,6 @@ def _post_ok(values: dict[str, Any]) -> bool:
                 return False
         elif name == "visibility":
             if value not in _VISIBILITIES:
-                return False
-        elif name == "sensitive":
-            if type(value) is not bool:
                 return False
         else:
             return False

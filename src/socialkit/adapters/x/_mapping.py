@@ -188,11 +188,17 @@ def _author(post: WirePost, expansions: Expansions) -> Account | None:
     return None if post.author_id is None else expansions.account(post.author_id)
 
 
+_PUBLIC_METRICS = {
+    field: names for (group, field), names in POST_METRICS.items() if group == "public_metrics"
+}
+
+
 def _public_counts(post: WirePost) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for field, value in (post.public_metrics or {}).items():
-        for name in POST_METRICS.get(("public_metrics", field), ()):
-            counts[name] = value
+    if post.public_metrics:
+        for field, value in post.public_metrics.items():
+            for name in _PUBLIC_METRICS.get(field, ()):
+                counts[name] = value
     return counts
 
 
