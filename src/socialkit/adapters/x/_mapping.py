@@ -156,7 +156,7 @@ class Expansions:
     by that author shares. ``users_raw`` holds the answer's body for the accounts' ``raw``
     (``includes.users``, decoded when read); without it, ``raw`` is the user itself."""
 
-    __slots__ = ("_accounts", "_users", "_users_raw", "includes", "media", "polls")
+    __slots__ = ("_accounts", "_post_authors", "_users", "_users_raw", "includes", "media", "polls")
 
     def __init__(self, includes: Includes | None = None, users_raw: RawPage | None = None) -> None:
         self.includes = includes if includes is not None else Includes()
@@ -165,6 +165,13 @@ class Expansions:
         self.media: dict[str, WireMedia] = {m.media_key: m for m in self.includes.media}
         self.polls: dict[str, WirePoll] = {poll.id: poll for poll in self.includes.polls}
         self._accounts: dict[str, Account] = {}
+        self._post_authors: dict[str, str | None] | None = None
+
+    def post_author(self, post_id: str) -> str | None:
+        """The author id of the included (referenced) post ``post_id``."""
+        if self._post_authors is None:
+            self._post_authors = {p.id: p.author_id for p in self.includes.posts}
+        return self._post_authors.get(post_id)
 
     def account(self, user_id: str) -> Account:
         """The account ``user_id`` (only its id when the answer did not include the user)."""
@@ -427,12 +434,13 @@ def message_from_post(
     expansions = _expansions(includes)
     quoted = post.reference("quoted")
     replied = post.reference("replied_to")
-    authors = {p.id: p.author_id for p in expansions.includes.posts}
     kind: MessageKind = "mention"
     about: str | None = None
-    if replied is not None and (post.in_reply_to_user_id == me or authors.get(replied) == me):
+    if replied is not None and (
+        post.in_reply_to_user_id == me or expansions.post_author(replied) == me
+    ):
         kind, about = "reply", replied
-    elif quoted is not None and authors.get(quoted) == me:
+    elif quoted is not None and expansions.post_author(quoted) == me:
         kind, about = "quote", quoted
     author = _author(post, expansions) or Account(id="unknown", network=NETWORK)
     return Message(
