@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
@@ -481,6 +482,9 @@ class Poll(_Model):
         return value
 
 
+_LANGUAGE = r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]+)*$"
+
+
 class Post(_Model):
     """A post to publish, or one read back from a network.
 
@@ -496,7 +500,7 @@ class Post(_Model):
     quote_of: StrictStr | None = None
     thread: list[Post] = Field(default_factory=list)
     visibility: Visibility = "public"
-    language: StrictStr | None = Field(default=None, pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]+)*$")
+    language: StrictStr | None = Field(default=None, pattern=_LANGUAGE)
     content_warning: Text | None = None
     sensitive: StrictBool = False
     poll: Poll | None = None
@@ -578,3 +582,220 @@ class Feed(_Model):
     owner: Account | None = None
     members_count: StrictInt | None = None
     raw: Any = Field(default=None, exclude=True, repr=False)
+
+
+# -- read-back models: raw kept once per page, models built from already validated data ----
+
+
+class RawPage:
+    """The body of one network page, kept once for the ``raw`` of every model read from it.
+
+    ``decode`` turns the body into the page's wire items (what ``raw`` held before); it runs
+    on the first access to the ``raw`` of any of the page's models, and the decoded items then
+    replace the bytes. A page whose ``raw`` is never read costs its bytes only.
+    """
+
+    __slots__ = ("_body", "_decode", "_items")
+
+    def __init__(self, body: bytes, decode: Callable[[bytes], Sequence[Any]]) -> None:
+        self._body: bytes | None = body
+        self._decode: Callable[[bytes], Sequence[Any]] | None = decode
+        self._items: Sequence[Any] = ()
+
+    def item(self, index: int) -> LazyRaw:
+        """The ``raw`` value of the page's item number ``index`` (decoded when read)."""
+        return LazyRaw(self, index)
+
+    def _get(self, index: int) -> Any:
+        decode, body = self._decode, self._body
+        if decode is not None and body is not None:
+            # Two threads may both decode; either result is the same, and the items are set
+            # before the bytes are dropped.
+            self._items = decode(body)
+            self._body = self._decode = None
+        return self._items[index]
+
+
+class LazyRaw:
+    """A ``raw`` value decoded on first access (see :class:`RawPage`); reading the model's
+    ``raw`` attribute returns the decoded value, never this object."""
+
+    __slots__ = ("_index", "_page")
+
+    def __init__(self, page: RawPage, index: int) -> None:
+        self._page = page
+        self._index = index
+
+    def value(self) -> Any:
+        return self._page._get(self._index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyRaw):
+            other = other.value()
+        return bool(self.value() == other)
+
+    def __hash__(self) -> int:
+        return hash(self.value())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled and deep-copied as the decoded value.
+        return (_identity, (self.value(),))
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class _RawField:
+    """The ``raw`` attribute of the models that have one: decodes a :class:`LazyRaw` on
+    first access and keeps the result (frozen models are never assigned otherwise)."""
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__.get("raw")
+        if type(value) is LazyRaw:
+            value = value.value()
+            instance.__dict__["raw"] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__["raw"] = value
+
+
+for _model in (Account, UploadedMedia, Post, Message, Feed):
+    type.__setattr__(_model, "raw", _RawField())
+del _model
+
+
+_UTC = timezone.utc
+_VISIBILITIES: frozenset[str] = frozenset(get_args(Visibility))
+_LANGUAGE_MATCH = re.compile(_LANGUAGE).match
+#: Every field's default, in field order, and the factories of those made per post.
+_POST_DEFAULTS: dict[str, Any] = {name: info.default for name, info in Post.model_fields.items()}
+_POST_FACTORIES: dict[str, Callable[[], Any]] = {
+    name: info.default_factory  # type: ignore[misc]
+    for name, info in Post.model_fields.items()
+    if info.default_factory is not None
+}
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
+
+
+def _text_ok(value: object) -> bool:
+    if type(value) is not str:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_NONE = type(None)
+#: Read-back fields whose value validation keeps as it is when it has one of these types.
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),  # a read-back post: never empty
+    "network": (str, _NONE),
+    "url": (str, _NONE),
+    "link": (str, _NONE),
+    "reply_to": (str, _NONE),
+    "quote_of": (str, _NONE),
+    "author": (Account, _NONE),
+    "poll": (Poll, _NONE),
+    "sensitive": (bool,),
+}
+
+
+def _post_ok(values: dict[str, Any]) -> bool:
+    """True when ``Post(**values)`` would keep every value as it is: exactly the types the
+    fields hold, text without lone surrogates, an aware UTC time, a language tag."""
+    for name, value in values.items():
+        types = _PLAIN_TYPES.get(name)
+        if types is not None:
+            if type(value) not in types:
+                return False
+        elif name == "raw":
+            continue
+        elif name == "text":
+            if not _text_ok(value):
+                return False
+        elif name == "created_at":
+            if value is not None and (type(value) is not datetime or value.tzinfo is not _UTC):
+                return False
+        elif name == "metrics":
+            if type(value) is not dict:
+                return False
+            for key, count in value.items():
+                if type(key) is not str or type(count) is not int:
+                    return False
+        elif name == "media":
+            if type(value) is not list:
+                return False
+            for item in value:
+                if type(item) is not Media:
+                    return False
+        elif name == "language":
+            if value is not None and (type(value) is not str or not _LANGUAGE_MATCH(value)):
+                return False
+        elif name == "content_warning":
+            if value is not None and not _text_ok(value):
+                return False
+        elif name == "visibility":
+            if value not in _VISIBILITIES:
+                return False
+        else:
+            return False
+    return "id" in values
+
+
+def read_back_post(**values: Any) -> Post:
+    """A :class:`Post` read from a network, from values of the adapter's validated wire models.
+
+    When every value already is what validation would keep (:func:`_post_ok`), the post is
+    built without running the validators a second time, and the set of given field names is
+    shared between posts (a set per post weighs 700 bytes); otherwise ``Post(**values)``
+    validates as usual and raises :class:`ModelValidationError` for a bad value.
+    """
+    if not _post_ok(values):
+        return Post(**values)
+    key = tuple(values)
+    fields_set = _FIELDS_SETS.get(key)
+    if fields_set is None:
+        fields_set = _FIELDS_SETS.setdefault(key, set(key))
+    data = dict(_POST_DEFAULTS)  # field order, as validation gives
+    data.update(values)
+    for name, factory in _POST_FACTORIES.items():
+        if name not in values:
+            data[name] = factory()
+    post = Post.__new__(Post)
+    # What BaseModel.model_construct sets (its own loop over the fields costs as much as
+    # validation, and it inspects the signature of each default factory it calls).
+    object.__setattr__(post, "__dict__", data)
+    object.__setattr__(post, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(post, "__pydantic_extra__", None)
+    object.__setattr__(post, "__pydantic_private__", None)
+    return post
+
+
+class PageAccounts:
+    """The authors of one page of posts, each read once: posts whose author the network sent
+    with the same data share one :class:`Account` (``build`` makes it from the wire object,
+    ``key`` is the author's id)."""
+
+    __slots__ = ("_build", "_key", "_seen")
+
+    def __init__(self, build: Callable[[Any], Account], key: Callable[[Any], str]) -> None:
+        self._build = build
+        self._key = key
+        self._seen: dict[str, tuple[Any, Account]] = {}
+
+    def __call__(self, wire: Any) -> Account:
+        key = self._key(wire)
+        seen = self._seen.get(key)
+        if seen is not None and (seen[0] is wire or seen[0] == wire):
+            return seen[1]
+        account = self._build(wire)
+        self._seen[key] = (wire, account)
+        return account

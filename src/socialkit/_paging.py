@@ -266,6 +266,8 @@ class Paged(AsyncIterator[T]):
         self._sources = [_Source(n, f, states[n]) for n, f in named.items()]
         self._count = 0
         self._cursor = cursor
+        self._cursor_state: Any = None
+        """The state of :attr:`cursor` when it is still to be encoded (only when asked for)."""
         self._exhausted = False
         self._iter: AsyncIterator[tuple[T, bool, bool]] | None = None
         self._mode: str | None = None
@@ -327,18 +329,23 @@ class Paged(AsyncIterator[T]):
             fresh[name] = _single_state(value)
         return fresh
 
-    def _current_cursor(self) -> str:
+    def _mark_cursor(self) -> None:
+        """The cursor now resumes after the item just read (encoded when asked for)."""
         if not self._merged:
-            return _encode(self._sources[0].state)
+            self._cursor_state = self._sources[0].state
+            return
         state: dict[str, Any] = {"m": {s.name: s.state for s in self._sources}}
         if self._merge_anchor is not None:
             state["t"] = self._merge_anchor
-        return _encode(state)
+        self._cursor_state = state
 
     @property
     def cursor(self) -> str | None:
         """Resume point right after the last item yielded (``None`` before the first item,
         or the cursor this iterator started from)."""
+        if self._cursor_state is not None:
+            self._cursor = _encode(self._cursor_state)
+            self._cursor_state = None
         return self._cursor
 
     @property
@@ -370,10 +377,10 @@ class Paged(AsyncIterator[T]):
         async for item, page_end, final in self._run():
             batch.append(item)
             if page_end:
-                yield Page(batch, self._cursor, last=final)
+                yield Page(batch, self.cursor, last=final)
                 batch = []
         if batch or not final:
-            yield Page(batch, self._cursor, last=self._exhausted)
+            yield Page(batch, self.cursor, last=self._exhausted)
 
     def _remaining(self) -> int | None:
         return None if self._limit is None else max(self._limit - self._count, 0)
@@ -387,7 +394,7 @@ class Paged(AsyncIterator[T]):
             async for step in steps:
                 verdict = self._verdict(step.item)
                 self._sources[0].state = step.state
-                self._cursor = self._current_cursor()
+                self._mark_cursor()
                 if verdict == "stop":
                     self._exhausted = True
                     return
@@ -456,7 +463,7 @@ class Paged(AsyncIterator[T]):
             by_name[name].state = step.state
             if verdict == "take" and moment is not None:
                 self._merge_anchor = moment.timestamp()
-            self._cursor = self._current_cursor()
+            self._mark_cursor()
             if verdict == "take":
                 self._count += 1
                 yield step.item, step.page_end

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pydantic
 import pytest
 
-from socialkit import Account, Media, Message, Metric, Poll, Post
+from socialkit import Account, Media, Message, Metric, ModelValidationError, Poll, Post
+from socialkit._models import RawPage, read_back_post
 from socialkit.testing.conformance import PNG_1X1
 
 UTC = timezone.utc
@@ -142,3 +146,92 @@ def test_poll_duration_accepts_seconds() -> None:
     with pytest.raises(pydantic.ValidationError) as info:
         Poll(options=["only one"], duration=timedelta(hours=1))
     assert "options" in _error_fields(info.value)
+
+
+# -- read-back posts (adapters' fast path) -------------------------------------------------
+
+
+def _read_back_values() -> dict[str, object]:
+    return {
+        "text": "Read back ✓",
+        "media": [Media.from_url("https://example.com/a.png")],
+        "link": "https://example.com/a",
+        "id": "1460323737035677698",
+        "network": "x",
+        "url": "https://x.com/a/status/1460323737035677698",
+        "author": Account(id="1", handle="a", network="x"),
+        "created_at": datetime(2024, 5, 1, 12, 34, 56, tzinfo=UTC),
+        "reply_to": None,
+        "language": "en",
+        "metrics": {"likes": 3, "reposts": 1},
+        "raw": {"id": "1460323737035677698"},
+    }
+
+
+def test_read_back_post_is_the_validated_post() -> None:
+    values = _read_back_values()
+    fast, validated = read_back_post(**values), Post(**values)  # type: ignore[arg-type]
+    assert fast == validated
+    assert repr(fast) == repr(validated)
+    assert fast.model_dump() == validated.model_dump()
+    assert fast.model_dump_json() == validated.model_dump_json()
+    assert fast.model_fields_set == validated.model_fields_set
+    assert fast.raw == validated.raw
+    assert fast.thread == []
+    assert fast.thread is not read_back_post(**values).thread  # defaults are not shared
+    with pytest.raises(pydantic.ValidationError):
+        fast.text = "changed"  # type: ignore[misc]
+    assert fast.model_copy(update={"text": "other"}).text == "other"
+    assert Post.model_validate_json(fast.model_dump_json()) == fast.model_copy(update={"raw": None})
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"text": "lone \ud800 surrogate"}, "text"),
+        ({"content_warning": "\udc00"}, "content_warning"),
+        ({"created_at": datetime(2024, 5, 1, 12)}, "created_at"),  # naive
+        ({"language": "not a language!"}, "language"),
+        ({"metrics": {"likes": "3"}}, "metrics.likes"),
+        ({"url": 42}, "url"),
+        ({"visibility": "everyone"}, "visibility"),
+    ],
+)
+def test_read_back_post_validates_what_does_not_fit(change: dict[str, object], field: str) -> None:
+    with pytest.raises(ModelValidationError) as info:
+        read_back_post(**{**_read_back_values(), **change})
+    assert field in _error_fields(info.value)
+
+
+def test_read_back_post_converts_like_validation() -> None:
+    # Values validation would change (another zone, a bool among counts) take the slow path.
+    paris = timezone(timedelta(hours=2))
+    values = {**_read_back_values(), "created_at": datetime(2024, 5, 1, 14, tzinfo=paris)}
+    post = read_back_post(**values)
+    assert post.created_at == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert post.created_at.tzinfo is UTC
+
+
+def test_lazy_raw_is_decoded_once_on_access() -> None:
+    decoded: list[bytes] = []
+
+    def decode(body: bytes) -> list[dict[str, int]]:
+        decoded.append(body)
+        return [{"n": n} for n in json.loads(body)]
+
+    page = RawPage(b"[1, 2]", decode)
+    first = read_back_post(**{**_read_back_values(), "raw": page.item(0)})
+    second = read_back_post(**{**_read_back_values(), "raw": page.item(1)})
+    eager = read_back_post(**{**_read_back_values(), "raw": {"n": 2}})
+    assert "raw" not in first.model_dump()
+    assert "LazyRaw" not in repr(first)
+    assert decoded == []  # neither a dump nor a repr decodes
+    assert second == eager  # equality decodes
+    assert first != eager
+    assert decoded == [b"[1, 2]"]
+    assert first.raw == {"n": 1}
+    assert first.raw is first.raw
+    assert second.model_copy().raw == {"n": 2}
+    assert pickle.loads(pickle.dumps(first)).raw == {"n": 1}
+    assert copy.deepcopy(second).raw == {"n": 2}
+    assert decoded == [b"[1, 2]"]  # still decoded once

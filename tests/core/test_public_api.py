@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import subprocess
+import sys
 
 import socialkit
 
@@ -23,9 +25,37 @@ def test_all_names_exist_and_nothing_public_is_missing() -> None:
         and (not inspect.ismodule(v) or n == "adapters")
         and n not in {"annotations", "sync", "testing", "text", "auth", "stores", "workflows"}
     }
-    # Loaded on first use (module __getattr__), so that `import socialkit` stays light.
-    lazy = {"__version__", "MediaFetchError"}
-    assert public == set(socialkit.__all__) - lazy
+    # Every name loads on first use (module __getattr__) and is then kept, except the version
+    # (read from the installed metadata each time; private-looking, so not in ``public``).
+    assert public == set(socialkit.__all__) - {"__version__"}
+    assert set(socialkit.__all__) <= set(dir(socialkit))
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.split())
+
+
+def test_import_socialkit_loads_no_adapter_and_no_heavy_dependency() -> None:
+    loaded = _modules_after("import socialkit")
+    assert {m for m in loaded if m.startswith("socialkit.")} == {"socialkit.adapters"}
+    heavy = {"pydantic", "httpx", "httpx_sse", "aiohttp", "authlib", "rich", "typer", "click"}
+    heavy |= {"anyio", "asyncio", "sqlite3", "platformdirs", "filetype", "tenacity"}
+    assert not {m.split(".")[0] for m in loaded} & heavy
+
+
+def test_connect_loads_only_the_adapter_it_uses() -> None:
+    loaded = _modules_after('import socialkit\nsocialkit.connect("x", bearer_token="t")')
+    networks = {m.split(".")[2] for m in loaded if m.startswith("socialkit.adapters.")}
+    assert networks == {"_base", "x"}
+    assert not {m for m in loaded if m.startswith(("socialkit.cli", "socialkit.workflows"))}
+    assert "httpx_sse" not in loaded  # streams load it when one is opened
 
 
 def test_design_contract_names() -> None:

@@ -158,6 +158,7 @@ def fakes_behind_connect(fakes: dict[str, Any]) -> Iterator[None]:
     from socialkit.adapters._base import Adapter, AdapterSettings
 
     original = _registry.connect
+    assert socialkit.connect is original  # loaded on first use: load it before patching
     generic = set(AdapterSettings.model_fields) - {"store"}
 
     def connect(name: str, /, *, http: Any = None, **settings: Any) -> Any:

@@ -322,6 +322,19 @@ async def test_timeline_has_followed_posts_and_reposts(fake: FakeBluesky, traffi
 
 
 @pytest.mark.anyio
+async def test_the_posts_of_a_page_share_their_author(fake: FakeBluesky, traffic: Traffic) -> None:
+    friend = fake.add_user("friend")
+    fake.publish_as(friend, "one")
+    fake.publish_as(friend, "two")
+    async with adapter(fake, traffic) as net:
+        got = [p async for p in net.posts(account=friend.handle)]
+    assert [p.text for p in got] == ["two", "one"]
+    assert got[0].author is got[1].author
+    assert got[0].author is not None
+    assert got[0].author.id == friend.id
+
+
+@pytest.mark.anyio
 async def test_feeds_lists_and_generators(fake: FakeBluesky, traffic: Traffic) -> None:
     friend = fake.add_user("friend")
     other = fake.add_user("other")

@@ -282,7 +282,12 @@ async def test_posts_resume_mid_page_and_search_by_offset(h: Harness, net: Masto
         posted.append((await net.publish(Post(text=f"number {i} #python"))).id)
     newest = list(reversed(posted))
     walk = net.posts(limit=3)
-    assert [p.id async for p in walk] == newest[:3]
+    first = [p async for p in walk]
+    assert [p.id for p in first] == newest[:3]
+    # The posts of one page share their author's Account (read once per page).
+    assert first[0].author is first[1].author is first[2].author
+    assert first[0].author is not None
+    assert first[0].author.id == first[0].raw.account.id
     await net.delete(newest[3])  # deleted between the runs: nothing is skipped for it
     assert [p.id async for p in net.posts(cursor=walk.cursor)] == newest[4:]
     found = net.search("number", limit=2)

@@ -39,6 +39,8 @@ from socialkit import (
 from socialkit._registry import build_settings
 from socialkit._store import MemoryStore
 from socialkit.adapters.x import UserContextRequiredError, XAdapter
+from socialkit.adapters.x import _mapping as mapping
+from socialkit.adapters.x import _wire as wire
 from socialkit.auth import TokenStore
 from socialkit.testing.conformance import PNG_1X1
 
@@ -546,6 +548,42 @@ class TestReading(XTest):
         params = route.calls[1].request.url.params
         assert params["query"] == query
         assert params["next_token"] == "b26v89c19zqg8o3fpds"
+
+    @pytest.mark.anyio
+    async def test_a_page_shares_its_authors_and_keeps_raw_once(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        adapter = make_x(client, bearer_token=BEARER)
+        ids = [b.recent_id(1, i) for i in range(4)]
+        authors = [ME_ID, OTHER_ID, ME_ID, OTHER_ID]
+        body = b.page(
+            [b.post(i, f"post {i}", author_id=a) for i, a in zip(ids, authors, strict=True)],
+            users=[b.user(ME_ID, ME_HANDLE), b.user(OTHER_ID, OTHER_HANDLE)],
+        )
+        router.get(f"{BASE}/2/tweets/search/recent").mock(return_value=b.ok(200, body))
+        got = [p async for p in adapter.search("socialkit")]
+        assert [p.id for p in got] == ids
+        # One Account per author per page, shared by that author's posts.
+        assert got[0].author is got[2].author
+        assert got[1].author is got[3].author
+        assert got[0].author is not None
+        assert got[0].author.handle == ME_HANDLE
+        # ``raw`` reads as the wire post (decoded from the page's body on first access) and
+        # as the user for an account; equality and dumps do not change.
+        raw = got[1].raw
+        assert isinstance(raw, wire.WirePost)
+        assert raw == wire.WirePost.model_validate(body["data"][1])
+        assert got[1].raw is raw
+        assert got[1].author is not None
+        assert isinstance(got[1].author.raw, wire.WireUser)
+        assert got[1].author.raw.username == OTHER_HANDLE
+        eager = mapping.post_from(
+            wire.WirePost.model_validate(body["data"][3]),
+            wire.Includes.model_validate(body["includes"]),
+        )
+        assert got[3] == eager
+        assert got[3].model_dump() == eager.model_dump()
+        assert repr(got[3]) == repr(eager)
 
 
 class TestMetrics(XTest):

@@ -57,6 +57,7 @@ from socialkit.adapters.bluesky._mapping import (
     message_from_chat,
     message_from_notification,
     metrics_from_view,
+    page_accounts,
     parse_at_uri,
     parse_datetime,
     post_from_feed_item,
@@ -1075,7 +1076,12 @@ class BlueskyAdapter(Adapter):
                 else:
                     feed = self._session.parse_model(AuthorFeed, response)
                     # a repost or the pinned post repeated at the top is not the account's post
-                    items = [post_from_view(i.post) for i in feed.feed if i.reason is None]
+                    accounts = page_accounts()
+                    items = [
+                        post_from_view(i.post, accounts=accounts)
+                        for i in feed.feed
+                        if i.reason is None
+                    ]
                     return items, feed.cursor if feed.feed else None
             return await self._record_page(actor[0], page_cursor, size)
 
@@ -1159,7 +1165,9 @@ class BlueskyAdapter(Adapter):
             except _NoAppView as exc:
                 raise self._needs_appview(Capability.SEARCH, exc) from None
             found = self._session.parse_model(SearchResult, response)
-            return [post_from_view(v) for v in found.posts], (found.cursor if found.posts else None)
+            accounts = page_accounts()
+            posts = [post_from_view(v, accounts=accounts) for v in found.posts]
+            return posts, (found.cursor if found.posts else None)
 
         return Paged(
             _pages(page),
@@ -1194,7 +1202,9 @@ class BlueskyAdapter(Adapter):
             except _NoAppView as exc:
                 raise self._needs_appview(capability, exc) from None
             feed = self._session.parse_model(AuthorFeed, response)
-            return [post_from_feed_item(i) for i in feed.feed], (feed.cursor if feed.feed else None)
+            accounts = page_accounts()
+            posts = [post_from_feed_item(i, accounts) for i in feed.feed]
+            return posts, (feed.cursor if feed.feed else None)
 
         return Paged(
             _pages(page),

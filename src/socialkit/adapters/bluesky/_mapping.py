@@ -8,7 +8,18 @@ from datetime import datetime, timezone
 from typing import Any
 
 from socialkit._errors import InvalidRequestError, MalformedResponseError
-from socialkit._models import Account, Feed, Media, MediaKind, Message, MessageKind, Metric, Post
+from socialkit._models import (
+    Account,
+    Feed,
+    Media,
+    MediaKind,
+    Message,
+    MessageKind,
+    Metric,
+    PageAccounts,
+    Post,
+    read_back_post,
+)
 from socialkit.adapters.bluesky._wire import (
     ChatMessage,
     ChatProfile,
@@ -35,6 +46,7 @@ __all__ = [
     "message_from_chat",
     "message_from_notification",
     "metrics_from_view",
+    "page_accounts",
     "parse_at_uri",
     "parse_datetime",
     "post_from_feed_item",
@@ -142,6 +154,11 @@ def account_from_profile(profile: ProfileBasic | ChatProfile) -> Account:
         raw=profile,
         **counts,
     )
+
+
+def page_accounts() -> PageAccounts:
+    """The authors of one page: its posts by one author share one :class:`Account`."""
+    return PageAccounts(account_from_profile, lambda profile: profile.did)
 
 
 def _text(record: dict[str, Any]) -> str:
@@ -362,7 +379,7 @@ def post_from_record(
         raise MalformedResponseError(
             NETWORK, 200, "malformed_response", "a record URI in the response is not an AT-URI"
         )
-    return Post(
+    return read_back_post(
         text=_text(value),
         media=media_from_embed(value.get("embed"), view_embed, parts.repo, blob_url),
         link=_link(value),
@@ -388,12 +405,13 @@ def _view_counts(view: PostView) -> dict[str, int]:
     return counts
 
 
-def post_from_view(view: PostView, raw: Any = None) -> Post:
-    """A post from an app.bsky.feed.defs#postView (with its counters and media views)."""
+def post_from_view(view: PostView, raw: Any = None, accounts: PageAccounts | None = None) -> Post:
+    """A post from an app.bsky.feed.defs#postView (with its counters and media views);
+    ``accounts`` shares the authors between the posts of one page (:func:`page_accounts`)."""
     return post_from_record(
         view.uri,
         view.record,
-        author=account_from_profile(view.author),
+        author=account_from_profile(view.author) if accounts is None else accounts(view.author),
         metrics=_view_counts(view),
         indexed_at=view.indexed_at,
         raw=raw if raw is not None else view,
@@ -401,10 +419,10 @@ def post_from_view(view: PostView, raw: Any = None) -> Post:
     )
 
 
-def post_from_feed_item(item: FeedItem) -> Post:
+def post_from_feed_item(item: FeedItem, accounts: PageAccounts | None = None) -> Post:
     """The post of a feed item (app.bsky.feed.defs#feedViewPost); ``raw`` is the item, so
     that :func:`post_time` sees when a repost put it in the feed."""
-    return post_from_view(item.post, raw=item)
+    return post_from_view(item.post, raw=item, accounts=accounts)
 
 
 def post_time(post: Post) -> datetime | None:

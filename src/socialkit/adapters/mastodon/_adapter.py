@@ -36,6 +36,7 @@ from socialkit._models import (
     Message,
     MessageKind,
     Metric,
+    PageAccounts,
     Post,
     Problem,
     UploadedMedia,
@@ -348,7 +349,7 @@ class MastodonAdapter(Adapter):
         model: Any,
         path: str | Callable[[], Awaitable[str]],
         params: list[tuple[str, str]],
-        convert: Callable[[Any], T | None],
+        convert: Callable[[Any, PageAccounts], T | None],
         *,
         page: int,
         item_cursor: Callable[[Any], str] | None = None,
@@ -364,6 +365,8 @@ class MastodonAdapter(Adapter):
         walk resumes right after any item. ``since`` and ``until`` go to the server as
         ``since_id`` / ``max_id`` (Mastodon's ids are snowflakes: milliseconds << 16), and
         :class:`~socialkit.Paged` checks each item's time as well."""
+        from socialkit.adapters.mastodon import _mapping
+
         # Statuses from before Mastodon 2.0 (October 2017) have small sequential ids: an older
         # ``since`` is checked per item only, so that none of them is left out.
         pushed = since is not None and since >= SNOWFLAKES_SINCE
@@ -387,8 +390,9 @@ class MastodonAdapter(Adapter):
                 nxt = self._link_max_id(response) if raw else None
                 items: list[T] = []
                 cursors: list[str] = []
+                accounts = _mapping.page_accounts(self._host)
                 for entry in raw:
-                    converted = convert(entry)
+                    converted = convert(entry, accounts)
                     if converted is not None:
                         items.append(converted)
                         if item_cursor is not None:
@@ -417,7 +421,7 @@ class MastodonAdapter(Adapter):
             _wire.Status,
             path,
             params,
-            lambda status: _mapping.post(status, self._host),
+            lambda status, accounts: _mapping.post(status, self._host, accounts),
             page=PAGE_STATUSES,
             item_cursor=lambda status: status.id,
             since=since,
@@ -747,7 +751,7 @@ class MastodonAdapter(Adapter):
     def _accounts(
         self, account: Account | str | None, which: str, limit: int | None, cursor: str | None
     ) -> Paged[Account]:
-        from socialkit.adapters.mastodon import _mapping, _wire
+        from socialkit.adapters.mastodon import _wire
 
         found: list[str] = []
 
@@ -762,7 +766,7 @@ class MastodonAdapter(Adapter):
             _wire.Account,
             path,
             [],
-            lambda item: _mapping.account(item, self._host),
+            lambda item, accounts: accounts(item),
             page=PAGE_ACCOUNTS,
         )
         return Paged(fetch, limit=limit, cursor=cursor)
@@ -1095,7 +1099,7 @@ class MastodonAdapter(Adapter):
             _wire.ScheduledStatus,
             "/api/v1/scheduled_statuses",
             [],
-            _mapping.scheduled_post,
+            lambda item, _: _mapping.scheduled_post(item),
             page=PAGE_STATUSES,
             item_cursor=lambda item: item.id,
         )
@@ -1287,7 +1291,7 @@ class MastodonAdapter(Adapter):
             params.append(("types[]", "quote"))
         me_id: list[str] = []
 
-        def convert(item: _wire.Notification) -> Message | None:
+        def convert(item: _wire.Notification, accounts: PageAccounts) -> Message | None:
             status = item.status
             if status is None:
                 return None
@@ -1306,7 +1310,7 @@ class MastodonAdapter(Adapter):
                 kind = "mention"
             if kind not in wanted:
                 return None
-            return _mapping.message(status, kind, self._host, post_id=post_id)
+            return _mapping.message(status, kind, self._host, post_id=post_id, accounts=accounts)
 
         async def path() -> str:
             if not me_id:

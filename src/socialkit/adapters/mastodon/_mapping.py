@@ -15,8 +15,10 @@ from socialkit._models import (
     Message,
     MessageKind,
     Metric,
+    PageAccounts,
     Poll,
     Post,
+    read_back_post,
 )
 from socialkit.adapters.mastodon import _wire
 from socialkit.adapters.mastodon._html import html_to_text
@@ -86,6 +88,11 @@ def account(wire: _wire.Account, host: str) -> Account:
         network=NETWORK,
         raw=wire,
     )
+
+
+def page_accounts(host: str) -> PageAccounts:
+    """The accounts of one page: statuses by one author share one :class:`Account`."""
+    return PageAccounts(lambda wire: account(wire, host), lambda wire: wire.id)
 
 
 def media(wire: _wire.MediaAttachment) -> Media | None:
@@ -178,14 +185,17 @@ def text_and_link(plain: str, card: _wire.PreviewCard | None) -> tuple[str, str 
     return plain, (found[-1] if found else None)
 
 
-def post(wire: _wire.Status, host: str) -> Post:
-    """A status as a :class:`Post` (a reblog reads as the reblogged status it carries)."""
+def post(wire: _wire.Status, host: str, accounts: PageAccounts | None = None) -> Post:
+    """A status as a :class:`Post` (a reblog reads as the reblogged status it carries).
+
+    ``accounts`` shares the authors between the statuses of one page (:func:`page_accounts`).
+    """
     if wire.reblog is not None:
         # ``raw`` stays the boost, whose time and id place it in a timeline.
-        return post(wire.reblog, host).model_copy(update={"raw": wire})
+        return post(wire.reblog, host, accounts).model_copy(update={"raw": wire})
     plain = wire.text if wire.text is not None else html_to_text(wire.content)
     text, link = text_and_link(plain, wire.card)
-    return Post(
+    return read_back_post(
         text=text,
         link=link,
         poll=poll(wire.poll, wire.created_at) if wire.poll is not None else None,
@@ -199,7 +209,7 @@ def post(wire: _wire.Status, host: str) -> Post:
         id=wire.id,
         network=NETWORK,
         url=wire.url or wire.uri,
-        author=account(wire.account, host),
+        author=account(wire.account, host) if accounts is None else accounts(wire.account),
         created_at=wire.created_at,
         metrics=status_metrics(wire),
         raw=wire,
@@ -274,6 +284,7 @@ def message(
     *,
     post_id: str | None = None,
     conversation_id: str | None = None,
+    accounts: PageAccounts | None = None,
 ) -> Message:
     """A status addressed to the account, as a :class:`Message`.
 
@@ -285,7 +296,7 @@ def message(
         network=NETWORK,
         kind=kind,
         text=html_to_text(wire.content),
-        author=account(wire.account, host),
+        author=account(wire.account, host) if accounts is None else accounts(wire.account),
         created_at=wire.created_at,
         post_id=post_id if post_id is not None else wire.in_reply_to_id,
         conversation_id=conversation_id,

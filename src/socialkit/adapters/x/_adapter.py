@@ -30,12 +30,14 @@ from socialkit._http import redact_text
 from socialkit._models import (
     Account,
     Feed,
+    LazyRaw,
     Media,
     Message,
     MessageKind,
     Metric,
     Post,
     Problem,
+    RawPage,
     UploadedMedia,
 )
 from socialkit._paging import Batch, Fetch, Paged
@@ -182,6 +184,20 @@ def _token(cursor: str) -> str:
     if kind != "t" or not value:
         raise ValidationError("this cursor belongs to another kind of iterator")
     return value
+
+
+def _post_from(post: wire.WirePost, expansions: mapping.Expansions, raw: LazyRaw) -> Post:
+    return mapping.post_from(post, expansions, raw=raw)
+
+
+def _page_posts(body: bytes) -> list[wire.WirePost]:
+    """The posts of a page's body (the ``raw`` of the posts read from it)."""
+    return wire.PostsPage.model_validate_json(body).data
+
+
+def _page_users(body: bytes) -> list[wire.WireUser]:
+    """The users a page's body includes (the ``raw`` of their accounts)."""
+    return wire.PostsPage.model_validate_json(body).includes.users
 
 
 def _post_time(post: Post) -> datetime | None:
@@ -1195,7 +1211,7 @@ class XAdapter(Adapter):
             params,
             since,
             until,
-            lambda post, includes: mapping.post_from(post, includes),
+            _post_from,
             token_param=token_param,
             minimum=minimum,
             until_id=until_id,
@@ -1211,7 +1227,7 @@ class XAdapter(Adapter):
         params: dict[str, Any],
         since: datetime | None,
         until: datetime | None,
-        convert: Callable[[wire.WirePost, wire.Includes], T | None],
+        convert: Callable[[wire.WirePost, mapping.Expansions, LazyRaw], T | None],
         *,
         token_param: str,
         minimum: int,
@@ -1226,7 +1242,8 @@ class XAdapter(Adapter):
         network cursor is ``t:<next_token>`` between pages, and, where the endpoint takes
         ``until_id``, ``u:<id>`` after each post, so that a walk resumes right after the last
         post it yielded even when posts were deleted or added in between. ``convert`` may drop
-        a post (``None``: own posts among mentions, say)."""
+        a post (``None``: own posts among mentions, say). The page's body is kept once for the
+        ``raw`` of its items (decoded when read), and its expansions are indexed once."""
         start_time = end_time = None
         if time_params and since is not None:
             earliest = None if time_window is None else self.now() - time_window
@@ -1257,12 +1274,17 @@ class XAdapter(Adapter):
                         query[token_param] = value
                     else:
                         raise ValidationError("this cursor belongs to another kind of iterator")
-                page = await self._call(wire.PostsPage, "GET", target, params=query)
+                session = await self._api()
+                response = await session.request("GET", target, params=query)
+                page = session.parse_model(wire.PostsPage, response)
                 self._log_partial(target, page.errors)
+                body = response.content
+                expansions = mapping.Expansions(page.includes, RawPage(body, _page_users))
+                raws = RawPage(body, _page_posts)
                 items: list[T] = []
                 marks: list[str] = []
-                for post in page.data:
-                    converted = convert(post, page.includes)
+                for index, post in enumerate(page.data):
+                    converted = convert(post, expansions, raws.item(index))
                     if converted is not None:
                         items.append(converted)
                         marks.append(f"u:{post.id}")
@@ -1655,7 +1677,8 @@ class XAdapter(Adapter):
                     wire.ListsPage, "GET", f"/2/users/{me}/{source}_lists", params=query
                 )
                 self._log_partial(f"{source} lists", page.errors)
-                items = [mapping.feed_from(item, page.includes) for item in page.data]
+                expansions = mapping.Expansions(page.includes)
+                items = [mapping.feed_from(item, expansions) for item in page.data]
                 following: str | None = None
                 if page.meta.next_token and page.data:
                     following = f"{source[0]}:{page.meta.next_token}"
@@ -1690,7 +1713,7 @@ class XAdapter(Adapter):
             {},
             since,
             until,
-            lambda post, includes: mapping.post_from(post, includes),
+            _post_from,
             token_param="pagination_token",
             minimum=1,
             until_id=False,
@@ -1785,8 +1808,9 @@ class XAdapter(Adapter):
                     problem.resource_id or problem.value or "?",
                     problem.detail or problem.title or problem.type,
                 )
+        expansions = mapping.Expansions(answer.includes)
         for post in answer.data:
-            out[post.id] = mapping.metrics_from(post, answer.includes, now)
+            out[post.id] = mapping.metrics_from(post, expansions, now)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -1835,10 +1859,12 @@ class XAdapter(Adapter):
                 me.append(await self._my_id())
             return f"/2/users/{me[0]}/mentions"
 
-        def convert(post: wire.WirePost, includes: wire.Includes) -> Message | None:
+        def convert(
+            post: wire.WirePost, expansions: mapping.Expansions, raw: LazyRaw
+        ) -> Message | None:
             if post.author_id == me[0]:
                 return None
-            message = mapping.message_from_post(post, includes, me[0])
+            message = mapping.message_from_post(post, expansions, me[0], raw=raw)
             return message if message.kind in wanted else None
 
         return self._timeline_fetch(
@@ -1866,8 +1892,9 @@ class XAdapter(Adapter):
                         raise ValidationError("this cursor belongs to another kind of iterator")
                     query["pagination_token"] = value
                 page = await self._call(wire.DmEventsPage, "GET", "/2/dm_events", params=query)
+                expansions = mapping.Expansions(page.includes)
                 items = [
-                    mapping.message_from_dm(event, page.includes)
+                    mapping.message_from_dm(event, expansions)
                     for event in page.data
                     if event.sender_id != me
                 ]
@@ -1891,8 +1918,12 @@ class XAdapter(Adapter):
         async def path() -> str:
             return "/2/tweets/search/recent"
 
-        def convert(post: wire.WirePost, includes: wire.Includes) -> Message | None:
-            return None if post.id == post_id else mapping.message_from_reply(post, includes)
+        def convert(
+            post: wire.WirePost, expansions: mapping.Expansions, raw: LazyRaw
+        ) -> Message | None:
+            if post.id == post_id:
+                return None
+            return mapping.message_from_reply(post, expansions, raw=raw)
 
         fetch = self._timeline_fetch(
             path,

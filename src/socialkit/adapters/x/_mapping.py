@@ -7,6 +7,7 @@ import mimetypes
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from socialkit._models import (
     Account,
@@ -18,6 +19,8 @@ from socialkit._models import (
     Metric,
     Poll,
     Post,
+    RawPage,
+    read_back_post,
 )
 from socialkit.adapters.x._wire import (
     DmEvent,
@@ -32,6 +35,7 @@ from socialkit.adapters.x._wire import (
 __all__ = [
     "ACCOUNT_METRICS",
     "POST_METRICS",
+    "Expansions",
     "account_from",
     "account_metrics_from",
     "feed_from",
@@ -129,7 +133,7 @@ def post_url(post_id: str, username: str | None = None) -> str:
     return f"{WEB}/i/web/status/{post_id}"
 
 
-def account_from(user: WireUser) -> Account:
+def account_from(user: WireUser, *, raw: Any = None) -> Account:
     metrics = user.public_metrics or {}
     posts = metrics.get("post_count", metrics.get("tweet_count"))
     return Account(
@@ -142,40 +146,84 @@ def account_from(user: WireUser) -> Account:
         following=metrics.get("following_count"),
         posts_count=posts,
         network=NETWORK,
-        raw=user,
+        raw=user if raw is None else raw,
     )
 
 
-def _users(includes: Includes) -> dict[str, WireUser]:
-    return {user.id: user for user in includes.users}
+class Expansions:
+    """One answer's ``includes``, indexed once for all its posts: users by id, media by key,
+    polls by id; each user is read into one :class:`Account` that every post of the answer
+    by that author shares. ``users_raw`` holds the answer's body for the accounts' ``raw``
+    (``includes.users``, decoded when read); without it, ``raw`` is the user itself."""
+
+    __slots__ = ("_accounts", "_post_authors", "_users", "_users_raw", "includes", "media", "polls")
+
+    def __init__(self, includes: Includes | None = None, users_raw: RawPage | None = None) -> None:
+        self.includes = includes if includes is not None else Includes()
+        self._users = {user.id: index for index, user in enumerate(self.includes.users)}
+        self._users_raw = users_raw
+        self.media: dict[str, WireMedia] = {m.media_key: m for m in self.includes.media}
+        self.polls: dict[str, WirePoll] = {poll.id: poll for poll in self.includes.polls}
+        self._accounts: dict[str, Account] = {}
+        self._post_authors: dict[str, str | None] | None = None
+
+    def post_author(self, post_id: str) -> str | None:
+        """The author id of the included (referenced) post ``post_id``."""
+        if self._post_authors is None:
+            self._post_authors = {p.id: p.author_id for p in self.includes.posts}
+        return self._post_authors.get(post_id)
+
+    def account(self, user_id: str) -> Account:
+        """The account ``user_id`` (only its id when the answer did not include the user)."""
+        account = self._accounts.get(user_id)
+        if account is None:
+            index = self._users.get(user_id)
+            if index is None:
+                account = Account(id=user_id, network=NETWORK)
+            else:
+                raw = None if self._users_raw is None else self._users_raw.item(index)
+                account = account_from(self.includes.users[index], raw=raw)
+            self._accounts[user_id] = account
+        return account
 
 
-def _author(post: WirePost, includes: Includes) -> Account | None:
-    if post.author_id is None:
-        return None
-    user = _users(includes).get(post.author_id)
-    if user is None:
-        return Account(id=post.author_id, network=NETWORK)
-    return account_from(user)
+def _expansions(includes: Includes | Expansions | None) -> Expansions:
+    return includes if isinstance(includes, Expansions) else Expansions(includes)
+
+
+def _author(post: WirePost, expansions: Expansions) -> Account | None:
+    return None if post.author_id is None else expansions.account(post.author_id)
+
+
+_PUBLIC_METRICS = {
+    field: names for (group, field), names in POST_METRICS.items() if group == "public_metrics"
+}
 
 
 def _public_counts(post: WirePost) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for field, value in (post.public_metrics or {}).items():
-        for name in POST_METRICS.get(("public_metrics", field), ()):
-            counts[name] = value
+    if post.public_metrics:
+        for field, value in post.public_metrics.items():
+            for name in _PUBLIC_METRICS.get(field, ()):
+                counts[name] = value
     return counts
 
 
-def post_from(post: WirePost, includes: Includes | None = None) -> Post:
+def post_from(
+    post: WirePost, includes: Includes | Expansions | None = None, *, raw: Any = None
+) -> Post:
     """A read-back :class:`Post` from an X post and the expansions that came with it: its
     media (``attachments.media_keys`` with ``includes.media``), its poll (``poll_ids`` with
     ``includes.polls``), what it replies to or quotes (``referenced_posts``) and its link
-    (``entities.urls``: the t.co links in the text become the addresses they stand for)."""
-    inc = includes or Includes()
+    (``entities.urls``: the t.co links in the text become the addresses they stand for).
+
+    ``raw`` is the post's ``raw`` (``post`` itself by default; a page's reader passes a
+    :class:`~socialkit._models.LazyRaw` into the page's body). Posts mapped with one
+    :class:`Expansions` share their authors' accounts."""
+    inc = _expansions(includes)
     author = _author(post, inc)
     text, link = _text_and_link(post)
-    return Post(
+    return read_back_post(
         text=text,
         media=[m for m in (media_from(item) for item in _media_of(post, inc)) if m is not None],
         link=link,
@@ -189,7 +237,7 @@ def post_from(post: WirePost, includes: Includes | None = None) -> Post:
         poll=_poll_of(post, inc),
         language=post.lang if post.lang and post.lang.isalpha() else None,
         metrics=_public_counts(post),
-        raw=post,
+        raw=post if raw is None else raw,
     )
 
 
@@ -295,22 +343,18 @@ def poll_from(poll: WirePoll, created_at: datetime | None) -> Poll | None:
     )
 
 
-def _poll_of(post: WirePost, includes: Includes) -> Poll | None:
+def _poll_of(post: WirePost, expansions: Expansions) -> Poll | None:
     ids = (post.attachments.poll_ids or []) if post.attachments else []
-    for poll in includes.polls:
-        if poll.id in ids:
+    for poll_id in ids:
+        poll = expansions.polls.get(poll_id)
+        if poll is not None:
             return poll_from(poll, _aware(post.created_at) or snowflake_time(post.id))
     return None
 
 
-def feed_from(item: WireList, includes: Includes | None = None) -> Feed:
+def feed_from(item: WireList, includes: Includes | Expansions | None = None) -> Feed:
     """An X list as a :class:`Feed` (owner from the ``owner_id`` expansion)."""
-    owner: Account | None = None
-    if item.owner_id is not None:
-        user = _users(includes or Includes()).get(item.owner_id)
-        owner = (
-            account_from(user) if user is not None else Account(id=item.owner_id, network=NETWORK)
-        )
+    owner = None if item.owner_id is None else _expansions(includes).account(item.owner_id)
     return Feed(
         id=item.id,
         network=NETWORK,
@@ -324,14 +368,16 @@ def feed_from(item: WireList, includes: Includes | None = None) -> Feed:
     )
 
 
-def _media_of(post: WirePost, includes: Includes) -> list[WireMedia]:
+def _media_of(post: WirePost, expansions: Expansions) -> list[WireMedia]:
     """The post's media, in the order of its ``media_keys``."""
     keys = (post.attachments.media_keys or []) if post.attachments else []
-    by_key = {m.media_key: m for m in includes.media}
+    by_key = expansions.media
     return [by_key[k] for k in keys if k in by_key]
 
 
-def metrics_from(post: WirePost, includes: Includes, measured_at: datetime) -> list[Metric]:
+def metrics_from(
+    post: WirePost, includes: Includes | Expansions, measured_at: datetime
+) -> list[Metric]:
     """The post's metrics under canonical names (one Metric per name)."""
     found: dict[str, Metric] = {}
 
@@ -355,7 +401,7 @@ def metrics_from(post: WirePost, includes: Includes, measured_at: datetime) -> l
     add("public_metrics", post.public_metrics)
     add("non_public_metrics", post.non_public_metrics)
     add("organic_metrics", post.organic_metrics)
-    media = _media_of(post, includes)
+    media = _media_of(post, _expansions(includes))
     for group in ("public_metrics", "non_public_metrics", "organic_metrics"):
         for item in media:
             values = getattr(item, group)
@@ -380,19 +426,23 @@ def account_metrics_from(user: WireUser, measured_at: datetime) -> list[Metric]:
     return list(out.values())
 
 
-def message_from_post(post: WirePost, includes: Includes, me: str) -> Message:
+def message_from_post(
+    post: WirePost, includes: Includes | Expansions, me: str, *, raw: Any = None
+) -> Message:
     """A mention as a Message: ``reply`` when it answers one of our posts, ``quote`` when it
-    quotes one, ``mention`` otherwise."""
+    quotes one, ``mention`` otherwise (``raw`` as for :func:`post_from`)."""
+    expansions = _expansions(includes)
     quoted = post.reference("quoted")
     replied = post.reference("replied_to")
-    authors = {p.id: p.author_id for p in includes.posts}
     kind: MessageKind = "mention"
     about: str | None = None
-    if replied is not None and (post.in_reply_to_user_id == me or authors.get(replied) == me):
+    if replied is not None and (
+        post.in_reply_to_user_id == me or expansions.post_author(replied) == me
+    ):
         kind, about = "reply", replied
-    elif quoted is not None and authors.get(quoted) == me:
+    elif quoted is not None and expansions.post_author(quoted) == me:
         kind, about = "quote", quoted
-    author = _author(post, includes) or Account(id="unknown", network=NETWORK)
+    author = _author(post, expansions) or Account(id="unknown", network=NETWORK)
     return Message(
         id=post.id,
         network=NETWORK,
@@ -404,13 +454,15 @@ def message_from_post(post: WirePost, includes: Includes, me: str) -> Message:
         conversation_id=post.conversation_id,
         url=post_url(post.id, author.handle),
         language=post.lang if post.lang and post.lang.isalpha() else None,
-        raw=post,
+        raw=post if raw is None else raw,
     )
 
 
-def message_from_reply(post: WirePost, includes: Includes) -> Message:
+def message_from_reply(
+    post: WirePost, includes: Includes | Expansions, *, raw: Any = None
+) -> Message:
     """A post of a conversation (``ex_replies``) as a ``reply`` Message."""
-    author = _author(post, includes) or Account(id="unknown", network=NETWORK)
+    author = _author(post, _expansions(includes)) or Account(id="unknown", network=NETWORK)
     return Message(
         id=post.id,
         network=NETWORK,
@@ -421,17 +473,12 @@ def message_from_reply(post: WirePost, includes: Includes) -> Message:
         post_id=post.reference("replied_to"),
         conversation_id=post.conversation_id,
         url=post_url(post.id, author.handle),
-        raw=post,
+        raw=post if raw is None else raw,
     )
 
 
-def message_from_dm(event: DmEvent, includes: Includes) -> Message:
-    user = _users(includes).get(event.sender_id or "")
-    author = (
-        account_from(user)
-        if user is not None
-        else Account(id=event.sender_id or "unknown", network=NETWORK)
-    )
+def message_from_dm(event: DmEvent, includes: Includes | Expansions) -> Message:
+    author = _expansions(includes).account(event.sender_id or "unknown")
     return Message(
         id=event.id,
         network=NETWORK,
