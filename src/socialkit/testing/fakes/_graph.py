@@ -547,9 +547,7 @@ class GraphFake(FakeNetwork):
         path = request.url.path
         headers = {"x-fb-trace-id": trace}
         try:
-            if request.method == "GET" and path == self.authorize_path.format(
-                version=self.version
-            ):
+            if request.method == "GET" and path == self.authorize_path.format(version=self.version):
                 return self.codes.authorize(request.query_params, self.login_user().id)
             if path in (f"/{self.version}/oauth/access_token", "/oauth/access_token"):
                 params = dict(request.query_params)
