@@ -34,7 +34,6 @@ shares lives here:
 from __future__ import annotations
 
 import abc
-import base64
 import hashlib
 import hmac
 import itertools
@@ -773,11 +772,13 @@ class GraphFake(FakeNetwork):
 
 
 def _encode_cursor(value: object) -> str:
+    import base64
 
     return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
 
 
 def _decode_cursor(cursor: str, rows: list[dict[str, Any]]) -> int:
+    import base64
 
     try:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
