@@ -629,7 +629,8 @@ def _prompt_missing(
     wanted: Sequence[str],
 ) -> None:
     """Ask for each login setting not given (a secret from ``SOCIALKIT_<LABEL>_<NAME>`` first,
-    else without echo), but those the adapter names in ``optional_login_settings``."""
+    else without echo), except those the adapter names in ``optional_login_settings`` (taken
+    from ``--set`` only)."""
     from socialkit.cli._config import secret_fields
 
     secrets = set(secret_fields(cls.Settings))
