@@ -1,5 +1,6 @@
 """``socialkit auth login NETWORK`` for the networks the generic login serves: X, Reddit (web
-and script apps), TikTok and Telegram, against their fakes.
+and script apps), TikTok, Telegram, Facebook, Instagram, Threads, LinkedIn, YouTube and
+Pinterest, against their fakes.
 
 The OAuth logins go through the real loopback redirect: a stand-in browser opens the authorize
 URL on the fake (whose owner approves at once, see socialkit.testing.fakes._oauth), then
@@ -21,8 +22,20 @@ from typer.testing import CliRunner
 
 from socialkit.auth import Token, TokenStore
 from socialkit.cli import CliEnv, app
-from socialkit.cli._config import SECRETS_NAMESPACE
-from socialkit.testing.fakes import FakeNetwork, FakeReddit, FakeTelegram, FakeTikTok, FakeX
+from socialkit.cli._config import SECRETS_NAMESPACE, AccountConfig
+from socialkit.testing.fakes import (
+    FakeFacebook,
+    FakeInstagram,
+    FakeLinkedIn,
+    FakeNetwork,
+    FakePinterest,
+    FakeReddit,
+    FakeTelegram,
+    FakeThreads,
+    FakeTikTok,
+    FakeX,
+    FakeYouTube,
+)
 
 runner = CliRunner()
 
@@ -362,3 +375,120 @@ def test_x_confidential_app_asks_for_the_secret_and_stores_it(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert login.secret("bird", "client_secret") == "a-confidential-secret"
     _no_secret_in(result.output + login.config_text(), "a-confidential-secret")
+
+
+# -- the networks that gained the login protocol since -------------------------------------------
+
+#: Per network: the fake, the settings given with --set (where the fake serves the API, the
+#: authorization page and the token endpoint; what posts need), and a command that needs the
+#: login (a post the network takes from the command line; Instagram takes images from public
+#: URLs only and YouTube videos: their posts are read).
+_SINCE: dict[str, tuple[type[FakeNetwork], tuple[str, ...], tuple[str, ...]]] = {
+    "facebook": (FakeFacebook, ("base_url",), ("post", "after the facebook login")),
+    "instagram": (FakeInstagram, ("base_url", "upload_url"), ("posts",)),
+    "threads": (FakeThreads, ("base_url", "poll_interval"), ("post", "after the threads login")),
+    "linkedin": (
+        FakeLinkedIn,
+        ("base_url", "authorize_url", "token_url"),
+        ("post", "after the linkedin login"),
+    ),
+    "youtube": (
+        FakeYouTube,
+        ("base_url", "analytics_url", "authorize_url", "token_url"),
+        ("posts",),
+    ),
+    "pinterest": (
+        FakePinterest,
+        ("base_url", "authorize_url", "board_id"),
+        ("post", "after the pinterest login", "--image", "<image>", "--alt", "a chart"),
+    ),
+}
+
+
+@pytest.mark.parametrize("network", sorted(_SINCE))
+def test_login_to_the_networks_of_the_protocol(tmp_path: Path, network: str) -> None:
+    """The browser login (the fake's authorize page, its token endpoint), then the token in
+    the token store, the app's secret in the store, neither in the config nor the output, and
+    a command that works with the stored login."""
+    from socialkit.auth import login_settings
+    from socialkit.cli._config import secret_fields
+    from socialkit.cli._png import demo_image
+
+    fake_type, given, follow_up = _SINCE[network]
+    fake = fake_type()
+    login = Login(tmp_path, fake)
+    values = fake.settings()
+    cls = AccountConfig(label="acct", network=network).adapter_class
+    optional = getattr(cls, "optional_login_settings", ())
+    asked = [n for n in login_settings(cls) or () if n not in optional]
+    sets = [arg for name in given for arg in ("--set", f"{name}={values[name]}")]
+    answers = "".join(f"{values[name]}\n" for name in asked)
+    result = login.run(
+        "auth", "login", network, "--account", "acct", *sets, "--port", "0", input=answers
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Logged in to {network} as" in result.stdout
+    assert fake.codes.approved == 1, "the fake's authorization page approved the login"
+    for name in asked:
+        assert name in result.output, "each login setting is asked for, by name"
+    text = login.config_text()
+    stored = login.token(network, "acct")
+    assert stored is not None
+    secrets = [str(values[name]) for name in secret_fields(cls.Settings) if name in asked]
+    assert secrets, "the app's secret is asked for"
+    for name in secret_fields(cls.Settings):
+        if name in asked:
+            assert login.secret("acct", name) == values[name]
+    tokens = [stored.access_token.get_secret_value()]
+    if stored.refresh_token is not None:
+        tokens.append(stored.refresh_token.get_secret_value())
+    _no_secret_in(result.output + text, *secrets, *tokens)
+    accounts = login.run("accounts", "--json")
+    assert accounts.exit_code == 0, accounts.output
+    row = json.loads(accounts.stdout)["accounts"][0]
+    assert row["usable"] is True
+    assert row["token"] is True
+    image = tmp_path / "chart.png"
+    image.write_bytes(demo_image())
+    command = [str(image) if arg == "<image>" else arg for arg in follow_up]
+    after = login.run(*command, "--account", "acct", "--json")
+    assert after.exit_code == 0, after.output
+    if command[0] == "post":
+        assert json.loads(after.stdout)["results"]["acct"]["id"]
+    _no_secret_in(accounts.output + after.output, *secrets, *tokens)
+
+
+def test_facebook_page_id_is_optional_and_taken_when_given(tmp_path: Path) -> None:
+    """page_id is not asked for (the login chooses the only Page); given, it is checked
+    against the Pages the user manages and kept in the config."""
+    fake = FakeFacebook()
+    login = Login(tmp_path, fake)
+    args = ("auth", "login", "facebook", "--account", "page", "--set", f"base_url={fake.base_url}")
+    answers = f"{fake.app_id}\n{fake.app_secret}\n"
+    wrong = login.run(*args, "--set", "page_id=123", "--port", "0", input=answers)
+    assert wrong.exit_code == 3, wrong.output
+    assert "123 is not among" in wrong.output
+    assert not login.config.exists(), "nothing saved when the login fails"
+    result = login.run(*args, "--set", f"page_id={fake.owner.id}", "--port", "0", input=answers)
+    assert result.exit_code == 0, result.output
+    assert "page_id" not in result.output.split("Open this URL")[0], "never asked for"
+    assert f'page_id = "{fake.owner.id}"' in login.config_text()
+
+
+def test_networks_lists_all_twelve(tmp_path: Path) -> None:
+    result = Login(tmp_path, FakeX()).run("networks", "--json", browser=False)
+    assert result.exit_code == 0, result.output
+    assert {n["name"] for n in json.loads(result.stdout)} >= {
+        "bluesky",
+        "facebook",
+        "instagram",
+        "linkedin",
+        "mastodon",
+        "pinterest",
+        "reddit",
+        "telegram",
+        "threads",
+        "tiktok",
+        "x",
+        "youtube",
+    }

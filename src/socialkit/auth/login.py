@@ -14,8 +14,11 @@ An OAuth 2 adapter implements :class:`OAuthLogin`: two methods (usually two line
             await self._tokens().put(self.name, self._account_key, token)
             return token
 
-``login_settings`` names the settings a user must give for a login (the command prompts for
-those missing, hiding ``SecretStr`` ones). An adapter without the two methods may still set
+``login_settings`` names the settings a user gives for a login (the command prompts for
+those missing, hiding ``SecretStr`` ones). Those among them that a login can do without (a
+Facebook Page id, needed only when the user manages several Pages) are also named in the
+optional class attribute ``optional_login_settings``: the command does not prompt for them, and
+takes them from ``--set`` when given. An adapter without the two methods may still set
 ``login_settings`` (a bot token, an app password): the command then checks them with ``me()``
 and stores them. An OAuth adapter's ``ensure_credentials`` raises
 :class:`~socialkit.auth.AuthFlowError` while no token is available; when the settings given

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -296,7 +296,13 @@ async def _opened(state: _State, labels: Sequence[str] | None) -> AsyncIterator[
             client = state.env.http(account)
             if client is not None:
                 opened.clients.append(client)
-            opened.adapters[account.label] = account.adapter_class(settings, http=client)
+            adapter = account.adapter_class(settings, http=client)
+            opened.adapters[account.label] = adapter
+            # As ``async with`` does: an adapter takes up the login stored by
+            # `socialkit auth login` here (Meta's, with the Page it chose). An account
+            # without credentials is for the command to report; no request is sent.
+            with suppress(AuthError):
+                await adapter.ensure_credentials()
         if problems:
             raise ConfigurationError("some accounts cannot be used", problems)
         yield opened
@@ -623,10 +629,12 @@ def _prompt_missing(
     wanted: Sequence[str],
 ) -> None:
     """Ask for each login setting not given (a secret from ``SOCIALKIT_<LABEL>_<NAME>`` first,
-    else without echo)."""
+    else without echo), except those the adapter names in ``optional_login_settings`` (taken
+    from ``--set`` only)."""
     from socialkit.cli._config import secret_fields
 
     secrets = set(secret_fields(cls.Settings))
+    optional = set(getattr(cls, "optional_login_settings", ()))
     environ = state.env.env()
     for name in wanted:
         if given.get(name):
@@ -637,6 +645,8 @@ def _prompt_missing(
         secret = name in secrets
         if secret and environ.get(env_name(label, name)):
             given[name] = environ[env_name(label, name)]
+            continue
+        if name in optional:
             continue
         text = name + (f" ({info.description})" if info.description else "")
         given[name] = typer.prompt(text, hide_input=secret)

@@ -90,8 +90,7 @@ async def test_login_then_calls_with_the_stored_token() -> None:
     assert query["client_id"] == [fake.client_id]
     assert query["scope"] == ["openid profile w_member_social"]
     assert query["response_type"] == ["code"]
-    redirect = f"http://127.0.0.1:8765/callback?code={fake.authorize()}&state={request.state}"
-    token = await login.ex_exchange_code(request, redirect)
+    token = await login.ex_exchange_code(request, fake.approve(request.url))
     assert token.refresh_token is not None
     await login.aclose()
     async with LinkedInAdapter.connect(http=fake.client(), **settings) as linkedin:

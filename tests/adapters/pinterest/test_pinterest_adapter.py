@@ -229,10 +229,7 @@ async def test_login_exchanges_the_code(fake: FakePinterest) -> None:
     assert isinstance(net, PinterestAdapter)
     request = net.ex_authorization_url(scopes=["pins:read", "boards:read"])
     assert "scope=pins%3Aread%2Cboards%3Aread" in request.url
-    code = fake.authorization_code()
-    token = await net.ex_exchange_code(
-        request, f"{request.redirect_uri}?code={code}&state={request.state}"
-    )
+    token = await net.ex_exchange_code(request, fake.approve(request.url))
     assert token.refresh_token is not None
     async with net:
         assert (await net.me()).handle == "owner"

@@ -556,7 +556,7 @@ async def test_a_login_stores_the_token_the_adapter_then_uses() -> None:
         **{**settings, "store": store, "require_credentials": False}, http=client
     )
     request = login.ex_authorization_url(redirect_uri="http://127.0.0.1:8765/callback")
-    token = await login.ex_exchange_code(request, fake.authorize(request.url))
+    token = await login.ex_exchange_code(request, fake.approve(request.url))
     assert token.refresh_token is not None
     await login.aclose()
     youtube = YouTubeAdapter.connect(**{**settings, "store": store}, http=client)

@@ -171,8 +171,10 @@ class FacebookAdapter(MetaAdapter):
     )
 
     settings: FacebookSettings
-    #: The login also needs the Page (when the user manages several).
+    #: The login also takes the Page, needed only when the user manages several (the login
+    #: chooses the only one otherwise): optional, not asked for.
     login_settings: ClassVar[tuple[str, ...]] = ("app_id", "app_secret", "page_id")
+    optional_login_settings: ClassVar[tuple[str, ...]] = ("page_id",)
     _login_id = ("page_id", "it chooses among the Pages you manage")
 
     _insights_call = ("insights", FACEBOOK_PAGE_METRICS, {"period": "day"})

@@ -19,11 +19,13 @@ shares lives here:
   with code 4 / 80001 and ``estimated_time_to_regain_access``;
 - container processing (IN_PROGRESS for :attr:`GraphFake.processing_polls` status reads, then
   FINISHED; :meth:`GraphFake.fail_container` makes ERROR or EXPIRED);
-- the OAuth login without its dialog: :meth:`GraphFake.approve` stands for the user who
-  approves an authorization URL (it answers the redirect with a ``code``), and the token
-  endpoints exchange that code (``/{version}/oauth/access_token`` of Facebook Login, POST
-  ``/oauth/access_token`` of Threads: PKCE checked when a challenge came), then make the token
-  long-lived (``fb_exchange_token``; Threads serves its own ``th_exchange_token``);
+- the OAuth login: the authorization dialog (:attr:`GraphFake.authorize_path`, Facebook
+  Login's ``/{version}/dialog/oauth``, Threads' ``/oauth/authorize``) is approved at once by
+  :meth:`GraphFake.login_user` (:mod:`socialkit.testing.fakes._oauth`; :meth:`GraphFake.approve`
+  is the same without HTTP), and the token endpoints exchange the code
+  (``/{version}/oauth/access_token`` of Facebook Login, POST ``/oauth/access_token`` of
+  Threads: PKCE checked when a challenge came), then make the token long-lived
+  (``fb_exchange_token``; Threads serves its own ``th_exchange_token``);
 - webhooks: :meth:`GraphFake.webhook` signs a delivery with the app secret
   (``X-Hub-Signature-256``) as Meta sends it, and each event the simulation makes is queued in
   :attr:`GraphFake.deliveries`.
@@ -32,7 +34,6 @@ shares lives here:
 from __future__ import annotations
 
 import abc
-import base64
 import hashlib
 import hmac
 import itertools
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser
+from socialkit.testing.fakes._oauth import CodeGrants
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -256,6 +258,9 @@ class GraphFake(FakeNetwork):
     #: The node types and the fields each answers (a field outside is error 100).
     NODE_FIELDS: ClassVar[dict[str, frozenset[str]]] = {}
     version: ClassVar[str] = "v25.0"
+    #: Where the login dialog is (``{version}`` filled in): Facebook Login's
+    #: ``https://www.facebook.com/{version}/dialog/oauth``, served on the fake's host.
+    authorize_path: ClassVar[str] = "/{version}/dialog/oauth"
 
     def __init__(
         self,
@@ -289,9 +294,8 @@ class GraphFake(FakeNetwork):
         self._app: Starlette | None = None
         self._relations: set[tuple[str, str, str]] = set()
         self._graph_lock = threading.RLock()
-        #: Authorization codes :meth:`approve` issued: code -> (redirect_uri, PKCE challenge,
-        #: user id).
-        self._codes: dict[str, tuple[str, str | None, str]] = {}
+        #: Authorization codes the dialog issued (PKCE optional, as Facebook Login's).
+        self.codes = CodeGrants(self.app_id, challenge_required=False)
         super().__init__(base_url=base_url, clock=clock, seed=seed, owner_handle=owner_handle)
         self.owner_token = f"fake-{self.name}-token-{self.owner.id}"
         self.tokens[self.owner_token] = self.owner.id
@@ -361,21 +365,11 @@ class GraphFake(FakeNetwork):
         return self.owner
 
     def approve(self, authorization_url: str, *, user: FakeUser | None = None) -> str:
-        """The user approves an authorization URL (the dialog is not served): the redirect
-        back, with ``code`` and ``state``, as Meta sends it."""
-        from urllib.parse import parse_qs, urlencode, urlsplit
-
-        query = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
-        if query.get("client_id") != self.app_id or query.get("response_type") != "code":
-            raise ValueError("not an authorization URL of this fake's app")
-        redirect = query.get("redirect_uri")
-        if not redirect:
-            raise ValueError("the authorization URL has no redirect_uri")
-        code = f"fake-code-{self.next_id()}"
-        who = (user if user is not None else self.login_user()).id
-        self._codes[code] = (redirect, query.get("code_challenge"), who)
-        back = {"code": code, **({"state": query["state"]} if "state" in query else {})}
-        return f"{redirect}{'&' if '?' in redirect else '?'}{urlencode(back)}#_=_"
+        """The user (default: :meth:`login_user`) approves an authorization URL: the redirect
+        back, with ``code`` and ``state``, as the dialog sends it."""
+        return self.codes.approve(
+            authorization_url, (user if user is not None else self.login_user()).id
+        )
 
     def _oauth_token(self, params: dict[str, str]) -> dict[str, Any] | None:
         """``/oauth/access_token``: the code exchange and ``fb_exchange_token``."""
@@ -390,17 +384,12 @@ class GraphFake(FakeNetwork):
             return self._issue(user, "long-lived", 5183944)
         if "code" not in params:
             return None
-        grant = self._codes.pop(params["code"], None)
-        if grant is None or grant[0] != params.get("redirect_uri"):
+        grant = self.codes.redeem(params, params.get("client_id", self.app_id))
+        if grant is None:
             raise GraphError(
                 400, 100, "Invalid verification code format.", kind="OAuthException", subcode=36007
             )
-        _, challenge, user_id = grant
-        if challenge is not None:
-            digest = hashlib.sha256(params.get("code_verifier", "").encode()).digest()
-            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-            if not hmac.compare_digest(expected, challenge):
-                raise GraphError(400, 100, "Invalid code verifier", kind="OAuthException")
+        user_id = grant.user_id
         answer = self._issue(user_id, "short-lived", 3600)
         if self.name == "threads":
             answer = {"access_token": answer["access_token"], "user_id": int(user_id)}
@@ -557,6 +546,8 @@ class GraphFake(FakeNetwork):
         path = request.url.path
         headers = {"x-fb-trace-id": trace}
         try:
+            if request.method == "GET" and path == self.authorize_path.format(version=self.version):
+                return self.codes.authorize(request.query_params, self.login_user().id)
             if path in (f"/{self.version}/oauth/access_token", "/oauth/access_token"):
                 params = dict(request.query_params)
                 if request.method == "POST":

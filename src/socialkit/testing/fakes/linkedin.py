@@ -17,7 +17,9 @@ there, as LinkedIn silently does), posts (create answering 201 with ``x-restli-i
 the author finder, partial update, delete), image and multi-part video uploads with their
 states (``WAITING_UPLOAD`` → ``PROCESSING`` → ``AVAILABLE``, or ``PROCESSING_FAILED``),
 comments and likes, share statistics per post and per organization, follower statistics and
-network sizes, daily limits per member and resource (429 without headers), refresh tokens
+network sizes, daily limits per member and resource (429 without headers), the login (the
+authorization page ``/oauth/v2/authorization``, approved at once by the owner, see
+``socialkit.testing.fakes._oauth``; ``fake.approve(url)`` without HTTP) and refresh tokens
 (``/oauth/v2/accessToken``), and LinkedIn's error body
 ``{"status", "serviceErrorCode", "code", "message"}``.
 """
@@ -41,6 +43,7 @@ from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["DAILY_LIMIT", "PART_SIZE", "FakeLinkedIn"]
 
@@ -169,7 +172,8 @@ class FakeLinkedIn(FakeNetwork):
         self.as_organization = as_organization
         self.access: dict[str, tuple[str, float]] = {}
         self.refresh: dict[str, tuple[str, float]] = {}
-        self.codes: dict[str, str] = {}
+        #: Codes of the authorization page (LinkedIn's web apps take no PKCE challenge).
+        self.codes = CodeGrants(self.client_id, challenge=None)
         self.posts: dict[str, _Post] = {}
         self.comments: dict[str, _Comment] = {}
         self.assets: dict[str, _Asset] = {}
@@ -379,6 +383,12 @@ class FakeLinkedIn(FakeNetwork):
                 for path, handlers in routes.items()
             ]
             app_routes.append(Route("/oauth/v2/accessToken", self._token, methods=["POST"]))
+            app_routes.append(
+                Route(
+                    "/oauth/v2/authorization",
+                    lambda request: self.codes.authorize(request.query_params, self.owner.id),
+                )
+            )
             app_routes.append(Route("/dms-uploads/{urn}/{part}", self._upload, methods=["PUT"]))
             self._app = Starlette(routes=app_routes)
         return self._app
@@ -467,7 +477,8 @@ class FakeLinkedIn(FakeNetwork):
             )
         grant = form.get("grant_type")
         if grant == "authorization_code":
-            who = self.codes.pop(str(form.get("code")), None)
+            code = self.codes.redeem({k: str(v) for k, v in form.items()}, self.client_id)
+            who = None if code is None else code.user_id
         elif grant == "refresh_token":
             entry = self.refresh.get(str(form.get("refresh_token")))
             who = entry[0] if entry is not None and entry[1] > time.time() else None
@@ -494,11 +505,10 @@ class FakeLinkedIn(FakeNetwork):
             }
         )
 
-    def authorize(self, user: FakeUser | None = None) -> str:
-        """A code the authorization page would give ``user`` (default: the owner)."""
-        code = "AQT" + secrets.token_urlsafe(20)
-        self.codes[code] = (user or self.owner).id
-        return code
+    def approve(self, url: str, user: FakeUser | None = None) -> str:
+        """The redirect (``code`` and ``state``) the authorization page gives when ``user``
+        (default: the owner) allows the app the authorization ``url`` asks for."""
+        return self.codes.approve(url, (user or self.owner).id)
 
     # -- members and organizations (sign-in-with-linkedin-v2, organization-lookup-api) -------
 

@@ -10,8 +10,10 @@ errors named beside each endpoint below)::
         posted = await pinterest.publish(Post(text="hi", media=[Media.from_path("cat.png")]))
     fake.engage(posted.id, impressions=100, saves=3)   # analytics move
 
-What it imitates (see ``docs/fakes/pinterest.md``): ``POST /v5/oauth/token`` (HTTP Basic;
-authorization code and refresh grants, refresh tokens rotate as with continuous refresh),
+What it imitates (see ``docs/fakes/pinterest.md``): the authorization page ``/oauth/`` (approved
+at once by the owner, see ``socialkit.testing.fakes._oauth``; ``fake.approve(url)`` without
+HTTP), ``POST /v5/oauth/token`` (HTTP Basic; authorization code and refresh grants, refresh
+tokens rotate as with continuous refresh),
 ``/user_account`` and its analytics, boards (list, create, their pins), pins (create from an
 image URL, base64 image or a registered video; get, list, update, delete; analytics), the video
 media flow (``POST /media`` → an S3-style form upload to ``upload_url`` → ``GET /media/{id}``
@@ -41,6 +43,7 @@ from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["DEFAULT_LIMITS", "FakePinterest"]
 
@@ -129,7 +132,8 @@ class FakePinterest(FakeNetwork):
         self.access: dict[str, str] = {}
         self.refresh: dict[str, str] = {}
         self.revoked: set[str] = set()
-        self.codes: dict[str, str] = {}
+        #: Codes of the authorization page (Pinterest takes no PKCE challenge).
+        self.codes = CodeGrants(self.client_id, challenge=None)
         self.boards: dict[str, _Board] = {}
         self.pins: dict[str, _Pin] = {}
         self.media: dict[str, _Media] = {}
@@ -167,6 +171,7 @@ class FakePinterest(FakeNetwork):
         access, refresh = self.tokens()
         return {
             "base_url": self.base_url,
+            "authorize_url": str(httpx.URL(self.base_url).copy_with(path="/oauth/")),
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "access_token": access,
@@ -178,11 +183,10 @@ class FakePinterest(FakeNetwork):
     def expire_access_tokens(self) -> None:
         self.access.clear()
 
-    def authorization_code(self, user: FakeUser | None = None) -> str:
-        """A code the authorization page would send back (for tests of the login)."""
-        code = secrets.token_urlsafe(16)
-        self.codes[code] = (user or self.owner).id
-        return code
+    def approve(self, url: str, user: FakeUser | None = None) -> str:
+        """The redirect (``code`` and ``state``) the authorization page gives when ``user``
+        (default: the owner) allows the app the authorization ``url`` asks for."""
+        return self.codes.approve(url, (user or self.owner).id)
 
     def add_board(
         self, user: FakeUser, name: str, *, description: str | None = None, privacy: str = "PUBLIC"
@@ -319,6 +323,12 @@ class FakePinterest(FakeNetwork):
                 for path, handlers in sorted(by_path.items(), key=lambda i: i[0].count("{"))
             ]
             routes.append(Route(prefix + "/oauth/token", self._token, methods=["POST"]))
+            routes.append(
+                Route(
+                    "/oauth/",
+                    lambda request: self.codes.authorize(request.query_params, self.owner.id),
+                )
+            )
             routes.append(Route("/_upload/{media_id}", self._upload, methods=["POST"]))
             self._app = Starlette(routes=routes)
         return self._app
@@ -389,9 +399,10 @@ class FakePinterest(FakeNetwork):
             self.revoked.add(old)
             del self.refresh[old]
         elif grant == "authorization_code":
-            who = self.codes.pop(str(form.get("code")), None)
-            if who is None or not form.get("redirect_uri"):
+            code = self.codes.redeem({k: str(v) for k, v in form.items()}, self.client_id)
+            if code is None:
                 return JSONResponse({"code": 1, "message": "Invalid code."}, status_code=400)
+            who = code.user_id
         else:
             return JSONResponse({"code": 1, "message": "Unsupported grant_type."}, status_code=400)
         access, refresh = self.tokens(self.users[who])

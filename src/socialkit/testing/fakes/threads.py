@@ -107,6 +107,8 @@ class FakeThreads(GraphFake):
     name: ClassVar[str] = "threads"
     default_base_url: ClassVar[str] = "https://graph.threads.example"
     version: ClassVar[str] = "v1.0"
+    #: The authorization window: ``https://threads.net/oauth/authorize``.
+    authorize_path: ClassVar[str] = "/oauth/authorize"
     NODE_FIELDS: ClassVar[dict[str, frozenset[str]]] = {
         "ThreadsUser": _USER,
         "ThreadsMedia": _POST,

@@ -12,7 +12,9 @@
     fake.view(posted.id, 1000)                     # viewCount moves
 
 What it imitates (see ``docs/fakes/youtube.md``): the authorization code (PKCE) and
-refresh grants at ``/token`` (``fake.authorize(url)`` plays the consent page); resumable
+refresh grants at ``/token`` behind Google's consent page ``/o/oauth2/v2/auth`` (approved at
+once by the owner, see ``socialkit.testing.fakes._oauth``; ``fake.approve(url)`` without
+HTTP); resumable
 uploads (``POST /upload/youtube/v3/videos?uploadType=resumable`` answers the session URI in
 ``Location``; ``PUT``\\ s with ``Content-Range`` answer ``308`` with the ``Range`` held until the
 last byte, then the video; ``Content-Range: bytes */size`` asks the status), non-final chunks
@@ -41,6 +43,7 @@ from starlette.routing import Route
 
 from socialkit._store import MemoryStore
 from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser
+from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["FakeYouTube", "QUOTA_COSTS"]
 
@@ -183,8 +186,8 @@ class FakeYouTube(FakeNetwork):
         self.refresh: dict[str, str] = {}
         #: WebSub subscriptions at the hub: topic -> (callback, secret or None).
         self.websub: dict[str, tuple[str, str | None]] = {}
-        #: Authorization codes: code -> (user id, PKCE challenge).
-        self.codes: dict[str, tuple[str, str]] = {}
+        #: Codes of the consent page (PKCE S256 required, as for Google's installed apps).
+        self.codes = CodeGrants(self.client_id)
         self.videos: dict[str, _Video] = {}
         self.sessions: dict[str, _Session] = {}
         self.comments: dict[str, _Comment] = {}
@@ -229,6 +232,7 @@ class FakeYouTube(FakeNetwork):
             "base_url": self.base_url,
             "analytics_url": self.base_url,
             "token_url": f"{self.base_url}/token",
+            "authorize_url": f"{self.base_url}/o/oauth2/v2/auth",
             "websub_hub": f"{self.base_url}/subscribe",
             "client_id": self.client_id,
             "client_secret": self.client_secret,
@@ -510,6 +514,12 @@ class FakeYouTube(FakeNetwork):
                 for path, methods in by_path.items()
             ]
             routes.append(Route("/token", self._token_endpoint, methods=["POST"]))
+            routes.append(
+                Route(
+                    "/o/oauth2/v2/auth",
+                    lambda request: self.codes.authorize(request.query_params, self.owner.id),
+                )
+            )
             routes.append(Route("/subscribe", self._hub, methods=["POST"]))
             routes.append(Route("/upload/youtube/v3/videos", self._upload, methods=["POST", "PUT"]))
             self._app = Starlette(routes=routes)
@@ -679,25 +689,15 @@ class FakeYouTube(FakeNetwork):
         return body, headers
 
     def _exchange(self, form: Any) -> Response:
-        """The authorization code grant with PKCE (S256), as Google's token endpoint takes it."""
-        import base64
-        import hashlib
-
-        entry = self.codes.pop(str(form.get("code")), None)
-        if entry is None:
+        """The authorization code grant with PKCE (S256), as Google's token endpoint takes it:
+        the code, its redirect URI and the verifier checked."""
+        grant = self.codes.redeem({k: str(v) for k, v in form.items()}, self.client_id)
+        if grant is None:
             return JSONResponse(
                 {"error": "invalid_grant", "error_description": "Malformed auth code."},
                 status_code=400,
             )
-        who, challenge = entry
-        verifier = str(form.get("code_verifier") or "")
-        digest = hashlib.sha256(verifier.encode()).digest()
-        if challenge and base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge:
-            return JSONResponse(
-                {"error": "invalid_grant", "error_description": "Invalid code verifier."},
-                status_code=400,
-            )
-        access, refresh = self.tokens(self.users[who])
+        access, refresh = self.tokens(self.users[grant.user_id])
         return JSONResponse(
             {
                 "access_token": access,
@@ -708,15 +708,10 @@ class FakeYouTube(FakeNetwork):
             }
         )
 
-    def authorize(self, url: str, user: FakeUser | None = None) -> str:
+    def approve(self, url: str, user: FakeUser | None = None) -> str:
         """What Google's consent page does when ``user`` (default: the owner) accepts: the
         redirect URL (with ``code`` and ``state``) for the authorization ``url``."""
-        from urllib.parse import parse_qs, urlencode, urlsplit
-
-        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        code = "4/" + secrets.token_urlsafe(24)
-        self.codes[code] = ((user or self.owner).id, query.get("code_challenge", ""))
-        return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+        return self.codes.approve(url, (user or self.owner).id)
 
     # -- uploads ----------------------------------------------------------------------------
 
