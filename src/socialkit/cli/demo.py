@@ -73,7 +73,7 @@ if TYPE_CHECKING:
         QueueReport,
         Slot,
     )
-    from socialkit.workflows.planner import Pause, Target
+    from socialkit.workflows.planner import BestSlot, Pause, Target
 
 __all__ = ["NETWORKS", "START", "DemoNetwork", "DemoReport", "arun_demo", "run_demo"]
 
@@ -141,6 +141,9 @@ class DemoNetwork:
     """The network takes media only from public URLs (it fetches them itself)."""
     keyword_search: bool = True
     """Its search takes the brand watch's keywords (Instagram searches hashtags only)."""
+    search_finds_mentions: bool = True
+    """Its search finds the posts that mention the brand (Reddit's finds submissions, and a
+    mention there is a comment): the planted burst lands only where listening sees it."""
     max_per_day: int = len(POST_HOURS)
     """The cadence rule of the account in the plan."""
 
@@ -207,7 +210,9 @@ NETWORKS: tuple[DemoNetwork, ...] = (
         hosted=True,
     ),
     DemoNetwork("telegram", "Telegram", _fake("FakeTelegram", chat_limit=HIGH)),
-    DemoNetwork("reddit", "Reddit", _fake("FakeReddit", rate_limit=HIGH)),
+    DemoNetwork(
+        "reddit", "Reddit", _fake("FakeReddit", rate_limit=HIGH), search_finds_mentions=False
+    ),
     DemoNetwork(
         "tiktok",
         "TikTok",
@@ -591,7 +596,11 @@ async def arun_demo(
     uses = {n.name: _uses(adapters[n.name], n) for n in networks}
     sim.mentioned = [label for label in adapters if adapters[label].supports(Capability.MENTIONS)]
     # The burst lands where listening searches, so that the monitor sees all of it.
-    sim.heard = [label for label in sim.mentioned if uses[label]["listening"]]
+    sim.heard = [
+        n.name
+        for n in networks
+        if n.name in sim.mentioned and uses[n.name]["listening"] and n.search_finds_mentions
+    ]
     sim.messaged = [label for label in adapters if uses[label]["direct messages"]]
     sim.rivals = [label for label in adapters if uses[label]["competitor"]]
     clock = sim.clock.now
@@ -678,19 +687,30 @@ async def arun_demo(
         tips = itertools.count()
         tip_total = (days - 1) * len(POST_HOURS) + (8 - days) * BEST_PER_DAY
 
-        def tip_post(media: tuple[MediaKind | None, bool]) -> Post:
-            # Numbered: X refuses a post whose text repeats an earlier one.
-            index = next(tips)
-            text = f"{TIPS[index % len(TIPS)]} ({index + 1}/{tip_total})"
-            kind, hosted = media
-            return Post(text=text, media=[] if kind is None else [files.media(kind, hosted=hosted)])
+        # The accounts whose posts carry the same media share one planned post.
+        groups: dict[tuple[MediaKind | None, bool], list[str]] = {}
+        for n in networks:
+            groups.setdefault((n.media, n.hosted), []).append(n.name)
 
-        def by_media() -> dict[tuple[MediaKind | None, bool], list[str]]:
-            # The accounts whose posts carry the same media share one planned post.
-            groups: dict[tuple[MediaKind | None, bool], list[str]] = {}
-            for n in networks:
-                groups.setdefault((n.media, n.hosted and n.media is not None), []).append(n.name)
-            return groups
+        async def plan_tip(
+            tag: str, *, at: datetime | None = None, best: BestSlot | None = None
+        ) -> None:
+            """Plan a tip for every account, at ``at`` or at each one's next ``best`` slot."""
+            index = next(tips)
+            # Numbered: X refuses a post whose text repeats an earlier one.
+            text = f"{TIPS[index % len(TIPS)]} ({index + 1}/{tip_total})"
+            for (kind, hosted), labels in groups.items():
+                media = [] if kind is None else [files.media(kind, hosted=hosted)]
+                await planner.add(
+                    PlannedPost(
+                        post=Post(text=text, media=media),
+                        targets=labels,
+                        at=at,
+                        best=best,
+                        campaign="week",
+                        tags=["tip", tag],
+                    )
+                )
 
         # -- the launch: a post with an image (or a video) and a thread, everywhere at once ---
         async def launch_post() -> None:
@@ -739,16 +759,7 @@ async def arun_demo(
         # -- the plan: fixed hours first (to learn when the audience is there) ----------------
         for day in range(days - 1):
             for hour in POST_HOURS:
-                for kind, labels in by_media().items():
-                    await planner.add(
-                        PlannedPost(
-                            post=tip_post(kind),
-                            targets=labels,
-                            at=START + timedelta(days=day, hours=hour),
-                            campaign="week",
-                            tags=["tip", "fixed-hour"],
-                        )
-                    )
+                await plan_tip("fixed-hour", at=START + timedelta(days=day, hours=hour))
 
         async def plan_best_slots(now: datetime) -> None:
             """The rest of the week at each account's next best slots, from what was measured."""
@@ -773,16 +784,7 @@ async def arun_demo(
                     min_posts=2,
                 )
                 for _ in range(BEST_PER_DAY):
-                    for kind, labels in by_media().items():
-                        await planner.add(
-                            PlannedPost(
-                                post=tip_post(kind),
-                                targets=labels,
-                                best=best,
-                                campaign="week",
-                                tags=["tip", "best-slot"],
-                            )
-                        )
+                    await plan_tip("best-slot", best=best)
             planned = await planner.calendar(start=now, status="planned")
             console.print(
                 f"{now:%a %H:%M} UTC: {len(planned)} posts planned at the next best slots "
