@@ -75,7 +75,16 @@ if TYPE_CHECKING:
     )
     from socialkit.workflows.planner import BestSlot, Pause, Target
 
-__all__ = ["NETWORKS", "START", "DemoNetwork", "DemoReport", "arun_demo", "run_demo"]
+__all__ = [
+    "NETWORKS",
+    "START",
+    "DemoFiles",
+    "DemoNetwork",
+    "DemoReport",
+    "arun_demo",
+    "fake_factory",
+    "run_demo",
+]
 
 #: Where the simulated clock starts: a fixed Monday, so that runs are reproducible.
 START = datetime(2025, 3, 3, 0, 0, tzinfo=timezone.utc)
@@ -148,9 +157,9 @@ class DemoNetwork:
     """The cadence rule of the account in the plan."""
 
 
-def _fake(cls: str, **settings: Any) -> Callable[[FakeClock, int], FakeNetwork]:
-    """A factory of ``socialkit.testing.fakes.<cls>`` (imported when the demo runs: the fakes
-    need the testing extra)."""
+def fake_factory(cls: str, **settings: Any) -> Callable[[FakeClock, int], FakeNetwork]:
+    """A :attr:`DemoNetwork.fake`: makes ``socialkit.testing.fakes.<cls>`` with ``settings``,
+    owned by the brand (imported when the demo runs: the fakes need the testing extra)."""
 
     def make(clock: FakeClock, seed: int) -> FakeNetwork:
         from socialkit.testing import fakes
@@ -175,28 +184,30 @@ NETWORKS: tuple[DemoNetwork, ...] = (
     DemoNetwork(
         "mastodon",
         "Mastodon",
-        _fake("FakeMastodon", rate_limit=HIGH),
+        fake_factory("FakeMastodon", rate_limit=HIGH),
         lambda rng: {"media_poll_interval": 0.01},
     ),
     DemoNetwork(
         "bluesky",
         "Bluesky",
-        _fake("FakeBluesky", rate_limit=HIGH, write_limit=HIGH),
+        fake_factory("FakeBluesky", rate_limit=HIGH, write_limit=HIGH),
         # Bluesky's client makes each record's key from the time and a clock id: a seeded
         # clock id keeps the URLs the same from run to run.
         lambda rng: {"tid_clock_id": rng.randrange(1024)},
     ),
-    DemoNetwork("x", "X", _fake("FakeX", rate_limit=HIGH, check_after_secs=0, processing_polls=1)),
+    DemoNetwork(
+        "x", "X", fake_factory("FakeX", rate_limit=HIGH, check_after_secs=0, processing_polls=1)
+    ),
     DemoNetwork(
         "facebook",
         "Facebook",
-        _fake("FakeFacebook", usage_limit=HIGH),
+        fake_factory("FakeFacebook", usage_limit=HIGH),
         lambda rng: {"poll_interval": 0},
     ),
     DemoNetwork(
         "instagram",
         "Instagram",
-        _fake("FakeInstagram", usage_limit=HIGH),
+        fake_factory("FakeInstagram", usage_limit=HIGH),
         lambda rng: {"poll_interval": 0},
         media="image",
         hosted=True,
@@ -205,13 +216,13 @@ NETWORKS: tuple[DemoNetwork, ...] = (
     DemoNetwork(
         "threads",
         "Threads",
-        _fake("FakeThreads", usage_limit=HIGH),
+        fake_factory("FakeThreads", usage_limit=HIGH),
         lambda rng: {"poll_interval": 0},
         hosted=True,
     ),
-    DemoNetwork("telegram", "Telegram", _fake("FakeTelegram", chat_limit=HIGH)),
+    DemoNetwork("telegram", "Telegram", fake_factory("FakeTelegram", chat_limit=HIGH)),
     DemoNetwork(
-        "reddit", "Reddit", _fake("FakeReddit", rate_limit=HIGH), search_finds_mentions=False
+        "reddit", "Reddit", fake_factory("FakeReddit", rate_limit=HIGH), search_finds_mentions=False
     ),
     DemoNetwork(
         "tiktok",
@@ -473,9 +484,11 @@ def run_demo(
     out_dir: str | Path = "socialkit-demo",
     days: int = 4,
     console: Console | None = None,
+    networks: Sequence[DemoNetwork] = NETWORKS,
 ) -> DemoReport:
-    """Run the demo (blocking); see the module docs. ``console`` receives the report."""
-    return asyncio.run(arun_demo(seed, out_dir, days, console))
+    """Run the demo (blocking); see the module docs. ``console`` receives the report;
+    ``networks``: the entries of :data:`NETWORKS` to run (all by default)."""
+    return asyncio.run(arun_demo(seed, out_dir, days, console, networks))
 
 
 class _Sim:
