@@ -228,7 +228,7 @@ NETWORKS: tuple[DemoNetwork, ...] = (
         "tiktok",
         "TikTok",
         _tiktok,
-        lambda rng: {"poll_interval": 0},
+        lambda rng: {"poll_interval": 0.001},
         media="video",
     ),
 )

@@ -134,7 +134,7 @@ class TikTokSettings(AdapterSettings):
     )
     poll_interval: float = Field(
         default=1.0,
-        ge=0,
+        gt=0,
         description="First wait, seconds, between publish status polls (doubled each time, "
         "up to 10 s).",
     )
