@@ -581,8 +581,6 @@ async def arun_demo(
 
     if days < 2:
         raise ValueError("the demo needs at least 2 simulated days (a day of baseline first)")
-    if days > 7:
-        raise ValueError("the demo simulates at most the week it plans (7 days)")
     try:
         import starlette  # noqa: F401  (the fakes are Starlette apps)
     except ImportError:
@@ -698,7 +696,9 @@ async def arun_demo(
         pending: list[tuple[datetime, str, InboxItem]] = []
         messages = 0
         tips = itertools.count()
-        tip_total = (days - 1) * len(POST_HOURS) + (8 - days) * BEST_PER_DAY
+        # The plan runs to the end of the week of the last simulated day (a Sunday).
+        plan_days = 7 * ((days - 1) // 7 + 1)
+        tip_total = (days - 1) * len(POST_HOURS) + (plan_days - days + 1) * BEST_PER_DAY
 
         # The accounts whose posts carry the same media share one planned post.
         groups: dict[tuple[MediaKind | None, bool], list[str]] = {}
@@ -787,7 +787,7 @@ async def arun_demo(
                 for label in adapters
                 if any(p.source == label for p in perfs)
             }
-            for day in range(days - 1, 7):
+            for day in range(days - 1, plan_days):
                 after = START + timedelta(days=day)
                 best = BestSlot(
                     grids=grids,
@@ -912,7 +912,7 @@ async def arun_demo(
         write_csv(perfs, csv_path)
         inbox_items = len(await inbox.items())
         listened = len(await listening.items())
-        plan = await planner.calendar(week=START.date())
+        plan = await planner.calendar(start=START)
         pauses = await planner.pauses()
     await plan_db.aclose()
 
@@ -1193,7 +1193,11 @@ MARKS = {"published": "✓", "held": "⏸", "planned": "·", "failed": "✗"}
 
 def _calendar_table(report: DemoReport) -> Table:
     """The week by day and account: each target's hour and status mark."""
-    days = [(report.start + timedelta(days=d)).date() for d in range(7)]
+    last = max((t.due_at.date() for t in report.plan), default=report.start.date())
+    days = [
+        (report.start + timedelta(days=d)).date()
+        for d in range((last - report.start.date()).days + 1)
+    ]
     table = Table(
         title="The week's plan (planner.calendar): "
         + ", ".join(f"{mark} {status}" for status, mark in MARKS.items())
