@@ -60,6 +60,7 @@ def test_what_a_network_lacks_is_shown_not_crashed_on(first: tuple[DemoReport, s
         "metrics": True,
         "inbox": False,
         "direct messages": False,
+        "replies": False,
         "listening": False,
         "competitor": False,
         "thread": False,

@@ -238,6 +238,7 @@ USES: dict[str, tuple[Capability, ...]] = {
     "metrics": (Capability.POST_METRICS,),
     "inbox": (Capability.MENTIONS, Capability.COMMENTS, Capability.DIRECT_MESSAGES),
     "direct messages": (Capability.DIRECT_MESSAGES,),
+    "replies": (Capability.REPLY,),
     "listening": (Capability.SEARCH,),
     "competitor": (Capability.READ_OTHERS,),
     "thread": (Capability.PUBLISH_THREAD,),
@@ -825,6 +826,8 @@ async def arun_demo(
                 span = RESPONSE_MINUTES.get(item.queue)
                 if span is None:
                     continue
+                if not any(uses[label]["replies"] for label in item.sources):
+                    continue  # the network takes no answers through its API
                 if item.queue == "community" and sim.rng.random() < 0.4:
                     continue  # not every compliment gets an answer
                 delay = sim.rng.randint(*span)
