@@ -992,14 +992,15 @@ def _launch(adapter: Adapter, network: DemoNetwork, files: DemoFiles) -> Post:
 
 
 def _uses_table(uses: dict[str, dict[str, bool]]) -> Table:
-    table = Table(title="What each network offers the demo (from adapter.capabilities)")
+    table = Table(
+        title="What each network offers the demo (from adapter.capabilities)",
+        caption="—: not offered by the network's API; that part of the demo skips it",
+    )
     table.add_column("account")
     for use in USES:
         table.add_column(use)
     for label, offered in uses.items():
-        table.add_row(
-            label, *("[green]yes[/]" if offered[use] else "[dim]not offered[/]" for use in USES)
-        )
+        table.add_row(label, *("[green]yes[/]" if offered[use] else "—" for use in USES))
     return table
 
 
@@ -1295,7 +1296,7 @@ def _print_report(console: Console, report: DemoReport, rate: bool) -> None:
     if report.pause is not None:
         held = report.held
         console.print(
-            f"⏸ Crisis pause since {report.pause.since:%a %H:%M} UTC ({report.pause.reason}): "
+            f"⏸ Crisis pause since {report.pause.since:%a %H:%M} UTC, from the bad-buzz alert: "
             f"{len(held)} planned posts held, none published, until a person resumes "
             "(planner.resume(), or socialkit plan resume).",
             markup=False,
