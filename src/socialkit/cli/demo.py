@@ -643,7 +643,9 @@ async def arun_demo(
         clock=clock,
         new_id=sim.ids(),
     )
-    runner = Runner(plan_db, adapters, worker="demo", clock=clock, concurrency=len(adapters))
+    # One publish at a time: the fakes share a clock that each creation ticks, so the order of
+    # the publishes (which concurrent claims would leave to thread timing) shows in the times.
+    runner = Runner(plan_db, adapters, worker="demo", clock=clock)
 
     async with Hub(adapters) as hub:
         campaign: dict[str, set[str]] = {label: set() for label in adapters}
