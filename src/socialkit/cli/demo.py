@@ -25,8 +25,8 @@ must carry) to their in-process fakes (no network, no credentials), then:
    ``routing.toml`` (the rules used) and ``plan.db`` (the week's plan) into the output directory.
 
 A network without something the demo uses (metrics, messages, search, reading others' posts)
-is shown as such and left out of that part. Every time shown is simulated: the fakes share one
-clock that starts at a fixed date, so the same seed prints the same report.
+is shown as such and left out of that part. Every time shown is simulated: the fakes' clocks
+start at a fixed date and move together, so the same seed prints the same report.
 """
 
 from __future__ import annotations
@@ -499,8 +499,14 @@ class _Sim:
         from socialkit.testing.fakes import FakeClock
 
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not security
+        # One clock per fake (each creation ticks its fake's clock by a second: with a shared
+        # clock, the times would depend on how concurrent publishes interleave), moved together;
+        # the workflows read the first.
         self.clock = FakeClock(START)
-        self.fakes: dict[str, FakeNetwork] = {n.name: n.fake(self.clock, seed) for n in networks}
+        self.clocks = {n.name: FakeClock(START) for n in networks}
+        self.fakes: dict[str, FakeNetwork] = {
+            n.name: n.fake(self.clocks[n.name], seed) for n in networks
+        }
         self.fans: dict[str, list[FakeUser]] = {}
         self.competitor: dict[str, FakeUser] = {}
         for network, fake in self.fakes.items():
@@ -522,9 +528,10 @@ class _Sim:
         self.rivals: list[str] = []
 
     def at(self, moment: datetime) -> None:
-        """Move the shared clock to ``moment`` (never back: a fake may have ticked past it)."""
-        if moment > self.clock.now():
-            self.clock.set(moment)
+        """Move the clocks to ``moment`` (never back: a fake may have ticked past it)."""
+        for clock in (self.clock, *self.clocks.values()):
+            if moment > clock.now():
+                clock.set(moment)
 
     def number(self) -> int:
         self.counter += self.rng.randint(1, 97)
@@ -601,7 +608,7 @@ async def arun_demo(
         # for rate-limit pacing (Telegram's one message per chat every few seconds): the fakes
         # lift their limits, and time here is simulated.
         n.name: sim.fakes[n.name].connect(
-            account="brand", clock=sim.clock.now, retry_wait=False, **n.options(sim.rng)
+            account="brand", clock=sim.clocks[n.name].now, retry_wait=False, **n.options(sim.rng)
         )
         for n in networks
     }
