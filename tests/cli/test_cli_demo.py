@@ -224,3 +224,14 @@ def test_the_live_burst_alerts_from_the_stream_within_seconds(
     assert report.stream_alert_seconds is not None
     assert f"came {report.stream_alert_seconds:.1f} s after" in " ".join(text.split())
     assert "Live on the Mastodon hashtag stream" in text
+
+
+def test_a_subset_of_the_networks(tmp_path: Path) -> None:
+    """The demo runs any entries of NETWORKS: here a text network and a video one."""
+    subset = [n for n in NETWORKS if n.name in {"mastodon", "tiktok"}]
+    report = run_demo(5, tmp_path, 2, Console(file=io.StringIO(), width=140), networks=subset)
+    assert report.errors == []
+    assert set(report.published) == {t.account for t in report.plan} == {"mastodon", "tiktok"}
+    assert report.burst_alerted
+    tiktok = [t for t in report.plan if t.account == "tiktok"]
+    assert all([m.kind for m in t.post.media] == ["video"] for t in tiktok)
