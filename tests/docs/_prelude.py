@@ -3,10 +3,12 @@
 The prelude (also described in CONTRIBUTING.md, "Code blocks in the docs"):
 
 - ``socialkit.connect``, ``socialkit.sync.connect`` and ``SomeAdapter.connect`` give the real
-  adapter connected to an in-process fake network (``FakeMastodon``, ``FakeBluesky``, ``FakeX``)
-  whatever credentials the block passes: a block is written exactly as a user writes it.
-- Names a block may use without defining them: ``fake_mastodon``, ``fake_bluesky``, ``fake_x``
-  (the fakes), ``post`` (a ``Post``), ``store`` (a ``SQLiteStore`` in the scratch folder) and, in
+  adapter connected to an in-process fake network (every fake of ``socialkit.testing.fakes``:
+  ``FakeMastodon``, ``FakeBluesky``, ``FakeX``, ``FakeTikTok`` …) whatever credentials the block
+  passes: a block is written exactly as a user writes it.
+- Names a block may use without defining them: ``fake_<network>`` for every fake
+  (``fake_mastodon``, ``fake_facebook``, ``fake_tiktok`` …; made when a block uses it, so blocks
+  stay fast), ``post`` (a ``Post``), ``store`` (a ``SQLiteStore`` in the scratch folder) and, in
   blocks with top-level ``await``, ``net`` / ``mastodon`` (a connected ``MastodonAdapter``),
   ``bluesky``, ``x`` and ``adapters`` (all three).
 - The block runs in a scratch folder that holds ``cat.png`` (a real 1x1 PNG) and ``clip.mp4``
@@ -56,30 +58,41 @@ MP4_HEAD = (
     + b"free"
 )
 
+
+def _fake_classes() -> dict[str, str]:
+    """Every fake network of ``socialkit.testing.fakes``: its network's name, its class name
+    (``FakeTikTok`` fakes ``tiktok``). Nothing is imported but the package's lazy index."""
+    from socialkit.testing import fakes
+
+    return {
+        name.removeprefix("Fake").lower(): name
+        for name in fakes.__all__
+        if name.startswith("Fake") and name not in {"FakeClock", "FakeNetwork", "FakeUser"}
+    }
+
+
+#: Network name -> fake class name, for every fake.
+FAKES = _fake_classes()
+
+#: The names a block may use without defining them.
+PRELUDE_NAMES = tuple(
+    sorted(
+        {"adapters", "bluesky", "mastodon", "net", "post", "store", "x"}
+        | {f"fake_{network}" for network in FAKES}
+    )
+)
+
 #: The prelude's names as mypy sees them (prepended to each block for ``mypy --strict``).
-STUB = """\
+STUB = f"""\
 from socialkit import Post, SQLiteStore
 from socialkit.adapters.bluesky import BlueskyAdapter
 from socialkit.adapters.mastodon import MastodonAdapter
 from socialkit.adapters.x import XAdapter
-from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeX
+from socialkit.testing.fakes import {", ".join(sorted(FAKES.values()))}
 
-__all__ = [
-    "adapters",
-    "bluesky",
-    "fake_bluesky",
-    "fake_mastodon",
-    "fake_x",
-    "mastodon",
-    "net",
-    "post",
-    "store",
-    "x",
-]
+__all__ = {list(PRELUDE_NAMES)!r}
 
-fake_mastodon: FakeMastodon
-fake_bluesky: FakeBluesky
-fake_x: FakeX
+{"".join(f"fake_{network}: {cls}{chr(10)}" for network, cls in sorted(FAKES.items()))}\
 net: MastodonAdapter
 mastodon: MastodonAdapter
 bluesky: BlueskyAdapter
@@ -150,7 +163,7 @@ def network_guard() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def fakes_behind_connect(fakes: dict[str, Any]) -> Iterator[None]:
+def fakes_behind_connect(fakes: LazyFakes) -> Iterator[None]:
     """Route every ``connect`` of a network that has a fake to that fake (credentials ignored;
     the generic settings such as ``account`` or ``rate_limit`` are kept)."""
     import socialkit
@@ -193,10 +206,32 @@ def fakes_behind_connect(fakes: dict[str, Any]) -> Iterator[None]:
         Adapter.connect = original_classmethod  # type: ignore[method-assign]
 
 
-def _fakes() -> dict[str, Any]:
-    from socialkit.testing.fakes import FakeBluesky, FakeMastodon, FakeX
+class LazyFakes:
+    """The block's fake networks, by network name, each made when first used."""
 
-    return {"mastodon": FakeMastodon(), "bluesky": FakeBluesky(), "x": FakeX()}
+    def __init__(self) -> None:
+        self._made: dict[str, Any] = {}
+
+    def __contains__(self, network: object) -> bool:
+        return network in FAKES
+
+    def __getitem__(self, network: str) -> Any:
+        if network not in self._made:
+            from socialkit.testing import fakes
+
+            fake = getattr(fakes, FAKES[network])()
+            assert fake.name == network, (fake.name, network)
+            self._made[network] = fake
+        return self._made[network]
+
+
+def _names(code: Any) -> set[str]:
+    """Every global name the code (and the functions and classes in it) refers to."""
+    found = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            found |= _names(const)
+    return found
 
 
 def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
@@ -206,17 +241,18 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "cat.png").write_bytes(PNG_1X1)
     (workdir / "clip.mp4").write_bytes(MP4_HEAD)
-    fakes = _fakes()
+    fakes = LazyFakes()
+    compiled = compile(code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    used = _names(compiled)
     namespace: dict[str, Any] = {
         "__name__": "__main__",
         "__file__": filename,
-        "fake_mastodon": fakes["mastodon"],
-        "fake_bluesky": fakes["bluesky"],
-        "fake_x": fakes["x"],
         "post": Post(text="Hello from the docs"),
         "store": SQLiteStore(str(workdir / "docs.db")),
     }
-    compiled = compile(code, filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    namespace.update(
+        {f"fake_{network}": fakes[network] for network in FAKES if f"fake_{network}" in used}
+    )
     previous = Path.cwd()
     os.chdir(workdir)
 
@@ -239,7 +275,7 @@ def run_python(code: str, filename: str, workdir: Path) -> dict[str, Any]:
     return namespace
 
 
-async def _run_async(compiled: Any, namespace: dict[str, Any], fakes: dict[str, Any]) -> None:
+async def _run_async(compiled: Any, namespace: dict[str, Any], fakes: LazyFakes) -> None:
     async with contextlib.AsyncExitStack() as stack:
         mastodon = await stack.enter_async_context(fakes["mastodon"].connect())
         bluesky = await stack.enter_async_context(fakes["bluesky"].connect())

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from tests.docs._blocks import NOT_RUN, ROOT, RUN_MODES, Block, all_blocks
-from tests.docs._prelude import STUB, run_python
+from tests.docs._prelude import PRELUDE_NAMES, STUB, run_python
 
 BLOCKS = all_blocks()
 PYTHON = [b for b in BLOCKS if b.mode != "not-python"]
@@ -54,20 +54,6 @@ def test_getting_started_is_one_complete_script() -> None:
     assert "asyncio.run(" in first, "getting-started's first block is a complete script"
     for line in first.splitlines():
         assert not line.startswith(("async with", "await ", "async for")), line
-
-
-PRELUDE_NAMES = (
-    "adapters",
-    "bluesky",
-    "fake_bluesky",
-    "fake_mastodon",
-    "fake_x",
-    "mastodon",
-    "net",
-    "post",
-    "store",
-    "x",
-)
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
@@ -140,3 +126,22 @@ def test_blocks_pass_mypy_strict(tmp_path: Path) -> None:
             problems.append(line)
     assert not problems, "\n".join(problems)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_prelude_has_every_fake_made_when_used(tmp_path: Path) -> None:
+    """Every fake of socialkit.testing.fakes is a prelude name (``fake_tiktok`` …) and is what
+    ``socialkit.connect`` reaches; a block makes only the fakes it uses."""
+    from socialkit.testing import fakes
+
+    networks = {n for n in fakes.__all__ if n.startswith("Fake")}
+    networks -= {"FakeClock", "FakeNetwork", "FakeUser"}
+    assert {f"fake_{n.removeprefix('Fake').lower()}" for n in networks} <= set(PRELUDE_NAMES)
+    code = (
+        "import socialkit\n"
+        "net = socialkit.connect('tiktok', access_token='from-the-docs')\n"
+        "same = net.settings.base_url.rstrip('/') == fake_tiktok.base_url\n"
+    )
+    namespace = run_python(code, "prelude-test", tmp_path)
+    assert namespace["same"] is True
+    assert "fake_tiktok" in namespace
+    assert "fake_telegram" not in namespace

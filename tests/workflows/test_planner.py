@@ -465,6 +465,24 @@ async def test_runner_publishes_due_targets_once_with_their_key(
 
 
 @pytest.mark.anyio
+async def test_new_id_makes_the_ids_and_so_the_idempotency_keys(
+    db: PlanDB, nets: dict[str, KeyedAdapter], clock: Clock
+) -> None:
+    """A seeded id source makes a simulation reproducible (the demo): the ids, and the keys the
+    networks receive, come from it."""
+    counter = iter(range(1, 100))
+    planner = planner_for(db, nets, clock, new_id=lambda: f"sim-{next(counter)}")
+    targets = await planner.add(
+        PlannedPost(post=Post(text="now"), targets=["masto", "bird"], at=NOW)
+    )
+    assert [t.post_id for t in targets] == ["sim-1", "sim-1"]
+    assert [t.id for t in targets] == ["sim-2", "sim-3"]
+    await runner_for(db, nets, clock).run_once()
+    assert nets["masto"].requests == ["plan-sim-2"]
+    assert nets["bird"].requests == ["plan-sim-3"]
+
+
+@pytest.mark.anyio
 async def test_a_dead_workers_claim_expires_and_the_same_key_prevents_a_duplicate(
     db: PlanDB, nets: dict[str, KeyedAdapter], clock: Clock
 ) -> None:

@@ -1468,7 +1468,7 @@ def demo(
     days: Annotated[int, typer.Option(min=2, max=14, help="Simulated days.")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Run everything against three fake networks: no network, no credentials needed."""
+    """Run everything against every fake network: no network, no credentials needed."""
     import io
 
     from socialkit.cli.demo import run_demo

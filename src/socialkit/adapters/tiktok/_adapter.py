@@ -142,6 +142,12 @@ class TikTokSettings(AdapterSettings):
     status_timeout: float = Field(
         default=600.0, gt=0, description="Longest wait, seconds, for a publish to finish."
     )
+    poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="First wait, seconds, between publish status polls (doubled each time, "
+        "up to 10 s).",
+    )
     reconcile_margin: float = Field(default=60.0, ge=0)
 
     @model_validator(mode="after")
@@ -697,7 +703,7 @@ class TikTokAdapter(Adapter):
         publish id), or ``FAILED`` (:class:`TikTokPublishError`, the record dropped so that a
         retry starts over)."""
         waited = 0.0
-        delay = 1.0
+        delay = self.settings.poll_interval
         while True:
             data = await self._call(
                 "POST",

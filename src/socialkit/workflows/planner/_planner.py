@@ -69,7 +69,9 @@ class Planner:
     :class:`~socialkit.Hub`) are needed to plan (``check`` runs for every target, and each
     network's limits split long texts) and to keep natively scheduled posts in step; calendar
     queries and pauses work without them. ``rules`` and ``blackouts`` are checked whenever a
-    target gets a time (planning, moving).
+    target gets a time (planning, moving). ``new_id`` makes the ids of planned posts and
+    targets (random UUIDs by default; a seeded source makes a simulation reproducible, as the
+    ids become the targets' idempotency keys).
     """
 
     def __init__(
@@ -80,8 +82,10 @@ class Planner:
         rules: Sequence[CadenceRule] = (),
         blackouts: Sequence[Blackout] = (),
         clock: Clock = utcnow,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
         self.db = db
+        self._new_id = new_id
         self.adapters: dict[str, Adapter] = label_adapters(adapters)
         self.rules = list(rules)
         self.blackouts = list(blackouts)
@@ -164,7 +168,7 @@ class Planner:
         """
         for account in planned.targets:
             self._adapter(account)
-        post_id = uuid.uuid4().hex
+        post_id = self._new_id()
         now = self.now()
         async with self.db.transaction() as tx:
             for account in sorted(planned.targets):  # one order: no deadlock between planners
@@ -195,7 +199,7 @@ class Planner:
             targets: list[Target] = []
             for account in planned.targets:
                 adapter = self.adapters[account]
-                target_id = uuid.uuid4().hex
+                target_id = self._new_id()
                 native = self._native(planned, adapter, due[account])
                 await tx.execute(
                     f"INSERT INTO {self.db.t('targets')} ({TARGET_COLUMNS}, claim_token, "  # noqa: S608
