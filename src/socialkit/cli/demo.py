@@ -179,6 +179,13 @@ def _tiktok(clock: FakeClock, seed: int) -> FakeNetwork:
     return FakeTikTok(clock=clock, seed=seed, owner_handle=BRAND, limits=limits)
 
 
+def _pinterest(clock: FakeClock, seed: int) -> FakeNetwork:
+    from socialkit.testing.fakes.pinterest import DEFAULT_LIMITS, FakePinterest
+
+    limits = dict.fromkeys(DEFAULT_LIMITS, HIGH)
+    return FakePinterest(clock=clock, seed=seed, owner_handle=BRAND, limits=limits)
+
+
 #: Every network the demo publishes to: one entry each.
 NETWORKS: tuple[DemoNetwork, ...] = (
     DemoNetwork(
@@ -231,6 +238,15 @@ NETWORKS: tuple[DemoNetwork, ...] = (
         lambda rng: {"poll_interval": 0.001},
         media="video",
     ),
+    DemoNetwork("linkedin", "LinkedIn", fake_factory("FakeLinkedIn", daily_limit=HIGH)),
+    DemoNetwork(
+        "youtube",
+        "YouTube",
+        # Processing ends at the first read (a real video takes minutes; the adapter polls).
+        fake_factory("FakeYouTube", daily_quota=HIGH, upload_quota=HIGH, processing_reads=0),
+        media="video",
+    ),
+    DemoNetwork("pinterest", "Pinterest", _pinterest, media="image", hosted=True),
 )
 
 #: What the demo uses beyond publishing, and the capability each needs.
@@ -302,7 +318,7 @@ TIPS = (
     "Tip: share a dashboard with a link, no account needed #teamwork",
     "Tip: export any chart as PNG or CSV from its menu",
     "Tip: set alerts on the metrics that matter to you #analytics",
-    "Tip: dark mode is in Settings > Appearance",
+    "Tip: dark mode is in Settings, under Appearance",
     "Tip: pin your favourite dashboards to the sidebar",
     "Tip: invite guests with read-only access #teamwork",
 )

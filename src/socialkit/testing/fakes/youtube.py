@@ -125,6 +125,7 @@ class _Video:
     reads_left: int = 0
     views: int = 0
     likes: int = 0
+    shares: int = 0
     thumbnail: bytes | None = None
     size: int = 0
     mime: str = "video/mp4"
@@ -282,7 +283,8 @@ class FakeYouTube(FakeNetwork):
         self.videos[post_id].likes += 1
 
     def repost(self, post_id: str, user: FakeUser) -> None:
-        raise NotImplementedError("YouTube has no reposts")
+        """YouTube has no reposts: the closest is a share (counted by Analytics' ``shares``)."""
+        self.videos[post_id].shares += 1
 
     def reply(self, post_id: str, user: FakeUser, text: str) -> str:
         """``user`` comments on a video (a new thread), or replies to a comment's thread."""
@@ -1272,7 +1274,7 @@ class FakeYouTube(FakeNetwork):
             "views": views,
             "likes": sum(v.likes for v in videos),
             "comments": sum(1 for c in self.comments.values() if c.video in {v.id for v in videos}),
-            "shares": 0,
+            "shares": sum(v.shares for v in videos),
             "estimatedMinutesWatched": views // 2,
             "averageViewDuration": 30 if views else 0,
             "subscribersGained": user.followers,
