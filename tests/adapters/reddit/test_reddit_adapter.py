@@ -297,6 +297,24 @@ async def test_inbox_search_and_comments() -> None:
     assert mine == []  # a reply to a private message is a message, not a comment
 
 
+async def test_read_back_counts_use_the_common_names_metrics_uses() -> None:
+    """A post's ``metrics`` on read carry the names ``metrics()`` reports (the score is the
+    like count, ``num_comments`` the replies), so workflows compare networks alike."""
+    fake = FakeReddit()
+    fan = fake.add_user("fan0")
+    async with connect(fake) as reddit:
+        posted = await reddit.publish(Post(text="Counted"))
+        assert posted.id is not None
+        fake.like(posted.id, fan)
+        fake.reply(posted.id, fan, "a comment")
+        read = await reddit.get_post(posted.id)
+        measured = {m.name: m.value for m in (await reddit.metrics([posted.id]))[posted.id]}
+    assert set(read.metrics) == {"likes", "replies"}
+    assert read.metrics["replies"] == 1
+    assert read.metrics["likes"] == measured["likes"]
+    assert read.metrics["replies"] == measured["replies"]
+
+
 async def test_rate_limit_headers_reach_the_pipeline() -> None:
     fake = FakeReddit(rate_limit=3, rate_window=600)
     async with connect(fake, rate_limit="raise") as reddit:

@@ -115,7 +115,8 @@ def post_from_link(link: wire.Link, raw: Any = None) -> Post:
         url=f"{WEB}{link.permalink}",
         author=_author(link.author, link.author_fullname),
         created_at=_time(link.created_utc),
-        metrics={"score": link.score, "num_comments": link.num_comments},
+        # The common names, as ``metrics()`` reports them: the score is Reddit's like count.
+        metrics={"likes": link.score, "replies": link.num_comments},
         raw=raw if raw is not None else link,
     )
 
@@ -131,7 +132,7 @@ def post_from_comment(comment: wire.Comment, raw: Any = None) -> Post:
         url=f"{WEB}{comment.permalink}" if comment.permalink else None,
         author=_author(comment.author, comment.author_fullname),
         created_at=_time(comment.created_utc),
-        metrics={"score": comment.score},
+        metrics={"likes": comment.score},
         raw=raw if raw is not None else comment,
     )
 
