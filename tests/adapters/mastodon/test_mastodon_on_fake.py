@@ -610,7 +610,8 @@ async def test_scheduled_outcome_follows_a_scheduled_status_to_the_status_it_bec
     live = await net.ex_scheduled_outcome(scheduled)
     assert live is not None
     assert live.scheduled_at is None
-    assert live.id is not None and live.id != scheduled.id
+    assert live.id is not None
+    assert live.id != scheduled.id
     assert (live.text, live.link) == ("out by itself", "https://example.com/a")
     assert live.url
     assert (await net.get_post(live.id)).text == "out by itself"

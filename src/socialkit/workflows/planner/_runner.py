@@ -49,7 +49,7 @@ from socialkit._errors import (
 )
 from socialkit.workflows._common import Clock, label_adapters, utcnow
 from socialkit.workflows.planner._db import PlanDB, placeholders
-from socialkit.workflows.planner._models import PlanStateError, Target, TargetStatus
+from socialkit.workflows.planner._models import Target, TargetStatus
 from socialkit.workflows.planner._planner import NATIVE_LEAD
 from socialkit.workflows.planner._rows import TARGET_COLUMNS, record, target_from, ts
 from socialkit.workflows.planner._settle import SETTLE_AFTER, scheduled_outcome
@@ -244,9 +244,7 @@ class Runner:
             return await self._hold(target, exc)
         except (OutcomeUnknownError, RateLimitError, ServerError, TransportError) as exc:
             return await self._hold(target, exc)
-        except PlanStateError as exc:
-            return await self._finish(target, "needs_attention", error=exc)
-        except SocialkitError as exc:
+        except SocialkitError as exc:  # PlanStateError too: the adapter cannot tell
             return await self._finish(target, "needs_attention", error=exc)
         except Exception as exc:  # a bug in an adapter: recorded for a person
             log.exception("settling target %s raised %s", target.id, type(exc).__name__)
