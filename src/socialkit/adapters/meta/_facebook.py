@@ -540,7 +540,7 @@ class FacebookAdapter(MetaAdapter):
 
         Returns the post: ``scheduled_at`` set while Facebook still holds it, else published
         (``permalink_url`` as its URL); ``None`` when Facebook no longer has it (deleted).
-        Network calls: those of :meth:`get_post`."""
+        Network calls: those of :meth:`get_post` (``GET /{id}``)."""
         if scheduled.id is None:
             raise self._bad("the scheduled post needs its id")
         try:
