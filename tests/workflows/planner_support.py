@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from socialkit.workflows.planner import PlanDB, PostgresPlanDB, SQLitePlanDB
 
 POSTGRES_DSN = os.environ.get(
     "SOCIALKIT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
@@ -108,6 +110,33 @@ def served_fakes() -> Iterator[ServedFakes]:
         yield fakes
     finally:
         fakes.stop()
+
+
+@asynccontextmanager
+async def plan_db(kind: str, tmp_path: Path) -> AsyncIterator[PlanDB]:
+    """A plan database: ``sqlite`` (a file in ``tmp_path``) or ``postgres`` (tables of its
+    own in the test server, dropped afterwards; skipped when the server is not reachable,
+    a failure under CI)."""
+    if kind == "sqlite":
+        plan: PlanDB = SQLitePlanDB(tmp_path / "plan.db")
+    else:
+        import asyncpg
+        import pytest
+
+        try:
+            conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+        except Exception as exc:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL is not reachable ({exc}); CI must provide it")
+            pytest.skip(f"PostgreSQL is not reachable ({exc})")
+        await conn.close()
+        plan = PostgresPlanDB(POSTGRES_DSN, prefix=unique_prefix())
+    try:
+        yield plan
+    finally:
+        if kind == "postgres":
+            await plan.drop()
+        await plan.aclose()
 
 
 def unique_prefix() -> str:

@@ -11,7 +11,6 @@ the chaos test (test_planner_chaos.py) runs the real ones against served fakes.
 
 from __future__ import annotations
 
-import os
 import types
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta, timezone
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from planner_support import POSTGRES_DSN, unique_prefix
+from planner_support import POSTGRES_DSN, plan_db
 from wf_support import T0, FakeAdapter, post
 
 from socialkit import Account, AdapterSettings, Capability, Post
@@ -104,25 +103,8 @@ class KeyedAdapter(Adapter):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[PlanDB]:
-    if request.param == "sqlite":
-        plan: PlanDB = SQLitePlanDB(tmp_path / "plan.db")
-    else:
-        import asyncpg
-
-        try:
-            conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        except Exception as exc:
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL is not reachable ({exc}); CI must provide it")
-            pytest.skip(f"PostgreSQL is not reachable ({exc})")
-        await conn.close()
-        plan = PostgresPlanDB(POSTGRES_DSN, prefix=unique_prefix())
-    try:
+    async with plan_db(request.param, tmp_path) as plan:
         yield plan
-    finally:
-        if request.param == "postgres":
-            await plan.drop()
-        await plan.aclose()
 
 
 @pytest.fixture

@@ -5,23 +5,32 @@ FakeFacebook and the real FacebookAdapter (``scheduled_publish_time``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_support import POSTGRES_DSN, plan_db
 
-from socialkit import Post
-from socialkit.testing.fakes import FakeFacebook, FakeMastodon
+from socialkit import APIError, Media, Post, ServerError
+from socialkit.testing.conformance import MP4_HEAD
+from socialkit.testing.fakes import FakeClock, FakeFacebook, FakeMastodon, FakeYouTube
 from socialkit.workflows.planner import (
+    PlanDB,
     PlannedPost,
     Planner,
+    PlanStateError,
+    PostgresPlanDB,
     PreflightError,
     Runner,
     SQLitePlanDB,
+    Target,
 )
+from socialkit.workflows.planner._settle import SETTLE_AFTER
 
 
 @asynccontextmanager
@@ -188,3 +197,224 @@ async def test_a_native_facebook_target_is_not_moved_beyond_75_days(
     handed = await planner.target(target.id)
     assert (handed.status, handed.due_at) == ("scheduled", at)
     assert await facebook_schedule(page) == {handed.published_id: at}
+
+
+# -- settling: what became of a scheduled post after its time ------------------------------------
+#
+# The networks' fakes publish a scheduled post when their clock passes its time (Mastodon's
+# scheduled status becomes a status of its own id; Facebook's post and YouTube's video keep
+# theirs). The planner and the runner read the same FakeClock; every test runs on SQLite and
+# on the real PostgreSQL.
+
+FAKES: dict[str, Callable[..., Any]] = {
+    "mastodon": FakeMastodon,
+    "facebook": FakeFacebook,
+    "youtube": FakeYouTube,
+}
+
+
+def native_post(network: str, text: str) -> Post:
+    if network == "youtube":  # YouTube schedules videos
+        return Post(text=text, media=[Media.from_bytes(MP4_HEAD + bytes(2048))])
+    return Post(text=text)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[PlanDB]:
+    async with plan_db(request.param, tmp_path) as plan:
+        yield plan
+
+
+@asynccontextmanager
+async def clocked_world(db: PlanDB, network: str) -> AsyncIterator[dict[str, Any]]:
+    clock = FakeClock()
+    fake = FAKES[network](clock=clock)
+    async with fake.connect(retry_wait=False) as adapter:
+        yield {
+            "fake": fake,
+            "net": adapter,
+            "clock": clock,
+            "planner": Planner(db, {"acct": adapter}, clock=clock.now),
+            "runner": Runner(db, {"acct": adapter}, clock=clock.now, worker="w1"),
+        }
+
+
+@pytest.fixture(params=sorted(FAKES))
+async def settled_world(
+    request: pytest.FixtureRequest, db: PlanDB
+) -> AsyncIterator[dict[str, Any]]:
+    async with clocked_world(db, request.param) as found:
+        found["network"] = request.param
+        yield found
+
+
+async def handed_over(world: dict[str, Any], text: str = "goes out by itself") -> Target:
+    """A native target two hours ahead, handed to the network by the runner."""
+    at = (world["clock"].now() + timedelta(hours=2)).replace(microsecond=0)
+    [target] = await world["planner"].add(
+        PlannedPost(
+            post=native_post(world.get("network", "mastodon"), text),
+            targets=["acct"],
+            at=at,
+            native=True,
+        )
+    )
+    [outcome] = await world["runner"].run_once()
+    assert outcome.status == "scheduled"
+    handed: Target = await world["planner"].target(target.id)
+    return handed
+
+
+@pytest.mark.anyio
+async def test_a_scheduled_target_is_settled_published_with_its_final_id(
+    settled_world: dict[str, Any],
+) -> None:
+    planner: Planner = settled_world["planner"]
+    runner: Runner = settled_world["runner"]
+    clock: FakeClock = settled_world["clock"]
+    target = await handed_over(settled_world)
+    scheduled_id = target.published_id
+    assert runner.settle_after == SETTLE_AFTER
+    clock.set(target.due_at + SETTLE_AFTER / 2)
+    assert await runner.run_once() == []  # not asked before its time and the margin
+    clock.set(target.due_at + SETTLE_AFTER + timedelta(seconds=5))
+    [outcome] = await runner.run_once()
+    assert outcome.status == "published"
+    assert outcome.post is not None
+    done = await planner.target(target.id)
+    assert done.status == "published"
+    assert done.url
+    assert done.published_id == outcome.post.id
+    if settled_world["network"] == "mastodon":  # the status has an id of its own
+        assert done.published_id != scheduled_id
+        assert (await settled_world["net"].get_post(done.published_id)).text == done.post.text
+    else:
+        assert done.published_id == scheduled_id
+    events = await planner.events(target.id)
+    assert [e.status for e in events] == ["planned", "claimed", "scheduled", "published"]
+    assert events[-1].at == clock.now()
+    assert events[-1].detail == done.url
+    # Idempotent: nothing left to settle, for this worker or another one.
+    other = Runner(planner.db, {"acct": settled_world["net"]}, clock=clock.now, worker="w2")
+    assert await runner.run_once() == []
+    assert await other.run_once() == []
+    assert await runner.pending() == 0
+
+
+@pytest.mark.anyio
+async def test_a_scheduled_post_the_network_no_longer_has_fails(
+    settled_world: dict[str, Any],
+) -> None:
+    target = await handed_over(settled_world)
+    await settled_world["net"].ex_cancel_scheduled(target.published_id)  # by hand, on the network
+    settled_world["clock"].set(target.due_at + timedelta(minutes=5))
+    [outcome] = await settled_world["runner"].run_once()
+    assert outcome.status == "failed"
+    failed = await settled_world["planner"].target(target.id)
+    assert failed.status == "failed"
+    assert failed.error is not None
+    assert "no longer has" in failed.error
+
+
+@pytest.mark.anyio
+async def test_cancel_or_move_after_it_went_live_names_it(
+    settled_world: dict[str, Any],
+) -> None:
+    planner: Planner = settled_world["planner"]
+    target = await handed_over(settled_world)
+    settled_world["clock"].set(target.due_at + timedelta(seconds=10))  # before any worker
+    with pytest.raises(PlanStateError, match="went live on the network"):
+        await planner.cancel(target.post_id)
+    live = await planner.target(target.id)
+    assert live.status == "published"
+    assert live.url
+    with pytest.raises(PlanStateError, match=re.escape(f"went live on the network: {live.url}")):
+        await planner.move(target.id, live.due_at + timedelta(days=1))
+    assert [e.status for e in await planner.events(target.id)][-1] == "published"
+    settled_world["clock"].advance(minutes=5)
+    assert await settled_world["runner"].run_once() == []
+
+
+@pytest.mark.anyio
+async def test_a_post_the_network_still_holds_is_asked_again_later(db: PlanDB) -> None:
+    """Mastodon's scheduler runs late: the target stays ``scheduled`` and is asked again
+    ``retry_after`` later; cancelling it then still takes it back on the network."""
+    async with clocked_world(db, "mastodon") as world:
+        late = FakeClock(world["clock"].now())  # the workers' clock, ahead of the network's
+        runner = Runner(
+            db, {"acct": world["net"]}, clock=late.now, retry_after=timedelta(seconds=30)
+        )
+        target = await handed_over(world)
+        late.set(target.due_at + timedelta(minutes=2))
+        [held] = await runner.run_once()
+        assert (held.status, held.fenced) == ("scheduled", True)
+        assert await runner.run_once() == []  # not before retry_after
+        assert await runner.pending() == 1
+        late.advance(seconds=31)
+        [again] = await runner.run_once()
+        assert again.status == "scheduled"
+        still = await world["planner"].target(target.id)
+        assert (still.status, still.published_id, still.claimed_by) == (
+            "scheduled",
+            target.published_id,
+            None,
+        )
+        world["clock"].set(target.due_at + timedelta(minutes=1))
+        late.advance(seconds=31)
+        [done] = await runner.run_once()
+        assert done.status == "published"
+        statuses = [e.status for e in await world["planner"].events(target.id)]
+        assert statuses == ["planned", "claimed", "scheduled", "published"]
+
+
+@pytest.mark.anyio
+async def test_two_workers_settle_a_target_once(db: PlanDB, tmp_path: Path) -> None:
+    async with clocked_world(db, "mastodon") as world:
+        target = await handed_over(world)
+        world["clock"].set(target.due_at + timedelta(minutes=2))
+        if isinstance(db, SQLitePlanDB):
+            other_db: PlanDB = SQLitePlanDB(db.path)
+        else:
+            other_db = PostgresPlanDB(POSTGRES_DSN, prefix=db.prefix)
+        try:
+            runners = [
+                world["runner"],
+                Runner(other_db, {"acct": world["net"]}, clock=world["clock"].now, worker="w2"),
+            ]
+            results = await asyncio.gather(*(r.run_once() for r in runners))
+        finally:
+            await other_db.aclose()
+        outcomes = [o for found in results for o in found]
+        assert [o.status for o in outcomes] == ["published"]
+        statuses = [e.status for e in await world["planner"].events(target.id)]
+        assert statuses.count("published") == 1
+
+
+@pytest.mark.anyio
+async def test_settling_errors_wait_or_need_attention(
+    db: PlanDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server error leaves the target ``scheduled`` (asked again later); an answer that
+    cannot be read needs a person."""
+    async with clocked_world(db, "mastodon") as world:
+        runner: Runner = world["runner"]
+        target = await handed_over(world)
+        world["clock"].set(target.due_at + timedelta(minutes=2))
+        answers: list[BaseException] = [
+            ServerError("mastodon", 503, "unavailable", "try later"),
+            APIError("mastodon", 422, "unprocessable", "no idea"),
+        ]
+
+        async def failing(scheduled: Post) -> Post | None:
+            raise answers.pop(0)
+
+        monkeypatch.setattr(world["net"], "ex_scheduled_outcome", failing)
+        [waiting] = await runner.run_once()
+        assert waiting.status == "scheduled"
+        assert isinstance(waiting.error, ServerError)
+        world["clock"].advance(runner.retry_after + timedelta(seconds=1))
+        [stuck] = await runner.run_once()
+        assert stuck.status == "needs_attention"
+        needs = await world["planner"].target(target.id)
+        assert needs.status == "needs_attention"
+        assert needs.error_type == "APIError"

@@ -587,3 +587,34 @@ async def test_feeds_limit_and_an_empty_list(h: Harness, net: MastodonAdapter) -
     assert [p async for p in net.feed(first)] == []
     with pytest.raises(NotFoundError):
         [p async for p in net.feed("999")]
+
+
+async def test_scheduled_outcome_follows_a_scheduled_status_to_the_status_it_became(
+    h: Harness, net: MastodonAdapter
+) -> None:
+    """``ex_scheduled_outcome``: the ScheduledStatus while the server holds it
+    (``GET /api/v1/scheduled_statuses/:id``); once it went out (404 there), the status it
+    became, found among the account's statuses since its time, with an id of its own; ``None``
+    for one cancelled."""
+    at = (h.fake.clock.now() + timedelta(hours=1)).replace(microsecond=0)
+    post = Post(text="out by itself", link="https://example.com/a", scheduled_at=at)
+    scheduled = await net.publish(post)
+    cancelled = await net.publish(Post(text="never out", scheduled_at=at))
+    held = await net.ex_scheduled_outcome(scheduled)
+    assert held is not None
+    assert (held.id, held.scheduled_at) == (scheduled.id, at)
+    await net.ex_cancel_scheduled(cancelled.id or "")
+
+    h.fake.clock.set(at + timedelta(minutes=2))
+    await net.publish(Post(text="written after it"))
+    live = await net.ex_scheduled_outcome(scheduled)
+    assert live is not None
+    assert live.scheduled_at is None
+    assert live.id is not None
+    assert live.id != scheduled.id
+    assert (live.text, live.link) == ("out by itself", "https://example.com/a")
+    assert live.url
+    assert (await net.get_post(live.id)).text == "out by itself"
+    assert await net.ex_scheduled_outcome(cancelled) is None
+    with pytest.raises(ValidationError):
+        await net.ex_scheduled_outcome(Post(text="no id"))

@@ -628,6 +628,24 @@ async def test_facebook_schedule_reschedule_cancel(fb: Session) -> None:
     assert [p.id async for p in fb.net.posts()] == [kept.id]
 
 
+async def test_facebook_scheduled_outcome(fb: Session) -> None:
+    """``ex_scheduled_outcome``: the post while Facebook holds it, published (same id) once
+    Meta's scheduler has published it, ``None`` once deleted."""
+    now = fb.net.now().replace(microsecond=0)
+    kept = await fb.net.ex_schedule(Post(text="goes out"), now + timedelta(days=1))
+    gone = await fb.net.ex_schedule(Post(text="taken back"), now + timedelta(days=1))
+    held = await fb.net.ex_scheduled_outcome(kept)
+    assert held is not None
+    assert held.scheduled_at == now + timedelta(days=1)
+    await fb.net.ex_cancel_scheduled(gone.id or "")
+    fb.fake.clock.set(now + timedelta(days=1, minutes=1))
+    live = await fb.net.ex_scheduled_outcome(kept)
+    assert live is not None
+    assert (live.id, live.scheduled_at, live.text) == (kept.id, None, "goes out")
+    assert live.url
+    assert await fb.net.ex_scheduled_outcome(gone) is None
+
+
 @pytest.mark.parametrize("ahead", [timedelta(minutes=5), timedelta(days=76)])
 async def test_facebook_schedule_limits_are_checked_before_any_request(
     fb: Session, ahead: timedelta

@@ -226,6 +226,29 @@ async def test_scheduled_publishing_and_keeping_it_in_step() -> None:
     traffic.verify()
 
 
+async def test_scheduled_outcome_and_the_fake_publishing_at_publish_at() -> None:
+    """``ex_scheduled_outcome``: the video while it waits for its ``publishAt``, published
+    (public, same id) once FakeYouTube's clock passes it, ``None`` once deleted."""
+    fake = FakeYouTube()
+    youtube, traffic = connect(fake)
+    at = (fake.clock.now() + timedelta(days=1)).replace(microsecond=0)
+    async with youtube:
+        posted = await youtube.ex_schedule(clip(), at, idempotency_key="plan-1")
+        gone = await youtube.ex_schedule(clip("taken back"), at, idempotency_key="plan-2")
+        held = await youtube.ex_scheduled_outcome(posted)
+        assert held is not None
+        assert held.scheduled_at == at
+        await youtube.ex_cancel_scheduled(gone.id or "")
+        fake.clock.set(at + timedelta(minutes=1))
+        live = await youtube.ex_scheduled_outcome(posted)
+        assert live is not None
+        assert (live.id, live.scheduled_at, live.visibility) == (posted.id, None, "public")
+        assert live.url
+        assert fake.videos[posted.id or ""].privacy == "public"
+        assert await youtube.ex_scheduled_outcome(gone) is None
+    traffic.verify()
+
+
 async def test_scheduling_in_the_past_sends_nothing() -> None:
     fake = FakeYouTube()
     youtube, _ = connect(fake)

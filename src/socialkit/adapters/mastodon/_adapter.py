@@ -1137,6 +1137,35 @@ class MastodonAdapter(Adapter):
         )
         return _mapping.scheduled_post(item)
 
+    async def ex_scheduled_outcome(self, scheduled: Post) -> Post | None:
+        """What became of a scheduled status once its time has passed. ``scheduled`` is the
+        post as :meth:`publish` returned it: its ``id`` (the ScheduledStatus id), its text and
+        its ``scheduled_at``.
+
+        Returns the scheduled post (``scheduled_at`` set) while the server still holds it
+        (``GET /api/v1/scheduled_statuses/:id``). Once that answers 404, the status it became,
+        which has an id of its own: the account's statuses since its time (``GET
+        /api/v1/accounts/:id/statuses``) are searched for its text. ``None`` when none has it
+        (cancelled, or dropped by the server: its reply target was deleted, say)."""
+        from socialkit.adapters.mastodon import _mapping, _wire
+
+        if scheduled.id is None or scheduled.scheduled_at is None:
+            raise ValidationError("the scheduled post needs its id and scheduled_at")
+        path = f"/api/v1/scheduled_statuses/{self._id(scheduled.id, 'scheduled status id')}"
+        try:
+            item = await self._model(_wire.ScheduledStatus, "GET", path)
+        except NotFoundError:
+            pass
+        else:
+            return _mapping.scheduled_post(item)
+        wanted = " ".join(_compose_text(scheduled).split())
+        since = scheduled.scheduled_at - MIN_SCHEDULE_AHEAD
+        found: Post | None = None
+        async for status in self.posts(since=since):
+            if " ".join(_compose_text(status).split()) == wanted:
+                found = status  # newest first: the last match is the one nearest the time
+        return found
+
     # -- reading ---------------------------------------------------------------------------
 
     async def get_post(self, post_id: str) -> Post:

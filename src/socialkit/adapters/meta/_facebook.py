@@ -20,6 +20,7 @@ from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
     MalformedResponseError,
+    NotFoundError,
     OutcomeUnknownError,
     TransportError,
 )
@@ -532,6 +533,20 @@ class FacebookAdapter(MetaAdapter):
             raise self._bad(out_of_range.message)
         await self.graph.post(f"/{post_id}", {"scheduled_publish_time": unix(at)}, kind="write")
         return await self.get_post(post_id)
+
+    async def ex_scheduled_outcome(self, scheduled: Post) -> Post | None:
+        """What became of a scheduled post (``scheduled``: as :meth:`ex_schedule` or
+        :meth:`publish` returned it; Facebook keeps its id when it goes out).
+
+        Returns the post: ``scheduled_at`` set while Facebook still holds it, else published
+        (``permalink_url`` as its URL); ``None`` when Facebook no longer has it (deleted).
+        Network calls: those of :meth:`get_post` (``GET /{id}``)."""
+        if scheduled.id is None:
+            raise self._bad("the scheduled post needs its id")
+        try:
+            return await self.get_post(scheduled.id)
+        except NotFoundError:
+            return None
 
     async def ex_cancel_scheduled(self, post_id: str) -> None:
         """Cancel a scheduled post or video: it is deleted before it goes out. A post that has

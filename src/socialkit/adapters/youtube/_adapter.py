@@ -814,6 +814,24 @@ class YouTubeAdapter(Adapter):
         await self._scheduled(post_id)
         await self.delete(post_id)
 
+    async def ex_scheduled_outcome(self, scheduled: Post) -> Post | None:
+        """What became of a scheduled video (``scheduled``: as :meth:`ex_schedule` or
+        :meth:`publish` returned it; the video keeps its id when YouTube makes it public).
+
+        Returns the video as a post: ``scheduled_at`` set while it waits for its
+        ``publishAt``, else published; ``None`` when YouTube will not publish it (deleted,
+        or private without a ``publishAt`` any more). Network calls: ``videos.list``
+        (1 unit)."""
+        if scheduled.id is None:
+            raise ValidationError("the scheduled post needs its id")
+        try:
+            post = await self.get_post(scheduled.id)
+        except NotFoundError:
+            return None
+        if post.scheduled_at is None and post.visibility == "direct":  # private, unscheduled
+            return None
+        return post
+
     async def _scheduled(self, post_id: str) -> wire.Video:
         """The video, if it is still waiting for its ``publishAt`` (a video YouTube made
         public already is refused: moving it would make it private again)."""

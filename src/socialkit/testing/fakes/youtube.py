@@ -561,12 +561,27 @@ class FakeYouTube(FakeNetwork):
             )
         self.quota_used[key] = used + cost
 
+    def _go_public(self) -> None:
+        """Scheduled videos whose ``publishAt`` has come (on the fake's clock) become public,
+        as YouTube's scheduler makes them."""
+        now = self.clock.now()
+        for video in self.videos.values():
+            if video.privacy == "private" and video.publish_at:
+                try:
+                    when = datetime.fromisoformat(video.publish_at.replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                if when.replace(tzinfo=when.tzinfo or now.tzinfo) <= now:
+                    video.privacy = "public"
+                    video.publish_at = None
+
     def _endpoint(self, methods: dict[str, tuple[str, Any]]) -> Any:
         async def endpoint(request: Request) -> Response:
             name, handler = methods[request.method]
             try:
                 user = self._user_of(request)
                 self._charge(name)
+                self._go_public()
                 body: Any = None
                 if request.method in ("POST", "PUT") and name != "thumbnails.set":
                     raw = await request.body()

@@ -40,6 +40,7 @@ from socialkit.workflows.planner._rows import (
     target_from,
     ts,
 )
+from socialkit.workflows.planner._settle import scheduled_outcome
 
 if TYPE_CHECKING:
     from socialkit.adapters._base import Adapter
@@ -543,10 +544,47 @@ class Planner:
     def _editable(found: Sequence[Target], what: str) -> None:
         fixed = [t for t in found if t.status not in ("planned", "scheduled")]
         if fixed:
-            raise PlanStateError(
-                f"cannot be {what}: "
-                + ", ".join(f"{t.account} ({t.id}) is {t.status}" for t in fixed)
+            raise PlanStateError(f"cannot be {what}: " + ", ".join(_why_fixed(t) for t in fixed))
+
+    async def _settle_passed(self, post_or_target_id: str) -> None:
+        """Natively scheduled targets whose time has passed: the network is asked what became
+        of them first, and a post that went live is recorded ``published`` (one the network
+        no longer has, ``failed``), so that a cancel or move refuses it by name. Written only
+        when no worker is settling it (its claim fences the worker's own answer)."""
+        now = self.now()
+        for target in await self.targets(post_or_target_id):
+            if target.status != "scheduled" or target.due_at > now:
+                continue
+            post = await scheduled_outcome(self._adapter(target.account), target)
+            if post is not None and post.scheduled_at is not None:
+                continue  # still held by the network: it can be cancelled or moved there
+            status: TargetStatus = "published" if post is not None else "failed"
+            detail = (
+                f"went live on the network: {post.url or post.id}"
+                if post is not None
+                else f"{target.network} no longer has the scheduled post {target.published_id}"
             )
+            async with self.db.transaction() as tx:
+                changed = await tx.execute(
+                    f"UPDATE {self.db.t('targets')} SET status = ?, result_id = ?, "  # noqa: S608
+                    "result_url = ?, error_message = ?, claim_token = NULL, lease_until = NULL, "
+                    "updated_at = ? WHERE id = ? AND status = 'scheduled' "
+                    "AND (claim_token IS NULL OR lease_until < ?)",
+                    status,
+                    post.id if post is not None else None,
+                    post.url if post is not None else None,
+                    None if post is not None else detail,
+                    ts(now),
+                    target.id,
+                    ts(now),
+                )
+                if changed:
+                    await record(self.db, tx, target.id, now, status, detail)
+            if not changed and post is not None:
+                raise PlanStateError(
+                    f"{target.account} ({target.id}) went live on the network "
+                    f"({post.url or post.id}) and cannot be changed any more"
+                )
 
     async def move(self, post_or_target_id: str, at: datetime) -> list[Target]:
         """Give planned targets a new time (rules and blackouts checked again). A natively
@@ -556,6 +594,7 @@ class Planner:
         if at.tzinfo is None:
             raise PlanStateError("the new time must be timezone-aware")
         at = at.astimezone(timezone.utc)
+        await self._settle_passed(post_or_target_id)
         now = self.now()
         async with self.db.transaction() as tx:
             found = await self._targets(post_or_target_id, tx)
@@ -607,8 +646,8 @@ class Planner:
         now = self.now()
         async with self.db.transaction() as tx:
             changed = await tx.execute(
-                f"UPDATE {self.db.t('targets')} SET due_at = ?, updated_at = ? "  # noqa: S608
-                "WHERE id = ? AND status = 'scheduled'",
+                f"UPDATE {self.db.t('targets')} SET due_at = ?, claim_token = NULL, "  # noqa: S608
+                "lease_until = NULL, updated_at = ? WHERE id = ? AND status = 'scheduled'",
                 ts(at),
                 ts(now),
                 target.id,
@@ -620,7 +659,10 @@ class Planner:
 
     async def cancel(self, post_or_target_id: str) -> list[Target]:
         """Cancel targets that are not claimed yet (a natively scheduled one is cancelled on
-        the network too). Claimed or published targets: :class:`PlanStateError`."""
+        the network too). Claimed or published targets: :class:`PlanStateError`, also when a
+        natively scheduled post has gone live on the network by itself (the network is asked
+        first, once its time has passed, and the target recorded ``published``)."""
+        await self._settle_passed(post_or_target_id)
         now = self.now()
         async with self.db.transaction() as tx:
             found = await self._targets(post_or_target_id, tx)
@@ -655,7 +697,8 @@ class Planner:
         async with self.db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE {self.db.t('targets')} SET status = ?, result_id = NULL, "  # noqa: S608
-                "updated_at = ? WHERE id = ? AND status = 'scheduled'",
+                "claim_token = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE id = ? AND status = 'scheduled'",
                 status,
                 ts(now),
                 target.id,
@@ -752,6 +795,16 @@ class Planner:
                 raise PlanStateError(f"target {target_id!r} does not need attention")
             await record(self.db, tx, target_id, now, status, "resolved by a person")
         return await self.target(target_id)
+
+
+def _why_fixed(target: Target) -> str:
+    """Why a target cannot change, for :class:`PlanStateError`."""
+    why = f"{target.account} ({target.id}) is {target.status}"
+    if target.status == "published" and target.native:
+        why += (
+            f" (its scheduled post went live on the network: {target.url or target.published_id})"
+        )
+    return why
 
 
 def _duration(value: timedelta) -> str:

@@ -16,6 +16,14 @@ How exactly once holds (docs/planner.md has the long form):
 
 A worker killed anywhere leaves at worst a claim that expires; the next claim publishes again
 under the same key and the adapter returns the existing post, so it is never published twice.
+
+A target handed to the network's own scheduler (``scheduled``) is **settled** once its time has
+passed (plus ``settle_after``): claimed the same way (its status stays ``scheduled`` while a
+worker holds it), the network is asked what became of it (the adapter's
+``ex_scheduled_outcome``), and the answer is written with the same fenced update:
+``published`` with the final id and URL, ``failed`` when the network no longer has it,
+``needs_attention`` when it cannot tell; while the network still holds it, it is released and
+asked again ``retry_after`` later.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from socialkit.workflows.planner._db import PlanDB, placeholders
 from socialkit.workflows.planner._models import Target, TargetStatus
 from socialkit.workflows.planner._planner import NATIVE_LEAD
 from socialkit.workflows.planner._rows import TARGET_COLUMNS, record, target_from, ts
+from socialkit.workflows.planner._settle import SETTLE_AFTER, scheduled_outcome
 
 if TYPE_CHECKING:
     from socialkit._models import Post
@@ -90,7 +99,9 @@ class Runner:
     for ``retry_after`` (doubled each time) up to ``max_attempts`` attempts, then it fails. An
     unknown outcome (or a publish cut by its deadline) is tried again later under the same key,
     so the adapter reconciles; after ``max_unknown`` unknown outcomes the target
-    ``needs_attention``.
+    ``needs_attention``. A natively scheduled target is settled ``settle_after`` its time
+    (the network is asked what became of it; still held, it is asked again ``retry_after``
+    later).
     """
 
     def __init__(
@@ -105,6 +116,7 @@ class Runner:
         max_attempts: int = 5,
         max_unknown: int = 3,
         retry_after: timedelta = timedelta(seconds=30),
+        settle_after: timedelta = SETTLE_AFTER,
         clock: Clock = utcnow,
         on_outcome: Callable[[Outcome], Any] | None = None,
     ) -> None:
@@ -124,6 +136,7 @@ class Runner:
         self.max_attempts = max_attempts
         self.max_unknown = max_unknown
         self.retry_after = retry_after
+        self.settle_after = settle_after
         self._clock = clock
         self._on_outcome = on_outcome
         self._tokens: dict[str, str] = {}
@@ -183,10 +196,98 @@ class Runner:
             self._tokens[target.id] = token
         return target
 
+    async def claim_settling(self) -> Target | None:
+        """Claim the next ``scheduled`` target whose time has passed by ``settle_after`` (or
+        ``None``) to ask the network what became of it. Its status stays ``scheduled``; the
+        claim token fences the outcome as for a publish."""
+        if not self.adapters:
+            return None
+        now = self.now()
+        token = uuid.uuid4().hex
+        labels = sorted(self.adapters)
+        t = self.db.t("targets")
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(
+                f"UPDATE {t} SET claim_token = ?, claimed_by = ?, lease_until = ?, "  # noqa: S608
+                "updated_at = ? "
+                f"WHERE id IN (SELECT id FROM {t} c WHERE c.status = 'scheduled' "
+                "AND c.due_at <= ? AND (c.claim_token IS NULL OR c.lease_until < ?) "
+                "AND (c.not_before IS NULL OR c.not_before <= ?) "
+                f"AND c.account IN ({placeholders(labels)}) "
+                f"ORDER BY c.due_at LIMIT 1{self.db.skip_locked}) "
+                f"RETURNING {TARGET_COLUMNS}",
+                token,
+                self.worker,
+                ts(now + self.lease),
+                ts(now),
+                ts(now - self.settle_after),
+                ts(now),
+                ts(now),
+                *labels,
+            )
+        if not rows:
+            return None
+        self._tokens[str(rows[0][0])] = token
+        return target_from(rows[0])
+
+    async def settle(self, target: Target) -> Outcome:
+        """Ask the network what became of a scheduled target claimed by
+        :meth:`claim_settling`, and record it."""
+        adapter = self.adapters[target.account]
+        assert target.lease_until is not None
+        deadline = (target.lease_until - self.margin - self.now()).total_seconds()
+        try:
+            if deadline <= 0:
+                raise asyncio.TimeoutError
+            post = await asyncio.wait_for(scheduled_outcome(adapter, target), deadline)
+        except asyncio.TimeoutError as exc:
+            return await self._hold(target, exc)
+        except (OutcomeUnknownError, RateLimitError, ServerError, TransportError) as exc:
+            return await self._hold(target, exc)
+        except SocialkitError as exc:  # PlanStateError too: the adapter cannot tell
+            return await self._finish(target, "needs_attention", error=exc)
+        except Exception as exc:  # a bug in an adapter: recorded for a person
+            log.exception("settling target %s raised %s", target.id, type(exc).__name__)
+            return await self._finish(target, "needs_attention", error=exc)
+        if post is None:
+            return await self._finish(
+                target,
+                "failed",
+                detail=(
+                    f"{target.network} no longer has the scheduled post {target.published_id}: "
+                    "it was cancelled or dropped there"
+                ),
+            )
+        if post.scheduled_at is not None:
+            return await self._hold(target, None)
+        return await self._finish(target, "published", post=post)
+
+    async def _hold(self, target: Target, exc: BaseException | None) -> Outcome:
+        """The network still holds a scheduled target (or could not be asked): released, to be
+        asked again ``retry_after`` later."""
+        now = self.now()
+        t = self.db.t("targets")
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE {t} SET claim_token = NULL, claimed_by = NULL, lease_until = NULL, "  # noqa: S608
+                "not_before = ?, updated_at = ? WHERE id = ? AND claim_token = ?",
+                ts(now + self.retry_after),
+                ts(now),
+                target.id,
+                self._tokens.pop(target.id, ""),
+            )
+        if exc is not None:
+            log.warning("target %s: could not ask %s yet: %s", target.id, target.account, exc)
+        outcome = Outcome(target, "scheduled", error=exc, fenced=bool(changed))
+        self._done(outcome)
+        return outcome
+
     # -- publishing -------------------------------------------------------------------------
 
     async def process(self, target: Target) -> Outcome:
-        """Publish one claimed target and record the outcome."""
+        """Publish one claimed target and record the outcome (settle a scheduled one)."""
+        if target.status == "scheduled":
+            return await self.settle(target)
         adapter = self.adapters[target.account]
         post = target.post
         now = self.now()
@@ -291,7 +392,8 @@ class Runner:
             changed = await tx.execute(
                 f"UPDATE {t} SET status = ?, claim_token = NULL, lease_until = NULL, "  # noqa: S608
                 "result_id = ?, result_url = ?, error_type = ?, error_message = ?, "
-                "updated_at = ? WHERE id = ? AND claim_token = ?",
+                "updated_at = ? WHERE id = ? AND claim_token = ? "
+                "AND status IN ('claimed', 'scheduled')",
                 status,
                 post.id if post is not None else None,
                 post.url if post is not None else None,
@@ -302,7 +404,7 @@ class Runner:
                 self._tokens.pop(target.id, ""),
             )
             if changed:
-                what = message if error is not None else (post.url or post.id if post else None)
+                what = message if message is not None else (post.url or post.id if post else None)
                 await record(self.db, tx, target.id, now, status, what, self.worker)
         if not changed:
             log.warning(
@@ -330,6 +432,8 @@ class Runner:
             while stop is None or not stop.is_set():
                 target = await self.claim()
                 if target is None:
+                    target = await self.claim_settling()
+                if target is None:
                     return
                 outcomes.append(await self.process(target))
 
@@ -338,7 +442,8 @@ class Runner:
 
     async def pending(self, horizon: datetime | None = None) -> int:
         """Targets of this runner's accounts that are due now (or before ``horizon``) or
-        claimed (by anyone), not held by a pause: what is left to do before the plan is idle."""
+        claimed (by anyone), not held by a pause, and scheduled ones to settle (their time
+        passed by ``settle_after``): what is left to do before the plan is idle."""
         if not self.adapters:
             return 0
         now = self.now()
@@ -352,9 +457,13 @@ class Runner:
                 "((c.status = 'planned' AND (c.due_at <= ? OR (c.native = 1 AND c.due_at > ?))) "
                 "OR c.status = 'claimed') "
                 f"AND c.account IN ({placeholders(labels)}) "
-                f"AND NOT EXISTS (SELECT 1 FROM {p} WHERE scope = '*' OR scope = c.account)",
+                f"AND NOT EXISTS (SELECT 1 FROM {p} WHERE scope = '*' OR scope = c.account) "
+                f"OR (c.status = 'scheduled' AND c.due_at <= ? "
+                f"AND c.account IN ({placeholders(labels)}))",
                 ts(due),
                 ts(now + NATIVE_LEAD),
+                *labels,
+                ts(now - self.settle_after),
                 *labels,
             )
         return int(rows[0][0])
