@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from _peer_data import CID, DID, HANDLE, LONG_TEXT
 from aiohttp import web
 
 # Shapes from the X API v2 reference (POST /2/tweets, GET /2/tweets/search/recent).
@@ -117,12 +118,6 @@ def limited_app(limit: int, window: float) -> web.Application:
 
 # --- peers.py: X, Bluesky and Mastodon, pages of 100 (Mastodon: 40, its maximum) -----------
 
-#: What the clients publish: 235 characters with a link (X weighs it 23) and an emoji.
-LONG_TEXT = (
-    "Benchmarks compare socialkit with the SDKs a user would pick instead: same server, same "
-    "work per call, CPU of the client process only. Details and figures: "
-    "https://example.com/socialkit/docs/performance 🚀 #python #async (nox -s bench)!"
-)
 _REPEAT = "Post number {i} about #python and async clients, with a link https://t.co/abc{i} "
 
 
@@ -156,11 +151,6 @@ def x_page(size: int = 100) -> bytes:
         "next_token": "b26v89c19zqg8o3fpzbkk0jhqebdq1vfgymhk5hfqe0vx",
     }
     return json.dumps({"data": tweets, "meta": meta}).encode()
-
-
-DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
-HANDLE = "bench.bsky.social"
-CID = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
 
 
 def _jwt(kind: str) -> str:

@@ -12,14 +12,15 @@ on 127.0.0.1, so its CPU is not counted):
 - Mastodon: socialkit, Mastodon.py (synchronous: threads for the concurrent runs), raw httpx,
   raw aiohttp.
 
-A publish sends a 235-character post (a link, an emoji); a page is 100 posts (Mastodon: 40, its
-maximum) kept as each client returns them (socialkit: ``Post`` models; the raw clients: the
-parsed JSON). Each client runs in a fresh process, which measures: import time (the library's
-import and the client's construction), CPU per call (``time.process_time()``) for publish and
-for a page, sequential and at ``--concurrency`` concurrent calls, publishes per second at that
-concurrency (wall clock), and the memory of 10,000 kept posts (``tracemalloc``, last, as it
-slows everything). A repetition runs every client once; ratios are socialkit / peer within a
-repetition (paired), printed as median [min–max] over the repetitions.
+A publish sends a 235-character post (a link, an emoji; a counter at its end makes each one
+different), built per call as a user would (socialkit: a ``Post``); a page is 100 posts
+(Mastodon: 40, its maximum) kept as each client returns them (socialkit: ``Post`` models; the
+raw clients: the parsed JSON). Each client runs in a fresh process, which measures: import time
+(the library's import and the client's construction), CPU per call (``time.process_time()``)
+for publish and for a page, sequential and at ``--concurrency`` concurrent calls, publishes per
+second at that concurrency (wall clock), and the memory of 10,000 kept posts (``tracemalloc``,
+last, as it slows everything). A repetition runs every client once; ratios are socialkit / peer
+within a repetition (paired), printed as median [min–max] over the repetitions.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,6 +44,22 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAbenchmarktoken"
 PASSWORD = "abcd-efgh-ijkl-mnop"
 KEPT = 10_000
+
+
+class Texts:
+    """235-character texts, each different (a counter in place of the last characters), so
+    that no client gains from having measured or sent the same text before."""
+
+    def __init__(self) -> None:
+        from _peer_data import LONG_TEXT
+
+        self._head = LONG_TEXT[:-7]
+        self._count = 0
+
+    def next(self) -> str:
+        self._count += 1
+        return f"{self._head}{self._count % 10_000_000:07d}"
+
 
 CLIENTS = {
     "x": ["socialkit", "tweepy", "httpx", "aiohttp"],
@@ -70,33 +88,40 @@ class Client:
 # --- the raw clients: the same requests as the SDKs, JSON parsed and kept ---------------
 
 
-def _raw_calls(network: str, base: str) -> tuple[tuple[str, str, Any], tuple[str, str, Any]]:
-    """((method, url, json body), (method, url, params)) of a publish and of a page."""
-    from _servers import DID, LONG_TEXT
+def _raw_calls(
+    network: str, base: str
+) -> tuple[tuple[str, str, Callable[[str], Any]], tuple[str, str, Any]]:
+    """((method, url, json body of a text), (method, url, params)) of a publish and a page."""
+    from _peer_data import DID
 
     if network == "x":
-        return ("POST", f"{base}/2/tweets", {"text": LONG_TEXT}), (
+        return ("POST", f"{base}/2/tweets", lambda text: {"text": text}), (
             "GET",
             f"{base}/2/tweets/search/recent",
             {"query": "python", "max_results": "100"},
         )
     if network == "bluesky":
-        record = {
-            "$type": "app.bsky.feed.post",
-            "text": LONG_TEXT,
-            "createdAt": "2024-05-01T12:34:56.000Z",
-        }
-        body = {"repo": DID, "collection": "app.bsky.feed.post", "record": record}
+
+        def body(text: str) -> dict[str, Any]:
+            record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": _now()}
+            return {"repo": DID, "collection": "app.bsky.feed.post", "record": record}
+
         return ("POST", f"{base}/xrpc/com.atproto.repo.createRecord", body), (
             "GET",
             f"{base}/xrpc/app.bsky.feed.searchPosts",
             {"q": "python", "limit": "100"},
         )
-    return ("POST", f"{base}/api/v1/statuses", {"status": LONG_TEXT}), (
+    return ("POST", f"{base}/api/v1/statuses", lambda text: {"status": text}), (
         "GET",
         f"{base}/api/v1/timelines/home",
         {"limit": "40"},
     )
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _posts(network: str, body: Any) -> list[Any]:
@@ -112,12 +137,13 @@ class HttpxClient(Client):
         import httpx
 
         self.network = network
+        self.texts = Texts()
         self.create, self.read = _raw_calls(network, base)
         self.client = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"})
 
     async def publish(self) -> Any:
         method, url, body = self.create
-        response = await self.client.request(method, url, json=body)
+        response = await self.client.request(method, url, json=body(self.texts.next()))
         response.raise_for_status()
         return response.json()
 
@@ -136,12 +162,13 @@ class AiohttpClient(Client):
         import aiohttp
 
         self.network = network
+        self.texts = Texts()
         self.create, self.read = _raw_calls(network, base)
         self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"})
 
     async def publish(self) -> Any:
         method, url, body = self.create
-        async with self.session.request(method, url, json=body) as response:
+        async with self.session.request(method, url, json=body(self.texts.next())) as response:
             response.raise_for_status()
             return await response.json()
 
@@ -160,14 +187,13 @@ class AiohttpClient(Client):
 
 class SocialkitClient(Client):
     def __init__(self, network: str, base: str) -> None:
-        from _servers import HANDLE, LONG_TEXT
+        from _peer_data import HANDLE
 
         import socialkit
 
         settings: dict[str, Any]
         if network == "x":
             settings = {"access_token": TOKEN, "base_url": base}
-            self.query = "python"
         elif network == "bluesky":
             settings = {
                 "service": base,
@@ -179,10 +205,11 @@ class SocialkitClient(Client):
             settings = {"instance": base, "access_token": TOKEN}
         self.network = network
         self.adapter = socialkit.connect(network, **settings)
-        self.post = socialkit.Post(text=LONG_TEXT)
+        self.texts = Texts()
+        self.post_type = socialkit.Post
 
     async def publish(self) -> Any:
-        return await self.adapter.publish(self.post)
+        return await self.adapter.publish(self.post_type(text=self.texts.next()))
 
     async def page(self) -> list[Any]:
         if self.network == "mastodon":
@@ -204,9 +231,8 @@ class TweepyClient(Client):
     def __init__(self, network: str, base: str) -> None:
         import aiohttp
         import tweepy.asynchronous
-        from _servers import LONG_TEXT
 
-        self.text = LONG_TEXT
+        self.texts = Texts()
         self.client = tweepy.asynchronous.AsyncClient(bearer_token=TOKEN)
         self.base = base
         self.aiohttp = aiohttp
@@ -228,7 +254,7 @@ class TweepyClient(Client):
         self.client.session = Redirect()
 
     async def publish(self) -> Any:
-        return await self.client.create_tweet(text=self.text, user_auth=False)
+        return await self.client.create_tweet(text=self.texts.next(), user_auth=False)
 
     async def page(self) -> list[Any]:
         response = await self.client.search_recent_tweets(
@@ -242,19 +268,18 @@ class TweepyClient(Client):
 
 class AtprotoClient(Client):
     def __init__(self, network: str, base: str) -> None:
-        from _servers import LONG_TEXT
         from atproto import AsyncClient
 
-        self.text = LONG_TEXT
+        self.texts = Texts()
         self.client = AsyncClient(base_url=f"{base}/xrpc")
 
     async def setup(self) -> None:
-        from _servers import HANDLE
+        from _peer_data import HANDLE
 
         await self.client.login(HANDLE, PASSWORD)
 
     async def publish(self) -> Any:
-        return await self.client.send_post(self.text)
+        return await self.client.send_post(self.texts.next())
 
     async def page(self) -> list[Any]:
         answer = await self.client.app.bsky.feed.search_posts({"q": "python", "limit": 100})
@@ -268,10 +293,9 @@ class MastodonPyClient(Client):
     sync = True
 
     def __init__(self, network: str, base: str) -> None:
-        from _servers import LONG_TEXT
         from mastodon import Mastodon
 
-        self.text = LONG_TEXT
+        self.texts = Texts()
         self.client = Mastodon(
             access_token=TOKEN,
             api_base_url=base,
@@ -281,7 +305,7 @@ class MastodonPyClient(Client):
         )
 
     def publish(self) -> Any:  # type: ignore[override]
-        return self.client.status_post(self.text)
+        return self.client.status_post(self.texts.next())
 
     def page(self) -> list[Any]:  # type: ignore[override]
         return list(self.client.timeline_home(limit=40))
@@ -335,6 +359,8 @@ async def _timed(
 
 
 async def _child(name: str, network: str, base: str, args: argparse.Namespace) -> dict[str, float]:
+    import _peer_data  # noqa: F401  (not the client's import time)
+
     started = time.perf_counter()
     client = FACTORIES[name](network, base)
     imported = time.perf_counter() - started
@@ -380,9 +406,17 @@ ROWS = [
 ]
 
 
-def _run_child(name: str, network: str, base: str, argv: list[str]) -> dict[str, float]:
+def _run_child(
+    name: str, network: str, base: str, argv: list[str], baseline: str | None
+) -> dict[str, float]:
+    env = dict(os.environ)
+    if name == "baseline":
+        # The same client from another checkout's sources (before / after a change).
+        assert baseline is not None
+        name = "socialkit"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [baseline, env.get("PYTHONPATH")]))
     command = [sys.executable, str(Path(__file__)), "--child", name, network, base, *argv]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return figures
 
@@ -398,6 +432,11 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--networks", default="x,bluesky,mastodon")
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also run socialkit from this source folder (another checkout's src/), as 'baseline'",
+    )
     parser.add_argument("--child", nargs=3, metavar=("CLIENT", "NETWORK", "BASE"))
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
@@ -411,19 +450,21 @@ def main() -> None:
         f"--concurrency={args.concurrency}",
     ]
     networks = [n for n in args.networks.split(",") if n]
+    clients = {n: CLIENTS[n] + (["baseline"] if args.baseline else []) for n in networks}
     server = subprocess.Popen(
         [sys.executable, str(HERE / "_servers.py"), "peers"], stdout=subprocess.PIPE, text=True
     )
     results: dict[str, dict[str, list[dict[str, float]]]] = {
-        n: {c: [] for c in CLIENTS[n]} for n in networks
+        n: {c: [] for c in clients[n]} for n in networks
     }
     try:
         assert server.stdout is not None
         base = f"http://127.0.0.1:{int(server.stdout.readline())}"
         for rep in range(args.reps):
             for network in networks:
-                for name in CLIENTS[network]:
-                    results[network][name].append(_run_child(name, network, base, argv))
+                for name in clients[network]:
+                    figures = _run_child(name, network, base, argv, args.baseline)
+                    results[network][name].append(figures)
             print(f"repetition {rep + 1} of {args.reps} done", file=sys.stderr)
     finally:
         server.terminate()
@@ -431,7 +472,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}; {args.reps} repetitions; {' '.join(argv)}")
     for network in networks:
         runs = results[network]
-        names = CLIENTS[network]
+        names = clients[network]
         print(f"\n== {network} == (ratio: socialkit / peer, median [min–max] over repetitions)")
         head = f"{'figure':<36}" + "".join(f"{n:>14}" for n in names)
         print(head + "".join(f"{'sk / ' + n:>22}" for n in names[1:]))
