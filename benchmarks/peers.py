@@ -376,6 +376,8 @@ async def _child(name: str, network: str, base: str, args: argparse.Namespace) -
         figures["publishes_per_s"] = rate
         figures["page_seq"], _ = await _timed(client, client.page, args.pages, 1)
         figures["page_conc"], _ = await _timed(client, client.page, args.pages, conc)
+        if not args.memory:
+            return figures
         kept: list[Any] = []
         gc.collect()
         tracemalloc.start()
@@ -437,6 +439,12 @@ def main() -> None:
         metavar="SRC",
         help="also run socialkit from this source folder (another checkout's src/), as 'baseline'",
     )
+    parser.add_argument(
+        "--memory-reps",
+        type=int,
+        help="measure memory in the first N repetitions only (it is deterministic, and slow)",
+    )
+    parser.add_argument("--memory", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=3, metavar=("CLIENT", "NETWORK", "BASE"))
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
@@ -462,9 +470,15 @@ def main() -> None:
         base = f"http://127.0.0.1:{int(server.stdout.readline())}"
         for rep in range(args.reps):
             for network in networks:
+                memory = args.memory_reps is None or rep < args.memory_reps
                 for name in clients[network]:
-                    figures = _run_child(name, network, base, argv, args.baseline)
+                    figures = _run_child(
+                        name, network, base, [*argv, f"--memory={int(memory)}"], args.baseline
+                    )
                     results[network][name].append(figures)
+                    print(
+                        json.dumps({"network": network, "client": name, **figures}), file=sys.stderr
+                    )
             print(f"repetition {rep + 1} of {args.reps} done", file=sys.stderr)
     finally:
         server.terminate()
@@ -477,7 +491,7 @@ def main() -> None:
         head = f"{'figure':<36}" + "".join(f"{n:>14}" for n in names)
         print(head + "".join(f"{'sk / ' + n:>22}" for n in names[1:]))
         for key, title, _ in ROWS:
-            values = {n: [r[key] for r in runs[n]] for n in names}
+            values = {n: [r[key] for r in runs[n] if key in r] for n in names}
             line = f"{title:<36}" + "".join(f"{statistics.median(values[n]):>14.3f}" for n in names)
             for other in names[1:]:
                 ratios = [a / b for a, b in zip(values["socialkit"], values[other], strict=True)]

@@ -1,14 +1,15 @@
 """The direct lane: a prepared request handed straight to the client's transport.
 
 ``httpx.AsyncClient.send`` runs the auth flow, the redirect loop, the event hooks, the cookie
-jar and the mounts (proxies) for every request: about half of the CPU of a publish. A client
+jar and the mounts (proxies) for every request: much of the CPU of a publish. A client
 built by :func:`~socialkit._http.make_client` that has none of them set needs none of that, so
 for such a client the session builds the request itself (the client's headers, the timeout
 extension computed once), runs the call's auth flow itself (as ``_send_handling_auth`` does:
 a bearer token, OAuth 1.0a signing, an OAuth 2.0 refresh after a 401) and hands each request to
 the client's transport the way ``AsyncClient._send_single_request`` does: same request, same
 response (bound to its request, ``elapsed`` set when closed), same ``httpx`` log line, same
-errors.
+errors. A redirect answer is returned as it is, as make_client's clients never follow them
+(``next_request`` is left unset).
 
 Any other client (one the user built, or one given mounts, hooks, auth, params or redirects
 since) goes through ``AsyncClient.send`` unchanged: the client lane. The tests of the pipeline,

@@ -547,15 +547,15 @@ class Session:
         network = self._network
         if bucket is None:
             bucket = network.bucket_for(method, path)
-        idempotency = self._idempotency_header
-        if idempotency is not None and (
+        header = self._idempotency_header
+        if header is not None and (
             kind != "create"
             or (network.idempotent_paths is not None and path not in network.idempotent_paths)
         ):
-            idempotency = None
-        if idempotency is not None:
+            header = None
+        if header is not None:
             token = idempotency_key or str(uuid.uuid4())
-            headers = {**headers, idempotency: token} if headers else {idempotency: token}
+            headers = {**headers, header: token} if headers else {header: token}
         call_auth = self._auth_arg if auth is USE_SESSION_AUTH else auth
         lane = self._lane
         transport = lane.transport() if lane is not None else None
@@ -600,7 +600,7 @@ class Session:
             kind,
             bucket,
             key,
-            kind != "create" or retry_safe or idempotency is not None,
+            kind != "create" or retry_safe or header is not None,
             call_auth,
             body_kind,
             max_body if max_body is not None else self._limits.for_kind(body_kind),
