@@ -328,6 +328,8 @@ async def _timed(
     client: Client, call: Callable[[], Any], calls: int, concurrency: int
 ) -> tuple[float, float]:
     """(CPU ms per call, calls per second)."""
+    concurrency = max(1, min(concurrency, calls))
+    calls -= calls % concurrency
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(concurrency) if client.sync and concurrency > 1 else None
 
@@ -338,8 +340,6 @@ async def _timed(
             return call()
         return await loop.run_in_executor(pool, call)
 
-    concurrency = max(1, min(concurrency, calls))
-    calls -= calls % concurrency
     gc.collect()
     cpu, wall = time.process_time(), time.perf_counter()
     if concurrency == 1:
@@ -398,13 +398,13 @@ async def _child(name: str, network: str, base: str, args: argparse.Namespace) -
 # --- the driver ---------------------------------------------------------------------------
 
 ROWS = [
-    ("publish_seq", "publish CPU/call, sequential", False),
-    ("publish_conc", "publish CPU/call, concurrent", False),
-    ("publishes_per_s", "publishes per second, concurrent", True),
-    ("page_seq", "page CPU/call, sequential", False),
-    ("page_conc", "page CPU/call, concurrent", False),
-    ("memory_mb", "memory of 10,000 kept posts", False),
-    ("import_s", "import + construct time", False),
+    ("publish_seq", "publish CPU/call, sequential"),
+    ("publish_conc", "publish CPU/call, concurrent"),
+    ("publishes_per_s", "publishes per second, concurrent"),
+    ("page_seq", "page CPU/call, sequential"),
+    ("page_conc", "page CPU/call, concurrent"),
+    ("memory_mb", "memory of 10,000 kept posts"),
+    ("import_s", "import + construct time"),
 ]
 
 
@@ -490,7 +490,7 @@ def main() -> None:
         print(f"\n== {network} == (ratio: socialkit / peer, median [min–max] over repetitions)")
         head = f"{'figure':<36}" + "".join(f"{n:>14}" for n in names)
         print(head + "".join(f"{'sk / ' + n:>22}" for n in names[1:]))
-        for key, title, _ in ROWS:
+        for key, title in ROWS:
             values = {n: [r[key] for r in runs[n] if key in r] for n in names}
             line = f"{title:<36}" + "".join(f"{statistics.median(values[n]):>14.3f}" for n in names)
             for other in names[1:]:
