@@ -36,3 +36,16 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     if _in_ci() and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"module skipped in CI, which must run every test: {report.longrepr}"
+
+
+@pytest.fixture(params=["direct", "client"])
+def http_lane(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test through each of the session's lanes (socialkit._http._lane): ``direct``
+    hands prepared requests to the transport (for any client without cookies, not only
+    make_client's), ``client`` sends everything through ``httpx.AsyncClient.send``. Directories
+    whose suites must pass through both use it from an autouse fixture of their conftest."""
+    from socialkit._http import _lane
+
+    lane: str = request.param
+    monkeypatch.setattr(_lane, "MODE", "always" if lane == "direct" else "never")
+    return lane

@@ -19,6 +19,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def _both_lanes(http_lane: str) -> str:
+    """Every pipeline test runs through the session's direct lane and its client lane."""
+    return http_lane
+
+
 class FakeTime:
     """An injected clock and sleep: sleeping advances the clock instantly."""
 

@@ -59,6 +59,43 @@ def test_epoch_reset_x_style():
     assert update == RateLimitUpdate(limit=300, remaining=299, reset_at=1700000900.0)
 
 
+def test_a_used_up_longer_allowance_is_reported_instead():
+    # X API v2 (docs.x.com "Rate limits"): POST /2/tweets also carries the user's 24-hour
+    # allowance, x-user-limit-24hour-limit / -remaining / -reset.
+    parse = header_rate_limit_parser(
+        "x-rate-limit-limit",
+        "x-rate-limit-remaining",
+        "x-rate-limit-reset",
+        exhausted=(
+            "x-user-limit-24hour-limit",
+            "x-user-limit-24hour-remaining",
+            "x-user-limit-24hour-reset",
+        ),
+    )
+    window = {
+        "X-Rate-Limit-Limit": "200",
+        "x-rate-limit-remaining": "150",
+        "x-rate-limit-reset": "1700000900",
+    }
+    daily = {"x-user-limit-24hour-limit": "100", "x-user-limit-24hour-reset": "1700080000"}
+    left = parse(response({**window, **daily, "x-user-limit-24hour-remaining": "3"}))
+    assert left == RateLimitUpdate(limit=200, remaining=150, reset_at=1700000900.0)
+    spent = parse(response({**window, **daily, "X-User-Limit-24hour-Remaining": "0"}))
+    assert spent == RateLimitUpdate(limit=100, remaining=0, reset_at=1700080000.0)
+    assert parse(response({**daily, "x-user-limit-24hour-remaining": "0"})) == spent
+    assert parse(response({"content-type": "application/json"})) is None
+
+
+def test_headers_are_read_as_httpx_reads_them():
+    # One pass over the raw headers gives what headers.get() gives: any case, repeated values
+    # joined (and then not a number).
+    parse = header_rate_limit_parser()
+    headers = httpx.Headers([("X-RateLimit-Remaining", "4"), ("x-ratelimit-limit", "10")])
+    assert parse(httpx.Response(200, headers=headers)) == RateLimitUpdate(limit=10, remaining=4)
+    twice = httpx.Headers([("x-ratelimit-remaining", "4"), ("x-ratelimit-remaining", "3")])
+    assert parse(httpx.Response(200, headers=twice)) == RateLimitUpdate()
+
+
 def test_epoch_in_milliseconds_is_recognised():
     parse = header_rate_limit_parser()
     update = parse(response({"x-ratelimit-remaining": "5", "x-ratelimit-reset": "1700000900500"}))

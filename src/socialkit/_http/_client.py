@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import weakref
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,21 @@ import sniffio
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["AutoTransport", "default_user_agent", "make_client", "remap_transport_error"]
+__all__ = [
+    "AutoTransport",
+    "default_user_agent",
+    "made_here",
+    "make_client",
+    "remap_transport_error",
+]
+
+#: The clients :func:`make_client` built: only these may take the session's direct lane.
+_MADE: weakref.WeakSet[httpx.AsyncClient] = weakref.WeakSet()
+
+
+def made_here(client: httpx.AsyncClient) -> bool:
+    """Whether ``client`` was built by :func:`make_client` (with its cookie jar kept empty)."""
+    return client in _MADE
 
 
 def _version() -> str:
@@ -201,4 +216,5 @@ def make_client(
     if isinstance(getattr(client, "_cookies", None), httpx.Cookies):
         # httpx offers no switch to turn cookies off; its client keeps them in ``_cookies``.
         client._cookies = _NoCookies()
+        _MADE.add(client)
     return client

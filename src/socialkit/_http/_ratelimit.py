@@ -321,22 +321,26 @@ def header_rate_limit_parser(
     remaining: str = "x-ratelimit-remaining",
     reset: str = "x-ratelimit-reset",
     reset_kind: Literal["epoch", "iso", "delta"] = "epoch",
+    *,
+    exhausted: tuple[str, str, str] | None = None,
 ) -> RateLimitParser:
     """A parser for the common ``limit`` / ``remaining`` / ``reset`` header triple.
 
     ``reset_kind``: ``"epoch"`` (Unix seconds; milliseconds are recognised), ``"iso"`` (ISO 8601
     or HTTP date, as Mastodon sends), ``"delta"`` (seconds from now, as Reddit sends).
     Values are parsed leniently (``"598.0"`` counts as 598); malformed values are ignored.
+    ``exhausted``: a second ``(limit, remaining, reset)`` triple, a longer allowance (X's
+    24-hour one), reported instead when its remaining is used up. The headers are read in one
+    pass over the response's raw headers.
     """
     if reset_kind not in ("epoch", "iso", "delta"):
         raise ValueError(f"reset_kind must be 'epoch', 'iso' or 'delta', not {reset_kind!r}")
-    limit_name, remaining_name, reset_name = limit, remaining, reset
+    names = (limit, remaining, reset, *(exhausted or ()))
+    index = {name.lower().encode("ascii"): i for i, name in enumerate(names)}
 
-    def parse(response: httpx.Response) -> RateLimitUpdate | None:
-        headers = response.headers
-        raw_remaining = headers.get(remaining_name)
-        raw_limit = headers.get(limit_name)
-        raw_reset = headers.get(reset_name)
+    def update(
+        raw_limit: str | None, raw_remaining: str | None, raw_reset: str | None
+    ) -> RateLimitUpdate | None:
         if raw_remaining is None and raw_limit is None and raw_reset is None:
             return None
         reset_at: float | None = None
@@ -356,6 +360,20 @@ def header_rate_limit_parser(
             reset_at=reset_at,
             reset_after=reset_after,
         )
+
+    def parse(response: httpx.Response) -> RateLimitUpdate | None:
+        found: list[str | None] = [None] * len(names)
+        for key, value in response.headers.raw:
+            i = index.get(key.lower())
+            if i is not None:
+                text = value.decode("latin-1")
+                previous = found[i]
+                found[i] = text if previous is None else f"{previous}, {text}"
+        if exhausted is not None:
+            longer = update(found[3], found[4], found[5])
+            if longer is not None and longer.remaining is not None and longer.remaining <= 0:
+                return longer
+        return update(found[0], found[1], found[2])
 
     return parse
 

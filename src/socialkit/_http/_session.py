@@ -43,6 +43,7 @@ from socialkit._errors import (
 )
 from socialkit._http import _telemetry
 from socialkit._http._client import make_client, remap_transport_error
+from socialkit._http._lane import DirectLane
 from socialkit._http._network import BodyLimitName, BodyLimits, Network
 from socialkit._http._ratelimit import (
     BucketKey,
@@ -296,6 +297,7 @@ class _Call:
         "safe",
         "sent",
         "timer",
+        "transport",
         "window",
     )
 
@@ -328,6 +330,8 @@ class _Call:
         self.timer: Any = None
         self.expires = math.inf
         self.explicit = False
+        #: The transport of the direct lane (``None``: through ``AsyncClient.send``).
+        self.transport: httpx.AsyncBaseTransport | None = None
 
     def remaining(self) -> float:
         """Seconds left before the call's deadline."""
@@ -398,6 +402,7 @@ class Session:
         self._network = network
         self._owns_client = client is None
         self._client = make_client() if client is None else client
+        self._lane = DirectLane.of(self._client)
         self._auth: httpx.Auth | None = auth
         self._auth_arg: Any = httpx.USE_CLIENT_DEFAULT if auth is None else auth
         self._account = account
@@ -551,17 +556,34 @@ class Session:
         if header is not None:
             token = idempotency_key or str(uuid.uuid4())
             headers = {**headers, header: token} if headers else {header: token}
-        request = self._client.build_request(
-            method,
-            network.join(path),
-            params=params,
-            json=json,
-            data=data,
-            files=files,
-            content=content,
-            headers=headers,
-            timeout=self._timeout if timeout is None else timeout,
-        )
+        call_auth = self._auth_arg if auth is USE_SESSION_AUTH else auth
+        lane = self._lane
+        transport = lane.transport() if lane is not None else None
+        if transport is not None and not (
+            call_auth is None
+            or call_auth is httpx.USE_CLIENT_DEFAULT
+            or isinstance(call_auth, httpx.Auth)
+        ):
+            transport = None  # a (user, password) tuple or a callable: httpx wraps it
+        url = network.join(path)
+        options = {
+            "params": params,
+            "json": json,
+            "data": data,
+            "files": files,
+            "content": content,
+            "headers": headers,
+        }
+        if transport is not None and lane is not None:
+            request = lane.build(
+                method, url, self._timeout if timeout is None else timeout, **options
+            )
+            if request.url.userinfo:
+                transport = None  # credentials in the URL: httpx's auth turns them into Basic
+        else:
+            request = self._client.build_request(
+                method, url, timeout=self._timeout if timeout is None else timeout, **options
+            )
         key = self._keys.get(bucket)
         if key is None:
             key = self._keys[bucket] = BucketKey(network.name, self._account, bucket)
@@ -579,10 +601,11 @@ class Session:
             bucket,
             key,
             kind != "create" or retry_safe or header is not None,
-            self._auth_arg if auth is USE_SESSION_AUTH else auth,
+            call_auth,
             body_kind,
             max_body if max_body is not None else self._limits.for_kind(body_kind),
         )
+        call.transport = transport
         if deadline is not None:
             seconds, call.explicit = deadline, True
         elif self._deadline is not None:
@@ -721,7 +744,14 @@ class Session:
         wire = _ON_THE_WIRE.set(True)
         call.sent = True
         try:
-            response = await self._client.send(call.request, auth=call.auth, stream=True)
+            transport = call.transport
+            if transport is None:
+                response = await self._client.send(call.request, auth=call.auth, stream=True)
+            else:
+                auth = call.auth
+                response = await DirectLane.send(
+                    transport, call.request, auth if isinstance(auth, httpx.Auth) else None
+                )
             try:
                 await self._read_body(call, response)
             except SocialkitError as unreadable:

@@ -21,7 +21,6 @@ from socialkit._errors import (
 )
 from socialkit._http import (
     Network,
-    RateLimitUpdate,
     header_rate_limit_parser,
     parse_retry_after,
     redact_text,
@@ -95,31 +94,21 @@ def bucket_for(method: str, path: str) -> str:
     return f"{method.upper()} " + re.sub(r"/\d+(?=/|$)", "/{id}", bare)
 
 
-_base_parser = header_rate_limit_parser(
+#: ``x-rate-limit-limit`` / ``-remaining`` / ``-reset`` (Unix seconds) of the endpoint.
+#: ``POST /2/tweets`` also carries the user's 24-hour allowance (``x-user-limit-24hour-*``);
+#: when that is used up it is the limit that matters, so it is reported instead (its reset is
+#: the later one). All six headers are read in one pass.
+parse_x_rate_limit = header_rate_limit_parser(
     limit="x-rate-limit-limit",
     remaining="x-rate-limit-remaining",
     reset="x-rate-limit-reset",
     reset_kind="epoch",
+    exhausted=(
+        "x-user-limit-24hour-limit",
+        "x-user-limit-24hour-remaining",
+        "x-user-limit-24hour-reset",
+    ),
 )
-_daily_parser = header_rate_limit_parser(
-    limit="x-user-limit-24hour-limit",
-    remaining="x-user-limit-24hour-remaining",
-    reset="x-user-limit-24hour-reset",
-    reset_kind="epoch",
-)
-
-
-def parse_x_rate_limit(response: httpx.Response) -> RateLimitUpdate | None:
-    """``x-rate-limit-limit`` / ``-remaining`` / ``-reset`` (Unix seconds) of the endpoint.
-
-    ``POST /2/tweets`` also carries the user's 24-hour allowance
-    (``x-user-limit-24hour-*``); when that is used up it is the limit that matters, so it is
-    reported instead (its reset is the later one)."""
-    update = _base_parser(response)
-    daily = _daily_parser(response)
-    if daily is not None and daily.remaining is not None and daily.remaining <= 0:
-        return daily
-    return update
 
 
 def _text(value: Any) -> str | None:

@@ -1,0 +1,160 @@
+"""The direct lane: a prepared request handed straight to the client's transport.
+
+``httpx.AsyncClient.send`` runs the auth flow, the redirect loop, the event hooks, the cookie
+jar and the mounts (proxies) for every request: much of the CPU of a publish. A client
+built by :func:`~socialkit._http.make_client` that has none of them set needs none of that, so
+for such a client the session builds the request itself (the client's headers, the timeout
+extension computed once), runs the call's auth flow itself (as ``_send_handling_auth`` does:
+a bearer token, OAuth 1.0a signing, an OAuth 2.0 refresh after a 401) and hands each request to
+the client's transport the way ``AsyncClient._send_single_request`` does: same request, same
+response (bound to its request, ``elapsed`` set when closed), same ``httpx`` log line, same
+errors. A redirect answer is returned as it is, as make_client's clients never follow them
+(``next_request`` is left unset).
+
+Any other client (one the user built, or one given mounts, hooks, auth, params or redirects
+since) goes through ``AsyncClient.send`` unchanged: the client lane. The tests of the pipeline,
+the fault injection and the X adapter run through both lanes (:data:`MODE`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Final, Literal
+
+import httpx
+
+from socialkit._http._client import made_here
+
+__all__ = ["MODE", "DirectLane"]
+
+#: ``"auto"``: the direct lane for :func:`make_client` clients; ``"never"``: every request
+#: through ``AsyncClient.send``; ``"always"`` (tests): the direct lane for any client with no
+#: cookies, so that suites written with their own ``httpx.AsyncClient`` run through it too.
+MODE: Literal["auto", "never", "always"] = "auto"
+
+_LOG: Final = logging.getLogger("httpx")
+_URLS: Final = 256
+
+# httpx's own wrappers (private, stable since 0.18); without them, the client lane only.
+_BoundStream: Any = getattr(httpx._client, "BoundAsyncStream", None)
+_OPENED: Any = getattr(getattr(httpx._client, "ClientState", None), "OPENED", None)
+
+
+class DirectLane:
+    """The direct lane of one :func:`make_client` client."""
+
+    __slots__ = ("_client", "_seconds", "_timeout", "_urls")
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+        self._timeout: object = None
+        self._seconds: dict[str, float | None] = {}
+        #: Parsed URLs by their text (a publish sends to the same URL every time; parsing one
+        #: costs a third of building the request). Bounded: emptied when full.
+        self._urls: dict[str, httpx.URL] = {}
+
+    @staticmethod
+    def of(client: httpx.AsyncClient) -> DirectLane | None:
+        """The lane of ``client``, or ``None`` when it is not one :func:`make_client` built."""
+        if MODE == "never" or _BoundStream is None or _OPENED is None:
+            return None
+        if not (made_here(client) or (MODE == "always" and not client.cookies)):
+            return None
+        return DirectLane(client)
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The client's transport while nothing needs the client layer, else ``None``."""
+        client = self._client
+        hooks = client._event_hooks
+        if (
+            MODE == "never"
+            or client._mounts
+            or hooks["request"]
+            or hooks["response"]
+            or client._auth is not None
+            or client.follow_redirects
+            or client._params
+            or client.is_closed
+        ):
+            return None
+        client._state = _OPENED  # as send() does: the client may not be entered again
+        transport: httpx.AsyncBaseTransport = client._transport
+        return transport
+
+    def build(
+        self,
+        method: str,
+        url: str,
+        timeout: Any,
+        **options: Any,
+    ) -> httpx.Request:
+        """The request ``client.build_request`` would build."""
+        client = self._client
+        headers = httpx.Headers(client.headers)
+        extra = options.pop("headers", None)
+        if extra:
+            headers.update(extra)
+        source = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
+        if source is not self._timeout:
+            self._seconds = httpx.Timeout(source).as_dict()
+            self._timeout = source
+        extensions = {"timeout": self._seconds}
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return httpx.Request(method, parsed, headers=headers, extensions=extensions, **options)
+
+    @staticmethod
+    async def send(
+        transport: httpx.AsyncBaseTransport, request: httpx.Request, auth: httpx.Auth | None
+    ) -> httpx.Response:
+        """``AsyncClient._send_handling_auth`` without the client (and without redirects)."""
+        if auth is None:
+            return await _send_one(transport, request)
+        if auth.requires_request_body:
+            await request.aread()
+        flow = auth.async_auth_flow(request)
+        history: list[httpx.Response] = []
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await _send_one(transport, request)
+                response.history = list(history)
+                try:
+                    try:
+                        following = await flow.asend(response)
+                    except StopAsyncIteration:
+                        return response
+                    await response.aread()
+                    request = following
+                    history.append(response)
+                except BaseException:
+                    await response.aclose()
+                    raise
+        finally:
+            await flow.aclose()
+
+
+async def _send_one(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:
+    """``AsyncClient._send_single_request`` without the client."""
+    start = time.perf_counter()
+    try:
+        response = await transport.handle_async_request(request)
+    except httpx.RequestError as exc:
+        exc.request = request
+        raise
+    response.request = request
+    response.stream = _BoundStream(response.stream, response=response, start=start)
+    if _LOG.isEnabledFor(logging.INFO):
+        _LOG.info(
+            'HTTP Request: %s %s "%s %d %s"',
+            request.method,
+            request.url,
+            response.http_version,
+            response.status_code,
+            response.reason_phrase,
+        )
+    return response

@@ -1,0 +1,158 @@
+"""Which lane a request takes: make_client's clients the direct lane, any client that needs
+httpx's client layer (its own, or one given hooks, mounts, auth or redirects) the client lane,
+with the same request on the wire and the same auth flows either way."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import httpx
+import pytest
+
+from socialkit._http import Network, Session, _lane, make_client
+from socialkit.auth import BearerAuth
+
+pytestmark = pytest.mark.anyio
+
+NETWORK = Network("example", "https://api.example.test/v2")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.through_client = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+
+@pytest.fixture
+def auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_lane, "MODE", "auto")
+
+
+def _counting(client: httpx.AsyncClient, recorder: Recorder) -> None:
+    send = client.send
+
+    async def counted(*args: object, **kwargs: object) -> httpx.Response:
+        recorder.through_client += 1
+        return await send(*args, **kwargs)  # type: ignore[arg-type]
+
+    client.send = counted  # type: ignore[method-assign]
+
+
+async def _one(client: httpx.AsyncClient, recorder: Recorder, **options: object) -> httpx.Request:
+    _counting(client, recorder)
+    session = Session(NETWORK, client=client, **options)  # type: ignore[arg-type]
+    await session.request("POST", "/items", json={"a": 1}, params={"q": "x y"})
+    return recorder.requests[-1]
+
+
+@pytest.mark.usefixtures("auto")
+async def test_make_client_takes_the_direct_lane_with_the_same_request() -> None:
+    recorder = Recorder()
+    direct = await _one(
+        make_client(transport=httpx.MockTransport(recorder.handler), timeout=7.0),
+        recorder,
+        auth=BearerAuth("tok-direct"),
+    )
+    assert recorder.through_client == 0
+    other = Recorder()
+    reference = await _one(
+        httpx.AsyncClient(
+            transport=httpx.MockTransport(other.handler),
+            timeout=7.0,
+            headers={"User-Agent": direct.headers["user-agent"]},
+        ),
+        other,
+        auth=BearerAuth("tok-direct"),
+    )
+    assert other.through_client == 1
+    assert str(direct.url) == str(reference.url) == "https://api.example.test/v2/items?q=x+y"
+    assert sorted(direct.headers.multi_items()) == sorted(reference.headers.multi_items())
+    assert direct.content == reference.content
+    assert direct.extensions["timeout"] == reference.extensions["timeout"]
+
+
+@pytest.mark.usefixtures("auto")
+@pytest.mark.parametrize("change", ["hook", "auth", "mount", "redirects", "params"])
+async def test_a_client_that_needs_its_layer_takes_the_client_lane(change: str) -> None:
+    recorder = Recorder()
+    transport = httpx.MockTransport(recorder.handler)
+    client = make_client(transport=transport)
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(request.method)
+
+    if change == "hook":
+        client.event_hooks["request"].append(hook)
+    elif change == "auth":
+        client.auth = BearerAuth("tok-client")
+    elif change == "mount":
+        # What mounts= and proxies set up (httpx offers no public way to add one later).
+        client._mounts[httpx._utils.URLPattern("all://other.test")] = transport
+    elif change == "redirects":
+        client.follow_redirects = True
+    else:
+        client.params = httpx.QueryParams({"lang": "en"})
+    request = await _one(client, recorder)
+    assert recorder.through_client == 1
+    if change == "hook":
+        assert seen == ["POST"]
+    if change == "auth":
+        assert request.headers["authorization"] == "Bearer tok-client"
+    if change == "params":
+        assert request.url.params["lang"] == "en"
+
+
+@pytest.mark.usefixtures("auto")
+async def test_a_users_own_client_takes_the_client_lane() -> None:
+    recorder = Recorder()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(recorder.handler))
+    await _one(client, recorder)
+    assert recorder.through_client == 1
+
+
+class RefreshOn401(httpx.Auth):
+    """An auth flow that needs the response: a new token after a 401 (as OAuth2Auth does)."""
+
+    def __init__(self) -> None:
+        self.token = "old"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        response = yield request
+        if response.status_code == 401:
+            self.token = "new"
+            request.headers["Authorization"] = f"Bearer {self.token}"
+            yield request
+
+
+@pytest.mark.usefixtures("auto")
+async def test_auth_flows_that_read_the_response_run_in_the_direct_lane() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        if request.headers["authorization"] != "Bearer new":
+            return httpx.Response(401, json={"error": "expired"})
+        return httpx.Response(200, json={"ok": True})
+
+    client = make_client(transport=httpx.MockTransport(handler))
+    recorder = Recorder()
+    _counting(client, recorder)
+    session = Session(NETWORK, client=client, auth=RefreshOn401())
+    response = await session.request("GET", "/me")
+    assert response.json() == {"ok": True}
+    assert seen == ["Bearer old", "Bearer new"]
+    assert [r.status_code for r in response.history] == [401]
+    assert recorder.through_client == 0
+
+
+async def test_the_client_lane_only_when_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_lane, "MODE", "never")
+    recorder = Recorder()
+    await _one(make_client(transport=httpx.MockTransport(recorder.handler)), recorder)
+    assert recorder.through_client == 1
