@@ -527,6 +527,8 @@ class Post(_Model):
 
     def posts(self) -> list[Post]:
         """This post followed by the posts of its thread, in publishing order."""
+        if not self.thread:
+            return [self]  # (frozen: the post itself is that first post, no copy needed)
         return [self.model_copy(update={"thread": []}), *self.thread]
 
 
