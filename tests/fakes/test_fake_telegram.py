@@ -213,3 +213,28 @@ def test_the_checker_finds_bad_answers() -> None:
     assert api.response_violations(request, httpx.Response(200, json={"ok": True, "result": extra}))
     wrong = httpx.Response(400, json={"ok": False, "error_code": 404, "description": "x"})
     assert api.response_violations(request, wrong)
+
+
+async def test_sendpoll_checks_its_limits_and_votes_arrive_as_updates(bot: Bot) -> None:
+    channel = f"@{bot.fake.channel.username}"
+    two = [{"text": "a"}, {"text": "b"}]
+    too_many = await bot("sendPoll", chat_id=channel, question="q", options=two * 7)
+    assert too_many.status_code == 400
+    both = await bot(
+        "sendPoll", chat_id=channel, question="q", options=two, open_period=60, close_date=2**31
+    )
+    assert both.status_code == 400
+    short = await bot("sendPoll", chat_id=channel, question="q", options=two, open_period=4)
+    assert short.status_code == 400
+    sent = await bot.result("sendPoll", chat_id=channel, question="q", options=two, open_period=60)
+    assert sent["poll"]["question"] == "q"
+    assert [o["voter_count"] for o in sent["poll"]["options"]] == [0, 0]
+    assert sent["poll"]["open_period"] == 60
+    voter = bot.fake.add_user("voter")
+    bot.fake.vote(f"{sent['chat']['id']}:{sent['message_id']}", voter, 1)
+    with pytest.raises(ValueError, match="multiple"):
+        bot.fake.vote(f"{sent['chat']['id']}:{sent['message_id']}", voter, 0, 1)
+    updates = await bot.result("getUpdates")
+    assert updates[-1]["poll"]["id"] == sent["poll"]["id"]
+    assert [o["voter_count"] for o in updates[-1]["poll"]["options"]] == [0, 1]
+    assert updates[-1]["poll"]["total_voter_count"] == 1

@@ -10,6 +10,7 @@ import json
 import logging
 import traceback
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ from telegram_fixtures import (
 from tests._validation.telegram import telegram_checker
 from tests.fakes.telegram_support import Traffic
 
-from socialkit import Media, Post
+from socialkit import Media, Poll, Post
 from socialkit._errors import (
     AuthError,
     ConfigurationError,
@@ -607,3 +608,119 @@ async def test_account_metrics_and_metrics_on_the_fake(
     assert values == {"likes": 2, "replies": 1}
     assert me.handle == fake.bot.handle
     assert BOT["is_bot"]
+
+
+# -- polls ---------------------------------------------------------------------------------
+
+
+async def test_poll_is_sent_with_sendpoll_and_reads_back(
+    fake: FakeTelegram, traffic: Traffic
+) -> None:
+    poll = Poll(options=["tea", "coffee", "both"], duration=600, multiple=True)
+    async with connect(fake, traffic) as tg:
+        posted = await tg.publish(Post(text="Which one?", poll=poll))
+        assert posted.id is not None
+        again = await tg.get_post(posted.id)
+    request = next(rq for rq, _ in traffic.exchanges if rq.url.path.endswith("/sendPoll"))
+    body = sent(request)
+    assert body["question"] == "Which one?"
+    assert body["options"] == [{"text": "tea"}, {"text": "coffee"}, {"text": "both"}]
+    assert body["allows_multiple_answers"] is True
+    assert body["open_period"] == 600
+    for post in (posted, again):
+        assert post.text == "Which one?"
+        assert post.poll is not None
+        assert post.poll.options == ["tea", "coffee", "both"]
+        assert post.poll.duration == timedelta(seconds=600)
+        assert post.poll.multiple is True
+        assert post.poll.votes == [0, 0, 0]
+        assert post.created_at is not None
+        assert post.poll.expires_at == post.created_at + timedelta(seconds=600)
+    assert "poll" in fake.chat_messages()[0]
+
+
+async def test_poll_votes_arrive_as_updates(fake: FakeTelegram, traffic: Traffic) -> None:
+    fans = [fake.add_user(f"voter{i}") for i in range(3)]
+    async with connect(fake, traffic) as tg:
+        posted = await tg.publish(Post(text="Pick", poll=Poll(options=["a", "b"], duration=60)))
+        assert posted.id is not None
+        fake.vote(posted.id, fans[0], 0)
+        fake.vote(posted.id, fans[1], 1)
+        fake.vote(posted.id, fans[2], 1)
+        metrics = await tg.metrics([posted.id])
+        again = await tg.get_post(posted.id)
+    values = {m.name: m.value for m in metrics[posted.id]}
+    assert values["poll_votes"] == 3
+    assert again.poll is not None
+    assert again.poll.votes == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("post", "code"),
+    [
+        (Post(text="", poll=Poll(options=["a", "b"], duration=60)), "poll_question"),
+        (Post(text="q" * 301, poll=Poll(options=["a", "b"], duration=60)), "poll_question"),
+        (Post(text="q", poll=Poll(options=["a", " "], duration=60)), "poll_option_empty"),
+        (Post(text="q", poll=Poll(options=["a", "b" * 101], duration=60)), "poll_option_too_long"),
+        (
+            Post(text="q", poll=Poll(options=[str(i) for i in range(13)], duration=60)),
+            "too_many_poll_options",
+        ),
+        (Post(text="q", poll=Poll(options=["a", "b"], duration=4)), "poll_duration"),
+        (Post(text="q", poll=Poll(options=["a", "b"], duration=2_628_001)), "poll_duration"),
+        (
+            Post(
+                text="q",
+                poll=Poll(options=["a", "b"], duration=60),
+                media=[Media.from_bytes(c.PNG_1X1, alt="x")],
+            ),
+            "media_and_poll",
+        ),
+    ],
+)
+async def test_bad_polls_are_refused_before_any_request(
+    tg: TelegramAdapter, router: respx.MockRouter, post: Post, code: str
+) -> None:
+    with pytest.raises(InvalidPostError) as caught:
+        await tg.publish(post)
+    assert code in [p.code for p in caught.value.problems]
+    assert not router.calls
+
+
+async def test_a_poll_cannot_be_edited(fake: FakeTelegram, traffic: Traffic) -> None:
+    async with connect(fake, traffic) as tg:
+        posted = await tg.publish(Post(text="q", poll=Poll(options=["a", "b"], duration=60)))
+        assert posted.id is not None
+        with pytest.raises(ValidationError, match="poll"):
+            await tg.edit(posted.id, Post(text="new"))
+
+
+async def test_a_poll_with_close_date_reads_back_its_duration(
+    tg: TelegramAdapter, router: respx.MockRouter
+) -> None:
+    # Message.poll as https://core.telegram.org/bots/api#poll (close_date instead of
+    # open_period), with the option votes a closed poll shows.
+    poll = {
+        "id": "5001",
+        "question": "Best?",
+        "options": [
+            {"persistent_id": "0", "text": "x", "voter_count": 4},
+            {"persistent_id": "1", "text": "y", "voter_count": 1},
+        ],
+        "total_voter_count": 5,
+        "is_closed": True,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": True,
+        "members_only": False,
+        "close_date": 1_700_000_000 + 3600,
+    }
+    router.post(url("sendPoll")).mock(
+        return_value=ok(message(9, None, date=1_700_000_000, poll=poll))
+    )
+    posted = await tg.publish(Post(text="Best?", poll=Poll(options=["x", "y"], duration=3600)))
+    assert posted.poll is not None
+    assert posted.poll.duration == timedelta(seconds=3600)
+    assert posted.poll.votes == [4, 1]
+    assert posted.text == "Best?"

@@ -56,6 +56,13 @@ _USERNAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]{3,31}"
 _POST_ID_PATTERN = rf"(?:(?P<chat>{_CHAT_PATTERN}):)?(?P<message>[0-9]{{1,10}})"
 _TEXT_MAX = 4096
 _CAPTION_MAX = 1024
+#: sendPoll (api.json): a question of 1-300 characters, 1-12 options of 1-100 characters,
+#: open_period 5-2628000 seconds.
+_POLL_QUESTION_MAX = 300
+_POLL_OPTIONS_MAX = 12
+_POLL_OPTION_MAX = 100
+_POLL_OPEN_MIN = 5
+_POLL_OPEN_MAX = 2_628_000
 #: The reaction :meth:`TelegramAdapter.like` sets (a standard emoji every chat allows unless
 #: its admins restrict reactions).
 LIKE_EMOJI = "\N{THUMBS UP SIGN}"
@@ -78,6 +85,7 @@ _POSTS = "telegram.posts"  # messages this adapter sent, as Telegram returned th
 _CHATS = "telegram.chats"  # per chat: its Chat object and the highest message id seen
 _INBOX = "telegram.inbox"  # messages received through updates, by update id
 _REACTIONS = "telegram.reactions"  # reaction totals per message
+_POLLS = "telegram.polls"  # the post key of each poll this adapter sent, by poll id
 _STATE = "telegram.state"  # the getUpdates offset
 
 
@@ -200,7 +208,6 @@ class TelegramAdapter(Adapter):
             "administers (restrictChatMember), which is moderation"
         ),
         Capability.NATIVE_SCHEDULING: "the Bot API has no scheduled messages (user accounts only)",
-        Capability.PUBLISH_POLL: "the Bot API's sendPoll is not offered by this adapter yet",
         Capability.QUOTE: (
             "Telegram has no quote posts: a reply may quote part of a message, a forward "
             "copies it whole"
@@ -233,6 +240,7 @@ class TelegramAdapter(Adapter):
             Capability.PUBLISH_GIF,
             Capability.PUBLISH_AUDIO,
             Capability.PUBLISH_THREAD,
+            Capability.PUBLISH_POLL,
             Capability.DELETE,
             Capability.EDIT,
             Capability.READ_POSTS,
@@ -257,6 +265,8 @@ class TelegramAdapter(Adapter):
         gif_max_bytes=50 * _MiB,
         video_max_bytes=50 * _MiB,
         audio_max_bytes=50 * _MiB,
+        max_poll_options=_POLL_OPTIONS_MAX,
+        max_poll_option_text=_POLL_OPTION_MAX,
     )
 
     def __init__(self, settings: AdapterSettings, *, http: httpx.AsyncClient | None = None) -> None:
@@ -432,9 +442,11 @@ class TelegramAdapter(Adapter):
         first = messages[0]
         chat_id = first["chat"]["id"]
         value = {"messages": list(messages), "alts": list(alts)}
-        await self._store().put(
-            _POSTS, self._post_key(chat_id, int(first["message_id"])), json.dumps(value)
-        )
+        key = self._post_key(chat_id, int(first["message_id"]))
+        await self._store().put(_POSTS, key, json.dumps(value))
+        poll = first.get("poll")
+        if isinstance(poll, Mapping) and isinstance(poll.get("id"), str):
+            await self._store().put(_POLLS, f"{self._account_key}:{poll['id']}", key)
 
     async def _load_post(self, chat: str, message_id: int) -> dict[str, Any] | None:
         chat_id = await self._chat_id(chat)
@@ -532,7 +544,9 @@ class TelegramAdapter(Adapter):
         problems: list[Problem] = []
         kinds = _kinds_of(post)
         length = utf16_length(post.text)
-        if not kinds and not post.text.strip():
+        if post.poll is not None:
+            problems.extend(self._check_poll(post, prefix))
+        elif not kinds and not post.text.strip():
             problems.append(
                 Problem(
                     code="text_empty",
@@ -579,6 +593,60 @@ class TelegramAdapter(Adapter):
                         field=f"{prefix}reply_to",
                     )
                 )
+        return problems
+
+    @staticmethod
+    def _check_poll(post: Post, prefix: str) -> list[Problem]:
+        """sendPoll's rules (api.json): a question of 1-300 characters (the post's text),
+        options of 1-100 characters (their number and length: :attr:`limits`), open for
+        5 to 2,628,000 seconds; no media (a poll message carries none)."""
+        assert post.poll is not None
+        problems: list[Problem] = []
+        question = post.text.strip()
+        if not question or len(post.text) > _POLL_QUESTION_MAX:
+            problems.append(
+                Problem(
+                    code="poll_question",
+                    message=(
+                        f"the text of a telegram poll is its question: 1 to "
+                        f"{_POLL_QUESTION_MAX} characters (this one is {len(post.text)})"
+                    ),
+                    field=f"{prefix}text",
+                    limit=_POLL_QUESTION_MAX,
+                    actual=len(post.text),
+                )
+            )
+        for index, option in enumerate(post.poll.options):
+            if not option.strip():
+                problems.append(
+                    Problem(
+                        code="poll_option_empty",
+                        message=f"telegram poll option {index + 1} is empty",
+                        field=f"{prefix}poll.options[{index}]",
+                    )
+                )
+        seconds = post.poll.duration.total_seconds()
+        if not _POLL_OPEN_MIN <= seconds <= _POLL_OPEN_MAX:
+            problems.append(
+                Problem(
+                    code="poll_duration",
+                    message=(
+                        f"a telegram poll stays open {_POLL_OPEN_MIN} to {_POLL_OPEN_MAX} s "
+                        f"(this one {seconds:g} s)"
+                    ),
+                    field=f"{prefix}poll.duration",
+                    limit=_POLL_OPEN_MAX if seconds > _POLL_OPEN_MAX else _POLL_OPEN_MIN,
+                    actual=int(seconds),
+                )
+            )
+        if post.media:
+            problems.append(
+                Problem(
+                    code="media_and_poll",
+                    message="a telegram poll message cannot carry media",
+                    field=f"{prefix}media",
+                )
+            )
         return problems
 
     # -- publishing -----------------------------------------------------------------------
@@ -737,6 +805,13 @@ class TelegramAdapter(Adapter):
                 body["reply_parameters"]["chat_id"] = _chat_arg(reply[0])
         bucket = chat_bucket(await self._chat_id(chat))
         files: dict[str, tuple[str, bytes, str]] = {}
+        if post.poll is not None:
+            body["question"] = post.text
+            body["options"] = [{"text": option} for option in post.poll.options]
+            body["allows_multiple_answers"] = post.poll.multiple
+            body["open_period"] = int(post.poll.duration.total_seconds())
+            result = await self._call("sendPoll", body, bucket=bucket, kind="create")
+            return [self._raw_message(result)]
         if not post.media:
             body["text"] = post.text
             if entities:
@@ -929,6 +1004,8 @@ class TelegramAdapter(Adapter):
         has_media = bool(stored and self._post_of(stored).media)
         if post.media:
             raise ValidationError("telegram edit replaces the text or caption; media stay")
+        if stored is not None and stored["messages"][0].get("poll") is not None:
+            raise ValidationError("a telegram poll cannot be edited (the Bot API can only stop it)")
         limit = _CAPTION_MAX if has_media else _TEXT_MAX
         length = utf16_length(post.text)
         if length > limit or (not has_media and not post.text.strip()):
@@ -1048,6 +1125,9 @@ class TelegramAdapter(Adapter):
                 json.dumps(totals),
             )
             return []
+        if parsed.poll is not None:
+            await self._update_poll(update["poll"])
+            return []
         message = parsed.message or parsed.channel_post
         if message is None:
             return []
@@ -1060,6 +1140,18 @@ class TelegramAdapter(Adapter):
         await store.put(_INBOX, key, json.dumps(raw))
         await self._remember_chat(message.chat, message.message_id, str(message.chat.id))
         return [self._message_of(message)]
+
+    async def _update_poll(self, poll: Mapping[str, Any]) -> None:
+        """A new state of a poll this adapter sent (its votes, closed): kept into the sent
+        message, so the post reads back with it."""
+        store = self._store()
+        key = await store.get(_POLLS, f"{self._account_key}:{poll['id']}")
+        text = None if key is None else await store.get(_POSTS, key)
+        if key is None or text is None:
+            return
+        record = json.loads(text)
+        record["messages"][0]["poll"] = dict(poll)
+        await store.put(_POSTS, key, json.dumps(record))
 
     def _message_of(self, message: wire.Message) -> Message:
         bot = self._bot
@@ -1242,7 +1334,8 @@ class TelegramAdapter(Adapter):
 
         The Bot API reports reactions only as updates (``message_reaction_count`` for
         channels, when the bot is an administrator): this polls once, then answers from what
-        it kept. Views and forwards are not available to bots."""
+        it kept. A poll's voters (``poll_votes``) come the same way (``Update.poll``, for the
+        polls the bot sent). Views and forwards are not available to bots."""
         ids = [(p, *self._split_id(p)) for p in post_ids]
         if self.settings.updates == "polling":
             await self.ex_poll()
@@ -1278,4 +1371,17 @@ class TelegramAdapter(Adapter):
                     measured_at=moment,
                 ),
             ]
+            stored = await self._load_post(chat, message_id)
+            poll = stored["messages"][0].get("poll") if stored else None
+            if isinstance(poll, dict):
+                result[given].append(
+                    Metric(
+                        name="poll_votes",
+                        value=int(poll.get("total_voter_count", 0)),
+                        network=self.name,
+                        post_id=given,
+                        native_name="poll.total_voter_count",
+                        measured_at=moment,
+                    )
+                )
         return result

@@ -10,11 +10,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from socialkit._errors import ValidationError
-from socialkit._models import Account, Media, MediaKind, Message, MessageKind, Post
+from socialkit._models import Account, Media, MediaKind, Message, MessageKind, Poll, Post
 from socialkit.adapters.telegram import _wire as wire
 from socialkit.text import utf16_offsets
 
@@ -26,6 +26,7 @@ __all__ = [
     "entity_text",
     "message_from",
     "message_url",
+    "poll_from",
     "post_from",
     "post_id",
 ]
@@ -260,15 +261,40 @@ def media_of(message: wire.Message, alt: str | None, url: str | None) -> Media |
     )
 
 
+def poll_from(message: wire.Message) -> Poll | None:
+    """The :class:`Poll` of a poll message: its duration from ``open_period`` or
+    ``close_date``, the votes of each option. ``None`` for another message, or a poll that
+    cannot be a Poll (fewer than two options)."""
+    state = message.poll
+    if state is None or len(state.options) < 2:
+        return None
+    if state.open_period is not None:
+        seconds = state.open_period
+    elif state.close_date is not None:
+        seconds = max(0, state.close_date - message.date)
+    else:
+        seconds = 0
+    return Poll(
+        options=[option.text for option in state.options],
+        duration=timedelta(seconds=seconds),
+        multiple=state.allows_multiple_answers,
+        votes=[option.voter_count for option in state.options],
+        expires_at=_time(message.date + seconds) if seconds else None,
+    )
+
+
 def post_from(
     messages: Sequence[wire.Message],
     *,
     alts: Sequence[str | None] = (),
     reply_to: str | None = None,
 ) -> Post:
-    """One post from its messages (one, or the messages of an album in order)."""
+    """One post from its messages (one, or the messages of an album in order); a poll
+    message's question is the text."""
     first = messages[0]
     text, entities = "", []
+    if first.poll is not None:
+        text = first.poll.question
     for message in messages:
         body, found = _body(message)
         if body:
@@ -292,6 +318,7 @@ def post_from(
         link=link_of(text, entities),
         reply_to=reply_to,
         sensitive=bool(first.has_media_spoiler),
+        poll=poll_from(first),
         id=post_id(first.chat.id, first.message_id),
         network="telegram",
         url=url,

@@ -48,6 +48,7 @@ _SEND_METHODS = frozenset(
         "sendAudio",
         "sendDocument",
         "sendMediaGroup",
+        "sendPoll",
         "copyMessage",
         "forwardMessage",
     }

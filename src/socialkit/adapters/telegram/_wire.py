@@ -25,6 +25,8 @@ __all__ = [
     "MessageReactionCountUpdated",
     "MessageReactionUpdated",
     "PhotoSize",
+    "Poll",
+    "PollOption",
     "ReactionCount",
     "ReactionType",
     "ResponseParameters",
@@ -163,6 +165,27 @@ class MessageOrigin(_Wire):
     message_id: int | None = None
 
 
+class PollOption(_Wire):
+    """``PollOption``: an answer option and its voters (0 while unknown)."""
+
+    text: str
+    voter_count: int = 0
+
+
+class Poll(_Wire):
+    """``Poll`` (https://core.telegram.org/bots/api#poll): sent with ``sendPoll``; its new
+    state arrives as an ``Update.poll`` for the polls the bot sent."""
+
+    id: str
+    question: str
+    options: list[PollOption]
+    total_voter_count: int = 0
+    is_closed: bool = False
+    allows_multiple_answers: bool = False
+    open_period: int | None = None
+    close_date: int | None = None
+
+
 class Message(_Wire):
     """``Message`` (the fields the adapter maps; ``from`` is a Python keyword)."""
 
@@ -187,6 +210,7 @@ class Message(_Wire):
     audio: Audio | None = None
     document: Document | None = None
     has_media_spoiler: bool | None = None
+    poll: Poll | None = None
 
 
 class ReactionType(_Wire):
@@ -236,3 +260,4 @@ class Update(_Wire):
     edited_channel_post: Message | None = None
     message_reaction: MessageReactionUpdated | None = None
     message_reaction_count: MessageReactionCountUpdated | None = None
+    poll: Poll | None = None

@@ -141,6 +141,7 @@ class FakeTelegram(FakeNetwork):
         self.channel.members.add(self.bot.id)
         self.updates: list[dict[str, Any]] = []
         self._next_update = 1
+        self._next_poll = 0
         self._arrived = threading.Condition(self._lock)
         self.webhook: dict[str, Any] | None = None
         #: Webhook deliveries (headers, body) made while a webhook is set, oldest first.
@@ -293,6 +294,21 @@ class FakeTelegram(FakeNetwork):
         message = self._new_message(self.group, user, text=text)
         self._queue("message", message)
         return f"{self.group.id}:{message['message_id']}"
+
+    def vote(self, post_id: str, user: FakeUser, *options: int) -> None:
+        """``user`` votes for ``options`` (0-based) in a poll the bot sent: the poll's new
+        state arrives as an ``Update.poll`` (https://core.telegram.org/bots/api#update)."""
+        _, message = self._post(post_id)
+        poll = message.get("poll")
+        if poll is None:
+            raise KeyError(f"{post_id} is not a poll")
+        if not options or (len(options) > 1 and not poll["allows_multiple_answers"]):
+            raise ValueError("one option, or several in a multiple-answer poll")
+        with self._lock:
+            for index in options:
+                poll["options"][index]["voter_count"] += 1
+            poll["total_voter_count"] += 1
+        self._queue("poll", json.loads(json.dumps(poll)))
 
     def like(self, post_id: str, user: FakeUser) -> None:
         """``user`` reacts 👍: a channel post's totals arrive as ``message_reaction_count``,
@@ -516,6 +532,51 @@ class FakeTelegram(FakeNetwork):
         entities = _entities(text, params.get("entities"))
         self._limit(chat)
         return self._new_message(chat, self.bot, text=text, entities=entities, reply_to=reply_to)
+
+    def _m_sendPoll(self, params: dict[str, Any], uploads: dict[str, UploadFile]) -> Any:
+        """``sendPoll`` (https://core.telegram.org/bots/api#sendpoll): a question of 1-300
+        characters, 1-12 options of 1-100 characters, open_period 5-2628000 s or close_date,
+        not both."""
+        chat, reply_to = self._sending(params)
+        question = _required(params, "question")
+        if not isinstance(question, str) or not 1 <= len(question.strip()) <= 300:
+            raise _bad("poll question length must be 1-300")
+        options = _required(params, "options")
+        if not isinstance(options, list) or not 1 <= len(options) <= 12:
+            raise _bad("poll must have 1-12 options")
+        texts = [o.get("text") if isinstance(o, dict) else None for o in options]
+        if not all(isinstance(t, str) and 1 <= len(t.strip()) <= 100 for t in texts):
+            raise _bad("poll options length must be 1-100")
+        open_period, close_date = params.get("open_period"), params.get("close_date")
+        if open_period is not None and close_date is not None:
+            raise _bad("can't use open_period and close_date together")
+        if open_period is not None and not (
+            isinstance(open_period, int) and 5 <= open_period <= 2_628_000
+        ):
+            raise _bad("wrong poll open_period specified")
+        self._limit(chat)
+        with self._lock:
+            self._next_poll += 1
+            poll_id = str(5_000_000_000_000_000_000 + self._next_poll)
+        poll: dict[str, Any] = {
+            "id": poll_id,
+            "question": question,
+            "options": [
+                {"persistent_id": str(i), "text": t, "voter_count": 0} for i, t in enumerate(texts)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True) is not False,
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": params.get("allows_multiple_answers") is True,
+            "allows_revoting": True,
+            "members_only": False,
+        }
+        if open_period is not None:
+            poll["open_period"] = open_period
+        if close_date is not None:
+            poll["close_date"] = close_date
+        return self._new_message(chat, self.bot, reply_to=reply_to, extra={"poll": poll})
 
     def _file(
         self, kind: str, value: Any, uploads: dict[str, UploadFile], params: Mapping[str, Any]
