@@ -80,3 +80,32 @@ async def test_media_storage_needs_a_leased_key_and_a_file() -> None:
     assert stored.status_code == 201
     assert b"<Location>" in stored.content
     assert lease.json()["args"]["action"].startswith("//")
+
+
+async def test_front_page_and_multireddits() -> None:
+    fake = FakeReddit()
+    other = fake.add_user("other")
+    fake.add_subreddit("python")
+    fake.join(fake.owner, "python")
+    in_python = fake.publish_as(other, "snake", subreddit="python")
+    fake.publish_as(other, "elsewhere")
+    mine = fake.add_multi(fake.owner, "code", ["python"], visibility="public")
+    theirs = fake.add_multi(other, "hidden", ["python"])
+    async with fake.client(base_url=fake.base_url) as client:
+        token = (await _token(fake, client, "owner-password")).json()["access_token"]
+        headers = {"Authorization": f"bearer {token}", "User-Agent": fake.user_agent}
+        best = await client.get("/best", headers=headers)
+        multis = await client.get("/api/multi/mine", headers=headers)
+        listing = await client.get(f"{mine}/new", headers=headers)
+        private = await client.get(f"{theirs}/new", headers=headers)
+        missing = await client.get("/user/owner/m/nothing/new", headers=headers)
+    assert best.json()["kind"] == "Listing"
+    assert [c["data"]["name"] for c in best.json()["data"]["children"]] == [in_python]
+    body = multis.json()
+    assert isinstance(body, list)
+    assert [m["kind"] for m in body] == ["LabeledMulti"]
+    assert body[0]["data"]["path"] == mine
+    assert body[0]["data"]["subreddits"] == [{"name": "python"}]
+    assert [c["data"]["name"] for c in listing.json()["data"]["children"]] == [in_python]
+    assert private.status_code == 403
+    assert missing.status_code == 404

@@ -8,6 +8,10 @@ fixture follows a page of Reddit's API reference, named beside it:
 - ``GET /api/info``: https://www.reddit.com/dev/api#GET_api_info (a Listing)
 - ``GET /user/{username}/submitted``: https://www.reddit.com/dev/api#GET_user_{username}_{where}
 - ``GET /message/inbox``: https://www.reddit.com/dev/api#GET_message_{where}
+- ``GET /best`` (the front page, a Listing): https://www.reddit.com/dev/api#GET_best
+- ``GET /api/multi/mine`` (an array of ``LabeledMulti``):
+  https://www.reddit.com/dev/api#GET_api_multi_mine; a multi's listing
+  ``GET /user/{username}/m/{multiname}/new``: https://www.reddit.com/dev/api#GET_new
 - Listings and things: https://github.com/reddit-archive/reddit/wiki/JSON
 - Errors: ``{"message": "Forbidden", "error": 403}`` as the OAuth API answers
   (https://github.com/reddit-archive/reddit/wiki/OAuth2); rate-limit headers from
@@ -98,6 +102,28 @@ def link(id_: str, title: str, created: float = 1765000000.0, **extra: Any) -> d
 
 def listing(children: list[dict[str, Any]], after: str | None = None) -> dict[str, Any]:
     return {"kind": "Listing", "data": {"children": children, "after": after, "before": None}}
+
+
+def labeled_multi(owner: str, name: str, subreddits: list[str]) -> dict[str, Any]:
+    """A ``LabeledMulti`` (https://www.reddit.com/dev/api#GET_api_multi_mine; its attributes as
+    https://praw.readthedocs.io/en/stable/code_overview/models/multireddit.html lists them)."""
+    return {
+        "kind": "LabeledMulti",
+        "data": {
+            "name": name,
+            "display_name": name.title(),
+            "path": f"/user/{owner}/m/{name}",
+            "owner": owner,
+            "description_md": f"the {name} subreddits",
+            "description_html": "",
+            "visibility": "public",
+            "subreddits": [{"name": sr} for sr in subreddits],
+            "created_utc": 1600000000.0,
+            "can_edit": True,
+            "over_18": False,
+            "copied_from": None,
+        },
+    }
 
 
 def submitted(name: str) -> dict[str, Any]:

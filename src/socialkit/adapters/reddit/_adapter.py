@@ -31,6 +31,7 @@ from socialkit._errors import (
 )
 from socialkit._models import (
     Account,
+    Feed,
     Media,
     Message,
     MessageKind,
@@ -212,7 +213,6 @@ class RedditAdapter(Adapter):
     #: What ``socialkit auth login reddit`` asks for, with :meth:`ex_login_settings`.
     login_settings: ClassVar[tuple[str, ...]] = ("client_id", "user_agent")
     unsupported_reasons: ClassVar[Mapping[Capability, str]] = {
-        Capability.FEEDS: "multireddits (custom feeds) are not offered by this adapter yet",
         Capability.FOLLOWERS: "Reddit's API does not list an account's followers",
         Capability.HIDE: (
             "Reddit cannot hide a comment on one's own post (moderators remove comments)"
@@ -225,7 +225,6 @@ class RedditAdapter(Adapter):
         Capability.PUBLISH_POLL: "the public API cannot create polls",
         Capability.REPOST: "Reddit's repost is the crosspost, which is quote() (it has a title)",
         Capability.STREAM: "Reddit has no real-time API: poll messages()",
-        Capability.TIMELINE: "the front page (/best) is not offered by this adapter yet",
         Capability.WEBHOOKS: "Reddit has no webhooks",
     }
     Settings: ClassVar[type[AdapterSettings]] = RedditSettings
@@ -249,6 +248,8 @@ class RedditAdapter(Adapter):
             Capability.DIRECT_MESSAGES,
             Capability.REPLY,
             Capability.SEARCH,
+            Capability.TIMELINE,
+            Capability.FEEDS,
             Capability.LIKE,
             Capability.BOOKMARK,
             Capability.FOLLOW,
@@ -1059,9 +1060,10 @@ class RedditAdapter(Adapter):
         limit: int | None,
         cursor: str | None,
         time_of: Callable[[T], datetime | None],
+        ordered: bool = True,
     ) -> Paged[T]:
         """A Listing walked with ``after`` (the fullname of the last item: Reddit resumes
-        right after any item)."""
+        right after any item); ``ordered``: newest first (``since`` ends the walk)."""
 
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[T]:
             query = {**params, "limit": 100 if want is None else max(1, min(100, want))}
@@ -1078,7 +1080,15 @@ class RedditAdapter(Adapter):
                     cursors.append(name)
             return Batch(items, page.data.after, item_cursors=cursors)
 
-        return Paged(fetch, since=since, until=until, limit=limit, cursor=cursor, time_of=time_of)
+        return Paged(
+            fetch,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=time_of,
+            ordered=ordered,
+        )
 
     def _username_path(self, account: str | None, tail: str) -> Callable[[], Awaitable[str]]:
         if account is not None:
@@ -1174,6 +1184,86 @@ class RedditAdapter(Adapter):
         return self._listing(
             path,
             params,
+            _link_of,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=_post_time,
+        )
+
+    def timeline(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The account's front page (``GET /best``): submissions of the subreddits and
+        profiles it follows, in Reddit's "best" order. That order is not by time, so
+        ``since``/``until`` keep the posts in the window without ending the walk early."""
+
+        async def path() -> str:
+            return "/best"
+
+        return self._listing(
+            path,
+            {},
+            _link_of,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            time_of=_post_time,
+            ordered=False,
+        )
+
+    def feeds(self, *, limit: int | None = None, cursor: str | None = None) -> Paged[Feed]:
+        """The account's multireddits, Reddit's custom feeds (``GET /api/multi/mine``, one
+        unpaged answer). A feed's id is its path, ``/user/{owner}/m/{name}``."""
+
+        async def fetch(network_cursor: str | None, want: int | None) -> Batch[Feed]:
+            multis = await self._get(wire.Multis, "/api/multi/mine")
+            return Batch([mapping.feed_from(multi) for multi in multis.root])
+
+        return Paged(fetch, limit=limit, cursor=cursor)
+
+    def feed(
+        self,
+        feed: Feed | str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Paged[Post]:
+        """The submissions of a multireddit, newest first (``GET /user/{owner}/m/{name}/new``):
+        a :class:`Feed` from :meth:`feeds`, its path, or the name of one of the account's own
+        multireddits."""
+        if isinstance(feed, Feed):
+            if feed.network != self.name:
+                raise ValidationError(f"{feed.network} feed {feed.id!r} is not on reddit")
+            given = feed.id
+        else:
+            given = feed
+        if not isinstance(given, str):
+            raise ValidationError("a reddit feed is a Feed, a multireddit path or its name")
+        own = re.fullmatch(r"[A-Za-z0-9_]{1,50}", given) is not None
+        if not own and re.fullmatch(wire.MULTI_PATH, given) is None:
+            raise ValidationError(
+                f"{given!r} is not a multireddit (/user/<owner>/m/<name>, or one of your names)"
+            )
+
+        async def path() -> str:
+            if own:
+                user = path_segment((await self._whoami()).name)
+                return f"/user/{user}/m/{given}/new"
+            return given.rstrip("/") + "/new"
+
+        return self._listing(
+            path,
+            {},
             _link_of,
             since=since,
             until=until,

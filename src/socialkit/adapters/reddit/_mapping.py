@@ -11,11 +11,18 @@ import html
 from datetime import datetime, timezone
 from typing import Any
 
-from socialkit._models import Account, Media, MediaKind, Message, MessageKind, Post
+from socialkit._models import Account, Feed, Media, MediaKind, Message, MessageKind, Post
 from socialkit.adapters.reddit import _wire as wire
 from socialkit.text import url_spans
 
-__all__ = ["account_from", "message_from", "post_from_comment", "post_from_link", "split_text"]
+__all__ = [
+    "account_from",
+    "feed_from",
+    "message_from",
+    "post_from_comment",
+    "post_from_link",
+    "split_text",
+]
 
 WEB = "https://www.reddit.com"
 
@@ -192,4 +199,22 @@ def account_from(me: wire.Me) -> Account:
         followers=(me.subreddit or {}).get("subscribers"),
         network="reddit",
         raw=me,
+    )
+
+
+def feed_from(multi: wire.LabeledMulti) -> Feed:
+    """A multireddit as a :class:`Feed`: its id is its path (``/user/{owner}/m/{name}``),
+    its members the subreddits it gathers."""
+    data = multi.data
+    owner = data.owner or data.path.split("/")[2]
+    return Feed(
+        id=data.path.rstrip("/"),
+        network="reddit",
+        name=data.display_name or data.name,
+        kind="feed",
+        description=data.description_md or None,
+        url=f"https://www.reddit.com{data.path}",
+        owner=_author(owner),
+        members_count=len(data.subreddits),
+        raw=multi,
     )

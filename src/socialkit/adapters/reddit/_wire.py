@@ -10,18 +10,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 __all__ = [
     "Comment",
     "Link",
+    "MULTI_PATH",
+    "LabeledMulti",
     "Listing",
     "MediaLease",
     "Me",
+    "MultiData",
+    "MultiSubreddit",
+    "Multis",
     "PrivateMessage",
     "Thing",
     "UserAbout",
 ]
+
+
+#: A multireddit's path: ``/user/{owner}/m/{name}``.
+MULTI_PATH = r"^/user/[A-Za-z0-9_-]{3,20}/m/[A-Za-z0-9_]{1,50}/?$"
 
 
 class _Wire(BaseModel):
@@ -141,3 +150,35 @@ class MediaLease(_Wire):
 
     args: LeaseArgs
     asset: LeaseAsset
+
+
+class MultiSubreddit(_Wire):
+    name: str
+
+
+class MultiData(_Wire):
+    """A multireddit (custom feed), ``LabeledMulti.data``: its ``path`` (``/user/{owner}/m/
+    {name}``) names it and its listings."""
+
+    name: str
+    display_name: str
+    path: str = Field(pattern=MULTI_PATH)
+    owner: str | None = None
+    description_md: str | None = None
+    visibility: str | None = None
+    subreddits: list[MultiSubreddit] = Field(default_factory=list)
+    created_utc: float | None = None
+
+
+class LabeledMulti(_Wire):
+    """``{"kind": "LabeledMulti", "data": {...}}``."""
+
+    kind: str
+    data: MultiData
+
+
+class Multis(RootModel[list[LabeledMulti]]):
+    """``GET /api/multi/mine`` (https://www.reddit.com/dev/api#GET_api_multi_mine): the
+    account's multireddits, a JSON array (not a Listing)."""
+
+    model_config = ConfigDict(frozen=True)

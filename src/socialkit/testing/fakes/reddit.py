@@ -22,7 +22,9 @@ answers), the User-Agent rule (a generic one is refused 429), ``X-Ratelimit-Used
 ``SUBREDDIT_NOEXIST`` and ``RATELIMIT``), ``/api/submit_gallery_post.json``, the media lease
 (``/api/media/asset.json``) and its storage upload (201 with an XML ``Location``),
 ``/api/comment``, ``/api/editusertext``, ``/api/del``, ``/api/info``, user listings,
-``/message/inbox``, search, votes and saves, with Listings paged by ``after``.
+``/message/inbox``, search, votes and saves, the front page (``/best``: joined subreddits
+and followed profiles) and multireddits (``/api/multi/mine``, ``/user/{name}/m/{multi}/new``),
+with Listings paged by ``after``.
 """
 
 from __future__ import annotations
@@ -139,6 +141,10 @@ class FakeReddit(FakeNetwork):
         #: (subscriber id, followed user id) and (blocker id, blocked user id).
         self.follows: set[tuple[str, str]] = set()
         self.blocks: set[tuple[str, str]] = set()
+        #: (subscriber id, subreddit name in lower case): the subreddits on a front page.
+        self.joined: set[tuple[str, str]] = set()
+        #: Multireddits by (owner id, name in lower case).
+        self.multis: dict[tuple[str, str], dict[str, Any]] = {}
         self.limiter = RateLimiter(rate_limit, rate_window)
         self._ratelimited: list[float] = []
         self._app: Starlette | None = None
@@ -156,6 +162,36 @@ class FakeReddit(FakeNetwork):
     def add_subreddit(self, name: str, *, flairs: dict[str, str] | None = None) -> None:
         """A subreddit anyone may post in; ``flairs`` maps flair template ids to texts."""
         self.subreddits[name.lower()] = {"name": name, "flairs": dict(flairs or {})}
+
+    def join(self, user: FakeUser, subreddit: str) -> None:
+        """``user`` subscribes to ``subreddit``: its posts are on their front page."""
+        self.joined.add((user.id, subreddit.lower()))
+
+    def add_multi(
+        self,
+        owner: FakeUser,
+        name: str,
+        subreddits: list[str],
+        *,
+        display_name: str | None = None,
+        description: str = "",
+        visibility: str = "private",
+    ) -> str:
+        """A multireddit (custom feed) of ``owner`` gathering ``subreddits``; returns its
+        path, ``/user/{owner}/m/{name}``."""
+        path = f"/user/{owner.handle}/m/{name}"
+        self.multis[(owner.id, name.lower())] = {
+            "name": name,
+            "display_name": display_name or name,
+            "path": path,
+            "owner": owner.handle,
+            "owner_id": owner.id,
+            "description_md": description,
+            "visibility": visibility,
+            "subreddits": list(subreddits),
+            "created_utc": self._now(),
+        }
+        return path
 
     def ratelimit_next(self, minutes: int = 5) -> None:
         """The next submit or comment is refused with Reddit's RATELIMIT body error."""
@@ -198,7 +234,8 @@ class FakeReddit(FakeNetwork):
             if t.kind == "t3" and t.author.id == who and not t.deleted
         ]
 
-    def publish_as(self, user: FakeUser, text: str) -> str:
+    def publish_as(self, user: FakeUser, text: str, *, subreddit: str = "socialkit") -> str:
+        """``user`` submits a self post (title, then body after a newline) in ``subreddit``."""
         title, _, body = text.partition("\n")
         self.clock.tick()
         thing = _Thing(
@@ -206,7 +243,7 @@ class FakeReddit(FakeNetwork):
             self._new_id(),
             user,
             self._now(),
-            subreddit="socialkit",
+            subreddit=subreddit,
             title=title,
             body=body,
             is_self=True,
@@ -425,6 +462,9 @@ class FakeReddit(FakeNetwork):
                 ("GET", "/user/{name}/submitted", self._submitted),
                 ("GET", "/user/{name}/comments", self._comments),
                 ("GET", "/message/inbox", self._inbox),
+                ("GET", "/best", self._best),
+                ("GET", "/api/multi/mine", self._multi_mine),
+                ("GET", "/user/{name}/m/{multi}/new", self._multi_new),
                 ("GET", "/search", self._search),
                 ("GET", "/r/{sr}/search", self._search),
                 ("POST", "/api/submit", self._submit),
@@ -617,6 +657,53 @@ class FakeReddit(FakeNetwork):
                 (t.kind == "t1" and t.inbox_type is not None and t.author.id != viewer.id)
                 or (t.kind == "t4" and t.parent == viewer.id)
             )
+        ]
+        return 200, self._listing(things, params, viewer)
+
+    async def _best(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
+        """``GET /best`` (https://www.reddit.com/dev/api#GET_best): the front page, here the
+        posts of the joined subreddits and of the followed profiles (newest first)."""
+        followed = {b for a, b in self.follows if a == viewer.id}
+        joined = {sr for user, sr in self.joined if user == viewer.id}
+        things = [
+            t
+            for t in self.things.values()
+            if t.kind == "t3"
+            and not t.deleted
+            and (t.author.id in followed or (t.subreddit or "").lower() in joined)
+        ]
+        return 200, self._listing(things, params, viewer)
+
+    def _render_multi(self, multi: dict[str, Any]) -> dict[str, Any]:
+        # LabeledMulti (https://www.reddit.com/dev/api#GET_api_multi_mine, PRAW's Multireddit
+        # attributes: https://praw.readthedocs.io/en/stable/code_overview/models/multireddit.html)
+        data = {k: v for k, v in multi.items() if k != "owner_id"}
+        data["subreddits"] = [{"name": name} for name in multi["subreddits"]]
+        data["description_html"] = ""
+        data["can_edit"] = True
+        data["over_18"] = False
+        data["copied_from"] = None
+        return {"kind": "LabeledMulti", "data": data}
+
+    async def _multi_mine(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
+        """``GET /api/multi/mine``: the viewer's multireddits, a JSON array."""
+        mine = [m for (owner, _), m in self.multis.items() if owner == viewer.id]
+        return 200, [self._render_multi(m) for m in mine]
+
+    async def _multi_new(self, params: dict[str, Any], viewer: FakeUser) -> tuple[int, Any]:
+        """``GET /user/{username}/m/{multiname}/new``: the multi's submissions, newest first;
+        another user's private multi is 403."""
+        owner = self._user_named(params["name"])
+        multi = self.multis.get((owner.id, str(params["multi"]).lower()))
+        if multi is None:
+            raise _status(404, "Not Found")
+        if multi["visibility"] == "private" and owner.id != viewer.id:
+            raise _status(403, "Forbidden")
+        members = {name.lower() for name in multi["subreddits"]}
+        things = [
+            t
+            for t in self.things.values()
+            if t.kind == "t3" and not t.deleted and (t.subreddit or "").lower() in members
         ]
         return 200, self._listing(things, params, viewer)
 
