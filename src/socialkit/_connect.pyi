@@ -403,6 +403,7 @@ def connect(
     disable_stitch: bool = False,
     chunk_size: int = 10485760,
     status_timeout: float = 600.0,
+    poll_interval: float = 1.0,
     reconcile_margin: float = 60.0,
 ) -> TikTokAdapter: ...
 @overload

@@ -34,6 +34,10 @@ pytestmark = pytest.mark.anyio
 BASE = "https://api.example.test"
 GIB = 1 << 30
 MIB = 1 << 20
+#: The peak a capped read of the 1 GiB bomb must stay under. The read itself takes 2-3 MiB
+#: (measured alone), an unbounded one 1 GiB; tracemalloc also counts what other threads of a
+#: full run allocate meanwhile (servers of earlier tests), a few MiB more (once 17.9 MiB).
+BOUNDED = 64 * MIB
 
 
 @pytest.fixture(scope="module")
@@ -297,7 +301,7 @@ async def test_gzip_bomb_over_a_loopback_socket(bomb: bytes, transport: str):
             error, peak = await peak_while(lambda: session.request("GET", "/timeline"))
         assert isinstance(error, ResponseTooLargeError), error
         assert error.limit == 4 * MIB
-        assert peak < 16 * MIB
+        assert peak < BOUNDED
         assert len(server.requests) == 1  # too large is final: not retried
 
 
@@ -314,5 +318,5 @@ async def test_a_401_gzip_bomb_read_by_an_auth_flow_stays_bounded(bomb: bytes):
     error, peak = await peak_while(lambda: session.request("GET", "/timeline"))
     assert isinstance(error, AuthError)
     # An unbounded read took the whole 1 GiB; the cap keeps it to a few MiB.
-    assert peak < 16 * MIB
+    assert peak < BOUNDED
     await session.aclose()
