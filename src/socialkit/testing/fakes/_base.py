@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import abc
 import itertools
+import json
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -41,9 +43,33 @@ if TYPE_CHECKING:
 
     from socialkit.adapters._base import Adapter
 
-__all__ = ["FakeClock", "FakeNetwork", "FakeUser", "RateLimiter", "WallClock"]
+__all__ = [
+    "UNLIMITED",
+    "CreatedPost",
+    "FakeClock",
+    "FakeNetwork",
+    "FakeUser",
+    "RateLimiter",
+    "WallClock",
+    "request_fields",
+]
 
 UTC = timezone.utc
+
+#: A limit high enough never to be met in a test run (:meth:`FakeNetwork.unlimited_settings`).
+UNLIMITED = 10**9
+
+#: ``(id, text, kind)`` of a post a create request made (:meth:`FakeNetwork.created_post`).
+CreatedPost = tuple[str, str | None, str]
+
+
+def request_fields(body: bytes) -> dict[str, Any]:
+    """The fields of a JSON object or form-encoded request body (``{}`` for anything else)."""
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    return value if isinstance(value, dict) else {}
 
 
 class FakeClock:
@@ -172,6 +198,26 @@ class FakeNetwork(abc.ABC):
     @abc.abstractmethod
     def settings(self) -> dict[str, Any]:
         """Settings that connect the real adapter to this fake as the owner account."""
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        """Constructor keyword arguments that lift every rate limit and quota of the fake out
+        of reach (``socialkit fakes serve --rate-limits off``, load tests)."""
+        return {}
+
+    def created_post(
+        self,
+        method: str,
+        path: str,
+        request_body: bytes,
+        answer: Any,
+        headers: Mapping[str, str],
+    ) -> CreatedPost | None:
+        """The post a successful (2xx) request made, as the network's API tells it, or
+        ``None``: ``answer`` is the parsed JSON body (``None`` if empty or not JSON),
+        ``headers`` the response's (lowercase names). The ``/_socialkit/received`` report
+        counts posts through this; a replayed idempotent create answers with the same id."""
+        return None
 
     def connect(self, *, http: httpx.AsyncClient | None = None, **overrides: Any) -> Adapter:
         """The real adapter for this network, connected to the fake as the owner.

@@ -41,13 +41,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl
 
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser
+from socialkit.testing.fakes._base import UNLIMITED, CreatedPost, FakeClock, FakeNetwork, FakeUser
 from socialkit.testing.fakes._oauth import CodeGrants
 
 if TYPE_CHECKING:
@@ -301,6 +301,31 @@ class GraphFake(FakeNetwork):
         self.tokens[self.owner_token] = self.owner.id
 
     # -- simulation: the state ---------------------------------------------------------------
+
+    #: The edges whose ``POST`` publishes a post (``POST /{id}/feed`` …); see
+    #: :meth:`created_post`.
+    CREATE_EDGES: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"usage_limit": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``POST /{version}/{id}/{edge}`` on a :attr:`CREATE_EDGES` edge: the node it
+        answers with (``post_id`` of a published photo; an unpublished one makes no post)."""
+        parts = path.strip("/").split("/")
+        if method != "POST" or len(parts) != 3 or parts[0] != self.version:
+            return None
+        if parts[2] not in self.CREATE_EDGES or not isinstance(answer, dict):
+            return None
+        post_id = answer.get("post_id") if parts[2] == "photos" else answer.get("id")
+        node = self.objects.get(str(post_id)) if post_id is not None else None
+        if node is None:
+            return None
+        texts = (node.data.get(k) for k in ("message", "caption", "text", "description"))
+        return node.id, next((t for t in texts if t), None), "post"
 
     def new_id(self) -> str:
         return str(

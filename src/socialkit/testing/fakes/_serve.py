@@ -23,14 +23,19 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from socialkit.testing.fakes._base import FakeClock
+from socialkit.testing.fakes._base import FakeClock, FakeNetwork
 
-if TYPE_CHECKING:
-    from socialkit.testing.fakes._base import FakeNetwork
-
-__all__ = ["FAKES", "ReceivedLog", "RecordingApp", "WallClock", "make_fakes", "serve_fakes"]
+__all__ = [
+    "FAKES",
+    "ReceivedLog",
+    "RecordingApp",
+    "WallClock",
+    "fake_classes",
+    "make_fakes",
+    "serve_fakes",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,11 +43,21 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: The fakes ``serve_fakes`` knows, by network name.
-FAKES = ("mastodon", "bluesky", "x")
 
-#: Limits high enough never to be met in a test run (``rate_limits="off"``).
-_UNLIMITED = 10**9
+def fake_classes() -> dict[str, type[FakeNetwork]]:
+    """Every fake network of :mod:`socialkit.testing.fakes` (its ``__all__``), by network name."""
+    from socialkit.testing import fakes
+
+    found: dict[str, type[FakeNetwork]] = {}
+    for export in fakes.__all__:
+        value = getattr(fakes, export)
+        if isinstance(value, type) and issubclass(value, FakeNetwork) and value is not FakeNetwork:
+            found[value.name] = value
+    return found
+
+
+#: The fakes ``serve_fakes`` knows, by network name (every fake of the package).
+FAKES = tuple(fake_classes())
 
 
 class WallClock(FakeClock):
@@ -71,57 +86,33 @@ class WallClock(FakeClock):
             return datetime.now(timezone.utc) + self._offset
 
 
-def _created_post(network: str, method: str, path: str, request: Any, answer: Any) -> Any:
-    """``(id, text)`` of the post a successful create answered with, per network's API."""
-    if method != "POST" or not isinstance(answer, dict):
-        return None
-    if network == "mastodon" and path == "/api/v1/statuses":
-        if "params" in answer and "scheduled_at" in answer:  # a ScheduledStatus
-            params = answer.get("params") or {}
-            return str(answer.get("id")), params.get("text"), "scheduled"
-        return str(answer.get("id")), _form_or_json(request).get("status"), "post"
-    if network == "bluesky" and path == "/xrpc/com.atproto.repo.createRecord":
-        body = _form_or_json(request)
-        if body.get("collection") != "app.bsky.feed.post":
-            return None
-        record = body.get("record") or {}
-        return str(answer.get("uri")), record.get("text"), "post"
-    if network == "x" and path == "/2/tweets":
-        data = answer.get("data") or {}
-        if "id" not in data:
-            return None
-        return str(data["id"]), _form_or_json(request).get("text"), "post"
-    return None
-
-
-def _form_or_json(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        from urllib.parse import parse_qs
-
-        return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-    return value if isinstance(value, dict) else {}
-
-
 class ReceivedLog:
     """What one fake received (thread-safe): requests by route, and the posts created."""
 
-    def __init__(self, network: str) -> None:
-        self.network = network
+    def __init__(self, fake: FakeNetwork) -> None:
+        self.fake = fake
+        self.network = fake.name
         self._lock = threading.Lock()
         self.requests = 0
         self.by_route: dict[str, int] = {}
         self.posts: dict[str, dict[str, Any]] = {}
 
-    def add(self, method: str, path: str, status: int, request: bytes, response: bytes) -> None:
+    def add(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        request: bytes,
+        response: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         created = None
-        if 200 <= status < 300 and method == "POST":
+        if 200 <= status < 300 and method in ("POST", "PUT"):
             try:
                 answer = json.loads(response or b"null")
             except ValueError:
                 answer = None
-            created = _created_post(self.network, method, path, request, answer)
+            created = self.fake.created_post(method, path, request, answer, headers or {})
         with self._lock:
             self.requests += 1
             route = f"{method} {path}"
@@ -167,7 +158,7 @@ class RecordingApp:
 
     def __init__(self, fake: FakeNetwork) -> None:
         self.fake = fake
-        self.log = ReceivedLog(fake.name)
+        self.log = ReceivedLog(fake)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -195,11 +186,14 @@ class RecordingApp:
 
         status = 500
         answer: list[bytes] = []
+        headers: dict[str, str] = {}
 
         async def capture(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                for name, value in message.get("headers", ()):
+                    headers[name.decode("latin-1").lower()] = value.decode("latin-1")
             elif message["type"] == "http.response.body" and status < 300:
                 answer.append(message.get("body", b""))
             await send(message)
@@ -207,7 +201,7 @@ class RecordingApp:
         try:
             await self.fake.app(scope, replay, capture)
         finally:
-            self.log.add(str(scope["method"]), path, status, body, b"".join(answer))
+            self.log.add(str(scope["method"]), path, status, body, b"".join(answer), headers)
 
     async def _own(self, path: str, scope: Scope, send: Send) -> None:
         if scope.get("method") != "GET":
@@ -239,39 +233,18 @@ def make_fakes(
     bases: Mapping[str, str], *, rate_limits: str = "network", seed: int = 0
 ) -> dict[str, FakeNetwork]:
     """One fake per ``{name: base_url}``, on the wall clock. ``rate_limits="off"`` raises
-    every limit out of reach (load tests); ``"network"`` keeps the networks' own."""
-    from socialkit.testing.fakes.bluesky import FakeBluesky
-    from socialkit.testing.fakes.mastodon import FakeMastodon
-    from socialkit.testing.fakes.x import FakeX
-
+    every limit out of reach (load tests: each fake's ``unlimited_settings()``); ``"network"``
+    keeps the networks' own."""
     if rate_limits not in ("network", "off"):
         raise ValueError("rate_limits is 'network' or 'off'")
-    off = rate_limits == "off"
+    classes = fake_classes()
     fakes: dict[str, FakeNetwork] = {}
     for name, url in bases.items():
-        if name == "mastodon":
-            extra: dict[str, Any] = (
-                {
-                    "rate_limit": _UNLIMITED,
-                    "media_rate_limit": _UNLIMITED,
-                    "delete_rate_limit": _UNLIMITED,
-                }
-                if off
-                else {}
-            )
-            fakes[name] = FakeMastodon(base_url=url, clock=WallClock(), seed=seed, **extra)
-        elif name == "bluesky":
-            extra = (
-                {"rate_limit": _UNLIMITED, "login_limit": _UNLIMITED, "write_limit": _UNLIMITED}
-                if off
-                else {}
-            )
-            fakes[name] = FakeBluesky(base_url=url, clock=WallClock(), seed=seed, **extra)
-        elif name == "x":
-            extra = {"rate_limit": _UNLIMITED} if off else {}
-            fakes[name] = FakeX(base_url=url, clock=WallClock(), seed=seed, **extra)
-        else:
-            raise ValueError(f"no fake named {name!r}; known: {', '.join(FAKES)}")
+        cls = classes.get(name)
+        if cls is None:
+            raise ValueError(f"no fake named {name!r}; known: {', '.join(classes)}")
+        extra = cls.unlimited_settings() if rate_limits == "off" else {}
+        fakes[name] = cls(base_url=url, clock=WallClock(), seed=seed, **extra)
     return fakes
 
 

@@ -49,7 +49,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
@@ -61,7 +61,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+    request_fields,
+)
 from socialkit.testing.fakes._bluesky_wire import (
     ACCESS_SCOPE,
     REFRESH_SCOPE,
@@ -370,6 +378,22 @@ class FakeBluesky(FakeNetwork):
             return self._owner_password
         digest = hmac.new(self._secret, user.id.encode(), hashlib.sha256).hexdigest()
         return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"rate_limit": UNLIMITED, "login_limit": UNLIMITED, "write_limit": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post`` (its at:// URI)."""
+        if method != "POST" or path != "/xrpc/com.atproto.repo.createRecord":
+            return None
+        body = request_fields(request_body)
+        if body.get("collection") != "app.bsky.feed.post" or not isinstance(answer, dict):
+            return None
+        record = body.get("record") or {}
+        return str(answer.get("uri")), record.get("text"), "post"
 
     def settings(self, user: FakeUser | None = None) -> dict[str, Any]:
         """Settings of the real adapter signed in as the owner (or ``user``) on this fake. The

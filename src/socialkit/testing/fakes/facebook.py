@@ -153,6 +153,8 @@ class FakeFacebook(GraphFake):
         "User": frozenset({"id", "name"}),
     }
 
+    CREATE_EDGES: ClassVar[frozenset[str]] = frozenset({"feed", "photos", "videos"})
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.put(GraphObject(self.owner.id, "Page", {}, self.owner.id, self.clock.now()))

@@ -148,6 +148,8 @@ class FakeInstagram(GraphFake):
         "User": frozenset({"id", "name"}),
     }
 
+    CREATE_EDGES: ClassVar[frozenset[str]] = frozenset({"media_publish"})
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         #: Views and saves each media got (insights).

@@ -33,6 +33,7 @@ import string
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,7 +43,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+)
 from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["DAILY_LIMIT", "PART_SIZE", "FakeLinkedIn"]
@@ -210,6 +218,22 @@ class FakeLinkedIn(FakeNetwork):
         self.access[access] = (who, time.time() + lifetime)
         self.refresh[refresh] = (who, time.time() + 365 * _DAY)
         return access, refresh
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"daily_limit": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``POST /rest/posts``: 201 with the post's URN in ``x-restli-id``."""
+        if method != "POST" or path != "/rest/posts":
+            return None
+        urn = headers.get("x-restli-id")
+        post = self.posts.get(urn) if urn else None
+        if post is None:
+            return None
+        return post.urn, post.commentary, "post"
 
     def settings(self) -> dict[str, Any]:
         """The owner's app with a refresh token, posting as the organization it administers

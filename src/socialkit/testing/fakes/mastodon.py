@@ -82,7 +82,15 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+    request_fields,
+)
 from socialkit.testing.fakes._mastodon_text import Rendered, find_mentions, render
 
 __all__ = ["FakeMastodon"]
@@ -435,6 +443,25 @@ class FakeMastodon(FakeNetwork):
         if self._app is None:
             self._app = self._build_app()
         return self._app
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {
+            "rate_limit": UNLIMITED,
+            "media_rate_limit": UNLIMITED,
+            "delete_rate_limit": UNLIMITED,
+        }
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``POST /api/v1/statuses``: a Status, or a ScheduledStatus (``scheduled_at``)."""
+        if method != "POST" or path != "/api/v1/statuses" or not isinstance(answer, dict):
+            return None
+        if "params" in answer and "scheduled_at" in answer:
+            params = answer.get("params") or {}
+            return str(answer.get("id")), params.get("text"), "scheduled"
+        return str(answer.get("id")), request_fields(request_body).get("status"), "post"
 
     def settings(self) -> dict[str, Any]:
         """``instance`` (this fake's base URL) and an access token of the owner."""

@@ -31,6 +31,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -42,7 +43,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+)
 from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["DEFAULT_LIMITS", "FakePinterest"]
@@ -165,6 +173,21 @@ class FakePinterest(FakeNetwork):
         self.access[access] = who
         self.refresh[refresh] = who
         return access, refresh
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"limits": dict.fromkeys(DEFAULT_LIMITS, UNLIMITED)}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``POST /v5/pins``: the Pin."""
+        prefix = httpx.URL(self.base_url).path.rstrip("/")
+        if method != "POST" or path != prefix + "/pins" or not isinstance(answer, dict):
+            return None
+        if "id" not in answer:
+            return None
+        return str(answer["id"]), answer.get("title") or answer.get("description"), "post"
 
     def settings(self) -> dict[str, Any]:
         """The owner's tokens (the refresh token rotates), pins to the owner's board."""

@@ -34,6 +34,7 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -45,7 +46,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+    request_fields,
+)
 from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["FakeReddit"]
@@ -196,6 +205,39 @@ class FakeReddit(FakeNetwork):
     def ratelimit_next(self, minutes: int = 5) -> None:
         """The next submit or comment is refused with Reddit's RATELIMIT body error."""
         self._ratelimited.append(minutes)
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"rate_limit": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``POST /api/submit`` (and ``submit_gallery_post.json``): the link's fullname, or the
+        id in the websocket URL of a media post; ``POST /api/comment``: the comment thing."""
+        if method != "POST" or not isinstance(answer, dict):
+            return None
+        data = (answer.get("json") or {}).get("data")
+        if not isinstance(data, dict):
+            return None
+        fields = request_fields(request_body)
+        if path in ("/api/submit", "/api/submit_gallery_post.json"):
+            if "name" in data or "id" in data:
+                name = str(data.get("name") or data["id"])
+                if not name.startswith("t3_"):
+                    name = "t3_" + name
+            elif "websocket_url" in data:
+                name = "t3_" + str(data["websocket_url"]).rsplit("/", 1)[-1]
+            else:
+                return None
+            return name, fields.get("title"), "post"
+        if path == "/api/comment":
+            things = data.get("things") or []
+            if not things or not isinstance(things[0], dict):
+                return None
+            thing = things[0].get("data") or {}
+            return str(thing.get("name")), thing.get("body"), "comment"
+        return None
 
     def settings(self) -> dict[str, Any]:
         """A script app acting as the owner (password grant), posting to r/socialkit."""

@@ -49,7 +49,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+)
 from socialkit.text import url_spans, utf16_offsets
 
 __all__ = ["FakeTelegram"]
@@ -65,6 +72,21 @@ _MEDIA_FIELDS = {
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
+)
+
+
+#: The methods that publish a message (``created_post``).
+_SENDS = frozenset(
+    {
+        "sendAnimation",
+        "sendAudio",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendMessage",
+        "sendPhoto",
+        "sendPoll",
+        "sendVideo",
+    }
 )
 
 
@@ -157,6 +179,30 @@ class FakeTelegram(FakeNetwork):
 
     def full_handle(self, handle: str) -> str:
         return handle
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"chat_limit": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``/bot{token}/sendMessage`` and the other ``send*`` methods: the Message (the first
+        of ``sendMediaGroup``'s album), ``chat_id:message_id`` as the adapter names it."""
+        parts = path.split("/")
+        if len(parts) != 3 or not parts[1].startswith("bot") or parts[2] not in _SENDS:
+            return None
+        if not isinstance(answer, dict) or answer.get("ok") is not True:
+            return None
+        result = answer.get("result")
+        message = result[0] if isinstance(result, list) and result else result
+        if not isinstance(message, dict) or "message_id" not in message:
+            return None
+        text = message.get("text") or message.get("caption")
+        if text is None and isinstance(message.get("poll"), dict):
+            text = message["poll"].get("question")
+        chat = message.get("chat") or {}
+        return f"{chat.get('id')}:{message['message_id']}", text, "post"
 
     def settings(self) -> dict[str, Any]:
         """The bot's token, the channel as the chat to post to, and a fresh store."""

@@ -115,6 +115,8 @@ class FakeThreads(GraphFake):
         "ThreadsContainer": _CONTAINER,
     }
 
+    CREATE_EDGES: ClassVar[frozenset[str]] = frozenset({"threads_publish"})
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.views: dict[str, int] = {}

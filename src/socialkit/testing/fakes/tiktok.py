@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -35,7 +36,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+)
 from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["DEFAULT_LIMITS", "FakeTikTok"]
@@ -53,6 +61,16 @@ DEFAULT_LIMITS: dict[str, int] = {
     "/v2/video/list/": 600,
     "/v2/video/query/": 600,
 }
+
+
+#: The publish inits: each starts one post (``created_post``).
+_INITS = frozenset(
+    {
+        "/v2/post/publish/video/init/",
+        "/v2/post/publish/inbox/video/init/",
+        "/v2/post/publish/content/init/",
+    }
+)
 
 
 class _Error(Exception):
@@ -153,6 +171,23 @@ class FakeTikTok(FakeNetwork):
         self.access[access] = who
         self.refresh[refresh] = (who, time.time() + self.refresh_lifetime)
         return access, refresh
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"limits": dict.fromkeys(DEFAULT_LIMITS, UNLIMITED)}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """The publish inits (``/v2/post/publish/{video,inbox/video,content}/init/``): the
+        ``publish_id`` (the post, uploaded or pulled after)."""
+        if method != "POST" or path not in _INITS or not isinstance(answer, dict):
+            return None
+        data = answer.get("data") or {}
+        publish = self.publishes.get(str(data.get("publish_id")))
+        if publish is None:
+            return None
+        return publish.id, publish.title, "post"
 
     def settings(self) -> dict[str, Any]:
         """Direct posts, public (this creator may), with a refresh token that rotates."""

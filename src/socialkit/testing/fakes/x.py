@@ -64,7 +64,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser, RateLimiter
+from socialkit.testing.fakes._base import (
+    UNLIMITED,
+    CreatedPost,
+    FakeClock,
+    FakeNetwork,
+    FakeUser,
+    RateLimiter,
+    request_fields,
+)
 from socialkit.testing.fakes._oauth import CodeGrants
 from socialkit.testing.fakes._x_search import Candidate, QueryError, parse_query
 from socialkit.text import count_x, extract_urls
@@ -587,6 +595,21 @@ class FakeX(FakeNetwork):
             for grant in self._grants.values():
                 if grant.user_id == who:
                     grant.expires_at = 0.0
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"rate_limit": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``POST /2/tweets`` (``data.id``)."""
+        if method != "POST" or path != "/2/tweets" or not isinstance(answer, dict):
+            return None
+        data = answer.get("data") or {}
+        if "id" not in data:
+            return None
+        return str(data["id"]), request_fields(request_body).get("text"), "post"
 
     def settings(self, user: FakeUser | None = None) -> dict[str, Any]:
         """OAuth 2.0 user-context settings of ``user`` (default: the owner): ``client_id``,

@@ -31,6 +31,7 @@ import json
 import re
 import secrets
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -42,7 +43,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from socialkit._store import MemoryStore
-from socialkit.testing.fakes._base import FakeClock, FakeNetwork, FakeUser
+from socialkit.testing.fakes._base import UNLIMITED, CreatedPost, FakeClock, FakeNetwork, FakeUser
 from socialkit.testing.fakes._oauth import CodeGrants
 
 __all__ = ["FakeYouTube", "QUOTA_COSTS"]
@@ -225,6 +226,21 @@ class FakeYouTube(FakeNetwork):
         self.access[access] = who
         self.refresh[refresh] = who
         return access, refresh
+
+    @classmethod
+    def unlimited_settings(cls) -> dict[str, Any]:
+        return {"daily_quota": UNLIMITED, "upload_quota": UNLIMITED, "search_quota": UNLIMITED}
+
+    def created_post(
+        self, method: str, path: str, request_body: bytes, answer: Any, headers: Mapping[str, str]
+    ) -> CreatedPost | None:
+        """``/upload/youtube/v3/videos``: the video resource a multipart ``POST`` or a
+        resumable session's final ``PUT`` answers with (starting a session makes none)."""
+        if path != "/upload/youtube/v3/videos" or not isinstance(answer, dict):
+            return None
+        if answer.get("kind") != "youtube#video" or "id" not in answer:
+            return None
+        return str(answer["id"]), (answer.get("snippet") or {}).get("title"), "post"
 
     def settings(self) -> dict[str, Any]:
         """The owner's client and tokens; both APIs and the token endpoint on this fake."""
