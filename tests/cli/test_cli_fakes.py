@@ -384,3 +384,38 @@ def test_auth_login_mastodon_through_the_loopback_redirect(tmp_path: Path) -> No
     )
     assert posted.exit_code == 0, posted.output
     assert json.loads(posted.stdout)["results"]["masto"]["url"].startswith(world.mastodon.base_url)
+
+
+@pytest.mark.integration
+@pytest.mark.anyio
+async def test_fakes_serve_serves_every_fake_and_counts_one_post_each() -> None:
+    """All twelve fakes in one ``socialkit fakes serve`` process: each real adapter, connected
+    through ``/_socialkit/settings``, publishes once; ``/_socialkit/received`` counts one post."""
+    import httpx
+    from tests.workflows.planner_support import served_fakes
+
+    from socialkit import Media, Post, connect
+    from socialkit.testing import conformance as c
+    from socialkit.testing.fakes._serve import FAKES
+
+    assert len(FAKES) == 12
+    image = Media.from_bytes(c.PNG_1X1, alt="a pixel")
+    video = Media.from_bytes(c.MP4_HEAD + bytes(1024), mime_type="video/mp4")
+    public = Media.from_url("https://cdn.example.com/pixel.png", alt="a pixel")  # Instagram fetches
+    media = {"tiktok": [video], "youtube": [video], "instagram": [public], "pinterest": [image]}
+    with served_fakes(*FAKES) as fakes:
+        assert set(fakes.info) == set(FAKES)
+        async with httpx.AsyncClient(timeout=30) as http:
+            for name in FAKES:
+                base = fakes.info[name]["base_url"]
+                settings = (await http.get(f"{base}/_socialkit/settings")).json()
+                text = f"one post on {name}"
+                async with connect(name, store=MemoryStore(), **settings) as net:
+                    posted = await net.publish(Post(text=text, media=media.get(name, [])))
+                assert posted.id, name
+                report = (await http.get(f"{base}/_socialkit/received")).json()
+                assert report["network"] == name
+                [created] = report["posts"]
+                assert created["answers"] == 1, (name, report)
+                assert created["kind"] == "post"
+                assert created["text"] == text, (name, created)

@@ -104,8 +104,8 @@ class ServedFakes:
 
 
 @contextmanager
-def served_fakes() -> Iterator[ServedFakes]:
-    fakes = ServedFakes()
+def served_fakes(*names: str) -> Iterator[ServedFakes]:
+    fakes = ServedFakes(names or ("mastodon", "bluesky", "x"))
     try:
         yield fakes
     finally:
