@@ -839,7 +839,8 @@ def fakes_serve(
     names: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Which fakes: mastodon, bluesky, x (default: all).", show_default=False
+            help="Which fakes, by network name (default: every fake: bluesky … youtube).",
+            show_default=False,
         ),
     ] = None,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0: any free port.")] = 0,
