@@ -6,9 +6,10 @@ instance, ``:8701`` a PDS, ``:8702`` the X API (each at the root of its origin, 
 adapters and the fakes' own links expect it). Each one also answers:
 
 - ``GET /_socialkit/received``: what the fake received: every request (method, path,
-  status) counted by route, and the posts created through its API, each once by id, with the
-  number of create requests that answered with it (a replayed idempotent create answers with
-  the same post: it counts as a replay, never as a second post);
+  status) counted by route, and the posts created through its API (as the fake's
+  ``created_post`` reads its answers), each once by id, with the number of create requests
+  that answered with it (a replayed idempotent create answers with the same post: it counts
+  as a replay, never as a second post);
 - ``GET /_socialkit/settings``: the settings that connect the real adapter to the fake
   as its owner (fake credentials that are good for this fake only).
 
