@@ -29,8 +29,16 @@ def tests(session: nox.Session) -> None:
     # The example plugin's own tests (its conformance suites and its fake), from its folder
     # as its author would run them.
     session.run("pytest", "-q", "-p", "no:cacheprovider", f"{EXAMPLE_PLUGIN}/tests")
+    # Test files spread over the machine's cores (each file stays on one worker, so a module's
+    # fixtures run once); branch coverage is combined across the workers.
     session.run(
         "pytest",
+        "-n",
+        "auto",
+        "--maxprocesses",
+        "4",
+        "--dist",
+        "loadfile",
         "--cov=socialkit",
         "--cov-branch",
         "--cov-report=term:skip-covered",
