@@ -121,6 +121,10 @@ class _Step(Generic[T]):
     """... and that page is the source's last."""
 
 
+#: Empty pages in a row after which a source counts as ended.
+_EMPTY_PAGES = 3
+
+
 @dataclass
 class _Source(Generic[T]):
     name: str
@@ -148,6 +152,7 @@ class _Source(Generic[T]):
         anchor_time: float | None = self.state.get("t")
         anchored = anchor_key is not None or anchor_time is not None
         first_page = True
+        empty = 0
         while True:
             batch = await self.fetch(network_cursor, _hint(want(), skip if first_page else 0))
             items = list(batch.items)
@@ -181,7 +186,13 @@ class _Source(Generic[T]):
                 final = last_of_page and batch.next is None
                 yield _Step(item, state, last_of_page, final)
             first_page = False
-            if batch.next is None or not items:
+            # An empty page with a cursor is not the end (a filtered search or listing can
+            # answer one between full ones); a cursor that does not move, or a run of empty
+            # pages, is: a source answering nothing forever must not be walked forever.
+            if batch.next is None or batch.next == network_cursor:
+                return
+            empty = 0 if items else empty + 1
+            if empty >= _EMPTY_PAGES:
                 return
             network_cursor = batch.next
 

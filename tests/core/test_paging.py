@@ -190,3 +190,33 @@ async def test_items_or_pages_not_both() -> None:
 @pytest.mark.anyio
 async def test_empty() -> None:
     assert await collect(Paged.empty()) == []
+
+
+class Scripted:
+    """Pages given in advance: ``(ids, next cursor)`` per cursor, as a filtering source (a
+    search whose filter dropped a whole page) answers them."""
+
+    def __init__(self, pages: dict[str | None, tuple[list[str], str | None]]) -> None:
+        self.pages = pages
+        self.fetches: list[str | None] = []
+
+    async def fetch(self, cursor: str | None, want: int | None) -> Batch[Item]:
+        self.fetches.append(cursor)
+        ids, following = self.pages[cursor]
+        return Batch([Item(i, None) for i in ids], next=following)
+
+
+@pytest.mark.anyio
+async def test_an_empty_page_with_a_cursor_is_not_the_end() -> None:
+    source = Scripted({None: (["a"], "p2"), "p2": ([], "p3"), "p3": (["b"], None)})
+    assert await collect(Paged(source.fetch)) == ["a", "b"]
+
+
+@pytest.mark.anyio
+async def test_a_cursor_that_does_not_move_or_a_run_of_empty_pages_ends_the_walk() -> None:
+    stuck = Scripted({None: (["a"], "p2"), "p2": ([], "p2")})
+    assert await collect(Paged(stuck.fetch)) == ["a"]
+    assert stuck.fetches == [None, "p2"]
+    endless = Scripted({None: (["a"], "e0"), **{f"e{n}": ([], f"e{n + 1}") for n in range(10)}})
+    assert await collect(Paged(endless.fetch)) == ["a"]
+    assert endless.fetches == [None, "e0", "e1", "e2"]
