@@ -547,7 +547,9 @@ async def test_messages_resume_across_conversations(fake: FakeBluesky, traffic: 
 
 @pytest.mark.anyio
 async def test_search_sends_since_and_until(fake: FakeBluesky, traffic: Traffic) -> None:
-    async with adapter(fake, traffic) as net:
+    # The fake indexes on its own clock and the adapter stamps createdAt on its clock: one
+    # clock, or a slow run (the wall clock passing the fake's) finds nothing since `two`.
+    async with adapter(fake, traffic, clock=fake.clock.now) as net:
         one = await net.publish(Post(text="needle one"))
         fake.clock.tick()
         two = await net.publish(Post(text="needle two"))
@@ -557,7 +559,9 @@ async def test_search_sends_since_and_until(fake: FakeBluesky, traffic: Traffic)
         assert found == [two.id]
         request = traffic.calls("app.bsky.feed.searchPosts")[-1]
         assert request.url.params["since"].startswith(two.created_at.strftime("%Y-%m-%dT%H:%M"))
-        older = [p.id async for p in net.search("needle", until=one.created_at)]
+        # searchPosts' `until` is exclusive (app.bsky.feed.searchPosts: "before the indicated
+        # datetime (not inclusive)").
+        older = [p.id async for p in net.search("needle", until=two.created_at)]
         assert one.id in older
         assert two.id not in older
 
