@@ -105,7 +105,7 @@ async def test_make_client_defaults():
 
 
 async def test_default_transport_is_aiohttp_under_asyncio():
-    from httpx_aiohttp import AiohttpTransport
+    from socialkit._http._aiohttp import AiohttpTransport
 
     async with serving("ok") as server:
         session = make_session(server.port, "default (aiohttp)")
@@ -117,6 +117,28 @@ async def test_default_transport_is_aiohttp_under_asyncio():
         assert b"user-agent: socialkit/" in server.requests[0].lower()
         await session.client.aclose()
     assert not AutoTransport(http2=True)._use_aiohttp
+
+
+@pytest.mark.parametrize("transport", list(TRANSPORTS))
+async def test_escapes_reach_the_server_as_written(transport: str):
+    # aiohttp parses a URL given as text again and decodes %3A and %2C: LinkedIn's URNs in
+    # paths and queries would change. Both transports send what httpx encoded.
+    async with serving("ok") as server:
+        session = make_session(server.port, transport)
+        async with session.client:
+            path = "/rest/posts/urn%3Ali%3Ashare%3A1"
+            await session.request("GET", path, params={"author": "urn:li:x:1", "f": "a,b"})
+            await session.request("GET", "/rest/posts/urn%3Ali%3Ashare%3A1?q=a%2Cb%28c%29")
+            if transport == "default (aiohttp)":
+                auto = session.client._transport
+                assert isinstance(auto, AutoTransport)
+                assert auto._asyncio is not None
+                assert auto._other is None  # aiohttp sent both
+    lines = [request.split(b"\r\n", 1)[0] for request in server.requests]
+    assert lines == [
+        b"GET /rest/posts/urn%3Ali%3Ashare%3A1?author=urn%3Ali%3Ax%3A1&f=a%2Cb HTTP/1.1",
+        b"GET /rest/posts/urn%3Ali%3Ashare%3A1?q=a%2Cb%28c%29 HTTP/1.1",
+    ]
 
 
 @pytest.mark.parametrize("transport", list(TRANSPORTS))

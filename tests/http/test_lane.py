@@ -156,3 +156,45 @@ async def test_the_client_lane_only_when_switched_off(monkeypatch: pytest.Monkey
     recorder = Recorder()
     await _one(make_client(transport=httpx.MockTransport(recorder.handler)), recorder)
     assert recorder.through_client == 1
+
+
+BUILDS: dict[str, tuple[str, str, dict[str, object]]] = {
+    "json": ("POST", "/2/tweets", {"json": {"text": "héllo 🚀", "n": [1, 2]}}),
+    "bytes": ("PUT", "/upload", {"content": b"\x00\x01", "headers": {"Content-Type": "x/y"}}),
+    "text": ("POST", "/form", {"content": "a=é"}),
+    "empty post": ("POST", "/like", {}),
+    "empty get": ("GET", "/items", {}),
+    "delete": ("DELETE", "/items/1", {}),
+    "params": (
+        "GET",
+        "/search",
+        {"params": {"query": "from:me (a OR b) #x", "max_results": 100, "f": "a,b.c:d/é"}},
+    ),
+    "params with a list": ("GET", "/search", {"params": {"ids": ["1", "2"], "x": True}}),
+    "query and params": ("GET", "/search?a=1", {"params": {"b": "2"}}),
+    "form": ("POST", "/token", {"data": {"grant_type": "x", "code": "a b"}}),
+    "own content type and host": (
+        "POST",
+        "/x",
+        {"json": {}, "headers": {"content-type": "application/json; charset=utf-8", "Host": "h"}},
+    ),
+    "absolute url": ("GET", "https://upload.example.test/media?x=1", {}),
+}
+
+
+@pytest.mark.parametrize("case", list(BUILDS))
+def test_the_direct_lane_builds_what_the_client_builds(case: str) -> None:
+    # Same URL, headers in the same order and body as client.build_request, whether the lane
+    # encodes the request itself (JSON, bytes, plain parameters) or hands it to httpx.
+    method, path, options = BUILDS[case]
+    client = make_client(transport=httpx.MockTransport(Recorder().handler), timeout=7.0)
+    url = NETWORK.join(path)
+    lane = _lane.DirectLane(client)
+    for _ in range(2):  # the second time from the lane's kept URLs and parameters
+        built = lane.build(method, url, httpx.USE_CLIENT_DEFAULT, **options)  # type: ignore[arg-type]
+        reference = client.build_request(method, url, **options)  # type: ignore[arg-type]
+        assert str(built.url) == str(reference.url)
+        assert built.method == reference.method
+        assert built.headers.raw == reference.headers.raw
+        assert built.content == reference.content
+        assert built.extensions["timeout"] == reference.extensions["timeout"]

@@ -1,15 +1,14 @@
 """The shared ``httpx.AsyncClient``: a descriptive User-Agent and a pluggable transport.
 
-By default the client sends through ``httpx_aiohttp.AiohttpTransport`` when the ``aiohttp``
-extra is installed: measured here it costs 40 % less CPU per call than httpx's own transport
-sequentially, and 78 % less at 20 concurrent calls (see docs/performance.md). aiohttp runs on
-asyncio only, so the default transport asks sniffio which event loop is running and falls back
-to httpx's transport under trio.
+By default the client sends through aiohttp (:mod:`socialkit._http._aiohttp`) when the
+``aiohttp`` extra is installed: measured here it costs 40 % less CPU per call than httpx's own
+transport sequentially, and 78 % less at 20 concurrent calls (see docs/performance.md).
+aiohttp runs on asyncio only, so the default transport asks sniffio which event loop is
+running and falls back to httpx's transport under trio.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import weakref
 from importlib.metadata import PackageNotFoundError, version
@@ -56,64 +55,24 @@ def default_user_agent() -> str:
     return _USER_AGENT
 
 
-def _requoted(url: httpx.URL) -> bool:
-    """Whether aiohttp would send ``url`` differently from how it is written (only URLs
-    with percent-escapes can differ)."""
-    if b"%" not in url.raw_path:
-        return False
-    import yarl
-
-    path, _, query = url.raw_path.decode("ascii").partition("?")
-    parsed = yarl.URL(str(url))
-    return parsed.raw_path != path or parsed.raw_query_string != query
-
-
 def _aiohttp_available() -> bool:
-    return importlib.util.find_spec("httpx_aiohttp") is not None
+    return importlib.util.find_spec("aiohttp") is not None
 
 
 def remap_transport_error(exc: httpx.TransportError) -> httpx.TransportError:
-    """``exc``, or the corrected error when it came from aiohttp (see ``_remap_aiohttp``)."""
+    """``exc``, or the corrected error when it came from aiohttp (see
+    :func:`~socialkit._http._aiohttp.remap_aiohttp`): a transport wrapping aiohttp that maps
+    every connection failure to ``ConnectTimeout`` would let the session resend a create."""
     cause = exc.__cause__
     if cause is None or not type(cause).__module__.startswith("aiohttp"):
         return exc
-    mapped = _remap_aiohttp(exc)
+    from socialkit._http._aiohttp import remap_aiohttp
+
+    mapped = remap_aiohttp(cause)
     if mapped is None:
         return exc
     mapped.__cause__ = cause
     return mapped
-
-
-def _remap_aiohttp(exc: BaseException) -> httpx.TransportError | None:
-    """Correct httpx-aiohttp's exception mapping where it matters for safe retries.
-
-    httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` to ``httpx.ConnectTimeout``,
-    including ``ServerDisconnectedError`` and connection resets that happen *after* the request
-    was written. ``ConnectTimeout`` means "never sent" to the session, which would resend a
-    non-idempotent create and could publish twice. Only failures to connect stay connect
-    errors here; the rest become read errors / read timeouts (outcome unknown).
-    """
-    import aiohttp
-
-    cause: BaseException | None = exc
-    if isinstance(exc, httpx.TransportError):
-        cause = exc.__cause__
-        if cause is None:
-            return None
-    message = str(cause) or type(cause).__name__
-    if isinstance(cause, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(message)
-    if isinstance(cause, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message)
-    if isinstance(cause, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
-        return httpx.ReadTimeout(message)
-    if isinstance(cause, aiohttp.ClientPayloadError):
-        return httpx.ReadError(message)
-    if isinstance(cause, aiohttp.ServerDisconnectedError):
-        return httpx.RemoteProtocolError(message)
-    if isinstance(cause, aiohttp.ClientConnectionError):
-        return httpx.ReadError(message)
-    return None
 
 
 class _NoCookies(httpx.Cookies):
@@ -144,39 +103,19 @@ class AutoTransport(httpx.AsyncBaseTransport):
         self._other: httpx.AsyncBaseTransport | None = None
         self._use_aiohttp = not http2 and _aiohttp_available()
 
-    def _for_library(self) -> tuple[httpx.AsyncBaseTransport, bool]:
+    def _for_library(self) -> httpx.AsyncBaseTransport:
         if self._use_aiohttp and sniffio.current_async_library() == "asyncio":
             if self._asyncio is None:
-                from httpx_aiohttp import AiohttpTransport
+                from socialkit._http._aiohttp import AiohttpTransport
 
                 self._asyncio = AiohttpTransport(**self._options)
-            return self._asyncio, True
-        return self._native(), False
-
-    def _native(self) -> httpx.AsyncBaseTransport:
+            return self._asyncio
         if self._other is None:
             self._other = httpx.AsyncHTTPTransport(http2=self._http2, **self._options)
         return self._other
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        transport, is_aiohttp = self._for_library()
-        if is_aiohttp and _requoted(request.url):
-            # aiohttp parses the URL again (yarl) and decodes escapes such as %3A and %28,
-            # which changes what the server receives (LinkedIn needs its URNs encoded in
-            # paths and queries): such a request goes through httpx's own transport.
-            transport, is_aiohttp = self._native(), False
-        if not is_aiohttp:
-            return await transport.handle_async_request(request)
-        # Failures while the body is read surface later, from the client; the Session maps
-        # those with remap_transport_error() (nothing to pay on the success path).
-        try:
-            return await transport.handle_async_request(request)
-        except (httpx.TransportError, asyncio.TimeoutError) as exc:
-            mapped = _remap_aiohttp(exc)
-            if mapped is None:
-                raise
-            mapped.request = request
-            raise mapped from exc
+        return await self._for_library().handle_async_request(request)
 
     async def aclose(self) -> None:
         for transport in (self._asyncio, self._other):

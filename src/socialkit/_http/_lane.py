@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import time
+from json import dumps as _dumps
 from typing import Any, Final, Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -35,6 +37,8 @@ MODE: Literal["auto", "never", "always"] = "auto"
 
 _LOG: Final = logging.getLogger("httpx")
 _URLS: Final = 256
+_PAIRS: Final = 1024
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
 # httpx's own wrappers (private, stable since 0.18); without them, the client lane only.
 _BoundStream: Any = getattr(httpx._client, "BoundAsyncStream", None)
@@ -44,7 +48,7 @@ _OPENED: Any = getattr(getattr(httpx._client, "ClientState", None), "OPENED", No
 class DirectLane:
     """The direct lane of one :func:`make_client` client."""
 
-    __slots__ = ("_client", "_seconds", "_timeout", "_urls")
+    __slots__ = ("_client", "_pairs", "_seconds", "_timeout", "_urls")
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
@@ -53,6 +57,8 @@ class DirectLane:
         #: Parsed URLs by their text (a publish sends to the same URL every time; parsing one
         #: costs a third of building the request). Bounded: emptied when full.
         self._urls: dict[str, httpx.URL] = {}
+        #: Query parameters encoded, by name and value (X's field lists repeat on every call).
+        self._pairs: dict[tuple[str, str], str] = {}
 
     @staticmethod
     def of(client: httpx.AsyncClient) -> DirectLane | None:
@@ -87,25 +93,123 @@ class DirectLane:
         method: str,
         url: str,
         timeout: Any,
-        **options: Any,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        content: Any = None,
+        headers: Any = None,
     ) -> httpx.Request:
-        """The request ``client.build_request`` would build."""
+        """The request ``client.build_request`` would build: the same URL, headers (in the
+        same order) and body. A JSON, bytes or empty body and plain query parameters are
+        encoded here (as httpx encodes them, from parts kept between calls: X's field lists
+        cost more to quote than the rest of a request); any other body goes through
+        ``httpx.Request``."""
         client = self._client
-        headers = httpx.Headers(client.headers)
-        extra = options.pop("headers", None)
-        if extra:
-            headers.update(extra)
+        merged = httpx.Headers(client.headers)
+        if headers:
+            merged.update(headers)
         source = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
         if source is not self._timeout:
             self._seconds = httpx.Timeout(source).as_dict()
             self._timeout = source
         extensions = {"timeout": self._seconds}
+        target = self._url(url, params)
+        if target is None:
+            return httpx.Request(
+                method,
+                self._url(url, None) or url,
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                content=content,
+                headers=merged,
+                extensions=extensions,
+            )
+        if data is not None or files is not None:
+            return httpx.Request(
+                method,
+                target,
+                json=json,
+                data=data,
+                files=files,
+                content=content,
+                headers=merged,
+                extensions=extensions,
+            )
+        if json is not None:
+            body = _dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            defaults: tuple[tuple[str, str], ...] = (
+                ("Content-Length", str(len(body))),
+                ("Content-Type", "application/json"),
+            )
+        elif content is None:
+            body, defaults = b"", ()
+        elif isinstance(content, bytes | str):
+            body = content.encode() if isinstance(content, str) else content
+            defaults = (("Content-Length", str(len(body))),) if body else ()
+        else:  # a stream
+            return httpx.Request(
+                method, target, content=content, headers=merged, extensions=extensions
+            )
+        for name, value in defaults:
+            if name not in merged:
+                merged[name] = value
+        method = method.upper()
+        auto: list[tuple[bytes, bytes]] = []
+        if "Host" not in merged and target.host:
+            auto.append((b"Host", target.netloc))
+        if (
+            method in _BODY_METHODS
+            and "Content-Length" not in merged
+            and "Transfer-Encoding" not in merged
+        ):
+            auto.append((b"Content-Length", b"0"))
+        request = httpx.Request(
+            method,
+            target,
+            headers=auto + merged.raw if auto else merged,
+            stream=httpx.ByteStream(body),
+            extensions=extensions,
+        )
+        request._content = body  # as Request.read() leaves it
+        return request
+
+    def _url(self, url: str, params: Any) -> httpx.URL | None:
+        """``httpx.URL(url, params=params)``, from parsed URLs and encoded parameters kept by
+        their text; ``None`` for parameters encoded only by httpx (anything but a mapping of
+        text and numbers) or a URL that has a query of its own."""
         parsed = self._urls.get(url)
         if parsed is None:
             if len(self._urls) >= _URLS:
                 self._urls.clear()
             parsed = self._urls[url] = httpx.URL(url)
-        return httpx.Request(method, parsed, headers=headers, extensions=extensions, **options)
+        if not params:
+            return parsed
+        if not isinstance(params, dict) or parsed.query:
+            return None
+        query: list[str] = []
+        for name, value in params.items():
+            if type(value) is int:
+                value = str(value)
+            elif type(value) is not str or type(name) is not str:
+                return None
+            pair = self._pairs.get((name, value))
+            if pair is None:
+                if len(self._pairs) >= _PAIRS:
+                    self._pairs.clear()
+                # What httpx's QueryParams does: urllib's urlencode of each pair.
+                pair = self._pairs[(name, value)] = urlencode(((name, value),))
+            query.append(pair)
+        text = f"{url}?{'&'.join(query)}"
+        found = self._urls.get(text)
+        if found is None:
+            if len(self._urls) >= _URLS:
+                self._urls.clear()
+            found = self._urls[text] = httpx.URL(text)
+        return found
 
     @staticmethod
     async def send(

@@ -202,6 +202,17 @@ async def read_capped(
             return True
         return False
     codings = content_codings(response) if codings is None else codings
+    if not codings:
+        # The aiohttp transport reads a body of declared length in one call.
+        stream = response.stream
+        whole = getattr(getattr(stream, "_stream", stream), "read_capped", None)
+        if whole is not None:
+            read_whole: tuple[bytes, bool] | None = await whole(limit)
+            if read_whole is not None:
+                response._content, whole_cut = read_whole
+                if whole_cut:
+                    await response.aclose()
+                return whole_cut
     parts: list[bytes] = []
     size = 0
     inflater: Inflater | None = None

@@ -112,6 +112,7 @@ _MAX_TLD_LENGTH = max(len(name) for name in _TLD_NAMES)
 _MIN_TLD_LENGTH = min(len(name) for name in _TLD_NAMES)
 _TLD_STOP = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ@+-")
 _PUNYCODE_TLD = regex.compile(r"xn--[\-0-9a-z]++", regex.IGNORECASE)
+_TLD_RUN = regex.compile(r"[0-9A-Za-z@+\-]*+")
 
 
 def _tld_end(text: str, start: int) -> int | None:
@@ -127,6 +128,15 @@ def _tld_end(text: str, start: int) -> int | None:
     reach = (dot if dot >= 0 else min(size, start + _MAX_TLD_LENGTH)) - start
     if reach >= _MIN_TLD_LENGTH:
         chunk = text[start : start + reach]
+        if chunk.isascii():
+            # Only the whole run of [0-9A-Za-z@+-] can be followed by an allowed character,
+            # and no ASCII TLD holds another character: one probe.
+            run: int = _TLD_RUN.match(chunk).end()
+            if run >= _MIN_TLD_LENGTH and chunk[:run].lower() in _TLD_NAMES:
+                after = start + run
+                if after == size or text[after] not in _TLD_STOP:
+                    return after
+            return _punycode_tld_end(text, start)
         folded = chunk.lower()
         if len(folded) != len(chunk):  # a character whose lower case is longer
             folded = "".join(char.lower()[0] for char in chunk)
@@ -135,6 +145,10 @@ def _tld_end(text: str, start: int) -> int | None:
                 after = start + length
                 if after == size or text[after] not in _TLD_STOP:
                     return after
+    return _punycode_tld_end(text, start)
+
+
+def _punycode_tld_end(text: str, start: int) -> int | None:
     if not text.startswith(("xn--", "XN--", "Xn--", "xN--"), start):
         return None
     punycode = _PUNYCODE_TLD.match(text, start)
@@ -220,6 +234,8 @@ class _Flavour:
         self.parens = parens
         self.query_char = query_char
         self.query_end = query_end
+        self.path_run = regex.compile(rf"{path_char.pattern}*+", path_char.flags)
+        self.query_run = regex.compile(rf"{query_char.pattern}*+", query_char.flags)
 
 
 _X = _Flavour(_X_PATH_CHAR, _X_PATH_END, _X_PARENS, _X_QUERY_CHAR, _X_QUERY_END)
@@ -347,38 +363,45 @@ class _Regions:
         return None if region is None else region.host_end(start)
 
 
+def _last_end(text: str, start: int, stop: int, ending: Any) -> int | None:
+    """The end of the last character of ``text[start:stop]`` that ``ending`` matches."""
+    while stop > start:
+        if ending.match(text, stop - 1):
+            return stop
+        stop -= 1
+    return None
+
+
 def _scan_path(text: str, index: int, flavour: _Flavour) -> int:
     """End of the path starting with the ``/`` at ``index``: the longest run of path characters
-    (balanced parentheses included) that ends in a valid ending character."""
+    (balanced parentheses included) that ends in a valid ending character. Runs of path
+    characters (neither flavour's include parentheses) are matched whole, then walked back to
+    their last ending character."""
     end = index + 1  # a lone "/" is a valid path
     pos = index + 1
     size = len(text)
     while pos < size:
-        char = text[pos]
-        if char == "(":
+        if text[pos] == "(":
             group = flavour.parens.match(text, pos)
             if group is None:
                 break
             pos = end = group.end()
             continue
-        if not flavour.path_char.match(char):
+        stop = flavour.path_run.match(text, pos).end()
+        if stop == pos:
             break
-        pos += 1
-        if flavour.path_end.match(char):
-            end = pos
+        last = _last_end(text, pos, stop, flavour.path_end)
+        if last is not None:
+            end = last
+        pos = stop
     return end
 
 
 def _scan_query(text: str, index: int, flavour: _Flavour) -> int:
     """End of the query starting with the ``?`` at ``index``, or ``index`` when there is none."""
-    end = index
-    pos = index + 1
-    size = len(text)
-    while pos < size and flavour.query_char.match(text[pos]):
-        pos += 1
-        if flavour.query_end.match(text[pos - 1]):
-            end = pos
-    return end
+    stop = flavour.query_run.match(text, index + 1).end()
+    last = _last_end(text, index + 1, stop, flavour.query_end)
+    return index if last is None else last
 
 
 def _utf16_length(text: str) -> int:
@@ -450,13 +473,27 @@ def extract_urls(
     ``mastodon`` applies Mastodon's variant of the rules (more schemes, any non-space character in
     the path); it implies ``without_scheme=False``.
     """
-    if "." not in text:
+    dots = _tld_dots(text)
+    if not dots:
         return []
     if mastodon:
-        return _Extractor(text, _MASTODON_START, _MASTODON, without_scheme=False).run()
+        return _Extractor(text, _MASTODON_START, _MASTODON, dots, without_scheme=False).run()
     if without_scheme:
-        return _Extractor(text, _X_START, _X, without_scheme=True).run()
-    return _Extractor(text, _X_SCHEME_START, _X, without_scheme=False).run()
+        return _Extractor(text, _X_START, _X, dots, without_scheme=True).run()
+    return _Extractor(text, _X_SCHEME_START, _X, dots, without_scheme=False).run()
+
+
+def _tld_dots(text: str) -> list[int]:
+    """The dots of ``text`` followed by a TLD, in order. Every host ends in such a dot and
+    its TLD, so a text without one holds no URL, and no URL starts long before the run of
+    labels that holds the next one (sentence ends and decimals are skipped at once)."""
+    dots: list[int] = []
+    dot = text.find(".")
+    while dot >= 0:
+        if _tld_end(text, dot + 1) is not None:
+            dots.append(dot)
+        dot = text.find(".", dot + 1)
+    return dots
 
 
 def _starts_after_first(text: str) -> bool:
@@ -488,8 +525,11 @@ class _Extractor:
     test_url_reference.py`` checks the result against twitter-text's expression run literally.
     """
 
-    def __init__(self, text: str, start: Any, flavour: _Flavour, *, without_scheme: bool) -> None:
+    def __init__(
+        self, text: str, start: Any, flavour: _Flavour, dots: list[int], *, without_scheme: bool
+    ) -> None:
         self.text = text
+        self.dots = dots
         self.start = start
         self.flavour = flavour
         self.without_scheme = without_scheme
@@ -507,9 +547,10 @@ class _Extractor:
                 break
             begin = match.start()
             if next_dot < begin:
-                next_dot = text.find(".", begin)
-                if next_dot < 0:
-                    break  # every host has a dot: no URL starts from here on
+                at = bisect.bisect_left(self.dots, begin)
+                if at == len(self.dots):
+                    break  # every host has a dot before its TLD: no URL starts from here on
+                next_dot = self.dots[at]
                 # The run of labels holding that dot: a URL starting before it has its host
                 # there, right after a scheme (at most 9 characters, "gemini://", before it).
                 dot_run = _REGION_BACKWARDS.match(text, begin, next_dot).start()

@@ -359,15 +359,6 @@ async def test_a_create_answered_without_its_id_is_found() -> None:
     assert fake.own_posts() == [posted.id] == [again.id]
 
 
-def test_aiohttp_would_decode_escaped_urns() -> None:
-    """Why the default transport sends such URLs through httpx (see AutoTransport)."""
-    from socialkit._http._client import _requoted
-
-    assert _requoted(httpx.URL("https://api.linkedin.com/rest/posts/urn%3Ali%3Ashare%3A1"))
-    assert _requoted(httpx.URL("https://api.linkedin.com/rest/posts?author=urn%3Ali%3Ax%3A1"))
-    assert not _requoted(httpx.URL("https://example.com/a%20b?q=c%20d"))
-
-
 async def test_a_lost_comment_answer_is_reconciled_once() -> None:
     """A comment whose answer was lost (the fake made it): OutcomeUnknownError with the key;
     the retry with the key finds it instead of commenting twice. Also for a nested reply."""

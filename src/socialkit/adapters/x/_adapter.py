@@ -293,7 +293,7 @@ class XAdapter(Adapter):
         self._token_store: TokenStore | None = None
         self._me: Account | None = None
         #: Idempotency records of publish when no ``store`` is configured.
-        self._records: dict[str, str] = {}
+        self._records: dict[str, dict[str, Any]] = {}
         #: Sleeps between media status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -785,11 +785,10 @@ class XAdapter(Adapter):
 
     async def _load_record(self, key: str) -> dict[str, Any] | None:
         store = self._record_store()
-        text = (
-            self._records.get(key)
-            if store is None
-            else await store.get(_RECORDS, self._record_key(key))
-        )
+        if store is None:
+            kept = self._records.get(key)
+            return None if kept is None else dict(kept)
+        text = await store.get(_RECORDS, self._record_key(key))
         if text is None:
             return None
         try:
@@ -799,15 +798,15 @@ class XAdapter(Adapter):
         return value if isinstance(value, dict) else None
 
     async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        text = json.dumps(value, separators=(",", ":"))
         store = self._record_store()
         if store is None:
-            self._records[key] = text
-            if len(self._records) > _MEMORY_RECORDS:
-                # Bounded: the oldest records go first (a retry comes soon after a failure).
-                for old in list(self._records)[: len(self._records) - _MEMORY_RECORDS]:
-                    del self._records[old]
+            # In memory the record is kept as a copy (no JSON to write and read back).
+            self._records[key] = dict(value)
+            while len(self._records) > _MEMORY_RECORDS:
+                # Bounded: the oldest record goes first (a retry comes soon after a failure).
+                del self._records[next(iter(self._records))]
         else:
+            text = json.dumps(value, separators=(",", ":"))
             await store.put(_RECORDS, self._record_key(key), text)
 
     async def _drop_record(self, key: str) -> None:
