@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -293,7 +294,7 @@ class XAdapter(Adapter):
         self._token_store: TokenStore | None = None
         self._me: Account | None = None
         #: Idempotency records of publish when no ``store`` is configured.
-        self._records: dict[str, dict[str, Any]] = {}
+        self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
         #: Sleeps between media status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -804,7 +805,7 @@ class XAdapter(Adapter):
             self._records[key] = dict(value)
             while len(self._records) > _MEMORY_RECORDS:
                 # Bounded: the oldest record goes first (a retry comes soon after a failure).
-                del self._records[next(iter(self._records))]
+                self._records.popitem(last=False)
         else:
             text = json.dumps(value, separators=(",", ":"))
             await store.put(_RECORDS, self._record_key(key), text)

@@ -200,13 +200,14 @@ _PUBLIC_METRICS = {
 }
 
 
+_PUBLIC_NAMES = tuple((field, name) for field, names in _PUBLIC_METRICS.items() for name in names)
+
+
 def _public_counts(post: WirePost) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    if post.public_metrics:
-        for field, value in post.public_metrics.items():
-            for name in _PUBLIC_METRICS.get(field, ()):
-                counts[name] = value
-    return counts
+    counts = post.public_metrics
+    if not counts:
+        return {}
+    return {name: counts[field] for field, name in _PUBLIC_NAMES if field in counts}
 
 
 def post_from(
@@ -248,8 +249,10 @@ def _text_and_link(post: WirePost) -> tuple[str, str | None]:
     The adapter publishes ``Post.link`` as the text's last line when the text does not hold
     it; such a last line is taken back out into ``link``. Otherwise ``link`` is the first
     address the text links to (the text keeps it)."""
-    text = html.unescape(post.text)
+    text = html.unescape(post.text) if "&" in post.text else post.text
     urls = (post.entities.urls if post.entities else None) or []
+    if not urls:
+        return text, None
     links: list[str] = []
     # Replace from the end so that earlier offsets stay valid; offsets are of the text as X
     # stores it, so each replacement is checked against the t.co URL it expects there.
