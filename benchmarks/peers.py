@@ -492,6 +492,8 @@ def main() -> None:
         print(head + "".join(f"{'sk / ' + n:>22}" for n in names[1:]))
         for key, title in ROWS:
             values = {n: [r[key] for r in runs[n] if key in r] for n in names}
+            if not all(values.values()):
+                continue  # not measured in this run (memory with --memory-reps 0)
             line = f"{title:<36}" + "".join(f"{statistics.median(values[n]):>14.3f}" for n in names)
             for other in names[1:]:
                 ratios = [a / b for a, b in zip(values["socialkit"], values[other], strict=True)]

@@ -65,6 +65,7 @@ from socialkit.adapters.bluesky import (
 )
 from socialkit.adapters.bluesky._auth import jwt_expiry
 from socialkit.adapters.bluesky._tid import TidClock, decode_tid, encode_tid, is_tid
+from socialkit.adapters.bluesky._wire import PostView
 from socialkit.auth import Token, TokenStore
 from socialkit.testing.conformance import GIF_1X1, MP4_HEAD, PNG_1X1, json_response
 
@@ -776,12 +777,18 @@ class TestReading(BlueskyFixtures):
 
         route = router.get(xrpc("app.bsky.feed.searchPosts")).mock(side_effect=search)
         since = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        found = [p.id async for p in adapter.search("socialkit", since=since)]
-        assert found == [
+        posts = [p async for p in adapter.search("socialkit", since=since)]
+        assert [p.id for p in posts] == [
             post_uri("3ksearchaaa23"),
             post_uri("3ksearchaaa22"),
             post_uri("3ksearchaaa21"),
         ]
+        # ``raw`` is kept as the page's body and reads as the post's view (decoded once).
+        assert type(posts[1].__dict__["raw"]).__name__ == "LazyRaw"
+        raw = posts[1].raw
+        assert isinstance(raw, PostView)
+        assert raw == PostView.model_validate(post_view(post_uri("3ksearchaaa22")))
+        assert posts[1].raw is raw
         params = route.calls[0].request.url.params
         assert params["q"] == "socialkit"
         assert params["since"] == "2026-01-01T00:00:00.000Z"

@@ -35,6 +35,7 @@ from socialkit._models import (
     Metric,
     Post,
     Problem,
+    RawPage,
     UploadedMedia,
 )
 from socialkit._paging import Batch, Paged
@@ -1166,7 +1167,13 @@ class BlueskyAdapter(Adapter):
                 raise self._needs_appview(Capability.SEARCH, exc) from None
             found = self._session.parse_model(SearchResult, response)
             accounts = page_accounts()
-            posts = [post_from_view(v, accounts=accounts) for v in found.posts]
+            # The page's body is kept once for the posts' ``raw`` (their views, decoded when
+            # read), not a view per post.
+            raws = RawPage(response.content, _search_views)
+            posts = [
+                post_from_view(view, raw=raws.item(index), accounts=accounts)
+                for index, view in enumerate(found.posts)
+            ]
             return posts, (found.cursor if found.posts else None)
 
         return Paged(
@@ -2047,6 +2054,11 @@ def _pages(fetch_page: PageFetch[T]) -> Callable[[str | None, int | None], Await
         return Batch(items, next=next_cursor or None)
 
     return fetch
+
+
+def _search_views(body: bytes) -> list[PostView]:
+    """The posts of a searchPosts body (the ``raw`` of the posts read from it)."""
+    return SearchResult.model_validate_json(body).posts
 
 
 def _feed_key(post: Post) -> str:
