@@ -144,10 +144,14 @@ def _check_one(post: Post, limits: Limits, network: str, prefix: str) -> list[Pr
     problems: list[Problem] = []
     where = f"post {prefix.rstrip('.')}" if prefix else "the post"
     if limits.max_text is not None:
-        from socialkit.text import bounded_count  # text is a core module; imported when used
+        from socialkit.text._bounds import bounded_count, fits  # (text is a core module)
 
-        # A text far over the limit is refused from a prefix: "at least" that long.
-        length, exact = bounded_count(post.text, limits.count, limits.max_text)
+        # A text that surely fits is not counted; one far over the limit is refused from a
+        # prefix: "at least" that long.
+        if fits(post.text, limits.count, limits.max_text):
+            length, exact = 0, True
+        else:
+            length, exact = bounded_count(post.text, limits.count, limits.max_text)
         if length > limits.max_text:
             problems.append(
                 Problem(

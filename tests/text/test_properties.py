@@ -41,6 +41,8 @@ from socialkit.text import (
     utf16_offsets,
     x_invalid_characters,
 )
+from socialkit.text._bounds import fits
+from socialkit.text.x import _x_weight_bound
 
 PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -127,6 +129,27 @@ def test_bounded_count_never_exceeds_the_count(text: str, repeat: int, limit: in
             assert length == full
         else:
             assert limit < length <= full
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_text)
+def test_the_x_bound_is_never_below_the_count(text: str) -> None:
+    # The pre-flight skips counting a text this bound says fits: it must never be lower than
+    # X's weighted length (URLs of any length, emoji sequences, CJK, invalid characters).
+    assert _x_weight_bound(text) >= count_x(text)
+    assert fits(text, count_x, 280) == (_x_weight_bound(text) <= 280)
+    if fits(text, count_x, 280):
+        assert count_x(text) <= 280
+
+
+@PROPERTIES
+@given(
+    st.lists(st.sampled_from(["a.co", "x.co/", "b.jp ", "é.рф", "🚀", "日", "a", " "]), max_size=80)
+)
+def test_the_x_bound_holds_for_short_urls(parts: list[str]) -> None:
+    # The shortest URLs weigh the most above their length (four code points counted as 23).
+    text = "".join(parts)
+    assert _x_weight_bound(text) >= count_x(text)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -25,12 +25,14 @@ properties of the installed ``regex`` module (UTS #51 sequences), so they stay c
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import regex
 
+from socialkit.text._bounds import register_upper_bound
 from socialkit.text._urls import extract_urls
 
 __all__ = [
@@ -306,6 +308,42 @@ def x_invalid_characters(text: str) -> list[XInvalidCharacter]:
     return [XInvalidCharacter(m.start(), m.group()) for m in _X_INVALID.finditer(text)]
 
 
+#: A dot a TLD may follow: not one before a space, an ASCII digit or punctuation, or the end.
+_TLD_DOT = re.compile(r"\.(?![\s0-9!-/:-@\[-`{-~]|\Z)")
+
+
+@functools.cache
+def _bound_weights(config: XConfig) -> tuple[int, int, int]:
+    """(weight of an ASCII code point or more, weight of any code point or more, what a URL
+    can add to its text's plain weight at most) under ``config``."""
+    heaviest = max(config.default_weight, *(item.weight for item in config.ranges))
+    lightest = min(config.default_weight, *(item.weight for item in config.ranges))
+    ascii_weight = _ascii_weight(config)
+    # The shortest URL is four code points ("a.co"): a label, a dot, a two-letter TLD.
+    url_extra = max(0, config.transformed_url_length * config.scale - 4 * lightest)
+    return (heaviest if ascii_weight is None else ascii_weight), heaviest, url_extra
+
+
+def _x_weight_bound(text: str, config: XConfig = X_CONFIG_V3) -> int:
+    """An upper bound of X's weighted length of ``text``, counted in C.
+
+    Every code point at its heaviest weight (an emoji sequence holds at least one non-ASCII code
+    point, so it weighs no less as code points than the 2 it counts as one), and each dot that
+    a TLD may follow as if it ended a URL of four code points that counts as 23: a URL's host
+    ends in a dot and its TLD (a letter first, or a non-ASCII character), and URLs do not
+    overlap. :func:`~socialkit.text._bounds.fits` uses it to skip the exact count of a post
+    that fits."""
+    normalized = unicodedata.normalize("NFC", text)
+    ascii_weight, heaviest, url_extra = _bound_weights(config)
+    ascii_count = len(normalized.encode("ascii", "ignore"))
+    weight = (
+        ascii_weight * ascii_count
+        + heaviest * (len(normalized) - ascii_count)
+        + url_extra * len(_TLD_DOT.findall(normalized))
+    )
+    return -(-weight // config.scale)
+
+
 @functools.lru_cache(maxsize=64)
 def count_x(text: str) -> int:
     """X's weighted length of ``text`` (280 is the limit), for ``Limits.count``.
@@ -324,3 +362,6 @@ def count_x(text: str) -> int:
         index = end
     weight += _plain_weight(normalized[index:], config)
     return weight // config.scale
+
+
+register_upper_bound(count_x, _x_weight_bound)

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -43,6 +44,7 @@ from socialkit.adapters.x import _mapping as mapping
 from socialkit.adapters.x import _wire as wire
 from socialkit.auth import TokenStore
 from socialkit.testing.conformance import PNG_1X1
+from socialkit.text import count_x
 
 pytestmark = pytest.mark.spec
 
@@ -194,6 +196,30 @@ class TestPreflight(XTest):
         assert {p.field for p in adapter.check(Post(text="q", visibility="followers"))} == {
             "visibility"
         }
+
+    def test_a_post_that_surely_fits_is_not_counted(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # The pre-flight judges a post from a cheap upper bound of its weight; URLs are looked
+        # for (twitter-text's rules) only when the bound is over 280.
+        import socialkit.text.x as text_x
+
+        adapter = self._adapter()
+        searched: list[str] = []
+        extract = text_x.extract_urls
+
+        def spy(text: str, **options: Any) -> Any:
+            searched.append(text)
+            return extract(text, **options)
+
+        monkeypatch.setattr(text_x, "extract_urls", spy)
+        count_x.cache_clear()  # texts counted by an earlier test are not counted again
+        assert adapter.check(Post(text="Read https://example.com/a/b 🚀 today")) == []
+        assert searched == []
+        # Short links weigh 23 each: 12 of them (4 code points each, with spaces) are 287.
+        crowded = " ".join(f"a{i % 10}.co" for i in range(12)) + " " + "x" * 1
+        problems = adapter.check(Post(text=crowded))
+        assert [(p.code, p.actual) for p in problems] == [("text_too_long", count_x(crowded))]
+        assert count_x(crowded) > 280
+        assert searched  # counted exactly for the message
 
     def test_split_thread_respects_the_weighted_limit(self) -> None:
         adapter = self._adapter()

@@ -474,6 +474,7 @@ class XAdapter(Adapter):
 
     def _check_extra(self, post: Post) -> list[Problem]:
         from socialkit.text import bounded_count, x_invalid_characters  # (core text rules)
+        from socialkit.text._bounds import fits
 
         problems: list[Problem] = []
         for index, item in enumerate(post.posts()):
@@ -491,7 +492,10 @@ class XAdapter(Adapter):
                     )
                 )
             if item.link and item.link not in item.text:
-                length, exact = bounded_count(self._text_of(item), count_x, 280)
+                linked = self._text_of(item)
+                length, exact = (
+                    (0, True) if fits(linked, count_x, 280) else bounded_count(linked, count_x, 280)
+                )
                 if length > 280:
                     problems.append(
                         Problem(
@@ -597,6 +601,8 @@ class XAdapter(Adapter):
         them (HTML entities decoded, NFC, whitespace collapsed); posts without text are not
         compared (X's check needs text)."""
         problems: list[Problem] = []
+        if not post.thread:
+            return problems  # one post repeats nothing
         seen: dict[str, int] = {}
         for index, item in enumerate(post.posts()):
             text = " ".join(mapping.normalise(self._text_of(item)).split())
