@@ -143,6 +143,13 @@ def test_the_x_bound_is_never_below_the_count(text: str) -> None:
 
 
 @PROPERTIES
+@given(hostile_text)
+def test_the_grapheme_bound_is_never_below_the_count(text: str) -> None:
+    assert len(text) >= count_graphemes(text)
+    assert fits(text, count_graphemes, 300) == (len(text) <= 300)
+
+
+@PROPERTIES
 @given(
     st.lists(st.sampled_from(["a.co", "x.co/", "b.jp ", "é.рф", "🚀", "日", "a", " "]), max_size=80)
 )

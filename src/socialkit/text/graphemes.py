@@ -15,6 +15,8 @@ from itertools import accumulate
 
 import regex
 
+from socialkit.text._bounds import register_upper_bound
+
 __all__ = [
     "count_graphemes",
     "grapheme_boundaries",
@@ -37,6 +39,10 @@ def graphemes(text: str) -> list[str]:
 def count_graphemes(text: str) -> int:
     """The number of grapheme clusters in ``text`` (what Bluesky and Mastodon count)."""
     return sum(1 for _ in _GRAPHEME.finditer(text))
+
+
+# A grapheme cluster holds at least one code point.
+register_upper_bound(count_graphemes, len)
 
 
 def grapheme_boundaries(text: str) -> list[int]:
