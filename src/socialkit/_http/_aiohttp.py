@@ -172,12 +172,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if "transfer-encoding" in headers:
                 headers = headers.copy()
                 del headers["transfer-encoding"]  # aiohttp sets it
+        try:
+            # As written (names in their own case); aiohttp encodes them as UTF-8 again.
+            pairs = [(name.decode(), value.decode()) for name, value in headers.raw]
+        except UnicodeDecodeError:
+            pairs = headers.multi_items()
         extensions = request.extensions
         try:
             response = await session.request(
                 request.method,
                 self._url(request.url),
-                headers=headers.multi_items(),
+                headers=pairs,
                 data=data,
                 allow_redirects=False,
                 compress=False,
