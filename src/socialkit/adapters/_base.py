@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from socialkit._http import Network, Session
+    from socialkit._store import Store
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
+    from socialkit.auth import TokenStore
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
@@ -206,6 +208,7 @@ class Adapter(abc.ABC):
         self._http = http
         self._owns_http = http is None
         self._closed = False
+        self._login_tokens: TokenStore | None = None
 
     @classmethod
     def connect(
@@ -299,7 +302,7 @@ class Adapter(abc.ABC):
             network,
             client=self.http,
             auth=auth,
-            account=s.account or "default",
+            account=self._account_key,
             rate_limit=s.rate_limit,
             max_wait=s.max_wait,
             store=s.rate_limit_store,
@@ -308,6 +311,28 @@ class Adapter(abc.ABC):
             deadline=s.deadline,
             body_limits=s.body_limits,
         )
+
+    @property
+    def _account_key(self) -> str:
+        """This account's key in the stores (tokens, the adapter's records): the ``account``
+        setting, or ``default``."""
+        return self.settings.account or "default"
+
+    def _tokens(self) -> TokenStore:
+        """The token store of logins, made once from the ``store`` setting (a ``TokenStore``
+        as it is, a ``Store`` wrapped in one; unset, the user's store)."""
+        tokens = self._login_tokens
+        if tokens is None:
+            from socialkit.auth import TokenStore
+
+            store = self.settings.store
+            tokens = store if isinstance(store, TokenStore) else TokenStore(store)
+            self._login_tokens = tokens
+        return tokens
+
+    def _store(self) -> Store:
+        """The store under the token store, for the adapter's own records."""
+        return self._tokens().store
 
     def now(self) -> datetime:
         """The current time in UTC, from the ``clock`` setting or the system clock."""

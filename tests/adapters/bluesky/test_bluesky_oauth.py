@@ -396,7 +396,7 @@ async def login(adapter: BlueskyAdapter, fake: FakeAtproto, **params: str) -> st
 
 
 async def stored(adapter: BlueskyAdapter) -> Token:
-    token = await adapter._tokens.get(TOKEN_NETWORK, HANDLE)
+    token = await adapter._tokens().get(TOKEN_NETWORK, HANDLE)
     assert token is not None
     return token
 
@@ -519,7 +519,7 @@ class TestLogin(OAuthFixtures):
         assert token.extra["client_id"] == CLIENT_ID
         assert jkt(DPoPKey.from_jwk(token.extra["dpop_jwk"]).public_jwk) == par["jkt"]
         # the pending request is gone: a second redirect with this state is refused
-        assert await adapter._tokens.store.get(PENDING_NAMESPACE, state) is None
+        assert await adapter._tokens().store.get(PENDING_NAMESPACE, state) is None
 
     @pytest.mark.anyio
     async def test_sub_of_another_account_is_refused(
@@ -529,7 +529,7 @@ class TestLogin(OAuthFixtures):
         with pytest.raises(AuthError, match="another account") as caught:
             await login(adapter, fake)
         assert caught.value.code == "sub_mismatch"
-        assert await adapter._tokens.get(TOKEN_NETWORK, HANDLE) is None
+        assert await adapter._tokens().get(TOKEN_NETWORK, HANDLE) is None
 
     @pytest.mark.anyio
     async def test_iss_of_another_server_is_refused_before_the_exchange(
@@ -539,7 +539,7 @@ class TestLogin(OAuthFixtures):
             await login(adapter, fake, iss="https://evil.example.com")
         assert caught.value.code == "iss_mismatch"
         assert fake.token_route.call_count == 0
-        assert await adapter._tokens.get(TOKEN_NETWORK, HANDLE) is None
+        assert await adapter._tokens().get(TOKEN_NETWORK, HANDLE) is None
 
     @pytest.mark.anyio
     async def test_missing_iss_is_refused_when_the_server_sends_it(
@@ -675,7 +675,7 @@ class TestRequests(OAuthFixtures):
         assert old.refresh_token is not None
         old_refresh = old.refresh_token.get_secret_value()
         # the access token expires (client clock): refreshed before the request is sent
-        await adapter._tokens.put(
+        await adapter._tokens().put(
             TOKEN_NETWORK,
             HANDLE,
             old.model_copy(update={"expires_at": old.expires_at.replace(year=2020)}),  # type: ignore[union-attr]
@@ -711,7 +711,7 @@ class TestRequests(OAuthFixtures):
         original = fake.profile_route.side_effect
 
         async def check_store_then_answer(request: httpx.Request) -> httpx.Response:
-            token = await adapter._tokens.get(TOKEN_NETWORK, HANDLE)
+            token = await adapter._tokens().get(TOKEN_NETWORK, HANDLE)
             assert token is not None
             seen.append(token.access_token.get_secret_value())
             return original(request)  # type: ignore[no-any-return,misc,operator]
@@ -731,7 +731,7 @@ class TestRequests(OAuthFixtures):
         await login(adapter, fake)
         await adapter.me()
         old = await stored(adapter)
-        await adapter._tokens.put(
+        await adapter._tokens().put(
             TOKEN_NETWORK,
             HANDLE,
             old.model_copy(update={"expires_at": old.expires_at.replace(year=2020)}),  # type: ignore[union-attr]
@@ -773,7 +773,7 @@ class TestRequests(OAuthFixtures):
         client = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
         # a later run: no client id or redirect needed, the stored session has them
         second = self.make_adapter(
-            client, store=adapter._tokens, oauth_client_id=None, oauth_redirect_uri=None
+            client, store=adapter._tokens(), oauth_client_id=None, oauth_redirect_uri=None
         )
         tokens_before = len(fake.token_forms)
         assert (await second.me()).id == DID
@@ -963,9 +963,9 @@ async def test_real_login_against_the_local_pds(pds_server: Any) -> None:
         assert (await adapter.me()).id == made["did"]
         posted = await adapter.publish(Post(text="hello over OAuth and DPoP"))
         assert posted.id is not None
-        first = await adapter._tokens.get(TOKEN_NETWORK, handle)
+        first = await adapter._tokens().get(TOKEN_NETWORK, handle)
         await adapter.auth.refresh()
-        second_token = await adapter._tokens.get(TOKEN_NETWORK, handle)
+        second_token = await adapter._tokens().get(TOKEN_NETWORK, handle)
         assert first is not None
         assert second_token is not None
         assert first.refresh_token != second_token.refresh_token  # rotated, stored

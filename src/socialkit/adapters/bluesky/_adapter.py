@@ -231,16 +231,11 @@ class BlueskyAdapter(Adapter):
         self.settings: BlueskySettings = settings
         store = settings.store
         self._owns_store = store is None
-        if store is None:
-            self._tokens = TokenStore()
-        elif isinstance(store, TokenStore):
-            self._tokens = store
-        else:
+        if store is not None and not isinstance(store, TokenStore):
             from socialkit._store import Store
 
             if not isinstance(store, Store):
                 raise ConfigurationError("bluesky: store must be a socialkit Store or TokenStore")
-            self._tokens = TokenStore(store)
         self._network = make_network(settings.service)
         self.auth: BlueskySessionAuth | BlueskyOAuthAuth
         if settings.password is not None:
@@ -250,7 +245,7 @@ class BlueskyAdapter(Adapter):
                     "oauth_redirect_uri), not both"
                 )
             self.auth = BlueskySessionAuth(
-                store=self._tokens,
+                store=self._tokens(),
                 identifier=settings.identifier,
                 password=settings.password,
                 service=settings.service,
@@ -259,7 +254,7 @@ class BlueskyAdapter(Adapter):
             # OAuth: the stored session is used; with none, the first request raises an
             # AuthError saying to log in (ex_oauth_begin / ex_oauth_complete).
             self.auth = BlueskyOAuthAuth(
-                store=self._tokens,
+                store=self._tokens(),
                 identifier=settings.identifier,
                 service=settings.service,
                 client_id=settings.oauth_client_id,
@@ -292,7 +287,7 @@ class BlueskyAdapter(Adapter):
         """Close the HTTP client (unless it was given) and the token store it made. No request."""
         await super().aclose()
         if self._owns_store:
-            await self._tokens.aclose()
+            await self._tokens().aclose()
 
     # -- real time -------------------------------------------------------------------------
 

@@ -63,8 +63,7 @@ from socialkit.adapters.linkedin._settings import AUTHOR_URN, LinkedInSettings
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit._store import Store
-    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["LinkedInAdapter", "LinkedInMediaError"]
 
@@ -194,27 +193,11 @@ class LinkedInAdapter(Adapter):
         self.settings: LinkedInSettings = settings
         self._session: Session | None = None
         self._oauth2_client: OAuth2Client | None = None
-        self._token_store: TokenStore | None = None
         self._author: str | None = settings.author
         #: Sleeps between media status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
-    def _tokens(self) -> TokenStore:
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
-        return self._token_store
-
-    def _store(self) -> Store:
-        return self._tokens().store
 
     def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:

@@ -281,14 +281,6 @@ class MastodonAdapter(Adapter):
             return BearerAuth(token)
         return _StoredTokenAuth(self)
 
-    def _token_account(self) -> str:
-        return self.settings.account or "default"
-
-    def _token_store(self) -> Any:
-        from socialkit.auth import TokenStore
-
-        return TokenStore(self.settings.store)
-
     async def ensure_credentials(self) -> None:
         """A token in the settings or in the token store, or :func:`_not_logged_in`'s error.
 
@@ -296,7 +288,7 @@ class MastodonAdapter(Adapter):
         """
         if self.settings.access_token is not None or self._token_override is not None:
             return
-        if await self._token_store().get(self.name, self._token_account()) is None:
+        if await self._tokens().get(self.name, self._account_key) is None:
             raise _not_logged_in(self)
 
     async def aclose(self) -> None:
@@ -1609,7 +1601,7 @@ class MastodonAdapter(Adapter):
         self._parse(_wire.TokenResponse, response)
         token = Token.from_response(response.json())
         if save:
-            await self._token_store().put(self.name, self._token_account(), token)
+            await self._tokens().put(self.name, self._account_key, token)
         self._token_override = token.access_token
         if self._session is not None:
             await self._session.aclose()
@@ -1626,8 +1618,8 @@ def _not_logged_in(adapter: MastodonAdapter) -> Exception:
         code="not_logged_in",
         message=(
             f"no access_token setting and no stored token for account "
-            f"{adapter._token_account()!r}; log in first with `socialkit auth login mastodon "
-            f"--instance {adapter.instance} --account {adapter._token_account()}` "
+            f"{adapter._account_key!r}; log in first with `socialkit auth login mastodon "
+            f"--instance {adapter.instance} --account {adapter._account_key}` "
             "(or ex_exchange_code), or pass access_token="
         ),
     )
@@ -1648,7 +1640,7 @@ class _StoredTokenAuth(httpx.Auth):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if self._token is None:
             adapter = self._adapter
-            stored = await adapter._token_store().get(adapter.name, adapter._token_account())
+            stored = await adapter._tokens().get(adapter.name, adapter._account_key)
             if stored is None:
                 raise _not_logged_in(adapter)
             self._token = stored.access_token

@@ -50,7 +50,7 @@ from socialkit.adapters.meta._graph import (
 if TYPE_CHECKING:
     from socialkit._http import Session
     from socialkit.adapters.meta._auth import PageToken
-    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["ContainerAdapter", "MetaAdapter", "MetaSettings", "insights", "parse_time"]
 
@@ -183,7 +183,6 @@ class MetaAdapter(Adapter):
         #: What the stored login token carries besides (``page_id``, ``ig_user_id``, ``user_id``).
         self._login: dict[str, Any] = {}
         self._from_store = False
-        self._token_store: TokenStore | None = None
         self._oauth_client: OAuth2Client | None = None
         self._records: dict[str, str] = {}
         self._me_cache: Account | None = None
@@ -227,19 +226,6 @@ class MetaAdapter(Adapter):
         self._graph_client = None
 
     # -- credentials -------------------------------------------------------------------------
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
-    def _tokens(self) -> TokenStore:
-        """The token store of logins (the ``store`` setting; by default the user's store)."""
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
-        return self._token_store
 
     def _token(self) -> str:
         if self._access_token is None:

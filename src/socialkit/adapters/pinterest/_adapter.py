@@ -40,8 +40,7 @@ from socialkit.adapters.pinterest._settings import PinterestSettings
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit._store import Store
-    from socialkit.auth import AuthorizationRequest, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, Token
 
 __all__ = ["ANALYTICS_DAYS", "PinterestAdapter", "PinterestMediaError"]
 
@@ -177,27 +176,11 @@ class PinterestAdapter(Adapter):
         assert isinstance(settings, PinterestSettings)
         self.settings: PinterestSettings = settings
         self._session: Session | None = None
-        self._token_store: TokenStore | None = None
         self._oauth2_client: Any = None
         #: Sleeps between media status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
     # -- plumbing --------------------------------------------------------------------------------
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
-    def _tokens(self) -> TokenStore:
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
-        return self._token_store
-
-    def _store(self) -> Store:
-        return self._tokens().store
 
     async def ensure_credentials(self) -> None:
         """An ``access_token`` or ``refresh_token`` in the settings, or a token stored for this

@@ -55,8 +55,7 @@ from socialkit.adapters.reddit._network import json_errors
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit._store import Store
-    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["DEFAULT_SCOPES", "RedditAdapter", "RedditSettings"]
 
@@ -278,7 +277,6 @@ class RedditAdapter(Adapter):
         assert isinstance(settings, RedditSettings)
         self.settings: RedditSettings = settings
         self._session: Session | None = None
-        self._token_store: TokenStore | None = None
         self._token_lock = anyio.Lock()
         self._me: wire.Me | None = None
         self._oauth2_client: OAuth2Client | None = None
@@ -292,21 +290,6 @@ class RedditAdapter(Adapter):
         agent = self.settings.user_agent
         assert agent is not None
         return {"User-Agent": agent}
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
-    def _tokens(self) -> TokenStore:
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
-        return self._token_store
-
-    def _store(self) -> Store:
-        return self._tokens().store
 
     async def _script_token(self, *, force: bool, stale: str | None = None) -> str:
         """The script app's access token: the stored one while it lasts, else a new one from

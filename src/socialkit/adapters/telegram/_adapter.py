@@ -307,10 +307,6 @@ class TelegramAdapter(Adapter):
                 self._chosen_store = TokenStore().store
         return self._chosen_store
 
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
     async def _call(
         self,
         method: str,

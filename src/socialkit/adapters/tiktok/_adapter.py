@@ -38,8 +38,7 @@ from socialkit.adapters.tiktok._network import error_of
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit._store import Store
-    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["DEFAULT_SCOPES", "TikTokAdapter", "TikTokPublishError", "TikTokSettings"]
 
@@ -259,27 +258,11 @@ class TikTokAdapter(Adapter):
         assert isinstance(settings, TikTokSettings)
         self.settings: TikTokSettings = settings
         self._session: Session | None = None
-        self._token_store: TokenStore | None = None
         self._oauth2_client: OAuth2Client | None = None
         #: Sleeps between publish status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
-    def _tokens(self) -> TokenStore:
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
-        return self._token_store
-
-    def _store(self) -> Store:
-        return self._tokens().store
 
     async def ensure_credentials(self) -> None:
         """Without a token in the settings, one must be stored (``socialkit auth login

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from socialkit._http import Session
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.adapters.x._stream import Rule
-    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["DEFAULT_SCOPES", "UserContextRequiredError", "XAdapter", "XSettings"]
 
@@ -291,7 +291,6 @@ class XAdapter(Adapter):
         self.settings: XSettings = settings
         self._session: Session | None = None
         self._oauth2_client: OAuth2Client | None = None
-        self._token_store: TokenStore | None = None
         self._me: Account | None = None
         #: Idempotency records of publish when no ``store`` is configured.
         self._records: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -308,17 +307,6 @@ class XAdapter(Adapter):
     def _require_user(self, operation: str) -> None:
         if not self.user_context:
             raise UserContextRequiredError(operation)
-
-    def _tokens(self) -> TokenStore:
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            if isinstance(store, TokenStore):
-                self._token_store = store
-            else:
-                self._token_store = TokenStore(store)
-        return self._token_store
 
     def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
@@ -348,10 +336,6 @@ class XAdapter(Adapter):
                 raise ConfigurationError("x: invalid OAuth 2.0 settings", problems) from None
             self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
 
     async def ensure_credentials(self) -> None:
         """With an OAuth 2.0 client and no token in the settings, a token must be stored.

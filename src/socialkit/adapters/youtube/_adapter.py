@@ -61,8 +61,7 @@ from socialkit.adapters.youtube._settings import YouTubeSettings
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit._store import Store
-    from socialkit.auth import AuthorizationRequest, Token, TokenStore
+    from socialkit.auth import AuthorizationRequest, Token
 
 __all__ = ["QUOTA_COSTS", "YouTubeAdapter", "YouTubeProcessingError"]
 
@@ -260,28 +259,12 @@ class YouTubeAdapter(Adapter):
         self.settings: YouTubeSettings = settings
         self._data: Session | None = None
         self._analytics: Session | None = None
-        self._token_store: TokenStore | None = None
         self._oauth2_client: Any = None
         self._channel: wire.Channel | None = None
         #: Sleeps between processing polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
     # -- plumbing ---------------------------------------------------------------------------
-
-    @property
-    def _account_key(self) -> str:
-        return self.settings.account or "default"
-
-    def _tokens(self) -> TokenStore:
-        if self._token_store is None:
-            from socialkit.auth import TokenStore
-
-            store = self.settings.store
-            self._token_store = store if isinstance(store, TokenStore) else TokenStore(store)
-        return self._token_store
-
-    def _store(self) -> Store:
-        return self._tokens().store
 
     def _oauth2(self) -> Any:
         if self._oauth2_client is None:
