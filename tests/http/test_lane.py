@@ -198,3 +198,15 @@ def test_the_direct_lane_builds_what_the_client_builds(case: str) -> None:
         assert built.headers.raw == reference.headers.raw
         assert built.content == reference.content
         assert built.extensions["timeout"] == reference.extensions["timeout"]
+
+
+def test_the_direct_lane_sees_changes_to_the_clients_headers() -> None:
+    client = make_client(transport=httpx.MockTransport(Recorder().handler))
+    lane = _lane.DirectLane(client)
+    url = NETWORK.join("/items")
+    first = lane.build("POST", url, httpx.USE_CLIENT_DEFAULT, json={})
+    assert "x-app" not in first.headers
+    client.headers["X-App"] = "demo/1"
+    second = lane.build("POST", url, httpx.USE_CLIENT_DEFAULT, json={})
+    assert second.headers["x-app"] == "demo/1"
+    assert second.headers.raw == client.build_request("POST", url, json={}).headers.raw

@@ -48,7 +48,7 @@ _OPENED: Any = getattr(getattr(httpx._client, "ClientState", None), "OPENED", No
 class DirectLane:
     """The direct lane of one :func:`make_client` client."""
 
-    __slots__ = ("_client", "_pairs", "_seconds", "_timeout", "_urls")
+    __slots__ = ("_client", "_headers", "_pairs", "_seconds", "_timeout", "_urls")
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
@@ -57,6 +57,7 @@ class DirectLane:
         #: Parsed URLs by their text (a publish sends to the same URL every time; parsing one
         #: costs a third of building the request). Bounded: emptied when full.
         self._urls: dict[str, httpx.URL] = {}
+        self._headers: tuple[list[tuple[bytes, bytes]], frozenset[bytes]] | None = None
         #: Query parameters encoded, by name and value (X's field lists repeat on every call).
         self._pairs: dict[tuple[str, str], str] = {}
 
@@ -107,31 +108,20 @@ class DirectLane:
         cost more to quote than the rest of a request); any other body goes through
         ``httpx.Request``."""
         client = self._client
-        merged = httpx.Headers(client.headers)
-        if headers:
-            merged.update(headers)
         source = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
         if source is not self._timeout:
             self._seconds = httpx.Timeout(source).as_dict()
             self._timeout = source
         extensions = {"timeout": self._seconds}
         target = self._url(url, params)
-        if target is None:
+        if target is None or data is not None or files is not None:
+            merged = httpx.Headers(client.headers)
+            if headers:
+                merged.update(headers)
             return httpx.Request(
                 method,
-                self._url(url, None) or url,
-                params=params,
-                json=json,
-                data=data,
-                files=files,
-                content=content,
-                headers=merged,
-                extensions=extensions,
-            )
-        if data is not None or files is not None:
-            return httpx.Request(
-                method,
-                target,
+                target or self._url(url, None) or url,
+                params=None if target is not None else params,
                 json=json,
                 data=data,
                 files=files,
@@ -141,41 +131,65 @@ class DirectLane:
             )
         if json is not None:
             body = _dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-            defaults: tuple[tuple[str, str], ...] = (
-                ("Content-Length", str(len(body))),
-                ("Content-Type", "application/json"),
+            defaults: tuple[tuple[bytes, bytes], ...] = (
+                (b"Content-Length", str(len(body)).encode()),
+                (b"Content-Type", b"application/json"),
             )
         elif content is None:
             body, defaults = b"", ()
         elif isinstance(content, bytes | str):
             body = content.encode() if isinstance(content, str) else content
-            defaults = (("Content-Length", str(len(body))),) if body else ()
+            defaults = ((b"Content-Length", str(len(body)).encode()),) if body else ()
         else:  # a stream
+            merged = httpx.Headers(client.headers)
+            if headers:
+                merged.update(headers)
             return httpx.Request(
                 method, target, content=content, headers=merged, extensions=extensions
             )
+        # The header list httpx would make, from the client's headers kept as bytes: the
+        # call's headers replace those of the same name (Headers.update), the body's defaults
+        # are added when absent (setdefault), Host and an empty POST's length go first.
+        raw, names = self._client_headers()
+        if headers:
+            extra = httpx.Headers(headers).raw
+            replaced = {name.lower() for name, _ in extra}
+            raw = [pair for pair in raw if pair[0].lower() not in replaced] + extra
+            names = names | replaced
+        else:
+            raw = list(raw)
         for name, value in defaults:
-            if name not in merged:
-                merged[name] = value
+            if name.lower() not in names:
+                raw.append((name, value))
+                names = names | {name.lower()}
         method = method.upper()
         auto: list[tuple[bytes, bytes]] = []
-        if "Host" not in merged and target.host:
+        if b"host" not in names and target.host:
             auto.append((b"Host", target.netloc))
         if (
             method in _BODY_METHODS
-            and "Content-Length" not in merged
-            and "Transfer-Encoding" not in merged
+            and b"content-length" not in names
+            and b"transfer-encoding" not in names
         ):
             auto.append((b"Content-Length", b"0"))
         request = httpx.Request(
             method,
             target,
-            headers=auto + merged.raw if auto else merged,
+            headers=auto + raw if auto else raw,
             stream=httpx.ByteStream(body),
             extensions=extensions,
         )
         request._content = body  # as Request.read() leaves it
         return request
+
+    def _client_headers(self) -> tuple[list[tuple[bytes, bytes]], frozenset[bytes]]:
+        """The client's headers as raw pairs and their lower-case names, kept until the
+        client's headers change."""
+        raw = self._client.headers.raw
+        kept = self._headers
+        if kept is None or kept[0] != raw:
+            kept = self._headers = (raw, frozenset(name.lower() for name, _ in raw))
+        return kept
 
     def _url(self, url: str, params: Any) -> httpx.URL | None:
         """``httpx.URL(url, params=params)``, from parsed URLs and encoded parameters kept by
