@@ -224,18 +224,24 @@ def post_from(
     inc = _expansions(includes)
     author = _author(post, inc)
     text, link = _text_and_link(post)
+    attached = post.attachments is not None
+    referenced = post.referenced_posts is not None
     return read_back_post(
         text=text,
-        media=[m for m in (media_from(item) for item in _media_of(post, inc)) if m is not None],
+        media=(
+            [m for m in (media_from(item) for item in _media_of(post, inc)) if m is not None]
+            if attached
+            else []
+        ),
         link=link,
         id=post.id,
         network=NETWORK,
         url=post_url(post.id, author.handle if author else None),
         author=author,
         created_at=_aware(post.created_at) or snowflake_time(post.id),
-        reply_to=post.reference("replied_to"),
-        quote_of=post.reference("quoted"),
-        poll=_poll_of(post, inc),
+        reply_to=post.reference("replied_to") if referenced else None,
+        quote_of=post.reference("quoted") if referenced else None,
+        poll=_poll_of(post, inc) if attached else None,
         language=post.lang if post.lang and post.lang.isalpha() else None,
         metrics=_public_counts(post),
         raw=post if raw is None else raw,
