@@ -83,6 +83,11 @@ class AiohttpBody(httpx.AsyncByteStream):
                 return
             yield chunk
 
+    def content_encoding(self) -> str | None:
+        """The answer's ``Content-Encoding`` (its values joined, as httpx joins them)."""
+        values = self._response.headers.getall("Content-Encoding", ())
+        return ", ".join(values) if values else None
+
     async def read_capped(self, limit: int) -> tuple[bytes, bool] | None:
         """``(body, cut)`` when the answer declares its length, read in one call (at most
         ``limit`` bytes of it, ``cut`` when it is longer); ``None`` otherwise (stream it)."""
@@ -126,6 +131,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
         #: Parsed URLs by their text (a publish sends to the same URL every time).
         self._urls: dict[str, yarl.URL] = {}
+        self._by_identity: dict[int, tuple[httpx.URL, yarl.URL]] = {}
         self._timeouts: dict[tuple[Any, Any, Any], aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
@@ -142,12 +148,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _url(self, url: httpx.URL) -> yarl.URL:
         # As httpx encoded it: aiohttp would otherwise decode escapes such as %3A.
+        known = self._by_identity.get(id(url))
+        if known is not None and known[0] is url:  # the direct lane reuses its parsed URLs
+            return known[1]
         text = str(url)
         parsed = self._urls.get(text)
         if parsed is None:
             if len(self._urls) >= _URLS:
                 self._urls.clear()
             parsed = self._urls[text] = yarl.URL(text, encoded=True)
+        if len(self._by_identity) >= _URLS:
+            self._by_identity.clear()
+        self._by_identity[id(url)] = (url, parsed)  # holding url: its id is not reused
         return parsed
 
     def _timeout(self, seconds: dict[str, float | None]) -> aiohttp.ClientTimeout:

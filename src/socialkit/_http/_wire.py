@@ -175,9 +175,15 @@ AUTH_ERROR_BODY_LIMIT = 1024 * 1024
 
 def content_codings(response: httpx.Response) -> list[str]:
     """The response's content codings, lower case, ``identity`` left out."""
+    stream = response.stream
+    # The aiohttp transport reads the header from aiohttp's own (indexed) headers.
+    declared = getattr(getattr(stream, "_stream", stream), "content_encoding", None)
+    value = declared() if declared is not None else response.headers.get("content-encoding")
+    if not value:
+        return []
     return [
         part.strip().lower()
-        for part in response.headers.get("content-encoding", "").split(",")
+        for part in value.split(",")
         if part.strip() and part.strip().lower() != "identity"
     ]
 
