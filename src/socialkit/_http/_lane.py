@@ -120,7 +120,7 @@ class DirectLane:
                 merged.update(headers)
             return httpx.Request(
                 method,
-                target or self._url(url, None) or url,
+                target if target is not None else (self._url(url, None) or url),
                 params=None if target is not None else params,
                 json=json,
                 data=data,
