@@ -7,6 +7,7 @@ import csv
 import io
 import itertools
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -197,10 +198,11 @@ def test_another_seed_plants_elsewhere_and_is_still_found(tmp_path: Path) -> Non
     assert report.burst_alerted
 
 
-def test_demo_command_json(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["demo", "--seed", "11", "--days", str(DAYS), "--out", str(tmp_path), "--json"]
-    )
+def test_demo_command_json(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        result = CliRunner().invoke(
+            app, ["demo", "--seed", "11", "--days", str(DAYS), "--out", str(tmp_path), "--json"]
+        )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["found"]["burst_alerted"] is True
@@ -212,6 +214,9 @@ def test_demo_command_json(tmp_path: Path) -> None:
     assert data["held"]
     assert all(t["status"] == "planned" and t["paused"] for t in data["held"])
     assert {t["status"] for t in data["plan"]} == {"published", "planned"}
+    # The report carries the pause; the planner's own warning is not printed a second time
+    # (without a handler, Python's last resort would print it on stderr).
+    assert not [r for r in caplog.records if r.getMessage().startswith("planner paused")]
 
 
 def test_the_live_burst_alerts_from_the_stream_within_seconds(

@@ -1477,7 +1477,9 @@ def demo(
     # With --json the report goes to a buffer and only the JSON is printed.
     console = Console(file=io.StringIO(), width=120) if as_json else state.out
     try:
-        result = run_demo(seed, out, days, console)
+        # The report shows the crisis pause and the posts it holds.
+        with _quiet_source_warnings("socialkit.workflows.planner", "planner paused"):
+            result = run_demo(seed, out, days, console)
     except SocialkitError as exc:
         raise _fail(state, exc) from None
     if as_json:
