@@ -430,6 +430,31 @@ async def test_login_exchanges_the_code_and_stores_a_long_lived_token(
     assert not found, "\n".join(found)
 
 
+@pytest.mark.parametrize("fake_type", [FakeFacebook, FakeInstagram, FakeThreads])
+async def test_a_fakes_own_dialog_takes_the_login(fake_type: type[GraphFake]) -> None:
+    # With the authorize_url setting (a fake served on a port gives its own), the user's browser
+    # goes to that dialog, which redirects back with a code the adapter exchanges.
+    fake = fake_type()
+    client, _ = recording_client(fake)
+    login = login_adapter(fake, client, authorize_url=fake.settings()["authorize_url"])
+    request = login.ex_authorization_url(redirect_uri=REDIRECT)
+    dialog = httpx.URL(request.url)
+    assert str(dialog.copy_with(query=None)) == fake.settings()["authorize_url"]
+    assert dialog.host == httpx.URL(fake.base_url).host
+    answer = await client.get(request.url)  # what the browser does
+    assert answer.status_code in (302, 303, 307)
+    back = answer.headers["location"]
+    assert back.startswith(f"{REDIRECT}?")
+    token = await login.ex_exchange_code(request, back)
+    assert token.access_token.get_secret_value()
+    await login.aclose()
+    await client.aclose()
+    # Without the setting, the dialog is Meta's own.
+    async with httpx.AsyncClient() as other:
+        default = login_adapter(fake_type(), other).ex_authorization_url()
+    assert httpx.URL(default.url).host in ("www.facebook.com", "threads.net")
+
+
 async def test_login_refuses_a_forged_redirect_before_any_request() -> None:
     fake = FakeFacebook()
     client, recorder = recording_client(fake)

@@ -141,6 +141,14 @@ class MetaSettings(AdapterSettings):
         pattern=r"^v[0-9]{1,3}\.[0-9]{1,2}$",
         description="The Graph API version every call uses (v25.0).",
     )
+    authorize_url: str | None = Field(
+        default=None,
+        description=(
+            "Where the login sends the user to authorize the app (default: Meta's dialog, "
+            "Facebook Login's for the Graph version or Threads'); a fake served on a port "
+            "gives its own."
+        ),
+    )
     poll_interval: float = Field(
         default=2.0, ge=0, description="Seconds between container or video status checks."
     )
@@ -306,7 +314,8 @@ class MetaAdapter(Adapter):
             version = self.settings.graph_version
             config = OAuth2Config(
                 network=self.name,
-                authorization_endpoint=login["authorize"].format(version=version),
+                authorization_endpoint=self.settings.authorize_url
+                or login["authorize"].format(version=version),
                 token_endpoint=self._base_url().rstrip("/")
                 + login["token"].format(version=version),
                 client_id=app_id,

@@ -188,6 +188,7 @@ class FakeFacebook(GraphFake):
             "page_id": self.owner.id,
             "app_id": self.app_id,
             "app_secret": self.app_secret,
+            "authorize_url": self.base_url + self.authorize_path.format(version=self.version),
             "store": MemoryStore(),
         }
 

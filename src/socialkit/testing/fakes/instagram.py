@@ -184,6 +184,7 @@ class FakeInstagram(GraphFake):
             "ig_user_id": self.owner.id,
             "app_id": self.app_id,
             "app_secret": self.app_secret,
+            "authorize_url": self.base_url + self.authorize_path.format(version=self.version),
             "poll_interval": 0.0,
             "store": MemoryStore(),
         }

@@ -137,6 +137,7 @@ class FakeThreads(GraphFake):
             "access_token": self.owner_token,
             "app_id": self.app_id,
             "app_secret": self.app_secret,
+            "authorize_url": self.base_url + self.authorize_path.format(version=self.version),
             "poll_interval": 0.0,
             "store": MemoryStore(),
         }
