@@ -338,7 +338,8 @@ async def test_cancel_or_move_after_it_went_live_names_it(
 @pytest.mark.anyio
 async def test_a_post_the_network_still_holds_is_asked_again_later(db: PlanDB) -> None:
     """Mastodon's scheduler runs late: the target stays ``scheduled`` and is asked again
-    ``retry_after`` later; cancelling it then still takes it back on the network."""
+    later (``retry_after``, or half the time since its time when longer: here 2 minutes late,
+    a minute later)."""
     async with clocked_world(db, "mastodon") as world:
         late = FakeClock(world["clock"].now())  # the workers' clock, ahead of the network's
         runner = Runner(
@@ -348,9 +349,10 @@ async def test_a_post_the_network_still_holds_is_asked_again_later(db: PlanDB) -
         late.set(target.due_at + timedelta(minutes=2))
         [held] = await runner.run_once()
         assert (held.status, held.fenced) == ("scheduled", True)
-        assert await runner.run_once() == []  # not before retry_after
-        assert await runner.pending() == 1
         late.advance(seconds=31)
+        assert await runner.run_once() == []  # retry_after has passed, half the delay not yet
+        assert await runner.pending() == 1
+        late.advance(seconds=30)
         [again] = await runner.run_once()
         assert again.status == "scheduled"
         still = await world["planner"].target(target.id)
@@ -360,11 +362,45 @@ async def test_a_post_the_network_still_holds_is_asked_again_later(db: PlanDB) -
             None,
         )
         world["clock"].set(target.due_at + timedelta(minutes=1))
-        late.advance(seconds=31)
+        late.advance(seconds=91)
         [done] = await runner.run_once()
         assert done.status == "published"
         statuses = [e.status for e in await world["planner"].events(target.id)]
         assert statuses == ["planned", "claimed", "scheduled", "published"]
+
+
+@pytest.mark.anyio
+async def test_a_post_held_past_settle_within_needs_a_person(db: PlanDB) -> None:
+    """The questions thin out (at most one an hour) and stop ``settle_within`` after the
+    post's time: a post the network keeps holding needs a person."""
+    async with clocked_world(db, "mastodon") as world:
+        workers = FakeClock(world["clock"].now())  # the network's scheduler never catches up
+        runner = Runner(
+            db,
+            {"acct": world["net"]},
+            clock=workers.now,
+            retry_after=timedelta(seconds=30),
+            settle_within=timedelta(hours=6),
+        )
+        target = await handed_over(world)
+        workers.set(target.due_at + timedelta(minutes=2))
+        asked = 0
+        while True:
+            found = await runner.run_once()
+            if found:
+                asked += 1
+                if found[0].status != "scheduled":
+                    break
+            workers.advance(seconds=30)
+        assert found[0].status == "needs_attention"
+        assert workers.now() - target.due_at >= timedelta(hours=6)
+        assert asked <= 15  # about 30 a minute at retry_after alone
+        stuck = await world["planner"].target(target.id)
+        assert stuck.status == "needs_attention"
+        assert stuck.error is not None
+        assert f"still holds the scheduled post {target.published_id}" in stuck.error
+    with pytest.raises(ValueError, match="settle_within"):
+        Runner(db, {}, settle_within=timedelta(seconds=30))
 
 
 @pytest.mark.anyio
@@ -412,7 +448,7 @@ async def test_settling_errors_wait_or_need_attention(
         [waiting] = await runner.run_once()
         assert waiting.status == "scheduled"
         assert isinstance(waiting.error, ServerError)
-        world["clock"].advance(runner.retry_after + timedelta(seconds=1))
+        world["clock"].advance(timedelta(minutes=1, seconds=1))  # half the two minutes late
         [stuck] = await runner.run_once()
         assert stuck.status == "needs_attention"
         needs = await world["planner"].target(target.id)

@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "Runner", "RunStats"]
 
 log = logging.getLogger("socialkit.workflows.planner")
+#: The longest wait between two questions about a post the network still holds.
+_SETTLE_WAIT_MAX = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,9 @@ class Runner:
     unknown outcome (or a publish cut by its deadline) is tried again later under the same key,
     so the adapter reconciles; after ``max_unknown`` unknown outcomes the target
     ``needs_attention``. A natively scheduled target is settled ``settle_after`` its time
-    (the network is asked what became of it; still held, it is asked again ``retry_after``
-    later).
+    (the network is asked what became of it). Still held, or not answerable yet, it is asked
+    again after ``retry_after`` or half the time since it was due, whichever is longer (at most
+    an hour), until ``settle_within`` after its time: then it ``needs_attention``.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class Runner:
         max_unknown: int = 3,
         retry_after: timedelta = timedelta(seconds=30),
         settle_after: timedelta = SETTLE_AFTER,
+        settle_within: timedelta = timedelta(days=1),
         clock: Clock = utcnow,
         on_outcome: Callable[[Outcome], Any] | None = None,
     ) -> None:
@@ -127,6 +131,8 @@ class Runner:
             raise ValueError("margin must be positive and shorter than the lease")
         if concurrency < 1 or max_attempts < 1 or max_unknown < 1:
             raise ValueError("concurrency, max_attempts and max_unknown must be at least 1")
+        if settle_within <= settle_after:
+            raise ValueError("settle_within must be longer than settle_after")
         self.db = db
         self.adapters: dict[str, Adapter] = label_adapters(adapters)
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -137,6 +143,7 @@ class Runner:
         self.max_unknown = max_unknown
         self.retry_after = retry_after
         self.settle_after = settle_after
+        self.settle_within = settle_within
         self._clock = clock
         self._on_outcome = on_outcome
         self._tokens: dict[str, str] = {}
@@ -264,14 +271,30 @@ class Runner:
 
     async def _hold(self, target: Target, exc: BaseException | None) -> Outcome:
         """The network still holds a scheduled target (or could not be asked): released, to be
-        asked again ``retry_after`` later."""
+        asked again later (see the class), or, ``settle_within`` after its time, left to a
+        person."""
         now = self.now()
+        late = now - target.due_at
+        if late >= self.settle_within:
+            hours = late.total_seconds() / 3600
+            what = (
+                f"still holds the scheduled post {target.published_id}"
+                if exc is None
+                else f"could not be asked about the scheduled post {target.published_id} ({exc})"
+            )
+            return await self._finish(
+                target,
+                "needs_attention",
+                error=exc,
+                detail=f"{target.network} {what} {hours:.1f} h after its time",
+            )
+        wait = min(max(self.retry_after, late / 2), _SETTLE_WAIT_MAX)
         t = self.db.t("targets")
         async with self.db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE {t} SET claim_token = NULL, claimed_by = NULL, lease_until = NULL, "  # noqa: S608
                 "not_before = ?, updated_at = ? WHERE id = ? AND claim_token = ?",
-                ts(now + self.retry_after),
+                ts(now + wait),
                 ts(now),
                 target.id,
                 self._tokens.pop(target.id, ""),
