@@ -123,6 +123,42 @@ async def test_video_goes_through_the_media_states(
     assert posted.media[0].alt == "a clip"
 
 
+async def test_a_video_file_is_streamed_and_sent_whole_again_on_a_retry(
+    fake: FakePinterest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file given by its path is read from disk while it is sent, not loaded first; the S3
+    # form upload answered 503 once is sent again from the start of the file.
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(c.MP4_HEAD * 64)
+
+    def whole(self: Media) -> bytes:
+        raise AssertionError("the video was read into memory")
+
+    monkeypatch.setattr(Media, "read", whole)
+    inner = httpx.ASGITransport(app=fake.app)
+    uploads: list[int] = []
+
+    class FirstUploadFails(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.startswith("/_upload/"):
+                uploads.append(len(await request.aread()))
+                if len(uploads) == 1:
+                    return httpx.Response(503, text="SlowDown")
+            return await inner.handle_async_request(request)
+
+    async with fake.connect(
+        http=httpx.AsyncClient(transport=FirstUploadFails()), retry_wait=False
+    ) as pinterest:
+        posted = await pinterest.publish(
+            Post(text="from disk", media=[Media.from_path(clip, alt="from disk")])
+        )
+    assert posted.media[0].kind == "video"
+    assert len(uploads) == 2
+    assert uploads[0] == uploads[1]  # the whole form both times
+    [media] = fake.media.values()
+    assert media.content == c.MP4_HEAD * 64
+
+
 async def test_a_failed_video_is_an_error_and_the_key_starts_over(
     net: PinterestAdapter, fake: FakePinterest
 ) -> None:

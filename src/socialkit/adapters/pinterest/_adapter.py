@@ -9,12 +9,13 @@ media/create, media/get, pins/analytics, user_account/analytics, boards/list, bo
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Literal, TypeVar
 
 import anyio
 import httpx
@@ -26,6 +27,7 @@ from socialkit._errors import (
     ConfigurationError,
     InvalidPostError,
     MalformedResponseError,
+    MediaError,
     NotFoundError,
     OutcomeUnknownError,
     TransportError,
@@ -871,13 +873,15 @@ class PinterestAdapter(Adapter):
     async def _register_video(self, medium: Media) -> str:
         """``POST /media`` (``{"media_type": "video"}``), then the file to the returned
         ``upload_url`` as a form with every ``upload_parameters`` field (an S3 form POST, sent
-        without Pinterest's token; sending it again replaces the same object). Returns the
-        media id."""
+        without Pinterest's token; sending it again replaces the same object). A file given
+        by its path is streamed from disk (httpx reads it from the start again on a retry);
+        fetched or in-memory media are sent from memory. Returns the media id."""
+        content: bytes | None = None
         if medium.url is not None:
             from socialkit._http import MediaFetcher
 
             content = await MediaFetcher.for_settings(self.settings).fetch(medium)
-        else:
+        elif medium.path is None:
             content = medium.read()
         upload = await self._call(
             wire.MediaUpload, "POST", "/media", body={"media_type": "video"}, kind="write"
@@ -885,16 +889,20 @@ class PinterestAdapter(Adapter):
         if not upload.upload_url.startswith(("https://", "http://")):
             raise MalformedResponseError(self.name, 200, "malformed_response", "no upload_url")
         session = await self._api()
-        await session.request(
-            "POST",
-            upload.upload_url,
-            data=dict(upload.upload_parameters),
-            files={"file": ("video", content, medium.mime_type)},
-            auth=None,
-            kind="write",
-            retry_safe=True,
-            bucket="upload",
-        )
+        with contextlib.ExitStack() as files:
+            body: bytes | BinaryIO = (
+                content if content is not None else files.enter_context(_open(medium))
+            )
+            await session.request(
+                "POST",
+                upload.upload_url,
+                data=dict(upload.upload_parameters),
+                files={"file": ("video", body, medium.mime_type)},
+                auth=None,
+                kind="write",
+                retry_safe=True,
+                bucket="upload",
+            )
         return upload.media_id
 
     async def _await_video(self, media_id: str, key: str) -> None:
@@ -1002,3 +1010,12 @@ def _instant(value: object) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _open(medium: Media) -> BinaryIO:
+    """The media's file, opened for reading."""
+    assert medium.path is not None
+    try:
+        return medium.path.open("rb")
+    except OSError as exc:
+        raise MediaError(f"cannot read {medium.path}: {exc.strerror or exc}") from exc
