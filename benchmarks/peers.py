@@ -325,9 +325,22 @@ FACTORIES: dict[str, type[Client]] = {
 
 
 async def _timed(
+    client: Client, call: Callable[[], Any], calls: int, concurrency: int, blocks: int = 1
+) -> tuple[float, float]:
+    """(CPU ms per call, calls per second): the best of ``blocks`` blocks of ``calls / blocks``
+    calls each (on a shared machine, other jobs slow some blocks; the best is the client's)."""
+    per_block = max(1, calls // max(1, blocks))
+    cpu, rate = float("inf"), 0.0
+    for _ in range(max(1, blocks)):
+        block_cpu, block_rate = await _timed_block(client, call, per_block, concurrency)
+        cpu, rate = min(cpu, block_cpu), max(rate, block_rate)
+    return cpu, rate
+
+
+async def _timed_block(
     client: Client, call: Callable[[], Any], calls: int, concurrency: int
 ) -> tuple[float, float]:
-    """(CPU ms per call, calls per second)."""
+    """(CPU ms per call, calls per second) of one block."""
     concurrency = max(1, min(concurrency, calls))
     calls -= calls % concurrency
     loop = asyncio.get_running_loop()
@@ -371,11 +384,14 @@ async def _child(name: str, network: str, base: str, args: argparse.Namespace) -
         for _ in range(50):  # connections, caches
             await _timed(client, client.publish, 1, 1)
             await _timed(client, client.page, 1, 1)
-        figures["publish_seq"], _ = await _timed(client, client.publish, args.calls, 1)
-        figures["publish_conc"], rate = await _timed(client, client.publish, args.calls, conc)
+        blocks = args.blocks
+        figures["publish_seq"], _ = await _timed(client, client.publish, args.calls, 1, blocks)
+        figures["publish_conc"], rate = await _timed(
+            client, client.publish, args.calls, conc, blocks
+        )
         figures["publishes_per_s"] = rate
-        figures["page_seq"], _ = await _timed(client, client.page, args.pages, 1)
-        figures["page_conc"], _ = await _timed(client, client.page, args.pages, conc)
+        figures["page_seq"], _ = await _timed(client, client.page, args.pages, 1, blocks)
+        figures["page_conc"], _ = await _timed(client, client.page, args.pages, conc, blocks)
         if not args.memory:
             return figures
         kept: list[Any] = []
@@ -433,6 +449,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=1,
+        help="split each timed run into N blocks and keep the best (a noisy machine)",
+    )
     parser.add_argument("--networks", default="x,bluesky,mastodon")
     parser.add_argument(
         "--baseline",
@@ -456,6 +478,7 @@ def main() -> None:
         f"--calls={args.calls}",
         f"--pages={args.pages}",
         f"--concurrency={args.concurrency}",
+        f"--blocks={args.blocks}",
     ]
     networks = [n for n in args.networks.split(",") if n]
     clients = {n: CLIENTS[n] + (["baseline"] if args.baseline else []) for n in networks}
