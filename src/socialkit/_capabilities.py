@@ -144,15 +144,13 @@ def _check_one(post: Post, limits: Limits, network: str, prefix: str) -> list[Pr
     problems: list[Problem] = []
     where = f"post {prefix.rstrip('.')}" if prefix else "the post"
     if limits.max_text is not None:
-        from socialkit.text._bounds import bounded_count, fits  # (text is a core module)
+        from socialkit.text._bounds import over_limit  # (text is a core module)
 
         # A text that surely fits is not counted; one far over the limit is refused from a
         # prefix: "at least" that long.
-        if fits(post.text, limits.count, limits.max_text):
-            length, exact = 0, True
-        else:
-            length, exact = bounded_count(post.text, limits.count, limits.max_text)
-        if length > limits.max_text:
+        over = over_limit(post.text, limits.count, limits.max_text)
+        if over is not None:
+            length, exact = over
             problems.append(
                 Problem(
                     code="text_too_long",

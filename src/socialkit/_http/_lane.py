@@ -105,8 +105,8 @@ class DirectLane:
         """The request ``client.build_request`` would build: the same URL, headers (in the
         same order) and body. A JSON, bytes or empty body and plain query parameters are
         encoded here (as httpx encodes them, from parts kept between calls: X's field lists
-        cost more to quote than the rest of a request); any other body goes through
-        ``httpx.Request``."""
+        cost more to quote than the rest of a request); any other body (a form, files, a
+        stream) or query goes through ``httpx.Request``."""
         client = self._client
         source = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
         if source is not self._timeout:
@@ -114,7 +114,8 @@ class DirectLane:
             self._timeout = source
         extensions = {"timeout": self._seconds}
         target = self._url(url, params)
-        if target is None or data is not None or files is not None:
+        streamed = content is not None and not isinstance(content, bytes | str)
+        if target is None or data is not None or files is not None or streamed:
             merged = httpx.Headers(client.headers)
             if headers:
                 merged.update(headers)
@@ -137,16 +138,9 @@ class DirectLane:
             )
         elif content is None:
             body, defaults = b"", ()
-        elif isinstance(content, bytes | str):
+        else:
             body = content.encode() if isinstance(content, str) else content
             defaults = ((b"Content-Length", str(len(body)).encode()),) if body else ()
-        else:  # a stream
-            merged = httpx.Headers(client.headers)
-            if headers:
-                merged.update(headers)
-            return httpx.Request(
-                method, target, content=content, headers=merged, extensions=extensions
-            )
         # The header list httpx would make, from the client's headers kept as bytes: the
         # call's headers replace those of the same name (Headers.update), the body's defaults
         # are added when absent (setdefault), Host and an empty POST's length go first.

@@ -173,11 +173,17 @@ ZLIB_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 AUTH_ERROR_BODY_LIMIT = 1024 * 1024
 
 
+def _body_stream(response: httpx.Response) -> object:
+    """The transport's body stream (inside the client's wrapper): the aiohttp transport's
+    ``AiohttpBody`` offers ``content_encoding()`` and ``read_capped()``."""
+    stream = response.stream
+    return getattr(stream, "_stream", stream)
+
+
 def content_codings(response: httpx.Response) -> list[str]:
     """The response's content codings, lower case, ``identity`` left out."""
-    stream = response.stream
     # The aiohttp transport reads the header from aiohttp's own (indexed) headers.
-    declared = getattr(getattr(stream, "_stream", stream), "content_encoding", None)
+    declared = getattr(_body_stream(response), "content_encoding", None)
     value = declared() if declared is not None else response.headers.get("content-encoding")
     if not value:
         return []
@@ -210,8 +216,7 @@ async def read_capped(
     codings = content_codings(response) if codings is None else codings
     if not codings:
         # The aiohttp transport reads a body of declared length in one call.
-        stream = response.stream
-        whole = getattr(getattr(stream, "_stream", stream), "read_capped", None)
+        whole = getattr(_body_stream(response), "read_capped", None)
         if whole is not None:
             read_whole: tuple[bytes, bool] | None = await whole(limit)
             if read_whole is not None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import regex
 
-__all__ = ["bounded_count", "fits", "register_upper_bound"]
+__all__ = ["bounded_count", "fits", "over_limit", "register_upper_bound"]
 
 # Characters to count before deciding, as a multiple of the limit, plus room for one URL of the
 # longest length X accepts (4,096): a text of a few times that is cheap to count in full.
@@ -76,3 +76,12 @@ def bounded_count(text: str, count: Callable[[str], int], limit: int) -> tuple[i
             if partial > limit:
                 return partial, False
     return count(text), True
+
+
+def over_limit(text: str, count: Callable[[str], int], limit: int) -> tuple[int, bool] | None:
+    """``bounded_count(text, count, limit)`` when ``text`` is over ``limit``, else ``None``;
+    a text :func:`fits` shows to be within it is not counted."""
+    if fits(text, count, limit):
+        return None
+    length, exact = bounded_count(text, count, limit)
+    return (length, exact) if length > limit else None

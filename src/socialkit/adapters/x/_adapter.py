@@ -457,8 +457,8 @@ class XAdapter(Adapter):
     # -- pre-flight -----------------------------------------------------------------------
 
     def _check_extra(self, post: Post) -> list[Problem]:
-        from socialkit.text import bounded_count, x_invalid_characters  # (core text rules)
-        from socialkit.text._bounds import fits
+        from socialkit.text import x_invalid_characters  # (core text rules)
+        from socialkit.text._bounds import over_limit
 
         problems: list[Problem] = []
         for index, item in enumerate(post.posts()):
@@ -476,11 +476,9 @@ class XAdapter(Adapter):
                     )
                 )
             if item.link and item.link not in item.text:
-                linked = self._text_of(item)
-                length, exact = (
-                    (0, True) if fits(linked, count_x, 280) else bounded_count(linked, count_x, 280)
-                )
-                if length > 280:
+                over = over_limit(self._text_of(item), count_x, 280)
+                if over is not None:
+                    length, exact = over
                     problems.append(
                         Problem(
                             code="text_too_long",
