@@ -121,6 +121,52 @@ class _Step(Generic[T]):
     """... and that page is the source's last."""
 
 
+class _Chunk(Generic[T]):
+    """The items of one network page a walk reads (those past its resume point), with the
+    resume state after each computed only when asked for: a walk read page by page needs
+    the state after the last item only."""
+
+    __slots__ = ("batch", "cursor", "final", "items", "key_of", "start", "time_of")
+
+    def __init__(
+        self,
+        items: list[T],
+        start: int,
+        batch: Batch[T],
+        cursor: str | None,
+        key_of: Callable[[T], str | None],
+        time_of: Callable[[T], datetime | None] | None,
+    ) -> None:
+        self.items = items
+        self.start = start
+        """The page index of ``items[0]``."""
+        self.batch = batch
+        self.cursor = cursor
+        """The network cursor the page was read with."""
+        self.final = batch.next is None
+        self.key_of = key_of
+        self.time_of = time_of
+
+    def state(self, position: int) -> dict[str, Any]:
+        """The source's resume state right after ``items[position]``."""
+        index = self.start + position
+        batch = self.batch
+        per_item = batch.item_cursors
+        if per_item is not None:
+            return {"c": per_item[index], "s": 0}
+        if index == len(batch.items) - 1 and batch.next is not None:
+            return {"c": batch.next, "s": 0}
+        item = self.items[position]
+        state: dict[str, Any] = {"c": self.cursor, "s": index + 1}
+        key = self.key_of(item)
+        moment = self.time_of(item) if self.time_of is not None else None
+        if key is not None:
+            state["k"] = key
+        if moment is not None:
+            state["t"] = moment.timestamp()
+        return state
+
+
 #: Empty pages in a row after which a source counts as ended.
 _EMPTY_PAGES = 3
 
@@ -131,13 +177,13 @@ class _Source(Generic[T]):
     fetch: Fetch[T]
     state: dict[str, Any]
 
-    async def walk(
+    async def chunks(
         self,
         want: Callable[[], int | None],
         key_of: Callable[[T], str | None],
         time_of: Callable[[T], datetime | None] | None,
-    ) -> AsyncIterator[_Step[T]]:
-        """The source's items from its resume state on, each with the state after it.
+    ) -> AsyncIterator[_Chunk[T]]:
+        """The source's pages from its resume state on, each as the items past that state.
 
         A state without a per-item network cursor is the page's network cursor, how many of
         its items were read, and an *anchor*: the key and time of the last item read. On
@@ -168,23 +214,9 @@ class _Source(Generic[T]):
                     anchored = False
             elif first_page:
                 start = min(skip, len(items))
-            for index in range(start, len(items)):
-                item = items[index]
-                last_of_page = index == len(items) - 1
-                if per_item is not None:
-                    state: dict[str, Any] = {"c": per_item[index], "s": 0}
-                elif last_of_page and batch.next is not None:
-                    state = {"c": batch.next, "s": 0}
-                else:
-                    state = {"c": network_cursor, "s": index + 1}
-                    key = key_of(item)
-                    moment = time_of(item) if time_of is not None else None
-                    if key is not None:
-                        state["k"] = key
-                    if moment is not None:
-                        state["t"] = moment.timestamp()
-                final = last_of_page and batch.next is None
-                yield _Step(item, state, last_of_page, final)
+            yield _Chunk(
+                items[start:] if start else items, start, batch, network_cursor, key_of, time_of
+            )
             first_page = False
             # An empty page with a cursor is not the end (a filtered search or listing can
             # answer one between full ones); a cursor that does not move, or a run of empty
@@ -195,6 +227,19 @@ class _Source(Generic[T]):
             if empty >= _EMPTY_PAGES:
                 return
             network_cursor = batch.next
+
+    async def walk(
+        self,
+        want: Callable[[], int | None],
+        key_of: Callable[[T], str | None],
+        time_of: Callable[[T], datetime | None] | None,
+    ) -> AsyncIterator[_Step[T]]:
+        """The source's items (:meth:`chunks`) one by one, each with the state after it."""
+        async for chunk in self.chunks(want, key_of, time_of):
+            last = len(chunk.items) - 1
+            for position, item in enumerate(chunk.items):
+                end = position == last
+                yield _Step(item, chunk.state(position), end, end and chunk.final)
 
 
 def _past_anchor(
@@ -279,6 +324,9 @@ class Paged(AsyncIterator[T]):
         self._cursor = cursor
         self._cursor_state: Any = None
         """The state of :attr:`cursor` when it is still to be encoded (only when asked for)."""
+        self._cursor_at: tuple[_Chunk[T], int] | None = None
+        """A single source's walk: the page and position :attr:`cursor` resumes after (its
+        state is computed only when asked for)."""
         self._exhausted = False
         self._iter: AsyncIterator[tuple[T, bool, bool]] | None = None
         self._mode: str | None = None
@@ -341,10 +389,8 @@ class Paged(AsyncIterator[T]):
         return fresh
 
     def _mark_cursor(self) -> None:
-        """The cursor now resumes after the item just read (encoded when asked for)."""
-        if not self._merged:
-            self._cursor_state = self._sources[0].state
-            return
+        """A merged walk's cursor now resumes after the item just read (encoded when asked
+        for)."""
         state: dict[str, Any] = {"m": {s.name: s.state for s in self._sources}}
         if self._merge_anchor is not None:
             state["t"] = self._merge_anchor
@@ -354,6 +400,11 @@ class Paged(AsyncIterator[T]):
     def cursor(self) -> str | None:
         """Resume point right after the last item yielded (``None`` before the first item,
         or the cursor this iterator started from)."""
+        at = self._cursor_at
+        if at is not None:
+            self._cursor_at = None
+            chunk, position = at
+            self._sources[0].state = self._cursor_state = chunk.state(position)
         if self._cursor_state is not None:
             self._cursor = _encode(self._cursor_state)
             self._cursor_state = None
@@ -385,11 +436,60 @@ class Paged(AsyncIterator[T]):
         self._mode = "pages"
         batch: list[T] = []
         final = False
-        async for item, page_end, final in self._run():
-            batch.append(item)
-            if page_end:
-                yield Page(batch, self.cursor, last=final)
-                batch = []
+        if self._merged:
+            async for item, page_end, final in self._run():
+                batch.append(item)
+                if page_end:
+                    yield Page(batch, self.cursor, last=final)
+                    batch = []
+        elif self._limit != 0:
+            # What iterating _run() gives, a page at a time: without since/until, each page's
+            # items are taken whole (up to the limit), with no per-item step.
+            bounded = self._time_of is not None and (
+                self._since is not None or self._until is not None
+            )
+            chunks = self._sources[0].chunks(self._remaining, self._key_of, self._time_of)
+            walked = True
+            async for chunk in chunks:
+                items = chunk.items
+                if not bounded:
+                    if not items:
+                        continue
+                    room = None if self._limit is None else self._limit - self._count
+                    taken = items if room is None or room >= len(items) else items[:room]
+                    self._count += len(taken)
+                    self._cursor_at = (chunk, len(taken) - 1)
+                    batch.extend(taken)
+                    if len(taken) == len(items):
+                        final = chunk.final
+                        yield Page(batch, self.cursor, last=final)
+                        batch = []
+                    if len(taken) == room:  # the limit is reached
+                        walked = False
+                        break
+                    continue
+                last = len(items) - 1
+                for position, item in enumerate(items):
+                    verdict = self._verdict(item)
+                    self._cursor_at = (chunk, position)
+                    if verdict == "stop":
+                        self._exhausted = True
+                        break
+                    if verdict == "skip":
+                        continue
+                    self._count += 1
+                    batch.append(item)
+                    final = position == last and chunk.final
+                    if position == last:
+                        yield Page(batch, self.cursor, last=final)
+                        batch = []
+                    if self._limit is not None and self._count >= self._limit:
+                        walked = False
+                        break
+                if self._exhausted or not walked:
+                    break
+            if walked:
+                self._exhausted = True
         if batch or not final:
             yield Page(batch, self.cursor, last=self._exhausted)
 
@@ -401,20 +501,22 @@ class Paged(AsyncIterator[T]):
             self._exhausted = False
             return
         if not self._merged:
-            steps = self._sources[0].walk(self._remaining, self._key_of, self._time_of)
-            async for step in steps:
-                verdict = self._verdict(step.item)
-                self._sources[0].state = step.state
-                self._mark_cursor()
-                if verdict == "stop":
-                    self._exhausted = True
-                    return
-                if verdict == "skip":
-                    continue
-                self._count += 1
-                yield step.item, step.page_end, step.final
-                if self._limit is not None and self._count >= self._limit:
-                    return
+            chunks = self._sources[0].chunks(self._remaining, self._key_of, self._time_of)
+            async for chunk in chunks:
+                last = len(chunk.items) - 1
+                for position, item in enumerate(chunk.items):
+                    verdict = self._verdict(item)
+                    self._cursor_at = (chunk, position)
+                    if verdict == "stop":
+                        self._exhausted = True
+                        return
+                    if verdict == "skip":
+                        continue
+                    self._count += 1
+                    end = position == last
+                    yield item, end, end and chunk.final
+                    if self._limit is not None and self._count >= self._limit:
+                        return
             self._exhausted = True
             return
         async for item, page_end in self._merge():
@@ -425,7 +527,7 @@ class Paged(AsyncIterator[T]):
 
     def _verdict(self, item: T) -> str:
         """``take``, ``skip`` (newer than ``until``) or ``stop`` (older than ``since``)."""
-        if self._time_of is None:
+        if self._time_of is None or (self._since is None and self._until is None):
             return "take"
         moment = self._time_of(item)
         if moment is None:

@@ -3,10 +3,13 @@ after the last item yielded (mid-page too), alone and merged, with items arrivin
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from socialkit import Batch, Page, Paged, ValidationError
 
@@ -220,3 +223,66 @@ async def test_a_cursor_that_does_not_move_or_a_run_of_empty_pages_ends_the_walk
     endless = Scripted({None: (["a"], "e0"), **{f"e{n}": ([], f"e{n + 1}") for n in range(10)}})
     assert await collect(Paged(endless.fetch)) == ["a"]
     assert endless.fetches == [None, "e0", "e1", "e2"]
+
+
+# -- pages(): page by page, exactly what item by item gives -------------------------------
+
+_MINUTE = timedelta(minutes=1)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    count=st.integers(0, 12),
+    size=st.integers(1, 5),
+    by_id=st.booleans(),
+    limit=st.none() | st.integers(0, 14),
+    since=st.none() | st.integers(-1, 12),
+    until=st.none() | st.integers(-1, 12),
+    start_after=st.none() | st.integers(0, 11),
+)
+def test_pages_give_the_items_and_cursors_item_iteration_gives(
+    count: int,
+    size: int,
+    by_id: bool,
+    limit: int | None,
+    since: int | None,
+    until: int | None,
+    start_after: int | None,
+) -> None:
+    # pages() reads a whole network page at a time (without since/until, with no step per
+    # item): the items, the cursors and the end must be those of iterating item by item.
+    if since is not None and until is not None and since > until:
+        since, until = until, since
+
+    def paged(cursor: str | None = None, lim: int | None = limit) -> Paged[Item]:
+        return Paged(
+            Feed(count, size=size, by_id=by_id).fetch,
+            since=None if since is None else T0 + since * _MINUTE,
+            until=None if until is None else T0 + until * _MINUTE,
+            limit=lim,
+            cursor=cursor,
+            time_of=lambda i: i.created_at,
+        )
+
+    async def run() -> None:
+        start: str | None = None
+        if start_after is not None:  # resume from a cursor taken mid-walk
+            head = paged(lim=start_after + 1)
+            await collect(head)
+            start = head.cursor
+        by_item = paged(start)
+        expected = await collect(by_item)
+        by_page = paged(start)
+        pages = [page async for page in by_page.pages()]
+        got = [item.id for page in pages for item in page.items]
+        assert got == expected
+        assert by_page.exhausted == by_item.exhausted
+        assert pages[-1].cursor == by_item.cursor
+        assert [page.last for page in pages[:-1]] == [False] * (len(pages) - 1)
+        seen = 0
+        for page in pages:  # each page's cursor resumes right after it
+            seen += len(page.items)
+            rest = paged(page.cursor, lim=None if limit is None else limit - seen)
+            assert await collect(rest) == expected[seen:]
+
+    asyncio.run(run())
