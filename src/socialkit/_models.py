@@ -791,6 +791,8 @@ _set_dict = vars(BaseModel)["__dict__"].__set__
 _set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
 _set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
 _set_private = vars(BaseModel)["__pydantic_private__"].__set__
+
+
 class PageAccounts:
     """The authors of one page of posts, each read once: posts whose author the network sent
     with the same data share one :class:`Account` (``build`` makes it from the wire object,
