@@ -30,6 +30,8 @@ import aiohttp
 import httpx
 import yarl
 
+from socialkit._http._wire import headers_from_raw
+
 __all__ = ["AiohttpBody", "AiohttpTransport", "remap_aiohttp"]
 
 _CHUNK: Final = 64 * 1024
@@ -87,6 +89,10 @@ class AiohttpBody(httpx.AsyncByteStream):
         """The answer's ``Content-Encoding`` (its values joined, as httpx joins them)."""
         values = self._response.headers.getall("Content-Encoding", ())
         return ", ".join(values) if values else None
+
+    def content_length(self) -> int | None:
+        """The answer's ``Content-Length``, as aiohttp parsed it (``None`` when absent)."""
+        return self._response.content_length
 
     async def read_capped(self, limit: int) -> tuple[bytes, bool] | None:
         """``(body, cut)`` when the answer declares its length, read in one call (at most
@@ -210,7 +216,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         reason = response.reason
         return httpx.Response(
             status_code=response.status,
-            headers=response.raw_headers,
+            headers=headers_from_raw(response.raw_headers),
             stream=AiohttpBody(response),
             request=request,
             extensions=(

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 import httpx
 
 from socialkit._http._client import made_here
+from socialkit._http._wire import headers_from_raw
 
 __all__ = ["MODE", "DirectLane"]
 
@@ -169,7 +170,7 @@ class DirectLane:
         request = httpx.Request(
             method,
             target,
-            headers=auto + raw if auto else raw,
+            headers=headers_from_raw(auto + raw if auto else raw),
             stream=httpx.ByteStream(body),
             extensions=extensions,
         )

@@ -24,6 +24,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import httpx
 
+from socialkit._http._wire import lowered_pairs
+
 __all__ = [
     "BucketKey",
     "BucketState",
@@ -363,8 +365,8 @@ def header_rate_limit_parser(
 
     def parse(response: httpx.Response) -> RateLimitUpdate | None:
         found: list[str | None] = [None] * len(names)
-        for key, value in response.headers.raw:
-            i = index.get(key.lower())
+        for _, key, value in lowered_pairs(response.headers):
+            i = index.get(key)
             if i is not None:
                 text = value.decode("latin-1")
                 previous = found[i]

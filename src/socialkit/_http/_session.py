@@ -58,8 +58,10 @@ from socialkit._http._redact import install_log_filters, redact_text, redact_url
 from socialkit._http._retry import RetryPolicy, RetrySignal
 from socialkit._http._wire import (
     content_codings,
+    declared_length,
     describe_transport_error,
     error_type,
+    read_already,
     read_capped,
 )
 
@@ -826,22 +828,16 @@ class Session:
         status = response.status_code
         ok = 200 <= status < 300
         limit = call.limit if ok else min(call.limit, self._limits.error)
-        try:
-            read = response.content  # an auth flow read a 401 already
-        except httpx.ResponseNotRead:
-            pass
-        else:
+        read = read_already(response)  # an auth flow read a 401 already
+        if read is not None:
             if len(read) > limit:
                 if ok:
                     raise self._too_large(call, response, limit)
                 response._content = read[:limit]
             return
-        headers = response.headers
         codings = content_codings(response)
-        if ok and not codings:
-            declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise self._too_large(call, response, limit)  # nothing read at all
+        if ok and not codings and declared_length(response) > limit:
+            raise self._too_large(call, response, limit)  # nothing read at all
         try:
             cut = await read_capped(response, limit, codings)
         except (zlib.error, httpx.DecodingError):

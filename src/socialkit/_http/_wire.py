@@ -7,7 +7,7 @@ import errno
 import socket
 import ssl
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Final
 
 import httpx
@@ -16,10 +16,15 @@ from socialkit._http._redact import redact_text
 
 __all__ = [
     "AUTH_ERROR_BODY_LIMIT",
+    "FAST_HEADERS",
     "Inflater",
     "content_codings",
+    "declared_length",
     "describe_transport_error",
     "error_type",
+    "headers_from_raw",
+    "lowered_pairs",
+    "read_already",
     "read_auth_refusal",
     "read_capped",
 ]
@@ -166,6 +171,49 @@ def describe_transport_error(exc: httpx.TransportError, url: httpx.URL) -> str:
     return f"the connection to {where} failed"
 
 
+def _headers_list_works() -> bool:
+    """Whether ``httpx.Headers`` keeps its entries as ``(name, lower-case name, value)`` in
+    ``_list``, as every release since 0.18 does (checked once, so that a release that
+    changes it only loses the fast path below)."""
+    try:
+        made = httpx.Headers.__new__(httpx.Headers)
+        made._list = [(b"X-Probe", b"x-probe", b"1")]
+        made._encoding = None
+        reference = httpx.Headers([(b"X-Probe", b"1")])
+        return bool(
+            reference._list == made._list
+            and made.raw == [(b"X-Probe", b"1")]
+            and made["x-probe"] == "1"
+            and httpx.Headers(made)._list == made._list
+        )
+    except Exception:  # any failure: the public path
+        return False
+
+
+FAST_HEADERS: Final = _headers_list_works()
+
+
+def headers_from_raw(raw: Sequence[tuple[bytes, bytes]]) -> httpx.Headers:
+    """``httpx.Headers(raw)`` for pairs that are bytes already (a transport's answer).
+
+    httpx normalises each name and value through two calls and two type checks, which for
+    pairs of bytes change nothing; here each entry is made in one step."""
+    if not FAST_HEADERS:
+        return httpx.Headers(list(raw))
+    headers = httpx.Headers.__new__(httpx.Headers)
+    headers._list = [(name, name.lower(), value) for name, value in raw]
+    headers._encoding = None
+    return headers
+
+
+def lowered_pairs(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
+    """``headers``' entries as ``(name, lower-case name, value)``, as httpx keeps them."""
+    if FAST_HEADERS:
+        entries: list[tuple[bytes, bytes, bytes]] = headers._list
+        return entries
+    return [(name, name.lower(), value) for name, value in headers.raw]
+
+
 #: Content codings inflated here with a bound (others are left to httpx's decoders).
 ZLIB_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 
@@ -178,6 +226,24 @@ def _body_stream(response: httpx.Response) -> object:
     ``AiohttpBody`` offers ``content_encoding()`` and ``read_capped()``."""
     stream = response.stream
     return getattr(stream, "_stream", stream)
+
+
+def read_already(response: httpx.Response) -> bytes | None:
+    """``response.content`` when the body is read, else ``None`` (httpx's property raises
+    ``ResponseNotRead`` instead, and an exception per request costs more than the check)."""
+    content: bytes | None = vars(response).get("_content")
+    return content
+
+
+def declared_length(response: httpx.Response) -> int:
+    """The ``Content-Length`` the answer declares, or -1."""
+    # The aiohttp transport reads it from aiohttp's own (parsed) headers.
+    declared = getattr(_body_stream(response), "content_length", None)
+    if declared is not None:
+        length: int | None = declared()
+        return -1 if length is None else length
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else -1
 
 
 def content_codings(response: httpx.Response) -> list[str]:
@@ -204,11 +270,8 @@ async def read_capped(
     ``httpx.DecodingError`` for a body that is not what its ``Content-Encoding`` says. A body
     already read (``response.content``) is cut in place.
     """
-    try:
-        read = response.content
-    except httpx.ResponseNotRead:
-        pass
-    else:
+    read = read_already(response)
+    if read is not None:
         if len(read) > limit:
             response._content = read[:limit]
             return True
