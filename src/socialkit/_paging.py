@@ -436,59 +436,33 @@ class Paged(AsyncIterator[T]):
         self._mode = "pages"
         batch: list[T] = []
         final = False
-        if self._merged:
+        bounded = self._time_of is not None and (self._since is not None or self._until is not None)
+        if self._merged or bounded or self._limit == 0:
             async for item, page_end, final in self._run():
                 batch.append(item)
                 if page_end:
                     yield Page(batch, self.cursor, last=final)
                     batch = []
-        elif self._limit != 0:
-            # What iterating _run() gives, a page at a time: without since/until, each page's
-            # items are taken whole (up to the limit), with no per-item step.
-            bounded = self._time_of is not None and (
-                self._since is not None or self._until is not None
-            )
+        else:
+            # What iterating _run() gives, a page at a time: with no since/until to apply,
+            # each page's items are taken whole (up to the limit), with no step per item.
             chunks = self._sources[0].chunks(self._remaining, self._key_of, self._time_of)
-            walked = True
             async for chunk in chunks:
                 items = chunk.items
-                if not bounded:
-                    if not items:
-                        continue
-                    room = None if self._limit is None else self._limit - self._count
-                    taken = items if room is None or room >= len(items) else items[:room]
-                    self._count += len(taken)
-                    self._cursor_at = (chunk, len(taken) - 1)
-                    batch.extend(taken)
-                    if len(taken) == len(items):
-                        final = chunk.final
-                        yield Page(batch, self.cursor, last=final)
-                        batch = []
-                    if len(taken) == room:  # the limit is reached
-                        walked = False
-                        break
+                if not items:
                     continue
-                last = len(items) - 1
-                for position, item in enumerate(items):
-                    verdict = self._verdict(item)
-                    self._cursor_at = (chunk, position)
-                    if verdict == "stop":
-                        self._exhausted = True
-                        break
-                    if verdict == "skip":
-                        continue
-                    self._count += 1
-                    batch.append(item)
-                    final = position == last and chunk.final
-                    if position == last:
-                        yield Page(batch, self.cursor, last=final)
-                        batch = []
-                    if self._limit is not None and self._count >= self._limit:
-                        walked = False
-                        break
-                if self._exhausted or not walked:
-                    break
-            if walked:
+                room = None if self._limit is None else self._limit - self._count
+                taken = items if room is None or room >= len(items) else items[:room]
+                self._count += len(taken)
+                self._cursor_at = (chunk, len(taken) - 1)
+                batch.extend(taken)
+                if len(taken) == len(items):
+                    final = chunk.final
+                    yield Page(batch, self.cursor, last=final)
+                    batch = []
+                if len(taken) == room:
+                    break  # the limit is reached: not exhausted
+            else:
                 self._exhausted = True
         if batch or not final:
             yield Page(batch, self.cursor, last=self._exhausted)
