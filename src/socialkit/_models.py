@@ -673,13 +673,12 @@ del _model
 _UTC = timezone.utc
 _VISIBILITIES: frozenset[str] = frozenset(get_args(Visibility))
 _LANGUAGE_MATCH = re.compile(_LANGUAGE).match
-#: Every field's default, in field order, and the factories of those made per post.
+#: Every field's default, in field order (read_back_post makes those with a factory).
 _POST_DEFAULTS: dict[str, Any] = {name: info.default for name, info in Post.model_fields.items()}
-_POST_FACTORIES: dict[str, Callable[[], Any]] = {
-    name: info.default_factory  # type: ignore[misc]
-    for name, info in Post.model_fields.items()
-    if info.default_factory is not None
-}
+#: The fields whose default is made per post (read_back_post writes them out).
+_POST_MADE = frozenset({"media", "thread", "metrics"})
+if {n for n, info in Post.model_fields.items() if info.default_factory} != _POST_MADE:
+    raise RuntimeError("read_back_post must make every default factory field of Post")
 _FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
 
 
