@@ -52,7 +52,8 @@ from socialkit.adapters._base import (
 from socialkit.adapters.x import _mapping as mapping
 from socialkit.adapters.x import _wire as wire
 from socialkit.adapters.x._settings import DEFAULT_SCOPES, XSettings
-from socialkit.text import count_x, split_thread, url_spans
+from socialkit.text import count_x, split_thread, url_spans, x_invalid_characters
+from socialkit.text._bounds import over_limit
 
 if TYPE_CHECKING:
     from socialkit._http import Session
@@ -457,9 +458,6 @@ class XAdapter(Adapter):
     # -- pre-flight -----------------------------------------------------------------------
 
     def _check_extra(self, post: Post) -> list[Problem]:
-        from socialkit.text import x_invalid_characters  # (core text rules)
-        from socialkit.text._bounds import over_limit
-
         problems: list[Problem] = []
         for index, item in enumerate(post.posts()):
             prefix = "" if index == 0 else f"thread[{index - 1}]."
@@ -725,8 +723,9 @@ class XAdapter(Adapter):
         else:
             started = self.now()
             media_ids = [await self._upload(item, _POST_CATEGORY) for item in post.media]
+        started_at = started.isoformat()
         await self._save_record(
-            key, {"started": started.isoformat(), "media_ids": media_ids, "reply_to": reply}
+            key, {"started": started_at, "media_ids": media_ids, "reply_to": reply}
         )
         body = self._body(post, media_ids)
         try:
@@ -739,7 +738,7 @@ class XAdapter(Adapter):
             await self._drop_record(key)
             raise
         await self._save_record(
-            key, {"started": started.isoformat(), "media_ids": media_ids, "post_id": created.id}
+            key, {"started": started_at, "media_ids": media_ids, "post_id": created.id}
         )
         return created
 
@@ -789,8 +788,9 @@ class XAdapter(Adapter):
     async def _save_record(self, key: str, value: dict[str, Any]) -> None:
         store = self._record_store()
         if store is None:
-            # In memory the record is kept as a copy (no JSON to write and read back).
-            self._records[key] = dict(value)
+            # In memory the record is kept as it is (no JSON to write and read back): the
+            # callers hand over dicts of their own, and _load_record returns a copy.
+            self._records[key] = value
             while len(self._records) > _MEMORY_RECORDS:
                 # Bounded: the oldest record goes first (a retry comes soon after a failure).
                 self._records.popitem(last=False)
