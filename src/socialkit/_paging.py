@@ -39,7 +39,7 @@ from __future__ import annotations
 import base64
 import heapq
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -182,7 +182,7 @@ class _Source(Generic[T]):
         want: Callable[[], int | None],
         key_of: Callable[[T], str | None],
         time_of: Callable[[T], datetime | None] | None,
-    ) -> AsyncIterator[_Chunk[T]]:
+    ) -> AsyncGenerator[_Chunk[T], None]:
         """The source's pages from its resume state on, each as the items past that state.
 
         A state without a per-item network cursor is the page's network cursor, how many of
@@ -447,23 +447,26 @@ class Paged(AsyncIterator[T]):
             # What iterating _run() gives, a page at a time: with no since/until to apply,
             # each page's items are taken whole (up to the limit), with no step per item.
             chunks = self._sources[0].chunks(self._remaining, self._key_of, self._time_of)
-            async for chunk in chunks:
-                items = chunk.items
-                if not items:
-                    continue
-                room = None if self._limit is None else self._limit - self._count
-                taken = items if room is None or room >= len(items) else items[:room]
-                self._count += len(taken)
-                self._cursor_at = (chunk, len(taken) - 1)
-                batch.extend(taken)
-                if len(taken) == len(items):
-                    final = chunk.final
-                    yield Page(batch, self.cursor, last=final)
-                    batch = []
-                if len(taken) == room:
-                    break  # the limit is reached: not exhausted
-            else:
-                self._exhausted = True
+            try:
+                async for chunk in chunks:
+                    items = chunk.items
+                    if not items:
+                        continue
+                    room = None if self._limit is None else self._limit - self._count
+                    taken = items if room is None or room >= len(items) else items[:room]
+                    self._count += len(taken)
+                    self._cursor_at = (chunk, len(taken) - 1)
+                    batch.extend(taken)
+                    if len(taken) == len(items):
+                        final = chunk.final
+                        yield Page(batch, self.cursor, last=final)
+                        batch = []
+                    if len(taken) == room:
+                        break  # the limit is reached: not exhausted
+                else:
+                    self._exhausted = True
+            finally:
+                await chunks.aclose()  # (at once, not when the event loop gets to it)
         if batch or not final:
             yield Page(batch, self.cursor, last=self._exhausted)
 
@@ -476,21 +479,24 @@ class Paged(AsyncIterator[T]):
             return
         if not self._merged:
             chunks = self._sources[0].chunks(self._remaining, self._key_of, self._time_of)
-            async for chunk in chunks:
-                last = len(chunk.items) - 1
-                for position, item in enumerate(chunk.items):
-                    verdict = self._verdict(item)
-                    self._cursor_at = (chunk, position)
-                    if verdict == "stop":
-                        self._exhausted = True
-                        return
-                    if verdict == "skip":
-                        continue
-                    self._count += 1
-                    end = position == last
-                    yield item, end, end and chunk.final
-                    if self._limit is not None and self._count >= self._limit:
-                        return
+            try:
+                async for chunk in chunks:
+                    last = len(chunk.items) - 1
+                    for position, item in enumerate(chunk.items):
+                        verdict = self._verdict(item)
+                        self._cursor_at = (chunk, position)
+                        if verdict == "stop":
+                            self._exhausted = True
+                            return
+                        if verdict == "skip":
+                            continue
+                        self._count += 1
+                        end = position == last
+                        yield item, end, end and chunk.final
+                        if self._limit is not None and self._count >= self._limit:
+                            return
+            finally:
+                await chunks.aclose()
             self._exhausted = True
             return
         async for item, page_end in self._merge():
