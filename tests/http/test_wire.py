@@ -56,3 +56,36 @@ async def test_read_already_and_declared_length() -> None:
     assert read_already(streamed) == b"x"
     assert declared_length(httpx.Response(200, stream=httpx.ByteStream(b""))) == -1
     assert declared_length(httpx.Response(200, headers={"content-length": "x1"})) == -1
+
+
+def test_aiohttp_failures_map_by_what_happened() -> None:
+    # Only a failure to connect may read as "never sent" (a create may then be resent); a
+    # connection lost or a read timed out after the request was written is outcome unknown.
+    import asyncio
+    from types import SimpleNamespace
+
+    import aiohttp
+
+    from socialkit._http._aiohttp import remap_aiohttp
+
+    key = SimpleNamespace(host="127.0.0.1", port=9, ssl=None)
+    refused = ConnectionRefusedError(111, "refused")
+    cases: list[tuple[BaseException, type[httpx.TransportError] | None]] = [
+        (aiohttp.ClientProxyConnectionError(key, refused), httpx.ProxyError),  # type: ignore[arg-type]
+        (aiohttp.ClientConnectorError(key, refused), httpx.ConnectError),  # type: ignore[arg-type]
+        (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout),
+        (aiohttp.ServerTimeoutError("read"), httpx.ReadTimeout),
+        (asyncio.TimeoutError(), httpx.ReadTimeout),
+        (aiohttp.ClientPayloadError("cut"), httpx.ReadError),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
+        (aiohttp.InvalidURL("x"), httpx.UnsupportedProtocol),
+        (ValueError("not a transport failure"), None),
+    ]
+    for exc, expected in cases:
+        mapped = remap_aiohttp(exc)
+        if expected is None:
+            assert mapped is None
+        else:
+            assert type(mapped) is expected, (exc, mapped)
+            assert str(mapped)

@@ -39,6 +39,21 @@ _URLS: Final = 256
 _HTTP11: Final = b"HTTP/1.1"
 
 
+#: aiohttp's failures and the httpx errors they are, the first that matches (subclasses before
+#: their bases: ``ClientConnectorError`` and ``ServerDisconnectedError`` are
+#: ``ClientConnectionError``\ s).
+_ERRORS: Final[tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], type], ...]] = (
+    ((aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError), httpx.ProxyError),
+    (aiohttp.ClientConnectorError, httpx.ConnectError),
+    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
+    ((aiohttp.ServerTimeoutError, asyncio.TimeoutError), httpx.ReadTimeout),
+    (aiohttp.ClientPayloadError, httpx.ReadError),
+    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
+    (aiohttp.ClientConnectionError, httpx.ReadError),
+    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
+)
+
+
 def remap_aiohttp(exc: BaseException) -> httpx.TransportError | None:
     """The httpx error for an aiohttp failure (``None``: not a transport failure).
 
@@ -46,23 +61,10 @@ def remap_aiohttp(exc: BaseException) -> httpx.TransportError | None:
     dropped or reset after it was written is a read error, a read that timed out a read timeout
     (outcome unknown for a create).
     """
-    message = str(exc) or type(exc).__name__
-    if isinstance(exc, aiohttp.ClientProxyConnectionError | aiohttp.ClientHttpProxyError):
-        return httpx.ProxyError(message)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(message)
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message)
-    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
-        return httpx.ReadTimeout(message)
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return httpx.ReadError(message)
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return httpx.RemoteProtocolError(message)
-    if isinstance(exc, aiohttp.ClientConnectionError):
-        return httpx.ReadError(message)
-    if isinstance(exc, aiohttp.InvalidURL):
-        return httpx.UnsupportedProtocol(message)
+    for kinds, error in _ERRORS:
+        if isinstance(exc, kinds):
+            mapped: httpx.TransportError = error(str(exc) or type(exc).__name__)
+            return mapped
     return None
 
 
