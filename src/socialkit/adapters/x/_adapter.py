@@ -57,6 +57,7 @@ from socialkit.text._bounds import over_limit
 
 if TYPE_CHECKING:
     from socialkit._http import Session
+    from socialkit._store import Store
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.adapters.x._stream import Rule
     from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
@@ -760,13 +761,8 @@ class XAdapter(Adapter):
     # Idempotency records: JSON under the key, in the store setting's Store when there is one
     # (so that a retry after a restart still reconciles), else in this adapter's memory.
 
-    def _record_store(self) -> Any:
-        store = self.settings.store
-        if store is None:
-            return None
-        from socialkit.auth import TokenStore
-
-        return store.store if isinstance(store, TokenStore) else store
+    def _record_store(self) -> Store | None:
+        return None if self.settings.store is None else self._store()
 
     def _record_key(self, key: str) -> str:
         return f"{self._account_key}:{key}"
