@@ -316,7 +316,6 @@ def x_invalid_characters(text: str) -> list[XInvalidCharacter]:
 _TLD_DOT = re.compile(r"\.(?![\s0-9!-/:-@\[-`{-~]|\Z)")
 
 
-@functools.cache
 def _bound_weights(config: XConfig) -> tuple[int, int, int]:
     """(weight of an ASCII code point or more, weight of any code point or more, what a URL
     can add to its text's plain weight at most) under ``config``."""
@@ -328,8 +327,13 @@ def _bound_weights(config: XConfig) -> tuple[int, int, int]:
     return (heaviest if ascii_weight is None else ascii_weight), heaviest, url_extra
 
 
-def _x_weight_bound(text: str, config: XConfig = X_CONFIG_V3) -> int:
-    """An upper bound of X's weighted length of ``text``, counted in C.
+#: The weights of the bound under the configuration count_x uses.
+_V3_WEIGHTS: Final = _bound_weights(X_CONFIG_V3)
+
+
+def _x_weight_bound(text: str) -> int:
+    """An upper bound of :func:`count_x` (X's weighted length under its v3 configuration),
+    counted in C.
 
     Every code point at its heaviest weight (an emoji sequence holds at least one non-ASCII code
     point, so it weighs no less as code points than the 2 it counts as one), and each dot that
@@ -338,21 +342,14 @@ def _x_weight_bound(text: str, config: XConfig = X_CONFIG_V3) -> int:
     overlap. :func:`~socialkit.text._bounds.fits` uses it to skip the exact count of a post
     that fits."""
     normalized = unicodedata.normalize("NFC", text)
-    # (The default configuration's weights are kept: hashing the configuration for the
-    # cache costs more than the bound itself.)
-    ascii_weight, heaviest, url_extra = (
-        _V3_WEIGHTS if config is X_CONFIG_V3 else _bound_weights(config)
-    )
+    ascii_weight, heaviest, url_extra = _V3_WEIGHTS
     ascii_count = len(normalized.encode("ascii", "ignore"))
     weight = (
         ascii_weight * ascii_count
         + heaviest * (len(normalized) - ascii_count)
         + url_extra * len(_TLD_DOT.findall(normalized))
     )
-    return -(-weight // config.scale)
-
-
-_V3_WEIGHTS: Final = _bound_weights(X_CONFIG_V3)
+    return -(-weight // X_CONFIG_V3.scale)
 
 
 @functools.lru_cache(maxsize=64)
