@@ -4,7 +4,10 @@ with the same request on the wire and the same auth flows either way."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import gc
+import weakref
+from collections.abc import AsyncIterator, Generator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -210,3 +213,36 @@ def test_the_direct_lane_sees_changes_to_the_clients_headers() -> None:
     second = lane.build("POST", url, httpx.USE_CLIENT_DEFAULT, json={})
     assert second.headers["x-app"] == "demo/1"
     assert second.headers.raw == client.build_request("POST", url, json={}).headers.raw
+
+
+@pytest.mark.usefixtures("auto")
+async def test_a_direct_lane_answer_is_freed_without_the_garbage_collector() -> None:
+    """httpx's response and its body stream refer to each other, so each request's response,
+    request, headers and body wait for a garbage-collector pass; the direct lane's stream lets
+    go of its response when closed, so dropping the answer frees it at once (and ``elapsed``
+    is still set, as httpx sets it)."""
+
+    class Streamed(httpx.AsyncByteStream):  # a body read from the network, as transports give
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'{"ok": true}'
+
+    recorder = Recorder()
+    client = make_client(
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, stream=Streamed()))
+    )
+    _counting(client, recorder)
+    session = Session(NETWORK, client=client)
+    await session.request("GET", "/items")  # the first call's set-up out of the way
+    gc.collect()
+    gc.disable()
+    try:
+        response = await session.request("GET", "/items")
+        assert recorder.through_client == 0  # the direct lane
+        assert response.elapsed >= timedelta(0)
+        gone = weakref.ref(response)
+        del response
+        assert gone() is None, "the answer is still held (a reference cycle)"
+        assert gc.collect() == 0, "the request left objects only the garbage collector frees"
+    finally:
+        gc.enable()
+        await client.aclose()

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from json import dumps as _dumps
 from typing import Any, Final, Literal
 from urllib.parse import urlencode
@@ -41,9 +43,39 @@ _URLS: Final = 256
 _PAIRS: Final = 1024
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
-# httpx's own wrappers (private, stable since 0.18); without them, the client lane only.
-_BoundStream: Any = getattr(httpx._client, "BoundAsyncStream", None)
+# httpx's client state (private, stable since 0.18); without it, the client lane only.
 _OPENED: Any = getattr(getattr(httpx._client, "ClientState", None), "OPENED", None)
+
+
+class _BoundStream(httpx.AsyncByteStream):
+    """httpx's ``BoundAsyncStream`` (the response's body, which sets ``response.elapsed`` when
+    closed), except that it lets go of the response once closed.
+
+    httpx's keeps it for good: the response holds its stream and the stream its response, so
+    every request's response, request, headers and body stay in memory until the garbage
+    collector's next pass over that cycle (about 30 objects a request, and on a page of posts
+    the pass that reaches them is a full one). Let go, they are freed when the caller drops the
+    response. ``_stream`` is the transport's stream, as in httpx's (see ``_wire._body_stream``).
+    """
+
+    __slots__ = ("_response", "_start", "_stream")
+
+    def __init__(
+        self, stream: httpx.AsyncByteStream, response: httpx.Response, start: float
+    ) -> None:
+        self._stream = stream
+        self._response: httpx.Response | None = response
+        self._start = start
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            response.elapsed = timedelta(seconds=time.perf_counter() - self._start)
+        await self._stream.aclose()
 
 
 class DirectLane:
@@ -65,7 +97,7 @@ class DirectLane:
     @staticmethod
     def of(client: httpx.AsyncClient) -> DirectLane | None:
         """The lane of ``client``, or ``None`` when it is not one :func:`make_client` built."""
-        if MODE == "never" or _BoundStream is None or _OPENED is None:
+        if MODE == "never" or _OPENED is None:
             return None
         if not (made_here(client) or (MODE == "always" and not client.cookies)):
             return None
@@ -260,7 +292,7 @@ async def _send_one(transport: httpx.AsyncBaseTransport, request: httpx.Request)
         exc.request = request
         raise
     response.request = request
-    response.stream = _BoundStream(response.stream, response=response, start=start)
+    response.stream = _BoundStream(response.stream, response, start)  # type: ignore[arg-type]
     if _LOG.isEnabledFor(logging.INFO):
         _LOG.info(
             'HTTP Request: %s %s "%s %d %s"',
