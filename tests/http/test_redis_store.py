@@ -20,7 +20,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from socialkit._http import BucketKey, Network, RateLimitUpdate, Session, header_rate_limit_parser
+from socialkit._http import (
+    BucketKey,
+    Network,
+    RateLimitUpdate,
+    Session,
+    header_rate_limit_parser,
+    make_client,
+)
 
 WORKER = Path(__file__).with_name("_redis_worker.py")
 
@@ -155,3 +162,133 @@ def test_two_processes_sharing_limits_get_no_429(redis_url: str, redis_prefix: s
     assert server.statuses[429] == 0, server.counts
     assert server.statuses[200] == 2 * count + 1
     assert max(server.counts.values()) <= LimitedServer.LIMIT
+
+
+# --- requests of an ended window, landing from another process ----------------------------
+# Each session below has a RedisRateLimitStore of its own, as two processes have; the fake
+# clock makes the window's end happen while the first session's request is in the air.
+
+
+def _windowed_session(
+    store: object, now: list[float], handler: object, account: str = "app"
+) -> Session:
+    network = Network(
+        "shared", "https://api.example.test", rate_limit_parser=header_rate_limit_parser()
+    )
+    return Session(
+        network,
+        client=make_client(transport=httpx.MockTransport(handler)),  # type: ignore[arg-type]
+        account=account,
+        store=store,  # type: ignore[arg-type]
+        clock=lambda: now[0],
+    )
+
+
+@pytest.mark.anyio
+async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
+    redis_url: str, redis_prefix: str
+):
+    """The cross-process form of test_ratelimit_boundary's deterministic test: process A's
+    request of window 1 is still in the air after the reset; process B's next request waits
+    for its answer, then takes from the count the network gave for window 2 (without this, B
+    refills the bucket in full and window 2 carries one request too many: a 429)."""
+    from socialkit.stores import RedisRateLimitStore
+
+    now = [1_700_000_000.0]
+    key = BucketKey("shared", "app", "default")
+    first, second = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
+    await first.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/late":
+            await release.wait()  # on the wire past the reset
+            order.append("late answered")
+            # It arrived in window 2 and was counted there: 1 of 2 left in that window.
+            return httpx.Response(
+                200,
+                headers={
+                    "x-ratelimit-limit": "2",
+                    "x-ratelimit-remaining": "1",
+                    "x-ratelimit-reset": f"{now[0] + 10:.3f}",
+                },
+            )
+        order.append("next sent")
+        return httpx.Response(200)
+
+    a = _windowed_session(first, now, handler)
+    b = _windowed_session(second, now, handler)
+    late = asyncio.create_task(a.request("GET", "/late"))
+    await asyncio.sleep(0.05)
+    now[0] += 11  # window 1 is over; A's "/late" is still in the air
+    following = asyncio.create_task(b.request("GET", "/next"))
+    await asyncio.sleep(0.3)  # several of B's polls
+    assert order == []  # B is held back while A's request of window 1 has no answer
+    release.set()
+    await asyncio.gather(late, following)
+    assert order == ["late answered", "next sent"]
+    state = (await second.snapshot("shared", "app"))["default"]
+    assert state.remaining == 0  # window 2 holds 2: A's late one and B's
+    raw = first._client  # the flights are gone once landed
+    assert await raw.hgetall(first._key(key) + ":flights") == {}
+    for closing in (a, b):
+        await closing.aclose()
+    for store in (first, second):
+        await store.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_process_that_never_lands_holds_others_back_only_for_the_grace(
+    redis_url: str, redis_prefix: str
+):
+    """A process that reserved a unit and died never says it landed: the others wait for it
+    until BOUNDARY_GRACE after the window's end, then refill as before."""
+    from socialkit._http import BOUNDARY_GRACE
+    from socialkit.stores import RedisRateLimitStore
+
+    now = [1_700_000_000.0]
+    key = BucketKey("shared", "app", "default")
+    dead, alive = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
+    await dead.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now[0] + 10), now[0])
+    assert (await dead.reserve(key, now[0] + 9.9)).granted  # and never landed
+    sent: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(now[0])
+        return httpx.Response(200)
+
+    session = _windowed_session(alive, now, handler)
+    now[0] += 10.5  # window 1 is over, its grace is not
+    waiting = asyncio.create_task(session.request("GET", "/next"))
+    await asyncio.sleep(0.2)
+    assert sent == []
+    now[0] += BOUNDARY_GRACE  # the grace is over
+    await asyncio.wait_for(waiting, 5)
+    assert sent == [now[0]]
+    # The forgotten flight is gone, and the bucket was refilled (2, one taken).
+    assert await alive._client.hgetall(alive._key(key) + ":flights") == {}
+    assert (await alive.snapshot("shared", "app"))["default"].remaining == 1
+    await session.aclose()
+    for store in (dead, alive):
+        await store.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_process_does_not_wait_through_the_store_for_its_own_requests(
+    redis_url: str, redis_prefix: str
+):
+    """A store's own flights are its sessions' to wait for (they know when those land, and a
+    request made from inside another, a token refresh, must not wait for it): the store
+    answers ``landing`` only for other stores' flights."""
+    from socialkit.stores import RedisRateLimitStore
+
+    now = 1_700_000_000.0
+    key = BucketKey("shared", "app", "default")
+    own, other = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
+    await own.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now + 10), now)
+    assert (await own.reserve(key, now + 9.9)).granted  # in the air
+    assert (await other.reserve(key, now + 10.5)).landing
+    assert (await own.reserve(key, now + 10.5)).granted
+    for store in (own, other):
+        await store.aclose()

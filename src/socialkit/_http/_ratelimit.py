@@ -34,6 +34,7 @@ __all__ = [
     "RateLimitStore",
     "RateLimitUpdate",
     "Reservation",
+    "SharedFlights",
     "apply_update",
     "header_rate_limit_parser",
     "meta_usage_parser",
@@ -112,11 +113,15 @@ class Reservation:
 
     ``granted``: a unit was taken; send after ``delay`` seconds (0 unless pacing).
     Not granted: the bucket is empty; ``delay`` is the number of seconds until its reset.
+    ``landing`` (a store shared by several processes, see :class:`SharedFlights`): not
+    granted yet because the window is over while another process's requests reserved in it
+    are still in the air; ask again within ``delay`` seconds (the end of their grace).
     """
 
     granted: bool
     delay: float = 0.0
     state: BucketState | None = None
+    landing: bool = False
 
 
 GRANTED = Reservation(True, 0.0, None)
@@ -146,6 +151,23 @@ class RateLimitStore(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+class SharedFlights(Protocol):
+    """What a store shared by several processes adds to :class:`RateLimitStore` (the Redis
+    store does): requests reserved in a window and still in the air when it ends land in the
+    next one, where the server counts them. A session waits for its own before it takes from
+    the new window; through these two methods it also waits for other processes'.
+
+    ``reserve`` keeps a unit granted under a known reset in the air until ``land(key, reset)``
+    and answers ``landing`` (see :class:`Reservation`) while another process's are; with
+    ``landing=False`` it refills the bucket all the same."""
+
+    async def reserve(
+        self, key: BucketKey, now: float, *, pace: bool = False, landing: bool = True
+    ) -> Reservation: ...
+
+    async def land(self, key: BucketKey, reset: float) -> None: ...
 
 
 # --- the state machine, shared by every store (the Redis store runs the same rules in Lua) ---

@@ -24,7 +24,7 @@ import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 import httpx
 import pydantic
@@ -52,6 +52,7 @@ from socialkit._http._ratelimit import (
     RateLimitStore,
     RateLimitUpdate,
     Reservation,
+    SharedFlights,
     parse_retry_after,
 )
 from socialkit._http._redact import install_log_filters, redact_text, redact_url, register_secret
@@ -108,6 +109,9 @@ _ASYNCIO_TIMEOUT: Final = getattr(asyncio, "timeout", None)
 #: After a bucket's reset, requests reserved in the window that ended and still in flight are
 #: waited for (their answers carry the new window's count) at most this long.
 BOUNDARY_GRACE: Final = 2.0
+#: How often a session asks a shared store again while another process's requests of a
+#: window that ended are landing (see SharedFlights).
+_LANDING_POLL: Final = 0.05
 
 install_log_filters()
 
@@ -290,6 +294,7 @@ class _Call:
         "busy",
         "expires",
         "explicit",
+        "flight",
         "key",
         "kind",
         "limit",
@@ -329,6 +334,8 @@ class _Call:
         self.probe = False
         self.sent = False
         self.window: _Window | None = None
+        #: The reset under which a shared store holds this call's unit in the air.
+        self.flight: float | None = None
         self.timer: Any = None
         self.expires = math.inf
         self.explicit = False
@@ -412,6 +419,9 @@ class Session:
         self._pace = rate_limit == "pace"
         self._max_wait = float(max_wait)
         self._store: RateLimitStore = MemoryRateLimitStore() if store is None else store
+        self._shared: SharedFlights | None = (
+            cast(SharedFlights, store) if callable(getattr(store, "land", None)) else None
+        )
         self._retry = RetryPolicy() if retry is None else retry
         self._timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
         self._hooks: tuple[EventHook, ...] = tuple(hooks)
@@ -712,8 +722,8 @@ class Session:
 
     async def _attempt(self, call: _Call) -> httpx.Response:
         call.attempt += 1
-        await self._reserve(call)
         try:
+            await self._reserve(call)
             return await self._send(call)
         finally:
             window = call.window
@@ -722,6 +732,8 @@ class Session:
                 flights = self._flights.get(call.bucket)
                 if flights is not None:
                     flights.done(window)
+            if call.flight is not None:
+                await self._land(call, call.flight)
             if call.probe:
                 call.probe = False
                 if call.bucket not in self._states:
@@ -884,8 +896,27 @@ class Session:
                 flights.learn(state.reset)
         return state
 
+    async def _land(self, call: _Call, reset: float) -> None:
+        """Tell a shared store that ``call``'s unit is no longer in the air."""
+        call.flight = None
+        assert self._shared is not None  # (a flight is only taken from a shared store)
+        try:
+            await self._shared.land(call.key, reset)
+        except Exception as exc:  # the call's own outcome matters more than this bookkeeping
+            # Not landed, the unit holds other processes back at most BOUNDARY_GRACE seconds
+            # after its window's end.
+            logger.warning(
+                "%s: could not tell the rate-limit store that a request of bucket %s was "
+                "answered: %s",
+                self._network.name,
+                call.bucket,
+                redact_text(str(exc)),
+            )
+
     async def _reserve(self, call: _Call) -> None:
         store = self._store
+        shared = self._shared
+        landing = True
         while True:
             now = self._clock()
             flights = self._flights.get(call.bucket)
@@ -900,7 +931,19 @@ class Session:
                     if patience > 0:
                         await flights.wait(patience)
                         continue
-            answer = await store.reserve(call.key, now, pace=self._pace)
+            if shared is not None:
+                answer = await shared.reserve(call.key, now, pace=self._pace, landing=landing)
+                if answer.landing:
+                    # Another process's requests of the window that ended are landing in the
+                    # new one: wait for them as for this session's own (above).
+                    patience = min(answer.delay, call.remaining())
+                    if patience > 0:
+                        await _default_sleep(min(patience, _LANDING_POLL))
+                    else:
+                        landing = False
+                    continue
+            else:
+                answer = await store.reserve(call.key, now, pace=self._pace)
             state = answer.state
             if state is not None:
                 self._states[call.bucket] = state
@@ -910,6 +953,8 @@ class Session:
                     if flights is None:
                         flights = self._flights[call.bucket] = _Flights()
                     call.window = flights.add(state.reset if state.reset is not None else math.inf)
+                    if shared is not None and state.reset is not None:
+                        call.flight = state.reset
                 elif state is None and flights is not None and flights.windows:
                     known = self._states.get(call.bucket)
                     if (

@@ -11,10 +11,12 @@ their clocks in sync (NTP), as the networks' reset times assume anyway.
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from socialkit._errors import ConfigurationError
+from socialkit._http import BOUNDARY_GRACE
 from socialkit._http._ratelimit import (
     GRANTED,
     SAME_WINDOW_TOLERANCE,
@@ -42,9 +44,10 @@ local function fmt(v) if v == nil then return '' end return string.format('%.17g
 _RESERVE_LUA = (
     _STATE_LUA
     + """
-local key = KEYS[1]
+local key, flights = KEYS[1], KEYS[2]
 local now = tonumber(ARGV[1])
 local pace = ARGV[2] == '1'
+local token, grace, ttl, landing = ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6] == '1'
 local f = redis.call('HMGET', key, 'limit', 'remaining', 'reset', 'updated', 'next_at', 'refilled')
 local limit, remaining, reset = num(f[1]), num(f[2]), num(f[3])
 local updated, next_at, refilled = num(f[4]), num(f[5]), num(f[6])
@@ -52,6 +55,25 @@ if remaining == nil then
   return {'1', '0'}
 end
 if reset ~= nil and reset <= now then
+  -- The window is over. Requests other processes reserved in it and have not seen answered
+  -- yet land in the new window (the server counts them there): the bucket refills once they
+  -- have, or their grace is over. Flights of windows past their grace are forgotten.
+  local wait = nil
+  local entries = redis.call('HGETALL', flights)
+  for i = 1, #entries, 2 do
+    local field, count = entries[i], tonumber(entries[i + 1])
+    local sep = string.find(field, '|', 1, true)
+    local ended = tonumber(string.sub(field, 1, sep - 1))
+    if ended + grace <= now or count <= 0 then
+      redis.call('HDEL', flights, field)
+    elseif landing and ended <= now and string.sub(field, sep + 1) ~= token then
+      if wait == nil or ended + grace - now < wait then wait = ended + grace - now end
+    end
+  end
+  if wait ~= nil then
+    return {'2', fmt(wait),
+            fmt(limit), fmt(remaining), fmt(reset), fmt(updated), fmt(next_at), fmt(refilled)}
+  end
   if limit ~= nil then remaining = limit else remaining = math.max(remaining, 1) end
   reset = nil
   refilled = 1
@@ -75,10 +97,21 @@ redis.call('HSET', key, 'remaining', fmt(remaining))
 if reset == nil then redis.call('HDEL', key, 'reset') end
 if next_at ~= nil then redis.call('HSET', key, 'next_at', fmt(next_at)) end
 if refilled ~= nil then redis.call('HSET', key, 'refilled', '1') end
+if reset ~= nil then
+  -- In the air until land() is called for it (see RedisRateLimitStore.land).
+  redis.call('HINCRBY', flights, fmt(reset) .. '|' .. token, 1)
+  redis.call('PEXPIRE', flights, ttl)
+end
 return {'1', fmt(delay),
         fmt(limit), fmt(remaining), fmt(reset), fmt(updated), fmt(next_at), fmt(refilled)}
 """
 )
+
+_LAND_LUA = """
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return left
+"""
 
 _UPDATE_LUA = (
     _STATE_LUA
@@ -195,7 +228,11 @@ class RedisRateLimitStore:
         self._ttl_ms = int(ttl * 1000)
         self._reserve = self._client.register_script(_RESERVE_LUA)
         self._update = self._client.register_script(_UPDATE_LUA)
+        self._land = self._client.register_script(_LAND_LUA)
         self._keys: dict[BucketKey, str] = {}
+        #: Names this store's requests in the air; the sessions using this store wait for their
+        #: own (see ``land``), the store makes them wait for every other store's.
+        self._token = secrets.token_hex(8)
 
     def __repr__(self) -> str:
         # The URL may carry a password: show only where the data lives.
@@ -213,13 +250,37 @@ class RedisRateLimitStore:
             self._keys[key] = name
         return name
 
-    async def reserve(self, key: BucketKey, now: float, *, pace: bool = False) -> Reservation:
-        reply = await self._reserve(keys=[self._key(key)], args=[repr(now), "1" if pace else "0"])
-        granted = reply[0] in (b"1", "1")
+    async def reserve(
+        self, key: BucketKey, now: float, *, pace: bool = False, landing: bool = True
+    ) -> Reservation:
+        """Take a unit (see :class:`~socialkit._http.RateLimitStore`). A unit taken under a
+        known reset is in the air until :meth:`land`. When the window is over while requests
+        that other stores (other processes) reserved in it are still in the air, the answer is
+        ``landing``: ask again shortly (``landing=False``: refill at once all the same)."""
+        name = self._key(key)
+        reply = await self._reserve(
+            keys=[name, name + ":flights"],
+            args=[
+                repr(now),
+                "1" if pace else "0",
+                self._token,
+                repr(BOUNDARY_GRACE),
+                str(self._ttl_ms),
+                "1" if landing else "0",
+            ],
+        )
         if len(reply) == 2:
             return GRANTED
+        kind = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         delay = _float(reply[1]) or 0.0
-        return Reservation(granted, delay, _state(list(reply[2:])))
+        return Reservation(kind == "1", delay, _state(list(reply[2:])), landing=kind == "2")
+
+    async def land(self, key: BucketKey, reset: float) -> None:
+        """A request :meth:`reserve` granted under ``reset`` was answered (or failed): it no
+        longer holds other processes back at that window's end."""
+        # The field the reserve script wrote (Lua's %.17g, the same digits as Python's).
+        field = f"{reset:.17g}|{self._token}"
+        await self._land(keys=[self._key(key) + ":flights"], args=[field])
 
     async def update(self, key: BucketKey, update: RateLimitUpdate, now: float) -> BucketState:
         reply = await self._update(
