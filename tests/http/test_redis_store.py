@@ -165,8 +165,9 @@ def test_two_processes_sharing_limits_get_no_429(redis_url: str, redis_prefix: s
 
 
 # --- requests of an ended window, landing from another process ----------------------------
-# Each session below has a RedisRateLimitStore of its own, as two processes have; the fake
-# clock makes the window's end happen while the first session's request is in the air.
+# Each session below has a RedisRateLimitStore of its own, as two processes have (or, where
+# said, the two share one, as two sessions of one process may); the fake clock makes the
+# window's end happen while the first session's request is in the air.
 
 
 def _windowed_session(
@@ -185,18 +186,21 @@ def _windowed_session(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("one_store", [False, True], ids=["two stores", "one store"])
 async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
-    redis_url: str, redis_prefix: str
+    redis_url: str, redis_prefix: str, one_store: bool
 ):
     """The cross-process form of test_ratelimit_boundary's deterministic test: process A's
     request of window 1 is still in the air after the reset; process B's next request waits
     for its answer, then takes from the count the network gave for window 2 (without this, B
-    refills the bucket in full and window 2 carries one request too many: a 429)."""
+    refills the bucket in full and window 2 carries one request too many: a 429). The same
+    holds for two sessions sharing one store: each session's requests are its own."""
     from socialkit.stores import RedisRateLimitStore
 
     now = [1_700_000_000.0]
     key = BucketKey("shared", "app", "default")
-    first, second = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
+    first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    second = first if one_store else RedisRateLimitStore(redis_url, prefix=redis_prefix)
     await first.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
     release = asyncio.Event()
     order: list[str] = []
@@ -234,7 +238,7 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
     assert await raw.hgetall(first._key(key) + ":flights") == {}
     for closing in (a, b):
         await closing.aclose()
-    for store in (first, second):
+    for store in {first, second}:
         await store.aclose()
 
 
@@ -275,20 +279,22 @@ async def test_a_process_that_never_lands_holds_others_back_only_for_the_grace(
 
 
 @pytest.mark.anyio
-async def test_a_process_does_not_wait_through_the_store_for_its_own_requests(
+async def test_a_session_does_not_wait_through_the_store_for_its_own_requests(
     redis_url: str, redis_prefix: str
 ):
-    """A store's own flights are its sessions' to wait for (they know when those land, and a
-    request made from inside another, a token refresh, must not wait for it): the store
-    answers ``landing`` only for other stores' flights."""
+    """A session's own requests in the air are its own to wait for (it knows when they land,
+    and a request made from inside another, a token refresh, must not wait for it): the store
+    answers ``landing`` only to other owners, and a caller that names none is the store."""
     from socialkit.stores import RedisRateLimitStore
 
     now = 1_700_000_000.0
     key = BucketKey("shared", "app", "default")
-    own, other = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
-    await own.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now + 10), now)
-    assert (await own.reserve(key, now + 9.9)).granted  # in the air
-    assert (await other.reserve(key, now + 10.5)).landing
-    assert (await own.reserve(key, now + 10.5)).granted
-    for store in (own, other):
-        await store.aclose()
+    store, other_store = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
+    await store.update(key, RateLimitUpdate(limit=4, remaining=4, reset_at=now + 10), now)
+    assert (await store.reserve(key, now + 9.9, owner="session-a")).granted  # in the air
+    assert (await store.reserve(key, now + 10.5, owner="session-b")).landing
+    assert (await store.reserve(key, now + 10.5)).landing  # the store itself is another owner
+    assert (await other_store.reserve(key, now + 10.5)).landing
+    assert (await store.reserve(key, now + 10.5, owner="session-a")).granted
+    for closing in (store, other_store):
+        await closing.aclose()

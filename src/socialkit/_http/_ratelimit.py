@@ -157,17 +157,25 @@ class SharedFlights(Protocol):
     """What a store shared by several processes adds to :class:`RateLimitStore` (the Redis
     store does): requests reserved in a window and still in the air when it ends land in the
     next one, where the server counts them. A session waits for its own before it takes from
-    the new window; through these two methods it also waits for other processes'.
+    the new window; through these two methods it also waits for other sessions' (in other
+    processes, or sharing the store in this one).
 
-    ``reserve`` keeps a unit granted under a known reset in the air until ``land(key, reset)``
-    and answers ``landing`` (see :class:`Reservation`) while another process's are; with
-    ``landing=False`` it refills the bucket all the same."""
+    ``reserve`` keeps a unit granted under a known reset in the air, under ``owner`` (the
+    session), until ``land(key, reset, owner=owner)``, and answers ``landing`` (see
+    :class:`Reservation`) while other owners' are; with ``landing=False`` it refills the
+    bucket all the same."""
 
     async def reserve(
-        self, key: BucketKey, now: float, *, pace: bool = False, landing: bool = True
+        self,
+        key: BucketKey,
+        now: float,
+        *,
+        pace: bool = False,
+        landing: bool = True,
+        owner: str | None = None,
     ) -> Reservation: ...
 
-    async def land(self, key: BucketKey, reset: float) -> None: ...
+    async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None: ...
 
 
 # --- the state machine, shared by every store (the Redis store runs the same rules in Lua) ---

@@ -24,6 +24,7 @@ import uuid
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from secrets import token_hex
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 import httpx
@@ -422,6 +423,8 @@ class Session:
         self._shared: SharedFlights | None = (
             cast(SharedFlights, store) if callable(getattr(store, "land", None)) else None
         )
+        #: Names this session's requests in the air in a shared store (see SharedFlights).
+        self._owner = token_hex(8) if self._shared is not None else None
         self._retry = RetryPolicy() if retry is None else retry
         self._timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
         self._hooks: tuple[EventHook, ...] = tuple(hooks)
@@ -901,7 +904,7 @@ class Session:
         call.flight = None
         assert self._shared is not None  # (a flight is only taken from a shared store)
         try:
-            await self._shared.land(call.key, reset)
+            await self._shared.land(call.key, reset, owner=self._owner)
         except Exception as exc:  # the call's own outcome matters more than this bookkeeping
             # Not landed, the unit holds other processes back at most BOUNDARY_GRACE seconds
             # after its window's end.
@@ -932,7 +935,9 @@ class Session:
                         await flights.wait(patience)
                         continue
             if shared is not None:
-                answer = await shared.reserve(call.key, now, pace=self._pace, landing=landing)
+                answer = await shared.reserve(
+                    call.key, now, pace=self._pace, landing=landing, owner=self._owner
+                )
                 if answer.landing:
                     # Another process's requests of the window that ended are landing in the
                     # new one: wait for them as for this session's own (above).

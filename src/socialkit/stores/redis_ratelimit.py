@@ -230,8 +230,7 @@ class RedisRateLimitStore:
         self._update = self._client.register_script(_UPDATE_LUA)
         self._land = self._client.register_script(_LAND_LUA)
         self._keys: dict[BucketKey, str] = {}
-        #: Names this store's requests in the air; the sessions using this store wait for their
-        #: own (see ``land``), the store makes them wait for every other store's.
+        #: Whose requests are in the air when a caller does not say (see ``reserve``).
         self._token = secrets.token_hex(8)
 
     def __repr__(self) -> str:
@@ -251,11 +250,18 @@ class RedisRateLimitStore:
         return name
 
     async def reserve(
-        self, key: BucketKey, now: float, *, pace: bool = False, landing: bool = True
+        self,
+        key: BucketKey,
+        now: float,
+        *,
+        pace: bool = False,
+        landing: bool = True,
+        owner: str | None = None,
     ) -> Reservation:
         """Take a unit (see :class:`~socialkit._http.RateLimitStore`). A unit taken under a
-        known reset is in the air until :meth:`land`. When the window is over while requests
-        that other stores (other processes) reserved in it are still in the air, the answer is
+        known reset is in the air until :meth:`land`, under ``owner`` (a session; this store
+        when not given). When the window is over while requests that other owners (other
+        processes, other sessions) reserved in it are still in the air, the answer is
         ``landing``: ask again shortly (``landing=False``: refill at once all the same)."""
         name = self._key(key)
         reply = await self._reserve(
@@ -263,7 +269,7 @@ class RedisRateLimitStore:
             args=[
                 repr(now),
                 "1" if pace else "0",
-                self._token,
+                owner or self._token,
                 repr(BOUNDARY_GRACE),
                 str(self._ttl_ms),
                 "1" if landing else "0",
@@ -275,11 +281,11 @@ class RedisRateLimitStore:
         delay = _float(reply[1]) or 0.0
         return Reservation(kind == "1", delay, _state(list(reply[2:])), landing=kind == "2")
 
-    async def land(self, key: BucketKey, reset: float) -> None:
-        """A request :meth:`reserve` granted under ``reset`` was answered (or failed): it no
-        longer holds other processes back at that window's end."""
+    async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None:
+        """A request :meth:`reserve` granted ``owner`` under ``reset`` was answered (or failed):
+        it no longer holds the others back at that window's end."""
         # The field the reserve script wrote (Lua's %.17g, the same digits as Python's).
-        field = f"{reset:.17g}|{self._token}"
+        field = f"{reset:.17g}|{owner or self._token}"
         await self._land(keys=[self._key(key) + ":flights"], args=[field])
 
     async def update(self, key: BucketKey, update: RateLimitUpdate, now: float) -> BucketState:
