@@ -110,8 +110,8 @@ _ASYNCIO_TIMEOUT: Final = getattr(asyncio, "timeout", None)
 #: After a bucket's reset, requests reserved in the window that ended and still in flight are
 #: waited for (their answers carry the new window's count) at most this long.
 BOUNDARY_GRACE: Final = 2.0
-#: How often a session asks a shared store again while another process's requests of a
-#: window that ended are landing (see SharedFlights).
+#: How often a session asks a shared store again while other sessions' requests of a window
+#: that ended are landing (see SharedFlights).
 _LANDING_POLL: Final = 0.05
 
 install_log_filters()
@@ -906,7 +906,7 @@ class Session:
         try:
             await self._shared.land(call.key, reset, owner=self._owner)
         except Exception as exc:  # the call's own outcome matters more than this bookkeeping
-            # Not landed, the unit holds other processes back at most BOUNDARY_GRACE seconds
+            # Not landed, the unit holds other sessions back at most BOUNDARY_GRACE seconds
             # after its window's end.
             logger.warning(
                 "%s: could not tell the rate-limit store that a request of bucket %s was "
@@ -939,8 +939,9 @@ class Session:
                     call.key, now, pace=self._pace, landing=landing, owner=self._owner
                 )
                 if answer.landing:
-                    # Another process's requests of the window that ended are landing in the
-                    # new one: wait for them as for this session's own (above).
+                    # Other sessions' requests of the window that ended (in other processes,
+                    # say) are landing in the new one: wait for them as for this session's own
+                    # (above), polling the store, at most until the deadline.
                     patience = min(answer.delay, call.remaining())
                     if patience > 0:
                         await _default_sleep(min(patience, _LANDING_POLL))
