@@ -186,6 +186,8 @@ async def test_event_hooks_sync_and_async():
         ("{'access_token': 'tok_12345678'}", "tok_12345678"),
         ("redirect to https://app.example/cb#access_token=FRAGSECRET&state=1", "FRAGSECRET"),
         ("DPoP proof-value-1234567 rejected", "proof-value-1234567"),
+        ("Error connecting to redis://:pw-in-url-1@127.0.0.1:6379/0", "pw-in-url-1"),
+        ("could not connect: postgresql://app:pw-in-url-2@db.local/app", "pw-in-url-2"),
     ],
 )
 def test_redact_text_covers_echoed_credentials(text: str, secret: str) -> None:
@@ -199,6 +201,10 @@ def test_redact_text_keeps_ordinary_words() -> None:
 
     assert redact_text("error code: 190; the password was wrong") == (
         "error code: 190; the password was wrong"
+    )
+    # An address with no user info, and a mention, stay as they are.
+    assert redact_text("write to team@example.com or https://example.com/@alice") == (
+        "write to team@example.com or https://example.com/@alice"
     )
 
 

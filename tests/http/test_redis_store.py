@@ -298,3 +298,31 @@ async def test_a_session_does_not_wait_through_the_store_for_its_own_requests(
     assert (await store.reserve(key, now + 10.5, owner="session-a")).granted
     for closing in (store, other_store):
         await closing.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_store_that_cannot_record_a_landing_does_not_fail_the_request(
+    redis_url: str, redis_prefix: str, caplog: pytest.LogCaptureFixture, monkeypatch
+):
+    """The answer matters more than the bookkeeping: a ``land`` that fails is logged (its
+    message redacted) and the request returns its answer; the unit then holds the others back
+    only until its grace is over (test above)."""
+    from socialkit.stores import RedisRateLimitStore
+
+    now = [1_700_000_000.0]
+    key = BucketKey("shared", "app", "default")
+    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    await store.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now[0] + 10), now[0])
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("redis://:hunter2-secret@127.0.0.1:6379 went away")
+
+    monkeypatch.setattr(store, "land", broken)
+    session = _windowed_session(store, now, lambda request: httpx.Response(200, json={}))
+    response = await session.request("GET", "/items")
+    assert response.status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("could not tell the rate-limit store" in w for w in warnings), warnings
+    assert not any("hunter2-secret" in w for w in warnings), warnings
+    await session.aclose()
+    await store.aclose()

@@ -115,6 +115,9 @@ _BOT_TOKEN_RE = re.compile(
 )
 # A JSON Web Token anywhere (access and refresh JWTs, ID tokens, DPoP proofs).
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# The user info of a URL in free text (``redis://:password@host``, ``postgresql://u:p@h``):
+# store and driver errors quote the URL they were given.
+_USERINFO_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
 
 
 #: Shorter values are not registered: replacing every "abc" of a text would hide more than it
@@ -241,6 +244,8 @@ def redact_text(text: str) -> str:
     )
     text = _SCHEME_RE.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} {REDACTED}", text)
     text = _JSON_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
+    if "@" in text:
+        text = _USERINFO_RE.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     return _JWT_RE.sub(REDACTED, text) if "eyJ" in text else text
 
 
