@@ -618,3 +618,44 @@ async def test_scheduled_outcome_follows_a_scheduled_status_to_the_status_it_bec
     assert await net.ex_scheduled_outcome(cancelled) is None
     with pytest.raises(ValidationError):
         await net.ex_scheduled_outcome(Post(text="no id"))
+
+
+async def test_scheduled_outcome_tells_posts_of_the_same_text_apart_by_their_attachments(
+    h: Harness, net: MastodonAdapter
+) -> None:
+    """Two statuses scheduled with the same caption and different pictures: each post
+    :meth:`publish` returned (its attachments' ids) finds its own status, where the text alone
+    found the same one for both. A post without the ids (the planned post, as the planner
+    keeps it) is found by its text and number of attachments."""
+    at = (h.fake.clock.now() + timedelta(hours=1)).replace(microsecond=0)
+    caption = "today's picture"
+    first = await net.publish(
+        Post(text=caption, media=[Media.from_bytes(PNG_1X1, alt="one")], scheduled_at=at)
+    )
+    second = await net.publish(
+        Post(text=caption, media=[Media.from_bytes(PNG_1X1, alt="two")], scheduled_at=at)
+    )
+    text_only = await net.publish(Post(text=caption, scheduled_at=at))
+    assert first.media[0].id
+    assert second.media[0].id
+    assert first.media[0].id != second.media[0].id
+    h.fake.clock.set(at + timedelta(minutes=2))
+    one = await net.ex_scheduled_outcome(first)
+    two = await net.ex_scheduled_outcome(second)
+    assert one is not None
+    assert two is not None
+    assert one.id != two.id
+    assert [m.alt for m in one.media] == ["one"]
+    assert [m.alt for m in two.media] == ["two"]
+    # The planned post has no attachment ids: its text and one attachment.
+    planned = Post(
+        text=caption,
+        media=[Media.from_bytes(PNG_1X1, alt="one")],
+        id=first.id,
+        scheduled_at=at,
+    )
+    assert (await net.ex_scheduled_outcome(planned)) in (one, two)
+    alone = await net.ex_scheduled_outcome(text_only)
+    assert alone is not None
+    assert alone.media == []
+    assert alone.id not in (one.id, two.id)

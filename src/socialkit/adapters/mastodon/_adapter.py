@@ -1137,7 +1137,10 @@ class MastodonAdapter(Adapter):
         Returns the scheduled post (``scheduled_at`` set) while the server still holds it
         (``GET /api/v1/scheduled_statuses/:id``). Once that answers 404, the status it became,
         which has an id of its own: the account's statuses since its time (``GET
-        /api/v1/accounts/:id/statuses``) are searched for its text. ``None`` when none has it
+        /api/v1/accounts/:id/statuses``) are searched for its attachments when ``scheduled``
+        has their ids, as the post :meth:`publish` returned does (the status carries the
+        scheduled status's attachments, ids and all: exact, whatever the server did to the
+        text), else for its text and number of attachments. ``None`` when none has it
         (cancelled, or dropped by the server: its reply target was deleted, say)."""
         from socialkit.adapters.mastodon import _mapping, _wire
 
@@ -1150,11 +1153,19 @@ class MastodonAdapter(Adapter):
             pass
         else:
             return _mapping.scheduled_post(item)
+        media = [m.id for m in scheduled.media]
+        by_media = bool(media) and None not in media
         wanted = " ".join(_compose_text(scheduled).split())
         since = scheduled.scheduled_at - MIN_SCHEDULE_AHEAD
         found: Post | None = None
         async for status in self.posts(since=since):
-            if " ".join(_compose_text(status).split()) == wanted:
+            if by_media:
+                if [m.id for m in status.media] == media:
+                    return status  # attachment ids belong to one status only
+            elif (
+                len(status.media) == len(media)
+                and " ".join(_compose_text(status).split()) == wanted
+            ):
                 found = status  # newest first: the last match is the one nearest the time
         return found
 
