@@ -707,6 +707,123 @@ class TestMessages(XTest):
         assert _json(route.calls[0].request) == {"text": "Hi back"}
 
     @pytest.mark.anyio
+    async def test_a_dm_whose_answer_is_lost_is_found_among_the_events_not_sent_again(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        """The send's answer is lost: the account's DM events (GetDmEventsResponse) show the
+        message (its own, in that conversation, same text with the link as t.co), which is
+        returned; the send went out once."""
+        adapter = make_x(client)
+        conversation = f"{OTHER_ID}-{ME_ID}"
+        send = router.post(f"{BASE}/2/dm_conversations/{conversation}/messages").mock(
+            side_effect=httpx.ReadTimeout("lost")
+        )
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        delivered = b.recent_id(0, 4)
+        events = router.get(f"{BASE}/2/dm_events").mock(
+            return_value=b.ok(
+                200,
+                b.dm_page(
+                    [  # newest first: the same text from the other side, and in another
+                        # conversation, come before the one sent
+                        b.dm_event(b.recent_id(0, 6), "Thanks, see https://t.co/q1", OTHER_ID),
+                        b.dm_event(
+                            b.recent_id(0, 5),
+                            "Thanks, see https://t.co/q1",
+                            ME_ID,
+                            conversation_id=f"{ME_ID}-999999",
+                        ),
+                        b.dm_event(delivered, "Thanks, see https://t.co/q1", ME_ID),
+                    ]
+                ),
+            )
+        )
+        sent = await adapter.reply(_dm(conversation), "Thanks, see https://example.com/faq")
+        assert sent.id == delivered
+        assert sent.url == f"https://x.com/messages/{conversation}"
+        assert send.call_count == 1
+        params = events.calls[0].request.url.params
+        assert params["event_types"] == "MessageCreate"
+        assert "attachments" in params["dm_event.fields"]
+
+    @pytest.mark.anyio
+    async def test_a_first_dm_whose_answer_is_lost_is_found_in_the_one_to_one_conversation(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        adapter = make_x(client)
+        router.post(f"{BASE}/2/dm_conversations/with/{OTHER_ID}/messages").mock(
+            return_value=b.problem(503, title="Service Unavailable", detail="Service Unavailable")
+        )
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        delivered = b.recent_id(0, 3)
+        router.get(f"{BASE}/2/dm_events").mock(
+            return_value=b.ok(
+                200,
+                b.dm_page([b.dm_event(delivered, "Welcome!", ME_ID, f"{OTHER_ID}-{ME_ID}")]),
+            )
+        )
+        sent = await adapter.reply(_dm(None), "Welcome!")
+        assert sent.id == delivered
+
+    @pytest.mark.anyio
+    @pytest.mark.parametrize(
+        "events",
+        [
+            pytest.param([], id="no event"),
+            pytest.param([("Another text", 0)], id="other text"),
+            pytest.param([("Hi back", 1)], id="an attachment more"),
+            pytest.param([("Hi back", 0, 90)], id="before the send"),
+        ],
+    )
+    async def test_a_dm_whose_answer_is_lost_and_not_found_stays_unknown(
+        self, router: respx.MockRouter, client: httpx.AsyncClient, events: list[tuple[Any, ...]]
+    ) -> None:
+        """Not among the events: OutcomeUnknownError, never a second send (X has no
+        duplicate check for DMs)."""
+        adapter = make_x(client)
+        conversation = f"{OTHER_ID}-{ME_ID}"
+        send = router.post(f"{BASE}/2/dm_conversations/{conversation}/messages").mock(
+            side_effect=httpx.ReadTimeout("lost")
+        )
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        router.get(f"{BASE}/2/dm_events").mock(
+            return_value=b.ok(
+                200,
+                b.dm_page(
+                    [
+                        b.dm_event(
+                            b.recent_id(*(e[2:] or (0,)), 5),
+                            e[0],
+                            ME_ID,
+                            media_keys=[f"3_{b.recent_id(1, n)}" for n in range(e[1])],
+                        )
+                        for e in events
+                    ]
+                ),
+            )
+        )
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.reply(_dm(conversation), "Hi back")
+        assert send.call_count == 1
+
+    @pytest.mark.anyio
+    async def test_a_dm_whose_answer_is_lost_stays_unknown_when_the_events_cannot_be_read(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        adapter = make_x(client)
+        conversation = f"{OTHER_ID}-{ME_ID}"
+        send = router.post(f"{BASE}/2/dm_conversations/{conversation}/messages").mock(
+            side_effect=httpx.ReadTimeout("lost")
+        )
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        router.get(f"{BASE}/2/dm_events").mock(
+            return_value=b.problem(403, title="Forbidden", detail="Forbidden")
+        )
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.reply(_dm(conversation), "Hi back")
+        assert send.call_count == 1
+
+    @pytest.mark.anyio
     async def test_replies_of_a_post(
         self, router: respx.MockRouter, client: httpx.AsyncClient
     ) -> None:
@@ -725,6 +842,19 @@ class TestMessages(XTest):
         got = [m async for m in adapter.ex_replies(root)]
         assert [(m.id, m.kind, m.post_id) for m in got] == [(reply, "reply", root)]
         assert route.calls[0].request.url.params["query"] == f"conversation_id:{root}"
+
+
+def _dm(conversation: str | None) -> Message:
+    """A direct message from OTHER to this account (in ``conversation``, or a first one)."""
+    return Message(
+        id=b.recent_id(3),
+        network="x",
+        kind="direct",
+        text="hello",
+        author=b_account(),  # type: ignore[arg-type]
+        created_at=datetime.now(timezone.utc),
+        conversation_id=conversation,
+    )
 
 
 def b_account() -> object:

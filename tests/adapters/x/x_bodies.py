@@ -196,10 +196,14 @@ def metadata_set(media_id: str, alt: str) -> dict[str, Any]:
 
 
 def dm_event(
-    id: str, text: str, sender_id: str, conversation_id: str = f"{OTHER_ID}-{ME_ID}"
+    id: str,
+    text: str,
+    sender_id: str,
+    conversation_id: str = f"{OTHER_ID}-{ME_ID}",
+    media_keys: list[str] | None = None,
 ) -> dict[str, Any]:
-    """DmEvent (#/components/schemas/DmEvent)."""
-    return {
+    """DmEvent (#/components/schemas/DmEvent; ``attachments``: DmEventAttachments)."""
+    event: dict[str, Any] = {
         "id": id,
         "event_type": "MessageCreate",
         "text": text,
@@ -207,6 +211,9 @@ def dm_event(
         "dm_conversation_id": conversation_id,
         "created_at": created_of(id),
     }
+    if media_keys:
+        event["attachments"] = {"media_keys": media_keys}
+    return event
 
 
 def dm_page(events: list[dict[str, Any]], next_token: str | None = None) -> dict[str, Any]:

@@ -1936,9 +1936,13 @@ class XAdapter(Adapter):
     async def _send_dm(self, to: Message, post: Post) -> Post:
         """``POST /2/dm_conversations/{id}/messages`` (or ``/with/{participant}/messages``).
 
-        A DM has no idempotency key and X offers no cheap way to find one's own message again,
-        so an unanswered send raises :class:`~socialkit.OutcomeUnknownError` for the
-        application to decide."""
+        A DM has no idempotency key, so the pipeline never sends one twice. When its answer is
+        lost (a timeout after sending, a 5xx, a 2xx whose body cannot be read), the account's
+        newest direct-message events are read (``GET /2/dm_events``): one of this account's,
+        in that conversation, since shortly before the send, with the same text and number of
+        attachments is the message sent, and is returned. Otherwise (or when that reading
+        fails) :class:`~socialkit.OutcomeUnknownError`: X has no duplicate check for DMs, so
+        sending again could deliver it twice; the application decides."""
         self._require_user("sending a direct message")
         if post.poll is not None or post.quote_of is not None or post.thread:
             raise UnsupportedError(self.name, "direct_messages", "a DM carries text and one medium")
@@ -1955,21 +1959,83 @@ class XAdapter(Adapter):
             path = f"/2/dm_conversations/{to.conversation_id}/messages"
         else:
             path = f"/2/dm_conversations/with/{to.author.id}/messages"
-        answer = await self._call(wire.DmSentResponse, "POST", path, json=body, kind="create")
+        started = self.now()
+        try:
+            answer = await self._call(wire.DmSentResponse, "POST", path, json=body, kind="create")
+        except (OutcomeUnknownError, MalformedResponseError) as exc:
+            logger.warning("x: the outcome of a direct message is unknown; looking for it")
+            try:
+                event = await self._find_dm(to, text, len(post.media), started)
+            except (APIError, TransportError, OutcomeUnknownError) as failed:
+                logger.warning("x: looking for it failed (%s); the outcome stays unknown", failed)
+                event = None
+            if event is None:
+                raise OutcomeUnknownError(self.name, "POST", path) from exc
+            return self._dm_sent(post, event.id, event.dm_conversation_id or "", event)
         if answer.data is None:
             raise self._problem(answer.errors, "the direct message")
         sent = answer.data
+        return self._dm_sent(post, sent.dm_event_id, sent.dm_conversation_id, answer)
+
+    def _dm_sent(self, post: Post, event_id: str, conversation_id: str, raw: object) -> Post:
         return post.model_copy(
             update={
-                "id": sent.dm_event_id,
+                "id": event_id,
                 "network": self.name,
-                "url": f"{mapping.WEB}/messages/{sent.dm_conversation_id}",
-                "created_at": mapping.snowflake_time(sent.dm_event_id)
-                or datetime.now(timezone.utc),
+                "url": f"{mapping.WEB}/messages/{conversation_id}",
+                "created_at": mapping.snowflake_time(event_id) or datetime.now(timezone.utc),
                 "visibility": "direct",
-                "raw": answer,
+                "raw": raw,
             }
         )
+
+    async def _find_dm(
+        self, to: Message, text: str, media_count: int, started: datetime
+    ) -> wire.DmEvent | None:
+        """The direct message an unanswered send delivered, if the account's events show it
+        (newest first, up to ``_RECONCILE_PAGES`` pages, back to the reconcile margin before
+        ``started``): sent by this account, in ``to``'s conversation (for a first message,
+        the one-to-one conversation with ``to``'s author), same text (links compared without
+        their addresses, which X replaces with t.co) and same number of attachments."""
+        me = await self._my_id()
+        since = started - timedelta(seconds=self.settings.reconcile_margin)
+        wanted_text = mapping.normalise(text)
+        wanted = mapping.comparable_text(wanted_text, url_spans(wanted_text))
+        query: dict[str, Any] = {
+            "max_results": 100,
+            "event_types": "MessageCreate",
+            "dm_event.fields": "attachments,created_at,dm_conversation_id,event_type,id,text",
+            "expansions": "sender_id",
+        }
+        for _ in range(_RECONCILE_PAGES):
+            page = await self._call(wire.DmEventsPage, "GET", "/2/dm_events", params=query)
+            for event in page.data:
+                created = event.created_at or mapping.snowflake_time(event.id)
+                if created is not None and created.tzinfo is None:
+                    created = created.replace(tzinfo=timezone.utc)
+                if created is not None and created < since:
+                    return None  # newest first: the rest is older still
+                conversation = event.dm_conversation_id or ""
+                if event.sender_id != me or not (
+                    conversation == to.conversation_id
+                    if to.conversation_id
+                    else set(conversation.split("-")) == {me, to.author.id}
+                ):
+                    continue
+                theirs = mapping.normalise(event.text)
+                keys = (event.attachments.media_keys if event.attachments else None) or []
+                if (
+                    mapping.comparable_text(theirs, url_spans(theirs)) == wanted
+                    and len(keys) == media_count
+                ):
+                    logger.info("x: the unanswered direct message was sent as %s", event.id)
+                    return event
+            token = page.meta.next_token
+            if token is None:
+                return None
+            query["pagination_token"] = token
+        # More events in the window than were read: what was not read cannot be ruled out.
+        raise OutcomeUnknownError(self.name, "GET", "/2/dm_events")
 
 
 def _recent(post_id: str, now: datetime) -> bool:

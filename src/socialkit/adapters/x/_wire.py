@@ -316,6 +316,8 @@ class DmEvent(_Wire):
     sender_id: str | None = None
     dm_conversation_id: str | None = None
     created_at: datetime | None = None
+    attachments: Attachments | None = None
+    """``DmEventAttachments`` (``media_keys``)."""
 
 
 class DmEventsPage(_Wire):
