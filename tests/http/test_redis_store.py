@@ -326,3 +326,24 @@ async def test_a_store_that_cannot_record_a_landing_does_not_fail_the_request(
     assert not any("hunter2-secret" in w for w in warnings), warnings
     await session.aclose()
     await store.aclose()
+
+
+@pytest.mark.anyio
+async def test_clear_forgets_the_buckets_and_their_requests_in_the_air(
+    redis_url: str, redis_prefix: str
+):
+    from socialkit.stores import RedisRateLimitStore
+
+    now = 1_700_000_000.0
+    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    key = BucketKey("shared", "app", "default")
+    await store.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now + 10), now)
+    assert (await store.reserve(key, now + 1)).granted  # one in the air
+    other = BucketKey("shared", "other-account", "default")
+    await store.update(other, RateLimitUpdate(limit=2, remaining=2, reset_at=now + 10), now)
+    await store.clear("shared", "app")
+    assert await store.snapshot("shared", "app") == {}
+    left = sorted(k.decode() for k in await store._client.keys(f"{redis_prefix}:*"))
+    assert left, "the other account's bucket is kept"
+    assert all("other-account" in k for k in left), left
+    await store.aclose()

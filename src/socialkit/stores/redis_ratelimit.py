@@ -55,9 +55,9 @@ if remaining == nil then
   return {'1', '0'}
 end
 if reset ~= nil and reset <= now then
-  -- The window is over. Requests other processes reserved in it and have not seen answered
-  -- yet land in the new window (the server counts them there): the bucket refills once they
-  -- have, or their grace is over. Flights of windows past their grace are forgotten.
+  -- The window is over. Requests other sessions (other processes) reserved in it and have
+  -- not seen answered yet land in the new window (the server counts them there): the bucket
+  -- refills once they have, or their grace is over. Flights past their grace are forgotten.
   local wait = nil
   local entries = redis.call('HGETALL', flights)
   for i = 1, #entries, 2 do
@@ -325,7 +325,7 @@ class RedisRateLimitStore:
         keys = [
             f"{base}:b:{quote(n.decode() if isinstance(n, bytes) else n, safe='')}" for n in names
         ]
-        await self._client.delete(base + ":index", *keys)
+        await self._client.delete(base + ":index", *keys, *(k + ":flights" for k in keys))
 
     async def aclose(self) -> None:
         if self._owns_client:
