@@ -956,9 +956,7 @@ class XAdapter(Adapter):
         since = started - timedelta(seconds=self.settings.reconcile_margin)
         user_id = await self._my_id()
         for candidate, includes in await self._posts_since(user_id, since):
-            created = candidate.created_at or mapping.snowflake_time(candidate.id)
-            if created is not None and created.tzinfo is None:
-                created = created.replace(tzinfo=timezone.utc)
+            created = _made_at(candidate.created_at, candidate.id)
             if created is not None and created < since:
                 continue
             theirs = mapping.normalise(candidate.text)
@@ -2010,9 +2008,7 @@ class XAdapter(Adapter):
         for _ in range(_RECONCILE_PAGES):
             page = await self._call(wire.DmEventsPage, "GET", "/2/dm_events", params=query)
             for event in page.data:
-                created = event.created_at or mapping.snowflake_time(event.id)
-                if created is not None and created.tzinfo is None:
-                    created = created.replace(tzinfo=timezone.utc)
+                created = _made_at(event.created_at, event.id)
                 if created is not None and created < since:
                     return None  # newest first: the rest is older still
                 conversation = event.dm_conversation_id or ""
@@ -2036,6 +2032,14 @@ class XAdapter(Adapter):
             query["pagination_token"] = token
         # More events in the window than were read: what was not read cannot be ruled out.
         raise OutcomeUnknownError(self.name, "GET", "/2/dm_events")
+
+
+def _made_at(created_at: datetime | None, object_id: str) -> datetime | None:
+    """When an object (a post, a DM event) was made: its ``created_at`` (UTC when naive), else
+    the time in its snowflake id."""
+    if created_at is None:
+        return mapping.snowflake_time(object_id)
+    return created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=timezone.utc)
 
 
 def _recent(post_id: str, now: datetime) -> bool:
