@@ -113,9 +113,10 @@ class Reservation:
 
     ``granted``: a unit was taken; send after ``delay`` seconds (0 unless pacing).
     Not granted: the bucket is empty; ``delay`` is the number of seconds until its reset.
-    ``landing`` (a store shared by several processes, see :class:`SharedFlights`): not
-    granted yet because the window is over while another process's requests reserved in it
-    are still in the air; ask again within ``delay`` seconds (the end of their grace).
+    ``landing`` (a store shared by several sessions, see :class:`SharedFlights`): not
+    granted yet because the window is over while another session's requests reserved in it
+    (in another process, say) are still in the air; ask again within ``delay`` seconds (the
+    end of their grace).
     """
 
     granted: bool
