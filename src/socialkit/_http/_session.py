@@ -736,7 +736,7 @@ class Session:
                 if flights is not None:
                     flights.done(window)
             if call.flight is not None:
-                await self._land(call, call.flight)
+                await self._land(call)
             if call.probe:
                 call.probe = False
                 if call.bucket not in self._states:
@@ -899,9 +899,10 @@ class Session:
                 flights.learn(state.reset)
         return state
 
-    async def _land(self, call: _Call, reset: float) -> None:
+    async def _land(self, call: _Call) -> None:
         """Tell a shared store that ``call``'s unit is no longer in the air."""
-        call.flight = None
+        reset, call.flight = call.flight, None
+        assert reset is not None
         assert self._shared is not None  # (a flight is only taken from a shared store)
         try:
             await self._shared.land(call.key, reset, owner=self._owner)
