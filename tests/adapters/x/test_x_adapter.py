@@ -693,16 +693,7 @@ class TestMessages(XTest):
         route = router.post(f"{BASE}/2/dm_conversations/{conversation}/messages").mock(
             return_value=b.ok(201, b.dm_sent(event, conversation))
         )
-        dm = Message(
-            id=b.recent_id(3),
-            network="x",
-            kind="direct",
-            text="hello",
-            author=b_account(),
-            created_at=datetime.now(timezone.utc),
-            conversation_id=conversation,
-        )
-        sent = await adapter.reply(dm, "Hi back")
+        sent = await adapter.reply(_dm(conversation), "Hi back")
         assert sent.id == event
         assert _json(route.calls[0].request) == {"text": "Hi back"}
 
