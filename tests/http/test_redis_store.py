@@ -329,6 +329,69 @@ async def test_a_store_that_cannot_record_a_landing_does_not_fail_the_request(
 
 
 @pytest.mark.anyio
+async def test_an_update_lands_the_request_that_carried_it(redis_url: str, redis_prefix: str):
+    """The store: ``update(..., land=reset, owner=...)`` ends that owner's flight in the same
+    script as ``land`` would, so other owners no longer wait for it at the window's end."""
+    from socialkit.stores import RedisRateLimitStore
+
+    now = 1_700_000_000.0
+    key = BucketKey("shared", "app", "default")
+    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    await store.update(key, RateLimitUpdate(limit=4, remaining=4, reset_at=now + 10), now)
+    assert (await store.reserve(key, now + 9, owner="a")).granted
+    assert (await store.reserve(key, now + 9, owner="a")).granted  # two of a's in the air
+    late = RateLimitUpdate(limit=4, remaining=2, reset_at=now + 10)
+    await store.update(key, late, now + 9.5, land=now + 10, owner="a")
+    assert (await store.reserve(key, now + 10.5, owner="b")).landing  # a's other one
+    await store.update(key, late, now + 10.6, land=now + 10, owner="a")
+    answer = await store.reserve(key, now + 10.7, owner="b")
+    assert answer.granted and not answer.landing
+    assert await store._client.hgetall(store._key(key) + ":flights") == {}
+    await store.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_session_lands_its_request_with_the_answers_update(
+    redis_url: str, redis_prefix: str, monkeypatch
+):
+    """A request whose answer carries rate-limit headers lands with the store update those
+    headers make: two round trips to Redis per request (reserve, update), not three."""
+    from socialkit.stores import RedisRateLimitStore
+
+    now = [1_700_000_000.0]
+    key = BucketKey("shared", "app", "default")
+    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    await store.update(key, RateLimitUpdate(limit=5, remaining=5, reset_at=now[0] + 10), now[0])
+    calls: Counter[str] = Counter()
+    for name in ("_reserve", "_update", "_land"):
+        script = getattr(store, name)
+
+        async def counted(*args: object, _name: str = name, _script=script, **kw: object):
+            calls[_name] += 1
+            return await _script(*args, **kw)
+
+        monkeypatch.setattr(store, name, counted)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            headers={
+                "x-ratelimit-limit": "5",
+                "x-ratelimit-remaining": "3",
+                "x-ratelimit-reset": f"{now[0] + 10:.3f}",
+            },
+        )
+
+    session = _windowed_session(store, now, handler)
+    for _ in range(2):
+        assert (await session.request("GET", "/items")).status_code == 200
+    assert calls == {"_reserve": 2, "_update": 2}
+    assert await store._client.hgetall(store._key(key) + ":flights") == {}
+    await session.aclose()
+    await store.aclose()
+
+
+@pytest.mark.anyio
 async def test_clear_forgets_the_buckets_and_their_requests_in_the_air(
     redis_url: str, redis_prefix: str
 ):

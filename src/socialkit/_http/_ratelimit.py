@@ -164,7 +164,9 @@ class SharedFlights(Protocol):
     ``reserve`` keeps a unit granted under a known reset in the air, under ``owner`` (the
     session), until ``land(key, reset, owner=owner)``, and answers ``landing`` (see
     :class:`Reservation`) while other owners' are; with ``landing=False`` it refills the
-    bucket all the same."""
+    bucket all the same. ``land`` ends such a flight; ``update`` with ``land=reset`` ends one
+    of ``key`` in the same step (the answer that carried the update was the request's), which
+    saves a shared store a round trip per request."""
 
     async def reserve(
         self,
@@ -177,6 +179,16 @@ class SharedFlights(Protocol):
     ) -> Reservation: ...
 
     async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None: ...
+
+    async def update(
+        self,
+        key: BucketKey,
+        update: RateLimitUpdate,
+        now: float,
+        *,
+        land: float | None = None,
+        owner: str | None = None,
+    ) -> BucketState: ...
 
 
 # --- the state machine, shared by every store (the Redis store runs the same rules in Lua) ---

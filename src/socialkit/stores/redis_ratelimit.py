@@ -116,11 +116,15 @@ return left
 _UPDATE_LUA = (
     _STATE_LUA
     + """
-local key, index = KEYS[1], KEYS[2]
+local key, index, flights = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[1])
 local ulimit, uremaining = num(ARGV[2]), num(ARGV[3])
 local reset, reset_after = num(ARGV[4]), num(ARGV[5])
-local ttl, tolerance, bucket = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local ttl, tolerance, bucket, landed = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
+if landed ~= '' then
+  -- The answer that carried this update was a request's in the air: it has landed (as land()).
+  if redis.call('HINCRBY', flights, landed, -1) <= 0 then redis.call('HDEL', flights, landed) end
+end
 if reset == nil and reset_after ~= nil then reset = now + reset_after end
 local limit, remaining, next_at
 if reset ~= nil and reset <= now then
@@ -281,16 +285,31 @@ class RedisRateLimitStore:
         delay = _float(reply[1]) or 0.0
         return Reservation(kind == "1", delay, _state(list(reply[2:])), landing=kind == "2")
 
+    def _flight(self, reset: float, owner: str | None) -> str:
+        # The field the reserve script wrote (Lua's %.17g, the same digits as Python's).
+        return f"{reset:.17g}|{owner or self._token}"
+
     async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None:
         """A request :meth:`reserve` granted ``owner`` under ``reset`` was answered (or failed):
         it no longer holds the others back at that window's end."""
-        # The field the reserve script wrote (Lua's %.17g, the same digits as Python's).
-        field = f"{reset:.17g}|{owner or self._token}"
-        await self._land(keys=[self._key(key) + ":flights"], args=[field])
+        await self._land(keys=[self._key(key) + ":flights"], args=[self._flight(reset, owner)])
 
-    async def update(self, key: BucketKey, update: RateLimitUpdate, now: float) -> BucketState:
+    async def update(
+        self,
+        key: BucketKey,
+        update: RateLimitUpdate,
+        now: float,
+        *,
+        land: float | None = None,
+        owner: str | None = None,
+    ) -> BucketState:
+        """Merge what a response said into the bucket (see
+        :class:`~socialkit._http.RateLimitStore`); with ``land``, the response was that of a
+        request :meth:`reserve` granted ``owner`` under that reset, which lands in the same
+        step (as :meth:`land`)."""
+        name = self._key(key)
         reply = await self._update(
-            keys=[self._key(key), self._base(key.network, key.account) + ":index"],
+            keys=[name, self._base(key.network, key.account) + ":index", name + ":flights"],
             args=[
                 repr(now),
                 _arg(update.limit),
@@ -300,6 +319,7 @@ class RedisRateLimitStore:
                 str(self._ttl_ms),
                 repr(SAME_WINDOW_TOLERANCE),
                 key.bucket,
+                "" if land is None else self._flight(land, owner),
             ],
         )
         return _state(list(reply))
