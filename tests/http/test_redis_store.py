@@ -22,6 +22,7 @@ import pytest
 
 from socialkit._http import (
     BucketKey,
+    MemoryRateLimitStore,
     Network,
     RateLimitUpdate,
     Session,
@@ -186,21 +187,26 @@ def _windowed_session(
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("one_store", [False, True], ids=["two stores", "one store"])
+@pytest.mark.parametrize("stores", ["two", "one", "memory"])
 async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
-    redis_url: str, redis_prefix: str, one_store: bool
+    redis_url: str, redis_prefix: str, stores: str
 ):
     """The cross-process form of test_ratelimit_boundary's deterministic test: process A's
     request of window 1 is still in the air after the reset; process B's next request waits
     for its answer, then takes from the count the network gave for window 2 (without this, B
     refills the bucket in full and window 2 carries one request too many: a 429). The same
-    holds for two sessions sharing one store: each session's requests are its own."""
+    holds for two sessions sharing one store, Redis or in memory (two adapters given one
+    ``rate_limit_store``): each session's requests are its own."""
     from socialkit.stores import RedisRateLimitStore
 
     now = [1_700_000_000.0]
     key = BucketKey("shared", "app", "default")
-    first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
-    second = first if one_store else RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    first: RedisRateLimitStore | MemoryRateLimitStore
+    if stores == "memory":
+        first = MemoryRateLimitStore()
+    else:
+        first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    second = RedisRateLimitStore(redis_url, prefix=redis_prefix) if stores == "two" else first
     await first.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
     release = asyncio.Event()
     order: list[str] = []
@@ -234,8 +240,11 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
     assert order == ["late answered", "next sent"]
     state = (await second.snapshot("shared", "app"))["default"]
     assert state.remaining == 0  # window 2 holds 2: A's late one and B's
-    raw = first._client  # the flights are gone once landed
-    assert await raw.hgetall(first._key(key) + ":flights") == {}
+    # The flights are gone once landed.
+    if isinstance(first, MemoryRateLimitStore):
+        assert not first._flights[key]
+    else:
+        assert await first._client.hgetall(first._key(key) + ":flights") == {}
     for closing in (a, b):
         await closing.aclose()
     for store in {first, second}:
@@ -243,17 +252,24 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["redis", "memory"])
 async def test_a_process_that_never_lands_holds_others_back_only_for_the_grace(
-    redis_url: str, redis_prefix: str
+    redis_url: str, redis_prefix: str, kind: str
 ):
     """A process that reserved a unit and died never says it landed: the others wait for it
-    until BOUNDARY_GRACE after the window's end, then refill as before."""
+    until BOUNDARY_GRACE after the window's end, then refill as before. (In memory: a caller
+    of one shared store that never lands.)"""
     from socialkit._http import BOUNDARY_GRACE
     from socialkit.stores import RedisRateLimitStore
 
     now = [1_700_000_000.0]
     key = BucketKey("shared", "app", "default")
-    dead, alive = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
+    dead: RedisRateLimitStore | MemoryRateLimitStore
+    alive: RedisRateLimitStore | MemoryRateLimitStore
+    if kind == "memory":
+        dead = alive = MemoryRateLimitStore()
+    else:
+        dead, alive = (RedisRateLimitStore(redis_url, prefix=redis_prefix) for _ in range(2))
     await dead.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now[0] + 10), now[0])
     assert (await dead.reserve(key, now[0] + 9.9)).granted  # and never landed
     sent: list[float] = []
@@ -271,10 +287,13 @@ async def test_a_process_that_never_lands_holds_others_back_only_for_the_grace(
     await asyncio.wait_for(waiting, 5)
     assert sent == [now[0]]
     # The forgotten flight is gone, and the bucket was refilled (2, one taken).
-    assert await alive._client.hgetall(alive._key(key) + ":flights") == {}
+    if isinstance(alive, MemoryRateLimitStore):
+        assert not alive._flights[key]
+    else:
+        assert await alive._client.hgetall(alive._key(key) + ":flights") == {}
     assert (await alive.snapshot("shared", "app"))["default"].remaining == 1
     await session.aclose()
-    for store in (dead, alive):
+    for store in {dead, alive}:
         await store.aclose()
 
 
@@ -329,14 +348,21 @@ async def test_a_store_that_cannot_record_a_landing_does_not_fail_the_request(
 
 
 @pytest.mark.anyio
-async def test_an_update_lands_the_request_that_carried_it(redis_url: str, redis_prefix: str):
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_an_update_lands_the_request_that_carried_it(
+    redis_url: str, redis_prefix: str, kind: str
+):
     """The store: ``update(..., land=reset, owner=...)`` ends that owner's flight in the same
-    script as ``land`` would, so other owners no longer wait for it at the window's end."""
+    step as ``land`` would, so other owners no longer wait for it at the window's end."""
     from socialkit.stores import RedisRateLimitStore
 
     now = 1_700_000_000.0
     key = BucketKey("shared", "app", "default")
-    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    store: RedisRateLimitStore | MemoryRateLimitStore
+    if kind == "memory":
+        store = MemoryRateLimitStore()
+    else:
+        store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
     await store.update(key, RateLimitUpdate(limit=4, remaining=4, reset_at=now + 10), now)
     assert (await store.reserve(key, now + 9, owner="a")).granted
     assert (await store.reserve(key, now + 9, owner="a")).granted  # two of a's in the air
@@ -345,8 +371,12 @@ async def test_an_update_lands_the_request_that_carried_it(redis_url: str, redis
     assert (await store.reserve(key, now + 10.5, owner="b")).landing  # a's other one
     await store.update(key, late, now + 10.6, land=now + 10, owner="a")
     answer = await store.reserve(key, now + 10.7, owner="b")
-    assert answer.granted and not answer.landing
-    assert await store._client.hgetall(store._key(key) + ":flights") == {}
+    assert answer.granted
+    assert not answer.landing
+    if isinstance(store, MemoryRateLimitStore):
+        assert not store._flights[key]
+    else:
+        assert await store._client.hgetall(store._key(key) + ":flights") == {}
     await store.aclose()
 
 

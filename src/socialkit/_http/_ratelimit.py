@@ -20,13 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Literal, Protocol, runtime_checkable
+from typing import Final, Literal, Protocol, runtime_checkable
 
 import httpx
 
 from socialkit._http._wire import lowered_pairs
 
 __all__ = [
+    "BOUNDARY_GRACE",
     "BucketKey",
     "BucketState",
     "MemoryRateLimitStore",
@@ -45,6 +46,9 @@ __all__ = [
 #: Two resets closer than this (seconds) are taken to be the same window. Resets given as
 #: "seconds from now" move by the request's latency from one response to the next.
 SAME_WINDOW_TOLERANCE = 1.0
+#: After a bucket's reset, requests reserved in the window that ended and still in flight are
+#: waited for (their answers carry the new window's count) at most this long.
+BOUNDARY_GRACE: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,31 +268,80 @@ def apply_update(state: BucketState | None, update: RateLimitUpdate, now: float)
 
 
 class MemoryRateLimitStore:
-    """Bucket state in this process's memory (the default).
+    """Bucket state in this process's memory (the default: one per session).
 
     A thread lock makes each operation atomic even when sessions on several event loops in
-    different threads share the store; no operation awaits while holding it.
+    different threads share the store; no operation awaits while holding it. Sessions (the
+    adapters) sharing one store wait for each other's requests at a window's end
+    (:class:`SharedFlights`), as with the Redis store.
     """
 
     def __init__(self) -> None:
         self._states: dict[BucketKey, BucketState] = {}
+        #: Units in the air, per bucket: (the reset they were granted under, owner) -> count.
+        self._flights: dict[BucketKey, dict[tuple[float, str | None], int]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MemoryRateLimitStore(buckets={len(self._states)})"
 
-    async def reserve(self, key: BucketKey, now: float, *, pace: bool = False) -> Reservation:
+    async def reserve(
+        self,
+        key: BucketKey,
+        now: float,
+        *,
+        pace: bool = False,
+        landing: bool = True,
+        owner: str | None = None,
+    ) -> Reservation:
+        """Take a unit (see :class:`RateLimitStore` and :class:`SharedFlights`: at a window's
+        end, ``landing`` while other owners' units of that window are in the air)."""
         with self._lock:
             state = self._states.get(key)
             if state is None:
                 return GRANTED
+            flights = self._flights.get(key)
+            if flights and state.reset is not None and state.reset <= now:
+                wait = _landing_wait(flights, now, owner) if landing else None
+                if wait is not None:
+                    return Reservation(False, wait, state, landing=True)
             new, answer = reserve_unit(state, now, pace)
             if new is not None and new is not state:
                 self._states[key] = new
+                if answer.granted and new.reset is not None:
+                    if flights is None:
+                        flights = self._flights[key] = {}
+                    flight = (new.reset, owner)
+                    flights[flight] = flights.get(flight, 0) + 1
             return answer
 
-    async def update(self, key: BucketKey, update: RateLimitUpdate, now: float) -> BucketState:
+    async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None:
+        """A unit :meth:`reserve` granted ``owner`` under ``reset`` is no longer in the air."""
         with self._lock:
+            self._land(key, reset, owner)
+
+    def _land(self, key: BucketKey, reset: float, owner: str | None) -> None:
+        flights = self._flights.get(key)
+        if flights is not None:
+            flight = (reset, owner)
+            left = flights.get(flight, 0) - 1
+            if left > 0:
+                flights[flight] = left
+            else:
+                flights.pop(flight, None)
+
+    async def update(
+        self,
+        key: BucketKey,
+        update: RateLimitUpdate,
+        now: float,
+        *,
+        land: float | None = None,
+        owner: str | None = None,
+    ) -> BucketState:
+        with self._lock:
+            if land is not None:
+                self._land(key, land, owner)
             new = apply_update(self._states.get(key), update, now)
             self._states[key] = new
             return new
@@ -303,6 +356,23 @@ class MemoryRateLimitStore:
 
     async def aclose(self) -> None:
         return None
+
+
+def _landing_wait(
+    flights: dict[tuple[float, str | None], int], now: float, owner: str | None
+) -> float | None:
+    """Seconds to wait for other owners' units of an ended window (the Redis store's reserve
+    script does the same in Lua), forgetting those past their grace; None when there are none."""
+    wait: float | None = None
+    for flight in list(flights):
+        ended, holder = flight
+        if ended + BOUNDARY_GRACE <= now:
+            del flights[flight]
+        elif ended <= now and holder != owner:
+            left = ended + BOUNDARY_GRACE - now
+            if wait is None or left < wait:
+                wait = left
+    return wait
 
 
 # --- header parsing ---

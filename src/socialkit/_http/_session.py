@@ -47,6 +47,7 @@ from socialkit._http._client import make_client, remap_transport_error
 from socialkit._http._lane import DirectLane
 from socialkit._http._network import BodyLimitName, BodyLimits, Network
 from socialkit._http._ratelimit import (
+    BOUNDARY_GRACE,
     BucketKey,
     BucketState,
     MemoryRateLimitStore,
@@ -107,9 +108,6 @@ _PERMANENT: Final = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 # httpx's decoders inflate a whole network chunk at once (16 KiB of gzip can hold 16 MB).
 # asyncio's own timeout (Python 3.11+) costs a fifth of an anyio cancel scope per call.
 _ASYNCIO_TIMEOUT: Final = getattr(asyncio, "timeout", None)
-#: After a bucket's reset, requests reserved in the window that ended and still in flight are
-#: waited for (their answers carry the new window's count) at most this long.
-BOUNDARY_GRACE: Final = 2.0
 #: How often a session asks a shared store again while other sessions' requests of a window
 #: that ended are landing (see SharedFlights).
 _LANDING_POLL: Final = 0.05
