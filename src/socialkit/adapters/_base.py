@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from socialkit._http import Network, Session
     from socialkit._store import Store
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
-    from socialkit.auth import TokenStore
+    from socialkit.auth import OAuth2Client, TokenStore
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
@@ -250,6 +250,25 @@ class Adapter(abc.ABC):
                 user_agent=self.settings.user_agent,
             )
         return self._http
+
+    def _new_oauth2(self, **config: Any) -> OAuth2Client:
+        """An OAuth 2.0 client of this adapter (its ``http`` and timeout) for
+        :class:`~socialkit.auth.OAuth2Config`'s arguments (``network`` is the adapter's).
+        Settings the config rejects (a redirect URI that is not an absolute http(s) URL, say)
+        raise :class:`ConfigurationError` naming each, never pydantic's error."""
+        import pydantic
+
+        from socialkit.auth import OAuth2Client, OAuth2Config
+
+        try:
+            made = OAuth2Config(network=self.name, **config)
+        except pydantic.ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors(include_input=False, include_url=False)
+            ]
+            raise ConfigurationError(f"{self.name}: invalid OAuth 2.0 settings", problems) from None
+        return OAuth2Client(made, http=self.http, timeout=self.settings.timeout)
 
     @property
     def label(self) -> str:

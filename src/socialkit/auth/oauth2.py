@@ -57,6 +57,7 @@ from socialkit._errors import (
     SocialkitError,
     TimeoutError,
     TransportError,
+    ValidationError,
     error_class_for_status,
 )
 from socialkit.auth._errors import AuthFlowError, RefreshError, StateMismatchError
@@ -312,7 +313,12 @@ class OAuth2Client:
     ) -> AuthorizationRequest:
         """Start a login: a fresh ``state`` and PKCE verifier, and the URL to open."""
         if redirect_uri is not None:
-            _check_url(redirect_uri, "redirect_uri")
+            try:
+                _check_url(redirect_uri, "redirect_uri")
+            except ValueError as exc:
+                raise ValidationError(
+                    str(exc), errors=[{"loc": ("redirect_uri",), "msg": str(exc)}]
+                ) from None
         state = generate_state()
         verifier = generate_code_verifier()
         url = self.authorization_url(

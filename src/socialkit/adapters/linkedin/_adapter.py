@@ -201,13 +201,10 @@ class LinkedInAdapter(Adapter):
 
     def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
-            from socialkit.auth import OAuth2Client, OAuth2Config
-
             s = self.settings
             if s.client_id is None or s.client_secret is None:
                 raise ConfigurationError("linkedin: the login needs client_id and client_secret")
-            config = OAuth2Config(
-                network=self.name,
+            self._oauth2_client = self._new_oauth2(
                 authorization_endpoint=s.authorize_url,
                 token_endpoint=s.token_url,
                 client_id=s.client_id,
@@ -217,7 +214,6 @@ class LinkedInAdapter(Adapter):
                 scopes=s.scopes,
                 redirect_uri=s.redirect_uri,
             )
-            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
 
     async def ensure_credentials(self) -> None:

@@ -208,15 +208,12 @@ class PinterestAdapter(Adapter):
 
     def _oauth2(self) -> Any:
         if self._oauth2_client is None:
-            from socialkit.auth import OAuth2Client, OAuth2Config
-
             s = self.settings
             if s.client_id is None or s.client_secret is None:
                 raise ConfigurationError(
                     "pinterest: the OAuth 2 flow needs client_id and client_secret"
                 )
-            config = OAuth2Config(
-                network=self.name,
+            self._oauth2_client = self._new_oauth2(
                 authorization_endpoint=s.authorize_url,
                 token_endpoint=s.token_endpoint,
                 client_id=s.client_id,
@@ -228,7 +225,6 @@ class PinterestAdapter(Adapter):
                 scope_separator=",",
                 redirect_uri=s.redirect_uri,
             )
-            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
 
     def ex_authorization_url(

@@ -375,13 +375,10 @@ class RedditAdapter(Adapter):
 
     def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
-            from socialkit.auth import OAuth2Client, OAuth2Config
-
             s = self.settings
             if s.client_id is None:
                 raise ConfigurationError("reddit: the OAuth 2 flow needs client_id")
-            config = OAuth2Config(
-                network=self.name,
+            self._oauth2_client = self._new_oauth2(
                 authorization_endpoint=s.authorize_url,
                 token_endpoint=s.token_url,
                 client_id=s.client_id,
@@ -395,7 +392,6 @@ class RedditAdapter(Adapter):
                 # (https://github.com/reddit-archive/reddit/wiki/OAuth2).
                 authorization_params={"duration": "permanent"},
             )
-            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
 
     @classmethod

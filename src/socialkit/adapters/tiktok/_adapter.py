@@ -286,15 +286,12 @@ class TikTokAdapter(Adapter):
 
     def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
-            from socialkit.auth import OAuth2Client, OAuth2Config
-
             s = self.settings
             if s.client_key is None or s.client_secret is None:
                 raise ConfigurationError(
                     "tiktok: the login and the refresh need client_key and client_secret"
                 )
-            config = OAuth2Config(
-                network=self.name,
+            self._oauth2_client = self._new_oauth2(
                 authorization_endpoint=s.authorize_url,
                 token_endpoint=s.token_url,
                 client_id=s.client_key,
@@ -310,7 +307,6 @@ class TikTokAdapter(Adapter):
                 # (https://developers.tiktok.com/doc/login-kit-desktop).
                 code_challenge_encoding="hex",
             )
-            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
 
     def ex_authorization_url(

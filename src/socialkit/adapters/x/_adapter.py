@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import anyio
 import httpx
-import pydantic
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
@@ -312,31 +311,20 @@ class XAdapter(Adapter):
 
     def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
-            from socialkit.auth import OAuth2Client, OAuth2Config
-
             s = self.settings
             if s.client_id is None:
                 raise ConfigurationError(
                     "x: the OAuth 2.0 flow needs client_id (and client_secret for a "
                     "confidential client)"
                 )
-            try:
-                config = OAuth2Config(
-                    network="x",
-                    authorization_endpoint=s.authorize_url,
-                    token_endpoint=s.token_url or f"{s.base_url}/2/oauth2/token",
-                    client_id=s.client_id,
-                    client_secret=s.client_secret,
-                    scopes=s.scopes,
-                    redirect_uri=s.redirect_uri,
-                )
-            except pydantic.ValidationError as exc:
-                problems = [
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                    for e in exc.errors(include_input=False, include_url=False)
-                ]
-                raise ConfigurationError("x: invalid OAuth 2.0 settings", problems) from None
-            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
+            self._oauth2_client = self._new_oauth2(
+                authorization_endpoint=s.authorize_url,
+                token_endpoint=s.token_url or f"{s.base_url}/2/oauth2/token",
+                client_id=s.client_id,
+                client_secret=s.client_secret,
+                scopes=s.scopes,
+                redirect_uri=s.redirect_uri,
+            )
         return self._oauth2_client
 
     async def ensure_credentials(self) -> None:

@@ -268,13 +268,10 @@ class YouTubeAdapter(Adapter):
 
     def _oauth2(self) -> Any:
         if self._oauth2_client is None:
-            from socialkit.auth import OAuth2Client, OAuth2Config
-
             s = self.settings
             if s.client_id is None:
                 raise ConfigurationError("youtube: the OAuth 2 flow needs client_id")
-            config = OAuth2Config(
-                network=self.name,
+            self._oauth2_client = self._new_oauth2(
                 authorization_endpoint=s.authorize_url,
                 token_endpoint=s.token_url,
                 revocation_endpoint="https://oauth2.googleapis.com/revoke",
@@ -290,7 +287,6 @@ class YouTubeAdapter(Adapter):
                 # (https://developers.google.com/identity/protocols/oauth2/web-server).
                 authorization_params={"access_type": "offline", "prompt": "consent"},
             )
-            self._oauth2_client = OAuth2Client(config, http=self.http, timeout=s.timeout)
         return self._oauth2_client
 
     def ex_authorization_url(
