@@ -17,7 +17,7 @@ import pytest
 from planner_support import POSTGRES_DSN, plan_db
 
 from socialkit import APIError, Media, Post, ServerError
-from socialkit.testing.conformance import MP4_HEAD
+from socialkit.testing.conformance import MP4_HEAD, PNG_1X1
 from socialkit.testing.fakes import FakeClock, FakeFacebook, FakeMastodon, FakeYouTube
 from socialkit.workflows.planner import (
     PlanDB,
@@ -299,6 +299,48 @@ async def test_a_scheduled_target_is_settled_published_with_its_final_id(
     assert await runner.run_once() == []
     assert await other.run_once() == []
     assert await runner.pending() == 0
+
+
+@pytest.mark.anyio
+async def test_scheduled_posts_of_the_same_text_settle_to_their_own_statuses(
+    db: PlanDB, tmp_path: Path
+) -> None:
+    """Two Mastodon targets with the same caption and different pictures, due at the same
+    time: each settles to the status its own scheduled status became. The runner keeps the
+    attachment ids Mastodon gave when scheduling (by the text and the number of attachments,
+    both targets matched the same status)."""
+    async with clocked_world(db, "mastodon") as world:
+        planner: Planner = world["planner"]
+        runner: Runner = world["runner"]
+        clock: FakeClock = world["clock"]
+        at = (clock.now() + timedelta(hours=2)).replace(microsecond=0)
+        targets = []
+        for alt in ("one", "two"):
+            (tmp_path / f"{alt}.png").write_bytes(PNG_1X1)
+            picture = Media.from_path(tmp_path / f"{alt}.png", alt=alt)
+            [target] = await planner.add(
+                PlannedPost(
+                    post=Post(text="today's picture", media=[picture]),
+                    targets=["acct"],
+                    at=at,
+                    native=True,
+                )
+            )
+            targets.append(target)
+        assert sorted(o.status for o in await runner.run_once()) == ["scheduled", "scheduled"]
+        clock.set(at + SETTLE_AFTER + timedelta(seconds=5))
+        outcomes = {o.target.id: o for o in await runner.run_once()}
+        published = []
+        for target, alt in zip(targets, ("one", "two"), strict=True):
+            outcome = outcomes[target.id]
+            assert outcome.status == "published"
+            assert outcome.post is not None
+            assert [m.alt for m in outcome.post.media] == [alt]
+            kept = await planner.target(target.id)
+            published.append(kept.published_id)
+            assert kept.post.media[0].id  # the id Mastodon gave the attachment
+            assert kept.post.media[0].path == tmp_path / f"{alt}.png"  # the picture, as planned
+        assert published[0] != published[1]
 
 
 @pytest.mark.anyio

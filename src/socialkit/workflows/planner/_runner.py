@@ -411,17 +411,19 @@ class Runner:
         now = self.now()
         t = self.db.t("targets")
         message = detail or (str(error) if error is not None else None)
+        kept = _with_media_ids(target.post, post) if status == "scheduled" else None
         async with self.db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE {t} SET status = ?, claim_token = NULL, lease_until = NULL, "  # noqa: S608
                 "result_id = ?, result_url = ?, error_type = ?, error_message = ?, "
-                "updated_at = ? WHERE id = ? AND claim_token = ? "
+                "content = COALESCE(?, content), updated_at = ? WHERE id = ? AND claim_token = ? "
                 "AND status IN ('claimed', 'scheduled')",
                 status,
                 post.id if post is not None else None,
                 post.url if post is not None else None,
                 type(error).__name__ if error is not None else None,
                 message,
+                kept.model_dump_json() if kept is not None else None,
                 ts(now),
                 target.id,
                 self._tokens.pop(target.id, ""),
@@ -512,3 +514,17 @@ class Runner:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll)
         return self.stats
+
+
+def _with_media_ids(planned: Post, scheduled: Post | None) -> Post | None:
+    """``planned`` with the ids the network gave its media when it scheduled it (``None`` when
+    it gave none): kept with the target, they let settling find the post the schedule became
+    by its attachments (``ex_scheduled_outcome``), exactly, where text could match two posts.
+    Read-back ids only: publishing again uploads the media as before."""
+    if scheduled is None or not planned.media or len(scheduled.media) != len(planned.media):
+        return None
+    ids = [m.id for m in scheduled.media]
+    if None in ids:
+        return None
+    media = [m.model_copy(update={"id": i}) for m, i in zip(planned.media, ids, strict=True)]
+    return planned.model_copy(update={"media": media})
