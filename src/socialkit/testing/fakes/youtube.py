@@ -972,6 +972,33 @@ class FakeYouTube(FakeNetwork):
         self.ratings[(user.id, video_id)] = rating
         return None
 
+    def _listing(
+        self,
+        kind: str,
+        items: list[Any],
+        request: Request,
+        default: int,
+        most: int,
+        *,
+        counted: bool = True,
+    ) -> dict[str, Any]:
+        """A ``youtube#...ListResponse`` of ``kind`` holding one page of ``items`` (``(id,
+        resource)`` pairs); ``pageInfo.totalResults`` counts them all, or (``counted=False``,
+        as the comment lists report it) the page's."""
+        page, token = self._page(items, request, default, most)
+        out: dict[str, Any] = {
+            "kind": f"youtube#{kind}ListResponse",
+            "etag": "e",
+            "pageInfo": {
+                "totalResults": len(items) if counted else len(page),
+                "resultsPerPage": len(page),
+            },
+            "items": page,
+        }
+        if token:
+            out["nextPageToken"] = token
+        return out
+
     def _page(
         self, items: list[Any], request: Request, default: int, most: int
     ) -> tuple[list[Any], str | None]:
@@ -1037,16 +1064,7 @@ class FakeYouTube(FakeNetwork):
             if "contentDetails" in parts:
                 item["contentDetails"] = {"videoId": video.id, "videoPublishedAt": published}
             items.append((video.id, item))
-        page, token = self._page(items, request, 5, 50)
-        out: dict[str, Any] = {
-            "kind": "youtube#playlistItemListResponse",
-            "etag": "e",
-            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
-            "items": page,
-        }
-        if token:
-            out["nextPageToken"] = token
-        return out
+        return self._listing("playlistItem", items, request, 5, 50)
 
     async def _playlists(self, request: Request, body: Any, user: FakeUser) -> Any:
         parts = self._parts(request)
@@ -1071,16 +1089,7 @@ class FakeYouTube(FakeNetwork):
             if "contentDetails" in parts:
                 item["contentDetails"] = {"itemCount": len(playlist.videos)}
             items.append((playlist.id, item))
-        page, token = self._page(items, request, 5, 50)
-        out: dict[str, Any] = {
-            "kind": "youtube#playlistListResponse",
-            "etag": "e",
-            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
-            "items": page,
-        }
-        if token:
-            out["nextPageToken"] = token
-        return out
+        return self._listing("playlist", items, request, 5, 50)
 
     async def _search(self, request: Request, body: Any, user: FakeUser) -> Any:
         self._parts(request)
@@ -1117,16 +1126,7 @@ class FakeYouTube(FakeNetwork):
             )
             for v in found
         ]
-        page, token = self._page(items, request, 5, 50)
-        out: dict[str, Any] = {
-            "kind": "youtube#searchListResponse",
-            "etag": "e",
-            "pageInfo": {"totalResults": len(items), "resultsPerPage": len(page)},
-            "items": page,
-        }
-        if token:
-            out["nextPageToken"] = token
-        return out
+        return self._listing("search", items, request, 5, 50)
 
     async def _threads(self, request: Request, body: Any, user: FakeUser) -> Any:
         self._parts(request)
@@ -1148,16 +1148,14 @@ class FakeYouTube(FakeNetwork):
             raise _Error(400, "missingRequiredParameter", "No filter selected.")
         tops = [c for c in tops if c.parent is None]
         tops.sort(key=lambda c: (c.published, c.id), reverse=True)
-        page, token = self._page([(c.id, self._thread(c)) for c in tops], request, 20, 100)
-        out: dict[str, Any] = {
-            "kind": "youtube#commentThreadListResponse",
-            "etag": "e",
-            "pageInfo": {"totalResults": len(page), "resultsPerPage": len(page)},
-            "items": page,
-        }
-        if token:
-            out["nextPageToken"] = token
-        return out
+        return self._listing(
+            "commentThread",
+            [(c.id, self._thread(c)) for c in tops],
+            request,
+            20,
+            100,
+            counted=False,
+        )
 
     async def _thread_new(self, request: Request, body: Any, user: FakeUser) -> Any:
         snippet = (body or {}).get("snippet") or {}
@@ -1193,16 +1191,9 @@ class FakeYouTube(FakeNetwork):
             found = [self.comments[i] for i in q["id"].split(",") if i in self.comments]
         else:
             raise _Error(400, "missingRequiredParameter", "No filter selected.")
-        page, token = self._page([(c.id, self._comment(c)) for c in found], request, 20, 100)
-        out: dict[str, Any] = {
-            "kind": "youtube#commentListResponse",
-            "etag": "e",
-            "pageInfo": {"totalResults": len(page), "resultsPerPage": len(page)},
-            "items": page,
-        }
-        if token:
-            out["nextPageToken"] = token
-        return out
+        return self._listing(
+            "comment", [(c.id, self._comment(c)) for c in found], request, 20, 100, counted=False
+        )
 
     async def _moderate(self, request: Request, body: Any, user: FakeUser) -> Any:
         q = request.query_params
