@@ -131,6 +131,30 @@ def test_add_list_show_move_cancel(world: World) -> None:
     assert "Hello, X" in table.stdout
 
 
+def test_move_and_cancel_a_native_schedule_on_the_network(world: World) -> None:
+    """A target Mastodon holds (``--native``): ``plan move`` and ``plan cancel`` open the
+    account and change its scheduled status on the server too."""
+    fake = world.fakes["mastodon"]
+    assert isinstance(fake, FakeMastodon)
+    at = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0)
+    added = world.json(
+        "plan", "add", "held by Mastodon", "--account", "masto", "--at", iso(at), "--native"
+    )
+    ran = world.json("plan", "run", "--until-idle", "--poll", "0.05")
+    assert ran["outcomes"] == {"scheduled": 1}
+    [held] = fake._scheduled.values()
+    assert held.scheduled_at == at
+    later = at + timedelta(hours=3)
+    moved = world.json("plan", "move", added["post"], "--at", iso(later))
+    assert [(t["status"], t["due_at"]) for t in moved["targets"]] == [
+        ("scheduled", later.isoformat())
+    ]
+    assert [s.scheduled_at for s in fake._scheduled.values()] == [later]
+    cancelled = world.json("plan", "cancel", added["post"])
+    assert [t["status"] for t in cancelled["targets"]] == ["cancelled"]
+    assert fake._scheduled == {}
+
+
 def test_add_refuses_what_a_network_would_refuse_and_conflicts(
     world: World, tmp_path: Path
 ) -> None:

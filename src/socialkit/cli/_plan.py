@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -457,9 +457,22 @@ def plan_show(
 # -- plan move / cancel -------------------------------------------------------------------------
 
 
-async def _accounts_of(state: _State, plan_db: PlanDB, ident: str) -> list[str]:
+async def _on_schedules(
+    state: _State,
+    plan_db: PlanDB,
+    ident: str,
+    rules: Path | None,
+    act: Callable[[Planner], Awaitable[list[Target]]],
+) -> list[Target]:
+    """``act`` on a planner that holds the adapters of the accounts where ``ident`` is
+    natively scheduled (what it changes, it changes on the network too)."""
     planner = await _planner(state, plan_db, None)
-    return sorted({t.account for t in await planner.targets(ident) if t.status == "scheduled"})
+    targets = await planner.targets(ident)
+    labels = sorted({t.account for t in targets if t.status == "scheduled"})
+    if not labels:
+        return await act(await _planner(state, plan_db, rules))
+    async with _opened(state, labels) as opened:
+        return await act(await _planner(state, plan_db, rules, opened.adapters))
 
 
 @plan_app.command("move")
@@ -480,14 +493,9 @@ def plan_move(
     async def main() -> int:
         plan_db = _db(db, prefix)
         try:
-            labels = await _accounts_of(state, plan_db, ident)
-            if labels:
-                async with _opened(state, labels) as opened:
-                    planner = await _planner(state, plan_db, rules, opened.adapters)
-                    targets = await planner.move(ident, when)
-            else:
-                planner = await _planner(state, plan_db, rules)
-                targets = await planner.move(ident, when)
+            targets = await _on_schedules(
+                state, plan_db, ident, rules, lambda planner: planner.move(ident, when)
+            )
         finally:
             await plan_db.aclose()
         _show(state, targets, "Moved", as_json)
@@ -511,14 +519,9 @@ def plan_cancel(
     async def main() -> int:
         plan_db = _db(db, prefix)
         try:
-            labels = await _accounts_of(state, plan_db, ident)
-            if labels:
-                async with _opened(state, labels) as opened:
-                    planner = await _planner(state, plan_db, None, opened.adapters)
-                    targets = await planner.cancel(ident)
-            else:
-                planner = await _planner(state, plan_db, None)
-                targets = await planner.cancel(ident)
+            targets = await _on_schedules(
+                state, plan_db, ident, None, lambda planner: planner.cancel(ident)
+            )
         finally:
             await plan_db.aclose()
         _show(state, targets, "Cancelled", as_json)
