@@ -129,6 +129,21 @@ def runner_for(db: PlanDB, nets: dict[str, KeyedAdapter], clock: Clock, **kw: An
 
 
 @pytest.mark.anyio
+async def test_a_plan_db_closes_at_the_end_of_async_with(
+    tmp_path: Path, nets: dict[str, KeyedAdapter], clock: Clock
+) -> None:
+    path = tmp_path / "plan.db"
+    async with SQLitePlanDB(path) as db:
+        await planner_for(db, nets, clock).add(
+            PlannedPost(post=Post(text="kept"), targets=["masto"], at=NOW + HOUR)
+        )
+    assert db._conn is None  # closed
+    async with SQLitePlanDB(path) as again:
+        [target] = await planner_for(again, nets, clock).calendar()
+    assert target.post.text == "kept"
+
+
+@pytest.mark.anyio
 async def test_variants_per_network_and_label_and_thread_splitting(
     db: PlanDB, nets: dict[str, KeyedAdapter], clock: Clock
 ) -> None:

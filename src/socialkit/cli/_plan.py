@@ -272,27 +272,23 @@ def plan_add(
         texts[key.strip()] = value
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
-            async with _opened(state, account) as opened:
-                slot = None
-                if best:
-                    slot = await _best_slot(opened, tz, within)
-                planner = await _planner(state, plan_db, rules, opened.adapters)
-                planned = PlannedPost(
-                    post=Post(text=text),
-                    targets=list(account),
-                    at=when,
-                    best=slot,
-                    texts=texts,
-                    split=not no_split,
-                    campaign=campaign,
-                    tags=list(tag or []),
-                    native=native,
-                )
-                targets = await planner.add(planned)
-        finally:
-            await plan_db.aclose()
+        async with _db(db, prefix) as plan_db, _opened(state, account) as opened:
+            slot = None
+            if best:
+                slot = await _best_slot(opened, tz, within)
+            planner = await _planner(state, plan_db, rules, opened.adapters)
+            planned = PlannedPost(
+                post=Post(text=text),
+                targets=list(account),
+                at=when,
+                best=slot,
+                texts=texts,
+                split=not no_split,
+                campaign=campaign,
+                tags=list(tag or []),
+                native=native,
+            )
+            targets = await planner.add(planned)
         if as_json:
             _print_json(
                 state, {"post": targets[0].post_id, "targets": [_target_json(t) for t in targets]}
@@ -365,8 +361,7 @@ def plan_list(
         raise _fail(state, ConfigurationError(f"unknown time zone {tz!r} (--tz)")) from None
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
+        async with _db(db, prefix) as plan_db:
             planner = await _planner(state, plan_db, None)
             targets = await planner.calendar(
                 day=the_day,
@@ -378,8 +373,6 @@ def plan_list(
                 status=list(status) if status else None,  # type: ignore[arg-type]
             )
             pauses = await planner.pauses()
-        finally:
-            await plan_db.aclose()
         if as_json:
             _print_json(
                 state,
@@ -416,13 +409,10 @@ def plan_show(
     state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
+        async with _db(db, prefix) as plan_db:
             planner = await _planner(state, plan_db, None)
             targets = await planner.targets(ident)
             history = {t.id: await planner.events(t.id) for t in targets}
-        finally:
-            await plan_db.aclose()
         if as_json:
             _print_json(
                 state,
@@ -491,13 +481,10 @@ def plan_move(
     when = _when(at)
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
+        async with _db(db, prefix) as plan_db:
             targets = await _on_schedules(
                 state, plan_db, ident, rules, lambda planner: planner.move(ident, when)
             )
-        finally:
-            await plan_db.aclose()
         _show(state, targets, "Moved", as_json)
         return 0
 
@@ -517,13 +504,10 @@ def plan_cancel(
     state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
+        async with _db(db, prefix) as plan_db:
             targets = await _on_schedules(
                 state, plan_db, ident, None, lambda planner: planner.cancel(ident)
             )
-        finally:
-            await plan_db.aclose()
         _show(state, targets, "Cancelled", as_json)
         return 0
 
@@ -556,8 +540,7 @@ def plan_pause(
     state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
+        async with _db(db, prefix) as plan_db:
             planner = await _planner(state, plan_db, None)
             scheduled = await planner.calendar(account=account, status="scheduled")
             labels = sorted({t.account for t in scheduled})
@@ -568,8 +551,6 @@ def plan_pause(
             else:
                 pause = await planner.pause(account, reason=reason, source="cli")
             held = await planner.calendar(account=account, status=["planned", "claimed"])
-        finally:
-            await plan_db.aclose()
         if as_json:
             _print_json(state, {"pause": pause.model_dump(mode="json"), "held": len(held)})
         else:
@@ -599,13 +580,10 @@ def plan_resume(
     state = _state(ctx, config, as_json=as_json)
 
     async def main() -> int:
-        plan_db = _db(db, prefix)
-        try:
+        async with _db(db, prefix) as plan_db:
             planner = await _planner(state, plan_db, None)
             cleared = await planner.resume(account)
             left = await planner.pauses()
-        finally:
-            await plan_db.aclose()
         if as_json:
             _print_json(
                 state, {"resumed": cleared, "pauses": [p.model_dump(mode="json") for p in left]}
@@ -687,51 +665,47 @@ def plan_run(
     async def main() -> int:
         from socialkit.workflows.planner import Runner
 
-        plan_db = _db(db, prefix)
-        try:
-            async with _opened(state, account) as opened:
-                progress = Progress(
-                    TextColumn("{task.description}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    console=state.err,
-                    disable=as_json,
-                )
-                task = progress.add_task("publishing", total=None)
+        async with _db(db, prefix) as plan_db, _opened(state, account) as opened:
+            progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=state.err,
+                disable=as_json,
+            )
+            task = progress.add_task("publishing", total=None)
 
-                def advance(outcome: Any) -> None:
-                    if outcome.status != "planned":  # "planned": to be tried again later
-                        progress.advance(task)
-                    progress.update(task, description=f"{outcome.target.account}: {outcome.status}")
+            def advance(outcome: Any) -> None:
+                if outcome.status != "planned":  # "planned": to be tried again later
+                    progress.advance(task)
+                progress.update(task, description=f"{outcome.target.account}: {outcome.status}")
 
-                runner = Runner(
-                    plan_db,
-                    opened.adapters,
-                    lease=timedelta(seconds=lease),
-                    concurrency=concurrency,
-                    retry_after=timedelta(seconds=retry_after),
-                    on_outcome=advance,
-                )
-                with progress:
-                    progress.update(task, total=await runner.pending() or None)
-                    stop = asyncio.Event()
-                    loop = asyncio.get_running_loop()
+            runner = Runner(
+                plan_db,
+                opened.adapters,
+                lease=timedelta(seconds=lease),
+                concurrency=concurrency,
+                retry_after=timedelta(seconds=retry_after),
+                on_outcome=advance,
+            )
+            with progress:
+                progress.update(task, total=await runner.pending() or None)
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(sig, stop.set)
+                try:
+                    stats = await runner.run(
+                        until_idle=until_idle,
+                        horizon=started + timedelta(seconds=horizon),
+                        poll=poll,
+                        stop=stop,
+                    )
+                finally:
                     for sig in (signal.SIGTERM, signal.SIGINT):
-                        loop.add_signal_handler(sig, stop.set)
-                    try:
-                        stats = await runner.run(
-                            until_idle=until_idle,
-                            horizon=started + timedelta(seconds=horizon),
-                            poll=poll,
-                            stop=stop,
-                        )
-                    finally:
-                        for sig in (signal.SIGTERM, signal.SIGINT):
-                            loop.remove_signal_handler(sig)
-                planner = await _planner(state, plan_db, None)
-                counts = await planner.counts()
-        finally:
-            await plan_db.aclose()
+                        loop.remove_signal_handler(sig)
+            planner = await _planner(state, plan_db, None)
+            counts = await planner.counts()
         report = {
             "worker": runner.worker,
             "outcomes": stats.outcomes,
@@ -827,11 +801,8 @@ def _fork(
 async def _counts(db: str | None, prefix: str) -> dict[str, int]:
     from socialkit.workflows.planner import Planner
 
-    plan_db = _db(db, prefix)
-    try:
+    async with _db(db, prefix) as plan_db:
         return await Planner(plan_db).counts()
-    finally:
-        await plan_db.aclose()
 
 
 # -- fakes serve --------------------------------------------------------------------------------

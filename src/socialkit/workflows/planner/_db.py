@@ -37,11 +37,14 @@ from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from socialkit._errors import ConfigurationError
 from socialkit._store import _set_wal
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["PlanDB", "PostgresPlanDB", "SQLitePlanDB", "open_plan_db"]
 
@@ -83,6 +86,13 @@ class PlanDB(abc.ABC):
 
     @abc.abstractmethod
     async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """``async with`` closes the plan's connections at the end of the block."""
+        await self.aclose()
 
     async def drop(self) -> None:
         """Remove the plan's tables (tests, and starting over)."""
