@@ -2246,22 +2246,36 @@ class FakeX(FakeNetwork):
         return user
 
     async def _like(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        return await self._mark(request, viewer, "likes", "liked")
+
+    async def _unlike(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+        return await self._unmark(request, viewer, "likes", "liked")
+
+    async def _mark(
+        self, request: Request, viewer: _Viewer, marks: str, answer: str
+    ) -> tuple[int, dict[str, Any]]:
+        """``POST /2/users/:id/likes`` or ``/bookmarks``: the user marks the post in the body
+        (404 for a post that does not exist)."""
         self._query(request, ())
         me = self._acting(request, viewer)
         target = await self._body_id(request, "tweet_id")
         with self._lock:
-            self._existing_post(target).likes.add(me)
-        return 200, {"data": {"liked": True}}
+            getattr(self._existing_post(target), marks).add(me)
+        return 200, {"data": {answer: True}}
 
-    async def _unlike(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
+    async def _unmark(
+        self, request: Request, viewer: _Viewer, marks: str, answer: str
+    ) -> tuple[int, dict[str, Any]]:
+        """``DELETE /2/users/:id/likes/:tweet_id`` or ``/bookmarks/:tweet_id``: the mark is
+        taken back (also when there was none, or the post is gone)."""
         self._query(request, ())
         me = self._acting(request, viewer)
         target = self._id_param(request.path_params["tweet_id"], "tweet_id")
         with self._lock:
             post = self.posts.get(target)
             if post is not None:
-                post.likes.discard(me)
-        return 200, {"data": {"liked": False}}
+                getattr(post, marks).discard(me)
+        return 200, {"data": {answer: False}}
 
     async def _repost(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
         self._query(request, ())
@@ -2284,22 +2298,10 @@ class FakeX(FakeNetwork):
         return 200, {"data": {"retweeted": False}}
 
     async def _bookmark(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
-        self._query(request, ())
-        me = self._acting(request, viewer)
-        target = await self._body_id(request, "tweet_id")
-        with self._lock:
-            self._existing_post(target).bookmarks.add(me)
-        return 200, {"data": {"bookmarked": True}}
+        return await self._mark(request, viewer, "bookmarks", "bookmarked")
 
     async def _unbookmark(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
-        self._query(request, ())
-        me = self._acting(request, viewer)
-        target = self._id_param(request.path_params["tweet_id"], "tweet_id")
-        with self._lock:
-            post = self.posts.get(target)
-            if post is not None:
-                post.bookmarks.discard(me)
-        return 200, {"data": {"bookmarked": False}}
+        return await self._unmark(request, viewer, "bookmarks", "bookmarked")
 
     async def _follow_user(self, request: Request, viewer: _Viewer) -> tuple[int, dict[str, Any]]:
         self._query(request, ())
