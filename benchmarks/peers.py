@@ -21,6 +21,10 @@ for publish and for a page, sequential and at ``--concurrency`` concurrent calls
 second at that concurrency (wall clock), and the memory of 10,000 kept posts (``tracemalloc``,
 last, as it slows everything). A repetition runs every client once; ratios are socialkit / peer
 within a repetition (paired), printed as median [min–max] over the repetitions.
+
+``--floor`` adds ``transport``: socialkit's own aiohttp transport driven with httpx's
+``Request`` and ``Response`` alone (no pipeline, no ``Post``), and prints it against each
+peer: the floor of any socialkit pipeline that keeps httpx's objects.
 """
 
 from __future__ import annotations
@@ -182,6 +186,49 @@ class AiohttpClient(Client):
         await self.session.close()
 
 
+class TransportClient(Client):
+    """socialkit's own aiohttp transport driven with httpx's ``Request`` and ``Response`` and
+    nothing else: no pre-flight, rate limits, deadline, retries, typed answer or ``Post``, the
+    parsed JSON kept as the raw clients keep it. The floor of any socialkit pipeline that keeps
+    httpx's objects, as the httpx contract asks (``--floor``)."""
+
+    def __init__(self, network: str, base: str) -> None:
+        import httpx
+
+        from socialkit._http._aiohttp import AiohttpTransport
+
+        self.request = httpx.Request
+        self.network = network
+        self.texts = Texts()
+        self.create, self.read = _raw_calls(network, base)
+        self.transport = AiohttpTransport()
+        self.auth = (b"Authorization", f"Bearer {TOKEN}".encode())
+
+    async def _send(self, request: Any) -> Any:
+        response = await self.transport.handle_async_request(request)
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        if response.status_code >= 400:
+            raise RuntimeError(f"{request.method} {request.url}: {response.status_code}")
+        return json.loads(body)
+
+    async def publish(self) -> Any:
+        method, url, body = self.create
+        content = json.dumps(body(self.texts.next())).encode()
+        headers = [self.auth, (b"Content-Type", b"application/json")]
+        return await self._send(self.request(method, url, headers=headers, content=content))
+
+    async def page(self) -> list[Any]:
+        method, url, params = self.read
+        request = self.request(method, url, params=params, headers=[self.auth])
+        return _posts(self.network, await self._send(request))
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
 # --- socialkit ----------------------------------------------------------------------------
 
 
@@ -318,6 +365,7 @@ FACTORIES: dict[str, type[Client]] = {
     "Mastodon.py": MastodonPyClient,
     "httpx": HttpxClient,
     "aiohttp": AiohttpClient,
+    "transport": TransportClient,
 }
 
 
@@ -466,6 +514,11 @@ def main() -> None:
         type=int,
         help="measure memory in the first N repetitions only (it is deterministic, and slow)",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run 'transport' (socialkit's aiohttp transport with httpx objects alone)",
+    )
     parser.add_argument("--memory", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=3, metavar=("CLIENT", "NETWORK", "BASE"))
     args = parser.parse_args()
@@ -481,7 +534,8 @@ def main() -> None:
         f"--blocks={args.blocks}",
     ]
     networks = [n for n in args.networks.split(",") if n]
-    clients = {n: CLIENTS[n] + (["baseline"] if args.baseline else []) for n in networks}
+    extra = (["transport"] if args.floor else []) + (["baseline"] if args.baseline else [])
+    clients = {n: CLIENTS[n] + extra for n in networks}
     server = subprocess.Popen(
         [sys.executable, str(HERE / "_servers.py"), "peers"], stdout=subprocess.PIPE, text=True
     )
@@ -522,6 +576,24 @@ def main() -> None:
                 ratios = [a / b for a, b in zip(values["socialkit"], values[other], strict=True)]
                 line += f"{_spread(ratios):>22}"
             print(line)
+        if "transport" in names:
+            # The floor against each peer: what no pipeline keeping httpx's objects goes under.
+            peers = [n for n in names if n not in ("socialkit", "transport", "baseline")]
+            print(
+                f"\n{'figure (transport = the floor)':<36}"
+                + "".join(f"{'transport / ' + n:>22}" for n in peers)
+            )
+            for key, title in ROWS:
+                values = {n: [r[key] for r in runs[n] if key in r] for n in names}
+                if not all(values.values()):
+                    continue
+                line = f"{title:<36}"
+                for other in peers:
+                    ratios = [
+                        a / b for a, b in zip(values["transport"], values[other], strict=True)
+                    ]
+                    line += f"{_spread(ratios):>22}"
+                print(line)
 
 
 if __name__ == "__main__":
