@@ -42,7 +42,7 @@ from socialkit.adapters.pinterest._settings import PinterestSettings
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit.auth import AuthorizationRequest, Token
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["ANALYTICS_DAYS", "PinterestAdapter", "PinterestMediaError"]
 
@@ -178,7 +178,7 @@ class PinterestAdapter(Adapter):
         assert isinstance(settings, PinterestSettings)
         self.settings: PinterestSettings = settings
         self._session: Session | None = None
-        self._oauth2_client: Any = None
+        self._oauth2_client: OAuth2Client | None = None
         #: Sleeps between media status polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
@@ -206,7 +206,7 @@ class PinterestAdapter(Adapter):
             ),
         )
 
-    def _oauth2(self) -> Any:
+    def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
             s = self.settings
             if s.client_id is None or s.client_secret is None:

@@ -61,7 +61,7 @@ from socialkit.adapters.youtube._settings import YouTubeSettings
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit.auth import AuthorizationRequest, Token
+    from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
 
 __all__ = ["QUOTA_COSTS", "YouTubeAdapter", "YouTubeProcessingError"]
 
@@ -259,14 +259,14 @@ class YouTubeAdapter(Adapter):
         self.settings: YouTubeSettings = settings
         self._data: Session | None = None
         self._analytics: Session | None = None
-        self._oauth2_client: Any = None
+        self._oauth2_client: OAuth2Client | None = None
         self._channel: wire.Channel | None = None
         #: Sleeps between processing polls (replace in tests to record the waits).
         self._sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _oauth2(self) -> Any:
+    def _oauth2(self) -> OAuth2Client:
         if self._oauth2_client is None:
             s = self.settings
             if s.client_id is None:
