@@ -270,6 +270,17 @@ def _run(state: _State, main: Callable[[], Awaitable[int | None]]) -> None:
         raise typer.Exit(int(code))
 
 
+def _progress(state: _State, *, disable: bool) -> Progress:
+    """The progress bar of a long command, on stderr (off with ``--json`` or ``--quiet``)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=state.err,
+        disable=disable,
+    )
+
+
 def _print_json(state: _State, data: Any) -> None:
     # Plain stdout (no rich markup or wrapping): scripts parse it.
     typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
@@ -1038,14 +1049,7 @@ async def _publish_with_progress(state: _State, hub: Any, the_post: Post, *, qui
     labels = list(hub.adapters)
     media = len(the_post.media)
     what = f"uploading {media} image(s) and publishing" if media else "publishing"
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=state.err,
-        disable=quiet,
-        transient=False,
-    )
+    progress = _progress(state, disable=quiet)
     results: dict[str, Any] = {}
     with progress:
         task = progress.add_task(what, total=len(labels))
@@ -1160,13 +1164,7 @@ def metrics(
 
     async def main() -> int:
         async with _opened(state, account) as opened:
-            progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=state.err,
-                disable=as_json,
-            )
+            progress = _progress(state, disable=as_json)
             out: dict[str, Any] = {}
             errors: dict[str, BaseException | None] = {}
             texts: dict[str, dict[str, str]] = {}

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from socialkit._errors import ConfigurationError
@@ -43,6 +42,7 @@ from socialkit.cli._app import (
     _fail,
     _opened,
     _print_json,
+    _progress,
     _run,
     _State,
     _state,
@@ -666,13 +666,7 @@ def plan_run(
         from socialkit.workflows.planner import Runner
 
         async with _db(db, prefix) as plan_db, _opened(state, account) as opened:
-            progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=state.err,
-                disable=as_json,
-            )
+            progress = _progress(state, disable=as_json)
             task = progress.add_task("publishing", total=None)
 
             def advance(outcome: Any) -> None:
@@ -753,13 +747,7 @@ def _fork(
                 child.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=state.err,
-        disable=as_json,
-    )
+    progress = _progress(state, disable=as_json)
     reports: list[Any] = []
     try:
         with progress:
