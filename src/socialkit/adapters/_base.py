@@ -8,6 +8,7 @@ An adapter implements what its network offers and inherits, for the rest, method
 from __future__ import annotations
 
 import abc
+import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -352,6 +353,29 @@ class Adapter(abc.ABC):
     def _store(self) -> Store:
         """The store under the token store, for the adapter's own records."""
         return self._tokens().store
+
+    # Idempotency records of publish (the adapters that reconcile a create whose outcome is
+    # unknown): JSON under the key, per account, in ``<network>.publish`` of the store, so
+    # that a retry after a restart still finds what the first attempt did.
+
+    async def _load_record(self, key: str) -> dict[str, Any] | None:
+        """The record kept under ``key`` (``None`` when there is none or it is unreadable)."""
+        text = await self._store().get(f"{self.name}.publish", f"{self._account_key}:{key}")
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
+        await self._store().put(
+            f"{self.name}.publish", f"{self._account_key}:{key}", json.dumps(value)
+        )
+
+    async def _drop_record(self, key: str) -> None:
+        await self._store().delete(f"{self.name}.publish", f"{self._account_key}:{key}")
 
     def now(self) -> datetime:
         """The current time in UTC, from the ``clock`` setting or the system clock."""

@@ -75,7 +75,6 @@ _MiB = 1024 * 1024
 _POST_URN = r"urn:li:(?:share|ugcPost):[0-9]{1,25}"
 _COMMENT_URN = re.compile(r"urn:li:comment:\((urn:li:[A-Za-z]+:[0-9]{1,25}),([0-9]{1,25})\)")
 _MEDIA_URN = r"urn:li:(?:image|video):[A-Za-z0-9_-]{1,100}"
-_RECORDS = "linkedin.publish"
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 _VIDEO_TYPES = frozenset({"video/mp4"})
 _VISIBILITY = {"public": "PUBLIC", "followers": "CONNECTIONS"}
@@ -577,22 +576,6 @@ class LinkedInAdapter(Adapter):
                 logger.info("linkedin: the create under key %s was found: %s", key, item.id)
                 return await self._post_of(item, raw)
         return None
-
-    async def _load_record(self, key: str) -> dict[str, Any] | None:
-        text = await self._store().get(_RECORDS, f"{self._account_key}:{key}")
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(_RECORDS, f"{self._account_key}:{key}", json.dumps(value))
-
-    async def _drop_record(self, key: str) -> None:
-        await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
 
     async def delete(self, post_id: str) -> None:
         """Delete a post (``DELETE /rest/posts/{urn}``) or a comment (``DELETE

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -59,7 +58,6 @@ _LINK_MAX = 2048
 ANALYTICS_DAYS = 90
 #: ``#/components/schemas/ContentType``: what ``image_base64`` sources take.
 _UPLOAD_TYPES = frozenset({"image/jpeg", "image/png"})
-_RECORDS = "pinterest.publish"
 #: Pins per ``GET /pins/analytics`` (``query_required_pin_ids``: ``maxItems`` 100).
 _BULK = 100
 #: Shortest and longest video, seconds (https://help.pinterest.com/en/business/article/video-pins).
@@ -954,22 +952,6 @@ class PinterestAdapter(Adapter):
         return None
 
     # Idempotency records, in the store (a retry after a restart still reconciles).
-
-    async def _load_record(self, key: str) -> dict[str, Any] | None:
-        text = await self._store().get(_RECORDS, f"{self._account_key}:{key}")
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(_RECORDS, f"{self._account_key}:{key}", json.dumps(value))
-
-    async def _drop_record(self, key: str) -> None:
-        await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
 
 
 def _carousel_problems(media: list[Media]) -> list[Problem]:

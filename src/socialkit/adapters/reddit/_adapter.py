@@ -88,7 +88,6 @@ _SUBREDDIT = r"[A-Za-z0-9][A-Za-z0-9_]{1,20}"
 #: Reddit's User-Agent rule: <platform>:<app ID>:<version> (by /u/<username>)
 #: (https://github.com/reddit-archive/reddit/wiki/API, "Rules").
 _USER_AGENT = r"\S+:\S+:\S+ \(by /u/[A-Za-z0-9_-]{3,20}\)"
-_RECORDS = "reddit.publish"
 #: A plain 1x1 PNG: the poster of a video published without ``Media.preview_url`` (Reddit
 #: requires ``video_poster_url``).
 _POSTER = bytes.fromhex(
@@ -900,22 +899,6 @@ class RedditAdapter(Adapter):
             raise self._unknown(key, "/api/submit") from exc
 
     # Idempotency records, in the store (a retry after a restart still reconciles).
-
-    async def _load_record(self, key: str) -> dict[str, Any] | None:
-        text = await self._store().get(_RECORDS, f"{self._account_key}:{key}")
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(_RECORDS, f"{self._account_key}:{key}", json.dumps(value))
-
-    async def _drop_record(self, key: str) -> None:
-        await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
 
     # -- media -----------------------------------------------------------------------------------
 

@@ -80,7 +80,6 @@ _FIELDS = {"image": "photo", "video": "video", "gif": "animation", "audio": "aud
 _INPUT_TYPES = {"image": "photo", "video": "video", "audio": "audio"}
 
 # Store namespaces (keys start with the account label).
-_RECORDS = "telegram.publish"  # idempotency records of publish
 _POSTS = "telegram.posts"  # messages this adapter sent, as Telegram returned them
 _CHATS = "telegram.chats"  # per chat: its Chat object and the highest message id seen
 _INBOX = "telegram.inbox"  # messages received through updates, by update id
@@ -455,22 +454,6 @@ class TelegramAdapter(Adapter):
     def _post_of(self, record: Mapping[str, Any]) -> Post:
         messages = [self._model(wire.Message, m, "a recorded message") for m in record["messages"]]
         return mapping.post_from(messages, alts=record.get("alts") or ())
-
-    async def _load_record(self, key: str) -> dict[str, Any] | None:
-        text = await self._store().get(_RECORDS, f"{self._account_key}:{key}")
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(_RECORDS, f"{self._account_key}:{key}", json.dumps(value))
-
-    async def _drop_record(self, key: str) -> None:
-        await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
 
     # -- the account ----------------------------------------------------------------------
 

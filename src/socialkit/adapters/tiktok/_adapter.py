@@ -65,7 +65,6 @@ _VIDEO_FIELDS = (
 _VIDEO_ID = r"[0-9]{1,25}"
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 _PHOTO_TYPES = frozenset({"image/jpeg", "image/webp"})
-_RECORDS = "tiktok.publish"
 _PRIVACY = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 
 #: What each ``fail_reason`` of a FAILED publish means
@@ -753,22 +752,6 @@ class TikTokAdapter(Adapter):
             if created is not None and created >= since and text == post.text:
                 return self._post_of(video)
         return None
-
-    async def _load_record(self, key: str) -> dict[str, Any] | None:
-        text = await self._store().get(_RECORDS, f"{self._account_key}:{key}")
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(_RECORDS, f"{self._account_key}:{key}", json.dumps(value))
-
-    async def _drop_record(self, key: str) -> None:
-        await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
 
     # -- reading ----------------------------------------------------------------------------
 

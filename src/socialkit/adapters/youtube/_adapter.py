@@ -9,7 +9,6 @@ Official descriptions: the discovery documents ``youtube.v3.json`` and
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -80,7 +79,6 @@ _TITLE_MAX = 100
 _DESCRIPTION_BYTES = 5000
 _TAGS_MAX = 500
 _THUMBNAIL_MAX = 2 * _MiB
-_RECORDS = "youtube.publish"
 _QUOTA_NS = "youtube.quota"
 _VIDEO_PARTS = "snippet,status,statistics,contentDetails,processingDetails"
 _VIDEO_TYPES = frozenset(
@@ -1249,22 +1247,6 @@ class YouTubeAdapter(Adapter):
         return await self.publish(as_post(post).model_copy(update={"reply_to": target}))
 
     # -- records ----------------------------------------------------------------------------
-
-    async def _load_record(self, key: str) -> dict[str, Any] | None:
-        text = await self._store().get(_RECORDS, f"{self._account_key}:{key}")
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-    async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(_RECORDS, f"{self._account_key}:{key}", json.dumps(value))
-
-    async def _drop_record(self, key: str) -> None:
-        await self._store().delete(_RECORDS, f"{self._account_key}:{key}")
 
     # -- videos -----------------------------------------------------------------------------
 
