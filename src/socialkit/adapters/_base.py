@@ -370,9 +370,8 @@ class Adapter(abc.ABC):
         return value if isinstance(value, dict) else None
 
     async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        await self._store().put(
-            f"{self.name}.publish", f"{self._account_key}:{key}", json.dumps(value)
-        )
+        text = json.dumps(value, separators=(",", ":"))
+        await self._store().put(f"{self.name}.publish", f"{self._account_key}:{key}", text)
 
     async def _drop_record(self, key: str) -> None:
         await self._store().delete(f"{self.name}.publish", f"{self._account_key}:{key}")

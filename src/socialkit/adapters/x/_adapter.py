@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -56,7 +55,6 @@ from socialkit.text._bounds import over_limit
 
 if TYPE_CHECKING:
     from socialkit._http import Session
-    from socialkit._store import Store
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.adapters.x._stream import Rule
     from socialkit.auth import AuthorizationRequest, OAuth2Client, Token
@@ -110,8 +108,6 @@ _PRIVATE_WINDOW = timedelta(days=30)
 _SEARCH_WINDOW = timedelta(days=7)
 #: How long an unused upload is reused for a retried publish (X keeps it 24 hours).
 _MEDIA_REUSE = timedelta(hours=23)
-#: The Store namespace of the idempotency records of publish.
-_RECORDS = "x.publish"
 #: How many idempotency records an adapter keeps in memory without a store.
 _MEMORY_RECORDS = 10_000
 #: X ids (posts, users, lists, media): the ``^[0-9]{1,19}$`` of the description.
@@ -746,48 +742,31 @@ class XAdapter(Adapter):
             }
         return body
 
-    # Idempotency records: JSON under the key, in the store setting's Store when there is one
-    # (so that a retry after a restart still reconciles), else in this adapter's memory.
-
-    def _record_store(self) -> Store | None:
-        return None if self.settings.store is None else self._store()
-
-    def _record_key(self, key: str) -> str:
-        return f"{self._account_key}:{key}"
+    # Idempotency records: in the store setting's Store when there is one (Adapter's, so that
+    # a retry after a restart still reconciles), else in this adapter's memory.
 
     async def _load_record(self, key: str) -> dict[str, Any] | None:
-        store = self._record_store()
-        if store is None:
-            kept = self._records.get(key)
-            return None if kept is None else dict(kept)
-        text = await store.get(_RECORDS, self._record_key(key))
-        if text is None:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
+        if self.settings.store is not None:
+            return await super()._load_record(key)
+        kept = self._records.get(key)
+        return None if kept is None else dict(kept)
 
     async def _save_record(self, key: str, value: dict[str, Any]) -> None:
-        store = self._record_store()
-        if store is None:
-            # In memory the record is kept as it is (no JSON to write and read back): the
-            # callers hand over dicts of their own, and _load_record returns a copy.
-            self._records[key] = value
-            while len(self._records) > _MEMORY_RECORDS:
-                # Bounded: the oldest record goes first (a retry comes soon after a failure).
-                self._records.popitem(last=False)
-        else:
-            text = json.dumps(value, separators=(",", ":"))
-            await store.put(_RECORDS, self._record_key(key), text)
+        if self.settings.store is not None:
+            await super()._save_record(key, value)
+            return
+        # In memory the record is kept as it is (no JSON to write and read back): the callers
+        # hand over dicts of their own, and _load_record returns a copy.
+        self._records[key] = value
+        while len(self._records) > _MEMORY_RECORDS:
+            # Bounded: the oldest record goes first (a retry comes soon after a failure).
+            self._records.popitem(last=False)
 
     async def _drop_record(self, key: str) -> None:
-        store = self._record_store()
-        if store is None:
-            self._records.pop(key, None)
+        if self.settings.store is not None:
+            await super()._drop_record(key)
         else:
-            await store.delete(_RECORDS, self._record_key(key))
+            self._records.pop(key, None)
 
     async def edit(self, post_id: str, post: Post) -> Post:
         """Edit a published post (X creates a new version with a new id; editing needs an
