@@ -360,8 +360,13 @@ class Adapter(abc.ABC):
 
     async def _load_record(self, key: str) -> dict[str, Any] | None:
         """The record kept under ``key`` (``None`` when there is none or it is unreadable)."""
-        text = await self._store().get(f"{self.name}.publish", f"{self._account_key}:{key}")
-        if text is None:
+        return await self._stored_object(f"{self.name}.publish", f"{self._account_key}:{key}")
+
+    async def _stored_object(self, namespace: str, key: str) -> dict[str, Any] | None:
+        """The JSON object kept in the store under ``key`` (``None`` when there is none, or
+        it is not a JSON object)."""
+        text = await self._store().get(namespace, key)
+        if not text:
             return None
         try:
             value = json.loads(text)

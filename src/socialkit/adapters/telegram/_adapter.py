@@ -422,14 +422,7 @@ class TelegramAdapter(Adapter):
 
     async def _chat_state(self, chat: str) -> dict[str, Any] | None:
         chat_id = await self._chat_id(chat)
-        text = await self._store().get(_CHATS, f"{self._account_key}:{chat_id}:state")
-        if not text:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
+        return await self._stored_object(_CHATS, f"{self._account_key}:{chat_id}:state")
 
     async def _save_post(
         self, messages: Sequence[Mapping[str, Any]], alts: Sequence[str | None]
