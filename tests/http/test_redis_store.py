@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -249,6 +250,100 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
         await closing.aclose()
     for store in {first, second}:
         await store.aclose()
+
+
+class _CountingStore(MemoryRateLimitStore):
+    """A memory store that counts the reservations asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reserves = 0
+
+    async def reserve(self, *args: Any, **kwargs: Any) -> Any:
+        self.reserves += 1
+        return await super().reserve(*args, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_sessions_sharing_a_memory_store_are_woken_when_a_request_lands():
+    """In one process the store wakes the waiting session when the other's request of the
+    ended window lands: the session asks it twice (the ``landing`` answer, then its unit)
+    however long that request is held; polling every 50 ms asked it about seven times in the
+    0.3 s below."""
+    now = [1_700_000_000.0]
+    key = BucketKey("shared", "app", "default")
+    store = _CountingStore()
+    await store.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
+    release = asyncio.Event()
+    sent: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/late":
+            await release.wait()
+            return httpx.Response(200, headers={"x-ratelimit-remaining": "1"})
+        sent.append(request.url.path)
+        return httpx.Response(200)
+
+    a = _windowed_session(store, now, handler)
+    b = _windowed_session(store, now, handler)
+    late = asyncio.create_task(a.request("GET", "/late"))
+    await asyncio.sleep(0.05)
+    now[0] += 11  # window 1 is over; A's request is in the air
+    store.reserves = 0
+    following = asyncio.create_task(b.request("GET", "/next"))
+    await asyncio.sleep(0.3)
+    assert sent == []
+    assert store.reserves == 1  # the landing answer; B waits on the store since
+    release.set()
+    await asyncio.wait_for(asyncio.gather(late, following), 5)
+    assert sent == ["/next"]
+    assert store.reserves == 2
+    for closing in (a, b):
+        await closing.aclose()
+
+
+def test_a_memory_store_wakes_a_waiter_on_another_threads_loop():
+    """Sessions on event loops in different threads may share one memory store: a landing
+    in one thread wakes a session waiting in another (through that session's loop)."""
+    now = 1_700_000_000.0
+    key = BucketKey("shared", "app", "default")
+    store = MemoryRateLimitStore()
+
+    async def setup() -> None:
+        await store.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now + 10), now)
+        assert (await store.reserve(key, now, owner="other")).granted
+
+    asyncio.run(setup())
+    woken: list[bool] = []
+
+    def waiter() -> None:
+        asyncio.run(store.wait_landed(key, 30, now + 11, owner="me"))
+        woken.append(True)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    while not store._waiting.get(key):
+        time.sleep(0.01)
+    asyncio.run(store.land(key, now + 10, owner="other"))
+    thread.join(10)
+    assert not thread.is_alive()  # woken: its own wait would have lasted 30 s
+    assert woken == [True]
+    assert not store._waiting.get(key)
+
+
+@pytest.mark.anyio
+async def test_a_memory_store_answers_a_waiter_at_once_when_nothing_is_landing():
+    """A landing between the ``landing`` answer and the wait is not missed: the wait ends at
+    once when no other owner's request of the ended window is in the air any more."""
+    now = 1_700_000_000.0
+    key = BucketKey("shared", "app", "default")
+    store = MemoryRateLimitStore()
+    await store.update(key, RateLimitUpdate(limit=2, remaining=2, reset_at=now + 10), now)
+    assert (await store.reserve(key, now, owner="other")).granted
+    assert (await store.reserve(key, now + 11, owner="me")).landing
+    await store.land(key, now + 10, owner="other")
+    await asyncio.wait_for(store.wait_landed(key, 30, now + 11, owner="me"), 5)
+    assert not store._waiting.get(key)
 
 
 @pytest.mark.anyio

@@ -12,6 +12,9 @@ reset, instead of 10 reading "3 left" and all sending.
 
 from __future__ import annotations
 
+import asyncio
+import builtins
+import contextlib
 import email.utils
 import json
 import math
@@ -267,19 +270,25 @@ def apply_update(state: BucketState | None, update: RateLimitUpdate, now: float)
     return BucketState(limit, remaining, reset, now, next_at)
 
 
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+
 class MemoryRateLimitStore:
     """Bucket state in this process's memory (the default: one per session).
 
     A thread lock makes each operation atomic even when sessions on several event loops in
     different threads share the store; no operation awaits while holding it. Sessions (the
     adapters) sharing one store wait for each other's requests at a window's end
-    (:class:`SharedFlights`), as with the Redis store.
+    (:class:`SharedFlights`), as with the Redis store; being in this process, the store wakes
+    them when a request lands (:meth:`wait_landed`) instead of being asked again and again.
     """
 
     def __init__(self) -> None:
         self._states: dict[BucketKey, BucketState] = {}
         #: Units in the air, per bucket: (the reset they were granted under, owner) -> count.
         self._flights: dict[BucketKey, dict[tuple[float, str | None], int]] = {}
+        #: Sessions waiting for a unit of a bucket to land: their loop and their future.
+        self._waiting: dict[BucketKey, list[_Waiter]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -329,6 +338,33 @@ class MemoryRateLimitStore:
                 flights[flight] = left
             else:
                 flights.pop(flight, None)
+        for loop, future in self._waiting.pop(key, ()):
+            # The waiter may be on another thread's event loop (or one that has closed).
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_wake, future)
+
+    async def wait_landed(
+        self, key: BucketKey, timeout: float, now: float, *, owner: str | None = None
+    ) -> None:
+        """Wait (asyncio only) until a unit of ``key`` lands, at most ``timeout`` seconds;
+        return at once when no other owner's unit of an ended window is in the air at ``now``
+        (it landed between :meth:`reserve`'s ``landing`` answer and this call)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        waiter = (loop, future)
+        with self._lock:
+            flights = self._flights.get(key)
+            if not flights or _landing_wait(flights, now, owner) is None:
+                return
+            self._waiting.setdefault(key, []).append(waiter)
+        try:
+            with contextlib.suppress(asyncio.TimeoutError, builtins.TimeoutError):
+                await asyncio.wait_for(future, timeout)
+        finally:
+            with self._lock:
+                waiting = self._waiting.get(key)
+                if waiting is not None and waiter in waiting:
+                    waiting.remove(waiter)
 
     async def update(
         self,
@@ -356,6 +392,11 @@ class MemoryRateLimitStore:
 
     async def aclose(self) -> None:
         return None
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _landing_wait(

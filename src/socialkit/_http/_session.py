@@ -423,6 +423,9 @@ class Session:
         )
         #: Names this session's requests in the air in a shared store (see SharedFlights).
         self._owner = token_hex(8) if self._shared is not None else None
+        #: A store in this process wakes the session when other sessions' requests land; any
+        #: other shared store is asked again every _LANDING_POLL seconds.
+        self._landed = store.wait_landed if isinstance(store, MemoryRateLimitStore) else None
         self._retry = RetryPolicy() if retry is None else retry
         self._timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
         self._hooks: tuple[EventHook, ...] = tuple(hooks)
@@ -948,10 +951,14 @@ class Session:
                 if answer.landing:
                     # Other sessions' requests of the window that ended (in other processes,
                     # say) are landing in the new one: wait for them as for this session's own
-                    # (above), polling the store, at most until the deadline.
+                    # (above), at most until the deadline.
                     patience = min(answer.delay, call.remaining())
                     if patience > 0:
-                        await _default_sleep(min(patience, _LANDING_POLL))
+                        landed = self._landed
+                        if landed is not None and sniffio.current_async_library() == "asyncio":
+                            await landed(call.key, patience, now, owner=self._owner)
+                        else:
+                            await _default_sleep(min(patience, _LANDING_POLL))
                     else:
                         landing = False
                     continue
