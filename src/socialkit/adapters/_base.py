@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from socialkit._http import Network, Session
     from socialkit._store import Store
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
-    from socialkit.auth import OAuth2Client, TokenStore
+    from socialkit.auth import AuthorizationRequest, OAuth2Auth, OAuth2Client, Token, TokenStore
 
 __all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
 
@@ -58,6 +58,9 @@ def _http_url(value: str) -> str:
 
 
 HttpURL = Annotated[str, AfterValidator(_http_url)]
+
+#: When a token seeded without an access token expired (long ago: refresh before first use).
+_EXPIRED = datetime(2000, 1, 1, tzinfo=timezone.utc)
 """A base URL setting: absolute http(s), kept without its trailing slash."""
 
 
@@ -270,6 +273,44 @@ class Adapter(abc.ABC):
             ]
             raise ConfigurationError(f"{self.name}: invalid OAuth 2.0 settings", problems) from None
         return OAuth2Client(made, http=self.http, timeout=self.settings.timeout)
+
+    async def _oauth2_auth(
+        self,
+        client: OAuth2Client,
+        access_token: SecretStr | None,
+        refresh_token: SecretStr | None,
+    ) -> OAuth2Auth:
+        """The account's stored token through :class:`~socialkit.auth.OAuth2Auth` and
+        ``client`` (refreshed before it expires and after a 401, the rotated refresh token
+        saved before use, one refresh per account across processes).
+
+        The settings' tokens seed the store only when it holds none for the account: a stored
+        token is newer (refreshed since, its refresh token rotated) and wins. A seed without
+        an access token is already expired, so the first call refreshes it. No request."""
+        from socialkit.auth import OAuth2Auth, Token
+
+        store = self._tokens()
+        if access_token is not None or refresh_token is not None:
+            seed = Token(
+                access_token=access_token or SecretStr("expired"),
+                refresh_token=refresh_token,
+                expires_at=None if access_token is not None else _EXPIRED,
+            )
+            await store.compare_and_set(self.name, self._account_key, None, seed)
+        return OAuth2Auth(client, store, account=self._account_key)
+
+    async def _finish_login(
+        self,
+        client: OAuth2Client,
+        request: AuthorizationRequest,
+        redirect: str | Mapping[str, str],
+    ) -> Token:
+        """An OAuth 2.0 login's end: check ``state``, exchange the code with ``client``,
+        store the token for this account (replacing the stored one) and return it. Network
+        calls: the token endpoint's."""
+        token = await client.complete(request, redirect)
+        await self._tokens().put(self.name, self._account_key, token)
+        return token
 
     @property
     def label(self) -> str:

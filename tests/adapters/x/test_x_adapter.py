@@ -444,6 +444,40 @@ class TestAuth(XTest):
         assert stored.refresh_token.get_secret_value() == "rotated-refresh-token"
 
     @pytest.mark.anyio
+    async def test_a_refresh_token_alone_is_refreshed_before_the_first_call(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        """XSettings accepts client_id + refresh_token without an access token; the adapter
+        used to pass ``ensure_credentials`` only with an access token and never seeded the
+        store from a refresh token alone."""
+        store = MemoryStore()
+        settings = oauth2_settings(store=store)
+        del settings["access_token"]
+        adapter = make_x(client, **settings)
+        # RFC 6749 section 5.1 token response, as X's token endpoint answers a refresh.
+        token = router.post(f"{BASE}/2/oauth2/token").mock(
+            return_value=httpx.Response(
+                200,
+                json={
+                    "token_type": "bearer",
+                    "expires_in": 7200,
+                    "access_token": "new-access-token",
+                    "scope": "tweet.read users.read offline.access",
+                    "refresh_token": "rotated-refresh-token",
+                },
+            )
+        )
+        me = router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        async with adapter:  # ensure_credentials: the refresh token is a credential
+            account = await adapter.me()
+        assert account.handle == ME_HANDLE
+        assert token.call_count == 1
+        form = parse_qs(token.calls[0].request.content.decode())
+        assert form["grant_type"] == ["refresh_token"]
+        assert form["refresh_token"] == [REFRESH]
+        assert me.calls[0].request.headers["authorization"] == "Bearer new-access-token"
+
+    @pytest.mark.anyio
     async def test_authorization_url_and_code_exchange(
         self, router: respx.MockRouter, client: httpx.AsyncClient
     ) -> None:

@@ -17,14 +17,13 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
 import httpx
 import pydantic
-from pydantic import SecretStr
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
@@ -250,30 +249,17 @@ class LinkedInAdapter(Adapter):
         """Finish the login: check ``state``, exchange the code, store the token (and the
         refresh token, for apps LinkedIn gives one) for this account. Returns the token.
         Network calls: ``POST /oauth/v2/accessToken``."""
-        token = await self._oauth2().complete(request, redirect)
-        await self._tokens().put(self.name, self._account_key, token)
+        token = await self._finish_login(self._oauth2(), request, redirect)
         self._session = None
         return token
 
     async def _auth(self) -> httpx.Auth:
-        from socialkit.auth import BearerAuth, OAuth2Auth, Token
+        from socialkit.auth import BearerAuth
 
         s = self.settings
         if s.access_token is not None and (s.refresh_token is None or s.client_id is None):
             return BearerAuth(s.access_token)
-        store = self._tokens()
-        if s.access_token is not None or s.refresh_token is not None:
-            seed = Token(
-                access_token=s.access_token or SecretStr("expired"),
-                refresh_token=s.refresh_token,
-                # Without an access token, refresh before the first call.
-                expires_at=None
-                if s.access_token is not None
-                else datetime(2000, 1, 1, tzinfo=timezone.utc),
-            )
-            # A stored token is newer than the settings' one (refreshed since): keep it.
-            await store.compare_and_set(self.name, self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+        return await self._oauth2_auth(self._oauth2(), s.access_token, s.refresh_token)
 
     async def _api(self) -> Session:
         if self._session is None:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Literal, TypeVar
 
 import anyio
 import httpx
-from pydantic import SecretStr
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
@@ -230,43 +229,28 @@ class PinterestAdapter(Adapter):
     ) -> AuthorizationRequest:
         """Start a login (authorization code). Open ``result.url``; keep ``result`` for
         :meth:`ex_exchange_code`. No request."""
-        kwargs: dict[str, Any] = {}
-        if redirect_uri is not None:
-            kwargs["redirect_uri"] = redirect_uri
-        if scopes is not None:
-            kwargs["scopes"] = tuple(scopes)
-        request: AuthorizationRequest = self._oauth2().begin(**kwargs)
-        return request
+        return self._oauth2().begin(
+            redirect_uri=redirect_uri, scopes=None if scopes is None else tuple(scopes)
+        )
 
     async def ex_exchange_code(
         self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code (``POST /oauth/token``), store
         the token for this account (replacing the stored one) and return it."""
-        token: Token = await self._oauth2().complete(request, redirect)
-        await self._tokens().put(self.name, self._account_key, token)
+        token = await self._finish_login(self._oauth2(), request, redirect)
         self._session = None  # the next call authenticates with the new token
         return token
 
     async def _auth(self) -> httpx.Auth:
-        from socialkit.auth import BearerAuth, OAuth2Auth, Token
+        from socialkit.auth import BearerAuth
 
         s = self.settings
         if s.refresh_token is None and (s.access_token is not None or s.client_id is None):
             if s.access_token is None:
                 raise ConfigurationError("pinterest: no access_token and no client to refresh")
             return BearerAuth(s.access_token)
-        store = self._tokens()
-        if s.refresh_token is not None:
-            seed = Token(
-                access_token=s.access_token or SecretStr("expired"),
-                refresh_token=s.refresh_token,
-                expires_at=None
-                if s.access_token is not None
-                else datetime(2000, 1, 1).astimezone(),
-            )
-            await store.compare_and_set(self.name, self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+        return await self._oauth2_auth(self._oauth2(), s.access_token, s.refresh_token)
 
     async def _api(self) -> Session:
         if self._session is None:

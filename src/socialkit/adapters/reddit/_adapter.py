@@ -408,20 +408,16 @@ class RedditAdapter(Adapter):
     ) -> AuthorizationRequest:
         """Start a login of an installed or web app (authorization code, ``duration=permanent``
         for a refresh token). Open ``result.url``; keep ``result`` for :meth:`ex_exchange_code`."""
-        kwargs: dict[str, Any] = {}
-        if redirect_uri is not None:
-            kwargs["redirect_uri"] = redirect_uri
-        if scopes is not None:
-            kwargs["scopes"] = tuple(scopes)
-        return self._oauth2().begin(**kwargs)
+        return self._oauth2().begin(
+            redirect_uri=redirect_uri, scopes=None if scopes is None else tuple(scopes)
+        )
 
     async def ex_exchange_code(
         self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code, store the token for this
         account (replacing the stored one)."""
-        token = await self._oauth2().complete(request, redirect)
-        await self._tokens().put(self.name, self._account_key, token)
+        token = await self._finish_login(self._oauth2(), request, redirect)
         self._session = None  # the next call authenticates with the new token
         self._me = None
         return token
@@ -430,21 +426,11 @@ class RedditAdapter(Adapter):
         s = self.settings
         if s.app_type == "script":
             return _PasswordGrant(self)
-        from socialkit.auth import BearerAuth, OAuth2Auth, Token
+        from socialkit.auth import BearerAuth
 
         if s.refresh_token is None and s.access_token is not None:
             return BearerAuth(s.access_token)
-        store = self._tokens()
-        if s.refresh_token is not None:
-            seed = Token(
-                access_token=s.access_token or SecretStr("expired"),
-                refresh_token=s.refresh_token,
-                expires_at=None
-                if s.access_token is not None
-                else datetime(2000, 1, 1).astimezone(),
-            )
-            await store.compare_and_set(self.name, self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+        return await self._oauth2_auth(self._oauth2(), s.access_token, s.refresh_token)
 
     async def _api(self) -> Session:
         if self._session is None:

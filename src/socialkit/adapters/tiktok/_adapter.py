@@ -325,8 +325,7 @@ class TikTokAdapter(Adapter):
         """Finish the login: check ``state``, exchange the code (``POST /v2/oauth/token/``) and
         store the token, its rotating refresh token and when that one expires
         (``refresh_expires_in``), replacing the stored one. Returns the token."""
-        token = await self._oauth2().complete(request, redirect)
-        await self._tokens().put(self.name, self._account_key, token)
+        token = await self._finish_login(self._oauth2(), request, redirect)
         self._session = None  # the next call authenticates with the new token
         return token
 
@@ -335,25 +334,14 @@ class TikTokAdapter(Adapter):
         token (seeded from the settings' tokens when none is stored) through
         :class:`~socialkit.auth.OAuth2Auth`: refreshed before it expires and after a 401, the
         rotated refresh token saved before use, one refresh per account across processes."""
-        from socialkit.auth import BearerAuth, OAuth2Auth, Token
+        from socialkit.auth import BearerAuth
 
         s = self.settings
         if s.client_key is None or s.client_secret is None:
             if s.access_token is None:
                 raise ConfigurationError("tiktok: give an access_token, or client_key and secret")
             return BearerAuth(s.access_token)
-        store = self._tokens()
-        if s.access_token is not None or s.refresh_token is not None:
-            seed = Token(
-                access_token=s.access_token or SecretStr("expired"),
-                refresh_token=s.refresh_token,
-                expires_at=None
-                if s.access_token is not None
-                else datetime(2000, 1, 1, tzinfo=timezone.utc),
-            )
-            # A stored token is newer (its refresh token rotated since): it wins.
-            await store.compare_and_set(self.name, self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+        return await self._oauth2_auth(self._oauth2(), s.access_token, s.refresh_token)
 
     async def _api(self) -> Session:
         if self._session is None:

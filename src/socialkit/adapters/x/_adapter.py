@@ -329,7 +329,9 @@ class XAdapter(Adapter):
         Raises ``AuthFlowError`` naming the login command. No request (reads the token store).
         """
         s = self.settings
-        if s.auth_mode != "oauth2" or s.client_id is None or s.access_token is not None:
+        if s.auth_mode != "oauth2" or s.client_id is None:
+            return
+        if s.access_token is not None or s.refresh_token is not None:
             return
         if await self._tokens().get("x", self._account_key) is None:
             from socialkit.auth import AuthFlowError
@@ -338,10 +340,10 @@ class XAdapter(Adapter):
                 self.name,
                 code="not_logged_in",
                 message=(
-                    f"no access_token setting and no stored token for account "
-                    f"{self._account_key!r}; log in first with `socialkit auth login x "
-                    f"--account {self._account_key}` (or ex_exchange_code), or pass "
-                    "access_token="
+                    f"no access_token or refresh_token setting and no stored token for "
+                    f"account {self._account_key!r}; log in first with `socialkit auth login "
+                    f"x --account {self._account_key}` (or ex_exchange_code), or pass "
+                    "access_token= or refresh_token="
                 ),
             )
 
@@ -367,15 +369,7 @@ class XAdapter(Adapter):
 
             assert s.access_token is not None
             return BearerAuth(s.access_token)
-        from socialkit.auth import OAuth2Auth, Token
-
-        store = self._tokens()
-        if s.access_token is not None:
-            seed = Token(access_token=s.access_token, refresh_token=s.refresh_token)
-            # The settings' token seeds the store only when it holds none: a stored token is
-            # newer (its refresh token rotated since), and the settings' one is then spent.
-            await store.compare_and_set("x", self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+        return await self._oauth2_auth(self._oauth2(), s.access_token, s.refresh_token)
 
     async def _api(self) -> Session:
         if self._session is None:
@@ -434,8 +428,7 @@ class XAdapter(Adapter):
 
         Returns the token. Raises ``StateMismatchError`` / ``AuthFlowError`` before any request
         for a redirect that does not match. Network calls: ``POST /2/oauth2/token``."""
-        token = await self._oauth2().complete(request, redirect)
-        await self._tokens().put("x", self._account_key, token)
+        token = await self._finish_login(self._oauth2(), request, redirect)
         self._session = None  # the next call authenticates with the new token
         self._me = None
         return token

@@ -292,21 +292,16 @@ class YouTubeAdapter(Adapter):
     ) -> AuthorizationRequest:
         """Start a Google login (authorization code with PKCE, ``access_type=offline``). Open
         ``result.url``; keep ``result`` for :meth:`ex_exchange_code`."""
-        kwargs: dict[str, Any] = {}
-        if redirect_uri is not None:
-            kwargs["redirect_uri"] = redirect_uri
-        if scopes is not None:
-            kwargs["scopes"] = tuple(scopes)
-        request: AuthorizationRequest = self._oauth2().begin(**kwargs)
-        return request
+        return self._oauth2().begin(
+            redirect_uri=redirect_uri, scopes=None if scopes is None else tuple(scopes)
+        )
 
     async def ex_exchange_code(
         self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code, store the token (with its
         refresh token) for this account."""
-        token: Token = await self._oauth2().complete(request, redirect)
-        await self._tokens().put(self.name, self._account_key, token)
+        token = await self._finish_login(self._oauth2(), request, redirect)
         self._data = self._analytics = None
         self._channel = None
         return token
@@ -332,25 +327,14 @@ class YouTubeAdapter(Adapter):
             )
 
     async def _auth(self) -> httpx.Auth:
-        from socialkit.auth import BearerAuth, OAuth2Auth, Token
+        from socialkit.auth import BearerAuth
 
         s = self.settings
         if s.client_id is None or (s.refresh_token is None and s.access_token is not None):
             if s.access_token is None:
                 raise ConfigurationError("youtube: no access_token and no client to refresh one")
             return BearerAuth(s.access_token)
-        store = self._tokens()
-        if s.refresh_token is not None:
-            seed = Token(
-                access_token=s.access_token or SecretStr("expired"),
-                refresh_token=s.refresh_token,
-                expires_at=None
-                if s.access_token is not None
-                else datetime(2000, 1, 1, tzinfo=timezone.utc),
-            )
-            # A stored token is newer than the settings' seed: it is kept.
-            await store.compare_and_set(self.name, self._account_key, None, seed)
-        return OAuth2Auth(self._oauth2(), store, account=self._account_key)
+        return await self._oauth2_auth(self._oauth2(), s.access_token, s.refresh_token)
 
     async def _session(self, analytics: bool = False) -> Session:
         if self._data is None or self._analytics is None:
