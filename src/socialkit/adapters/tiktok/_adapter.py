@@ -302,8 +302,10 @@ class TikTokAdapter(Adapter):
                 token_endpoint_auth_method="client_secret_post",
                 scopes=s.scopes,
                 scope_separator=",",
-                # Login Kit for Desktop (a loopback redirect) hashes the PKCE verifier to hex
-                # (https://developers.tiktok.com/doc/login-kit-desktop).
+                # PKCE is required for desktop and mobile apps, its challenge the hex of the
+                # verifier's SHA-256, not RFC 7636's base64url ("You must use hex encoding of
+                # SHA256", https://developers.tiktok.com/doc/login-kit-desktop; the token
+                # request's code_verifier: .../doc/oauth-user-access-token-management).
                 code_challenge_encoding="hex",
             )
         return self._oauth2_client
