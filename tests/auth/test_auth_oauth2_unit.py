@@ -351,3 +351,60 @@ async def test_a_refresh_token_past_its_own_expiry_is_not_sent() -> None:
     assert info.value.code == "refresh_token_expired"
     assert calls == []
     await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # Business Login for Instagram's documented answer (a one-item ``data`` list) ...
+        # https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login
+        {"data": [{"access_token": "a-new-0123456789", "user_id": "1020", "permissions": "x,y"}]},
+        # ... and its reference page's flat one (user_id an integer).
+        # https://developers.facebook.com/docs/instagram-platform/reference/oauth-access-token
+        {"access_token": "a-new-0123456789", "user_id": 1020},
+    ],
+)
+async def test_a_server_without_pkce_and_instagrams_token_answers(answer: object) -> None:
+    seen: list[dict[str, list[str]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(parse_qs(request.content.decode()))
+        return httpx.Response(200, json=answer)
+
+    client = client_answering(
+        handler,
+        client_secret=SecretStr("s3cret"),
+        token_endpoint_auth_method="client_secret_post",
+        pkce=False,
+    )
+    request = client.begin()
+    query = parse_qs(urlsplit(request.url).query)
+    assert "code_challenge" not in query
+    assert "code_challenge_method" not in query
+    got = await client.complete(request, f"{request.redirect_uri}?code=c1&state={request.state}")
+    assert got.access_token.get_secret_value() == "a-new-0123456789"
+    assert str(got.extra["user_id"]) == "1020"
+    assert "code_verifier" not in seen[0]
+    assert seen[0]["code"] == ["c1"]
+    await client.aclose()
+
+
+async def test_instagrams_refusal_of_a_code_is_an_auth_flow_error() -> None:
+    """Business Login for Instagram's sample rejected response."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            400,
+            json={
+                "error_type": "OAuthException",
+                "code": 400,
+                "error_message": "Matching code was not found or was already used",
+            },
+        )
+
+    client = client_answering(handler, pkce=False)
+    request = client.begin()
+    with pytest.raises(AuthFlowError, match="Matching code was not found") as info:
+        await client.complete(request, f"{request.redirect_uri}?code=c1&state={request.state}")
+    assert info.value.code == "OAuthException"
+    await client.aclose()

@@ -134,6 +134,9 @@ class OAuth2Config(BaseModel):
     code_challenge_encoding: Literal["base64url", "hex"] = "base64url"
     """How the S256 challenge encodes the SHA-256 of the verifier: RFC 7636's base64url, or
     hex (TikTok's Login Kit for Desktop)."""
+    pkce: bool = True
+    """Whether to send a PKCE challenge and verifier (RFC 7636). ``False`` for a server that
+    documents none (Instagram's Business Login): the ``state`` still guards the redirect."""
 
     @field_validator("authorization_endpoint", "token_endpoint", "revocation_endpoint")
     @classmethod
@@ -278,12 +281,13 @@ class OAuth2Client:
         extra: dict[str, str] = {**self.config.authorization_params, **params}
         if chosen:
             extra["scope"] = self.config.scope_separator.join(chosen)
-        extra["code_challenge"] = (
-            hashlib.sha256(verifier.encode()).hexdigest()
-            if self.config.code_challenge_encoding == "hex"
-            else str(create_s256_code_challenge(verifier))
-        )
-        extra["code_challenge_method"] = "S256"
+        if self.config.pkce:
+            extra["code_challenge"] = (
+                hashlib.sha256(verifier.encode()).hexdigest()
+                if self.config.code_challenge_encoding == "hex"
+                else str(create_s256_code_challenge(verifier))
+            )
+            extra["code_challenge_method"] = "S256"
         url = str(
             prepare_grant_uri(
                 self.config.authorization_endpoint,
@@ -409,7 +413,7 @@ class OAuth2Client:
             "authorization_code",
             redirect_uri=redirect_uri or self.config.redirect_uri,
             code=code,
-            code_verifier=verifier,
+            **({"code_verifier": verifier} if self.config.pkce else {}),
         )
         data = await self._token_request(body, grant="authorization_code", account=None)
         return self._token_from(data, previous=None)
@@ -520,6 +524,12 @@ class OAuth2Client:
                 code="invalid_token_response",
                 message="the token endpoint answered 200 without a JSON object",
             )
+        inner = data.get("data")
+        if "access_token" not in data and isinstance(inner, list) and len(inner) == 1:
+            # Instagram's Business Login documents its answer wrapped in a one-item ``data``
+            # list (developers.facebook.com/docs/instagram-platform/instagram-api-with-
+            # instagram-login/business-login); its reference page shows it flat. Both are read.
+            data = inner[0] if isinstance(inner[0], dict) else data
         return data
 
     def _token_from(self, data: dict[str, Any], previous: Token | None) -> Token:
@@ -544,6 +554,11 @@ class OAuth2Client:
             code = raw_code if isinstance(raw_code, str) else None
             raw_desc = payload.get("error_description")
             description = _short(raw_desc) if isinstance(raw_desc, str) else None
+            if code is None and isinstance(payload.get("error_message"), str):
+                # Instagram's token endpoint: {"error_type", "code", "error_message"}.
+                kind = payload.get("error_type")
+                code = kind if isinstance(kind, str) else None
+                description = _short(payload["error_message"])
         request_id = response.headers.get("x-request-id")
         if grant == "refresh_token" and code in ("invalid_grant", "invalid_token"):
             return RefreshError(
@@ -560,13 +575,14 @@ class OAuth2Client:
                 ),
                 request_id=request_id,
             )
-        if grant == "authorization_code" and code == "invalid_grant":
+        if grant == "authorization_code" and code in ("invalid_grant", "OAuthException"):
+            # (Instagram's Business Login refuses a used or unknown code with OAuthException.)
             return AuthFlowError(
                 self.network,
                 status=response.status_code,
                 code=code,
                 message=(
-                    "the authorization code was refused (invalid_grant"
+                    f"the authorization code was refused ({code}"
                     + (f": {description}" if description else "")
                     + "); it expired, was already used, or the PKCE verifier or redirect_uri "
                     "does not match"
