@@ -147,6 +147,8 @@ def connect(
     base_url: str = "https://graph.facebook.com",
     upload_url: str = ...,
     ig_user_id: str | None = None,
+    instagram_login: bool | None = None,
+    token_url: str | None = None,
 ) -> InstagramAdapter: ...
 @overload
 def connect(

@@ -74,6 +74,13 @@ DOCUMENTED: dict[tuple[str, str], str] = {
 }
 
 
+#: Edges a node spec names otherwise than the API's path: graph.instagram.com's publish call is
+#: ``POST /<IG_ID>/media_publish`` (https://developers.facebook.com/docs/instagram-platform/
+#: content-publishing, Instagram API with Instagram Login); IGUserForIGOnlyAPI lists it as
+#: ``mediapublish``, with the same parameter (``creation_id``).
+EDGE_NAMES: dict[tuple[str, str], str] = {("IGUserForIGOnlyAPI", "media_publish"): "mediapublish"}
+
+
 @dataclass(frozen=True)
 class Node:
     name: str
@@ -185,10 +192,21 @@ class GraphChecker:
         if path == "/oauth/access_token" or path == f"{prefix}/oauth/access_token":
             # https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
             # and, for the code exchange (PKCE's code_verifier included),
-            # https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
+            # https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow;
+            # Instagram Login's (api.instagram.com) takes the same five without the verifier:
+            # https://developers.facebook.com/docs/instagram-platform/reference/oauth-access-token
             allowed = {"grant_type", "client_id", "client_secret", "fb_exchange_token"}
             allowed |= {"code", "redirect_uri", "code_verifier"}
             return [f"oauth/access_token takes no {p!r}" for p in params if p not in allowed]
+        if path in ("/access_token", "/refresh_access_token"):
+            # Instagram Login's token grants (graph.instagram.com, unversioned), as their node
+            # specs describe them (IGAccessTokenForIGOnlyAPI, IGRefreshAccessTokenForIGOnlyAPI).
+            spec = "IGAccessToken" if path == "/access_token" else "IGRefreshAccessToken"
+            node = self.nodes[f"{spec}ForIGOnlyAPI"]
+            edge = node.edges.get((method, None))
+            if edge is None:
+                return [f"{method} {path}: the spec has no such call"]
+            return [f"{path} takes no {p!r}" for p in params if p not in edge[1]]
         if not path.startswith(prefix):
             return [f"{path}: not under the Graph API version {self.version}"]
         rest = path[len(prefix) :].strip("/")
@@ -213,7 +231,7 @@ class GraphChecker:
             extra = set()
             return_type: str | None = node_name
         else:
-            found = node.edges.get((method, edge))
+            found = node.edges.get((method, EDGE_NAMES.get((node_name, edge), edge)))
             if found is None:
                 return [f"{node_name} has no edge {method} {edge or '(node)'}"]
             return_type, extra = found[0], set(found[1])

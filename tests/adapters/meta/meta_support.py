@@ -37,8 +37,14 @@ def recording_client(fake: GraphFake) -> tuple[httpx.AsyncClient, Recorder]:
     return httpx.AsyncClient(transport=recorder), recorder
 
 
-def checker_for(fake: GraphFake) -> Any:
-    """The description checker of ``fake``'s network; node types come from the fake's state."""
+#: The node specs of graph.instagram.com (Instagram API with Instagram Login) for the node types
+#: of graph.facebook.com that the fake keeps.
+_IG_ONLY = {"IGUser": "IGUserForIGOnlyAPI", "IGMedia": "IGMediaForIGOnlyAPI"}
+
+
+def checker_for(fake: GraphFake, *, instagram_login: bool = False) -> Any:
+    """The description checker of ``fake``'s network; node types come from the fake's state
+    (with ``instagram_login``, graph.instagram.com's node specs where it has its own)."""
     if fake.name == "threads":
         return ThreadsChecker(
             specs_dir("meta", "threads", "threads-api.postman_collection.json"),
@@ -47,16 +53,20 @@ def checker_for(fake: GraphFake) -> Any:
 
     def node_type(ref: str) -> str | None:
         if ref == "me":
-            return "User"  # graph.facebook.com's /me is the user of the token
+            # graph.facebook.com's /me is the user of the token; graph.instagram.com's the
+            # professional account.
+            return "IGUserForIGOnlyAPI" if instagram_login else "User"
         obj = fake.objects.get(ref)
-        return None if obj is None else obj.type
+        if obj is None:
+            return None
+        return _IG_ONLY.get(obj.type, obj.type) if instagram_login else obj.type
 
     return GraphChecker(specs_dir("meta", "graph"), node_type, version=fake.version)
 
 
-def violations(fake: GraphFake, recorder: Recorder) -> list[str]:
+def violations(fake: GraphFake, recorder: Recorder, *, instagram_login: bool = False) -> list[str]:
     """Every way the recorded requests depart from the description."""
-    checker = checker_for(fake)
+    checker = checker_for(fake, instagram_login=instagram_login)
     found = []
     for request, _ in recorder.exchanges:
         for problem in checker.request_violations(request):

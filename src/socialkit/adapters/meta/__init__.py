@@ -8,6 +8,7 @@ See ``docs/networks/facebook.md``, ``instagram.md`` and ``threads.md``.
 from __future__ import annotations
 
 from socialkit.adapters.meta._auth import (
+    INSTAGRAM_LOGIN,
     LOGIN,
     LongLivedToken,
     PageToken,
@@ -49,6 +50,7 @@ __all__ = [
     "FacebookAdapter",
     "FacebookSettings",
     "INSTAGRAM_ACCOUNT_METRICS",
+    "INSTAGRAM_LOGIN",
     "INSTAGRAM_POST_METRICS",
     "InstagramAdapter",
     "InstagramSettings",

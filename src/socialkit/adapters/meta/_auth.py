@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from socialkit.adapters.meta._graph import Graph
 
 __all__ = [
+    "INSTAGRAM_LOGIN",
     "LOGIN",
     "LongLivedToken",
     "PageToken",
@@ -132,6 +133,25 @@ LOGIN: dict[str, dict[str, Any]] = {
 }
 
 
+#: Instagram's Business Login (Instagram API with Instagram Login, ``graph.instagram.com``): its
+#: authorization window, its code exchange (on another host than the API's) and the scopes
+#: every call of the adapter needs; no PKCE is documented. ``client_id`` is the app's Instagram
+#: App ID (App Dashboard > Instagram > API setup with Instagram login), not the Meta app id.
+#: https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/
+#: business-login
+INSTAGRAM_LOGIN: dict[str, Any] = {
+    "authorize": "https://www.instagram.com/oauth/authorize",
+    "token": "https://api.instagram.com/oauth/access_token",
+    "long_lived": "ig_exchange_token",
+    "scopes": (
+        "instagram_business_basic",
+        "instagram_business_content_publish",
+        "instagram_business_manage_comments",
+        "instagram_business_manage_insights",
+    ),
+}
+
+
 def instagram_login(host: str) -> bool:
     """Whether an Instagram host is Instagram Login's (``graph.instagram.com``), whose tokens
     are exchanged and refreshed with the ``ig_`` grants, rather than Facebook Login's."""
@@ -181,15 +201,16 @@ async def exchange_token(
     app_id: str | None,
     app_secret: str,
     now: datetime,
+    ig_login: bool | None = None,
 ) -> LongLivedToken:
     """A long-lived token for a short-lived one: ``fb_exchange_token`` (Facebook, and Instagram
     with Facebook Login) or ``th_exchange_token`` / ``ig_exchange_token`` (Threads, Instagram
-    Login on ``graph.instagram.com``)."""
+    Login: ``ig_login``, by default when the host is ``graph.instagram.com``)."""
     if not short_lived:
         raise ValidationError(f"{network}: the token to exchange must not be empty")
-    if network == "facebook" or (
-        network == "instagram" and not instagram_login(graph.session.network.url.host)
-    ):
+    if ig_login is None:
+        ig_login = instagram_login(graph.session.network.url.host)
+    if network == "facebook" or (network == "instagram" and not ig_login):
         if not app_id:
             raise ValidationError(f"{network}: exchanging a token needs app_id")
         body = await _token_call(

@@ -302,30 +302,37 @@ class MetaAdapter(Adapter):
             if not app_id:
                 raise ConfigurationError(f"{self.name}: logging in needs the app_id setting")
             secret = self._require_secret("logging in")
-            if self.name == "instagram" and _auth.instagram_login(
-                self.graph.session.network.url.host
-            ):
-                raise ConfigurationError(
-                    "instagram: the login runs through Facebook Login (graph.facebook.com); "
-                    "with Instagram Login (graph.instagram.com), pass a token and use "
-                    "ex_exchange_token"
-                )
-            login = _auth.LOGIN[self.name]
-            version = self.settings.graph_version
+            authorize, token_endpoint, scopes, pkce = self._login_endpoints()
             config = OAuth2Config(
                 network=self.name,
-                authorization_endpoint=self.settings.authorize_url
-                or login["authorize"].format(version=version),
-                token_endpoint=self._base_url().rstrip("/")
-                + login["token"].format(version=version),
+                authorization_endpoint=authorize,
+                token_endpoint=token_endpoint,
                 client_id=app_id,
                 client_secret=SecretStr(secret),
-                scopes=tuple(login["scopes"]),
+                scopes=scopes,
                 scope_separator=",",
                 token_endpoint_auth_method="client_secret_post",
+                pkce=pkce,
             )
             self._oauth_client = OAuth2Client(config, http=self.http, timeout=self.settings.timeout)
         return self._oauth_client
+
+    def _login_endpoints(self) -> tuple[str, str, tuple[str, ...], bool]:
+        """The login's authorization URL (the ``authorize_url`` setting, or Meta's), its token
+        endpoint, the scopes asked for by default and whether a PKCE challenge goes with it."""
+        login = _auth.LOGIN[self.name]
+        version = self.settings.graph_version
+        return (
+            self.settings.authorize_url or login["authorize"].format(version=version),
+            self._base_url().rstrip("/") + login["token"].format(version=version),
+            tuple(login["scopes"]),
+            True,
+        )
+
+    def _ig_login(self) -> bool:
+        """Whether the tokens are Instagram Login's (exchanged and refreshed with the ``ig_``
+        grants): only an Instagram adapter's can be."""
+        return False
 
     def ex_authorization_url(
         self, *, redirect_uri: str | None = None, scopes: Iterable[str] | None = None
@@ -346,15 +353,17 @@ class MetaAdapter(Adapter):
         self, request: AuthorizationRequest, redirect: str | Mapping[str, str]
     ) -> Token:
         """Finish the login: check ``state``, exchange the code for a short-lived token, make
-        it long-lived (``fb_exchange_token`` / ``th_exchange_token``), and store the token this
-        adapter calls with for its account (Facebook: the Page token, from ``/me/accounts``;
-        Instagram: the token of the Page linked to the account). The adapter uses it at once.
+        it long-lived (``fb_exchange_token`` / ``th_exchange_token`` / ``ig_exchange_token``),
+        and store the token this adapter calls with for its account (Facebook: the Page token,
+        from ``/me/accounts``; Instagram: the token of the Page linked to the account, or with
+        Instagram Login the account's own token and its id from ``/me``). The adapter uses it
+        at once.
 
         Returns the stored token (``extra`` names the Page, account or user chosen). Raises
         ``StateMismatchError`` / ``AuthFlowError`` before any request for a redirect that does
         not match, ``ConfigurationError`` when the Page or account cannot be chosen. Network
         calls: the code exchange (``/oauth/access_token``), the long-lived exchange, and
-        ``GET /me/accounts`` (Facebook, Instagram)."""
+        ``GET /me/accounts`` (Facebook, Instagram) or ``GET /me`` (Instagram Login)."""
         short = await self._oauth().complete(request, redirect)
         secret = self._require_secret("logging in")
         long_lived = await _auth.exchange_token(
@@ -364,6 +373,7 @@ class MetaAdapter(Adapter):
             app_id=self.settings.app_id,
             app_secret=secret,
             now=self.now(),
+            ig_login=self._ig_login(),
         )
         from socialkit.auth import Token
 
@@ -421,7 +431,8 @@ class MetaAdapter(Adapter):
         Returns the ``LongLivedToken``. Raises ``ConfigurationError`` without ``app_secret`` (and
         ``app_id`` on Facebook and Instagram), ``ValidationError`` for an empty token, before any
         request. Network calls: ``GET /oauth/access_token?grant_type=fb_exchange_token`` (Facebook,
-        Instagram) or ``GET /access_token?grant_type=th_exchange_token`` (Threads)."""
+        Instagram with Facebook Login) or ``GET /access_token?grant_type=th_exchange_token``
+        (Threads) / ``ig_exchange_token`` (Instagram Login)."""
         secret = self._require_secret("exchanging a token")
         token = await _auth.exchange_token(
             self.graph,
@@ -430,6 +441,7 @@ class MetaAdapter(Adapter):
             app_id=self.settings.app_id,
             app_secret=secret,
             now=self.now(),
+            ig_login=self._ig_login(),
         )
         self._replace_token(token)
         await self._save_token(token)
@@ -443,10 +455,7 @@ class MetaAdapter(Adapter):
         (they are exchanged again, not refreshed). Network calls:
         ``GET /refresh_access_token?grant_type=th_refresh_token`` (Threads) or ``ig_refresh_token``
         (Instagram Login on ``graph.instagram.com``)."""
-        host = self.graph.session.network.url.host
-        if self.name != "threads" and not (
-            self.name == "instagram" and _auth.instagram_login(host)
-        ):
+        if self.name != "threads" and not self._ig_login():
             raise ConfigurationError(
                 f"{self.name}: tokens of Facebook Login are not refreshed; exchange a new "
                 "short-lived token with ex_exchange_token (or log in again)"

@@ -1,5 +1,7 @@
 """The Instagram adapter (registry name ``instagram``): professional accounts through the
-Instagram Graph API (Instagram API with Facebook Login, ``graph.facebook.com``).
+Instagram Graph API: Instagram API with Facebook Login (``graph.facebook.com``, the default),
+or with Instagram Login (``graph.instagram.com``: the same calls, Instagram's own login and
+tokens).
 
 Publishing is the container flow: create a container (``POST /{ig-user}/media``: an image by
 URL, a reel from a URL or uploaded resumably, or a carousel of up to 10 items), wait until its
@@ -17,13 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
+    ConfigurationError,
     InvalidRequestError,
     MalformedResponseError,
     NotFoundError,
@@ -33,8 +37,12 @@ from socialkit._errors import (
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters.meta import _auth
 from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
 from socialkit.adapters.meta._graph import graph_id, obj
+
+if TYPE_CHECKING:
+    from socialkit.auth import Token
 
 __all__ = [
     "INSTAGRAM_ACCOUNT_METRICS",
@@ -95,6 +103,22 @@ class InstagramSettings(MetaSettings):
     )
     ig_user_id: str | None = Field(
         default=None, pattern=r"^[0-9]{1,25}$", description="The Instagram professional account."
+    )
+    instagram_login: bool | None = Field(
+        default=None,
+        description=(
+            "Tokens of Instagram Login (Business Login for Instagram: the login, "
+            "ig_exchange_token, ig_refresh_token) rather than Facebook Login; default: when "
+            "base_url is https://graph.instagram.com. app_id and app_secret are then the "
+            "app's Instagram App ID and secret."
+        ),
+    )
+    token_url: HttpURL | None = Field(
+        default=None,
+        description=(
+            "Instagram Login's code exchange (default https://api.instagram.com/oauth/"
+            "access_token; a fake served on a port gives its own)."
+        ),
     )
 
 
@@ -168,7 +192,7 @@ class InstagramAdapter(ContainerAdapter):
 
     settings: InstagramSettings
 
-    _login_id = ("ig_user_id", "it finds the account linked to your Page")
+    _login_id = ("ig_user_id", "it finds the account you log in with")
     _status_fields = ("status_code", "status")
     _publish_edge = "media_publish"
     _limit_edge = "content_publishing_limit"
@@ -191,6 +215,59 @@ class InstagramAdapter(ContainerAdapter):
     def ig_user(self) -> str:
         """The account: the ``ig_user_id`` setting, or the one the stored login chose."""
         return self._chosen_id()
+
+    # -- Instagram Login -----------------------------------------------------------------------
+
+    def _ig_login(self) -> bool:
+        chosen = self.settings.instagram_login
+        if chosen is not None:
+            return chosen
+        return _auth.instagram_login(httpx.URL(self._base_url()).host)
+
+    def _login_endpoints(self) -> tuple[str, str, tuple[str, ...], bool]:
+        if not self._ig_login():
+            return super()._login_endpoints()
+        login = _auth.INSTAGRAM_LOGIN
+        # Instagram documents no PKCE for its authorization window: the state guards it.
+        return (
+            self.settings.authorize_url or login["authorize"],
+            self.settings.token_url or login["token"],
+            tuple(login["scopes"]),
+            False,
+        )
+
+    async def _login_token(self, user: Token) -> Token:
+        """With Instagram Login the long-lived token is the account's own; its id (the
+        ``user_id`` of ``GET /me``: the professional account id the calls take, not the
+        app-scoped id of the code exchange) is stored with it."""
+        if not self._ig_login():
+            return await super()._login_token(user)
+        from socialkit.auth import Token
+
+        answer = await self.graph.get("/me", {"fields": "user_id,username"})
+        # The Get Started guide shows the answer in a one-item ``data`` list, the node
+        # reference (IGUserForIGOnlyAPI) flat: both are read.
+        rows = answer.get("data")
+        row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else answer
+        found = row.get("user_id")
+        account = str(found) if isinstance(found, int | str) and not isinstance(found, bool) else ""
+        if not account.isdigit():
+            raise MalformedResponseError(
+                self.name, None, "malformed_response", "GET /me gave no user_id"
+            )
+        wanted = self.settings.ig_user_id
+        if wanted is not None and wanted != account:
+            name = row.get("username")
+            raise ConfigurationError(
+                f"instagram: the login is for account {account}"
+                + (f" (@{name})" if isinstance(name, str) else "")
+                + f", not the ig_user_id setting {wanted}"
+            )
+        return Token(
+            access_token=user.access_token,
+            expires_at=user.expires_at,
+            extra={"ig_user_id": account},
+        )
 
     # -- pre-flight ----------------------------------------------------------------------------
 

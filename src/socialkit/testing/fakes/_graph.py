@@ -281,6 +281,8 @@ class GraphFake(FakeNetwork):
         self.usage_limit = usage_limit
         self.processing_polls = processing_polls
         self.tokens: dict[str, str] = {}
+        #: Long-lived tokens refreshed (``/refresh_access_token``).
+        self.refreshes = 0
         #: Webhook deliveries the simulation made: ``(body bytes, headers)``, signed.
         self.deliveries: list[tuple[bytes, dict[str, str]]] = []
         #: Every call served, ``(method, path)`` (batch calls included), for tests.
@@ -419,6 +421,27 @@ class GraphFake(FakeNetwork):
         if self.name == "threads":
             answer = {"access_token": answer["access_token"], "user_id": int(user_id)}
         return answer
+
+    def _long_lived(
+        self, path: str, params: Mapping[str, str], prefix: str, *, secret: str | None = None
+    ) -> dict[str, Any]:
+        """``GET /access_token`` (``{prefix}_exchange_token``, with the app secret: ``secret``,
+        by default the fake's) and ``GET /refresh_access_token`` (``{prefix}_refresh_token``) of
+        Threads (``th``) and Instagram Login (``ig``): a new token of the user, for 60 days."""
+        token = params.get("access_token", "")
+        user = self.tokens.get(token)
+        if user is None:
+            raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        if path == "/access_token":
+            if params.get("grant_type") != f"{prefix}_exchange_token" or not hmac.compare_digest(
+                params.get("client_secret", ""), secret or self.app_secret
+            ):
+                raise GraphError(400, 101, "Error validating client secret.")
+        elif params.get("grant_type") != f"{prefix}_refresh_token":
+            raise bad_param(f"grant_type must be {prefix}_refresh_token")
+        else:
+            self.refreshes += 1
+        return self._issue(user, "long-lived", 5183944)
 
     def _issue(self, user_id: str, kind: str, lifetime: int) -> dict[str, Any]:
         token = f"fake-{self.name}-{kind}-{self.next_id()}"
@@ -563,6 +586,15 @@ class GraphFake(FakeNetwork):
         """Paths outside ``/{version}/``: ``None`` when not served."""
         return None
 
+    def secret_of(self, token: str) -> str:
+        """The app secret whose ``appsecret_proof`` goes with ``token`` (the app's)."""
+        return self.app_secret
+
+    def login_route(self, path: str, request: Request, body: bytes) -> Response | None:
+        """A login served on other hosts than the Graph API's, answered as those hosts do
+        (FakeInstagram's Instagram Login): ``None`` when not one."""
+        return None
+
     async def _endpoint(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
 
@@ -571,6 +603,9 @@ class GraphFake(FakeNetwork):
         path = request.url.path
         headers = {"x-fb-trace-id": trace}
         try:
+            login = self.login_route(path, request, body)
+            if login is not None:
+                return login
             if request.method == "GET" and path == self.authorize_path.format(version=self.version):
                 return self.codes.authorize(request.query_params, self.login_user().id)
             if path in (f"/{self.version}/oauth/access_token", "/oauth/access_token"):
@@ -638,7 +673,8 @@ class GraphFake(FakeNetwork):
                 "current user.",
             )
         proof = params.pop("appsecret_proof", None)
-        expected = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        secret = self.secret_of(token)
+        expected = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
         if proof is not None and not hmac.compare_digest(proof, expected):
             raise GraphError(400, 100, "Invalid appsecret_proof provided in the API argument")
         if proof is None and self.require_proof:

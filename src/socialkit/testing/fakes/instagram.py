@@ -18,11 +18,20 @@ ERROR and EXPIRED on demand), ``media_publish`` (a container publishes once; PUB
 ``content_publishing_limit`` (100 posts per 24 hours), media reads with ``children``, comments
 and replies (``hide``), ``/tags`` (mentions), media and account insights, hashtag search and
 ``recent_media``, business discovery, usage headers and Graph error codes.
+
+Both logins: Facebook Login (the Page admin approves; ``/me/accounts`` gives the Page token)
+and Instagram Login (:meth:`FakeInstagram.instagram_login_settings`: the account itself
+approves at ``/oauth/authorize``; ``POST /oauth/access_token`` answers as Business Login for
+Instagram documents, ``{"data": [{access_token, user_id, permissions}]}`` with an app-scoped
+``user_id``; ``GET /access_token`` and ``/refresh_access_token`` take the ``ig_`` grants;
+``GET /me?fields=user_id`` gives the account id).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import hmac
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl
 
 from socialkit.testing.fakes._base import FakeUser
 from socialkit.testing.fakes._graph import (
@@ -39,6 +48,10 @@ from socialkit.testing.fakes._graph import (
     project,
     require,
 )
+from socialkit.testing.fakes._oauth import CodeGrants
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
 
 __all__ = ["FakeInstagram"]
 
@@ -54,6 +67,7 @@ _USER = frozenset(
         "profile_picture_url",
         "website",
         "ig_id",
+        "user_id",  # graph.instagram.com's (IGUserForIGOnlyAPI): the account id the calls take
         "business_discovery",
         "media",
         "tags",
@@ -162,6 +176,15 @@ class FakeInstagram(GraphFake):
         self.admin = super().add_user("page_admin", name="Page Admin")
         self.put(GraphObject(self.admin.id, "User", {}, self.admin.id, self.clock.now()))
         self.page_id = self.new_id()
+        #: Instagram Login's app credentials (the app's Instagram App ID and secret, which
+        #: are not the Meta app's), and the codes of its authorization window (no PKCE).
+        self.instagram_app_id = "1000000002"
+        self.instagram_app_secret = "fake-instagram-app-secret"
+        self.instagram_codes = CodeGrants(
+            self.instagram_app_id, challenge=None, scope_separator=","
+        )
+        #: The tokens Instagram Login issued (their appsecret_proof uses its secret).
+        self.instagram_tokens: set[str] = set()
 
     def login_user(self) -> FakeUser:
         """The Page's admin approves the login (Facebook Login)."""
@@ -173,6 +196,23 @@ class FakeInstagram(GraphFake):
         user = super().add_user(handle, name=name, followers=followers, following=following)
         self.put(GraphObject(user.id, "IGUser", {}, user.id, self.clock.now()))
         return user
+
+    def instagram_login_settings(self) -> dict[str, Any]:
+        """The adapter's settings for Instagram Login against this fake (no token yet: log in
+        with ``ex_authorization_url`` / ``ex_exchange_code``)."""
+        from socialkit._store import MemoryStore
+
+        return {
+            "base_url": self.base_url,
+            "upload_url": f"{self.base_url}/ig-api-upload",
+            "instagram_login": True,
+            "app_id": self.instagram_app_id,
+            "app_secret": self.instagram_app_secret,
+            "authorize_url": f"{self.base_url}/oauth/authorize",
+            "token_url": f"{self.base_url}/oauth/access_token",
+            "poll_interval": 0.0,
+            "store": MemoryStore(),
+        }
 
     def settings(self) -> dict[str, Any]:
         from socialkit._store import MemoryStore
@@ -297,6 +337,7 @@ class FakeInstagram(GraphFake):
         user = self.users[user_id]
         return {
             "id": user.id,
+            "user_id": int(user.id),
             "ig_id": int(user.id) % 10**10,
             "username": user.handle,
             "name": user.name,
@@ -420,6 +461,41 @@ class FakeInstagram(GraphFake):
             container.data["_ready"] = True
             return {"success": True, "message": "Upload successful."}
         return None
+
+    def secret_of(self, token: str) -> str:
+        return self.instagram_app_secret if token in self.instagram_tokens else self.app_secret
+
+    def login_route(self, path: str, request: Any, body: bytes) -> Response | None:
+        """Instagram Login: the authorization window (``www.instagram.com/oauth/authorize``),
+        the code exchange (``api.instagram.com/oauth/access_token``) and the ``ig_`` token
+        grants (``graph.instagram.com/access_token``, ``/refresh_access_token``)."""
+        from starlette.responses import JSONResponse
+
+        method = request.method
+        if method == "GET" and path == "/oauth/authorize":
+            return self.instagram_codes.authorize(request.query_params, self.owner.id)
+        if method == "GET" and path in ("/access_token", "/refresh_access_token"):
+            params = dict(request.query_params)
+            issued = self._long_lived(path, params, "ig", secret=self.instagram_app_secret)
+            self.instagram_tokens.add(issued["access_token"])
+            return JSONResponse(issued)
+        if method != "POST" or path != "/oauth/access_token":
+            return None
+        form = dict(parse_qsl(body.decode("utf-8", "replace")))
+        if form.get("client_id") != self.instagram_app_id or not hmac.compare_digest(
+            form.get("client_secret", ""), self.instagram_app_secret
+        ):
+            return _instagram_error("Invalid client_secret: the app's Instagram App secret")
+        grant = self.instagram_codes.redeem(form, self.instagram_app_id)
+        if grant is None or form.get("grant_type") != "authorization_code":
+            return _instagram_error("Matching code was not found or was already used")
+        token = self._issue(grant.user_id, "short-lived", 3600)["access_token"]
+        self.instagram_tokens.add(token)
+        # The exchange's user_id is Instagram-scoped to the app, not the account id.
+        scoped = str(10**16 + int(grant.user_id))
+        return JSONResponse(
+            {"data": [{"access_token": token, "user_id": scoped, "permissions": grant.scope}]}
+        )
 
     def _accounts(self, request: GraphRequest) -> dict[str, Any]:
         """``GET /me/accounts`` of the admin: the Page, its token (which the account's calls
@@ -667,3 +743,13 @@ class FakeInstagram(GraphFake):
 
 
 _ = parse_fields
+
+
+def _instagram_error(message: str) -> Response:
+    """How ``api.instagram.com/oauth/access_token`` refuses (Business Login for Instagram's
+    sample rejected response)."""
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(
+        {"error_type": "OAuthException", "code": 400, "error_message": message}, status_code=400
+    )

@@ -120,7 +120,6 @@ class FakeThreads(GraphFake):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.views: dict[str, int] = {}
-        self.refreshes = 0
 
     def add_user(
         self, handle: str, *, name: str | None = None, followers: int = 0, following: int = 0
@@ -322,23 +321,7 @@ class FakeThreads(GraphFake):
     def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
         if method != "GET" or path not in ("/access_token", "/refresh_access_token"):
             return None
-        params = dict(request.query_params)
-        token = params.get("access_token", "")
-        if token not in self.tokens:
-            raise GraphError(400, 190, "Invalid OAuth access token - Cannot parse access token")
-        if path == "/access_token":
-            if (
-                params.get("grant_type") != "th_exchange_token"
-                or params.get("client_secret") != self.app_secret
-            ):
-                raise GraphError(400, 101, "Error validating client secret.")
-        elif params.get("grant_type") != "th_refresh_token":
-            raise bad_param("grant_type must be th_refresh_token")
-        else:
-            self.refreshes += 1
-        fresh = f"fake-threads-long-lived-{self.next_id()}"
-        self.tokens[fresh] = self.tokens[token]
-        return {"access_token": fresh, "token_type": "bearer", "expires_in": 5183944}
+        return self._long_lived(path, dict(request.query_params), "th")
 
     def _read(self, request: GraphRequest) -> dict[str, Any]:
         obj = self.get(request.node)
