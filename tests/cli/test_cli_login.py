@@ -492,3 +492,26 @@ def test_networks_lists_all_twelve(tmp_path: Path) -> None:
         "x",
         "youtube",
     }
+
+
+def test_instagram_login_through_the_cli(tmp_path: Path) -> None:
+    """`--set instagram_login=true`: Instagram's authorization window (the fake's), the
+    account's own token stored with its id from /me, and a command that works with it."""
+    fake = FakeInstagram()
+    login = Login(tmp_path, fake)
+    values = fake.instagram_login_settings()
+    names = ("base_url", "upload_url", "instagram_login", "authorize_url", "token_url")
+    sets = [arg for name in names for arg in ("--set", f"{name}={values[name]}")]
+    answers = f"{fake.instagram_app_id}\n{fake.instagram_app_secret}\n"
+    result = login.run(
+        "auth", "login", "instagram", "--account", "ig", *sets, "--port", "0", input=answers
+    )
+    assert result.exit_code == 0, result.output
+    assert fake.instagram_codes.approved == 1, "Instagram's window approved the login"
+    assert fake.codes.approved == 0, "not Facebook Login's dialog"
+    stored = login.token("instagram", "ig")
+    assert stored is not None
+    assert stored.extra["ig_user_id"] == fake.owner.id
+    _no_secret_in(result.output + login.config_text(), fake.instagram_app_secret)
+    posts = login.run("posts", "--account", "ig", "--json")
+    assert posts.exit_code == 0, posts.output
