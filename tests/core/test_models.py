@@ -183,6 +183,21 @@ def test_read_back_post_is_the_validated_post() -> None:
         fast.text = "changed"  # type: ignore[misc]
     assert fast.model_copy(update={"text": "other"}).text == "other"
     assert Post.model_validate_json(fast.model_dump_json()) == fast.model_copy(update={"raw": None})
+    assert pickle.loads(pickle.dumps(fast)) == validated
+    assert copy.deepcopy(fast) == validated
+
+
+def test_read_back_posts_share_field_names_never_values() -> None:
+    """A read-back post's ``__dict__`` is a copy of one template (the keys table shared):
+    neither another post's values nor a copy's update reach the template."""
+    first = read_back_post(**_read_back_values())
+    changed = first.model_copy(update={"text": "changed", "language": "fr"})
+    bare = read_back_post(id="2", network="x")
+    assert (first.text, changed.text, bare.text) == ("Read back ✓", "changed", "")
+    assert bare.language is None
+    assert bare.author is None
+    assert bare.metrics == {}
+    assert list(bare.__dict__) == list(Post.model_fields)
 
 
 @pytest.mark.parametrize(
