@@ -381,6 +381,20 @@ class TestPublishing(XTest):
         assert route.called
 
 
+def _refreshed() -> httpx.Response:
+    """X's token endpoint answering a refresh: RFC 6749 section 5.1, a rotated refresh token."""
+    return httpx.Response(
+        200,
+        json={
+            "token_type": "bearer",
+            "expires_in": 7200,
+            "access_token": "new-access-token",
+            "scope": "tweet.read tweet.write users.read offline.access",
+            "refresh_token": "rotated-refresh-token",
+        },
+    )
+
+
 class TestAuth(XTest):
     @pytest.mark.anyio
     async def test_oauth1_signs_requests(
@@ -417,19 +431,7 @@ class TestAuth(XTest):
             return answers[len(seen) - 1]
 
         me = router.get(f"{BASE}/2/users/me").mock(side_effect=answer)
-        # RFC 6749 section 5.1 token response, as X's token endpoint answers a refresh.
-        token = router.post(f"{BASE}/2/oauth2/token").mock(
-            return_value=httpx.Response(
-                200,
-                json={
-                    "token_type": "bearer",
-                    "expires_in": 7200,
-                    "access_token": "new-access-token",
-                    "scope": "tweet.read tweet.write users.read offline.access",
-                    "refresh_token": "rotated-refresh-token",
-                },
-            )
-        )
+        token = router.post(f"{BASE}/2/oauth2/token").mock(return_value=_refreshed())
         account = await adapter.me()
         assert account.handle == ME_HANDLE
         assert me.call_count == 2
@@ -454,19 +456,7 @@ class TestAuth(XTest):
         settings = oauth2_settings(store=store)
         del settings["access_token"]
         adapter = make_x(client, **settings)
-        # RFC 6749 section 5.1 token response, as X's token endpoint answers a refresh.
-        token = router.post(f"{BASE}/2/oauth2/token").mock(
-            return_value=httpx.Response(
-                200,
-                json={
-                    "token_type": "bearer",
-                    "expires_in": 7200,
-                    "access_token": "new-access-token",
-                    "scope": "tweet.read users.read offline.access",
-                    "refresh_token": "rotated-refresh-token",
-                },
-            )
-        )
+        token = router.post(f"{BASE}/2/oauth2/token").mock(return_value=_refreshed())
         me = router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
         async with adapter:  # ensure_credentials: the refresh token is a credential
             account = await adapter.me()
