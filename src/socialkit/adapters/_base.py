@@ -58,10 +58,10 @@ def _http_url(value: str) -> str:
 
 
 HttpURL = Annotated[str, AfterValidator(_http_url)]
+"""A base URL setting: absolute http(s), kept without its trailing slash."""
 
 #: When a token seeded without an access token expired (long ago: refresh before first use).
 _EXPIRED = datetime(2000, 1, 1, tzinfo=timezone.utc)
-"""A base URL setting: absolute http(s), kept without its trailing slash."""
 
 
 def _media_allow(value: tuple[str, ...]) -> tuple[str, ...]:
