@@ -201,15 +201,13 @@ async def exchange_token(
     app_id: str | None,
     app_secret: str,
     now: datetime,
-    ig_login: bool | None = None,
+    ig_login: bool = False,
 ) -> LongLivedToken:
     """A long-lived token for a short-lived one: ``fb_exchange_token`` (Facebook, and Instagram
     with Facebook Login) or ``th_exchange_token`` / ``ig_exchange_token`` (Threads, Instagram
-    Login: ``ig_login``, by default when the host is ``graph.instagram.com``)."""
+    Login: ``ig_login``)."""
     if not short_lived:
         raise ValidationError(f"{network}: the token to exchange must not be empty")
-    if ig_login is None:
-        ig_login = instagram_login(graph.session.network.url.host)
     if network == "facebook" or (network == "instagram" and not ig_login):
         if not app_id:
             raise ValidationError(f"{network}: exchanging a token needs app_id")
