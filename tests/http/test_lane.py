@@ -154,6 +154,64 @@ async def test_auth_flows_that_read_the_response_run_in_the_direct_lane() -> Non
     assert recorder.through_client == 0
 
 
+@pytest.mark.usefixtures("auto")
+async def test_a_static_bearer_is_set_in_the_direct_lane_without_its_flow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BearerAuth's header is built with the request's others in the direct lane (its flow
+    does not run), and the request on the wire is the client lane's, where the flow runs."""
+    flows: list[str] = []
+    flow = BearerAuth.auth_flow
+
+    def counted(
+        self: BearerAuth, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        flows.append(request.url.path)
+        yield from flow(self, request)
+
+    monkeypatch.setattr(BearerAuth, "auth_flow", counted)
+    recorder = Recorder()
+    direct = await _one(
+        make_client(transport=httpx.MockTransport(recorder.handler)),
+        recorder,
+        auth=BearerAuth("tok-static"),
+    )
+    assert flows == []
+    assert recorder.through_client == 0
+    monkeypatch.setattr(_lane, "MODE", "never")
+    reference = await _one(
+        make_client(transport=httpx.MockTransport(recorder.handler)),
+        recorder,
+        auth=BearerAuth("tok-static"),
+    )
+    assert flows == ["/v2/items"]
+    assert direct.headers.raw == reference.headers.raw
+    assert direct.headers.raw[-1] == (b"Authorization", b"Bearer tok-static")
+
+
+class RenamedBearer(BearerAuth):
+    """A subclass with a flow of its own: that flow runs, in either lane."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["X-Token"] = self.token.get_secret_value()
+        yield request
+
+
+@pytest.mark.usefixtures("auto")
+async def test_a_bearer_subclass_with_its_own_flow_keeps_it() -> None:
+    assert RenamedBearer("tok-sub").direct_header is None
+    assert BearerAuth("tok-sub", scheme="").direct_header == ("Authorization", "tok-sub")
+    recorder = Recorder()
+    request = await _one(
+        make_client(transport=httpx.MockTransport(recorder.handler)),
+        recorder,
+        auth=RenamedBearer("tok-sub"),
+    )
+    assert recorder.through_client == 0
+    assert request.headers["x-token"] == "tok-sub"
+    assert "authorization" not in request.headers
+
+
 async def test_the_client_lane_only_when_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_lane, "MODE", "never")
     recorder = Recorder()
@@ -182,20 +240,31 @@ BUILDS: dict[str, tuple[str, str, dict[str, object]]] = {
         {"json": {}, "headers": {"content-type": "application/json; charset=utf-8", "Host": "h"}},
     ),
     "absolute url": ("GET", "https://upload.example.test/media?x=1", {}),
+    "own authorization headers": (
+        "POST",
+        "/x",
+        {"json": {}, "headers": {"X-A": "1", "authorization": "Basic a", "AUTHORIZATION": "b"}},
+    ),
 }
 
 
+@pytest.mark.parametrize("bearer", [None, ("Authorization", "Bearer tok"), ("x-api-key", "k")])
 @pytest.mark.parametrize("case", list(BUILDS))
-def test_the_direct_lane_builds_what_the_client_builds(case: str) -> None:
+def test_the_direct_lane_builds_what_the_client_builds(
+    case: str, bearer: tuple[str, str] | None
+) -> None:
     # Same URL, headers in the same order and body as client.build_request, whether the lane
-    # encodes the request itself (JSON, bytes, plain parameters) or hands it to httpx.
+    # encodes the request itself (JSON, bytes, plain parameters) or hands it to httpx; a
+    # static scheme's header where its auth flow puts it (request.headers[name] = value).
     method, path, options = BUILDS[case]
     client = make_client(transport=httpx.MockTransport(Recorder().handler), timeout=7.0)
     url = NETWORK.join(path)
     lane = _lane.DirectLane(client)
     for _ in range(2):  # the second time from the lane's kept URLs and parameters
-        built = lane.build(method, url, httpx.USE_CLIENT_DEFAULT, **options)  # type: ignore[arg-type]
+        built = lane.build(method, url, httpx.USE_CLIENT_DEFAULT, auth_header=bearer, **options)  # type: ignore[arg-type]
         reference = client.build_request(method, url, **options)  # type: ignore[arg-type]
+        if bearer is not None:
+            reference.headers[bearer[0]] = bearer[1]
         assert str(built.url) == str(reference.url)
         assert built.method == reference.method
         assert built.headers.raw == reference.headers.raw

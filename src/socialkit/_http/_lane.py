@@ -134,12 +134,16 @@ class DirectLane:
         files: Any = None,
         content: Any = None,
         headers: Any = None,
+        auth_header: tuple[str, str] | None = None,
     ) -> httpx.Request:
         """The request ``client.build_request`` would build: the same URL, headers (in the
         same order) and body. A JSON, bytes or empty body and plain query parameters are
         encoded here (as httpx encodes them, from parts kept between calls: X's field lists
         cost more to quote than the rest of a request); any other body (a form, files, a
-        stream) or query goes through ``httpx.Request``."""
+        stream) or query goes through ``httpx.Request``.
+
+        ``auth_header``: a static scheme's header (``BearerAuth.direct_header``), set as its
+        auth flow sets it (``request.headers[name] = value``), so the flow need not run."""
         client = self._client
         source = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
         if source is not self._timeout:
@@ -152,7 +156,7 @@ class DirectLane:
             merged = httpx.Headers(client.headers)
             if headers:
                 merged.update(headers)
-            return httpx.Request(
+            built = httpx.Request(
                 method,
                 target if target is not None else (self._url(url, None) or url),
                 params=None if target is not None else params,
@@ -163,6 +167,9 @@ class DirectLane:
                 headers=merged,
                 extensions=extensions,
             )
+            if auth_header is not None:
+                built.headers[auth_header[0]] = auth_header[1]
+            return built
         if json is not None:
             body = _dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
             defaults: tuple[tuple[bytes, bytes], ...] = (
@@ -199,6 +206,20 @@ class DirectLane:
             and b"transfer-encoding" not in names
         ):
             auto.append((b"Content-Length", b"0"))
+        if auth_header is not None:
+            # As Headers.__setitem__: the first entry of that name takes the value (and the
+            # name's case), any others go; a new name goes last.
+            name, value = auth_header[0].encode(), auth_header[1].encode()
+            lowered = name.lower()
+            if lowered in names:
+                at = next(i for i, pair in enumerate(raw) if pair[0].lower() == lowered)
+                raw = [
+                    (name, value) if i == at else pair
+                    for i, pair in enumerate(raw)
+                    if i == at or pair[0].lower() != lowered
+                ]
+            else:
+                raw.append((name, value))
         request = httpx.Request(
             method,
             target,

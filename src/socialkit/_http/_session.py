@@ -593,11 +593,19 @@ class Session:
             "headers": headers,
         }
         if transport is not None and lane is not None:
+            # A static scheme's header is set with the others: its auth flow need not run.
+            direct = getattr(call_auth, "direct_header", None)
             request = lane.build(
-                method, url, self._timeout if timeout is None else timeout, **options
+                method,
+                url,
+                self._timeout if timeout is None else timeout,
+                auth_header=direct,
+                **options,
             )
             if request.url.userinfo:
                 transport = None  # credentials in the URL: httpx's auth turns them into Basic
+            elif direct is not None:
+                call_auth = None
         else:
             request = self._client.build_request(
                 method, url, timeout=self._timeout if timeout is None else timeout, **options

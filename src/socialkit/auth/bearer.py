@@ -109,6 +109,20 @@ class BearerAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"BearerAuth(header={self.header!r}, scheme={self.scheme!r}, token='**********')"
 
+    @property
+    def direct_header(self) -> tuple[str, str] | None:
+        """The header :meth:`auth_flow` sets, as ``(name, value)``: the pipeline's direct lane
+        sets it with the request's other headers instead of running the flow (about 5 % of
+        a publish's CPU). ``None`` when a subclass changes the flow, which then runs."""
+        kind = type(self)
+        if (
+            kind.auth_flow is not BearerAuth.auth_flow
+            or kind.async_auth_flow is not httpx.Auth.async_auth_flow
+        ):
+            return None
+        value = self.token.get_secret_value()
+        return self.header, f"{self.scheme} {value}" if self.scheme else value
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         value = self.token.get_secret_value()
         request.headers[self.header] = f"{self.scheme} {value}" if self.scheme else value
