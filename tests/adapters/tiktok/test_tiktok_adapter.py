@@ -355,3 +355,42 @@ async def test_two_adapters_sharing_a_store_refresh_once() -> None:
         revoked = len(fake.revoked)
         await asyncio.gather(first.me(), second.me())
     assert len(fake.revoked) == revoked + 1, "one refresh, its refresh token rotated once"
+
+
+async def test_caption_is_counted_in_utf16_units_before_the_init() -> None:
+    # Direct post reference: post_info.title is at most 2,200 UTF-16 runes; photo post
+    # reference: the description at most 4,000. An emoji outside the BMP is two units.
+    fake = FakeTikTok()
+    recorder = Recorder()
+    photos = [
+        Media.from_url(f"https://media.example/{n}.jpg", kind="image", mime_type="image/jpeg")
+        for n in ("a", "b")
+    ]
+    async with connect(fake, recorder) as tiktok:
+        for post in (
+            Post(text="\N{GRINNING FACE}" * 1101, media=[video()]),  # 2,202 units
+            Post(text="\N{GRINNING FACE}" * 2001, media=photos),  # 4,002 units
+        ):
+            assert "text_too_long" in [p.code for p in tiktok.check(post)]
+            with pytest.raises(InvalidPostError, match="UTF-16"):
+                await tiktok.publish(post)
+    assert recorder.exchanges == [], "nothing is sent"
+    assert fake.publishes == {}
+
+
+async def test_a_photo_description_may_be_longer_than_a_video_title() -> None:
+    # Photo post reference: "The maximum length for photo posts is 4000 in UTF-16 runes"
+    # (description); the 2,200 of a video's title does not apply to it.
+    fake = FakeTikTok()
+    photos = [Media.from_url("https://media.example/a.jpg", kind="image", mime_type="image/jpeg")]
+    post = Post(text="d" * 3000, media=photos)
+    async with connect(fake, Recorder()) as tiktok:
+        assert tiktok.check(post) == []
+        assert "text_too_long" in [
+            p.code for p in tiktok.check(post.model_copy(update={"media": [video()]}))
+        ]
+        await tiktok.publish(post)
+        too_long = post.model_copy(update={"text": "d" * 4001})
+        assert [p.limit for p in tiktok.check(too_long) if p.code == "text_too_long"] == [4000]
+    [published] = fake.publishes.values()
+    assert (published.kind, published.title) == ("photo", "d" * 3000)

@@ -35,6 +35,7 @@ from socialkit._models import Account, Media, Metric, Post, Problem
 from socialkit._paging import Batch, Paged
 from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL
 from socialkit.adapters.tiktok._network import error_of
+from socialkit.text import utf16_length
 
 if TYPE_CHECKING:
     from socialkit._http import Session
@@ -243,7 +244,11 @@ class TikTokAdapter(Adapter):
         }
     )
     limits = Limits(
+        # Direct post reference: post_info.title is "2200 in UTF-16 runes" (an emoji outside
+        # the BMP counts 2), so the text is counted in UTF-16 code units.
         max_text=2200,
+        count=utf16_length,
+        text_unit="UTF-16 code units",
         max_media=35,
         max_videos=1,
         mix_media=False,
@@ -446,6 +451,18 @@ class TikTokAdapter(Adapter):
 
     # -- pre-flight -------------------------------------------------------------------------
 
+    def check(self, post: Post) -> list[Problem]:
+        problems = super().check(post)
+        if any(m.kind == "image" for m in post.media):
+            # A photo post's text is its description (4,000 UTF-16 units, checked in
+            # _check_extra), not a video's title: the 2,200 of Limits is not its limit.
+            problems = [
+                p
+                for p in problems
+                if not (p.code == "text_too_long" and p.field == "text" and p.limit == 2200)
+            ]
+        return problems
+
     def _check_extra(self, post: Post) -> list[Problem]:
         problems: list[Problem] = []
         kinds = [m.kind for m in post.media]
@@ -476,14 +493,15 @@ class TikTokAdapter(Adapter):
                         field=f"media[{index}]",
                     )
                 )
-        if photos and len(post.text) > 4000:
+        # Photo post reference: the description is at most "4000 in UTF-16 runes".
+        if photos and utf16_length(post.text) > 4000:
             problems.append(
                 Problem(
                     code="text_too_long",
-                    message="a photo post's description is at most 4000 characters",
+                    message="a photo post's description is at most 4000 UTF-16 code units",
                     field="text",
                     limit=4000,
-                    actual=len(post.text),
+                    actual=utf16_length(post.text),
                 )
             )
         if post.reply_to is not None or post.quote_of is not None:

@@ -558,6 +558,11 @@ class FakeTikTok(FakeNetwork):
             raise _Error(400, "invalid_params", "media_type must be PHOTO")
         mode = body.get("post_mode")
         info = body.get("post_info") or {}
+        # Photo post reference: title at most 90, description at most 4000 "UTF-16 runes".
+        for name, most in (("title", 90), ("description", 4000)):
+            text = info.get(name) or ""
+            if not isinstance(text, str) or len(text.encode("utf-16-le")) // 2 > most:
+                raise _Error(400, "invalid_params", f"{name} is at most {most} characters")
         source = body.get("source_info") or {}
         photos = source.get("photo_images")
         if (
