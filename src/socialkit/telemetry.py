@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialkit._errors import ConfigurationError
 from socialkit._http import _telemetry
-from socialkit._http._redact import secrets
+from socialkit._http._redact import redact_path, secrets
 
 if TYPE_CHECKING:
     import httpx
@@ -83,14 +83,14 @@ def is_instrumented() -> bool:
 
 def url_full(url: httpx.URL) -> str:
     """``url.full`` as the conventions ask: no user info, query values ``REDACTED``, and no
-    registered secret in the path."""
+    registered secret or Telegram bot token in the path."""
     port = url.port
     netloc = url.host if port is None else f"{url.host}:{port}"
     if ":" in url.host and port is None:
         netloc = f"[{url.host}]"
     elif ":" in url.host:
         netloc = f"[{url.host}]:{port}"
-    text = f"{url.scheme}://{netloc}{secrets.redact(url.path)}"
+    text = f"{url.scheme}://{netloc}{redact_path(url.path)}"
     query = url.query.decode("ascii", "replace")
     if query:
         names = [part.partition("=")[0] for part in query.split("&")]

@@ -188,12 +188,19 @@ async def test_event_hooks_sync_and_async():
         ("DPoP proof-value-1234567 rejected", "proof-value-1234567"),
         ("Error connecting to redis://:pw-in-url-1@127.0.0.1:6379/0", "pw-in-url-1"),
         ("could not connect: postgresql://app:pw-in-url-2@db.local/app", "pw-in-url-2"),
+        (
+            "PUT https://open-upload.tiktokapis.com/video/?upload_id=67890&upload_token=up-Tok-9x7",
+            "up-Tok-9x7",
+        ),
     ],
 )
 def test_redact_text_covers_echoed_credentials(text: str, secret: str) -> None:
-    from socialkit._http import redact_text
+    from socialkit._http import redact_text, redact_url
 
     assert secret not in redact_text(text)
+    for word in text.split():
+        if "://" in word:
+            assert secret not in redact_url(word)
 
 
 def test_redact_text_keeps_ordinary_words() -> None:

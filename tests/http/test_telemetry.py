@@ -237,6 +237,36 @@ async def test_no_secret_ever_becomes_an_attribute(recorded: Recorded):
     assert "user" not in dict(recorded.finished()[0].attributes)["url.full"]
 
 
+async def test_a_telegram_bot_token_never_becomes_url_full(recorded: Recorded):
+    # The Bot API puts the token in the path (/bot<token>/getMe), set on the request when it
+    # is sent, so a retried attempt's URL holds it. The process's secret registry is bounded
+    # (the oldest values are dropped): url.full must hide the token by its shape too, as
+    # every other redacted URL does.
+    from socialkit._http._redact import secrets as registry
+    from socialkit.adapters.telegram import TelegramAdapter
+
+    token = "987654321:tok-SECRET-123abcDEFghiJKLmnoPQRstu"
+    bot = {"id": 987654321, "is_bot": True, "first_name": "Bot", "username": "tok_bot"}
+    answers = [httpx.Response(502), httpx.Response(200, json={"ok": True, "result": bot})]
+    telegram = TelegramAdapter.connect(
+        bot_token=token,
+        chat="@news",
+        http=make_client(transport=httpx.MockTransport(lambda request: answers.pop(0))),
+        retry_wait=False,
+    )
+    registry.discard(token)  # as when newer secrets pushed it out of the registry
+    try:
+        async with telegram:
+            await telegram.me()
+    finally:
+        registry.add(token)
+    urls = [dict(span.attributes)["url.full"] for span in recorded.finished()]
+    assert len(urls) == 2, "a failed attempt and its resend"
+    assert all(u.startswith("https://api.telegram.org/bot") for u in urls)
+    assert all(u.endswith("/getMe") for u in urls)
+    assert token.split(":")[1] not in recorded.everything()
+
+
 async def test_nothing_is_recorded_once_uninstrumented():
     record = Recorded()
     socialkit.telemetry.instrument(

@@ -26,6 +26,7 @@ __all__ = [
     "SecretRegistry",
     "install_log_filters",
     "redact_headers",
+    "redact_path",
     "redact_text",
     "redact_url",
     "register_secret",
@@ -68,6 +69,9 @@ SENSITIVE_FIELDS: frozenset[str] = frozenset(
         "sig",
         "session",
         "session_token",
+        # TikTok's upload_url (…/video/?upload_id=…&upload_token=…): the chunks are PUT there
+        # without the access token, so the URL's token is the upload's credential.
+        "upload_token",
         "auth",
         "authorization",
     }
@@ -247,6 +251,14 @@ def redact_text(text: str) -> str:
     if "@" in text:
         text = _USERINFO_RE.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     return _JWT_RE.sub(REDACTED, text) if "eyJ" in text else text
+
+
+def redact_path(path: str) -> str:
+    """A URL's path with registered secrets and Telegram bot tokens (``/bot<token>/…``)
+    replaced: for surfaces that show the path apart from the query (telemetry's
+    ``url.full``). The registry is bounded, so the token's shape is matched as well."""
+    path = secrets.redact(path)
+    return _BOT_TOKEN_RE.sub(REDACTED, path) if ":" in path else path
 
 
 def redact_url(url: httpx.URL | str) -> str:
