@@ -10,6 +10,7 @@ Error bodies follow the Graph API's error object ("Handling errors" in the Graph
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -223,12 +224,26 @@ async def test_usage_at_100_percent_waits_as_meta_says_or_refuses() -> None:
 
 
 async def test_usage_at_100_percent_is_waited_for_when_the_wait_is_allowed() -> None:
-    session = Session(FakeFacebook(), retry_wait=False)
+    session = Session(FakeFacebook())  # rate_limit="wait", waits allowed
+    waits: list[float] = []
+    now = [time.time()]
+
+    async def wait_until_regained(seconds: float) -> None:
+        # The pipeline's clock moves with its sleep; Meta gives the access back meanwhile.
+        waits.append(seconds)
+        now[0] += seconds
+        session.fake.set_usage(None)
+
+    session.net.graph  # noqa: B018 -- creates the pipeline's session
+    session.net._session._sleep = wait_until_regained
+    session.net._session._clock = lambda: now[0]
     try:
-        session.fake.set_usage(100, regain_minutes=0)
-        session.fake._forced_usage = (100, 0.0)  # regained at once: the retry goes through
+        session.fake.set_usage(100, regain_minutes=2)
         account = await session.net.me()
         assert account.id == session.fake.owner.id
+        # Refused once (80001, regain in 2 minutes), waited as Meta said, then sent again.
+        assert waits == [pytest.approx(120, abs=60)]
+        assert len(session.paths("GET")) == 2
     finally:
         await session.close()
 

@@ -170,6 +170,8 @@ def test_429_carries_retry_after_and_html_pages_are_errors_too() -> None:
 @pytest.mark.anyio
 async def test_an_empty_window_stops_the_next_call_before_sending() -> None:
     router = respx.MockRouter(assert_all_mocked=True)
+    # The account of GET /api/v1/me (https://www.reddit.com/dev/api#GET_api_v1_me), trimmed to
+    # its name: only the rate-limit headers matter here.
     route = router.get(f"{BASE}/api/v1/me").mock(
         return_value=httpx.Response(
             200,

@@ -214,8 +214,16 @@ async def test_pull_from_url_and_photos() -> None:
         ["PROCESSING_DOWNLOAD", "PUBLISH_COMPLETE"],
         ["PROCESSING_DOWNLOAD", "PUBLISH_COMPLETE"],
     ]
-    assert pulled.id
-    assert photos.id
+    pull, photo = list(fake.publishes.values())[:2]
+    assert (pull.kind, pull.source, photo.kind, photo.source) == (
+        "video",
+        "PULL_FROM_URL",
+        "photo",
+        "PULL_FROM_URL",
+    )
+    assert (pulled.id, photos.id) == (pull.video_id, photo.video_id)
+    assert pulled.id in fake.videos
+    assert photos.id in fake.videos
 
 
 async def test_photo_files_and_text_only_are_refused_offline() -> None:

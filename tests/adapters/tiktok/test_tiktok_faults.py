@@ -14,7 +14,14 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from socialkit import Media, Post
+from socialkit import (
+    MalformedResponseError,
+    Media,
+    Post,
+    ServerError,
+    SocialkitError,
+    TimeoutError,
+)
 from socialkit._errors import OutcomeUnknownError
 from socialkit.adapters.tiktok import TikTokAdapter
 from socialkit.testing import conformance as c
@@ -123,12 +130,22 @@ async def test_lost_init_answer_then_one_retry(fault: str) -> None:
     assert own_videos(fake) == [posted.id]
 
 
-@pytest.mark.parametrize("fault", ["read_timeout", "lost_answer_502", "truncated"])
-async def test_lost_status_answers_resume_the_same_publish(fault: str) -> None:
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("read_timeout", TimeoutError),
+        ("lost_answer_502", ServerError),
+        ("truncated", MalformedResponseError),
+    ],
+)
+async def test_lost_status_answers_resume_the_same_publish(
+    fault: str, error: type[SocialkitError]
+) -> None:
     fake = FakeTikTok()
     transport = LosingTransport(fake, "/v2/post/publish/status/fetch/", fault, losses=10)
     async with connect(fake, transport) as tiktok:
-        with pytest.raises(Exception):
+        # Each lost poll surfaces as its own typed error, never a bare httpx/JSON exception.
+        with pytest.raises(error):
             await tiktok.publish(POST, idempotency_key="app-key")
         transport.losses = 0
         posted = await tiktok.publish(POST, idempotency_key="app-key")
