@@ -738,11 +738,27 @@ class RedditAdapter(Adapter):
             data.update(kind="self", text=body)
         answer = await self._submit("/api/submit", data, key)
         created = (answer.get("json", {}).get("data") or {}).get("name")
-        if isinstance(created, str):
-            return await self.get_post(created)
-        # Image and video posts are announced on a websocket once processed; the adapter
-        # looks for the new post among the account's submissions instead.
-        return await self._await_media_post(title, str(subreddit), started)
+        return await self._read_back(created, title, str(subreddit), started, key, "/api/submit")
+
+    async def _read_back(
+        self, created: object, title: str, subreddit: str, started: datetime, key: str, path: str
+    ) -> Post:
+        """The post of a submit Reddit took: by its id, else (image and video posts are
+        announced on a websocket once processed) among the account's submissions. Reddit has
+        the post, or will: a read that fails leaves the outcome unknown (the key's record is
+        kept, so publishing again under it reconciles instead of submitting again)."""
+        try:
+            if isinstance(created, str):
+                return await self.get_post(created)
+            return await self._await_media_post(title, subreddit, started)
+        except (APIError, TransportError) as exc:
+            raise OutcomeUnknownError(
+                self.name,
+                "POST",
+                path,
+                idempotency_key=key,
+                post_id=created if isinstance(created, str) else None,
+            ) from exc
 
     async def _submit(
         self, path: str, data: dict[str, Any], key: str, *, as_json: bool = False
@@ -783,11 +799,10 @@ class RedditAdapter(Adapter):
             if flag in body:
                 body[flag] = body[flag] == "true"
         body.update(items=items, show_error_list=True)
-        answer = await self._submit("/api/submit_gallery_post.json", body, key, as_json=True)
+        path = "/api/submit_gallery_post.json"
+        answer = await self._submit(path, body, key, as_json=True)
         found = (answer.get("json", {}).get("data") or {}).get("id")
-        if isinstance(found, str):
-            return await self.get_post(found)
-        return await self._await_media_post(str(data["title"]), str(data["sr"]), started)
+        return await self._read_back(found, str(data["title"]), str(data["sr"]), started, key, path)
 
     async def _comment(self, parent: str, text: str, key: str) -> Post:
         answer = await self._submit(
