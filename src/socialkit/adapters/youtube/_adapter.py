@@ -1710,15 +1710,23 @@ class YouTubeAdapter(Adapter):
         channel_id = self._channel_arg(account)
         if await self._subscription(channel_id) is not None:
             return
-        await self._send(
-            "subscriptions.insert",
-            "POST",
-            "/youtube/v3/subscriptions",
-            params={"part": "snippet"},
-            body={"snippet": {"resourceId": {"kind": "youtube#channel", "channelId": channel_id}}},
-            kind="write",
-            retry_safe=False,
-        )
+        try:
+            await self._send(
+                "subscriptions.insert",
+                "POST",
+                "/youtube/v3/subscriptions",
+                params={"part": "snippet"},
+                body={
+                    "snippet": {"resourceId": {"kind": "youtube#channel", "channelId": channel_id}}
+                },
+                kind="write",
+                retry_safe=False,
+            )
+        except APIError as exc:
+            # Sent again after a lost answer (or subscribed meanwhile): the subscription is
+            # there, which is what was asked.
+            if exc.code != "subscriptionDuplicate":
+                raise
 
     async def unfollow(self, account: Account | str) -> None:
         """Unsubscribe (``subscriptions.delete``, 50 units, after a 1-unit lookup)."""
