@@ -907,17 +907,21 @@ class FacebookAdapter(MetaAdapter):
         body = as_post(post)
         if isinstance(to, Message) and to.kind == "direct":
             recipient = graph_id(self.name, to.author.id, "user id")
-            answer = await self.graph.post(
-                f"/{self.page_id}/messages",
-                {
-                    "recipient": {"id": recipient},
-                    "message": {"text": body.text},
-                    "messaging_type": "RESPONSE",
-                },
-            )
+            try:
+                answer = await self.graph.post(
+                    f"/{self.page_id}/messages",
+                    {
+                        "recipient": {"id": recipient},
+                        "message": {"text": body.text},
+                        "messaging_type": "RESPONSE",
+                    },
+                )
+            except MalformedResponseError as exc:
+                # A 2xx whose body cannot be read: the message went out.
+                raise self._unknown("/{page}/messages", None) from exc
             message_id = answer.get("message_id")
             if not isinstance(message_id, str):
-                raise MalformedResponseError(self.name, None, "malformed_response", "no message_id")
+                raise self._unknown("/{page}/messages", None)
             return body.model_copy(
                 update={
                     "id": message_id,

@@ -471,7 +471,7 @@ class PinterestAdapter(Adapter):
         body: dict[str, Any] = {"name": name, "privacy": privacy}
         if description is not None:
             body["description"] = description
-        board = await self._call(wire.Board, "POST", "/boards", body=body, kind="create")
+        board = await self._create(wire.Board, "/boards", body)
         return self._feed_of(board)
 
     def feed(
@@ -573,8 +573,16 @@ class PinterestAdapter(Adapter):
         body: dict[str, Any] = {"board_id": _id(board, "board id")}
         if board_section_id is not None:
             body["board_section_id"] = _id(board_section_id, "board section id")
-        saved = await self._call(wire.Pin, "POST", f"/pins/{pin_id}/save", body=body, kind="create")
+        saved = await self._create(wire.Pin, f"/pins/{pin_id}/save", body)
         return mapping.post_from(saved)
+
+    async def _create(self, model: type[T], path: str, body: Mapping[str, Any]) -> T:
+        """``POST path`` that makes something (no idempotency key, nothing reconciles it): a
+        2xx answer that cannot be read leaves the outcome unknown, as a lost one does."""
+        try:
+            return await self._call(model, "POST", path, body=body, kind="create")
+        except MalformedResponseError as exc:
+            raise OutcomeUnknownError(self.name, "POST", path) from exc
 
     # -- reading ---------------------------------------------------------------------------------
 

@@ -684,14 +684,19 @@ class TelegramAdapter(Adapter):
             body["caption"] = caption
         if self.settings.silent if silent is None else silent:
             body["disable_notification"] = True
-        result = await self._call(
-            "sendDocument",
-            body,
-            files={"file0": (name, data, mime)},
-            bucket=chat_bucket(await self._chat_id(target)),
-            kind="create",
-        )
-        raw = self._raw_message(result)
+        bucket = chat_bucket(await self._chat_id(target))
+        try:
+            result = await self._call(
+                "sendDocument",
+                body,
+                files={"file0": (name, data, mime)},
+                bucket=bucket,
+                kind="create",
+            )
+            raw = self._raw_message(result)
+        except MalformedResponseError as exc:
+            # A 2xx whose body cannot be read: the document may well have been sent.
+            raise OutcomeUnknownError(self.name, "POST", "/bot/sendDocument") from exc
         parsed = self._model(wire.Message, raw, "the sent message")
         await self._save_post([raw], [None])
         await self._remember_chat(parsed.chat, parsed.message_id, target)
