@@ -232,6 +232,18 @@ async def test_crosspost_and_link_posts() -> None:
             "video_alone",
         ),
         (Post(text="x", quote_of="t3_abc", link="https://example.com"), "crosspost_alone"),
+        # A comment is markdown text only (/api/comment): media and crossposts are refused,
+        # not dropped.
+        (
+            Post(text="a comment", reply_to="t3_abc", media=[Media.from_bytes(c.PNG_1X1)]),
+            "unsupported",
+        ),
+        (Post(text="a comment", reply_to="t1_abc", quote_of="t3_def"), "unsupported"),
+        (
+            Post(text="Title", thread=[Post(text="", media=[Media.from_bytes(c.PNG_1X1)])]),
+            "unsupported",
+        ),
+        (Post(text=" ", reply_to="t3_abc"), "text_missing"),
     ],
 )
 async def test_reddit_rules_are_checked_offline(post: Post, code: str) -> None:
@@ -272,6 +284,20 @@ async def test_edit_keeps_the_title() -> None:
         changed = await reddit.edit(comment.id, Post(text="second words"))
     assert edited.text == "Title\nnew body"
     assert changed.text == "second words"
+
+
+async def test_a_comments_link_is_a_paragraph_of_its_text() -> None:
+    # /api/comment takes markdown text only: the post's link goes in it (once).
+    fake = FakeReddit()
+    async with connect(fake) as reddit:
+        posted = await reddit.publish(Post(text="My post"))
+        assert posted.id is not None
+        linked = await reddit.reply(posted.id, Post(text="see", link="https://example.com/a"))
+        held = await reddit.reply(
+            posted.id, Post(text="see https://example.com/b", link="https://example.com/b")
+        )
+    assert linked.text == "see\n\nhttps://example.com/a"
+    assert held.text == "see https://example.com/b"
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -187,6 +187,14 @@ class _PasswordGrant(httpx.Auth):
             yield request
 
 
+def _comment_text(post: Post) -> str:
+    """A comment's markdown: the text, with the post's link as a paragraph of its own when the
+    text does not hold it (a comment has no link of its own)."""
+    if post.link and post.link not in post.text:
+        return f"{post.text}\n\n{post.link}"
+    return post.text
+
+
 def _fullname(value: object, kinds: str = "13") -> str:
     """A fullname of one of ``kinds`` (a bare base-36 id is a link, ``t3_``), checked before it
     goes into a request."""
@@ -552,7 +560,33 @@ class RedditAdapter(Adapter):
         for index, item in enumerate(post.posts()):
             prefix = "" if index == 0 else f"thread[{index - 1}]."
             if index > 0 or item.reply_to is not None:
-                continue  # a comment: no title
+                # A comment: no title, and only markdown text (/api/comment's ``text``); what
+                # it cannot carry is refused rather than dropped (its link goes in the text).
+                if item.media:
+                    problems.append(
+                        Problem(
+                            code="unsupported",
+                            message="a reddit comment is text only: it cannot carry media",
+                            field=f"{prefix}media",
+                        )
+                    )
+                if item.quote_of is not None:
+                    problems.append(
+                        Problem(
+                            code="unsupported",
+                            message="a reddit comment cannot be a crosspost",
+                            field=f"{prefix}quote_of",
+                        )
+                    )
+                if not _comment_text(item).strip():
+                    problems.append(
+                        Problem(
+                            code="text_missing",
+                            message="a reddit comment needs text",
+                            field=f"{prefix}text",
+                        )
+                    )
+                continue
             if len(item.text) > (self.limits.max_text or 0):
                 continue  # text_too_long says it already
             title, body = mapping.split_text(item.text)
@@ -693,7 +727,7 @@ class RedditAdapter(Adapter):
         self, post: Post, options: Mapping[str, Any], started: datetime, key: str
     ) -> Post:
         if post.reply_to is not None:
-            return await self._comment(_fullname(post.reply_to, "134"), post.text, key)
+            return await self._comment(_fullname(post.reply_to, "134"), _comment_text(post), key)
         subreddit = options.get("subreddit") or self._subreddit()
         title, body = mapping.split_text(post.text)
         data: dict[str, Any] = {
@@ -891,7 +925,9 @@ class RedditAdapter(Adapter):
     ) -> Post | None:
         try:
             if post.reply_to is not None:
-                return await self._find_comment(_fullname(post.reply_to, "134"), post.text, started)
+                return await self._find_comment(
+                    _fullname(post.reply_to, "134"), _comment_text(post), started
+                )
             title, _ = mapping.split_text(post.text)
             subreddit = options.get("subreddit") or self._subreddit()
             return await self._find_submission(title, subreddit, started, post.link)
