@@ -725,6 +725,28 @@ async def test_facebook_comments_hide_and_messenger(fb: Session) -> None:
     assert fake.has("hide", fake.owner.id, comment)
 
 
+async def test_a_messenger_reply_refuses_what_a_text_message_cannot_carry(fb: Session) -> None:
+    """A Messenger reply is a text message (Send API ``message.text``): media, a poll or a
+    thread are refused before sending, not dropped; the link goes in the text."""
+    fake = fb.fake
+    fake.direct(fake.add_user("fan"), "a picture please")
+    [message] = [m async for m in fb.net.messages(kinds={"direct"})]
+    for post in (
+        Post(text="here", media=[Media.from_url(IMAGE)]),
+        Post(text="vote", thread=[Post(text="more")]),
+        Post(text=" "),
+    ):
+        with pytest.raises(InvalidPostError):
+            await fb.net.reply(message, post)
+    sent = [m for m in fake.of_type("Message") if m.owner == fake.owner.id]
+    assert sent == []
+    answer = await fb.net.reply(message, Post(text="see", link="https://example.com/cat"))
+    assert answer.text == "see\nhttps://example.com/cat"
+    assert [m.data["message"] for m in fake.of_type("Message") if m.owner == fake.owner.id] == [
+        "see\nhttps://example.com/cat"
+    ]
+
+
 async def test_facebook_page_insights_use_the_current_names(fb: Session) -> None:
     metrics = await fb.net.account_metrics()
     assert {m.native_name for m in metrics} == {

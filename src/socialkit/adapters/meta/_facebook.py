@@ -19,6 +19,7 @@ from pydantic import Field
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
+    InvalidPostError,
     MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
@@ -907,12 +908,18 @@ class FacebookAdapter(MetaAdapter):
         body = as_post(post)
         if isinstance(to, Message) and to.kind == "direct":
             recipient = graph_id(self.name, to.author.id, "user id")
+            problems = _messenger_problems(body)
+            if problems:
+                raise InvalidPostError(self.name, problems)
+            text = body.text
+            if body.link and body.link not in text:
+                text = f"{text}\n{body.link}" if text.strip() else body.link
             try:
                 answer = await self.graph.post(
                     f"/{self.page_id}/messages",
                     {
                         "recipient": {"id": recipient},
-                        "message": {"text": body.text},
+                        "message": {"text": text},
                         "messaging_type": "RESPONSE",
                     },
                 )
@@ -925,6 +932,8 @@ class FacebookAdapter(MetaAdapter):
             return body.model_copy(
                 update={
                     "id": message_id,
+                    "text": text,
+                    "link": None,
                     "network": self.name,
                     "created_at": self.now(),
                     "visibility": "direct",
@@ -936,6 +945,32 @@ class FacebookAdapter(MetaAdapter):
 
 
 # -- mapping ---------------------------------------------------------------------------------------
+
+
+def _messenger_problems(post: Post) -> list[Problem]:
+    """What a Messenger reply (a text message here; its link goes in the text) cannot carry,
+    found before sending rather than dropped."""
+    problems: list[Problem] = []
+    for name, present in (
+        ("media", bool(post.media)),
+        ("poll", post.poll is not None),
+        ("thread", bool(post.thread)),
+        ("quote_of", post.quote_of is not None),
+        ("scheduled_at", post.scheduled_at is not None),
+    ):
+        if present:
+            problems.append(
+                Problem(
+                    code="unsupported",
+                    message=f"a messenger reply is a text message: it has no {name}",
+                    field=name,
+                )
+            )
+    if not (post.text.strip() or post.link):
+        problems.append(
+            Problem(code="text_missing", message="a messenger reply needs text", field="text")
+        )
+    return problems
 
 
 def _scheduled_record(post_id: str) -> str:
