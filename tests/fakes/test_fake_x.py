@@ -904,15 +904,23 @@ class _LoseAnswers(httpx.AsyncBaseTransport):
     server has acted: the create went through), raising ``ReadTimeout`` as a dropped
     connection would."""
 
-    def __init__(self, fake: FakeX, lose: Callable[[httpx.Request], bool]) -> None:
+    def __init__(
+        self, fake: FakeX, lose: Callable[[httpx.Request], bool], traffic: Traffic
+    ) -> None:
         self._inner = httpx.ASGITransport(app=fake.app)
         self._lose = lose
+        self._traffic = traffic
         self.lost = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
+        # Every exchange, lost answers included, is checked against openapi.json by the
+        # traffic fixture: the reconciliation reads (GET /2/users/{id}/tweets with
+        # start_time) are sent by these tests only.
+        await request.aread()
+        await response.aread()
+        self._traffic.exchanges.append((request, response))
         if self._lose(request):
-            await response.aread()
             self.lost += 1
             raise httpx.ReadTimeout("the answer was lost", request=request)
         return response
@@ -922,15 +930,17 @@ def _is_create(request: httpx.Request) -> bool:
     return request.method == "POST" and request.url.path == "/2/tweets"
 
 
-async def test_lost_answer_is_reconciled_once(fake: FakeX) -> None:
-    transport = _LoseAnswers(fake, _is_create)
+async def test_lost_answer_is_reconciled_once(fake: FakeX, traffic: Traffic) -> None:
+    transport = _LoseAnswers(fake, _is_create, traffic)
     async with fake.connect(http=httpx.AsyncClient(transport=transport), retry_wait=False) as x:
         posted = await x.publish(Post(text="exactly once"))
     assert transport.lost == 1
     assert [p.id for p in fake.posts.values()] == [posted.id]
 
 
-async def test_outcome_unknown_then_retry_with_the_key_publishes_once(fake: FakeX) -> None:
+async def test_outcome_unknown_then_retry_with_the_key_publishes_once(
+    fake: FakeX, traffic: Traffic
+) -> None:
     from socialkit import OutcomeUnknownError
     from socialkit._store import MemoryStore
 
@@ -942,7 +952,7 @@ async def test_outcome_unknown_then_retry_with_the_key_publishes_once(fake: Fake
         timeline = request.method == "GET" and request.url.path.endswith("/tweets")
         return _is_create(request) or (timeline and reads["lose"])
 
-    transport = _LoseAnswers(fake, lose)
+    transport = _LoseAnswers(fake, lose, traffic)
     post = Post(text="Launch!", thread=[Post(text="More soon")])
     async with fake.connect(
         http=httpx.AsyncClient(transport=transport), store=store, retry_wait=False, retries=1
@@ -954,7 +964,7 @@ async def test_outcome_unknown_then_retry_with_the_key_publishes_once(fake: Fake
     assert len(fake.posts) == 1, "the first attempt landed"
     reads["lose"] = False
     # A new adapter (a restarted process) sharing the store retries with the same key.
-    async with fake.connect(store=store, retry_wait=False) as again:
+    async with connected(fake, traffic, store=store, retry_wait=False) as again:
         done = await again.publish(post, idempotency_key="launch-1")
         twice = await again.publish(post, idempotency_key="launch-1")
     assert sorted(p.text for p in fake.posts.values()) == ["Launch!", "More soon"]
@@ -962,8 +972,8 @@ async def test_outcome_unknown_then_retry_with_the_key_publishes_once(fake: Fake
     assert [p.id for p in done.thread] == [p.id for p in twice.thread]
 
 
-async def test_media_only_post_with_lost_answer_is_found(fake: FakeX) -> None:
-    transport = _LoseAnswers(fake, _is_create)
+async def test_media_only_post_with_lost_answer_is_found(fake: FakeX, traffic: Traffic) -> None:
+    transport = _LoseAnswers(fake, _is_create, traffic)
     async with fake.connect(http=httpx.AsyncClient(transport=transport), retry_wait=False) as x:
         posted = await x.publish(Post(media=[Media.from_bytes(PNG_1X1)]))
     assert [p.id for p in fake.posts.values()] == [posted.id]
@@ -1035,3 +1045,33 @@ async def test_a_handle_is_looked_up_once_per_walk(fake: FakeX, traffic: Traffic
     assert len(pages) == 2, "two pages of at most 100"
     assert len(traffic.calls("GET", "/2/users/by/username/rival")) == 1
     assert not fake.media, "the bad reply_to was refused before uploading"
+
+
+async def test_feeds_and_a_feeds_posts_are_checked_against_the_description(
+    fake: FakeX, traffic: Traffic
+) -> None:
+    # feeds() and feed() send GET /2/users/{id}/owned_lists, .../followed_lists and
+    # GET /2/lists/{id}/tweets, which no other test sends: the traffic fixture checks each
+    # request (parameters included) and answer against openapi.json.
+    rival = fake.add_user("rival")
+    for i in range(3):
+        fake.publish_as(rival, f"rival post {i}")
+    owned = fake.create_list(fake.owner, "Rivals", members=[rival])
+    followed = fake.create_list(rival, "Rival's picks", members=[rival])
+    fake.follow_list(fake.owner, followed)
+    async with connected(fake, traffic) as x:
+        feeds = [f async for f in x.feeds(limit=5)]
+        walk = x.feed(owned, limit=2)
+        first = [p.text async for p in walk]
+        rest = [p.text async for p in x.feed(feeds[0], cursor=walk.cursor)]
+        # X takes no time bounds on a list's posts: ``since`` must not reach the request.
+        bounded = [
+            p.text async for p in x.feed(owned, since=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        ]
+    assert bounded == first + rest
+    assert [(f.id, f.name) for f in feeds] == [(owned, "Rivals"), (followed, "Rival's picks")]
+    assert first + rest == ["rival post 2", "rival post 1", "rival post 0"]
+    me = fake.owner.id
+    assert traffic.calls("GET", f"/2/users/{me}/owned_lists")
+    assert traffic.calls("GET", f"/2/users/{me}/followed_lists")
+    assert len(traffic.calls("GET", f"/2/lists/{owned}/tweets")) == 3

@@ -121,7 +121,7 @@ async def test_the_user_stream_carries_messages_posts_and_deletions(
 
 
 async def test_messages_only_use_the_notification_stream_and_edits_arrive(
-    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder
+    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder, served: str
 ) -> None:
     fan = fake.add_user("fan")
     events = net.stream(kinds={"mention", "direct"}, policy=FAST)
@@ -134,10 +134,11 @@ async def test_messages_only_use_the_notification_stream_and_edits_arrive(
         fake.mention(fan, "hey")
     assert [e.message.kind for e in got if e.message] == ["direct", "mention"]
     assert "/api/v1/streaming/user/notification" in recorder.paths()
+    assert _spec_problems(recorder, served) == []
 
 
 async def test_a_hashtag_query_reads_the_hashtag_stream(
-    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder
+    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder, served: str
 ) -> None:
     fan = fake.add_user("fan")
     events = net.stream(query="#acme", policy=FAST)
@@ -153,10 +154,12 @@ async def test_a_hashtag_query_reads_the_hashtag_stream(
     stream_requests = [r for r in recorder.requests if "/streaming/" in r.url.path]
     assert stream_requests[0].url.path == "/api/v1/streaming/hashtag"
     assert stream_requests[0].url.params["tag"] == "acme"
+    # /api/v1/streaming/hashtag and the catch-up read /api/v1/timelines/tag/:hashtag
+    assert _spec_problems(recorder, served) == []
 
 
 async def test_keywords_read_the_public_stream_and_match_here(
-    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder
+    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder, served: str
 ) -> None:
     fan = fake.add_user("fan")
     events = net.stream(query=["acme", "#globex"], policy=FAST)
@@ -169,9 +172,13 @@ async def test_keywords_read_the_public_stream_and_match_here(
         g = fake.publish_as(fan, "#globex rocks")
     assert [(e.post.id, e.query) for e in got if e.post] == [(a, "acme"), (g, "#globex")]
     assert "/api/v1/streaming/public" in recorder.paths()
+    # /api/v1/streaming/public and the catch-up read /api/v1/timelines/public
+    assert _spec_problems(recorder, served) == []
 
 
-async def test_a_list_stream(fake: FakeMastodon, net: MastodonAdapter) -> None:
+async def test_a_list_stream(
+    fake: FakeMastodon, net: MastodonAdapter, recorder: Recorder, served: str
+) -> None:
     fan, other = fake.add_user("fan"), fake.add_user("other")
     list_id = fake.add_list(fake.owner, "friends", [fan])
     events = net.stream(ex_list=list_id, policy=FAST)
@@ -182,6 +189,9 @@ async def test_a_list_stream(fake: FakeMastodon, net: MastodonAdapter) -> None:
         fake.publish_as(other, "not in the list")
         kept = fake.publish_as(fan, "in the list")
     assert [e.post.id for e in got if e.post] == [kept]
+    # /api/v1/streaming/list and the catch-up read /api/v1/timelines/list/:list_id
+    assert "/api/v1/streaming/list" in recorder.paths()
+    assert _spec_problems(recorder, served) == []
 
 
 async def test_a_dropped_connection_mid_burst_loses_and_repeats_nothing(

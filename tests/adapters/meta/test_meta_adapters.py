@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.adapters.meta.meta_support import recording_client, violations
+from tests.adapters.meta.meta_support import Recorder, recording_client, violations
 
 from socialkit import Media, Post
 from socialkit._errors import (
@@ -527,6 +527,19 @@ class LoseAnswer(httpx.AsyncBaseTransport):
         return response
 
 
+def lossy(fake: GraphFake, create: str) -> tuple[LoseAnswer, Recorder]:
+    """A ``LoseAnswer`` in front of a recorder: every request, the reconciliation reads after a
+    lost answer included, is kept for :func:`assert_conforms`."""
+    recorder = Recorder(httpx.ASGITransport(app=fake.app))
+    return LoseAnswer(recorder, create), recorder
+
+
+def assert_conforms(fake: GraphFake, recorder: Recorder) -> None:
+    assert recorder.exchanges, "no traffic was recorded"
+    found = violations(fake, recorder)
+    assert not found, "\n".join(found)
+
+
 @pytest.mark.parametrize(
     ("fake_class", "create", "post"),
     [
@@ -539,7 +552,7 @@ async def test_a_lost_answer_is_unknown_and_the_retry_publishes_once(
     fake_class: type[GraphFake], create: str, post: Post
 ) -> None:
     fake = fake_class()
-    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), create)
+    transport, recorder = lossy(fake, create)
     async with httpx.AsyncClient(transport=transport) as client:
         net: Any = fake.connect(http=client, retry_wait=False)
         with pytest.raises(OutcomeUnknownError) as info:
@@ -553,12 +566,13 @@ async def test_a_lost_answer_is_unknown_and_the_retry_publishes_once(
         online = [o.id for o in fake.of_type(node, fake.owner.id)]
         assert online == [again.id] == [third.id]
         await net.aclose()
+    assert_conforms(fake, recorder)
 
 
 async def test_keys_are_kept_in_the_store_across_adapters() -> None:
     fake = FakeThreads()
     store = MemoryStore()
-    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), "/threads_publish")
+    transport, recorder = lossy(fake, "/threads_publish")
     async with httpx.AsyncClient(transport=transport) as client:
         first: Any = fake.connect(http=client, store=store, retry_wait=False)
         with pytest.raises(OutcomeUnknownError):
@@ -568,6 +582,7 @@ async def test_keys_are_kept_in_the_store_across_adapters() -> None:
         posted = await second.publish(Post(text="after a restart"), idempotency_key="k1")
         await second.aclose()
     assert [o.id for o in fake.of_type("ThreadsMedia", fake.owner.id)] == [posted.id]
+    assert_conforms(fake, recorder)
 
 
 # -- tokens ----------------------------------------------------------------------------------------
@@ -822,6 +837,18 @@ async def test_threads_replies_and_reply_management(th: Session) -> None:
     assert limit == (1, 250)
 
 
+async def test_threads_keyword_search(th: Session) -> None:
+    # GET /keyword_search (q, search_type, fields) is sent by this test only; the session
+    # checks it against the Postman collection's keyword_search request when it closes.
+    fake = th.fake
+    fan = fake.add_user("fan")
+    fake.publish_as(fan, "fresh coffee today")
+    fake.publish_as(fan, "tea time")
+    found = [p.text async for p in th.net.search("coffee")]
+    assert found == ["fresh coffee today"]
+    assert th.paths("GET") == [f"/{fake.version}/keyword_search"]
+
+
 # -- webhooks --------------------------------------------------------------------------------------
 
 
@@ -881,7 +908,7 @@ async def test_a_lost_comment_answer_is_reconciled_by_key(
     parent = fake.publish_as(fake.owner, "ours")
     fan = fake.add_user("fan")
     fake.reply(parent, fan, "same words")  # someone else's comment with the same text
-    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), comments)
+    transport, recorder = lossy(fake, comments)
     async with httpx.AsyncClient(transport=transport) as client:
         net: Any = fake.connect(http=client, retry_wait=False)
         post = Post(text="same words", reply_to=parent)
@@ -893,12 +920,13 @@ async def test_a_lost_comment_answer_is_reconciled_by_key(
     node = "Comment" if fake.name == "facebook" else "IGComment"
     ours = [o.id for o in fake.of_type(node) if o.owner == fake.owner.id]
     assert ours == [again.id]
+    assert_conforms(fake, recorder)  # the reconciliation read: GET /{parent}/comments
 
 
 async def test_container_creates_are_resent_after_a_lost_answer() -> None:
     """A container is not a post: its lost answer is retried by the pipeline, one post."""
     fake = FakeThreads()
-    transport = LoseAnswer(httpx.ASGITransport(app=fake.app), "/threads")
+    transport, recorder = lossy(fake, "/threads")
     async with httpx.AsyncClient(transport=transport) as client:
         net: Any = fake.connect(http=client, retry_wait=False)
         posted = await net.publish(Post(text="one post"))
@@ -906,6 +934,7 @@ async def test_container_creates_are_resent_after_a_lost_answer() -> None:
     assert transport.lost == 1
     assert [o.id for o in fake.of_type("ThreadsMedia", fake.owner.id)] == [posted.id]
     assert len(fake.of_type("ThreadsContainer")) == 2  # the spare one is never published
+    assert_conforms(fake, recorder)
 
 
 async def test_tokens_obtained_later_are_redacted_as_exact_secrets(

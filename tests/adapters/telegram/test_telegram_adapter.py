@@ -431,6 +431,23 @@ async def test_webhook_checks_the_secret_and_accepts_each_update_once(
     assert "getUpdates" not in traffic.methods()
 
 
+async def test_deleting_one_message_and_the_webhook(fake: FakeTelegram, traffic: Traffic) -> None:
+    # deleteMessage (a post of one message) and deleteWebhook are sent by this test only; the
+    # traffic fixture checks them against api.json.
+    async with connect(fake, traffic, updates="webhook", webhook_secret="s3cret_token") as tg:
+        posted = await tg.publish(Post(text="short-lived"))
+        assert posted.id is not None
+        await tg.delete(posted.id)
+        await tg.ex_set_webhook("https://bot.example/hook")
+        await tg.ex_delete_webhook(drop_pending_updates=True)
+    fake.direct(fake.add_user("fan0"), "polled again")
+    async with connect(fake, traffic) as polling:  # getUpdates works again
+        got = await polling.ex_poll()
+    assert fake.chat_messages() == []
+    assert [m.text for m in got] == ["polled again"]
+    assert traffic.methods()[1:4] == ["deleteMessage", "setWebhook", "deleteWebhook"]
+
+
 def test_verify_secret_is_case_insensitive_on_the_header_name() -> None:
     assert verify_secret({SECRET_HEADER.lower(): "abc"}, "abc")
     assert not verify_secret({SECRET_HEADER: "abd"}, "abc")
