@@ -121,6 +121,17 @@ def test_redact_helpers():
     assert "s3" not in text
     assert "a=1" in text
     assert redact_url("https://x.test/plain") == "https://x.test/plain"
+    # Signed URLs (an upload URL, a pre-signed media URL): what redact_text hides in free
+    # text, redact_url hides too; the other parameters stay legible.
+    signed = redact_url(
+        "https://b.s3.amazonaws.com/a.jpg?X-Amz-Date=20261206T000000Z&X-Amz-Expires=60"
+        f"&X-Amz-Signature={QUERY_TOKEN}&X-Amz-Security-Token=FQoG{QUERY_TOKEN}"
+        f"&X-Goog-Signature={QUERY_TOKEN}&pageToken=keep&x-key-id=kept"
+    )
+    assert QUERY_TOKEN not in signed
+    assert "X-Amz-Signature=[REDACTED]" in signed
+    assert "X-Amz-Date=20261206T000000Z&X-Amz-Expires=60" in signed
+    assert "pageToken=keep&x-key-id=kept" in signed
     assert redact_text(f"password={PASSWORD}&x=1") == "password=[REDACTED]&x=1"
     assert redact_text(f"Authorization: Bearer {TOKEN}") == "Authorization: Bearer [REDACTED]"
     assert redact_text(f'{{"refresh_token": "{TOKEN}"}}') == '{"refresh_token": "[REDACTED]"}'

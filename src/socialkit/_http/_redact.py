@@ -284,12 +284,23 @@ def _redact_url(url: httpx.URL | str) -> str:
     pairs: list[str] = []
     for part in query.decode("ascii", "replace").split("&"):
         name, sep, _ = part.partition("=")
-        if sep and name.lower() in SENSITIVE_FIELDS:
+        if sep and _sensitive_name(name):
             pairs.append(f"{name}={REDACTED}")
         else:
             pairs.append(part)
     # Built as text: a redacted URL is for reading, and "[REDACTED]" stays legible.
     return f"{url.copy_with(query=None)}?{'&'.join(pairs)}"
+
+
+_LAST_WORD = re.compile(r"[^0-9a-z_]")
+
+
+def _sensitive_name(name: str) -> bool:
+    """A query parameter whose value is a secret: its name, or the last word of it after a
+    ``-`` or ``.``, is a sensitive field, as :func:`redact_text` reads a query in free text
+    (a signed URL's ``X-Amz-Signature``, ``X-Amz-Security-Token``, ``X-Goog-Signature``)."""
+    lowered = name.lower()
+    return lowered in SENSITIVE_FIELDS or _LAST_WORD.split(lowered)[-1] in SENSITIVE_FIELDS
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
