@@ -923,6 +923,35 @@ async def test_a_lost_comment_answer_is_reconciled_by_key(
     assert_conforms(fake, recorder)  # the reconciliation read: GET /{parent}/comments
 
 
+class AnswerWithoutId(LoseAnswer):
+    """Delivers every request; the first create matching ``create`` is answered 200 without
+    its ``id`` (made, but not said which)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith(self.create) and not self.lost:
+            self.lost += 1
+            await response.aread()
+            return httpx.Response(200, json={}, request=request)
+        return response
+
+
+async def test_a_comment_answered_without_its_id_is_unknown_and_found_by_key() -> None:
+    fake = FakeInstagram()
+    parent = fake.publish_as(fake.owner, "ours")
+    transport = AnswerWithoutId(httpx.ASGITransport(app=fake.app), "/comments")
+    async with httpx.AsyncClient(transport=transport) as client:
+        net: Any = fake.connect(http=client, retry_wait=False)
+        post = Post(text="thanks!", reply_to=parent)
+        with pytest.raises(OutcomeUnknownError) as info:
+            await net.publish(post, idempotency_key="c-2")
+        assert info.value.idempotency_key == "c-2"
+        again = await net.publish(post, idempotency_key="c-2")
+        await net.aclose()
+    ours = [o.id for o in fake.of_type("IGComment") if o.owner == fake.owner.id]
+    assert ours == [again.id]
+
+
 async def test_container_creates_are_resent_after_a_lost_answer() -> None:
     """A container is not a post: its lost answer is retried by the pipeline, one post."""
     fake = FakeThreads()

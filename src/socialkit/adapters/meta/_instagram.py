@@ -482,7 +482,10 @@ class InstagramAdapter(ContainerAdapter):
         except (APIError, TransportError):
             await self._drop_record(key)
             raise
-        comment_id = self._id(body)
+        try:
+            comment_id = self._id(body)
+        except MalformedResponseError as exc:  # a 2xx without the id: the comment was made
+            raise self._unknown(path, key) from exc
         await self._save_record(key, {"started": started.isoformat(), "post_id": comment_id})
         return post.model_copy(
             update={"id": comment_id, "network": self.name, "created_at": self.now()}
