@@ -8,6 +8,7 @@ import pytest
 from tests.adapters.youtube.youtube_support import connect
 
 from socialkit import Media, Post, ValidationError
+from socialkit._http import redact_text
 from socialkit._store import MemoryStore
 from socialkit.adapters.youtube import (
     challenge_response,
@@ -32,6 +33,8 @@ async def test_subscribe_then_a_signed_delivery_names_the_new_video() -> None:
         posted = await youtube.publish(Post(text="new", media=[Media.from_bytes(c.MP4_HEAD)]))
     assert topic == topic_url(fake.owner.id)
     assert fake.websub[topic] == ("https://app.example/yt", SECRET)
+    # The hub secret signs the deliveries: it is kept out of logs and errors by its value.
+    assert redact_text(f"the hub said no to {SECRET}") == "the hub said no to [REDACTED]"
     body, headers = fake.notification(str(posted.id))
     dedup = EventDeduplicator(MemoryStore(), "webhooks.youtube")
     header = headers["X-Hub-Signature"]

@@ -1660,6 +1660,9 @@ class YouTubeAdapter(Adapter):
             form["hub.secret"] = (
                 secret.get_secret_value() if isinstance(secret, SecretStr) else secret
             )
+            from socialkit._http import register_secret
+
+            register_secret(form["hub.secret"])  # kept out of logs and errors by its value
         if lease_seconds is not None:
             if lease_seconds <= 0:
                 raise ValidationError("lease_seconds must be positive")
