@@ -740,6 +740,23 @@ async def test_facebook_comments_hide_and_messenger(fb: Session) -> None:
     assert fake.has("hide", fake.owner.id, comment)
 
 
+async def test_a_facebook_comment_carries_a_photo_not_a_video_and_its_link(fb: Session) -> None:
+    """``POST /{object}/comments`` takes a photo (``attachment_id``, ``attachment_url``; the
+    comments edge of PagePost.json), no video: one is refused before sending (it was uploaded
+    to ``/photos``). The link goes in the message (it was dropped)."""
+    fake = fb.fake
+    parent = fake.publish_as(fake.owner, "ours")
+    video = Post(text="a clip", reply_to=parent, media=[Media.from_url("https://e.test/v.mp4")])
+    assert [p.code for p in fb.net.check(video)] == ["unsupported_media"]
+    with pytest.raises(InvalidPostError):
+        await fb.net.publish(video)
+    assert not [c for c in fake.of_type("Comment") if c.owner == fake.owner.id]
+    posted = await fb.net.publish(Post(text="hello", link="https://e.test/page", reply_to=parent))
+    [comment] = [c for c in fake.of_type("Comment") if c.owner == fake.owner.id]
+    assert comment.id == posted.id
+    assert comment.data["message"] == "hello\nhttps://e.test/page"
+
+
 async def test_a_messenger_reply_refuses_what_a_text_message_cannot_carry(fb: Session) -> None:
     """A Messenger reply is a text message (Send API ``message.text``): media, a poll or a
     thread are refused before sending, not dropped; the link goes in the text."""

@@ -223,6 +223,18 @@ class FacebookAdapter(MetaAdapter):
                         field="scheduled_at",
                     )
                 )
+        if post.reply_to is not None:
+            # A comment's attachment is a photo (``attachment_id``, ``attachment_url``: the
+            # comments edge of PagePost.json and Comment.json takes no video).
+            for index, item in enumerate(post.media):
+                if item.kind == "video":
+                    problems.append(
+                        Problem(
+                            code="unsupported_media",
+                            message="a facebook comment carries a photo, not a video",
+                            field=f"media[{index}]",
+                        )
+                    )
         if post.reply_to is not None and len(post.media) > 1:
             problems.append(
                 Problem(
@@ -373,7 +385,10 @@ class FacebookAdapter(MetaAdapter):
 
     async def _comment(self, post: Post) -> str:
         target = graph_id(self.name, post.reply_to, "post or comment id")
-        form: dict[str, Any] = {"message": post.text or None}
+        text = post.text
+        if post.link and post.link not in text:  # a comment has no link of its own
+            text = f"{text}\n{post.link}" if text.strip() else post.link
+        form: dict[str, Any] = {"message": text or None}
         if post.media:
             media = post.media[0]
             if media.url is not None:
