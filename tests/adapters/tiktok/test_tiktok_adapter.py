@@ -19,6 +19,7 @@ from socialkit import Media, Post
 from socialkit._errors import (
     ConfigurationError,
     InvalidPostError,
+    OutcomeUnknownError,
     PermissionError,
     RateLimitError,
     UnsupportedError,
@@ -402,3 +403,30 @@ async def test_a_photo_description_may_be_longer_than_a_video_title() -> None:
         assert [p.limit for p in tiktok.check(too_long) if p.code == "text_too_long"] == [4000]
     [published] = fake.publishes.values()
     assert (published.kind, published.title) == ("photo", "d" * 3000)
+
+
+async def test_an_init_answered_without_its_publish_id_is_unknown() -> None:
+    # A 2xx PULL_FROM_URL init starts the publish (TikTok pulls the video at once): without its
+    # publish_id the outcome is unknown, and publishing again under the key sends no second
+    # init while TikTok may still be pulling.
+    fake = FakeTikTok()
+    inits: list[str] = []
+
+    async def no_publish_id(response: httpx.Response) -> None:
+        if response.request.url.path.endswith("/video/init/"):
+            inits.append(response.request.url.path)
+            await response.aread()
+            response._content = b'{"data": {}, "error": {"code": "ok", "message": ""}}'
+
+    client = fake.client()
+    client.event_hooks["response"].append(no_publish_id)
+    adapter = fake.connect(http=client, retry_wait=False)
+    pulled = Media.from_url("https://media.example/clip.mp4", kind="video", mime_type="video/mp4")
+    async with adapter:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await adapter.publish(Post(text="pulled", media=[pulled]), idempotency_key="k-1")
+        assert info.value.idempotency_key == "k-1"
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.publish(Post(text="pulled", media=[pulled]), idempotency_key="k-1")
+    assert inits == ["/v2/post/publish/video/init/"]
+

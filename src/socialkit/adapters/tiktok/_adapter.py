@@ -638,6 +638,9 @@ class TikTokAdapter(Adapter):
                 body = {"source_info": source}
                 path = "/v2/post/publish/inbox/video/init/"
             data = await self._call("POST", path, body=body, kind="create")
+            # Without its publish_id, a 2xx init may still publish (TikTok pulls a URL's
+            # video at once): the outcome is unknown, not a refusal.
+            publish_id = self._publish_id(data)
         except OutcomeUnknownError as exc:
             raise OutcomeUnknownError(
                 self.name, "POST", "/v2/post/publish/…/init/", idempotency_key=key
@@ -646,7 +649,6 @@ class TikTokAdapter(Adapter):
             raise OutcomeUnknownError(
                 self.name, "POST", "/v2/post/publish/…/init/", idempotency_key=key
             ) from exc
-        publish_id = self._publish_id(data)
         if content is not None:
             upload_url = data.get("upload_url")
             if not isinstance(upload_url, str) or (
