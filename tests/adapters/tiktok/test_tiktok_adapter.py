@@ -429,4 +429,3 @@ async def test_an_init_answered_without_its_publish_id_is_unknown() -> None:
         with pytest.raises(OutcomeUnknownError):
             await adapter.publish(Post(text="pulled", media=[pulled]), idempotency_key="k-1")
     assert inits == ["/v2/post/publish/video/init/"]
-
