@@ -817,6 +817,25 @@ async def test_instagram_business_discovery_and_hashtags(ig: Session) -> None:
         await ig.net.account("@nobody_here")
 
 
+@pytest.mark.parametrize("network", ["facebook", "instagram"])
+async def test_comments_on_older_posts_are_read_past_posts_without_any(network: str) -> None:
+    # Comments are read a page of posts (25) at a time: pages whose posts have no comment are
+    # not the end of the posts edge (paging.next goes on). Three of them in a row used to end
+    # the walk, and the comment on the older post was never read.
+    session = Session(FakeFacebook() if network == "facebook" else FakeInstagram())
+    try:
+        fake = session.fake
+        fan = fake.add_user("fan")
+        old = fake.publish_as(fake.owner, "old")
+        fake.reply(old, fan, "on the old post")
+        for n in range(80):
+            fake.publish_as(fake.owner, f"post {n}")
+        got = [m.text async for m in session.net.messages(kinds={"comment"})]
+        assert got == ["on the old post"]
+    finally:
+        await session.close()
+
+
 async def test_instagram_replies_to_a_comment(ig: Session) -> None:
     fake = ig.fake
     posted = await ig.net.publish(image_post())

@@ -323,6 +323,26 @@ async def test_inbox_search_and_comments() -> None:
     assert mine == []  # a reply to a private message is a message, not a comment
 
 
+async def test_a_kinds_filter_reads_past_inbox_pages_it_filters_out() -> None:
+    # The inbox mixes comment replies and private messages; a ``kinds`` filter keeps some on
+    # our side. Pages of only other kinds are not the end of the inbox (``after`` goes on):
+    # with ``limit=1`` (pages of one) three of them in a row used to end the walk empty.
+    fake = FakeReddit()
+    fan = fake.add_user("fan0")
+    recorder = Recorder()
+    async with connect(fake, recorder) as reddit:
+        fake.direct(fan, "a private message")
+        posted = await reddit.publish(Post(text="My post"))
+        assert posted.id is not None
+        for n in range(4):
+            fake.reply(posted.id, fan, f"comment {n}")
+        recorder.requests.clear()
+        direct = [m.text async for m in reddit.messages(kinds={"direct"}, limit=1)]
+    assert direct == ["a private message"]
+    inbox = [r for r in recorder.requests if r.url.path == "/message/inbox"]
+    assert len(inbox) <= 3  # after a page of others, full pages, not one item at a time
+
+
 async def test_read_back_counts_use_the_common_names_metrics_uses() -> None:
     """A post's ``metrics`` on read carry the names ``metrics()`` reports (the score is the
     like count, ``num_comments`` the replies), so workflows compare networks alike."""

@@ -309,6 +309,25 @@ async def test_comments_replies_and_moderation() -> None:
     traffic.verify()
 
 
+async def test_replies_are_read_past_thread_pages_without_any() -> None:
+    # commentThreads.list answers 100 threads a page; with only replies asked for, pages of
+    # threads without replies are not the end (nextPageToken goes on). Three in a row used to
+    # end the walk before the older thread that has one.
+    fake = FakeYouTube()
+    fan = fake.add_user("fan")
+    youtube, traffic = connect(fake)
+    async with youtube:
+        posted = await youtube.publish(clip())
+        assert posted.id is not None
+        top = fake.reply(posted.id, fan, "first!")
+        answer = fake.reply(top, fan, "and a reply")
+        for n in range(300):
+            fake.reply(posted.id, fan, f"comment {n}")
+        replies = [m.id async for m in youtube.messages(kinds={"reply"})]
+    assert replies == [answer]
+    traffic.verify()
+
+
 async def test_edit_and_delete() -> None:
     fake = FakeYouTube()
     youtube, traffic = connect(fake)

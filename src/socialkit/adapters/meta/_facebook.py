@@ -39,7 +39,7 @@ from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta._auth import PageToken, page_tokens
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights, logger, parse_time
-from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
+from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, read_on, unix
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -829,7 +829,7 @@ class FacebookAdapter(MetaAdapter):
             found.sort(key=lambda m: m.created_at, reverse=True)
             return Batch(found, next=page.next)
 
-        return fetch
+        return read_on(fetch)
 
     def _mention(self, item: dict[str, Any]) -> Message | None:
         author = _from_account(item.get("from"))
@@ -910,7 +910,7 @@ class FacebookAdapter(MetaAdapter):
             found.sort(key=lambda m: m.created_at, reverse=True)
             return Batch(found, next=page.next)
 
-        return fetch
+        return read_on(fetch)
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a comment or post with a comment, or a Messenger message with a message

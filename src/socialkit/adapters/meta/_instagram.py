@@ -39,7 +39,7 @@ from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
 from socialkit.adapters.meta import _auth
 from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
-from socialkit.adapters.meta._graph import graph_id, obj
+from socialkit.adapters.meta._graph import graph_id, obj, read_on
 
 if TYPE_CHECKING:
     from socialkit.auth import Token
@@ -710,7 +710,7 @@ class InstagramAdapter(ContainerAdapter):
             found.sort(key=lambda m: m.created_at, reverse=True)
             return Batch(found, next=page.next)
 
-        return fetch
+        return read_on(fetch)
 
     def _comment_message(self, item: object, media_id: str) -> Message | None:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):

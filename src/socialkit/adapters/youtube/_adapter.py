@@ -1564,28 +1564,35 @@ class YouTubeAdapter(Adapter):
                 params["videoId"] = video_id
             else:
                 params["allThreadsRelatedToChannelId"] = (await self._mine()).id
-            if token is not None:
-                params["pageToken"] = token
-            page = await self._call(
-                wire.CommentThreadListResponse,
-                "commentThreads.list",
-                "GET",
-                "/youtube/v3/commentThreads",
-                params=params,
-            )
-            found: list[Message] = []
-            for thread in page.items:
-                snippet = thread.snippet
-                top = snippet.topLevelComment if snippet else None
-                video = snippet.videoId if snippet else None
-                comments = ([top] if top else []) + (
-                    thread.replies.comments if thread.replies else []
+            while True:
+                if token is not None:
+                    params["pageToken"] = token
+                page = await self._call(
+                    wire.CommentThreadListResponse,
+                    "commentThreads.list",
+                    "GET",
+                    "/youtube/v3/commentThreads",
+                    params=params,
                 )
-                for comment in comments:
-                    message = mapping.message_of(comment, thread_id=thread.id, video_id=video)
-                    if message.kind in wanted:
-                        found.append(message)
-            return Batch(found, page.nextPageToken)
+                found: list[Message] = []
+                for thread in page.items:
+                    snippet = thread.snippet
+                    top = snippet.topLevelComment if snippet else None
+                    video = snippet.videoId if snippet else None
+                    comments = ([top] if top else []) + (
+                        thread.replies.comments if thread.replies else []
+                    )
+                    for comment in comments:
+                        message = mapping.message_of(comment, thread_id=thread.id, video_id=video)
+                        if message.kind in wanted:
+                            found.append(message)
+                following = page.nextPageToken
+                if found or not page.items or following is None or following == token:
+                    return Batch(found, following)
+                # Threads there, none of the kinds wanted (only replies asked for, say): not
+                # the end, so read on rather than hand the walk empty pages, a run of which
+                # ends it. A resumed walk reads the same pages again to the same batch.
+                token = following
 
         return Paged(
             fetch,
