@@ -496,3 +496,35 @@ async def test_settling_errors_wait_or_need_attention(
         needs = await world["planner"].target(target.id)
         assert needs.status == "needs_attention"
         assert needs.error_type == "APIError"
+
+
+@pytest.mark.anyio
+async def test_a_native_target_taken_over_too_close_to_its_time_is_not_published_early(
+    db: PlanDB,
+) -> None:
+    # A worker claims a native target to hand it to Mastodon's scheduler and dies; its lease
+    # expires when the target is due in less than NATIVE_LEAD. The worker that takes it over
+    # must not publish it right away (minutes early): it waits for its time.
+    async with clocked_world(db, "mastodon") as world:
+        clock: FakeClock = world["clock"]
+        planner: Planner = world["planner"]
+        at = (clock.now() + timedelta(minutes=20)).replace(microsecond=0)
+        [target] = await planner.add(
+            PlannedPost(post=Post(text="at its time"), targets=["acct"], at=at, native=True)
+        )
+        assert target.native
+        dead = Runner(db, {"acct": world["net"]}, clock=clock.now, worker="dead")
+        assert await dead.claim() is not None  # ... and the worker dies here
+        clock.set(at - timedelta(minutes=10))  # the lease (5 min) has expired
+        runner: Runner = world["runner"]
+        outcomes = await runner.run_once()
+        assert [o.status for o in outcomes] == ["planned"]
+        assert [p async for p in world["net"].posts()] == []
+        assert await scheduled_on_network(world["net"]) == []
+        assert (await planner.target(target.id)).status == "planned"
+        clock.set(at - timedelta(seconds=1))
+        assert await runner.run_once() == []  # not before its time
+        clock.set(at)
+        [outcome] = await runner.run_once()
+        assert outcome.status == "published"
+        assert len([p async for p in world["net"].posts()]) == 1

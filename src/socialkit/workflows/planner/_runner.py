@@ -317,6 +317,11 @@ class Runner:
         native = target.native and target.due_at - now >= NATIVE_LEAD
         if native:
             post = post.model_copy(update={"scheduled_at": target.due_at})
+        elif target.due_at > now:
+            # Claimed ahead of its time for the network's scheduler (or taken over from a
+            # worker whose lease expired) but now too close to it for that: published as usual
+            # when due, never early.
+            return await self._release(target, target.due_at)
         assert target.lease_until is not None
         deadline = (target.lease_until - self.margin - now).total_seconds()
         try:
@@ -347,6 +352,34 @@ class Runner:
             log.exception("publishing target %s raised %s", target.id, type(exc).__name__)
             return await self._finish(target, "failed", error=exc)
         return await self._finish(target, "scheduled" if native else "published", post=published)
+
+    async def _release(self, target: Target, until: datetime) -> Outcome:
+        """Put a claimed target back, untried (its attempt not counted), until ``until``."""
+        now = self.now()
+        t = self.db.t("targets")
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE {t} SET status = 'planned', claim_token = NULL, claimed_by = NULL, "  # noqa: S608
+                "lease_until = NULL, not_before = ?, attempts = attempts - 1, updated_at = ? "
+                "WHERE id = ? AND claim_token = ?",
+                ts(until),
+                ts(now),
+                target.id,
+                self._tokens.pop(target.id, ""),
+            )
+            if changed:
+                await record(
+                    self.db,
+                    tx,
+                    target.id,
+                    now,
+                    "planned",
+                    "too close to its time for the network's scheduler: published when due",
+                    self.worker,
+                )
+        outcome = Outcome(target, "planned", fenced=bool(changed))
+        self._done(outcome)
+        return outcome
 
     async def _unknown(self, target: Target, exc: BaseException | None, why: str) -> Outcome:
         t = self.db.t("targets")
