@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -64,6 +65,32 @@ def test_default_queue_when_nothing_matches() -> None:
 
 def test_keywords_match_whole_words_only() -> None:
     assert route("the interviewer said hi") == ("general", None)
+
+
+def test_keywords_match_across_unicode_normal_forms() -> None:
+    # "remboursé" typed with a combining accent (NFD, as macOS and some clients send it) is
+    # the same word as the precomposed one (NFC); and the accent is part of the word, so
+    # "rembourse" must not match "remboursé" whatever the form.
+    table = RoutingTable(
+        rules=[
+            RoutingRule(name="refund", queue="billing", keywords=["remboursé"]),
+            RoutingRule(name="verb", queue="verb", keywords=["rembourse"]),
+        ]
+    )
+    nfc = unicodedata.normalize("NFC", "Je veux être remboursé !")
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    assert table.route(message("1", nfc, language="fr")).rule == "refund"
+    assert table.route(message("2", nfd, language="fr")).rule == "refund"
+    decomposed_rule = RoutingTable(
+        rules=[
+            RoutingRule(
+                name="refund", queue="billing", keywords=[unicodedata.normalize("NFD", "Remboursé")]
+            )
+        ]
+    )
+    assert decomposed_rule.route(message("3", nfc, language="fr")).rule == "refund"
+    assert table.route(message("4", "Il rembourse demain", language="fr")).rule == "verb"
 
 
 def test_unknown_audience_or_sentiment_does_not_match() -> None:

@@ -157,3 +157,18 @@ async def test_unknown_watch_is_a_clear_error() -> None:
     listening = Listening([FakeAdapter("x", "a")], WATCHES, store=MemoryStore())
     with pytest.raises(KeyError, match="no watch named 'nope'"):
         await listening.items("nope")
+
+
+def test_a_streamed_post_matches_its_query_in_either_unicode_form() -> None:
+    # A streamed post whose network does not say which query it matched is matched on its
+    # text: "remboursé" with a combining accent (NFD) is the keyword "remboursé" (NFC), and
+    # "rembourse" is another word.
+    import unicodedata
+
+    from socialkit.workflows.listening import _matches
+
+    nfd = unicodedata.normalize("NFD", "Jamais remboursé par Acme")
+    found = post("1", nfd, at=T0, language="fr")
+    assert _matches(found, "remboursé")
+    assert not _matches(found, "rembourse")
+    assert _matches(post("2", "Jamais remboursé", at=T0), unicodedata.normalize("NFD", "remboursé"))

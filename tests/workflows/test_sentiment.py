@@ -195,3 +195,15 @@ async def test_score_many_with_a_batch_scorer() -> None:
         scorer.score("terrible service", "en")
     ]
     assert await score_many(None, [("x", None)]) == [None]
+
+
+@pytest.mark.parametrize("text", ["Je suis très déçu", "Service nul, vraiment déçue"])
+def test_french_with_combining_accents_scores_as_precomposed(text: str) -> None:
+    # Some clients (macOS, iOS copy-paste) send accents as combining marks (NFD): "déçu" is
+    # then "de" + U+0301 + "c" + U+0327 + "u", which must not break the word apart.
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", text)
+    assert decomposed != text
+    assert scorer.score(decomposed, "fr") == scorer.score(text, "fr") < 0
+    assert scorer.score(unicodedata.normalize("NFD", "Très déçu"), None) < 0

@@ -44,6 +44,7 @@ import json
 import logging
 import re
 import sys
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -109,13 +110,21 @@ def _handle(value: str) -> str:
     return value.strip().lstrip("@").casefold()
 
 
+def _nfc(text: str) -> str:
+    """One Unicode form (NFC) for text and keywords: ``é`` typed as ``e`` and a combining
+    accent (NFD) is the same letter, and the accent stays part of the word."""
+    return unicodedata.normalize("NFC", text)
+
+
 class RoutingRule(BaseModel):
     """One routing rule: conditions (all must hold; within a list, any value) and a destination.
 
     A condition left unset matches everything. Keywords match whole words or phrases, ignoring
-    case; ``regex`` is a Python regular expression searched in the text (use ``(?i)`` to ignore
-    case). A condition on sentiment or followers does not match a message whose sentiment cannot
-    be scored (no scorer, uncovered language) or whose author's audience is unknown.
+    case, in either Unicode form of accented letters (text and keywords are compared in NFC);
+    ``regex`` is a Python regular expression searched in the text, in NFC too (use ``(?i)`` to
+    ignore case). A condition on sentiment or followers does not match a message whose
+    sentiment cannot be scored (no scorer, uncovered language) or whose author's audience is
+    unknown.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -178,7 +187,7 @@ class RoutingRule(BaseModel):
         if self.regex is not None:
             self._pattern = re.compile(self.regex)
         if self.keywords:
-            alternatives = "|".join(re.escape(k.strip()) for k in self.keywords)
+            alternatives = "|".join(re.escape(_nfc(k.strip())) for k in self.keywords)
             self._keywords = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
     @property
@@ -207,9 +216,10 @@ class RoutingRule(BaseModel):
             lang = normalize_language(message.language)
             if lang is None or lang not in {normalize_language(x) for x in self.languages}:
                 return False
-        if self._keywords is not None and not self._keywords.search(message.text):
+        text = _nfc(message.text)
+        if self._keywords is not None and not self._keywords.search(text):
             return False
-        if self._pattern is not None and not self._pattern.search(message.text):
+        if self._pattern is not None and not self._pattern.search(text):
             return False
         if self.needs_sentiment:
             if sentiment is None:

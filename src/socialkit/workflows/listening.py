@@ -212,9 +212,13 @@ def _matches(post: Post, query: str) -> bool:
     """Whether a post carries a keyword or ``#hashtag`` query (whole words, any case): for
     streamed posts whose network does not say which query they matched."""
     import re
+    import unicodedata
 
-    pattern = rf"(?<!\w){re.escape(query.lower())}(?!\w)"
-    return re.search(pattern, post.text.lower()) is not None
+    def nfc(text: str) -> str:  # one form for accented letters, typed precomposed or not
+        return unicodedata.normalize("NFC", text).lower()
+
+    pattern = rf"(?<!\w){re.escape(nfc(query))}(?!\w)"
+    return re.search(pattern, nfc(post.text)) is not None
 
 
 def _split(text: str) -> list[str]:

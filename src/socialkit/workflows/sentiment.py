@@ -415,6 +415,8 @@ class LexiconScorer:
         return leaders[0]
 
     def score(self, text: str, language: str | None = None) -> float:
+        # Accents typed as combining marks (NFD) would split words ("de" + "c" + "u").
+        text = unicodedata.normalize("NFC", text)
         lang = self.detect(text, normalize_language(language))
         if lang is None or lang not in self._lexicons:
             raise UnsupportedLanguageError(lang or language, self.languages)
