@@ -264,6 +264,29 @@ async def test_caption_limit_is_1024_utf16_units(tg: TelegramAdapter) -> None:
     assert problems[0].actual == 1026
 
 
+def _png(width: int, height: int) -> bytes:
+    """PNG_1X1 with the IHDR's width and height changed (all that is read of it)."""
+    head = bytearray(c.PNG_1X1)
+    head[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    return bytes(head)
+
+
+@pytest.mark.parametrize(("width", "height"), [(9000, 1001), (4200, 200)])
+async def test_photo_dimensions_are_checked_before_the_upload(
+    width: int, height: int, fake: FakeTelegram, traffic: Traffic
+) -> None:
+    # sendPhoto (api.json): "The photo's width and height must not exceed 10000 in total.
+    # Width and height ratio must be at most 20." Telegram refuses it once uploaded.
+    photo = Media.from_bytes(_png(width, height))
+    assert (photo.width, photo.height) == (width, height)
+    async with connect(fake, traffic) as tg:
+        assert [p.code for p in tg.check(Post(text="x", media=[photo]))] == ["photo_dimensions"]
+        with pytest.raises(InvalidPostError):
+            await tg.publish(Post(text="x", media=[photo]))
+        assert tg.check(Post(text="x", media=[Media.from_bytes(_png(8000, 2000))])) == []
+    assert fake.chat_messages() == []
+
+
 async def test_thread_is_a_chain_of_replies(fake: FakeTelegram, traffic: Traffic) -> None:
     async with connect(fake, traffic) as tg:
         posted = await tg.publish(Post(text="1/2", thread=[Post(text="2/2")]))

@@ -539,6 +539,21 @@ class TelegramAdapter(Adapter):
                     actual=length,
                 )
             )
+        for i, item in enumerate(post.media):
+            # sendPhoto (api.json): "The photo's width and height must not exceed 10000 in
+            # total. Width and height ratio must be at most 20."
+            w, h = item.width, item.height
+            if item.kind == "image" and w and h and (w + h > 10000 or max(w, h) > 20 * min(w, h)):
+                problems.append(
+                    Problem(
+                        code="photo_dimensions",
+                        message=(
+                            f"a telegram photo's width and height are at most 10000 in total, "
+                            f"one at most 20 times the other (this one is {w}x{h})"
+                        ),
+                        field=f"{prefix}media[{i}]",
+                    )
+                )
         if len(kinds) > 1:
             if "gif" in kinds:
                 problems.append(

@@ -660,6 +660,10 @@ class FakeTelegram(FakeNetwork):
             entry["file_size"] = len(data)
         if kind == "photo":
             width, height = _png_size(data or b"")
+            # sendPhoto (../shared/specs/telegram/api.json): "The photo's width and height
+            # must not exceed 10000 in total. Width and height ratio must be at most 20."
+            if width + height > 10000 or max(width, height) > 20 * min(width, height):
+                raise _bad("PHOTO_INVALID_DIMENSIONS")
             entry.update(width=width, height=height)
         elif kind in ("video", "animation"):
             width, height = _png_size(data or b"") if kind == "animation" else (1, 1)
