@@ -401,7 +401,9 @@ async def test_fakes_serve_serves_every_fake_and_counts_one_post_each() -> None:
     assert len(FAKES) == 12
     image = Media.from_bytes(c.PNG_1X1, alt="a pixel")
     video = Media.from_bytes(c.MP4_HEAD + bytes(1024), mime_type="video/mp4")
-    public = Media.from_url("https://cdn.example.com/pixel.png", alt="a pixel")  # Instagram fetches
+    public = Media.from_url(
+        "https://cdn.example.com/pixel.jpg", alt="a pixel"
+    )  # Instagram fetches (JPEG)
     media = {"tiktok": [video], "youtube": [video], "instagram": [public], "pinterest": [image]}
     with served_fakes(*FAKES) as fakes:
         assert set(fakes.info) == set(FAKES)

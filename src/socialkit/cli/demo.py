@@ -110,9 +110,13 @@ class DemoFiles:
     out: Path
 
     def media(self, kind: MediaKind, *, hosted: bool = False) -> Media:
-        name, alt = ("launch.mp4", VIDEO_ALT) if kind == "video" else ("launch.png", IMAGE_ALT)
         if hosted:
-            return Media.from_url(f"{MEDIA_URL}/{name}", alt=alt)
+            # A JPEG, which every network that fetches media takes (Instagram takes no PNG).
+            name = "launch.mp4" if kind == "video" else "launch.jpg"
+            return Media.from_url(
+                f"{MEDIA_URL}/{name}", alt=VIDEO_ALT if kind == "video" else IMAGE_ALT
+            )
+        name, alt = ("launch.mp4", VIDEO_ALT) if kind == "video" else ("launch.png", IMAGE_ALT)
         return Media.from_path(self.out / name, alt=alt)
 
 

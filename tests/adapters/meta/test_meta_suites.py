@@ -85,7 +85,8 @@ class URLMediaRoundTrip(c.RoundTripSuite):
     @pytest.mark.anyio
     async def test_bytes_are_refused_before_sending(self, net: Adapter) -> None:
         post = Post(text="bytes", media=[Media.from_bytes(c.PNG_1X1, alt="a pixel")])
-        assert [p.code for p in net.check(post)] == ["media_url_required"]
+        # (Instagram also refuses the PNG itself: "JPEG is the only image format supported")
+        assert "media_url_required" in [p.code for p in net.check(post)]
         with pytest.raises(InvalidPostError):
             await net.publish(post)
 

@@ -85,6 +85,7 @@ _USER_FIELDS = (
     "id,username,name,biography,followers_count,follows_count,media_count,"
     "profile_picture_url,website"
 )
+#: "JPEG is the only image format supported" (Content Publishing guide, Limitations).
 _IMAGE_TYPES = frozenset({"image/jpeg"})
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _HASHTAG = r"(?<![\w&])#\w+"
@@ -186,7 +187,7 @@ class InstagramAdapter(ContainerAdapter):
         max_videos=10,
         image_max_bytes=8 * _MiB,
         video_max_bytes=1024 * _MiB,
-        media_types=_IMAGE_TYPES | _VIDEO_TYPES | frozenset({"image/png"}),
+        media_types=_IMAGE_TYPES | _VIDEO_TYPES,
         max_alt_text=1000,
     )
 
