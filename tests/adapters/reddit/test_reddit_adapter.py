@@ -18,6 +18,7 @@ from socialkit._errors import (
     InvalidPostError,
     InvalidRequestError,
     RateLimitError,
+    ServerError,
     ValidationError,
 )
 from socialkit._registry import build_settings
@@ -121,6 +122,49 @@ async def test_wrong_password_is_an_auth_error() -> None:
             await reddit.me()
     assert info.value.code == "invalid_grant"
     assert "wrong" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "cls"),
+    [
+        # The token endpoint throttles like the API (429 "Too Many Requests" from
+        # www.reddit.com/api/v1/access_token: reddit-archive/reddit issues #1738 and #1793;
+        # the body is the API's {"message", "error"} one, the wait in Retry-After).
+        (
+            httpx.Response(
+                429,
+                json={"message": "Too Many Requests", "error": 429},
+                headers={"retry-after": "7"},
+            ),
+            RateLimitError,
+        ),
+        # An outage answers a proxy's HTML page.
+        (
+            httpx.Response(503, content=b"<html><body>Service Unavailable</body></html>"),
+            ServerError,
+        ),
+    ],
+)
+async def test_a_throttled_or_failing_token_endpoint_is_not_an_auth_error(
+    answer: httpx.Response, cls: type[Exception]
+) -> None:
+    fake = FakeReddit()
+    inner = httpx.ASGITransport(app=fake.app)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/access_token":
+            return answer
+        return await inner.handle_async_request(request)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    reddit = fake.connect(http=client, retry_wait=False)
+    async with reddit:
+        with pytest.raises(cls) as info:
+            await reddit.me()
+    assert not isinstance(info.value, AuthError)
+    assert "password" not in str(info.value)
+    if isinstance(info.value, RateLimitError):
+        assert info.value.retry_after == 7
 
 
 async def test_installed_app_refreshes_its_token() -> None:

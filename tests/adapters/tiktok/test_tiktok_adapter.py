@@ -313,6 +313,43 @@ async def test_error_envelope_and_per_minute_limit() -> None:
     assert info.value.request_id, "TikTok's log_id is kept"
 
 
+@pytest.mark.parametrize("code", ["spam_risk_too_many_posts", "spam_risk_too_many_pending_share"])
+async def test_a_daily_posting_cap_is_not_retried_every_minute(code: str) -> None:
+    # The direct post and upload references
+    # (https://developers.tiktok.com/doc/content-posting-api-reference-direct-post,
+    # …-reference-upload-video) answer 403 with these codes when the user's daily cap of API
+    # posts (pending shares) is reached: a wait of a minute cannot lift it.
+    fake = FakeTikTok()
+    inner = httpx.ASGITransport(app=fake.app)
+    inits: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/video/init/"):
+            inits.append(request)
+            return httpx.Response(
+                403,
+                json={
+                    "error": {
+                        "code": code,
+                        "message": "The daily post cap from the API is reached.",
+                        "log_id": "202601010000000A1B2C3D4E5F",
+                    }
+                },
+            )
+        return await inner.handle_async_request(request)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    tiktok = fake.connect(http=client, retry_wait=False)
+    async with tiktok:
+        with pytest.raises(RateLimitError) as info:
+            await tiktok.publish(Post(text="one too many", media=[video()]))
+    assert len(inits) == 1, "a daily cap is not sent again"
+    assert info.value.code == code
+    assert info.value.retry_after is None, "no minute's wait is promised"
+    assert "daily post cap" in str(info.value)
+    assert info.value.request_id == "202601010000000A1B2C3D4E5F"
+
+
 async def test_bad_ids_and_other_accounts() -> None:
     fake = FakeTikTok()
     recorder = Recorder()

@@ -51,7 +51,7 @@ from socialkit.adapters._base import (
 )
 from socialkit.adapters.reddit import _mapping as mapping
 from socialkit.adapters.reddit import _wire as wire
-from socialkit.adapters.reddit._network import json_errors
+from socialkit.adapters.reddit._network import decode_reddit_error, json_errors
 
 if TYPE_CHECKING:
     from socialkit._http import Session
@@ -332,6 +332,10 @@ class RedditAdapter(Adapter):
                 raise TransportError(
                     self.name, f"the token endpoint could not be reached ({type(exc).__name__})"
                 ) from None
+            if response.status_code == 429 or response.status_code >= 500:
+                # Throttled or failing, not a refusal of the credentials: the error of the
+                # status (RateLimitError with Retry-After, ServerError), Reddit's message kept.
+                raise decode_reddit_error(response, self.name)
             try:
                 data = response.json()
             except ValueError:

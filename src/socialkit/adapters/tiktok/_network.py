@@ -44,9 +44,10 @@ _PERMISSION = frozenset(
         "reached_active_user_cap",
     }
 )
-_LIMITED = frozenset(
-    {"rate_limit_exceeded", "spam_risk_too_many_posts", "spam_risk_too_many_pending_share"}
-)
+#: Daily caps of the Content Posting API (403): a minute's wait does not lift them, and
+#: TikTok names no reset, so they carry no ``retry_after`` (and are not sent again).
+_DAILY = frozenset({"spam_risk_too_many_posts", "spam_risk_too_many_pending_share"})
+_LIMITED = frozenset({"rate_limit_exceeded"}) | _DAILY
 
 
 def error_of(body: Any, status: int | None, network: str = "tiktok") -> APIError | None:
@@ -64,7 +65,8 @@ def error_of(body: Any, status: int | None, network: str = "tiktok") -> APIError
     text = redact_text(message or code)[:_MAX_MESSAGE]
     code = redact_text(code)[:100]
     if code in _LIMITED:
-        return RateLimitError(network, status or 429, code, text, log_id, retry_after=MINUTE)
+        wait = None if code in _DAILY else MINUTE
+        return RateLimitError(network, status or 429, code, text, log_id, retry_after=wait)
     cls: type[APIError]
     if code in _AUTH:
         cls = AuthError
@@ -99,13 +101,10 @@ def decode_tiktok_error(response: httpx.Response, network: str) -> APIError:
         return generic(network, status, None, message, None)
     if isinstance(found, RateLimitError) or generic is RateLimitError:
         wait = parse_retry_after(response)
+        if wait is None and found.code not in _DAILY:
+            wait = MINUTE
         return RateLimitError(
-            network,
-            status,
-            found.code,
-            found.message,
-            found.request_id,
-            retry_after=wait if wait is not None else MINUTE,
+            network, status, found.code, found.message, found.request_id, retry_after=wait
         )
     if generic is not APIError and type(found) is not generic and status >= 500:
         return generic(network, status, found.code, found.message, found.request_id)
