@@ -46,6 +46,7 @@ from socialkit import (
     Media,
     MemoryStore,
     NotFoundError,
+    OutcomeUnknownError,
     Post,
     RateLimitError,
     ThreadIncompleteError,
@@ -859,6 +860,38 @@ class TestMessages(BlueskyFixtures):
         with pytest.raises(InvalidPostError):
             await adapter.reply(first, "x" * 1001)
         assert len(router.calls) == calls
+
+    @pytest.mark.anyio
+    async def test_dm_reply_whose_answer_cannot_be_read_is_outcome_unknown(
+        self, adapter: BlueskyAdapter, router: respx.MockRouter
+    ) -> None:
+        # A 2xx to sendMessage means the message was sent: an unreadable body leaves the
+        # outcome unknown (sendMessage has no key, so a "definite" error invites a resend).
+        self.mock_messages(router)
+        sent = router.post(xrpc("chat.bsky.convo.sendMessage")).mock(
+            return_value=httpx.Response(200, content=b'{"unexpected": [1, 2, 3]}')
+        )
+        (first, *_) = [m async for m in adapter.messages(kinds={"direct"})]
+        with pytest.raises(OutcomeUnknownError):
+            await adapter.reply(first, "Thanks!")
+        assert sent.call_count == 1
+
+    @pytest.mark.anyio
+    async def test_reply_to_a_mention_publishes_its_whole_thread(
+        self, adapter: BlueskyAdapter, router: respx.MockRouter
+    ) -> None:
+        self.mock_messages(router)
+        self.echo_create(router)
+        got = [m async for m in adapter.messages(kinds={"reply"}, limit=1)]
+        answer = Post(text="First part", thread=[Post(text="Second part")])
+        published = await adapter.reply(got[0], answer)
+        records = [sent["record"] for sent in _created_records(router)]
+        assert [r["text"] for r in records] == ["First part", "Second part"]
+        mine = post_uri("3kmineaaaaa22")
+        assert records[0]["reply"]["root"] == {"uri": mine, "cid": CID}
+        assert records[1]["reply"]["root"] == {"uri": mine, "cid": CID}
+        assert records[1]["reply"]["parent"]["uri"] == published.id
+        assert [p.text for p in published.thread] == ["Second part"]
 
 
 def test_settings_reject_bad_values() -> None:

@@ -913,12 +913,20 @@ class BlueskyAdapter(Adapter):
         return await self._publish_thread(post, None, idempotency_key)
 
     async def _publish_thread(
-        self, post: Post, card: dict[str, Any] | None, idempotency_key: str | None
+        self,
+        post: Post,
+        card: dict[str, Any] | None,
+        idempotency_key: str | None,
+        *,
+        reply: dict[str, Any] | None = None,
     ) -> Post:
+        """Publish ``post`` and its thread; ``reply``: the first post's reply refs when they
+        are known already (else read for its ``reply_to``)."""
         look = idempotency_key is not None
         key = idempotency_key if idempotency_key is not None else self._new_key()
         posts = post.posts()
-        reply = await self._reply_refs(posts[0].reply_to) if posts[0].reply_to else None
+        if reply is None and posts[0].reply_to:
+            reply = await self._reply_refs(posts[0].reply_to)
         first, ref = await self._create(
             await self._record(posts[0], reply, card), key, look_first=look
         )
@@ -1911,8 +1919,7 @@ class BlueskyAdapter(Adapter):
             refs: dict[str, Any] = {"root": reply_root(raw.record) or parent, "parent": parent}
         else:
             refs = await self._reply_refs(to.id)
-        published, _ = await self._create(await self._record(answer, refs), self._new_key())
-        return published
+        return await self._publish_thread(answer, None, None, reply=refs)
 
     async def _send_dm(self, to: Message, answer: Post) -> Post:
         problems: list[Problem] = []
@@ -1960,7 +1967,13 @@ class BlueskyAdapter(Adapter):
             json={"convoId": to.conversation_id, "message": message},
             kind="create",
         )
-        sent = self._session.parse_model(ChatMessage, response)
+        try:
+            sent = self._session.parse_model(ChatMessage, response)
+        except MalformedResponseError as exc:
+            # A 2xx whose body cannot be read: the message was most likely sent.
+            raise OutcomeUnknownError(
+                NETWORK, "POST", "/xrpc/chat.bsky.convo.sendMessage", exc
+            ) from exc
         data = await self.auth.data()
         return Post(
             text=sent.text or answer.text,
