@@ -354,6 +354,24 @@ class TestPublishing(XTest):
         assert create.call_count == 2, "not found: sent exactly once more"
 
     @pytest.mark.anyio
+    async def test_a_created_answer_without_data_is_reconciled_not_an_error(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        # A 201 without ``data`` (CreatePostsResponse makes it optional): the post may well
+        # exist, so the outcome is unknown and the timeline is read; it is not a refusal
+        # (which would drop the key's record and let a retry publish a second copy).
+        adapter = make_x(client)
+        create = router.post(f"{BASE}/2/tweets").mock(return_value=b.ok(201, {}))
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        landed = b.recent_id(0, 5)
+        router.get(f"{BASE}/2/users/{ME_ID}/tweets").mock(
+            return_value=b.ok(200, b.page([b.post(landed, "Hello")]))
+        )
+        posted = await adapter.publish(Post(text="Hello"), idempotency_key="k1")
+        assert posted.id == landed
+        assert create.call_count == 1
+
+    @pytest.mark.anyio
     async def test_app_only_bearer_cannot_publish(
         self, router: respx.MockRouter, client: httpx.AsyncClient
     ) -> None:
@@ -760,6 +778,26 @@ class TestMessages(XTest):
         params = events.calls[0].request.url.params
         assert params["event_types"] == "MessageCreate"
         assert "attachments" in params["dm_event.fields"]
+
+    @pytest.mark.anyio
+    async def test_a_dm_answer_without_data_is_looked_for_not_an_error(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        # A 201 without ``data``: the message may well have been sent (no duplicate check
+        # for DMs), so it is looked for among the events, never reported as a refusal.
+        adapter = make_x(client)
+        conversation = f"{OTHER_ID}-{ME_ID}"
+        send = router.post(f"{BASE}/2/dm_conversations/{conversation}/messages").mock(
+            return_value=b.ok(201, {})
+        )
+        router.get(f"{BASE}/2/users/me").mock(return_value=b.ok(200, b.user_response()))
+        delivered = b.recent_id(0, 4)
+        router.get(f"{BASE}/2/dm_events").mock(
+            return_value=b.ok(200, b.dm_page([b.dm_event(delivered, "Hi back", ME_ID)]))
+        )
+        sent = await adapter.reply(_dm(conversation), "Hi back")
+        assert sent.id == delivered
+        assert send.call_count == 1
 
     @pytest.mark.anyio
     async def test_a_first_dm_whose_answer_is_lost_is_found_in_the_one_to_one_conversation(

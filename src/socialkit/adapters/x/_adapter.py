@@ -851,7 +851,7 @@ class XAdapter(Adapter):
 
     async def _send_create(self, body: dict[str, Any], key: str | None) -> wire.CreatePostResponse:
         try:
-            return await self._call(
+            answer = await self._call(
                 wire.CreatePostResponse, "POST", "/2/tweets", json=body, kind="create"
             )
         except OutcomeUnknownError as exc:
@@ -859,6 +859,10 @@ class XAdapter(Adapter):
         except MalformedResponseError as exc:
             # A 2xx whose body cannot be read: the post may well exist.
             raise self._unknown(key) from exc
+        if answer.data is None:
+            # A 2xx without the new post's id: no more a refusal than an unreadable body.
+            raise self._unknown(key) from self._problem(answer.errors, "the new post")
+        return answer
 
     def _unknown(self, key: str | None) -> OutcomeUnknownError:
         return OutcomeUnknownError(self.name, "POST", "/2/tweets", idempotency_key=key)
@@ -1920,6 +1924,11 @@ class XAdapter(Adapter):
         started = self.now()
         try:
             answer = await self._call(wire.DmSentResponse, "POST", path, json=body, kind="create")
+            if answer.data is None:
+                # A 2xx without the event's id: the message may well have been sent.
+                raise MalformedResponseError(
+                    self.name, None, "malformed_response", "the answer has no data for the DM"
+                ) from self._problem(answer.errors, "the direct message")
         except (OutcomeUnknownError, MalformedResponseError) as exc:
             logger.warning("x: the outcome of a direct message is unknown; looking for it")
             try:
