@@ -202,9 +202,10 @@ def test_shrinkage_pulls_thin_cells_toward_the_mean() -> None:
     assert weight > 0.9
 
 
-def test_unknown_time_zone_is_a_clear_error() -> None:
-    with pytest.raises(ConfigurationError, match="unknown time zone 'Mars/Olympus'"):
-        best_times(synthetic_history(n=20), "Mars/Olympus")
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "America"])  # "America": a folder of zones
+def test_unknown_time_zone_is_a_clear_error(zone: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"unknown time zone '{zone}'"):
+        best_times(synthetic_history(n=20), zone)
 
 
 def test_best_frequency_and_recommendations() -> None:

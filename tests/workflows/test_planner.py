@@ -334,6 +334,8 @@ def test_rules_are_validated() -> None:
         CadenceRule(min_gap=timedelta(0))
     with pytest.raises(ValidationError, match="time zone"):
         CadenceRule(tz="Mars/Olympus")
+    with pytest.raises(ValidationError, match="time zone"):  # a folder of zones: OSError
+        Blackout(daily_from=time(1), daily_to=time(2), tz="America")
     with pytest.raises(ValueError, match="start < end"):
         Blackout(start=NOW, end=NOW)
     with pytest.raises(ValueError, match="either"):

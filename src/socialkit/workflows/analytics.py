@@ -518,7 +518,7 @@ def _zone(tz: str | ZoneInfo) -> ZoneInfo:
         return tz
     try:
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a region's folder: OSError
         raise ConfigurationError(
             f"unknown time zone {tz!r}; use an IANA name such as 'Europe/Paris'"
         ) from None

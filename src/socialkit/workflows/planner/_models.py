@@ -57,7 +57,7 @@ _FROZEN = ConfigDict(
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a region's folder: OSError
         raise ValidationError(
             f"unknown time zone {name!r}; use an IANA name such as 'Europe/Paris'"
         ) from None
