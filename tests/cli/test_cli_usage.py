@@ -288,3 +288,70 @@ def test_report_reports_a_failing_account_once(
     assert text.exit_code == 5
     assert [line.split(":")[0] for line in text.stderr.splitlines()] == ["masto"]
     assert not [r for r in caplog.records if r.name == "socialkit.workflows.analytics"]
+
+
+# -- time zones and output files ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--tz", "America"],  # a region's folder: ZoneInfo raises IsADirectoryError
+        ["report", "--tz", "Mars/Olympus"],
+        ["plan", "list", "--tz", "America"],
+        ["plan", "add", "hi", "--account", "masto", "--best", "--tz", "Mars/Olympus"],
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_unknown_time_zone_exits_3_before_any_request(
+    tmp_path: Path, args: list[str], as_json: bool
+) -> None:
+    path = _two_accounts(tmp_path)
+    if args[0] == "plan":
+        args = [*args, "--db", str(tmp_path / "plan.db")]
+    sent: list[httpx.Request] = []
+    result = runner.invoke(
+        app,
+        ["--config", str(path), *args, *(["--json"] if as_json else [])],
+        obj=_recording_env(sent),
+    )
+    assert result.exit_code == 3, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    message = _error(result)["message"] if as_json else result.stderr
+    assert "unknown time zone" in message
+    assert "Traceback" not in result.output
+    assert sent == []
+
+
+def test_a_rules_file_with_a_region_as_time_zone_exits_3(tmp_path: Path) -> None:
+    path = _two_accounts(tmp_path)
+    (tmp_path / "planner.toml").write_text(
+        '[[cadence]]\nname = "gap"\nmin_gap_minutes = 60\ntz = "America"\n', encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        ["--config", str(path), "plan", "list", "--db", str(tmp_path / "plan.db"), "--json"],
+        obj=_recording_env([]),
+    )
+    assert result.exit_code == 3, result.output
+    assert "rules file" in _error(result)["message"]
+
+
+@pytest.mark.parametrize("option", ["--csv", "--heatmap"])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_report_to_a_path_that_cannot_be_written_is_a_usage_error(
+    tmp_path: Path, option: str, as_json: bool
+) -> None:
+    world = World(tmp_path)
+    assert world.invoke("post", "one", "--account", "masto").exit_code == 0
+    target = tmp_path / "no-such-folder" / "out"
+    args = ["report", "--account", "masto", option, str(target)]
+    result = world.invoke(*args, *(["--json"] if as_json else []))
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    if as_json:
+        error = _error(result)
+        assert "cannot write" in error["message"]
+    else:
+        assert "cannot write" in result.stderr
+        assert "Traceback" not in result.output

@@ -175,6 +175,8 @@ def test_settings_file(tmp_path: Path) -> None:
         ('[http]\ntoken = "s3cret-value-here"\n', "http.token: the bearer token must not be"),
         ('[act.delete]\naccounts = ["*"]\n', "act.delete"),
         ('tz = "Mars/Olympus"\n', "unknown time zone"),
+        # A region's folder is no zone: ZoneInfo raises IsADirectoryError, not a ValueError.
+        ('tz = "America"\n', "unknown time zone"),
         ("colour = 1\n", "colour"),
         ('[[watches]]\nname = "w"\n', "needs keywords"),
         ("[act.route]\napproval = true\n", "route acts at once"),

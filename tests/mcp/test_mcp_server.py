@@ -309,6 +309,31 @@ async def test_bad_arguments_get_typed_errors(session: Session, world: World) ->
     assert unknown.is_error
 
 
+async def test_calendar_times_need_a_zone_and_an_order(session: Session) -> None:
+    """A naive start or end would be read in the server's zone, not the caller's: refused."""
+    error = await session.error("calendar", {"start": "2026-01-01T00:00:00"})
+    assert error["type"] == "ValidationError"
+    assert error["problems"][0]["field"] == "start"
+    error = await session.error(
+        "calendar", {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00"}
+    )
+    assert error["type"] == "ValidationError"
+    assert error["problems"][0]["field"] == "end"
+    error = await session.error(
+        "calendar", {"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}
+    )
+    assert error["type"] == "ValidationError"
+    assert "after start" in error["message"]
+
+
+async def test_metrics_take_a_bounded_number_of_ids(session: Session) -> None:
+    """An unbounded id list would turn into as many network requests: refused by the schema."""
+    ids = [str(n) for n in range(1, 202)]
+    error = await session.error("get_metrics", {"account": "masto", "post_ids": ids})
+    assert error["type"] == "ValidationError"
+    assert error["problems"][0]["field"] == "post_ids"
+
+
 async def test_invalid_post_is_refused_before_any_request(session: Session, world: World) -> None:
     error = await session.error("publish", {"post": {"text": "y" * 600}, "accounts": ["masto"]})
     assert error["type"] == "InvalidPostError"

@@ -252,6 +252,19 @@ def _fail(state: _State, error: BaseException) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _check_zone(state: _State, tz: str, option: str = "--tz") -> None:
+    """Refuse an unknown time zone before any request (exit 3). A region's folder such as
+    ``America`` is no zone either: ``ZoneInfo`` raises ``IsADirectoryError`` (an OSError)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(tz)
+    except (ValueError, KeyError, OSError):
+        raise _fail(
+            state, ConfigurationError(f"unknown time zone {tz!r} ({option}); use an IANA name")
+        ) from None
+
+
 def _run(state: _State, main: Callable[[], Awaitable[int | None]]) -> None:
     """Run a command's coroutine; turn socialkit errors into their exit codes."""
 
@@ -1397,12 +1410,7 @@ def report(
     )
 
     state = _state(ctx, config, as_json=as_json)
-    try:  # bad input fails before any request
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(tz)
-    except (ValueError, KeyError) as exc:
-        raise _fail(state, ConfigurationError(f"unknown time zone {tz!r} (--tz)")) from exc
+    _check_zone(state, tz)  # bad input fails before any request
 
     async def main() -> int:
         async with _opened(state, account) as opened:
@@ -1428,11 +1436,13 @@ def report(
                 recommendations=recommendations(perfs, tz),
             )
             if csv_path is not None:
-                write_csv(perfs, csv_path)
+                _write_file(csv_path, "--csv", lambda: write_csv(perfs, csv_path))
             if heatmap is not None:
                 from socialkit.cli._png import write_heatmap
 
-                write_heatmap(best_times(perfs, tz), heatmap)
+                _write_file(
+                    heatmap, "--heatmap", lambda: write_heatmap(best_times(perfs, tz), heatmap)
+                )
         if as_json:
             _print_json(state, data)
         elif not perfs:
@@ -1451,6 +1461,17 @@ def report(
         return code_for_failures(failures, max(1, len(failures)))
 
     _run(state, main)
+
+
+def _write_file(path: Path, option: str, write: Callable[[], object]) -> None:
+    """Write an output file; a path that cannot be written is a usage error (exit 2), not a
+    traceback."""
+    try:
+        write()
+    except OSError as exc:
+        raise typer.BadParameter(
+            f"cannot write {path}: {exc.strerror or type(exc).__name__}", param_hint=option
+        ) from None
 
 
 # -- demo ---------------------------------------------------------------------------------------

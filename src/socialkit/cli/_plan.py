@@ -38,8 +38,8 @@ from socialkit._errors import ConfigurationError
 from socialkit._models import Post
 from socialkit.cli._app import (
     ConfigOption,
+    _check_zone,
     _escape,
-    _fail,
     _opened,
     _print_json,
     _progress,
@@ -264,6 +264,8 @@ def plan_add(
     if (at is None) == (not best):
         raise typer.BadParameter("give --at TIME or --best", param_hint="--at")
     when = _when(at) if at is not None else None
+    if best:
+        _check_zone(state, tz)  # before the 90 days of metrics are read
     texts: dict[str, str] = {}
     for item in text_for or []:
         key, sep, value = item.partition("=")
@@ -353,12 +355,7 @@ def plan_list(
                 f"{s!r}; one of {', '.join(sorted(known))}", param_hint="--status"
             )
     the_day, the_week = _day(day, "--day"), _day(week, "--week")
-    try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(tz)
-    except (ValueError, KeyError):
-        raise _fail(state, ConfigurationError(f"unknown time zone {tz!r} (--tz)")) from None
+    _check_zone(state, tz)
 
     async def main() -> int:
         async with _db(db, prefix) as plan_db:

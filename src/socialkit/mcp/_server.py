@@ -259,7 +259,8 @@ def build_server(workspace: Workspace, *, secrets: Iterable[str] = ()) -> Social
     async def get_metrics(
         account: Account,
         post_ids: Annotated[
-            list[str] | None, Field(description="Post ids; none: the latest posts.")
+            list[str] | None,
+            Field(max_length=200, description="Post ids (200 at most); none: the latest posts."),
         ] = None,
         limit: Limit = 20,
     ) -> MetricsResult:

@@ -134,7 +134,8 @@ class McpSettings(BaseModel):
     def _zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a region's folder ("America") is not a zone (IsADirectoryError).
             raise ValueError(f"unknown time zone {value!r}; use an IANA name") from None
         return value
 

@@ -428,6 +428,17 @@ class Workspace:
         planner = self._planner()
         if account is not None:
             self.adapter(account)
+        for name, moment in (("start", start), ("end", end)):
+            # A naive time would be read in the server's own zone, not the caller's.
+            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+                raise ValidationError(
+                    f"{name} must carry its time zone (e.g. 2026-12-24T09:00:00Z)",
+                    errors=[{"loc": (name,), "msg": "a time zone is required"}],
+                )
+        if start is not None and end is not None and end <= start:
+            raise ValidationError(
+                "end must be after start", errors=[{"loc": ("end",), "msg": "must be after start"}]
+            )
         now = self._clock()
         statuses = list(status) if status else None
         if day is not None or week is not None:
