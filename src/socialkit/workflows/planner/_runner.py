@@ -355,31 +355,12 @@ class Runner:
 
     async def _release(self, target: Target, until: datetime) -> Outcome:
         """Put a claimed target back, untried (its attempt not counted), until ``until``."""
-        now = self.now()
-        t = self.db.t("targets")
-        async with self.db.transaction() as tx:
-            changed = await tx.execute(
-                f"UPDATE {t} SET status = 'planned', claim_token = NULL, claimed_by = NULL, "  # noqa: S608
-                "lease_until = NULL, not_before = ?, attempts = attempts - 1, updated_at = ? "
-                "WHERE id = ? AND claim_token = ?",
-                ts(until),
-                ts(now),
-                target.id,
-                self._tokens.pop(target.id, ""),
-            )
-            if changed:
-                await record(
-                    self.db,
-                    tx,
-                    target.id,
-                    now,
-                    "planned",
-                    "too close to its time for the network's scheduler: published when due",
-                    self.worker,
-                )
-        outcome = Outcome(target, "planned", fenced=bool(changed))
-        self._done(outcome)
-        return outcome
+        return await self._replan(
+            target,
+            until,
+            "too close to its time for the network's scheduler: published when due",
+            sets="attempts = attempts - 1, ",
+        )
 
     async def _unknown(self, target: Target, exc: BaseException | None, why: str) -> Outcome:
         t = self.db.t("targets")
@@ -403,32 +384,47 @@ class Runner:
         wait = self.retry_after * (2 ** max(0, target.attempts - 1))
         if isinstance(exc, RateLimitError) and exc.retry_after is not None:
             wait = max(wait, timedelta(seconds=float(exc.retry_after)))
+        return await self._replan(
+            target,
+            now + wait,
+            f"to try again after {wait.total_seconds():g} s: {detail or exc}",
+            sets="unknowns = unknowns + ?, error_type = ?, error_message = ?, ",
+            values=(
+                1 if unknown else 0,
+                type(exc).__name__ if exc is not None else "OutcomeUnknown",
+                detail or str(exc),
+            ),
+            error=exc,
+        )
+
+    async def _replan(
+        self,
+        target: Target,
+        not_before: datetime,
+        event: str,
+        *,
+        sets: str,
+        values: tuple[object, ...] = (),
+        error: BaseException | None = None,
+    ) -> Outcome:
+        """Put a target this worker claimed back to ``planned`` (fenced by its claim token),
+        not before ``not_before``; ``sets`` and ``values``: the columns changed besides."""
+        now = self.now()
         t = self.db.t("targets")
         async with self.db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE {t} SET status = 'planned', claim_token = NULL, claimed_by = NULL, "  # noqa: S608
-                "lease_until = NULL, not_before = ?, unknowns = unknowns + ?, "
-                "error_type = ?, error_message = ?, updated_at = ? "
+                f"lease_until = NULL, not_before = ?, {sets}updated_at = ? "
                 "WHERE id = ? AND claim_token = ?",
-                ts(now + wait),
-                1 if unknown else 0,
-                type(exc).__name__ if exc is not None else "OutcomeUnknown",
-                detail or str(exc),
+                ts(not_before),
+                *values,
                 ts(now),
                 target.id,
                 self._tokens.pop(target.id, ""),
             )
             if changed:
-                await record(
-                    self.db,
-                    tx,
-                    target.id,
-                    now,
-                    "planned",
-                    f"to try again after {wait.total_seconds():g} s: {detail or exc}",
-                    self.worker,
-                )
-        outcome = Outcome(target, "planned", error=exc, fenced=bool(changed))
+                await record(self.db, tx, target.id, now, "planned", event, self.worker)
+        outcome = Outcome(target, "planned", error=error, fenced=bool(changed))
         self._done(outcome)
         return outcome
 
