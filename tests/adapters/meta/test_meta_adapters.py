@@ -817,6 +817,34 @@ async def test_instagram_business_discovery_and_hashtags(ig: Session) -> None:
         await ig.net.account("@nobody_here")
 
 
+async def test_instagram_other_accounts_media_are_not_attributed_to_the_user(ig: Session) -> None:
+    # IGMedia (meta/graph/IGMedia.json) names its owner by ``username`` / ``owner``; business
+    # discovery gives the other account's media, hashtag ``recent_media`` gives neither field.
+    # Both used to be read back as the user's own posts (its id, or its cached Account).
+    fake = ig.fake
+    me = await ig.net.me()
+    rival = fake.add_user("rival", followers=1)
+    fake.publish_as(rival, "our new #coffee blend")
+    _, [post] = await ig.net.ex_business_discovery("rival", media=5)
+    assert post.author is not None
+    assert (post.author.id, post.author.handle) == (rival.id, "rival")
+    found = [p async for p in ig.net.search("#coffee")]
+    assert [p.text for p in found] == ["our new #coffee blend"]
+    assert all(p.author is None or p.author.id != me.id for p in found)
+
+
+async def test_instagram_comment_read_back_keeps_its_author(ig: Session) -> None:
+    # IGComment (meta/graph/IGComment.json): ``from`` (IGCommentFromUser: id, username) and
+    # ``username`` name who wrote it; get_post of a comment asked for them and dropped them.
+    fake = ig.fake
+    posted = await ig.net.publish(image_post())
+    fan = fake.add_user("fan")
+    comment = fake.reply(posted.id, fan, "so cute")
+    got = await ig.net.get_post(comment)
+    assert got.author is not None
+    assert (got.author.id, got.author.handle) == (fan.id, "fan")
+
+
 @pytest.mark.parametrize("network", ["facebook", "instagram"])
 async def test_comments_on_older_posts_are_read_past_posts_without_any(network: str) -> None:
     # Comments are read a page of posts (25) at a time: pages whose posts have no comment are

@@ -386,7 +386,11 @@ class InstagramAdapter(ContainerAdapter):
             )
         posts_block = found.get("media")
         items = posts_block.get("data") if isinstance(posts_block, dict) else None
-        return _user_account(found), [p for p in (self._post_from(m) for m in items or []) if p]
+        account = _user_account(found)
+        # The media are the other account's: their author is it, never the user.
+        by = Account(id=account.id, handle=account.handle, url=account.url, network=self.name)
+        posts = (self._post_from(m, own=False, by=by) for m in items or [])
+        return account, [p for p in posts if p]
 
     # -- publishing ----------------------------------------------------------------------------
 
@@ -524,12 +528,23 @@ class InstagramAdapter(ContainerAdapter):
             raise MalformedResponseError(self.name, None, "malformed_response", "no media id")
         return post
 
-    def _post_from(self, body: dict[str, Any]) -> Post | None:
+    def _post_from(
+        self, body: dict[str, Any], *, own: bool = True, by: Account | None = None
+    ) -> Post | None:
+        """A media as a Post; the account's own unless ``own`` is false: then its author is
+        ``by`` (business discovery), or unknown (``None``: hashtag media carry no owner)."""
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return None
         children = body.get("children")
         items = children.get("data") if isinstance(children, dict) else None
         media = [_media(c) for c in items or [] if isinstance(c, dict)] or [_media(body)]
+        author = by
+        if own:
+            author = (
+                Account(id=self.ig_user, handle=body.get("username"), network=self.name)
+                if body.get("username")
+                else self._me_cache
+            )
         return Post(
             id=body["id"],
             text=str(body.get("caption") or ""),
@@ -537,9 +552,7 @@ class InstagramAdapter(ContainerAdapter):
             url=body.get("permalink"),
             created_at=parse_time(body.get("timestamp")) or self.now(),
             media=[m for m in media if m is not None],
-            author=Account(id=self.ig_user, handle=body.get("username"), network=self.name)
-            if body.get("username")
-            else self._me_cache,
+            author=author,
             metrics={
                 k: v
                 for k, v in (
@@ -553,12 +566,19 @@ class InstagramAdapter(ContainerAdapter):
 
     def _comment_post(self, body: dict[str, Any]) -> Post:
         media = obj(body.get("media"))
+        sender = obj(body.get("from"))
+        username = body.get("username") or sender.get("username")
+        handle = username if isinstance(username, str) else None
+        author_id = sender.get("id") or (f"@{handle}" if handle else None)
         return Post(
             id=str(body.get("id")),
             text=str(body.get("text") or ""),
             network=self.name,
             created_at=parse_time(body.get("timestamp")) or self.now(),
             reply_to=body.get("parent_id") or media.get("id"),
+            author=Account(id=str(author_id), handle=handle, network=self.name)
+            if author_id
+            else None,
             raw=body,
         )
 
@@ -597,7 +617,8 @@ class InstagramAdapter(ContainerAdapter):
                 inner = self.graph.fetcher(
                     f"/{hashtag}/recent_media",
                     {"user_id": self.ig_user, "fields": _MEDIA_FIELDS.split(",username")[0]},
-                    self._post_from,
+                    # Other accounts' media, whose owner Instagram does not give.
+                    lambda body: self._post_from(body, own=False),
                     push_times=False,
                 )
             return await inner(network_cursor, want)
