@@ -41,7 +41,7 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +55,9 @@ from socialkit._errors import (
     ValidationError,
 )
 from socialkit._models import Message, Post
+
+if TYPE_CHECKING:
+    from anyio import CancelScope, Event
 
 __all__ = [
     "EventStream",
@@ -168,7 +171,11 @@ class StreamPolicy:
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait before reconnect attempt ``attempt`` (1 for the first), with jitter."""
-        top = min(self.max_backoff, self.initial_backoff * self.factor ** max(0, attempt - 1))
+        try:
+            grown = self.initial_backoff * self.factor ** max(0, attempt - 1)
+        except OverflowError:  # a stream that never gives up reaches huge attempt numbers
+            grown = self.max_backoff
+        top = min(self.max_backoff, grown)
         draw = (rng or random).uniform(0.5, 1.0)
         return top * draw
 
@@ -202,8 +209,9 @@ class EventStream:
     """The events of one stream, reconnecting as the module docs describe.
 
     Iterate it once (``async for``); :attr:`cursor` is where a new stream resumes, and
-    :attr:`reconnects` how many times this one reconnected. Breaking out of the loop, or
-    :meth:`aclose`, closes the connection.
+    :attr:`reconnects` how many times this one reconnected. Leaving ``async with stream:``,
+    or :meth:`aclose` (from any task, also while another one waits for an event), closes the
+    connection; breaking out of a bare ``async for`` leaves it open until then.
     """
 
     def __init__(
@@ -226,6 +234,10 @@ class EventStream:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._rng = rng
         self._iterator: AsyncGenerator[StreamEvent, None] | None = None
+        self._closing = False
+        #: The wait under way in the iterator (a read, a backoff), which aclose() interrupts.
+        self._pending: CancelScope | None = None
+        self._finished: Event | None = None
 
     def __repr__(self) -> str:
         return f"<EventStream {self.network} reconnects={self.reconnects}>"
@@ -236,15 +248,31 @@ class EventStream:
         return self._iterator
 
     async def aclose(self) -> None:
-        """Close the connection (the iterator ends)."""
-        if self._iterator is not None:
-            await self._iterator.aclose()
+        """Close the connection (the iterator ends), from the task iterating or from another
+        one while it waits for the next event."""
+        self._closing = True
+        iterator = self._iterator
+        if iterator is None:
+            return
+        if not getattr(iterator, "ag_running", False):
+            await iterator.aclose()
+            return
+        # Another task is inside the iterator: interrupt its wait, and return once the
+        # connection is closed (that task's loop then ends).
+        if self._pending is not None:
+            self._pending.cancel()
+        if self._finished is not None:
+            await self._finished.wait()
 
     async def __aenter__(self) -> EventStream:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _closed(self) -> bool:
+        """Whether aclose() was called (read anew at each check: another task sets it)."""
+        return self._closing
 
     def _fresh(self, event: StreamEvent) -> bool:
         if event.id in self._seen:
@@ -258,6 +286,21 @@ class EventStream:
     async def _run(self) -> AsyncGenerator[StreamEvent, None]:
         import anyio
 
+        self._finished = anyio.Event()
+        connections = self._connections()
+        try:
+            async for item in connections:
+                yield item
+        finally:
+            try:
+                await connections.aclose()
+            finally:
+                self._pending = None
+                self._finished.set()
+
+    async def _connections(self) -> AsyncGenerator[StreamEvent, None]:
+        import anyio
+
         failures = 0
         resuming = False
         watchdog: list[anyio.CancelScope] = []
@@ -267,14 +310,20 @@ class EventStream:
             if watchdog:
                 watchdog[0].deadline = anyio.current_time() + self.stall
 
-        while True:
+        while not self._closed():
             connection = self._opener(self.cursor, resuming, pulse)
             try:
                 while True:
                     with anyio.CancelScope(deadline=anyio.current_time() + self.stall) as scope:
                         watchdog[:] = [scope]
+                        self._pending = scope
+                        if self._closed():  # aclose() came while nothing could be interrupted
+                            scope.cancel()
                         item = await connection.__anext__()
                     watchdog.clear()
+                    self._pending = None
+                    if self._closed():  # aclose() interrupted the read
+                        return
                     if scope.cancelled_caught:
                         raise StreamStalledError(
                             self.network, f"the stream was silent for {self.stall:g} s"
@@ -290,11 +339,17 @@ class EventStream:
             except StopAsyncIteration:
                 error: BaseException = TransportError(self.network, "the stream was closed")
             except Exception as exc:
+                if self._closed():
+                    return
                 if not _retryable(exc):
                     raise
                 error = exc
             finally:
+                watchdog.clear()
+                self._pending = None
                 await _close(connection)
+            if self._closed():
+                return
             self.last_error = error
             failures += 1
             if self.policy.max_attempts is not None and failures > self.policy.max_attempts:
@@ -309,7 +364,14 @@ class EventStream:
                 error,
                 wait,
             )
-            await anyio.sleep(wait)
+            with anyio.CancelScope() as waiting:
+                self._pending = waiting
+                if self._closed():
+                    waiting.cancel()
+                await anyio.sleep(wait)
+            self._pending = None
+            if self._closed():
+                return
             self.reconnects += 1
             resuming = True
 

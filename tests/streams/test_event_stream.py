@@ -162,3 +162,73 @@ def test_policies_and_kinds_are_checked() -> None:
     with pytest.raises(ValidationError, match="not one string"):
         stream_kinds("post")
     assert stream_kinds(None, default={"post"}) == {"post"}
+
+
+def test_a_stream_that_never_gives_up_keeps_its_waits_capped() -> None:
+    # max_attempts=None: after a long outage the attempt count grows past what
+    # factor ** attempt can hold as a float; the wait stays at max_backoff (with jitter).
+    p = StreamPolicy(initial_backoff=1.0, max_backoff=60.0, factor=2.0, max_attempts=None)
+    for attempt in (1_030, 5_000, 10**6):
+        assert 30.0 <= p.backoff(attempt, random.Random(attempt)) <= 60.0
+
+
+async def test_aclose_from_another_task_interrupts_a_pending_read() -> None:
+    reading = anyio.Event()
+    closed: list[str] = []
+
+    async def connection(
+        cursor: str | None, resuming: bool, pulse: Callable[[], None]
+    ) -> AsyncIterator[StreamEvent | None]:
+        try:
+            yield event(1)
+            reading.set()
+            await anyio.Event().wait()  # a quiet stream: the read never completes
+            yield event(2)  # pragma: no cover
+        finally:
+            closed.append("connection")
+
+    stream = EventStream("test", connection, policy=policy(stall=3600))
+    got: list[str] = []
+
+    async def consume() -> None:
+        async for item in stream:
+            got.append(item.id)
+        closed.append("loop")
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume)
+            await reading.wait()
+            await stream.aclose()  # from this task, while the consumer waits for a read
+            assert "connection" in closed  # closed when aclose() returns
+    assert got == ["e1"]
+    assert closed == ["connection", "loop"]  # the consumer's loop ended normally
+
+
+async def test_aclose_from_another_task_interrupts_a_backoff_wait() -> None:
+    failed = anyio.Event()
+
+    async def failing(
+        cursor: str | None, resuming: bool, pulse: Callable[[], None]
+    ) -> AsyncIterator[StreamEvent | None]:
+        failed.set()
+        raise ServerError("test", 503, None, "unavailable", None)
+        yield None  # pragma: no cover
+
+    stream = EventStream(
+        "test", failing, policy=StreamPolicy(initial_backoff=3600, max_backoff=3600)
+    )
+    ended = anyio.Event()
+
+    async def consume() -> None:
+        async for _ in stream:
+            pass  # pragma: no cover
+        ended.set()
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume)
+            await failed.wait()  # the first connection failed: the stream waits an hour
+            await stream.aclose()
+            await ended.wait()
+    assert stream.reconnects == 0
