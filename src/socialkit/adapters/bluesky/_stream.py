@@ -344,6 +344,13 @@ class _Reader:
             if isinstance(record, dict):
                 name = _cid(cid) if isinstance(cid, bytes) else str(cid)
                 out.extend(self._record(repo, uri, name or "", _json_form(record), cursor))
+        if len(out) > 1:
+            # The events of one commit share its seq, and a restart from a seq reads the
+            # commits after it: all but the last carry the seq before, so that a stop between
+            # two of them reads this commit again (the repeats dropped) instead of losing the
+            # rest of it.
+            before = f"bsr1:{max(0, seq - 1)}"
+            out[:-1] = [event.model_copy(update={"cursor": before}) for event in out[:-1]]
         return out
 
     def _jetstream(self, frame: str | bytes) -> list[StreamEvent]:
