@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -859,6 +859,10 @@ class TestMessages(BlueskyFixtures):
         calls = len(router.calls)
         with pytest.raises(InvalidPostError):
             await adapter.reply(first, "x" * 1001)
+        # chat.bsky.convo.sendMessage sends at once: a scheduled DM would go out now.
+        later = datetime.now(timezone.utc) + timedelta(days=1)
+        with pytest.raises(InvalidPostError, match="schedule"):
+            await adapter.reply(first, Post(text="later", scheduled_at=later))
         assert len(router.calls) == calls
 
     @pytest.mark.anyio

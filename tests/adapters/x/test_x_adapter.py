@@ -740,6 +740,26 @@ class TestMessages(XTest):
         assert _json(route.calls[0].request) == {"text": "Hi back"}
 
     @pytest.mark.anyio
+    async def test_a_dm_with_audio_or_a_schedule_is_refused_before_sending(
+        self, router: respx.MockRouter, client: httpx.AsyncClient
+    ) -> None:
+        """A DM's attachment is an image, a GIF or a video (dm_image, dm_gif, dm_video: the
+        media upload's categories in openapi.json); audio raised a KeyError. X schedules no
+        DM: one with ``scheduled_at`` would have gone out at once."""
+        from socialkit import UnsupportedError
+        from socialkit.testing.conformance import MP3_HEAD
+
+        adapter = make_x(client)
+        conversation = f"{OTHER_ID}-{ME_ID}"
+        for post in (
+            Post(text="listen", media=[Media.from_bytes(MP3_HEAD)]),
+            Post(text="later", scheduled_at=datetime.now(timezone.utc) + timedelta(days=1)),
+        ):
+            with pytest.raises(UnsupportedError):
+                await adapter.reply(_dm(conversation), post)
+        assert not router.calls
+
+    @pytest.mark.anyio
     async def test_a_dm_whose_answer_is_lost_is_found_among_the_events_not_sent_again(
         self, router: respx.MockRouter, client: httpx.AsyncClient
     ) -> None:

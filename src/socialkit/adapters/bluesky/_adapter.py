@@ -1949,6 +1949,14 @@ class BlueskyAdapter(Adapter):
                     field="media",
                 )
             )
+        if answer.scheduled_at is not None:
+            problems.append(
+                Problem(
+                    code="unsupported",
+                    message="bluesky does not schedule direct messages: it would go out now",
+                    field="scheduled_at",
+                )
+            )
         if to.conversation_id is None:
             problems.append(
                 Problem(code="no_conversation", message="the message has no conversation id")

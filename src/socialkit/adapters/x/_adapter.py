@@ -1910,6 +1910,16 @@ class XAdapter(Adapter):
             raise UnsupportedError(self.name, "direct_messages", "a DM carries text and one medium")
         if len(post.media) > 1:
             raise UnsupportedError(self.name, "direct_messages", "a DM carries one medium")
+        if post.media and post.media[0].kind not in _DM_CATEGORY:
+            raise UnsupportedError(
+                self.name,
+                "direct_messages",
+                f"a DM carries an image, a GIF or a video, not {post.media[0].kind}",
+            )
+        if post.scheduled_at is not None:
+            raise UnsupportedError(
+                self.name, "direct_messages", "X does not schedule DMs: it would go out now"
+            )
         text = self._text_of(post)
         body: dict[str, Any] = {}
         if text:
