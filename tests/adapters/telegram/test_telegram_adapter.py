@@ -239,6 +239,27 @@ async def test_document(fake: FakeTelegram, traffic: Traffic) -> None:
     assert traffic.methods() == ["sendDocument"]
 
 
+async def test_a_document_over_50_mb_is_refused_before_it_is_read(
+    fake: FakeTelegram, traffic: Traffic, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sendDocument: "Bots can currently send files of any type of up to 50 MB in size"
+    # (api.json). A file's size is known without reading it: a larger one is not read.
+    big = tmp_path / "big.png"
+    with big.open("wb") as f:
+        f.write(c.PNG_1X1)
+        f.truncate(50 * 1024 * 1024 + 1)  # sparse: the rest is not written to disk
+    document = Media.from_path(big)
+
+    def unread(self: Media) -> bytes:
+        raise AssertionError("the document was read")
+
+    monkeypatch.setattr(Media, "read", unread)
+    async with connect(fake, traffic) as tg:
+        with pytest.raises(ValidationError, match="50 MB"):
+            await tg.ex_send_document(document)
+    assert traffic.methods() == []
+
+
 @pytest.mark.parametrize(
     ("media", "code"),
     [

@@ -681,18 +681,22 @@ class TelegramAdapter(Adapter):
         """Send a file as a document (``sendDocument``: any type, shown as a file to
         download, up to 50 MB), with an optional ``caption`` (at most 1,024 UTF-16 units).
         The post reads back with the caption as its text and no media."""
-        if isinstance(document, bytes):
-            data, name, mime = document, filename, mime_type
-        else:
-            data, name, mime = document.read(), document.filename, document.mime_type
-        if not data:
-            raise ValidationError("the document is empty")
-        if len(data) > 50 * _MiB:
-            raise ValidationError("bots send documents of at most 50 MB")
+        # Checked before the file is read: a file's size is known without reading it.
         if utf16_length(caption) > _CAPTION_MAX:
             raise ValidationError(f"a caption is at most {_CAPTION_MAX} UTF-16 code units")
         if chat is not None and re.fullmatch(_CHAT_PATTERN, chat) is None:
             raise ValidationError(f"{chat!r} is not a telegram chat (-100… id or @username)")
+        too_big = ValidationError("bots send documents of at most 50 MB")
+        if isinstance(document, bytes):
+            data, name, mime = document, filename, mime_type
+        else:
+            if document.size is not None and document.size > 50 * _MiB:
+                raise too_big
+            data, name, mime = document.read(), document.filename, document.mime_type
+        if not data:
+            raise ValidationError("the document is empty")
+        if len(data) > 50 * _MiB:
+            raise too_big
         target = chat or self._default_chat()
         body: dict[str, Any] = {"chat_id": _chat_arg(target), "document": "attach://file0"}
         if caption:
