@@ -187,19 +187,6 @@ def _windowed_session(
     )
 
 
-def _stores(stores: str, redis_url: str, redis_prefix: str) -> tuple[Any, Any]:
-    """The stores of two sessions: ``"two"`` Redis stores (two processes), ``"one"`` Redis
-    store shared, or one ``"memory"`` store shared."""
-    from socialkit.stores import RedisRateLimitStore
-
-    if stores == "memory":
-        first: Any = MemoryRateLimitStore()
-    else:
-        first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
-    second = RedisRateLimitStore(redis_url, prefix=redis_prefix) if stores == "two" else first
-    return first, second
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("stores", ["two", "one", "memory"])
 async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
@@ -211,9 +198,16 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
     refills the bucket in full and window 2 carries one request too many: a 429). The same
     holds for two sessions sharing one store, Redis or in memory (two adapters given one
     ``rate_limit_store``): each session's requests are its own."""
+    from socialkit.stores import RedisRateLimitStore
+
     now = [1_700_000_000.0]
     key = BucketKey("shared", "app", "default")
-    first, second = _stores(stores, redis_url, redis_prefix)
+    first: RedisRateLimitStore | MemoryRateLimitStore
+    if stores == "memory":
+        first = MemoryRateLimitStore()
+    else:
+        first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    second = RedisRateLimitStore(redis_url, prefix=redis_prefix) if stores == "two" else first
     await first.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
     release = asyncio.Event()
     order: list[str] = []
@@ -281,9 +275,16 @@ async def test_sessions_sharing_a_store_are_woken_when_a_request_lands(
     request is held; polling every 50 ms asked it about seven times in the 0.3 s below. A
     memory store wakes it directly; Redis through pub/sub, also when the two sessions have
     stores of their own (two processes)."""
+    from socialkit.stores import RedisRateLimitStore
+
     now = [1_700_000_000.0]
     key = BucketKey("shared", "app", "default")
-    first, second = _stores(stores, redis_url, redis_prefix)
+    first: RedisRateLimitStore | MemoryRateLimitStore
+    if stores == "memory":
+        first = MemoryRateLimitStore()
+    else:
+        first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    second = RedisRateLimitStore(redis_url, prefix=redis_prefix) if stores == "two" else first
     reserves = _counting(second)
     await first.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
     release = asyncio.Event()
