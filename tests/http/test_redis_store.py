@@ -252,41 +252,28 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
         await store.aclose()
 
 
-def _counting(store: Any) -> list[int]:
-    """Count the reservations asked of ``store`` (in the returned one-item list)."""
-    count = [0]
-    reserve = store.reserve
+class _CountingStore(MemoryRateLimitStore):
+    """A memory store that counts the reservations asked of it."""
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        count[0] += 1
-        return await reserve(*args, **kwargs)
+    def __init__(self) -> None:
+        super().__init__()
+        self.reserves = 0
 
-    store.reserve = counted
-    return count
+    async def reserve(self, *args: Any, **kwargs: Any) -> Any:
+        self.reserves += 1
+        return await super().reserve(*args, **kwargs)
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("stores", ["memory", "one", "two"])
-async def test_sessions_sharing_a_store_are_woken_when_a_request_lands(
-    redis_url: str, redis_prefix: str, stores: str
-):
-    """The store wakes the waiting session when the other's request of the ended window
-    lands: the session asks it twice (the ``landing`` answer, then its unit) however long that
-    request is held; polling every 50 ms asked it about seven times in the 0.3 s below. A
-    memory store wakes it directly; Redis through pub/sub, also when the two sessions have
-    stores of their own (two processes)."""
-    from socialkit.stores import RedisRateLimitStore
-
+async def test_sessions_sharing_a_memory_store_are_woken_when_a_request_lands():
+    """In one process the store wakes the waiting session when the other's request of the
+    ended window lands: the session asks it twice (the ``landing`` answer, then its unit)
+    however long that request is held; polling every 50 ms asked it about seven times in the
+    0.3 s below."""
     now = [1_700_000_000.0]
     key = BucketKey("shared", "app", "default")
-    first: RedisRateLimitStore | MemoryRateLimitStore
-    if stores == "memory":
-        first = MemoryRateLimitStore()
-    else:
-        first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
-    second = RedisRateLimitStore(redis_url, prefix=redis_prefix) if stores == "two" else first
-    reserves = _counting(second)
-    await first.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
+    store = _CountingStore()
+    await store.update(key, RateLimitUpdate(limit=2, remaining=1, reset_at=now[0] + 10), now[0])
     release = asyncio.Event()
     sent: list[str] = []
 
@@ -297,108 +284,22 @@ async def test_sessions_sharing_a_store_are_woken_when_a_request_lands(
         sent.append(request.url.path)
         return httpx.Response(200)
 
-    a = _windowed_session(first, now, handler)
-    b = _windowed_session(second, now, handler)
+    a = _windowed_session(store, now, handler)
+    b = _windowed_session(store, now, handler)
     late = asyncio.create_task(a.request("GET", "/late"))
     await asyncio.sleep(0.05)
     now[0] += 11  # window 1 is over; A's request is in the air
-    reserves[0] = 0
+    store.reserves = 0
     following = asyncio.create_task(b.request("GET", "/next"))
     await asyncio.sleep(0.3)
     assert sent == []
-    assert reserves[0] == 1  # the landing answer; B waits on the store since
+    assert store.reserves == 1  # the landing answer; B waits on the store since
     release.set()
     await asyncio.wait_for(asyncio.gather(late, following), 5)
     assert sent == ["/next"]
-    assert reserves[0] == 2
+    assert store.reserves == 2
     for closing in (a, b):
         await closing.aclose()
-    for store in {first, second}:
-        await store.aclose()
-
-
-@pytest.mark.anyio
-async def test_a_redis_store_publishes_landings_only_while_a_session_waits(
-    redis_url: str, redis_prefix: str
-):
-    """An idle bucket's landings (every request's, in a shared store) publish nothing; once a
-    session waits, each landing (``land``, or an update that lands) is published to the
-    bucket's ``:landed`` channel."""
-    import redis.asyncio as redis_asyncio
-
-    from socialkit.stores import RedisRateLimitStore
-
-    now = 1_700_000_000.0
-    key = BucketKey("shared", "app", "default")
-    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
-    listener = redis_asyncio.Redis.from_url(redis_url)
-    channel = listener.pubsub()
-    await channel.subscribe(store._key(key) + ":landed")
-    assert (await channel.get_message(timeout=5))["type"] == "subscribe"
-
-    async def heard() -> list[Any]:
-        messages = []
-        while (message := await channel.get_message(timeout=0.2)) is not None:
-            messages.append(message["data"])
-        return messages
-
-    await store.update(key, RateLimitUpdate(limit=5, remaining=5, reset_at=now + 10), now)
-    for _ in range(3):
-        assert (await store.reserve(key, now, owner="other")).granted
-    await store.land(key, now + 10, owner="other")
-    assert await heard() == []  # nobody waits
-    waiting = asyncio.create_task(store.wait_landed(key, 30, now + 11, owner="me"))
-    for _ in range(500):  # until the wait has marked the bucket (at most 5 s)
-        if await listener.exists(store._key(key) + ":waiting"):
-            break
-        await asyncio.sleep(0.01)
-    await store.update(key, RateLimitUpdate(remaining=4), now + 11, land=now + 10, owner="other")
-    await asyncio.wait_for(waiting, 5)  # woken by the landing, not after its 30 s
-    assert await heard() == [b"1"]
-    await store.land(key, now + 10, owner="other")
-    assert await heard() == [b"1"]  # the marker lasts the wait's timeout: published again
-    await channel.aclose()
-    await listener.aclose()
-    await store.aclose()
-
-
-@pytest.mark.anyio
-async def test_a_redis_store_answers_a_waiter_at_once_when_nothing_is_landing(
-    redis_url: str, redis_prefix: str
-):
-    """A landing between the ``landing`` answer and the wait is not missed (the wait looks at
-    the flights once listening), nor is a session held back by its own requests or by a
-    unit whose grace is over."""
-    from socialkit._http import BOUNDARY_GRACE
-    from socialkit.stores import RedisRateLimitStore
-
-    now = 1_700_000_000.0
-    key = BucketKey("shared", "app", "default")
-    store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
-    await store.update(key, RateLimitUpdate(limit=3, remaining=3, reset_at=now + 10), now)
-    assert (await store.reserve(key, now, owner="other")).granted
-    assert (await store.reserve(key, now + 11, owner="me")).landing
-    # Its own unit, and another's past its grace, hold nobody back.
-    await asyncio.wait_for(store.wait_landed(key, 30, now + 11, owner="other"), 5)
-    later = now + 10 + BOUNDARY_GRACE
-    await asyncio.wait_for(store.wait_landed(key, 30, later, owner="me"), 5)
-    await store.land(key, now + 10, owner="other")
-    await asyncio.wait_for(store.wait_landed(key, 30, now + 11, owner="me"), 5)
-    await store.aclose()
-
-
-@pytest.mark.anyio
-async def test_a_redis_store_that_cannot_listen_waits_a_moment():
-    """With the server gone, the wait is a short sleep (the session then asks the store
-    again, which raises the store's error), never an error of its own."""
-    from socialkit.stores import RedisRateLimitStore
-
-    store = RedisRateLimitStore("redis://127.0.0.1:1/0")  # nothing listens on port 1
-    key = BucketKey("shared", "app", "default")
-    started = time.monotonic()
-    await asyncio.wait_for(store.wait_landed(key, 30, 1_700_000_000.0, owner="me"), 5)
-    assert time.monotonic() - started < 2
-    await store.aclose()
 
 
 def test_a_memory_store_wakes_a_waiter_on_another_threads_loop():

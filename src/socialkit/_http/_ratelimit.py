@@ -173,13 +173,7 @@ class SharedFlights(Protocol):
     :class:`Reservation`) while other owners' are; with ``landing=False`` it refills the
     bucket all the same. ``land`` ends such a flight; ``update`` with ``land=reset`` ends one
     of ``key`` in the same step (the answer that carried the update was the request's), which
-    saves a shared store a round trip per request.
-
-    A store may also offer ``async wait_landed(key, timeout, now, *, owner=None)``, as the
-    memory and Redis stores do: wait until a unit of ``key`` lands (at most ``timeout``
-    seconds), returning at once when no other owner's unit of an ended window is in the air at
-    ``now``. A session held back by a ``landing`` answer then waits on it; without it, the
-    session asks the store again every 50 ms."""
+    saves a shared store a round trip per request."""
 
     async def reserve(
         self,

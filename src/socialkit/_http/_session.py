@@ -423,11 +423,9 @@ class Session:
         )
         #: Names this session's requests in the air in a shared store (see SharedFlights).
         self._owner = token_hex(8) if self._shared is not None else None
-        #: A shared store that can wake the session when other sessions' requests land (the
-        #: memory and Redis stores: ``wait_landed``); any other is asked again every
-        #: _LANDING_POLL seconds.
-        landed = getattr(store, "wait_landed", None) if self._shared is not None else None
-        self._landed: Callable[..., Awaitable[None]] | None = landed if callable(landed) else None
+        #: A store in this process wakes the session when other sessions' requests land; any
+        #: other shared store is asked again every _LANDING_POLL seconds.
+        self._landed = store.wait_landed if isinstance(store, MemoryRateLimitStore) else None
         self._retry = RetryPolicy() if retry is None else retry
         self._timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
         self._hooks: tuple[EventHook, ...] = tuple(hooks)

@@ -11,9 +11,6 @@ their clocks in sync (NTP), as the networks' reset times assume anyway.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import math
 import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,17 +25,11 @@ from socialkit._http._ratelimit import (
     RateLimitUpdate,
     Reservation,
 )
-from socialkit._http._redact import redact_text
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 __all__ = ["RedisRateLimitStore"]
-
-logger = logging.getLogger("socialkit.http")
-
-#: How long a wait that cannot listen for landings sleeps before the session asks again.
-_POLL = 0.05
 
 # Fields of the bucket hash: limit, remaining, reset, updated, next_at (absent = unknown).
 # Numbers are written with %.17g so that Unix times keep their fractions.
@@ -116,46 +107,14 @@ return {'1', fmt(delay),
 """
 )
 
-# A landing is published (on the bucket's ":landed" channel) only while a session waits for
-# one (wait_landed sets the bucket's ":waiting" key): an idle bucket publishes nothing.
-_WAKE_LUA = """
-local function wake(waiting, channel)
-  if redis.call('EXISTS', waiting) == 1 then redis.call('PUBLISH', channel, '1') end
-end
-"""
-
-_LAND_LUA = (
-    _WAKE_LUA
-    + """
+_LAND_LUA = """
 local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
-wake(KEYS[2], ARGV[2])
 return left
-"""
-)
-
-# Marks the bucket as waited for (for its landings to be published), then answers whether a
-# unit of another owner's ended window is still in the air (the rule of the reserve script).
-_WAITING_LUA = """
-local flights, waiting = KEYS[1], KEYS[2]
-local now, grace, token, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-if redis.call('PTTL', waiting) < ttl then redis.call('SET', waiting, '1', 'PX', ttl) end
-local entries = redis.call('HGETALL', flights)
-for i = 1, #entries, 2 do
-  local field, count = entries[i], tonumber(entries[i + 1])
-  local sep = string.find(field, '|', 1, true)
-  local ended = tonumber(string.sub(field, 1, sep - 1))
-  if count > 0 and ended <= now and now < ended + grace
-     and string.sub(field, sep + 1) ~= token then
-    return 1
-  end
-end
-return 0
 """
 
 _UPDATE_LUA = (
     _STATE_LUA
-    + _WAKE_LUA
     + """
 local key, index, flights = KEYS[1], KEYS[2], KEYS[3]
 local now = tonumber(ARGV[1])
@@ -165,7 +124,6 @@ local ttl, tolerance, bucket, landed = tonumber(ARGV[6]), tonumber(ARGV[7]), ARG
 if landed ~= '' then
   -- The answer that carried this update was a request's in the air: it has landed (as land()).
   if redis.call('HINCRBY', flights, landed, -1) <= 0 then redis.call('HDEL', flights, landed) end
-  wake(KEYS[4], ARGV[10])
 end
 if reset == nil and reset_after ~= nil then reset = now + reset_after end
 local limit, remaining, next_at
@@ -240,11 +198,6 @@ def _state(fields: list[Any]) -> BucketState:
     )
 
 
-def _ms(seconds: float) -> str:
-    """``seconds`` as whole milliseconds, rounded up (at least 1: a key's PX)."""
-    return str(max(1, math.ceil(seconds * 1000)))
-
-
 def _arg(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
@@ -280,7 +233,6 @@ class RedisRateLimitStore:
         self._reserve = self._client.register_script(_RESERVE_LUA)
         self._update = self._client.register_script(_UPDATE_LUA)
         self._land = self._client.register_script(_LAND_LUA)
-        self._waiting = self._client.register_script(_WAITING_LUA)
         self._keys: dict[BucketKey, str] = {}
         #: Whose requests are in the air when a caller does not say (see ``reserve``).
         self._token = secrets.token_hex(8)
@@ -340,53 +292,7 @@ class RedisRateLimitStore:
     async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None:
         """A request :meth:`reserve` granted ``owner`` under ``reset`` was answered (or failed):
         it no longer holds the others back at that window's end."""
-        name = self._key(key)
-        await self._land(
-            keys=[name + ":flights", name + ":waiting"],
-            args=[self._flight(reset, owner), name + ":landed"],
-        )
-
-    async def wait_landed(
-        self, key: BucketKey, timeout: float, now: float, *, owner: str | None = None
-    ) -> None:
-        """Wait until a unit of ``key`` lands, in any process sharing the server, at most
-        ``timeout`` seconds; return at once when no other owner's unit of an ended window is
-        in the air at ``now`` (it landed between :meth:`reserve`'s ``landing`` answer and this
-        call).
-
-        The wait listens on the bucket's ``:landed`` channel (Redis pub/sub, a connection of
-        the pool while it lasts); while it does, the bucket's ``:waiting`` key tells
-        :meth:`land` and :meth:`update` to publish each landing there. If the channel cannot
-        be listened to, the wait is a short sleep, and the session asks the store again."""
-        from redis.exceptions import RedisError
-
-        name = self._key(key)
-        loop = asyncio.get_running_loop()
-        until = loop.time() + timeout
-        try:
-            async with self._client.pubsub() as channel:
-                await channel.subscribe(name + ":landed")
-                # Its confirmation: from then on a landing is heard, so one after the look at
-                # the flights below is not missed.
-                if await channel.get_message(timeout=timeout) is None:
-                    return
-                flying = await self._waiting(
-                    keys=[name + ":flights", name + ":waiting"],
-                    args=[repr(now), repr(BOUNDARY_GRACE), owner or self._token, _ms(timeout)],
-                )
-                if not int(flying):
-                    return
-                while loop.time() < until:
-                    heard = await channel.get_message(
-                        ignore_subscribe_messages=True, timeout=until - loop.time()
-                    )
-                    if heard is not None:
-                        return
-        except (OSError, RedisError) as exc:
-            logger.debug(
-                "could not listen for landings of bucket %s: %s", key.bucket, redact_text(str(exc))
-            )
-            await asyncio.sleep(min(_POLL, max(until - loop.time(), 0)))
+        await self._land(keys=[self._key(key) + ":flights"], args=[self._flight(reset, owner)])
 
     async def update(
         self,
@@ -403,12 +309,7 @@ class RedisRateLimitStore:
         step (as :meth:`land`)."""
         name = self._key(key)
         reply = await self._update(
-            keys=[
-                name,
-                self._base(key.network, key.account) + ":index",
-                name + ":flights",
-                name + ":waiting",
-            ],
+            keys=[name, self._base(key.network, key.account) + ":index", name + ":flights"],
             args=[
                 repr(now),
                 _arg(update.limit),
@@ -419,7 +320,6 @@ class RedisRateLimitStore:
                 repr(SAME_WINDOW_TOLERANCE),
                 key.bucket,
                 "" if land is None else self._flight(land, owner),
-                name + ":landed",
             ],
         )
         return _state(list(reply))
