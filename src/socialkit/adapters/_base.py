@@ -783,6 +783,14 @@ def as_post(post: Post | str) -> Post:
     return Post(text=post) if isinstance(post, str) else post
 
 
+def text_with_link(post: Post, separator: str = "\n") -> str:
+    """The post's text with its ``link`` after it when the text does not hold it already (for
+    networks whose posts, comments or messages have no link field of their own)."""
+    if post.link and post.link not in post.text:
+        return f"{post.text}{separator}{post.link}" if post.text else post.link
+    return post.text
+
+
 def kinds_filter(kinds: Iterable[MessageKind] | None) -> frozenset[str]:
     """Normalise a ``kinds`` argument; ``None`` means every kind. Unknown kinds raise."""
     from socialkit._models import MESSAGE_KINDS

@@ -49,6 +49,7 @@ from socialkit.adapters._base import (
     check_id,
     kinds_filter,
     path_segment,
+    text_with_link,
 )
 from socialkit.adapters.mastodon._settings import MastodonSettings
 
@@ -1661,10 +1662,7 @@ class _StoredTokenAuth(httpx.Auth):
 
 def _compose_text(post: Post) -> str:
     """The status text: the text, and the link after it when the text does not contain it."""
-    text = post.text
-    if post.link and post.link not in text:
-        text = f"{text}\n\n{post.link}" if text else post.link
-    return text
+    return text_with_link(post, "\n\n")
 
 
 def _info_from(instance: _wire.Instance) -> _InstanceInfo:

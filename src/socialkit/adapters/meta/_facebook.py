@@ -36,7 +36,13 @@ from socialkit._models import (
     UploadedMedia,
 )
 from socialkit._paging import Batch, Fetch, Paged
-from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters._base import (
+    AdapterSettings,
+    HttpURL,
+    as_post,
+    kinds_filter,
+    text_with_link,
+)
 from socialkit.adapters.meta._auth import PageToken, page_tokens
 from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights, logger, parse_time
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, read_on, unix
@@ -385,9 +391,7 @@ class FacebookAdapter(MetaAdapter):
 
     async def _comment(self, post: Post) -> str:
         target = graph_id(self.name, post.reply_to, "post or comment id")
-        text = post.text
-        if post.link and post.link not in text:  # a comment has no link of its own
-            text = f"{text}\n{post.link}" if text.strip() else post.link
+        text = text_with_link(post)  # a comment has no link of its own
         form: dict[str, Any] = {"message": text or None}
         if post.media:
             media = post.media[0]
@@ -926,9 +930,7 @@ class FacebookAdapter(MetaAdapter):
             problems = _messenger_problems(body)
             if problems:
                 raise InvalidPostError(self.name, problems)
-            text = body.text
-            if body.link and body.link not in text:
-                text = f"{text}\n{body.link}" if text.strip() else body.link
+            text = text_with_link(body)
             try:
                 answer = await self.graph.post(
                     f"/{self.page_id}/messages",

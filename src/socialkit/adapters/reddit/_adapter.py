@@ -48,6 +48,7 @@ from socialkit.adapters._base import (
     as_post,
     kinds_filter,
     path_segment,
+    text_with_link,
 )
 from socialkit.adapters.reddit import _mapping as mapping
 from socialkit.adapters.reddit import _wire as wire
@@ -185,14 +186,6 @@ class _PasswordGrant(httpx.Auth):
             fresh = await self._adapter._script_token(force=True, stale=token)
             request.headers["Authorization"] = f"bearer {fresh}"
             yield request
-
-
-def _comment_text(post: Post) -> str:
-    """A comment's markdown: the text, with the post's link as a paragraph of its own when the
-    text does not hold it (a comment has no link of its own)."""
-    if post.link and post.link not in post.text:
-        return f"{post.text}\n\n{post.link}"
-    return post.text
 
 
 def _fullname(value: object, kinds: str = "13") -> str:
@@ -582,7 +575,7 @@ class RedditAdapter(Adapter):
                             field=f"{prefix}quote_of",
                         )
                     )
-                if not _comment_text(item).strip():
+                if not text_with_link(item, "\n\n").strip():
                     problems.append(
                         Problem(
                             code="text_missing",
@@ -731,7 +724,9 @@ class RedditAdapter(Adapter):
         self, post: Post, options: Mapping[str, Any], started: datetime, key: str
     ) -> Post:
         if post.reply_to is not None:
-            return await self._comment(_fullname(post.reply_to, "134"), _comment_text(post), key)
+            return await self._comment(
+                _fullname(post.reply_to, "134"), text_with_link(post, "\n\n"), key
+            )
         subreddit = options.get("subreddit") or self._subreddit()
         title, body = mapping.split_text(post.text)
         data: dict[str, Any] = {
@@ -930,7 +925,7 @@ class RedditAdapter(Adapter):
         try:
             if post.reply_to is not None:
                 return await self._find_comment(
-                    _fullname(post.reply_to, "134"), _comment_text(post), started
+                    _fullname(post.reply_to, "134"), text_with_link(post, "\n\n"), started
                 )
             title, _ = mapping.split_text(post.text)
             subreddit = options.get("subreddit") or self._subreddit()

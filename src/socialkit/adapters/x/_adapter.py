@@ -46,6 +46,7 @@ from socialkit.adapters._base import (
     as_post,
     check_id,
     kinds_filter,
+    text_with_link,
 )
 from socialkit.adapters.x import _mapping as mapping
 from socialkit.adapters.x import _wire as wire
@@ -584,9 +585,7 @@ class XAdapter(Adapter):
 
     @staticmethod
     def _text_of(post: Post) -> str:
-        if post.link and post.link not in post.text:
-            return f"{post.text}\n{post.link}" if post.text else post.link
-        return post.text
+        return text_with_link(post)
 
     def ex_split_thread(self, text: str, *, numbering: bool | str = False) -> list[str]:
         """Split ``text`` into posts that each fit X's 280 weighted characters (URLs count 23,
