@@ -864,6 +864,30 @@ async def test_comments_on_older_posts_are_read_past_posts_without_any(network: 
         await session.close()
 
 
+@pytest.mark.parametrize("network", ["facebook", "instagram"])
+async def test_every_comment_of_a_post_is_read_past_the_first_page(network: str) -> None:
+    # The comments edge is cursor-paginated like every Graph edge ("Paginated Results",
+    # https://developers.facebook.com/docs/graph-api/results: read on while ``paging.next`` is
+    # there; the answer of /{page-post-id}/comments is ``{data, paging, summary}``,
+    # https://developers.facebook.com/docs/graph-api/reference/page-post/comments/, and
+    # /{ig-media-id}/comments the same, meta/graph/IGMedia.json). The fakes answer at most 100
+    # a page. The inbox read one page of each post's comments: the 30 oldest of 130 were lost.
+    session = Session(FakeFacebook() if network == "facebook" else FakeInstagram())
+    try:
+        fake = session.fake
+        fan = fake.add_user("fan")
+        post = fake.publish_as(fake.owner, "popular")
+        made = {fake.reply(post, fan, f"comment {n}") for n in range(130)}
+        fake.publish_as(fake.owner, "quiet")
+        got = [m async for m in session.net.messages(kinds={"comment"})]
+        assert {m.id for m in got} == made
+        assert len(got) == 130
+        times = [m.created_at for m in got]
+        assert times == sorted(times, reverse=True)
+    finally:
+        await session.close()
+
+
 async def test_instagram_replies_to_a_comment(ig: Session) -> None:
     fake = ig.fake
     posted = await ig.net.publish(image_post())

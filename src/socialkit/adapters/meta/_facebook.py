@@ -814,19 +814,17 @@ class FacebookAdapter(MetaAdapter):
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
             page = await posts(network_cursor, None)
             ids = [str(p["id"]) for p in page.items if isinstance(p.get("id"), str)]
-            calls = [
-                (
-                    "GET",
-                    f"{i}/comments?filter=stream&order=reverse_chronological&fields={fields}&limit=100",
-                )
+            # Every page of each post's comments (paging.next), not only the first 100.
+            urls = [
+                f"{i}/comments?filter=stream&order=reverse_chronological&fields={fields}&limit=100"
                 for i in ids
             ]
-            answers = await self.graph.batch(calls) if calls else []
+            answers = await self.graph.batch_edges(urls) if urls else []
             found: list[Message] = []
             for post_id, answer in zip(ids, answers, strict=True):
                 if isinstance(answer, APIError):
                     raise answer
-                for item in answer.get("data") or []:
+                for item in answer:
                     message = self._comment_message(item, post_id)
                     if message is not None and message.kind in wanted:
                         found.append(message)

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -368,6 +369,34 @@ class Graph:
             for item in items:
                 answers.append(self._batch_item(item))
         return answers
+
+    async def batch_edges(self, urls: Sequence[str]) -> list[list[dict[str, Any]] | APIError]:
+        """Every item of each edge ``urls`` names (relative URLs with their query), read in
+        batch requests: the first page of each, then, round after round, the next page
+        (``after`` cursor) of those whose answer has ``paging.next``, until none has. One answer
+        per URL, in order: the items of all its pages, or the error of the page that failed."""
+        out: list[list[dict[str, Any]] | APIError] = [[] for _ in urls]
+        pending = [(i, url) for i, url in enumerate(urls)]
+        cursors: dict[int, str] = {}
+        while pending:
+            answers = await self.batch([("GET", url) for _, url in pending])
+            following: list[tuple[int, str]] = []
+            for (index, _), answer in zip(pending, answers, strict=True):
+                if isinstance(answer, APIError):
+                    out[index] = answer
+                    continue
+                data = answer.get("data")
+                items = out[index]
+                if isinstance(items, list) and isinstance(data, list):
+                    items.extend(d for d in data if isinstance(d, dict))
+                after = next_cursor(answer) if data else None
+                if after is not None and after != cursors.get(index):  # a cursor that repeats
+                    cursors[index] = after
+                    base = urls[index]
+                    joiner = "&" if "?" in base else "?"
+                    following.append((index, f"{base}{joiner}after={quote(after, safe='')}"))
+            pending = following
+        return out
 
     def _batch_item(self, item: object) -> dict[str, Any] | APIError:
         if not isinstance(item, dict):

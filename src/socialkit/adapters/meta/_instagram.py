@@ -716,16 +716,17 @@ class InstagramAdapter(ContainerAdapter):
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
             page = await media(network_cursor, None)
             ids = [str(m["id"]) for m in page.items if isinstance(m.get("id"), str)]
-            calls = [
-                ("GET", f"{i}/comments?fields=id,text,timestamp,username,from,parent_id&limit=100")
+            # Every page of each media's comments (paging.next), not only the first 100.
+            urls = [
+                f"{i}/comments?fields=id,text,timestamp,username,from,parent_id&limit=100"
                 for i in ids
             ]
-            answers = await self.graph.batch(calls) if calls else []
+            answers = await self.graph.batch_edges(urls) if urls else []
             found: list[Message] = []
             for media_id, answer in zip(ids, answers, strict=True):
                 if isinstance(answer, APIError):
                     raise answer
-                for item in answer.get("data") or []:
+                for item in answer:
                     message = self._comment_message(item, media_id)
                     if message is not None and message.kind in wanted:
                         found.append(message)
