@@ -13,6 +13,7 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -48,7 +49,14 @@ if TYPE_CHECKING:
     from socialkit._stream import EventStream, StreamKind, StreamPolicy
     from socialkit.auth import AuthorizationRequest, OAuth2Auth, OAuth2Client, Token, TokenStore
 
-__all__ = ["Adapter", "AdapterSettings", "HttpURL", "check_id", "path_segment"]
+__all__ = [
+    "Adapter",
+    "AdapterSettings",
+    "HttpURL",
+    "MediaSource",
+    "check_id",
+    "path_segment",
+]
 
 
 def _http_url(value: str) -> str:
@@ -776,6 +784,30 @@ class Adapter(abc.ABC):
         ``socialkit._stream``. Nothing is sent before the first iteration.
         """
         raise self.unsupported(Capability.STREAM)
+
+
+class MediaSource:
+    """The bytes of a medium read by range, for uploads in chunks: a file is read one chunk at
+    a time (its size from ``stat``), never loaded whole; ``content`` is a local file or the
+    bytes of a ``Media.from_bytes`` or of a fetched URL."""
+
+    def __init__(self, content: bytes | Path) -> None:
+        self._content = content
+        if isinstance(content, bytes):
+            self.size = len(content)
+            return
+        try:
+            self.size = content.stat().st_size
+        except OSError as exc:
+            raise ValidationError(f"cannot read {content}: {exc.strerror}") from None
+
+    def read(self, offset: int, length: int) -> bytes:
+        """At most ``length`` bytes from ``offset``."""
+        if isinstance(self._content, bytes):
+            return self._content[offset : offset + length]
+        with self._content.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read(length)
 
 
 def as_post(post: Post | str) -> Post:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -162,6 +164,97 @@ async def test_chunked_upload_with_every_status() -> None:
     assert recorder.calls()[0] == "POST /v2/post/publish/creator_info/query/"
     assert posted.id == publish.video_id
     assert posted.text == "a long clip"
+
+
+class _CountedReads:
+    """Wraps the file object ``Path.open`` returns for one file: records every ``read``'s size
+    (a whole-file ``read()`` records -1)."""
+
+    def __init__(self, handle: Any, reads: list[int]) -> None:
+        self._handle = handle
+        self._reads = reads
+
+    def read(self, size: int = -1) -> bytes:
+        self._reads.append(size)
+        data: bytes = self._handle.read(size)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    def __enter__(self) -> _CountedReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[int]:
+    reads: list[int] = []
+    original = Path.open
+
+    def counted(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = original(self, *args, **kwargs)
+        return _CountedReads(handle, reads) if self == path else handle
+
+    monkeypatch.setattr(Path, "open", counted)
+    return reads
+
+
+class _FailOnce(httpx.AsyncBaseTransport):
+    """Answers the ``nth`` chunk PUT with a 503 once, before the fake sees it."""
+
+    def __init__(self, fake: FakeTikTok, nth: int) -> None:
+        self.inner = httpx.ASGITransport(app=fake.app)
+        self.nth = nth
+        self.puts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            self.puts += 1
+            if self.puts == self.nth:
+                return httpx.Response(503)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_video_file_is_read_one_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Media transfer guide (https://developers.tiktok.com/doc/content-posting-api-media-transfer-guide):
+    # FILE_UPLOAD sends chunks of chunk_size in order, the last one taking the trailing bytes,
+    # each a PUT with "Content-Range: bytes {FIRST_BYTE}-{LAST_BYTE}/{TOTAL_BYTE_LENGTH}". A
+    # file may be 4 GB: it is read one chunk at a time, never whole, and a chunk sent again
+    # after a 5xx carries the same bytes.
+    path = tmp_path / "clip.mp4"
+    content = c.MP4_HEAD + random.Random(7).randbytes(11 * MiB)
+    path.write_bytes(content)
+    media = Media.from_path(path)
+    reads = count_reads(monkeypatch, path)
+    fake = FakeTikTok()
+    transport = _FailOnce(fake, nth=2)
+    recorder = Recorder()
+    client = httpx.AsyncClient(transport=transport, event_hooks={"response": [recorder]})
+    adapter = fake.connect(http=client, retry_wait=False, chunk_size=5 * MiB)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    adapter._sleep = no_sleep  # type: ignore[attr-defined]
+    async with adapter:
+        posted = await adapter.publish(Post(text="from a file", media=[media]))
+    publish = next(iter(fake.publishes.values()))
+    assert posted.id == publish.video_id
+    assert b"".join(publish.received) == content
+    total = len(content)
+    ranges = [rq.headers["content-range"] for rq, _ in recorder.exchanges if rq.method == "PUT"]
+    assert ranges == [
+        f"bytes 0-{5 * MiB - 1}/{total}",
+        f"bytes {5 * MiB}-{total - 1}/{total}",
+        f"bytes {5 * MiB}-{total - 1}/{total}",
+    ]
+    assert transport.puts == 3
+    # One read per chunk, each no larger than the chunk: never the whole file.
+    assert reads == [5 * MiB, total - 5 * MiB]
 
 
 async def test_inbox_draft_ends_at_send_to_user_inbox() -> None:

@@ -33,7 +33,7 @@ from socialkit._errors import (
 )
 from socialkit._models import Account, Media, Metric, Post, Problem
 from socialkit._paging import Batch, Paged
-from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL
+from socialkit.adapters._base import Adapter, AdapterSettings, HttpURL, MediaSource
 from socialkit.adapters.tiktok._network import error_of
 from socialkit.text import utf16_length
 
@@ -619,12 +619,13 @@ class TikTokAdapter(Adapter):
                 )
                 return self._publish_id(data)
             video = post.media[0]
-            content: bytes | None = None
+            content: MediaSource | None = None
             if video.url is not None and video.path is None and video.data is None:
                 source: dict[str, Any] = {"source": "PULL_FROM_URL", "video_url": video.url}
             else:
-                content = video.read()
-                size, chunk, count = chunking(len(content), s.chunk_size)
+                # A file (up to 4 GB) is read one chunk at a time while it is sent.
+                content = MediaSource(video.path if video.path is not None else video.read())
+                size, chunk, count = chunking(content.size, s.chunk_size)
                 source = {
                     "source": "FILE_UPLOAD",
                     "video_size": size,
@@ -664,17 +665,18 @@ class TikTokAdapter(Adapter):
             raise MalformedResponseError(self.name, 200, "malformed_response", "no publish_id")
         return publish_id
 
-    async def _upload_chunks(self, url: str, content: bytes, mime: str) -> None:
-        """``PUT`` each chunk in order with its ``Content-Range`` (the media transfer guide);
-        a chunk sent again with the same range replaces itself, so retries are safe."""
-        size, chunk, count = chunking(len(content), self.settings.chunk_size)
+    async def _upload_chunks(self, url: str, content: MediaSource, mime: str) -> None:
+        """``PUT`` each chunk in order with its ``Content-Range`` (the media transfer guide),
+        read from the file only when its turn comes; a chunk sent again with the same range
+        replaces itself, so retries are safe."""
+        size, chunk, count = chunking(content.size, self.settings.chunk_size)
         for index in range(count):
             first = index * chunk
             last = size - 1 if index == count - 1 else first + chunk - 1
             await (await self._api()).request(
                 "PUT",
                 url,
-                content=content[first : last + 1],
+                content=content.read(first, last + 1 - first),
                 headers={
                     "Content-Type": mime,
                     "Content-Range": f"bytes {first}-{last}/{size}",

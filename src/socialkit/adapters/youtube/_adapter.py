@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import anyio
@@ -46,7 +45,14 @@ from socialkit._models import (
     Problem,
 )
 from socialkit._paging import Batch, Paged
-from socialkit.adapters._base import Adapter, AdapterSettings, as_post, check_id, kinds_filter
+from socialkit.adapters._base import (
+    Adapter,
+    AdapterSettings,
+    MediaSource,
+    as_post,
+    check_id,
+    kinds_filter,
+)
 from socialkit.adapters.youtube import _mapping as mapping
 from socialkit.adapters.youtube import _wire as wire
 from socialkit.adapters.youtube._network import (
@@ -137,38 +143,6 @@ class YouTubeProcessingError(APIError):
             reason or upload_status,
             f"video {video_id} was {upload_status}" + (f" ({reason})" if reason else ""),
         )
-
-
-class _Source:
-    """The bytes of a video: read one chunk at a time (a file is never loaded whole)."""
-
-    size: int
-
-    def read(self, offset: int, length: int) -> bytes:
-        raise NotImplementedError
-
-
-class _BytesSource(_Source):
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.size = len(data)
-
-    def read(self, offset: int, length: int) -> bytes:
-        return self.data[offset : offset + length]
-
-
-class _FileSource(_Source):
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.size = path.stat().st_size
-        except OSError as exc:
-            raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
-
-    def read(self, offset: int, length: int) -> bytes:
-        with self.path.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read(length)
 
 
 @dataclass(frozen=True)
@@ -918,10 +892,8 @@ class YouTubeAdapter(Adapter):
                 await self._save_record(key, {"video": video_id, "thumbnail": True})
         else:
             media = post.media[0]
-            source = (
-                _FileSource(media.path)
-                if media.path is not None
-                else _BytesSource(await self._content(media))
+            source = MediaSource(
+                media.path if media.path is not None else await self._content(media)
             )
             if not source.size:
                 raise ValidationError("the video is empty")
@@ -940,7 +912,7 @@ class YouTubeAdapter(Adapter):
     async def _resumable(
         self,
         post: Post,
-        source: _Source,
+        source: MediaSource,
         mime: str,
         key: str,
         record: Mapping[str, Any] | None,
