@@ -10,7 +10,9 @@ https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handl
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -206,6 +208,87 @@ async def test_a_video_goes_up_in_parts_and_waits_until_available() -> None:
     assert fake.asset_states(uploaded.id) == ["PROCESSING", "AVAILABLE"]
     assert uploaded.kind == "video"
     assert uploaded.url
+
+
+class _CountedReads:
+    """Wraps the file object ``Path.open`` returns for one file: records every ``read``'s size
+    (a whole-file ``read()`` records -1)."""
+
+    def __init__(self, handle: Any, reads: list[int]) -> None:
+        self._handle = handle
+        self._reads = reads
+
+    def read(self, size: int = -1) -> bytes:
+        self._reads.append(size)
+        data: bytes = self._handle.read(size)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._handle, name)
+
+    def __enter__(self) -> _CountedReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[int]:
+    reads: list[int] = []
+    original = Path.open
+
+    def counted(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = original(self, *args, **kwargs)
+        return _CountedReads(handle, reads) if self == path else handle
+
+    monkeypatch.setattr(Path, "open", counted)
+    return reads
+
+
+class _FailOnce(httpx.AsyncBaseTransport):
+    """Answers the ``nth`` part PUT with a 503 once, before the fake sees it."""
+
+    def __init__(self, fake: FakeLinkedIn, nth: int) -> None:
+        self.inner = httpx.ASGITransport(app=fake.app)
+        self.nth = nth
+        self.puts: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            self.puts.append(request.url.path)
+            if len(self.puts) == self.nth:
+                return httpx.Response(503)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_video_file_is_read_one_part_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # shares/videos-api "Upload the Video": initializeUpload answers uploadInstructions, one
+    # {uploadUrl, firstByte, lastByte} per 4 MB part, each PUT with those bytes. A video may be
+    # 500 MB: the file is read one part at a time, never whole, and a part sent again after a
+    # 5xx carries the same bytes.
+    path = tmp_path / "clip.mp4"
+    content = c.MP4_HEAD + random.Random(7).randbytes(2 * PART_SIZE + 1000)
+    path.write_bytes(content)
+    media = Media.from_path(path)
+    reads = count_reads(monkeypatch, path)
+    fake = FakeLinkedIn()
+    transport = _FailOnce(fake, nth=2)
+    linkedin = connect(fake, http=httpx.AsyncClient(transport=transport))
+    async with linkedin:
+        uploaded = await linkedin.upload(media)
+    asset = fake.assets[uploaded.id]
+    assert asset.parts == [
+        (0, PART_SIZE - 1),
+        (PART_SIZE, 2 * PART_SIZE - 1),
+        (2 * PART_SIZE, len(content) - 1),
+    ]
+    assert b"".join(asset.received[i] for i in range(3)) == content
+    assert [p.rsplit("/", 1)[1] for p in transport.puts] == ["0", "1", "1", "2"]
+    assert uploaded.size == len(content)
+    # One read per part, each no larger than the part: never the whole file.
+    assert reads == [PART_SIZE, PART_SIZE, len(content) - 2 * PART_SIZE]
 
 
 async def test_a_failed_upload_publishes_nothing() -> None:

@@ -51,6 +51,7 @@ from socialkit._paging import Batch, Paged
 from socialkit.adapters._base import (
     Adapter,
     AdapterSettings,
+    MediaSource,
     as_post,
     check_id,
     kinds_filter,
@@ -615,14 +616,18 @@ class LinkedInAdapter(Adapter):
         if media.path is None and media.data is None:
             from socialkit._http import MediaFetcher
 
-            content: bytes = await MediaFetcher.for_settings(self.settings).fetch(media)
+            fetched: bytes = await MediaFetcher.for_settings(self.settings).fetch(media)
+            content = MediaSource(fetched)
         else:
-            content = media.read()
+            # A video file (up to 500 MB) is read one part at a time while it is sent.
+            content = MediaSource(media.path if media.path is not None else media.read())
         if media.kind == "video":
             urn = await self._upload_video(content, owner)
             resource = "videos"
         else:
-            urn = await self._upload_image(content, owner, media.mime_type)
+            # An image goes up in one PUT.
+            image = content.read(0, content.size)
+            urn = await self._upload_image(image, owner, media.mime_type)
             resource = "images"
         asset = await self._wait_available(resource, urn)
         return UploadedMedia(
@@ -631,7 +636,7 @@ class LinkedInAdapter(Adapter):
             kind="video" if media.kind == "video" else "image",
             mime_type=media.mime_type,
             alt=media.alt,
-            size=len(content),
+            size=content.size,
             url=asset.downloadUrl,
             raw=asset.model_dump(),
         )
@@ -650,11 +655,11 @@ class LinkedInAdapter(Adapter):
         await self._put(init.value.uploadUrl, content, mime)
         return check_id(self.name, init.value.image, _MEDIA_URN, "image URN")
 
-    async def _upload_video(self, content: bytes, owner: str) -> str:
+    async def _upload_video(self, content: MediaSource, owner: str) -> str:
         body = {
             "initializeUploadRequest": {
                 "owner": owner,
-                "fileSizeBytes": len(content),
+                "fileSizeBytes": content.size,
                 "uploadCaptions": False,
                 "uploadThumbnail": False,
             }
@@ -671,13 +676,13 @@ class LinkedInAdapter(Adapter):
         urn = check_id(self.name, init.value.video, _MEDIA_URN, "video URN")
         etags = []
         for part in init.value.uploadInstructions:
-            if not 0 <= part.firstByte <= part.lastByte < len(content):
+            if not 0 <= part.firstByte <= part.lastByte < content.size:
                 raise MalformedResponseError(
                     self.name, 200, "malformed_response", "an upload part outside the file"
                 )
             response = await self._put(
                 part.uploadUrl,
-                content[part.firstByte : part.lastByte + 1],
+                content.read(part.firstByte, part.lastByte + 1 - part.firstByte),
                 "application/octet-stream",
             )
             etag = response.headers.get("etag")
