@@ -810,13 +810,17 @@ class FacebookAdapter(MetaAdapter):
             page_size=_BATCH_POSTS,
         )
         fields = "id,message,created_time,from,parent"
+        # Meta leaves out comments older than ``since`` (the comments edge takes it): an older
+        # post may have new ones, so every post is still visited, and none is read twice.
+        window = "" if since is None else f"&since={unix(since)}"
 
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
             page = await posts(network_cursor, None)
             ids = [str(p["id"]) for p in page.items if isinstance(p.get("id"), str)]
             # Every page of each post's comments (paging.next), not only the first 100.
             urls = [
-                f"{i}/comments?filter=stream&order=reverse_chronological&fields={fields}&limit=100"
+                f"{i}/comments?filter=stream&order=reverse_chronological&fields={fields}"
+                f"&limit=100{window}"
                 for i in ids
             ]
             answers = await self.graph.batch_edges(urls) if urls else []
@@ -826,7 +830,10 @@ class FacebookAdapter(MetaAdapter):
                     raise answer
                 for item in answer:
                     message = self._comment_message(item, post_id)
-                    if message is not None and message.kind in wanted:
+                    if message is None or message.kind not in wanted:
+                        continue
+                    # ``since`` goes in whole seconds: one a little older is not the end.
+                    if since is None or message.created_at >= since:
                         found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
             return Batch(found, next=page.next)

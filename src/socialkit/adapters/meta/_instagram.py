@@ -671,7 +671,7 @@ class InstagramAdapter(ContainerAdapter):
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
-            sources["comments"] = self._comments_fetch(wanted)
+            sources["comments"] = self._comments_fetch(wanted, since)
         if "mention" in wanted:
             sources["mentions"] = self.graph.fetcher(
                 f"/{self.ig_user}/tags",
@@ -708,7 +708,7 @@ class InstagramAdapter(ContainerAdapter):
             raw=item,
         )
 
-    def _comments_fetch(self, wanted: frozenset[str]) -> Fetch[Message]:
+    def _comments_fetch(self, wanted: frozenset[str], since: datetime | None) -> Fetch[Message]:
         media = self.graph.fetcher(
             f"/{self.ig_user}/media", {"fields": "id,timestamp"}, lambda d: d, page_size=25
         )
@@ -728,7 +728,11 @@ class InstagramAdapter(ContainerAdapter):
                     raise answer
                 for item in answer:
                     message = self._comment_message(item, media_id)
-                    if message is not None and message.kind in wanted:
+                    if message is None or message.kind not in wanted:
+                        continue
+                    # The comments edge takes no ``since``: older ones are left out here, since
+                    # older media may have new comments (one older is not the end of the walk).
+                    if since is None or message.created_at >= since:
                         found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
             return Batch(found, next=page.next)
