@@ -65,12 +65,14 @@ INSTAGRAM_POST_METRICS: dict[str, str] = {
     "comments": "replies",
     "total_interactions": "engagements",
 }
-#: Account insights (``metric_type=total_value``), and their canonical names.
+#: Account insights (``metric_type=total_value``), and their canonical names. Interactions
+#: are ``engagements``, as on media; ``accounts_engaged`` counts unique accounts, not
+#: interactions, and has no canonical name: it keeps its own.
 INSTAGRAM_ACCOUNT_METRICS: dict[str, str] = {
     "reach": "reach",
     "views": "views",
-    "accounts_engaged": "engagements",
-    "total_interactions": "total_interactions",
+    "accounts_engaged": "accounts_engaged",
+    "total_interactions": "engagements",
     "profile_links_taps": "profile_clicks",
     "follows_and_unfollows": "follows_and_unfollows",
 }
