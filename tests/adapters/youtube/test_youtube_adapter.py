@@ -18,8 +18,12 @@ from tests.adapters.youtube.youtube_support import connect
 from socialkit import Media, Post
 from socialkit._capabilities import Capability
 from socialkit._errors import (
+    APIError,
+    AuthError,
     InvalidPostError,
+    NotFoundError,
     OutcomeUnknownError,
+    PermissionError,
     RateLimitError,
     TimeoutError,
     ValidationError,
@@ -31,6 +35,7 @@ from socialkit.adapters.youtube import (
     YouTubeProcessingError,
     next_quota_reset,
 )
+from socialkit.adapters.youtube._network import decode_youtube_error
 from socialkit.testing import conformance as c
 from socialkit.testing.fakes import FakeYouTube
 from socialkit.testing.fakes._base import FakeClock
@@ -151,6 +156,147 @@ async def test_quota_exceeded_is_a_rate_limit_until_midnight_pacific() -> None:
     assert error.retry_after == pytest.approx((midnight - clock.now()).total_seconds())
     assert fake.calls.count("channels.list") == 3
     traffic.verify()
+
+
+_QUOTA = "The request cannot be completed because you have exceeded your quota."
+
+
+def _error_info(reason: str) -> dict[str, Any]:
+    return {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": reason,
+        "domain": "googleapis.com",
+        "metadata": {"service": "youtube.googleapis.com"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "cls", "code"),
+    [
+        # The legacy body of https://developers.google.com/youtube/v3/docs/errors: the reason
+        # is the first errors[] entry's.
+        (
+            403,
+            {
+                "errors": [
+                    {"domain": "youtube.quota", "reason": "quotaExceeded", "message": _QUOTA}
+                ],
+                "code": 403,
+                "message": _QUOTA,
+            },
+            RateLimitError,
+            "quotaExceeded",
+        ),
+        # The current body: errors[] kept beside status and details (its YouTube reason wins
+        # over the generic ErrorInfo).
+        (
+            403,
+            {
+                "code": 403,
+                "message": _QUOTA,
+                "errors": [
+                    {"message": _QUOTA, "domain": "youtube.quota", "reason": "quotaExceeded"}
+                ],
+                "status": "PERMISSION_DENIED",
+                "details": [_error_info("RATE_LIMIT_EXCEEDED")],
+            },
+            RateLimitError,
+            "quotaExceeded",
+        ),
+        (
+            403,
+            {
+                "code": 403,
+                "message": "Rate Limit Exceeded",
+                "errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded"}],
+                "status": "PERMISSION_DENIED",
+            },
+            RateLimitError,
+            "rateLimitExceeded",
+        ),
+        (
+            403,
+            {
+                "code": 403,
+                "message": "Forbidden",
+                "errors": [{"message": "Forbidden", "domain": "global", "reason": "forbidden"}],
+                "status": "PERMISSION_DENIED",
+            },
+            PermissionError,
+            "forbidden",
+        ),
+        # Google's error model (https://cloud.google.com/apis/design/errors): with errors[]
+        # empty or absent, the reason is the google.rpc.ErrorInfo's in details.
+        (
+            403,
+            {
+                "code": 403,
+                "message": "Request had insufficient authentication scopes.",
+                "errors": [],
+                "status": "PERMISSION_DENIED",
+                "details": [_error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT")],
+            },
+            PermissionError,
+            "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        ),
+        (
+            403,
+            {
+                "code": 403,
+                "message": "Quota exceeded for quota metric 'Queries'.",
+                "status": "PERMISSION_DENIED",
+                "details": [
+                    {"@type": "type.googleapis.com/google.rpc.Help"},
+                    _error_info("RATE_LIMIT_EXCEEDED"),
+                ],
+            },
+            RateLimitError,
+            "RATE_LIMIT_EXCEEDED",
+        ),
+        (
+            429,
+            {
+                "code": 429,
+                "message": "Quota exceeded for quota metric 'Queries'.",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [_error_info("RATE_LIMIT_EXCEEDED")],
+            },
+            RateLimitError,
+            "RATE_LIMIT_EXCEEDED",
+        ),
+        (
+            401,
+            {
+                "code": 401,
+                "message": "Request had invalid authentication credentials.",
+                "errors": [{}],
+                "status": "UNAUTHENTICATED",
+                "details": [_error_info("ACCESS_TOKEN_EXPIRED")],
+            },
+            AuthError,
+            "ACCESS_TOKEN_EXPIRED",
+        ),
+        # No reason anywhere: the status names it.
+        (
+            404,
+            {"code": 404, "message": "Not Found", "errors": [], "status": "NOT_FOUND"},
+            NotFoundError,
+            "NOT_FOUND",
+        ),
+    ],
+)
+def test_error_reasons_in_the_legacy_and_current_bodies(
+    status: int, error: dict[str, Any], cls: type[APIError], code: str
+) -> None:
+    response = c.json_response(status, {"error": error})
+    decoded = decode_youtube_error(response, "youtube")
+    assert type(decoded) is cls
+    assert (decoded.status, decoded.code) == (status, code)
+    assert decoded.message == error["message"]
+    if isinstance(decoded, RateLimitError):
+        daily = code == "quotaExceeded"
+        assert decoded.retry_after is not None
+        assert (decoded.retry_after > 3600) is daily
 
 
 async def test_the_quota_guard_refuses_before_sending() -> None:

@@ -2,11 +2,15 @@
 upload's ``308 Resume Incomplete``.
 
 Google APIs answer errors as ``{"error": {"code", "message", "errors": [{"domain", "reason",
-"message"}], "status"}}`` (https://developers.google.com/youtube/v3/docs/errors). The reason
-decides the class: ``quotaExceeded`` (403, domain ``youtube.quota``) is a
+"message"}], "status", "details"}}`` (https://developers.google.com/youtube/v3/docs/errors).
+The reason is the first ``errors`` entry's (YouTube's own reasons); where that list is empty or
+absent, the ``reason`` of a ``google.rpc.ErrorInfo`` in ``details`` (Google's error model,
+https://cloud.google.com/apis/design/errors); else the ``status`` name. The reason decides
+the class: ``quotaExceeded`` (403, domain ``youtube.quota``) is a
 :class:`~socialkit.RateLimitError` whose reset is the next midnight Pacific time, when Google
 resets the daily quota (https://developers.google.com/youtube/v3/determine_quota_cost);
-``rateLimitExceeded`` / ``userRateLimitExceeded`` are short-term limits (a minute's wait).
+``rateLimitExceeded`` / ``userRateLimitExceeded`` (ErrorInfo: ``RATE_LIMIT_EXCEEDED``) are
+short-term limits (a minute's wait).
 
 A resumable upload's ``PUT`` answers ``308`` while bytes are missing, with the ``Range`` the
 server holds (https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol):
@@ -49,7 +53,7 @@ _MAX_MESSAGE = 500
 #: Short-term limits (per user, per 100 seconds in Google's console): wait a minute.
 MINUTE = 60.0
 _QUOTA = frozenset({"quotaExceeded", "dailyLimitExceeded"})
-_SHORT = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+_SHORT = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
 _AUTH = frozenset({"authError", "unauthorized", "invalidCredentials"})
 _PERMISSION = frozenset(
     {"forbidden", "insufficientPermissions", "youtubeSignupRequired", "channelClosed"}
@@ -108,12 +112,32 @@ def reason_of(body: Any) -> tuple[str | None, str | None]:
     errors = error.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
-        reason = first.get("reason") if isinstance(first.get("reason"), str) else None
-        if message is None and isinstance(first.get("message"), str):
-            message = first["message"]
-    if reason is None and isinstance(error.get("status"), str):
-        reason = error["status"]
+        reason = _text(first.get("reason"))
+        if message is None:
+            message = _text(first.get("message"))
+    if reason is None:
+        reason = _error_info_reason(error.get("details"))
+    if reason is None:
+        reason = _text(error.get("status"))
     return reason, message
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _error_info_reason(details: object) -> str | None:
+    """The ``reason`` of the first ``google.rpc.ErrorInfo`` among ``details``."""
+    if not isinstance(details, list):
+        return None
+    for detail in details:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith(
+            "/google.rpc.ErrorInfo"
+        ):
+            reason = _text(detail.get("reason"))
+            if reason is not None:
+                return reason
+    return None
 
 
 def decode_youtube_error(
