@@ -944,6 +944,27 @@ def test_threads_500_character_rule() -> None:
     assert [p.code for p in net.check(Post(text="a" * 501))] == ["text_too_long"]
 
 
+async def test_threads_carousels_read_in_lists_keep_their_media(th: Session) -> None:
+    # A carousel answers ``media_type: CAROUSEL_ALBUM`` with no ``media_url`` of its own and
+    # ``children`` as the ids of its items ("children: List of child posts. This only shows up
+    # for carousel posts", https://developers.facebook.com/docs/threads/threads-media); each
+    # item is a media of its own, read with GET /{threads-media-id} (same page; the
+    # collection's "Get Threads Post Details"). get_post read them; posts() and search() gave
+    # a carousel no media at all.
+    media = [Media.from_url(f"https://media.example/{i}.jpg", alt=f"picture {i}") for i in range(3)]
+    posted = await th.net.publish(Post(text="three #pictures", media=media))
+    await th.net.publish(Post(text="one picture", media=[Media.from_url(IMAGE, alt="a cat")]))
+    await th.net.publish(Post(text="just words"))
+    listed = {p.text: p async for p in th.net.posts()}
+    carousel = listed["three #pictures"]
+    assert carousel.id == posted.id
+    assert [(m.url, m.alt) for m in carousel.media] == [(m.url, m.alt) for m in media]
+    assert [m.url for m in listed["one picture"].media] == [IMAGE]
+    assert listed["just words"].media == []
+    [found] = [p async for p in th.net.search("pictures")]
+    assert [m.url for m in found.media] == [m.url for m in media]
+
+
 async def test_threads_replies_and_reply_management(th: Session) -> None:
     fake = th.fake
     posted = await th.net.publish(Post(text="what do you think?"))

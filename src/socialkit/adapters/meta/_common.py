@@ -557,6 +557,11 @@ class MetaAdapter(Adapter):
     def _post_from(self, body: dict[str, Any]) -> Post | None:
         """A post of a Graph answer (``None`` for what is not one)."""
 
+    async def _complete_posts(self, posts: list[Post]) -> list[Post]:
+        """A page of posts as read from an edge, with what the edge does not give read
+        separately (Threads: the items of a carousel)."""
+        return posts
+
     def posts(
         self,
         *,
@@ -582,6 +587,7 @@ class MetaAdapter(Adapter):
             limit=limit,
             cursor=cursor,
             time_of=lambda p: p.created_at,
+            complete=self._complete_posts,
         )
 
     async def delete(self, post_id: str) -> None:

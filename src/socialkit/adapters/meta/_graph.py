@@ -14,7 +14,7 @@ through the session.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -293,9 +293,11 @@ class Graph:
         time_of: Callable[[T], datetime | None] | None = None,
         page_size: int = 50,
         push_times: bool = True,
+        complete: Callable[[list[T]], Awaitable[list[T]]] | None = None,
     ) -> Paged[T]:
         """A Graph edge as a :class:`Paged`: ``after`` cursors, ``limit`` per page, and
-        ``since``/``until`` as Unix times where the edge takes them (``push_times``)."""
+        ``since``/``until`` as Unix times where the edge takes them (``push_times``);
+        ``complete`` finishes each page's items with what the edge does not give (more reads)."""
         return Paged(
             self.fetcher(
                 path,
@@ -305,6 +307,7 @@ class Graph:
                 until=until,
                 page_size=page_size,
                 push_times=push_times,
+                complete=complete,
             ),
             since=since,
             until=until,
@@ -323,6 +326,7 @@ class Graph:
         until: datetime | None = None,
         page_size: int = 50,
         push_times: bool = True,
+        complete: Callable[[list[T]], Awaitable[list[T]]] | None = None,
     ) -> Fetch[T]:
         base = dict(params)
         if push_times and since is not None:
@@ -340,6 +344,8 @@ class Graph:
             if not isinstance(data, list):
                 raise self.malformed("data list")
             items = [item for item in (convert(d) for d in data if isinstance(d, dict)) if item]
+            if complete is not None and items:
+                items = await complete(items)
             return Batch(items, next=next_cursor(body) if data else None)
 
         return fetch

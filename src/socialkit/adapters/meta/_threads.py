@@ -297,24 +297,34 @@ class ThreadsAdapter(ContainerAdapter):
         post = self._post_from(body)
         if post is None:
             raise MalformedResponseError(self.name, None, "malformed_response", "no post id")
+        return await self._with_items(post)
+
+    async def _with_items(self, post: Post) -> Post:
+        """``post`` with the items of its carousel as its media: a carousel answers
+        ``children`` (the items' ids) and no media of its own; each item is read by id
+        (``GET /{threads-media-id}``). Other posts come back as they are."""
+        body = post.raw if isinstance(post.raw, dict) else {}
         children = body.get("children")
         ids = [
             str(c["id"])
             for c in (children.get("data") if isinstance(children, dict) else None) or []
             if isinstance(c, dict) and isinstance(c.get("id"), str)
         ]
-        if ids:
-            # The Threads API documents no batch requests: one read per carousel item.
-            media = []
-            for child in ids:
-                answer = await self.graph.get(
-                    f"/{graph_id(self.name, child)}", {"fields": _CHILD_FIELDS}
-                )
-                item = _media(answer)
-                if item is not None:
-                    media.append(item)
-            post = post.model_copy(update={"media": media})
-        return post
+        if not ids:
+            return post
+        # The Threads API documents no batch requests: one read per carousel item.
+        media = []
+        for child in ids:
+            answer = await self.graph.get(
+                f"/{graph_id(self.name, child)}", {"fields": _CHILD_FIELDS}
+            )
+            item = _media(answer)
+            if item is not None:
+                media.append(item)
+        return post.model_copy(update={"media": media})
+
+    async def _complete_posts(self, posts: list[Post]) -> list[Post]:
+        return [await self._with_items(post) for post in posts]
 
     def _post_from(self, body: dict[str, Any]) -> Post | None:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
@@ -368,6 +378,7 @@ class ThreadsAdapter(ContainerAdapter):
             limit=limit,
             cursor=cursor,
             time_of=lambda p: p.created_at,
+            complete=self._complete_posts,
         )
 
     def ex_replies(
