@@ -476,7 +476,7 @@ async def test_videos_and_stats() -> None:
         "replies": 0,
         "shares": 0,
     }
-    assert stats == {"followers": 12, "following": 0, "likes": 1, "videos": 25}
+    assert stats == {"followers": 12, "following": 0, "likes": 1, "posts": 25}
 
 
 async def test_two_adapters_sharing_a_store_refresh_once() -> None:

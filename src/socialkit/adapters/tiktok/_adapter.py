@@ -433,7 +433,8 @@ class TikTokAdapter(Adapter):
     async def account_metrics(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[Metric]:
-        """``followers``, ``following``, ``likes`` (received) and ``videos``, as they are now
+        """``followers``, ``following``, ``likes`` (received) and ``posts`` (``video_count``:
+        the user's public posts, canonically named as on the other networks), as they are now
         (``/v2/user/info/``, scope ``user.info.stats``)."""
         user = await self._user()
         moment = self.now()
@@ -441,7 +442,7 @@ class TikTokAdapter(Adapter):
             "followers": "follower_count",
             "following": "following_count",
             "likes": "likes_count",
-            "videos": "video_count",
+            "posts": "video_count",
         }
         return [
             Metric(name=n, value=v, network=self.name, native_name=native, measured_at=moment)
