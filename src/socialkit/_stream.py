@@ -11,9 +11,10 @@ for as long as it is iterated::
         store.save(events.cursor)                   # where a restart resumes
 
 Each adapter supplies one function that opens one connection (from a resume cursor) and yields
-the events it reads, and ``None`` for each heartbeat (a keep-alive newline, an SSE comment, a
-WebSocket frame that carries nothing asked for). :class:`EventStream` does the rest, the same
-way on every network:
+the events it reads, ``None`` for each heartbeat (a keep-alive newline, an SSE comment, a
+WebSocket frame that carries nothing asked for), and a
+:class:`~socialkit.MalformedResponseError` (yielded, not raised) for each event it could not
+read. :class:`EventStream` does the rest, the same way on every network:
 
 * **Reconnects** after a dropped connection, a network error (5xx, 429, a reset) or a stall,
   waiting an exponential backoff with jitter between attempts (``StreamPolicy``), and gives up
@@ -28,6 +29,15 @@ way on every network:
 * **Detects a stalled stream**: a connection silent (no event and no heartbeat) for
   ``stall`` seconds is closed and reopened, because a half-open TCP connection can stay
   silent forever without an error.
+* **Skips a malformed event**: an event the adapter cannot read (a line that is not JSON, a
+  post without its id, a frame that does not decode) while the connection stays in step is
+  logged (``socialkit.stream``, a warning naming what was wrong, never the event's content)
+  and skipped, and the next event is read on the same connection: reconnecting would not
+  make that event readable, would lose what arrives meanwhile where the network does not
+  replay, and would replay the same event where it does. More than ``max_malformed`` in a
+  row (with no readable event between them) is a garbled connection: it is dropped and
+  reopened like any other failure, so a stream that receives only garbage ends with the
+  :class:`~socialkit.MalformedResponseError` after ``max_attempts``.
 
 The resume cursor (:attr:`EventStream.cursor`) is opaque and network-specific: give it back
 as ``stream(cursor=...)`` to the same adapter to continue after a restart.
@@ -148,6 +158,8 @@ class StreamPolicy:
     the last error (``None``: never give up). ``stall`` is the silence, in seconds, after
     which a connection is closed and reopened (``None``: the network's default, a few
     heartbeats long). ``dedup`` is how many event ids are remembered to drop repeats.
+    ``max_malformed`` is how many malformed events in a row are skipped (each logged) before
+    the connection counts as garbled and is reopened (``0``: reopen at the first one).
     """
 
     initial_backoff: float = 1.0
@@ -156,6 +168,7 @@ class StreamPolicy:
     max_attempts: int | None = 10
     stall: float | None = None
     dedup: int = 10_000
+    max_malformed: int = 10
 
     def __post_init__(self) -> None:
         if self.initial_backoff < 0 or self.max_backoff < self.initial_backoff:
@@ -168,6 +181,8 @@ class StreamPolicy:
             raise ValidationError("stall must be a positive number of seconds")
         if self.dedup < 1:
             raise ValidationError("dedup must be at least 1")
+        if self.max_malformed < 0:
+            raise ValidationError("max_malformed must be at least 0")
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """The wait before reconnect attempt ``attempt`` (1 for the first), with jitter."""
@@ -180,11 +195,17 @@ class StreamPolicy:
         return top * draw
 
 
-Opener = Callable[[str | None, bool, Callable[[], None]], AsyncIterator["StreamEvent | None"]]
-"""``open(cursor, resuming, pulse)``: one connection's events (``None`` for a heartbeat).
+Opener = Callable[
+    [str | None, bool, Callable[[], None]],
+    AsyncIterator["StreamEvent | MalformedResponseError | None"],
+]
+"""``open(cursor, resuming, pulse)``: one connection's events (``None`` for a heartbeat, a
+:class:`~socialkit.MalformedResponseError` yielded for an event that could not be read while
+the connection is still in step; raise it instead when the connection itself is garbled).
 ``cursor`` is the last event's cursor (or the caller's); ``resuming`` is true on a reconnect;
 ``pulse()`` tells the stall watchdog the connection is alive (call it on every chunk read,
-heartbeats included, where the transport hides them from the events)."""
+heartbeats included, where the transport hides them from the events). The error's message
+says what was wrong and is logged: it must not carry the event's content or a secret."""
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -229,6 +250,8 @@ class EventStream:
         self.policy = policy or StreamPolicy()
         self.stall = self.policy.stall if self.policy.stall is not None else default_stall
         self.reconnects = 0
+        #: How many malformed events were skipped (each one logged).
+        self.skipped = 0
         self.last_error: BaseException | None = None
         self._opener = opener
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -312,6 +335,7 @@ class EventStream:
 
         while not self._closed():
             connection = self._opener(self.cursor, resuming, pulse)
+            malformed = 0  # malformed events in a row on this connection
             try:
                 while True:
                     with anyio.CancelScope(deadline=anyio.current_time() + self.stall) as scope:
@@ -330,6 +354,18 @@ class EventStream:
                         )
                     if item is None:  # a heartbeat: the connection is alive
                         continue
+                    if isinstance(item, MalformedResponseError):
+                        malformed += 1
+                        if malformed > self.policy.max_malformed:
+                            raise item  # a garbled connection: reopened below
+                        self.skipped += 1
+                        log.warning(
+                            "%s stream: skipped a malformed event (%s); reading on",
+                            self.network,
+                            item.message or item.code or "unreadable",
+                        )
+                        continue
+                    malformed = 0
                     if item.cursor is not None:
                         self.cursor = item.cursor
                     if not self._fresh(item):
@@ -376,7 +412,7 @@ class EventStream:
             resuming = True
 
 
-async def _close(connection: AsyncIterator[StreamEvent | None]) -> None:
+async def _close(connection: AsyncIterator[StreamEvent | MalformedResponseError | None]) -> None:
     closer = getattr(connection, "aclose", None)
     if closer is not None:
         try:

@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -261,15 +262,41 @@ def _jet(time_us: int, rkey: str, text: str, operation: str = "create") -> str:
     return json.dumps({"did": DID, "time_us": time_us, "kind": "commit", "commit": commit})
 
 
+@contextlib.contextmanager
+def _ws_server(handler: Callable[[Any], Awaitable[None]]) -> Iterator[str]:
+    """A local WebSocket server running ``handler`` for each connection; yields its
+    ``/subscribe`` URL."""
+    import asyncio
+    import threading
+
+    from websockets.asyncio.server import serve
+
+    ready = threading.Event()
+    stop = threading.Event()
+    address: list[str] = []
+
+    async def main() -> None:
+        async with serve(handler, "127.0.0.1", 0) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            address.append(f"ws://127.0.0.1:{port}/subscribe")
+            ready.set()
+            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        yield address[0]
+    finally:
+        stop.set()
+        thread.join(10)
+
+
 @pytest.fixture
 def jetstream() -> Iterator[tuple[str, list[str]]]:
     """A local WebSocket server: the first connection sends three events then drops; later
     connections send from the cursor asked for (events at or after it), then stay open."""
-    import asyncio
-    import threading
     from urllib.parse import parse_qs, urlsplit
-
-    from websockets.asyncio.server import serve
 
     events = [
         (1_000_000, _jet(1_000_000, "3k1", "one")),
@@ -279,9 +306,6 @@ def jetstream() -> Iterator[tuple[str, list[str]]]:
         (10_000_000, _jet(10_000_000, "3k3", "", operation="delete")),
     ]
     paths: list[str] = []
-    ready = threading.Event()
-    stop = threading.Event()
-    address: list[str] = []
 
     async def handler(ws: Any) -> None:
         path = ws.request.path
@@ -297,19 +321,8 @@ def jetstream() -> Iterator[tuple[str, list[str]]]:
                 await ws.send(raw)
         await ws.wait_closed()  # open until the client or the server closes it
 
-    async def main() -> None:
-        async with serve(handler, "127.0.0.1", 0) as server:
-            port = next(iter(server.sockets)).getsockname()[1]
-            address.append(f"ws://127.0.0.1:{port}/subscribe")
-            ready.set()
-            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
-
-    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
-    thread.start()
-    ready.wait(10)
-    yield address[0], paths
-    stop.set()
-    thread.join(10)
+    with _ws_server(handler) as url:
+        yield url, paths
 
 
 async def test_jetstream_filters_resumes_and_drops_repeats(
@@ -336,3 +349,38 @@ async def test_jetstream_filters_resumes_and_drops_repeats(
     assert f"wantedDids={DID.replace(':', '%3A')}" in first
     assert "cursor" not in first
     assert "cursor=0" in second  # 3_000_000 rewound by five seconds (at least 0)
+
+
+async def test_a_malformed_frame_is_skipped_and_the_connection_read_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A frame that is not JSON (cut in the middle), and a commit without its ``did``,
+    between two Jetstream commits (shaped as its README documents them): both posts arrive
+    on the same connection, each bad frame is logged (without its content), and the stream
+    does not reconnect, as on X and Mastodon."""
+    paths: list[str] = []
+    cut = _jet(2_000_000, "3k2", "secret words")[:50]
+    no_did = json.loads(_jet(2_500_000, "3k5", "secret words"))
+    del no_did["did"]
+
+    async def handler(ws: Any) -> None:
+        paths.append(ws.request.path)
+        for raw in (_jet(1_000_000, "3k1", "one"), cut, json.dumps(no_did)):
+            await ws.send(raw)
+        await ws.send(_jet(3_000_000, "3k3", "two"))
+        await ws.wait_closed()
+
+    net = BlueskyAdapter(
+        BlueskySettings(service="http://127.0.0.1:9", identifier="a.test", password="x")
+    )
+    with _ws_server(handler) as url:
+        events = net.stream(kinds={"post"}, ex_source="jetstream", ex_url=url, policy=FAST)
+        with caplog.at_level("DEBUG"):
+            got = await take(events, 2)
+    assert [e.post.text for e in got if e.post] == ["one", "two"]
+    assert events.reconnects == 0
+    assert events.skipped == 2
+    assert len(paths) == 1
+    skipped = [r.getMessage() for r in caplog.records if "skipped a malformed" in r.getMessage()]
+    assert len(skipped) == 2
+    assert "secret words" not in caplog.text

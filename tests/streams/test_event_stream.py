@@ -3,7 +3,8 @@
 Scripted connections (async generators) stand in for the networks, so each rule is tested on
 its own: reconnect with growing, jittered waits; resume from the last cursor; duplicates
 dropped across reconnects; stalls detected by silence, kept off by heartbeats and pulses;
-errors a reconnect cannot fix raised at once; the attempts bounded.
+errors a reconnect cannot fix raised at once; the attempts bounded; a malformed event
+skipped (logged) on the same connection, a run of them a garbled connection.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 from socialkit import (
     AuthError,
     EventStream,
+    MalformedResponseError,
     ServerError,
     StreamEvent,
     StreamPolicy,
@@ -157,6 +159,8 @@ def test_policies_and_kinds_are_checked() -> None:
         StreamPolicy(max_attempts=0)
     with pytest.raises(ValidationError):
         StreamPolicy(stall=0)
+    with pytest.raises(ValidationError):
+        StreamPolicy(max_malformed=-1)
     with pytest.raises(ValidationError, match="unknown stream kinds"):
         stream_kinds({"likes"})
     with pytest.raises(ValidationError, match="not one string"):
@@ -232,3 +236,60 @@ async def test_aclose_from_another_task_interrupts_a_backoff_wait() -> None:
             await stream.aclose()
             await ended.wait()
     assert stream.reconnects == 0
+
+
+def malformed() -> MalformedResponseError:
+    return MalformedResponseError("test", None, "malformed_event", "a line is not a post")
+
+
+async def test_a_malformed_event_is_logged_and_skipped_on_the_same_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    opened = 0
+
+    async def connection(
+        cursor: str | None, resuming: bool, pulse: Callable[[], None]
+    ) -> AsyncIterator[StreamEvent | MalformedResponseError | None]:
+        nonlocal opened
+        opened += 1
+        yield event(1)
+        yield malformed()
+        yield event(2)
+        yield malformed()
+        yield malformed()
+        yield event(3)
+
+    stream = EventStream("test", connection, policy=policy(max_malformed=2))
+    with caplog.at_level("WARNING", logger="socialkit.stream"):
+        assert await drain(stream, 3) == ["e1", "e2", "e3"]
+    assert opened == 1
+    assert stream.reconnects == 0
+    assert stream.skipped == 3
+    skipped = [r.getMessage() for r in caplog.records if "malformed" in r.getMessage()]
+    line = "test stream: skipped a malformed event (a line is not a post); reading on"
+    assert skipped == [line] * 3
+
+
+async def test_a_run_of_malformed_events_is_a_garbled_connection_and_ends_the_stream() -> None:
+    """Only garbage: each connection is dropped after max_malformed skipped events, and the
+    stream ends with the error after max_attempts, instead of skipping forever."""
+    opened = 0
+    yielded = 0
+
+    async def garbage(
+        cursor: str | None, resuming: bool, pulse: Callable[[], None]
+    ) -> AsyncIterator[StreamEvent | MalformedResponseError | None]:
+        nonlocal opened, yielded
+        opened += 1
+        while True:
+            yielded += 1
+            yield malformed()
+            yield None  # heartbeats in between do not make the connection readable
+
+    stream = EventStream("test", garbage, policy=policy(max_malformed=3, max_attempts=2))
+    with pytest.raises(MalformedResponseError):
+        await drain(stream, 1)
+    assert opened == 3  # the first connection and two reconnects
+    assert yielded == 3 * 4  # three skipped, the fourth drops each connection
+    assert stream.skipped == 3 * 3
+    assert isinstance(stream.last_error, MalformedResponseError)

@@ -417,3 +417,62 @@ async def test_the_fake_streams_as_mastodon_documents(fake: FakeMastodon, served
             request=httpx.Request("GET", f"{served}{path}", headers=headers),
         )
         assert exchange_problems(api, answer.request, answer) == []
+
+
+async def test_a_malformed_event_is_skipped_and_the_connection_read_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An ``update`` whose data is not a Status (cut in the middle) between two that are:
+    both statuses arrive on the same connection, the bad one is logged (without the token or
+    its content), and the stream does not reconnect. The events are the server-sent events
+    of https://docs.joinmastodon.org/methods/streaming/ (``event: update``, ``data:`` a
+    Status as JSON, ``:thump`` heartbeats); the statuses follow
+    ``#/components/schemas/Status`` of ../shared/specs/mastodon/schema.json (bodies.status)."""
+    import json
+
+    from tests.adapters.mastodon import bodies as b
+
+    token = "mastodon-token-secret-0123456789"
+    one, two = b.status("110000000000000002", "<p>one</p>"), b.status("110000000000000003")
+    cut = json.dumps(b.status("110000000000000004", "<p>secret words</p>"))[:60]
+    body = (
+        ":)\n\n"
+        f"event: update\ndata: {json.dumps(one)}\n\n"
+        f"event: update\ndata: {cut}\n\n"
+        ":thump\n\n"
+        f"event: update\ndata: {json.dumps(two)}\n\n"
+    )
+    router = respx.MockRouter(assert_all_called=True)
+    router.get(f"{b.BASE}/api/v2/instance").respond(json=FakeMastodon()._instance_json())
+    router.get(f"{b.BASE}/api/v1/timelines/home").respond(json=[b.status("110000000000000001")])
+    stream = router.get("https://mastodon.fake/api/v1/streaming/user").respond(
+        200, headers={"content-type": "text/event-stream"}, text=body
+    )
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as http,
+        MastodonAdapter.connect(
+            instance=b.BASE, access_token=token, retry_wait=False, http=http
+        ) as net,
+    ):
+        events = net.stream(kinds={"post"}, policy=FAST)
+        with caplog.at_level("DEBUG"):
+            got = await take(events, 2)
+    assert [e.post.id for e in got if e.post] == [one["id"], two["id"]]
+    assert events.reconnects == 0
+    assert events.skipped == 1
+    assert len(stream.calls) == 1
+    assert any("skipped a malformed event" in r.getMessage() for r in caplog.records)
+    assert token not in caplog.text
+    assert "secret words" not in caplog.text
+    from tests._specs import specs_dir
+    from tests._validation import OpenAPIChecker
+
+    api = OpenAPIChecker(specs_dir("mastodon", "schema.json"), server_url=b.BASE)
+    for status in (one, two):
+        request = httpx.Request(
+            "GET",
+            f"{b.BASE}/api/v1/statuses/{status['id']}",
+            headers={"authorization": f"Bearer {token}"},
+        )
+        answer = httpx.Response(200, json=status, request=request)
+        assert exchange_problems(api, request, answer) == []

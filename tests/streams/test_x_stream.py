@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import httpx
 import pytest
-from stream_support import Recorder, collect_into, wait_until
+from stream_support import Recorder, collect_into, take, wait_until
 from tests._specs import specs_dir
 from tests._validation import OpenAPIChecker
 
@@ -243,3 +243,61 @@ async def test_stream_lines_as_x_documents_them(fake: FakeX, served: str) -> Non
             assert second.status_code == 429
         finally:
             await first.aclose()
+
+
+async def test_a_malformed_line_is_skipped_and_the_connection_read_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One line that is not a post (cut in the middle) between two posts: both posts arrive
+    on the same connection, the line is logged (without the token or its content), and the
+    stream does not reconnect (X asks clients to keep one connection open as long as
+    practical: https://docs.x.com/x-api/fundamentals/handling-disconnections). The lines
+    and the rules answers are ``StreamPostsResponse`` / ``GetRulesResponse`` /
+    ``UpdateRulesResponse`` of ../shared/specs/x/openapi.json, checked against it."""
+    import respx
+    from tests.adapters.x import x_bodies as b
+
+    token = "app-bearer-secret-0123456789"
+    first, second = b.recent_id(1, 1), b.recent_id(1, 2)
+
+    def line(post_id: str, text: str) -> dict[str, object]:
+        return {
+            "data": b.post(post_id, text, author_id=b.OTHER_ID),
+            "includes": {"users": [b.user(b.OTHER_ID, b.OTHER_HANDLE)]},
+            "matching_rules": [{"id": "1", "tag": "socialkit"}],
+        }
+
+    lines = [line(first, "acme one"), line(second, "acme two")]
+    cut = json.dumps(line(b.recent_id(1, 3), "acme secret words"))[:40]  # not JSON
+    body = "\r\n".join([json.dumps(lines[0]), cut, "", json.dumps(lines[1])]) + "\r\n"
+    rules = {"meta": {"result_count": 0}}
+    added = {
+        "data": [{"id": "1", "value": "acme", "tag": "socialkit"}],
+        "meta": {"sent": "2026-01-01T00:00:00.000Z", "summary": {"created": 1}},
+    }
+    router = respx.MockRouter(assert_all_called=True)
+    router.get(f"{b.BASE}/2/tweets/search/stream/rules").respond(json=rules)
+    router.post(f"{b.BASE}/2/tweets/search/stream/rules").respond(json=added)
+    stream = router.get(f"{b.BASE}/2/tweets/search/stream").respond(
+        200, headers={"content-type": "application/json"}, text=body
+    )
+    api = OpenAPIChecker(specs_dir("x", "openapi.json"), server_url=b.BASE)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as http:
+        app = connect("x", http=http, base_url=b.BASE, bearer_token=token, retry_wait=False)
+        events = app.stream(query="acme", policy=FAST)
+        with caplog.at_level("DEBUG"):
+            got = await take(events, 2)
+    assert [e.post.id for e in got if e.post] == [first, second]
+    assert events.reconnects == 0
+    assert events.skipped == 1
+    assert len(stream.calls) == 1
+    assert any("skipped a malformed event" in r.getMessage() for r in caplog.records)
+    assert token not in caplog.text
+    assert "secret words" not in caplog.text
+    for call in router.calls:
+        if call.request.url.path.endswith("/rules"):
+            assert api.response_violations(call.request, call.response) == []
+    request = stream.calls[0].request
+    for good in lines:
+        answer = httpx.Response(200, json=good, request=request)
+        assert api.response_violations(request, answer) == []

@@ -21,6 +21,11 @@ account's own DID, the posts that reply to it, quote it or mention it (``reply``
 ``mention``: what Bluesky's notifications would say, read from the records themselves).
 A ``query`` keeps the posts whose text carries one of its keywords or ``#hashtags``.
 
+A frame that cannot be read (not DAG-CBOR or not JSON, a commit without its ``seq``, an
+unreadable CAR) is skipped and logged, and the next frame read on the same connection (the
+stream's ``max_malformed``); an error frame (``op: -1``) ends the connection, which is
+reopened from the cursor.
+
 A quiet repository can send nothing for a long time, so silence alone is not a stall here:
 the WebSocket's ping/pong (every ``stall / 3`` seconds, ``websockets``' keepalive) is the
 heartbeat, and a missed pong closes the connection, which is reopened from the cursor.
@@ -242,7 +247,7 @@ class _Reader:
 
     async def connect(
         self, cursor: str | None, resuming: bool, pulse: Callable[[], None]
-    ) -> AsyncIterator[StreamEvent | None]:
+    ) -> AsyncIterator[StreamEvent | MalformedResponseError | None]:
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidStatus
 
@@ -269,10 +274,16 @@ class _Reader:
             pulse()
             async for frame in socket:
                 pulse()
-                if self.spec.source == "jetstream":
-                    events = self._jetstream(frame)
-                else:
-                    events = self._repos(frame)
+                try:
+                    if self.spec.source == "jetstream":
+                        events = self._jetstream(frame)
+                    else:
+                        events = self._repos(frame)
+                except MalformedResponseError as exc:
+                    # Each WebSocket frame is whole: the next one is read as usual, so this
+                    # one is skipped (and logged) rather than the connection dropped.
+                    yield exc
+                    continue
                 if not events:
                     yield None  # nothing asked for in this frame: still a sign of life
                 for event in events:

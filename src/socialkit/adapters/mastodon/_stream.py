@@ -16,7 +16,9 @@ One connection per stream, as Mastodon documents them
 Events: ``update`` and ``status.update`` (a Status, as JSON in ``data``), ``notification`` (a
 Notification: mentions, replies, quotes and private mentions become messages as
 :meth:`MastodonAdapter.messages` reads them) and ``delete`` (a status id). ``:thump`` comments
-are the heartbeat.
+are the heartbeat. An event whose ``data`` is not what its name says (not JSON, a Status
+without its id) is skipped and logged, and the next event read on the same connection (the
+stream's ``max_malformed``).
 
 Mastodon's streams do not replay what happened while a client was away, so the cursor here is
 the last status id and notification id read: on a reconnect (or a new stream given the
@@ -227,7 +229,7 @@ class _Reader:
 
     async def connect(
         self, cursor: str | None, resuming: bool, pulse: Callable[[], None]
-    ) -> AsyncIterator[StreamEvent | None]:
+    ) -> AsyncIterator[StreamEvent | MalformedResponseError | None]:
         from httpx_sse import EventSource
 
         from socialkit.adapters.mastodon._network import decode_error
@@ -269,7 +271,7 @@ class _Reader:
                 await cast("Any", events).aclose()
             await response.aclose()
 
-    async def _event(self, name: str, data: str) -> StreamEvent | None:
+    async def _event(self, name: str, data: str) -> StreamEvent | MalformedResponseError | None:
         from socialkit.adapters.mastodon import _wire
 
         try:
@@ -280,9 +282,11 @@ class _Reader:
                 note = _wire.Notification.model_validate_json(data)
                 return await self._message_event(note)
         except ValueError:
-            raise MalformedResponseError(
+            # Each server-sent event is whole: the next one is read as usual, so this one is
+            # skipped (and logged) rather than the connection dropped.
+            return MalformedResponseError(
                 self.adapter.name, None, "malformed_event", f"a {name} event is not a {name}"
-            ) from None
+            )
         if name == "delete" and "delete" in self.spec.kinds and data.strip().isdigit():
             status_id = data.strip()
             return StreamEvent(

@@ -17,7 +17,9 @@ matches one of the app's rules, as one JSON object per line (``data``, ``include
 * **Heartbeat**: the keep-alive newlines; 30 seconds of silence (a keep-alive and a half
   missed) reopens the connection, as X advises.
 * A line with ``errors`` and no ``data`` (an operational disconnect) ends the connection,
-  which is reopened.
+  which is reopened. A line that is not a post (not JSON, or a post without its id) is
+  skipped and logged, and the next line read on the same connection (the stream's
+  ``max_malformed``).
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ class _Reader:
 
     async def connect(
         self, cursor: str | None, resuming: bool, pulse: Callable[[], None]
-    ) -> AsyncIterator[StreamEvent | None]:
+    ) -> AsyncIterator[StreamEvent | MalformedResponseError | None]:
         from socialkit.adapters.x._adapter import _post_query
         from socialkit.adapters.x._network import decode_x_error
 
@@ -267,13 +269,15 @@ class _Reader:
         self.alive_at = time.time()
         pulse()
 
-    def _event(self, line: str) -> StreamEvent | None:
+    def _event(self, line: str) -> StreamEvent | MalformedResponseError | None:
         try:
             item = _StreamLine.model_validate_json(line)
         except pydantic.ValidationError:
-            raise MalformedResponseError(
+            # Lines are whole objects, one per line: the next one is read as usual, so this
+            # one is skipped (and logged) rather than the connection dropped.
+            return MalformedResponseError(
                 self.adapter.name, None, "malformed_event", "a stream line is not a post"
-            ) from None
+            )
         if item.data is None:
             problem = item.errors[0] if item.errors else None
             detail = (problem.detail or problem.title) if problem is not None else None
