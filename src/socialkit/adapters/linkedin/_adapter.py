@@ -1049,7 +1049,11 @@ class LinkedInAdapter(Adapter):
         statistics over all its posts (lifetime, or summed over days between ``since`` and
         ``until``), and, for a window, ``followers_gained`` (organic and paid, ``GET
         /rest/organizationalEntityFollowerStatistics``); ``rw_organization_admin``. LinkedIn
-        keeps these for organizations only: a member's raise UnsupportedError."""
+        keeps these for organizations only: a member's raise UnsupportedError.
+
+        ``reach`` (``uniqueImpressionsCount``) is lifetime only: for a window LinkedIn counts
+        unique members per day, and a member seen on two days is in both, so days do not add
+        up to a window's reach; it is left out rather than overstated."""
         author = await self._author_urn()
         if self._organization() is None:
             raise self.unsupported(
@@ -1081,6 +1085,8 @@ class LinkedInAdapter(Adapter):
         for element in stats.elements:
             totals = element.totalShareStatistics
             for name, native in _SHARE_METRICS.items():
+                if window and name == "reach":
+                    continue  # unique members of each day: not summable
                 sums[name] = sums.get(name, 0) + getattr(totals, native)
             engaged += totals.engagement * totals.impressionCount
         if window and stats.elements:
