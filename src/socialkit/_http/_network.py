@@ -106,6 +106,10 @@ class Network:
     rate_limit_parser: RateLimitParser | None = None
     error_decoder: ErrorDecoder | None = None
     transient_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    transient_error: Callable[[APIError], bool] | None = None
+    """Whether a decoded error answer is transient whatever its status (Meta's ``is_transient``
+    and codes 1 and 2 come with HTTP 400): such an answer is treated as a transient status is,
+    resent when the call is safe to repeat, otherwise an ``OutcomeUnknownError``."""
     idempotency_header: str | None = None
     idempotent_paths: frozenset[str] | None = None
     """The create paths on which the network honours ``idempotency_header`` (Mastodon: only

@@ -437,6 +437,7 @@ class Session:
         self._parser = network.rate_limit_parser
         self._idempotency_header = network.idempotency_header
         self._transient = network.transient_statuses
+        self._transient_error = network.transient_error
         self._keys: dict[str, BucketKey] = {}
         self._states: dict[str, BucketState] = {}
         # First contact with a bucket: one request (the probe) learns its limits while the
@@ -1120,7 +1121,8 @@ class Session:
             # may be sent again.
             call.sent = False
             return RetrySignal(limited, hint=retry_after, rate_limited=True)
-        if status in self._transient:
+        transient_error = self._transient_error
+        if status in self._transient or (transient_error is not None and transient_error(error)):
             if call.safe:
                 return RetrySignal(error, hint=parse_retry_after(response))
             return _unknown(self._network.name, call, error)

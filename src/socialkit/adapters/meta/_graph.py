@@ -200,6 +200,14 @@ def decode_graph_error(response: httpx.Response, network: str) -> APIError:
     return cls(network, status, label, message, request_id)
 
 
+def _transient_answer(error: APIError) -> bool:
+    """A transient Graph error (codes 1 and 2, ``is_transient``) that came with a status below
+    500 (Meta sends them with HTTP 400): "wait and retry the operation" (Handling Errors,
+    https://developers.facebook.com/docs/graph-api/guides/error-handling). ``decode_graph_error``
+    makes a :class:`ServerError` of a 4xx for these only; a 5xx is decided by its status."""
+    return isinstance(error, ServerError) and error.status is not None and error.status < 500
+
+
 def make_network(name: str, base_url: str, version: str) -> Network:
     """The pipeline's description of one Graph host (``graph.facebook.com``,
     ``graph.instagram.com`` or ``graph.threads.net``) at one API version. All calls of an
@@ -209,6 +217,7 @@ def make_network(name: str, base_url: str, version: str) -> Network:
         base_url=f"{base_url.rstrip('/')}/{version}",
         rate_limit_parser=meta_usage_parser,
         error_decoder=decode_graph_error,
+        transient_error=_transient_answer,
     )
 
 
