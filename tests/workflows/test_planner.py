@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from planner_support import POSTGRES_DSN, plan_db
@@ -248,6 +249,59 @@ async def test_next_best_slot_skips_taken_slots_by_the_rules(
     )
     # Tuesday is full (max_per_day=1): the next best slot is Wednesday 12:00 Paris.
     assert second[0].due_at == datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("tz", "best", "after", "expected", "local_hour"),
+    [
+        # Autumn, Paris (Sunday 2026-10-25): 03:00 CEST becomes 02:00 CET, so 02:00 comes
+        # twice. From 02:30 CEST (00:30 UTC) the next hour is the second 02:00 (01:00 UTC).
+        ("Europe/Paris", (6, 2), _utc(2026, 10, 25, 0, 30), _utc(2026, 10, 25, 1, 0), 2),
+        # The same moment given as Paris time (the first 02:30, fold=0).
+        (
+            "Europe/Paris",
+            (6, 2),
+            datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Paris")),
+            _utc(2026, 10, 25, 1, 0),
+            2,
+        ),
+        # Autumn, New York (Sunday 2026-11-01): 02:00 EDT becomes 01:00 EST; from 01:30 EDT
+        # (05:30 UTC) the next hour is 01:00 EST (06:00 UTC).
+        ("America/New_York", (6, 1), _utc(2026, 11, 1, 5, 30), _utc(2026, 11, 1, 6, 0), 1),
+        # Spring, Paris (Sunday 2026-03-29): 02:00 CET becomes 03:00 CEST, so there is no
+        # 02:00. The best-rated hour, 02:00, must not be proposed (nor rated in place of
+        # 03:00): the best real hour, 04:00 CEST, is.
+        ("Europe/Paris", (6, 2), _utc(2026, 3, 29, 0, 30), _utc(2026, 3, 29, 2, 0), 4),
+        # Spring, New York (Sunday 2026-03-08): no 02:00 either.
+        ("America/New_York", (6, 2), _utc(2026, 3, 8, 6, 30), _utc(2026, 3, 8, 8, 0), 4),
+    ],
+)
+async def test_the_best_slot_sees_each_real_hour_once_across_dst_changes(
+    db: PlanDB,
+    nets: dict[str, KeyedAdapter],
+    clock: Clock,
+    tz: str,
+    best: tuple[int, int],
+    after: datetime,
+    expected: datetime,
+    local_hour: int,
+) -> None:
+    """A window of three hours around the change: the repeated autumn hour is a slot of its
+    own, the missing spring hour is no slot at all (each real hour rated by its own local
+    hour; the grid's hour 4 is second best)."""
+    day = best[0]
+    g = grid({best: 0.09, (day, 4): 0.05}, tz)
+    planner = planner_for(db, nets, clock)
+    window = BestSlot(default=g, after=after, within=timedelta(hours=3))
+    added = await planner.add(PlannedPost(post=Post(text="dst"), targets=["masto"], best=window))
+    due = added[0].due_at
+    assert due == expected
+    assert due.astimezone(ZoneInfo(tz)).hour == local_hour
 
 
 # -- rules --------------------------------------------------------------------------------------

@@ -335,18 +335,21 @@ class Planner:
             raise ConfigurationError(f"no best-time grid for {account!r} (BestSlot.grids)")
         zone = ZoneInfo(grid.timezone)
         after = max(best.after or now, now)
-        first = after.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-        if first < after:
-            first += timedelta(hours=1)
+        # Hours are stepped in UTC and only read in the zone: local arithmetic (``+ 1 h`` on
+        # a zoned time) leaps over the repeated autumn hour and lands on the missing spring
+        # one, which does not exist but would be rated as if it did.
+        local = after.astimezone(timezone.utc).astimezone(zone)
+        moment = local.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        if moment < after:
+            moment += timedelta(hours=1)
         candidates: list[tuple[int, float, datetime]] = []
-        moment = first
         end = after + best.within
         while moment < end:
             local = moment.astimezone(zone)
             slot = grid.cell(None if grid.slots[0].weekday is None else local.weekday(), local.hour)
             thin = 1 if slot.posts < best.min_posts else 0
-            candidates.append((thin, -slot.estimate, moment.astimezone(timezone.utc)))
-            moment = (moment.astimezone(timezone.utc) + timedelta(hours=1)).astimezone(zone)
+            candidates.append((thin, -slot.estimate, moment))
+            moment += timedelta(hours=1)
         last: list[Conflict] = []
         for _thin, _estimate, when in sorted(candidates):
             last = self.conflicts(account, when, neighbours)
