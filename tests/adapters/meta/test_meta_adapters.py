@@ -935,6 +935,60 @@ async def test_instagram_replies_to_a_comment(ig: Session) -> None:
     assert ig.paths("POST")[-1] == f"/v25.0/{comment}/replies"
 
 
+async def test_instagram_uploads_a_video_file_a_piece_at_a_time(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Resumable upload ("Content Publishing", upload_type=resumable,
+    # https://developers.facebook.com/docs/instagram-platform/content-publishing/): POST
+    # rupload.facebook.com/ig-api-upload/{version}/{container} with ``Authorization: OAuth``,
+    # ``offset`` (where this body starts: 0, or the bytes already sent when resuming) and
+    # ``file_size`` (the whole file). Reels go up to 1 GB; the adapter read the whole file into
+    # memory and sent it in one body.
+    import anyio
+
+    from socialkit.adapters._base import MediaSource
+    from socialkit.testing import conformance as c
+
+    mib = 1024 * 1024
+    data = c.MP4_HEAD + bytes(range(256)) * (10 * 1024) + b"tail"  # 2.5 MiB and a bit
+    path = tmp_path / "reel.mp4"
+    path.write_bytes(data)
+    media = Media.from_path(path)
+    reads: list[int] = []
+    whole: list[str] = []
+    real_read = MediaSource.read
+
+    def counted(self: MediaSource, offset: int, length: int) -> bytes:
+        piece = real_read(self, offset, length)
+        reads.append(len(piece))
+        return piece
+
+    real_whole = anyio.Path.read_bytes
+
+    async def whole_async(self: anyio.Path) -> bytes:
+        whole.append(str(self))
+        return await real_whole(self)
+
+    monkeypatch.setattr(MediaSource, "read", counted)
+    monkeypatch.setattr(anyio.Path, "read_bytes", whole_async)
+    session = Session(FakeInstagram(), upload_chunk_size=mib)
+    try:
+        posted = await session.net.publish(Post(text="a reel", media=[media]))
+        assert posted.id is not None
+        sent = [
+            r for r, _ in session.recorder.exchanges if r.url.path.startswith("/ig-api-upload/")
+        ]
+        assert whole == []
+        assert reads == [mib, mib, len(data) - 2 * mib]
+        assert [r.headers["offset"] for r in sent] == ["0", str(mib), str(2 * mib)]
+        assert {r.headers["file_size"] for r in sent} == {str(len(data))}
+        assert all(r.headers["authorization"].startswith("OAuth ") for r in sent)
+        assert b"".join(r.content for r in sent) == data
+        assert list(session.fake.uploads.values()) == [data]
+    finally:
+        await session.close()
+
+
 # -- Threads ---------------------------------------------------------------------------------------
 
 

@@ -36,7 +36,13 @@ from socialkit._errors import (
 )
 from socialkit._models import Account, Media, Message, MessageKind, Metric, Post, Problem
 from socialkit._paging import Batch, Fetch, Paged
-from socialkit.adapters._base import AdapterSettings, HttpURL, as_post, kinds_filter
+from socialkit.adapters._base import (
+    AdapterSettings,
+    HttpURL,
+    MediaSource,
+    as_post,
+    kinds_filter,
+)
 from socialkit.adapters.meta import _auth
 from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
 from socialkit.adapters.meta._graph import graph_id, obj, read_on
@@ -103,6 +109,15 @@ class InstagramSettings(MetaSettings):
     upload_url: HttpURL = Field(
         default="https://rupload.facebook.com/ig-api-upload",
         description="Where video bytes are uploaded resumably.",
+    )
+    upload_chunk_size: int = Field(
+        default=8 * _MiB,
+        ge=_MiB,
+        le=64 * _MiB,
+        description=(
+            "Bytes of a video file sent per resumable-upload request (each with its offset): "
+            "the most held in memory at a time."
+        ),
     )
     ig_user_id: str | None = Field(
         default=None, pattern=r"^[0-9]{1,25}$", description="The Instagram professional account."
@@ -432,32 +447,42 @@ class InstagramAdapter(ContainerAdapter):
                     f"/{self.ig_user}/media", {**form, "video_url": media.url}, retry_safe=True
                 )
             )
+        # The file's size (stat) before any request: a missing file fails here.
+        content = MediaSource(media.path if media.path is not None else media.read())
         body = await self.graph.post(
             f"/{self.ig_user}/media", {**form, "upload_type": "resumable"}, retry_safe=True
         )
         container = self._id(body)
-        await self._upload_video(container, media)
+        await self._upload_video(container, content)
         return container
 
-    async def _upload_video(self, container: str, media: Media) -> None:
+    async def _upload_video(self, container: str, content: MediaSource) -> None:
         """The video's bytes to ``rupload.facebook.com`` (``Authorization: OAuth``, ``offset``
-        and ``file_size`` headers), as the resumable upload of Instagram's reference says."""
-        from socialkit.adapters.meta._facebook import _read
-
-        data = media.data if media.data is not None else await _read(media)
+        and ``file_size`` headers), as the resumable upload of Instagram's reference says: a
+        piece of ``upload_chunk_size`` bytes per request, each at the ``offset`` of the bytes
+        already sent (the rule of resuming an interrupted upload), read from the file only
+        when its turn comes, so a 1 GB reel is never held in memory whole."""
         url = f"{self.settings.upload_url}/{self.settings.graph_version}/{container}"
-        await self.graph.session.request(
-            "POST",
-            url,
-            content=data,
-            headers={
-                "Authorization": f"OAuth {self._token()}",
-                "offset": "0",
-                "file_size": str(len(data)),
-            },
-            auth=None,
-            kind="write",
-        )
+        size = content.size
+        step = self.settings.upload_chunk_size
+        offset = 0
+        while True:
+            piece = content.read(offset, step)
+            await self.graph.session.request(
+                "POST",
+                url,
+                content=piece,
+                headers={
+                    "Authorization": f"OAuth {self._token()}",
+                    "offset": str(offset),
+                    "file_size": str(size),
+                },
+                auth=None,
+                kind="write",
+            )
+            offset += len(piece)
+            if not piece or offset >= size:
+                return
 
     def _id(self, body: dict[str, Any]) -> str:
         value = body.get("id")

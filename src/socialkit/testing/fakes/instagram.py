@@ -452,13 +452,25 @@ class FakeInstagram(GraphFake):
             if scheme != "OAuth" or token not in self.tokens:
                 raise GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
             container = self.get(path[len(prefix) :], "ShadowIGMediaBuilder")
-            size = request.headers.get("file_size")
-            if request.headers.get("offset") != "0" or size is None or int(size) != len(body):
+            # A request carries the bytes from ``offset`` on: the whole file at offset 0, or
+            # more of it at an offset up to the bytes received so far (resuming an upload).
+            received = self.uploads.get(container.id, b"")
+            size, offset = request.headers.get("file_size"), request.headers.get("offset")
+            if (
+                size is None
+                or offset is None
+                or not size.isdigit()
+                or not offset.isdigit()
+                or int(offset) > len(received)
+                or int(offset) + len(body) > int(size)
+            ):
                 raise GraphError(
                     400, 100, "(#100) offset and file_size headers must describe the body"
                 )
-            self.uploads[container.id] = body
-            container.data["_ready"] = True
+            received = received[: int(offset)] + body
+            self.uploads[container.id] = received
+            if len(received) == int(size):
+                container.data["_ready"] = True
             return {"success": True, "message": "Upload successful."}
         return None
 
