@@ -922,6 +922,37 @@ async def test_comments_since_reach_new_comments_on_older_posts(network: str) ->
         await session.close()
 
 
+async def test_instagram_replies_are_read_from_each_comments_replies_edge(ig: Session) -> None:
+    # GET /{ig-media-id}/comments gives a media's comments, and a comment's replies are its own
+    # edge, GET /{ig-comment-id}/replies ("Comment Moderation": "Get replies on an IG Comment",
+    # https://developers.facebook.com/docs/instagram-platform/comment-moderation; IG Comment
+    # Replies reference; the GET replies edge of meta/graph/IGComment.json). A reply to a reply
+    # is added to the top-level comment. The inbox looked for ``parent_id`` on the comments
+    # edge, where replies never are, so no reply reached it.
+    fake = ig.fake
+    posted = await ig.net.publish(image_post())
+    fan, other = fake.add_user("fan"), fake.add_user("other")
+    comment = fake.reply(posted.id, fan, "last week's comment")
+    since = fake.clock.advance(timedelta(days=7))
+    fake.clock.tick()
+    # More than a page (100) of replies, all newer than ``since`` under an older comment.
+    made = {fake.reply(comment, other, f"reply {n}") for n in range(120)}
+    first = next(iter(made))
+    made.add(fake.reply(first, fan, "a reply to a reply"))
+    got = [m async for m in ig.net.messages(kinds={"reply"}, since=since)]
+    assert {m.id for m in got} == made
+    assert {(m.kind, m.post_id) for m in got} == {("reply", posted.id)}
+    assert {m.raw["parent_id"] for m in got} == {comment}
+    assert [m.created_at for m in got] == sorted((m.created_at for m in got), reverse=True)
+    assert [m async for m in ig.net.messages(kinds={"comment"}, since=since)] == []
+    everything = [m async for m in ig.net.messages(kinds={"comment", "reply"})]
+    assert [m.id for m in everything if m.kind == "comment"] == [comment]
+    assert len(everything) == 122
+    answer = await ig.net.reply(got[0], "thanks")  # to the top-level comment, as Meta threads
+    assert ig.paths("POST")[-1] == f"/v25.0/{comment}/replies"
+    assert answer.id is not None
+
+
 async def test_instagram_replies_to_a_comment(ig: Session) -> None:
     fake = ig.fake
     posted = await ig.net.publish(image_post())

@@ -503,6 +503,9 @@ class InstagramFixtures(GraphFixtures):
             )
         )
         fan = {"id": "17841400000000555", "username": "fan"}
+        # GET /{ig-media-id}/comments: the top-level comments only; a reply is read from its
+        # comment's GET /{ig-comment-id}/replies (IG Comment Replies reference; the GET
+        # replies edge of meta/graph/IGComment.json), where it names its ``parent_id``.
         comments = {
             "data": [
                 {
@@ -519,18 +522,29 @@ class InstagramFixtures(GraphFixtures):
                     "username": "acme",
                     "from": {"id": IG_USER, "username": "acme"},
                 },
+            ]
+        }
+        replies = {
+            "data": [
                 {
                     "id": "17800000000000001",
                     "text": "agreed",
-                    "timestamp": STAMP.format(day=2, hour=0),
+                    "timestamp": STAMP.format(day=2, hour=6),
                     "username": "fan",
                     "from": fan,
-                    "parent_id": "17800000000000000",
+                    "parent_id": "17800000000000002",
                 },
             ]
         }
+
+        def answer(call: dict[str, Any]) -> dict[str, Any]:
+            url = str(call["relative_url"])
+            if "/replies" in url:
+                return replies if url.startswith("17800000000000002/") else {"data": []}
+            return comments
+
         router.post(f"{GRAPH}/").mock(
-            side_effect=lambda request: _batch_answer([comments for _ in _batch_calls(request)])
+            side_effect=lambda request: _batch_answer([answer(c) for c in _batch_calls(request)])
         )
         return [
             ("18000000000000777", "mention"),

@@ -89,6 +89,8 @@ _MEDIA_FIELDS = (
     "thumbnail_url,alt_text}"
 )
 _COMMENT_FIELDS = "id,text,timestamp,username,from,parent_id,hidden,media"
+#: A comment or reply as the inbox reads it (``/{media}/comments``, ``/{comment}/replies``).
+_THREAD_FIELDS = "id,text,timestamp,username,from,parent_id"
 _USER_FIELDS = (
     "id,username,name,biography,followers_count,follows_count,media_count,"
     "profile_picture_url,website"
@@ -693,8 +695,9 @@ class InstagramAdapter(ContainerAdapter):
         (mentions), newest first.
 
         Returns a ``Paged`` of messages. Network calls: ``GET /{ig-user}/media`` then
-        ``GET /{media}/comments`` in batches (``POST /``; ``instagram_manage_comments``), and
-        ``GET /{ig-user}/tags``."""
+        ``GET /{media}/comments`` (top-level comments) and, for replies, ``GET
+        /{comment}/replies`` of each, in batches (``POST /``; ``instagram_manage_comments``),
+        and ``GET /{ig-user}/tags``."""
         wanted = kinds_filter(kinds)
         sources: dict[str, Fetch[Message]] = {}
         if "comment" in wanted or "reply" in wanted:
@@ -743,24 +746,40 @@ class InstagramAdapter(ContainerAdapter):
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
             page = await media(network_cursor, None)
             ids = [str(m["id"]) for m in page.items if isinstance(m.get("id"), str)]
-            # Every page of each media's comments (paging.next), not only the first 100.
-            urls = [
-                f"{i}/comments?fields=id,text,timestamp,username,from,parent_id&limit=100"
-                for i in ids
-            ]
+            # Every page of each media's comments (paging.next), not only the first 100. The
+            # edge gives top-level comments only: replies are each comment's own ``replies``
+            # edge (GET /{ig-comment-id}/replies), read the same way.
+            urls = [f"{i}/comments?fields={_THREAD_FIELDS}&limit=100" for i in ids]
             answers = await self.graph.batch_edges(urls) if urls else []
-            found: list[Message] = []
+            items: list[tuple[dict[str, Any], str]] = []
+            parents: list[tuple[str, str]] = []
             for media_id, answer in zip(ids, answers, strict=True):
                 if isinstance(answer, APIError):
                     raise answer
                 for item in answer:
-                    message = self._comment_message(item, media_id)
-                    if message is None or message.kind not in wanted:
-                        continue
-                    # The comments edge takes no ``since``: older ones are left out here, since
-                    # older media may have new comments (one older is not the end of the walk).
-                    if since is None or message.created_at >= since:
-                        found.append(message)
+                    items.append((item, media_id))
+                    if isinstance(item.get("id"), str) and not item.get("parent_id"):
+                        parents.append((item["id"], media_id))
+            if "reply" in wanted and parents:
+                # Every top-level comment, older than ``since`` too: an old comment may have
+                # a new reply (a reply's own time decides below).
+                replies = await self.graph.batch_edges(
+                    [f"{c}/replies?fields={_THREAD_FIELDS}&limit=100" for c, _ in parents]
+                )
+                for (comment_id, media_id), answer in zip(parents, replies, strict=True):
+                    if isinstance(answer, APIError):
+                        raise answer
+                    # A reply names its parent (``parent_id``); kept when Meta leaves it out.
+                    items.extend(({"parent_id": comment_id, **r}, media_id) for r in answer)
+            found: list[Message] = []
+            for item, media_id in items:
+                message = self._comment_message(item, media_id)
+                if message is None or message.kind not in wanted:
+                    continue
+                # The comments edge takes no ``since``: older ones are left out here, since
+                # older media may have new comments (one older is not the end of the walk).
+                if since is None or message.created_at >= since:
+                    found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
             return Batch(found, next=page.next)
 

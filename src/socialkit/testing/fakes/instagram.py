@@ -289,7 +289,8 @@ class FakeInstagram(GraphFake):
 
     def _comment(self, target: GraphObject, author: FakeUser, text: str) -> GraphObject:
         media = target.data["_media"] if target.type == "IGComment" else target.id
-        parent = target.id if target.type == "IGComment" else None
+        # "Replies to a reply will be added to the top-level comment" (IG Comment Replies).
+        parent = (target.data.get("_parent") or target.id) if target.type == "IGComment" else None
         return self.put(
             GraphObject(
                 self.new_id(),
@@ -660,14 +661,8 @@ class FakeInstagram(GraphFake):
             ]
         else:
             found = [c for c in self.of_type("IGComment") if c.data.get("_parent") == target.id]
-        # Meta lists comments with their replies in ``replies``; the adapter reads both.
-        if target.type == "IGMedia":
-            found += [
-                c
-                for c in self.of_type("IGComment")
-                if c.data["_media"] == target.id and c.data.get("_parent")
-            ]
-            found.sort(key=lambda o: o.created, reverse=True)
+        # As Meta: /{ig-media-id}/comments gives the top-level comments only; their replies
+        # are each comment's own edge, /{ig-comment-id}/replies.
         return self.rows(request, found, self._render)
 
     def _post_comment(self, request: GraphRequest) -> dict[str, Any]:
