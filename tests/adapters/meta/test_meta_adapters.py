@@ -1020,6 +1020,50 @@ async def test_instagram_uploads_a_video_file_a_piece_at_a_time(
         await session.close()
 
 
+@pytest.mark.parametrize(
+    ("network", "refused", "allowed"),
+    [
+        # Reels: "Duration: 15 mins maximum, 3 seconds minimum" (IG User Media reference, Reel
+        # specifications, https://developers.facebook.com/docs/instagram-platform/
+        # instagram-graph-api/reference/ig-user/media).
+        ("instagram", [2.9, 900.5], [3.0, 900.0]),
+        # "Duration: 300 seconds (5 minutes) maximum, minimum longer than 0 seconds" (Threads
+        # API overview, video specifications, https://developers.facebook.com/docs/threads/
+        # overview).
+        ("threads", [0.0, 300.5], [0.1, 300.0]),
+    ],
+)
+async def test_a_video_of_known_duration_outside_metas_bounds_is_refused_before_any_request(
+    network: str, refused: list[float], allowed: list[float]
+) -> None:
+    session = Session(FakeInstagram() if network == "instagram" else FakeThreads())
+    try:
+
+        def video(seconds: float | None) -> Post:
+            media = Media(
+                kind="video",
+                url="https://media.example/clip.mp4",
+                mime_type="video/mp4",
+                duration=seconds,
+            )
+            return Post(text="a clip", media=[media])
+
+        for seconds in refused:
+            with pytest.raises(InvalidPostError) as caught:
+                await session.net.publish(video(seconds))
+            [problem] = caught.value.problems
+            assert (problem.code, problem.field, problem.actual) == (
+                "video_duration",
+                "media[0]",
+                seconds,
+            )
+        assert session.recorder.exchanges == []
+        for seconds in [*allowed, None]:  # an unknown duration is left to Meta
+            assert session.net.check(video(seconds)) == []
+    finally:
+        await session.close()
+
+
 # -- Threads ---------------------------------------------------------------------------------------
 
 

@@ -99,6 +99,9 @@ _USER_FIELDS = (
 _IMAGE_TYPES = frozenset({"image/jpeg"})
 _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime"})
 _HASHTAG = r"(?<![\w&])#\w+"
+#: Reels: "Duration: 15 mins maximum, 3 seconds minimum" (IG User Media reference, Reel
+#: specifications); the bounds hold for every video Instagram publishes through the API.
+_VIDEO_SECONDS = (3.0, 900.0)
 
 
 class InstagramSettings(MetaSettings):
@@ -317,6 +320,9 @@ class InstagramAdapter(ContainerAdapter):
                     )
                 )
             for i, media in enumerate(item.media):
+                problem = _duration_problem(media, f"{prefix}media[{i}]")
+                if problem is not None:
+                    problems.append(problem)
                 if media.kind == "image" and media.url is None:
                     problems.append(
                         Problem(
@@ -837,6 +843,25 @@ class InstagramAdapter(ContainerAdapter):
 
 
 # -- mapping ---------------------------------------------------------------------------------------
+
+
+def _duration_problem(media: Media, field: str) -> Problem | None:
+    """A video whose duration, where known, is outside Instagram's bounds (3 s to 15 min, the
+    Reels specifications of the IG User Media reference); unknown durations are left to
+    Instagram, nothing is probed."""
+    seconds = media.duration
+    low, high = _VIDEO_SECONDS
+    if media.kind != "video" or seconds is None or low <= seconds <= high:
+        return None
+    return Problem(
+        code="video_duration",
+        message=(
+            f"an instagram video lasts {low:.0f} s to {high // 60:.0f} minutes, not {seconds:g} s"
+        ),
+        field=field,
+        limit=low if seconds < low else high,
+        actual=seconds,
+    )
 
 
 def _user_account(body: dict[str, Any]) -> Account:

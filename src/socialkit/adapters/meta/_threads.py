@@ -33,6 +33,9 @@ from socialkit.text import url_spans
 __all__ = ["THREADS_ACCOUNT_METRICS", "THREADS_POST_METRICS", "ThreadsAdapter", "ThreadsSettings"]
 
 _MiB = 1024 * 1024
+#: "Duration: 300 seconds (5 minutes) maximum, minimum longer than 0 seconds" (Threads API
+#: overview, video specifications).
+_VIDEO_MAX = 300.0
 
 #: Post insights, and their canonical names.
 THREADS_POST_METRICS: dict[str, str] = {
@@ -170,6 +173,21 @@ class ThreadsAdapter(ContainerAdapter):
         for index, item in enumerate(post.posts()):
             prefix = "" if index == 0 else f"thread[{index - 1}]."
             for i, media in enumerate(item.media):
+                seconds = media.duration
+                if media.kind == "video" and seconds is not None and not 0 < seconds <= _VIDEO_MAX:
+                    # Unknown durations are left to Threads: nothing is probed.
+                    problems.append(
+                        Problem(
+                            code="video_duration",
+                            message=(
+                                f"a threads video lasts more than 0 s and at most "
+                                f"{_VIDEO_MAX // 60:.0f} minutes, not {seconds:g} s"
+                            ),
+                            field=f"{prefix}media[{i}]",
+                            limit=0 if seconds <= 0 else _VIDEO_MAX,
+                            actual=seconds,
+                        )
+                    )
                 if media.url is None:
                     problems.append(
                         Problem(
