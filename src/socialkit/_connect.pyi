@@ -111,6 +111,7 @@ def connect(
     reconcile_margin: float = 60.0,
     base_url: str = "https://graph.facebook.com",
     page_id: str | None = None,
+    comments_lookback_days: float | None = 7.0,
 ) -> FacebookAdapter: ...
 @overload
 def connect(
@@ -146,6 +147,8 @@ def connect(
     reconcile_margin: float = 60.0,
     base_url: str = "https://graph.facebook.com",
     upload_url: str = ...,
+    comments_lookback_days: float | None = 7.0,
+    upload_chunk_size: int = 8388608,
     ig_user_id: str | None = None,
     instagram_login: bool | None = None,
     token_url: str | None = None,

@@ -903,8 +903,8 @@ async def test_comments_since_reach_new_comments_on_older_posts(network: str) ->
         older = fake.publish_as(fake.owner, "an older post")
         for n in range(30):
             newest = fake.publish_as(fake.owner, f"post {n}")
-        fake.reply(newest, fan, "last week")
-        since = fake.clock.advance(timedelta(days=7))
+        fake.reply(newest, fan, "two days ago")
+        since = fake.clock.advance(timedelta(days=2))
         fake.clock.tick()
         fresh = fake.reply(older, fan, "today, on the older post")
         got = [m async for m in session.net.messages(kinds={"comment"}, since=since)]
@@ -922,6 +922,49 @@ async def test_comments_since_reach_new_comments_on_older_posts(network: str) ->
         await session.close()
 
 
+@pytest.mark.parametrize("network", ["facebook", "instagram"])
+@pytest.mark.parametrize("lookback", [7.0, None])
+async def test_the_comment_walk_since_stops_at_the_lookback(
+    network: str, lookback: float | None
+) -> None:
+    # An inbox polls messages(since=its last poll): visiting every post of the account on
+    # each poll costs a call per post (and, on Instagram, one per top-level comment for its
+    # replies). The walk visits posts made up to comments_lookback_days before ``since``;
+    # None visits them all. Posts come newest first (/{page-id}/posts, /{ig-user-id}/media).
+    fake_type = FakeFacebook if network == "facebook" else FakeInstagram
+    session = Session(fake_type(), comments_lookback_days=lookback)
+    try:
+        fake = session.fake
+        fan = fake.add_user("fan")
+        ancient = fake.publish_as(fake.owner, "a post from last month")
+        fake.clock.advance(timedelta(days=30))
+        recent = fake.publish_as(fake.owner, "a post from yesterday")
+        quiet = fake.publish_as(fake.owner, "a post nobody answered")
+        since = fake.clock.advance(timedelta(days=1))
+        fake.clock.tick()
+        on_recent = fake.reply(recent, fan, "on yesterday's post")
+        on_ancient = fake.reply(ancient, fan, "on last month's post")
+        got = {m.id async for m in session.net.messages(kinds={"comment"}, since=since)}
+        if lookback is None:
+            assert got == {on_recent, on_ancient}
+        else:
+            assert got == {on_recent}  # last month's post is past the lookback: not visited
+            read = [path for path in session.paths() if ancient.split("_")[-1] in path]
+            batched = [
+                call["relative_url"]
+                for request, _ in session.recorder.exchanges
+                if request.method == "POST" and request.url.path.endswith("/v25.0/")
+                for call in json.loads(httpx.QueryParams(request.content.decode())["batch"])
+            ]
+            assert not read
+            assert not [c for c in batched if c.startswith(f"{ancient}/")]
+            assert [c for c in batched if c.startswith(f"{recent}/")]
+            if network == "instagram":  # comments_count 0: the media's comments are not read
+                assert not [c for c in batched if c.startswith(f"{quiet}/")]
+    finally:
+        await session.close()
+
+
 async def test_instagram_replies_are_read_from_each_comments_replies_edge(ig: Session) -> None:
     # GET /{ig-media-id}/comments gives a media's comments, and a comment's replies are its own
     # edge, GET /{ig-comment-id}/replies ("Comment Moderation": "Get replies on an IG Comment",
@@ -932,8 +975,8 @@ async def test_instagram_replies_are_read_from_each_comments_replies_edge(ig: Se
     fake = ig.fake
     posted = await ig.net.publish(image_post())
     fan, other = fake.add_user("fan"), fake.add_user("other")
-    comment = fake.reply(posted.id, fan, "last week's comment")
-    since = fake.clock.advance(timedelta(days=7))
+    comment = fake.reply(posted.id, fan, "a comment of two days ago")
+    since = fake.clock.advance(timedelta(days=2))
     fake.clock.tick()
     # More than a page (100) of replies, all newer than ``since`` under an older comment.
     made = {fake.reply(comment, other, f"reply {n}") for n in range(120)}

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -63,6 +63,37 @@ _LOGIN_IDS = frozenset({"page_id", "ig_user_id", "user_id"})
 #: Container statuses: processing is over, or it goes on.
 _DONE = frozenset({"FINISHED", "PUBLISHED"})
 _PENDING = frozenset({"IN_PROGRESS"})
+
+
+def comments_lookback() -> Any:
+    """The ``comments_lookback_days`` setting of the adapters whose comments are read post by
+    post (Facebook, Instagram): a new field per settings class."""
+    return Field(
+        default=7.0,
+        ge=0,
+        description=(
+            "With since (an inbox poll), how many days before it the comment walk still visits "
+            "posts, and (Instagram) reads a comment's replies: comments on older posts are not "
+            "looked for (subscribe to the webhooks for those). None visits every post, at one "
+            "call per post per poll."
+        ),
+    )
+
+
+def walk_horizon(since: datetime | None, days: float | None) -> datetime | None:
+    """The oldest post the comment walk visits (``since`` less the lookback), or ``None``."""
+    return None if since is None or days is None else since - timedelta(days=days)
+
+
+def within_horizon(
+    items: Sequence[dict[str, Any]], key: str, horizon: datetime | None
+) -> tuple[Sequence[dict[str, Any]], bool]:
+    """The items of a newest-first page made at or after ``horizon`` (their time in ``key``;
+    one without a readable time is kept), and whether the page went past it: the walk ends."""
+    if horizon is None:
+        return items, False
+    kept = [i for i in items if (t := parse_time(i.get(key))) is None or t >= horizon]
+    return kept, len(kept) < len(items)
 
 
 def parse_time(value: object) -> datetime | None:

@@ -44,7 +44,16 @@ from socialkit.adapters._base import (
     text_with_link,
 )
 from socialkit.adapters.meta._auth import PageToken, page_tokens
-from socialkit.adapters.meta._common import MetaAdapter, MetaSettings, insights, logger, parse_time
+from socialkit.adapters.meta._common import (
+    MetaAdapter,
+    MetaSettings,
+    comments_lookback,
+    insights,
+    logger,
+    parse_time,
+    walk_horizon,
+    within_horizon,
+)
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, read_on, unix
 
 __all__ = [
@@ -107,6 +116,7 @@ class FacebookSettings(MetaSettings):
         default="https://graph.facebook.com", description="The Graph API host."
     )
     page_id: str | None = Field(default=None, pattern=r"^[0-9]{1,25}$", description="The Page.")
+    comments_lookback_days: float | None = comments_lookback()
 
 
 def _uploaded_kind(media: Media) -> str:
@@ -810,13 +820,16 @@ class FacebookAdapter(MetaAdapter):
             page_size=_BATCH_POSTS,
         )
         fields = "id,message,created_time,from,parent"
-        # Meta leaves out comments older than ``since`` (the comments edge takes it): an older
-        # post may have new ones, so every post is still visited, and none is read twice.
+        # Meta leaves out comments older than ``since`` (the comments edge takes it). An older
+        # post may have new ones, so the posts are visited back to the lookback before
+        # ``since`` (comments_lookback_days), not only until the first older comment.
         window = "" if since is None else f"&since={unix(since)}"
+        horizon = walk_horizon(since, self.settings.comments_lookback_days)
 
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
             page = await posts(network_cursor, None)
-            ids = [str(p["id"]) for p in page.items if isinstance(p.get("id"), str)]
+            recent, done = within_horizon(page.items, "created_time", horizon)
+            ids = [str(p["id"]) for p in recent if isinstance(p.get("id"), str)]
             # Every page of each post's comments (paging.next), not only the first 100.
             urls = [
                 f"{i}/comments?filter=stream&order=reverse_chronological&fields={fields}"
@@ -836,7 +849,7 @@ class FacebookAdapter(MetaAdapter):
                     if since is None or message.created_at >= since:
                         found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
-            return Batch(found, next=page.next)
+            return Batch(found, next=None if done else page.next)
 
         return read_on(fetch)
 

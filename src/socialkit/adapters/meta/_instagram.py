@@ -44,7 +44,15 @@ from socialkit.adapters._base import (
     kinds_filter,
 )
 from socialkit.adapters.meta import _auth
-from socialkit.adapters.meta._common import ContainerAdapter, MetaSettings, insights, parse_time
+from socialkit.adapters.meta._common import (
+    ContainerAdapter,
+    MetaSettings,
+    comments_lookback,
+    insights,
+    parse_time,
+    walk_horizon,
+    within_horizon,
+)
 from socialkit.adapters.meta._graph import graph_id, obj, read_on
 
 if TYPE_CHECKING:
@@ -115,6 +123,7 @@ class InstagramSettings(MetaSettings):
         default="https://rupload.facebook.com/ig-api-upload",
         description="Where video bytes are uploaded resumably.",
     )
+    comments_lookback_days: float | None = comments_lookback()
     upload_chunk_size: int = Field(
         default=8 * _MiB,
         ge=_MiB,
@@ -746,12 +755,25 @@ class InstagramAdapter(ContainerAdapter):
 
     def _comments_fetch(self, wanted: frozenset[str], since: datetime | None) -> Fetch[Message]:
         media = self.graph.fetcher(
-            f"/{self.ig_user}/media", {"fields": "id,timestamp"}, lambda d: d, page_size=25
+            f"/{self.ig_user}/media",
+            {"fields": "id,timestamp,comments_count"},
+            lambda d: d,
+            page_size=25,
         )
+        # The comments edge takes no ``since``, and older media may have new comments: the
+        # media are visited back to the lookback before ``since`` (comments_lookback_days),
+        # and so are the comments whose replies are read.
+        horizon = walk_horizon(since, self.settings.comments_lookback_days)
 
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[Message]:
             page = await media(network_cursor, None)
-            ids = [str(m["id"]) for m in page.items if isinstance(m.get("id"), str)]
+            recent, done = within_horizon(page.items, "timestamp", horizon)
+            # Media without a comment (``comments_count`` 0, replies included) are not read.
+            ids = [
+                str(m["id"])
+                for m in recent
+                if isinstance(m.get("id"), str) and m.get("comments_count") != 0
+            ]
             # Every page of each media's comments (paging.next), not only the first 100. The
             # edge gives top-level comments only: replies are each comment's own ``replies``
             # edge (GET /{ig-comment-id}/replies), read the same way.
@@ -764,11 +786,15 @@ class InstagramAdapter(ContainerAdapter):
                     raise answer
                 for item in answer:
                     items.append((item, media_id))
-                    if isinstance(item.get("id"), str) and not item.get("parent_id"):
+                    if (
+                        isinstance(item.get("id"), str)
+                        and not item.get("parent_id")
+                        and within_horizon([item], "timestamp", horizon)[0]
+                    ):
                         parents.append((item["id"], media_id))
             if "reply" in wanted and parents:
-                # Every top-level comment, older than ``since`` too: an old comment may have
-                # a new reply (a reply's own time decides below).
+                # The top-level comments back to the lookback, older than ``since`` too: an
+                # old comment may have a new reply (a reply's own time decides below).
                 replies = await self.graph.batch_edges(
                     [f"{c}/replies?fields={_THREAD_FIELDS}&limit=100" for c, _ in parents]
                 )
@@ -787,7 +813,7 @@ class InstagramAdapter(ContainerAdapter):
                 if since is None or message.created_at >= since:
                     found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
-            return Batch(found, next=page.next)
+            return Batch(found, next=None if done else page.next)
 
         return read_on(fetch)
 
