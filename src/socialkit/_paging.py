@@ -59,12 +59,17 @@ class Batch(Generic[T]):
 
     ``next`` is the network's cursor for the following (older) page, ``None`` at the end.
     ``item_cursors``, when the network can resume right after any item, holds that network
-    cursor for each item (same length as ``items``).
+    cursor for each item (same length as ``items``). ``filtered`` says that the network's
+    page held items and the adapter's own filter dropped them all (a ``kinds`` filter, the
+    account's own posts among mentions, posts without comments): such a batch is not an empty
+    page of the network, and the walk reads on past any number of them, where a run of empty
+    pages ends it.
     """
 
     items: Sequence[T]
     next: str | None = None
     item_cursors: Sequence[str] | None = None
+    filtered: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,10 @@ class _Source(Generic[T]):
         anchored = anchor_key is not None or anchor_time is not None
         first_page = True
         empty = 0
+        filtering = False  # once a page was emptied by the adapter's filter, ask for full ones
         while True:
-            batch = await self.fetch(network_cursor, _hint(want(), skip if first_page else 0))
+            hint = None if filtering else _hint(want(), skip if first_page else 0)
+            batch = await self.fetch(network_cursor, hint)
             items = list(batch.items)
             per_item = batch.item_cursors
             if per_item is not None and len(per_item) != len(items):
@@ -220,10 +227,12 @@ class _Source(Generic[T]):
             first_page = False
             # An empty page with a cursor is not the end (a filtered search or listing can
             # answer one between full ones); a cursor that does not move, or a run of empty
-            # pages, is: a source answering nothing forever must not be walked forever.
+            # pages, is: a source answering nothing forever must not be walked forever. A page
+            # the adapter's filter emptied (``filtered``) moved through the network's items.
             if batch.next is None or batch.next == network_cursor:
                 return
-            empty = 0 if items else empty + 1
+            empty = 0 if items or batch.filtered else empty + 1
+            filtering = filtering or batch.filtered
             if empty >= _EMPTY_PAGES:
                 return
             network_cursor = batch.next

@@ -225,6 +225,31 @@ async def test_a_cursor_that_does_not_move_or_a_run_of_empty_pages_ends_the_walk
     assert endless.fetches == [None, "e0", "e1", "e2"]
 
 
+@pytest.mark.anyio
+async def test_pages_the_adapters_filter_emptied_do_not_end_the_walk() -> None:
+    # A ``filtered`` batch held network items that the adapter dropped (a kinds filter, own
+    # posts among mentions): however many come in a row, the walk reads on past them, while
+    # a run of plain empty pages still ends it (above). After one, the pages asked for are
+    # full ones (no size hint): how many items are still wanted says nothing of how many the
+    # filter will keep.
+    following = {f"f{n}": f"f{n + 1}" for n in range(10)}
+    wants: list[int | None] = []
+
+    async def fetch(cursor: str | None, want: int | None) -> Batch[Item]:
+        wants.append(want)
+        if cursor is None:
+            return Batch([Item("a", None)], next="f0")
+        if cursor == "f10":
+            return Batch([Item("b", None)], next=None)
+        return Batch([], next=following[cursor], filtered=True)
+
+    assert await collect(Paged(fetch)) == ["a", "b"]
+    wants.clear()
+    assert await collect(Paged(fetch, limit=2)) == ["a", "b"]
+    assert wants[:2] == [2, 1]
+    assert wants[2:] == [None] * 10
+
+
 # -- pages(): page by page, exactly what item by item gives -------------------------------
 
 _MINUTE = timedelta(minutes=1)

@@ -53,7 +53,7 @@ from socialkit.adapters.meta._common import (
     walk_horizon,
     within_horizon,
 )
-from socialkit.adapters.meta._graph import graph_id, obj, read_on
+from socialkit.adapters.meta._graph import graph_id, obj
 
 if TYPE_CHECKING:
     from socialkit.auth import Token
@@ -813,9 +813,11 @@ class InstagramAdapter(ContainerAdapter):
                 if since is None or message.created_at >= since:
                     found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
-            return Batch(found, next=None if done else page.next)
+            # Media without a new comment are not the end: the walk reads on past them.
+            following = None if done else page.next
+            return Batch(found, next=following, filtered=not found and bool(page.items))
 
-        return read_on(fetch)
+        return fetch
 
     def _comment_message(self, item: object, media_id: str) -> Message | None:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):

@@ -1064,26 +1064,22 @@ class RedditAdapter(Adapter):
         right after any item); ``ordered``: newest first (``since`` ends the walk)."""
 
         async def fetch(network_cursor: str | None, want: int | None) -> Batch[T]:
-            while True:
-                query = {**params, "limit": 100 if want is None else max(1, min(100, want))}
-                if network_cursor is not None:
-                    query["after"] = network_cursor
-                page = await self._get(wire.Listing, await path(), query)
-                items: list[T] = []
-                cursors: list[str] = []
-                for child in page.data.children:
-                    converted = convert(child)
-                    name = child.data.get("name")
-                    if converted is not None and isinstance(name, str):
-                        items.append(converted)
-                        cursors.append(name)
-                after = page.data.after
-                if items or not page.data.children or after is None or after == network_cursor:
-                    return Batch(items, after, item_cursors=cursors)
-                # Every item of the page was filtered out (a ``kinds`` filter on the inbox):
-                # not the end of the listing, so read on (full pages) rather than hand the
-                # walk empty pages, a run of which ends it.
-                network_cursor, want = after, None
+            query = {**params, "limit": 100 if want is None else max(1, min(100, want))}
+            if network_cursor is not None:
+                query["after"] = network_cursor
+            page = await self._get(wire.Listing, await path(), query)
+            items: list[T] = []
+            cursors: list[str] = []
+            for child in page.data.children:
+                converted = convert(child)
+                name = child.data.get("name")
+                if converted is not None and isinstance(name, str):
+                    items.append(converted)
+                    cursors.append(name)
+            # A page whose every item was filtered out (a ``kinds`` filter on the inbox) is
+            # not the end of the listing: the walk reads on.
+            filtered = not items and bool(page.data.children)
+            return Batch(items, page.data.after, item_cursors=cursors, filtered=filtered)
 
         return Paged(
             fetch,

@@ -1201,43 +1201,42 @@ class XAdapter(Adapter):
 
         async def fetch(cursor: str | None, want: int | None) -> Batch[T]:
             target = await path()
-            while True:
-                query: dict[str, Any] = {
-                    **params,
-                    **_post_query(),
-                    "max_results": _page_size(want, minimum, 100),
-                }
-                if start_time is not None:
-                    query["start_time"] = start_time
-                if end_time is not None:
-                    query["end_time"] = end_time
-                if cursor is not None:
-                    kind, value = _split_cursor(cursor)
-                    if kind == "u" and until_id:
-                        query["until_id"] = check_id(self.name, value, _ID_PATTERN, "post id")
-                    elif kind == "t":
-                        query[token_param] = value
-                    else:
-                        raise ValidationError("this cursor belongs to another kind of iterator")
-                session = await self._api()
-                response = await session.request("GET", target, params=query)
-                page = session.parse_model(wire.PostsPage, response)
-                self._log_partial(target, page.errors)
-                body = response.content
-                expansions = mapping.Expansions(page.includes, RawPage(body, _page_users))
-                raws = RawPage(body, _page_posts)
-                items: list[T] = []
-                marks: list[str] = []
-                for index, post in enumerate(page.data):
-                    converted = convert(post, expansions, raws.item(index))
-                    if converted is not None:
-                        items.append(converted)
-                        marks.append(f"u:{post.id}")
-                token = page.meta.next_token
-                following = f"t:{token}" if token and page.data else None
-                if items or following is None:
-                    return Batch(items, following, marks if until_id else None)
-                cursor = following  # a page of dropped posts only: read on
+            query: dict[str, Any] = {
+                **params,
+                **_post_query(),
+                "max_results": _page_size(want, minimum, 100),
+            }
+            if start_time is not None:
+                query["start_time"] = start_time
+            if end_time is not None:
+                query["end_time"] = end_time
+            if cursor is not None:
+                kind, value = _split_cursor(cursor)
+                if kind == "u" and until_id:
+                    query["until_id"] = check_id(self.name, value, _ID_PATTERN, "post id")
+                elif kind == "t":
+                    query[token_param] = value
+                else:
+                    raise ValidationError("this cursor belongs to another kind of iterator")
+            session = await self._api()
+            response = await session.request("GET", target, params=query)
+            page = session.parse_model(wire.PostsPage, response)
+            self._log_partial(target, page.errors)
+            body = response.content
+            expansions = mapping.Expansions(page.includes, RawPage(body, _page_users))
+            raws = RawPage(body, _page_posts)
+            items: list[T] = []
+            marks: list[str] = []
+            for index, post in enumerate(page.data):
+                converted = convert(post, expansions, raws.item(index))
+                if converted is not None:
+                    items.append(converted)
+                    marks.append(f"u:{post.id}")
+            token = page.meta.next_token
+            following = f"t:{token}" if token and page.data else None
+            # A page of dropped posts only is not the end: the walk reads on.
+            filtered = not items and bool(page.data)
+            return Batch(items, following, marks if until_id else None, filtered=filtered)
 
         return fetch
 

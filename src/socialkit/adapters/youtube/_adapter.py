@@ -1536,35 +1536,30 @@ class YouTubeAdapter(Adapter):
                 params["videoId"] = video_id
             else:
                 params["allThreadsRelatedToChannelId"] = (await self._mine()).id
-            while True:
-                if token is not None:
-                    params["pageToken"] = token
-                page = await self._call(
-                    wire.CommentThreadListResponse,
-                    "commentThreads.list",
-                    "GET",
-                    "/youtube/v3/commentThreads",
-                    params=params,
+            if token is not None:
+                params["pageToken"] = token
+            page = await self._call(
+                wire.CommentThreadListResponse,
+                "commentThreads.list",
+                "GET",
+                "/youtube/v3/commentThreads",
+                params=params,
+            )
+            found: list[Message] = []
+            for thread in page.items:
+                snippet = thread.snippet
+                top = snippet.topLevelComment if snippet else None
+                video = snippet.videoId if snippet else None
+                comments = ([top] if top else []) + (
+                    thread.replies.comments if thread.replies else []
                 )
-                found: list[Message] = []
-                for thread in page.items:
-                    snippet = thread.snippet
-                    top = snippet.topLevelComment if snippet else None
-                    video = snippet.videoId if snippet else None
-                    comments = ([top] if top else []) + (
-                        thread.replies.comments if thread.replies else []
-                    )
-                    for comment in comments:
-                        message = mapping.message_of(comment, thread_id=thread.id, video_id=video)
-                        if message.kind in wanted:
-                            found.append(message)
-                following = page.nextPageToken
-                if found or not page.items or following is None or following == token:
-                    return Batch(found, following)
-                # Threads there, none of the kinds wanted (only replies asked for, say): not
-                # the end, so read on rather than hand the walk empty pages, a run of which
-                # ends it. A resumed walk reads the same pages again to the same batch.
-                token = following
+                for comment in comments:
+                    message = mapping.message_of(comment, thread_id=thread.id, video_id=video)
+                    if message.kind in wanted:
+                        found.append(message)
+            # Threads there, none of the kinds wanted (only replies asked for, say): not the
+            # end, the walk reads on.
+            return Batch(found, page.nextPageToken, filtered=not found and bool(page.items))
 
         return Paged(
             fetch,
