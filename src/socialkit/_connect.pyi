@@ -112,6 +112,7 @@ def connect(
     base_url: str = "https://graph.facebook.com",
     page_id: str | None = None,
     comments_lookback_days: float | None = 7.0,
+    upload_chunk_size: int = 8388608,
 ) -> FacebookAdapter: ...
 @overload
 def connect(

@@ -169,6 +169,21 @@ class GraphChecker:
             if not headers.get("authorization", "").startswith("OAuth "):
                 problems.append("rupload without Authorization: OAuth <token>")
             return problems
+        if url.path.startswith(f"/{self.version}/upload:"):
+            # The Resumable Upload API's session ("Upload a file",
+            # https://developers.facebook.com/docs/graph-api/guides/upload): no Graph node;
+            # the token in "Authorization: OAuth", a POST's bytes at its ``file_offset``
+            # header, a GET (the offset to resume at) without a body; only ``sig`` in the query.
+            problems = [f"upload session takes no {p!r}" for p in url.params if p != "sig"]
+            if not request.headers.get("authorization", "").startswith("OAuth "):
+                problems.append("upload session without Authorization: OAuth <token>")
+            if request.method == "POST" and not request.headers.get("file_offset", "").isdigit():
+                problems.append("upload session POST without a file_offset header")
+            if request.method == "GET" and request.content:
+                problems.append("upload session GET with a body")
+            if request.method not in ("GET", "POST"):
+                problems.append(f"upload session has no {request.method}")
+            return problems
         params = dict(url.params.multi_items())
         ctype = request.headers.get("content-type", "")
         if request.method == "POST" and request.content and ctype.startswith("application/json"):

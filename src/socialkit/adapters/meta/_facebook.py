@@ -9,21 +9,25 @@ through the Page: the Graph API has no handle lookup for them, so ``account`` is
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
+    ConfigurationError,
     InvalidPostError,
     MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
     TransportError,
+    ValidationError,
 )
 from socialkit._models import (
     Account,
@@ -39,6 +43,7 @@ from socialkit._paging import Batch, Fetch, Paged
 from socialkit.adapters._base import (
     AdapterSettings,
     HttpURL,
+    MediaSource,
     as_post,
     kinds_filter,
     text_with_link,
@@ -55,6 +60,9 @@ from socialkit.adapters.meta._common import (
     within_horizon,
 )
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, read_on, unix
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -105,6 +113,12 @@ _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/x-msvideo", "vi
 _SCHEDULE_MIN = timedelta(minutes=10)
 _SCHEDULE_MAX = timedelta(days=75)
 _BATCH_POSTS = 25
+#: The Resumable Upload API's upload session id (``upload:<id>``, with ``?sig=`` after it as
+#: Meta's examples show): put in the URL path, so anything else is refused.
+_UPLOAD_SESSION = re.compile(r"upload:[A-Za-z0-9+/=_-]+(\?sig=[A-Za-z0-9+/=_-]+)?")
+#: Tries at one offset of a resumable upload before giving up (each after asking Meta where the
+#: upload stands).
+_UPLOAD_TRIES = 4
 
 
 class FacebookSettings(MetaSettings):
@@ -117,6 +131,15 @@ class FacebookSettings(MetaSettings):
     )
     page_id: str | None = Field(default=None, pattern=r"^[0-9]{1,25}$", description="The Page.")
     comments_lookback_days: float | None = comments_lookback()
+    upload_chunk_size: int = Field(
+        default=8 * _MiB,
+        ge=_MiB,
+        le=64 * _MiB,
+        description=(
+            "Bytes of a video sent per Resumable Upload API request (each at its file_offset): "
+            "the most held in memory at a time; a video up to this size goes in one request."
+        ),
+    )
 
 
 def _uploaded_kind(media: Media) -> str:
@@ -269,7 +292,30 @@ class FacebookAdapter(MetaAdapter):
                     field="visibility",
                 )
             )
+        video = self._resumable_video(post)
+        if video is not None and video.mime_type != "video/mp4":
+            problems.append(
+                Problem(
+                    code="unsupported_media",
+                    message=(
+                        f"a facebook video over upload_chunk_size "
+                        f"({self.settings.upload_chunk_size} bytes) goes up through Meta's "
+                        f"Resumable Upload API, which takes video/mp4, not {video.mime_type}"
+                    ),
+                    field="media[0]",
+                )
+            )
         return problems
+
+    def _resumable_video(self, post: Post) -> Media | None:
+        """The video of ``post`` that goes up in chunks (Resumable Upload API): its bytes (a
+        file or ``from_bytes``) are over ``upload_chunk_size``. ``None`` for anything else."""
+        if post.reply_to is not None or not post.media or post.media[0].kind != "video":
+            return None
+        media = post.media[0]
+        if media.url is not None or media.size is None:
+            return None
+        return media if media.size > self.settings.upload_chunk_size else None
 
     # -- the account ---------------------------------------------------------------------------
 
@@ -300,6 +346,12 @@ class FacebookAdapter(MetaAdapter):
         key = self._new_key(idempotency_key)
         if post.reply_to is not None:
             graph_id(self.name, post.reply_to, "post or comment id")
+        if self._resumable_video(post) is not None and not self.settings.app_id:
+            raise ConfigurationError(
+                f"facebook: a video over upload_chunk_size ({self.settings.upload_chunk_size} "
+                "bytes) goes up through Meta's Resumable Upload API (POST /{app-id}/uploads), "
+                "which needs the app_id setting: the app of the access token"
+            )
         record = await self._load_record(key)
         if record is not None and record.get("post_id"):
             return await self.get_post(str(record["post_id"]))
@@ -392,12 +444,125 @@ class FacebookAdapter(MetaAdapter):
         return self._id_of(body, "id")
 
     async def _video(self, post: Post) -> str:
+        """A Page video: by URL (``file_url``), in one request (multipart ``source``) up to
+        ``upload_chunk_size``, else uploaded in chunks with the Resumable Upload API and
+        published with its file handle (``fbuploader_video_file_chunk``), as "Publish with the
+        Video API" describes it (https://developers.facebook.com/docs/video-api/guides/publishing).
+        Only the last request publishes: the upload before it makes no post."""
         media = post.media[0]
         form: dict[str, Any] = {"description": post.text or None, **self._schedule(post)}
         if media.alt:
             form["title"] = media.alt
-        body = await self._send_media(f"/{self.page_id}/videos", media, form, url_field="file_url")
+        path = f"/{self.page_id}/videos"
+        if self._resumable_video(post) is not None:
+            # The file's size (stat) before any request: a missing file fails here.
+            content = MediaSource(media.path if media.path is not None else media.read())
+            handle = await self._upload_video(content, media.mime_type)
+            body = await self.graph.post(path, {**form, "fbuploader_video_file_chunk": handle})
+        else:
+            body = await self._send_media(path, media, form, url_field="file_url")
         return self._id_of(body, "id")
+
+    async def _upload_video(self, content: MediaSource, mime_type: str) -> str:
+        """The video's bytes through the Resumable Upload API ("Upload a file",
+        https://developers.facebook.com/docs/graph-api/guides/upload), returning the file
+        handle: ``POST /{app-id}/uploads`` (``file_name``, ``file_length``, ``file_type``)
+        opens an upload session; each ``POST /upload:{session}`` (``Authorization: OAuth``,
+        ``file_offset``) carries ``upload_chunk_size`` bytes read from the file only when
+        sent; the one that completes the file answers the handle (``h``).
+
+        Meta's offsets decide: a chunk whose answer is lost (or refused) is never resent
+        blindly; ``GET /upload:{session}`` asks which ``file_offset`` Meta holds and the
+        upload resumes there, so no byte goes out of step. Nothing here publishes: a session
+        opened twice is only a spare upload."""
+        size = content.size
+        extension = mime_type.split("/")[-1]
+        body = await self.graph.post(
+            f"/{graph_id(self.name, self.settings.app_id, 'app id')}/uploads",
+            {"file_name": f"video.{extension}", "file_length": size, "file_type": mime_type},
+            retry_safe=True,
+        )
+        session = body.get("id")
+        if not isinstance(session, str) or _UPLOAD_SESSION.fullmatch(session) is None:
+            raise MalformedResponseError(
+                self.name, None, "malformed_response", "no upload session id"
+            )
+        url = f"{self._base_url().rstrip('/')}/{self.settings.graph_version}/{session}"
+        token = self._token()
+        self.graph.session.add_secret(token)
+        auth = {"Authorization": f"OAuth {token}"}
+        step = self.settings.upload_chunk_size
+        offset, handle, tries = 0, None, 0
+        while handle is None or offset < size:
+            piece = content.read(offset, step) if offset < size else b""
+            if offset < size and not piece:
+                raise ValidationError(f"the video ended before its {size} bytes while uploading")
+            tries += 1
+            try:
+                response = await self.graph.session.request(
+                    "POST",
+                    url,
+                    content=piece,
+                    headers={**auth, "file_offset": str(offset)},
+                    auth=None,
+                    kind="create",  # never resent as is: Meta is asked where it stands
+                )
+                answer = self._upload_answer(response)
+            except (APIError, TransportError, OutcomeUnknownError) as exc:
+                if tries >= _UPLOAD_TRIES:
+                    raise TransportError(
+                        self.name,
+                        f"the video upload made no progress at byte {offset} of {size} after "
+                        f"{tries} attempts ({type(exc).__name__})",
+                    ) from exc
+                _log.info("facebook: a video chunk at %d was not answered; asking Meta", offset)
+                before, offset = offset, await self._upload_offset(url, auth, size)
+                if offset > before:
+                    tries = 0
+                continue
+            found = answer.get("h")
+            if isinstance(found, str) and found:
+                handle = found
+            reported = answer.get("file_offset")
+            before = offset
+            if _is_offset(reported, size):
+                offset = reported
+            elif handle is not None:
+                offset += len(piece)
+            else:
+                offset = await self._upload_offset(url, auth, size)
+            if offset > before:
+                tries = 0
+            elif handle is None and tries >= _UPLOAD_TRIES:
+                raise TransportError(
+                    self.name,
+                    f"the video upload made no progress at byte {offset} of {size} after "
+                    f"{tries} attempts (Meta kept none of the bytes)",
+                )
+        assert handle is not None
+        return handle
+
+    def _upload_answer(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = json.loads(response.content)
+        except (ValueError, RecursionError):
+            body = None
+        if not isinstance(body, dict):
+            raise MalformedResponseError(
+                self.name, response.status_code, "malformed_response", "the answer is not JSON"
+            )
+        return body
+
+    async def _upload_offset(self, url: str, auth: Mapping[str, str], size: int) -> int:
+        """Where Meta's copy of an upload ends: ``GET /upload:{session}`` answers
+        ``{"id": "upload:…", "file_offset": N}`` (the upload resumes at ``N``)."""
+        response = await self.graph.session.request("GET", url, headers=auth, auth=None)
+        offset = self._upload_answer(response).get("file_offset")
+        if not _is_offset(offset, size):
+            raise MalformedResponseError(
+                self.name, response.status_code, "malformed_response", "no file_offset"
+            )
+        return offset
 
     async def _comment(self, post: Post) -> str:
         target = graph_id(self.name, post.reply_to, "post or comment id")
@@ -1006,6 +1171,10 @@ def _messenger_problems(post: Post) -> list[Problem]:
             Problem(code="text_missing", message="a messenger reply needs text", field="text")
         )
     return problems
+
+
+def _is_offset(value: object, size: int) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= size
 
 
 def _scheduled_record(post_id: str) -> str:

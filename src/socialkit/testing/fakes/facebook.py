@@ -14,7 +14,9 @@ shapes of Meta's Graph API specs (``Page``, ``PagePost``, ``Photo``, ``AdVideo``
 What it imitates (``docs/fakes/facebook.md``): the Page (``GET /{page}``), posts (``/feed`` with
 ``message``, ``link``, ``attached_media``, scheduling with ``published=false`` and
 ``scheduled_publish_time``), photos (``/photos``: multipart ``source`` or ``url``, unpublished
-photos for ``attached_media``, ``alt_text_custom``), videos (``/videos``), reads with ``fields=``
+photos for ``attached_media``, ``alt_text_custom``), videos (``/videos``: ``source``, ``file_url``
+or the handle of a Resumable Upload API upload, ``/{app-id}/uploads`` then ``/upload:{session}``
+at the ``file_offset`` it holds), reads with ``fields=``
 (``attachments{...}`` included), ``/posts``, ``/feed``, ``/scheduled_posts``, edit and delete,
 comments (read, write, hide), likes, post and Page insights with the current metric names,
 Messenger conversations and sends, ``/me/accounts`` and the ``fb_exchange_token`` grant, batch
@@ -23,6 +25,9 @@ requests, usage headers and Graph error codes (see :mod:`socialkit.testing.fakes
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -42,6 +47,10 @@ from socialkit.testing.fakes._graph import (
 )
 
 __all__ = ["FakeFacebook"]
+
+#: The ``file_type`` values the Resumable Upload API takes ("Upload a file",
+#: https://developers.facebook.com/docs/graph-api/guides/upload).
+_UPLOAD_TYPES = frozenset({"application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4"})
 
 _PAGE = frozenset(
     {
@@ -166,6 +175,14 @@ class FakeFacebook(GraphFake):
         #: The Page's linked Instagram professional account (``instagram_business_account``),
         #: e.g. ``FakeInstagram().owner.id``.
         self.instagram_account_id: str | None = None
+        #: The app of the tokens (``POST /{app-id}/uploads`` opens upload sessions).
+        self.put(GraphObject(self.app_id, "Application", {}, None, self.clock.now()))
+        #: Resumable Upload API sessions: id -> (opener, file_length, file_type).
+        self.upload_sessions: dict[str, tuple[str, int, str]] = {}
+        #: The bytes each upload session holds so far.
+        self.uploads: dict[str, bytes] = {}
+        #: File handles of completed uploads -> their session.
+        self.handles: dict[str, str] = {}
 
     def login_user(self) -> FakeUser:
         """The Page's admin approves a Facebook login (``/me/accounts`` lists the Page)."""
@@ -494,7 +511,75 @@ class FakeFacebook(GraphFake):
             ("GET", "PagePost", "insights"): self._post_insights,
             ("GET", "User", "accounts"): self._accounts,
             ("GET", "root", "oauth"): self._oauth,
+            ("POST", "Application", "uploads"): self._upload_session,
         }
+
+    # -- the Resumable Upload API ("Upload a file",
+    # https://developers.facebook.com/docs/graph-api/guides/upload) -------------------------------
+
+    def _upload_session(self, request: GraphRequest) -> dict[str, Any]:
+        """``POST /{app-id}/uploads`` with ``file_name``, ``file_length``, ``file_type``:
+        ``{"id": "upload:<session>"}`` (with ``?sig=``, as Meta's examples show)."""
+        require(request.params, "file_name", "file_length", "file_type")
+        length = request.int_param("file_length")
+        if length is None or length <= 0:
+            raise bad_param("Param file_length must be a positive number")
+        kind = request.params["file_type"]
+        if kind not in _UPLOAD_TYPES:
+            raise bad_param(f"Param file_type must be one of {sorted(_UPLOAD_TYPES)}")
+        name = base64.urlsafe_b64encode(f"1:video:{self.new_id()}".encode()).decode().rstrip("=")
+        session = f"upload:{name}?sig={self._sig(name)}"
+        with self._graph_lock:
+            self.upload_sessions[session] = (request.viewer, length, kind)
+            self.uploads[session] = b""
+        return {"id": session}
+
+    def _sig(self, name: str) -> str:
+        digest = hmac.new(self.app_secret.encode(), name.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:12]).decode()
+
+    def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
+        prefix = f"/{self.version}/upload:"
+        if not path.startswith(prefix) or method not in ("GET", "POST"):
+            return None
+        name = path[len(prefix) :]
+        session = f"upload:{name}?sig={request.query_params.get('sig', '')}"
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        # "You must include the access token in the header or the call will fail."
+        if scheme != "OAuth" or token not in self.tokens:
+            raise GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        with self._graph_lock:
+            opened = self.upload_sessions.get(session)
+            if opened is None or opened[0] != self.tokens[token]:
+                raise GraphError(400, 100, "(#100) Invalid upload session")
+            _, length, _ = opened
+            held = self.uploads[session]
+            if method == "GET":
+                # Resuming: "the file_offset value ... to resume the upload".
+                return {"id": session, "file_offset": len(held)}
+            offset = request.headers.get("file_offset")
+            if offset is None or not offset.isdigit():
+                raise GraphError(400, 100, "(#100) The file_offset header is required")
+            if int(offset) != len(held):
+                raise GraphError(
+                    400,
+                    100,
+                    f"(#100) file_offset {offset} does not match the upload session, which "
+                    f"holds {len(held)} bytes",
+                )
+            if len(held) + len(body) > length:
+                raise GraphError(400, 100, f"(#100) The upload is longer than {length} bytes")
+            held += body
+            self.uploads[session] = held
+            if len(held) < length:
+                # Not Meta's documented answer (it shows the completed upload's only); the
+                # adapter takes ``file_offset`` when present and asks otherwise.
+                return {"id": session, "file_offset": len(held)}
+            handle = next((h for h, s in self.handles.items() if s == session), None)
+            if handle is None:
+                handle = "2:" + base64.b64encode(f"{session}:{self.new_id()}".encode()).decode()
+                self.handles[handle] = session
+            return {"h": handle}
 
     def _oauth(self, request: GraphRequest) -> Any:
         raise bad_param("Unsupported request")
@@ -602,12 +687,24 @@ class FakeFacebook(GraphFake):
 
     def _post_video(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
+        handle = request.params.get("fbuploader_video_file_chunk")
+        size: int | None = None
         if "source" in request.files:
             url = f"https://video.fake.example/{self.new_id()}.mp4"
+            size = len(request.files["source"])
         elif request.params.get("file_url"):
             url = request.params["file_url"]
+        elif handle:
+            # A file handle of the Resumable Upload API ("Publish with the Video API").
+            session = self.handles.get(handle)
+            if session is None or self.upload_sessions[session][2] != "video/mp4":
+                raise bad_param("Invalid fbuploader_video_file_chunk: not an uploaded video")
+            url = f"https://video.fake.example/{self.new_id()}.mp4"
+            size = len(self.uploads[session])
         else:
-            raise bad_param("Requires one of the params: source, file_url")
+            raise bad_param(
+                "Requires one of the params: source, file_url, fbuploader_video_file_chunk"
+            )
         video = self.put(
             GraphObject(
                 str(self.new_id()),
@@ -616,6 +713,7 @@ class FakeFacebook(GraphFake):
                     "_url": url,
                     "description": request.params.get("description"),
                     "title": request.params.get("title"),
+                    "_bytes": size,
                     **self._scheduled_fields(request),
                 },
                 self.owner.id,
