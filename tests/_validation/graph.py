@@ -150,6 +150,7 @@ class GraphChecker:
         self, directory: Path, node_type: Callable[[str], str | None], *, version: str
     ) -> None:
         self.nodes = graph_specs(str(directory))
+        self.directory = directory
         self.node_type = node_type
         self.version = version
 
@@ -169,21 +170,6 @@ class GraphChecker:
             if not headers.get("authorization", "").startswith("OAuth "):
                 problems.append("rupload without Authorization: OAuth <token>")
             return problems
-        if url.path.startswith(f"/{self.version}/upload:"):
-            # The Resumable Upload API's session ("Upload a file",
-            # https://developers.facebook.com/docs/graph-api/guides/upload): no Graph node;
-            # the token in "Authorization: OAuth", a POST's bytes at its ``file_offset``
-            # header, a GET (the offset to resume at) without a body; only ``sig`` in the query.
-            problems = [f"upload session takes no {p!r}" for p in url.params if p != "sig"]
-            if not request.headers.get("authorization", "").startswith("OAuth "):
-                problems.append("upload session without Authorization: OAuth <token>")
-            if request.method == "POST" and not request.headers.get("file_offset", "").isdigit():
-                problems.append("upload session POST without a file_offset header")
-            if request.method == "GET" and request.content:
-                problems.append("upload session GET with a body")
-            if request.method not in ("GET", "POST"):
-                problems.append(f"upload session has no {request.method}")
-            return problems
         params = dict(url.params.multi_items())
         ctype = request.headers.get("content-type", "")
         if request.method == "POST" and request.content and ctype.startswith("application/json"):
@@ -200,7 +186,19 @@ class GraphChecker:
             "multipart/"
         ):
             params.update(_multipart_names(request))
-        return self.call_violations(request.method, url.path, params)
+        problems = self.call_violations(request.method, url.path, params)
+        if request.method == "POST" and "upload_phase" in params:
+            problems.extend(self._upload_phase(request))
+        return problems
+
+    def _upload_phase(self, request: httpx.Request) -> list[str]:
+        """The value of ``upload_phase`` (a chunked video upload of ``POST /{page}/videos``)
+        is one of the spec's ``pagevideos_upload_phase_enum_param`` values."""
+        value = _param_value(request, "upload_phase")
+        allowed = upload_phases(str(self.directory))
+        if value not in allowed:
+            return [f"upload_phase {value!r} is not one of {sorted(allowed)}"]
+        return []
 
     def call_violations(self, method: str, path: str, params: dict[str, str]) -> list[str]:
         prefix = f"/{self.version}"
@@ -313,6 +311,33 @@ class GraphChecker:
                 problems.extend(self.call_violations("GET", f"/{self.version}/{object_id}", inner))
             return problems
         return [f"{method} / is neither a batch nor a multi-id read"]
+
+
+@functools.cache
+def upload_phases(directory: str) -> frozenset[str]:
+    """The ``upload_phase`` values of ``POST /{page}/videos`` (Page.json's parameter type,
+    described in enum_types.json)."""
+    enums = json.loads((Path(directory) / "enum_types.json").read_text())
+    found = next(e for e in enums if e["name"] == "pagevideos_upload_phase_enum_param")
+    return frozenset(found["values"])
+
+
+def _param_value(request: httpx.Request, name: str) -> str | None:
+    """One parameter's value: from the query, a JSON body or a multipart part."""
+    if name in request.url.params:
+        return request.url.params[name]
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("application/json"):
+        value = json.loads(request.content).get(name)
+        return None if value is None else str(value)
+    if ctype.startswith("multipart/"):
+        match = re.search(
+            rb'Content-Disposition: form-data; name="' + re.escape(name.encode()) + rb'"\r\n'
+            rb"(?:[^\r\n]+\r\n)*\r\n([^\r\n]*)",
+            request.content,
+        )
+        return match.group(1).decode() if match else None
+    return dict(parse_qsl(request.content.decode(), keep_blank_values=True)).get(name)
 
 
 def _multipart_names(request: httpx.Request) -> dict[str, str]:

@@ -9,19 +9,17 @@ through the Page: the Graph API has no handle lookup for them, so ``account`` is
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from socialkit._capabilities import Capability, Limits
 from socialkit._errors import (
     APIError,
-    ConfigurationError,
     InvalidPostError,
     MalformedResponseError,
     NotFoundError,
@@ -60,9 +58,6 @@ from socialkit.adapters.meta._common import (
     within_horizon,
 )
 from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, read_on, unix
-
-if TYPE_CHECKING:
-    import httpx
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -103,6 +98,8 @@ _VIDEO_FIELDS = (
     "id,description,title,created_time,permalink_url,source,picture,length,post_id,published,"
     "scheduled_publish_time"
 )
+#: What tells whether a chunked upload's finish took effect (AdVideo.json lists them).
+_VIDEO_STATE_FIELDS = "id,status,published,created_time"
 _COMMENT_FIELDS = "id,message,created_time,from,parent,object,permalink_url,is_hidden"
 _MESSAGE_FIELDS = "id,message,created_time,from"
 _PAGE_FIELDS = "id,name,username,link,fan_count,followers_count"
@@ -113,12 +110,12 @@ _VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/x-msvideo", "vi
 _SCHEDULE_MIN = timedelta(minutes=10)
 _SCHEDULE_MAX = timedelta(days=75)
 _BATCH_POSTS = 25
-#: The Resumable Upload API's upload session id (``upload:<id>``, with ``?sig=`` after it as
-#: Meta's examples show): put in the URL path, so anything else is refused.
-_UPLOAD_SESSION = re.compile(r"upload:[A-Za-z0-9+/=_-]+(\?sig=[A-Za-z0-9+/=_-]+)?")
-#: Tries at one offset of a resumable upload before giving up (each after asking Meta where the
-#: upload stands).
+#: Transfers in a row whose answer moves the upload no further before it is given up (each
+#: transfer is itself resent by the pipeline when its answer is lost: see ``_transfer``).
 _UPLOAD_TRIES = 4
+#: ``upload_phase=finish`` requests of one upload at most: the second only after ``GET
+#: /{video-id}`` showed that the first did not take effect.
+_FINISH_TRIES = 2
 
 
 class FacebookSettings(MetaSettings):
@@ -136,8 +133,9 @@ class FacebookSettings(MetaSettings):
         ge=_MiB,
         le=64 * _MiB,
         description=(
-            "Bytes of a video sent per Resumable Upload API request (each at its file_offset): "
-            "the most held in memory at a time; a video up to this size goes in one request."
+            "A video (file or bytes) up to this size goes in one request (multipart source); a "
+            "larger one goes up in chunks (the videos edge's upload_phase start, transfer, "
+            "finish), each the byte range Meta asks for, read from the file when it is sent."
         ),
     )
 
@@ -292,24 +290,11 @@ class FacebookAdapter(MetaAdapter):
                     field="visibility",
                 )
             )
-        video = self._resumable_video(post)
-        if video is not None and video.mime_type != "video/mp4":
-            problems.append(
-                Problem(
-                    code="unsupported_media",
-                    message=(
-                        f"a facebook video over upload_chunk_size "
-                        f"({self.settings.upload_chunk_size} bytes) goes up through Meta's "
-                        f"Resumable Upload API, which takes video/mp4, not {video.mime_type}"
-                    ),
-                    field="media[0]",
-                )
-            )
         return problems
 
-    def _resumable_video(self, post: Post) -> Media | None:
-        """The video of ``post`` that goes up in chunks (Resumable Upload API): its bytes (a
-        file or ``from_bytes``) are over ``upload_chunk_size``. ``None`` for anything else."""
+    def _chunked_video(self, post: Post) -> Media | None:
+        """The video of ``post`` that goes up in chunks (``upload_phase``): its bytes (a file or
+        ``from_bytes``) are over ``upload_chunk_size``. ``None`` for anything else."""
         if post.reply_to is not None or not post.media or post.media[0].kind != "video":
             return None
         media = post.media[0]
@@ -346,19 +331,17 @@ class FacebookAdapter(MetaAdapter):
         key = self._new_key(idempotency_key)
         if post.reply_to is not None:
             graph_id(self.name, post.reply_to, "post or comment id")
-        if self._resumable_video(post) is not None and not self.settings.app_id:
-            raise ConfigurationError(
-                f"facebook: a video over upload_chunk_size ({self.settings.upload_chunk_size} "
-                "bytes) goes up through Meta's Resumable Upload API (POST /{app-id}/uploads), "
-                "which needs the app_id setting: the app of the access token"
-            )
         record = await self._load_record(key)
         if record is not None and record.get("post_id"):
             return await self.get_post(str(record["post_id"]))
         started = self.now()
         if record is not None:
             started = parse_time(record.get("started")) or started
-            found = await self._reconcile_or_unknown(post, started, key)
+            if record.get("video_id"):
+                # A chunked video upload started under this key: its video is known.
+                found = await self._resume_video(post, record, key)
+            else:
+                found = await self._reconcile_or_unknown(post, started, key)
             if found is not None:
                 await self._save_record(key, {**record, "post_id": found.id})
                 return found
@@ -384,14 +367,15 @@ class FacebookAdapter(MetaAdapter):
                 post_id = await self._comment(post)
             elif post.media and post.media[0].kind == "video":
                 path = "/videos"
-                post_id = await self._video(post)
+                post_id = await self._video(post, key)
             elif len(post.media) == 1 and post.media[0].uploaded is None:
                 path = "/photos"
                 post_id = await self._photo(post)
             else:
                 post_id = await self._feed(post)
         except OutcomeUnknownError as exc:
-            raise self._unknown(f"/{{id}}{path}", key) from exc
+            # The id is kept when it is known (a chunked video's, from its start).
+            raise self._unknown(f"/{{id}}{path}", key, exc.post_id) from exc
         except MalformedResponseError as exc:
             raise self._unknown(f"/{{id}}{path}", key) from exc
         author = self._me_cache
@@ -443,126 +427,178 @@ class FacebookAdapter(MetaAdapter):
         )
         return self._id_of(body, "id")
 
-    async def _video(self, post: Post) -> str:
+    async def _video(self, post: Post, key: str) -> str:
         """A Page video: by URL (``file_url``), in one request (multipart ``source``) up to
-        ``upload_chunk_size``, else uploaded in chunks with the Resumable Upload API and
-        published with its file handle (``fbuploader_video_file_chunk``), as "Publish with the
-        Video API" describes it (https://developers.facebook.com/docs/video-api/guides/publishing).
-        Only the last request publishes: the upload before it makes no post."""
+        ``upload_chunk_size``, else in chunks through the Page's own videos edge (see
+        :meth:`_upload_video`), which takes the Page token and every video format. Only the
+        request that sends the post's fields publishes: ``source``/``file_url``, or the
+        ``finish`` of a chunked upload."""
         media = post.media[0]
         form: dict[str, Any] = {"description": post.text or None, **self._schedule(post)}
         if media.alt:
             form["title"] = media.alt
         path = f"/{self.page_id}/videos"
-        if self._resumable_video(post) is not None:
-            # The file's size (stat) before any request: a missing file fails here.
-            content = MediaSource(media.path if media.path is not None else media.read())
-            handle = await self._upload_video(content, media.mime_type)
-            body = await self.graph.post(path, {**form, "fbuploader_video_file_chunk": handle})
-        else:
+        if self._chunked_video(post) is None:
             body = await self._send_media(path, media, form, url_field="file_url")
-        return self._id_of(body, "id")
+            return self._id_of(body, "id")
+        # The file's size (stat) before any request: a missing file fails here.
+        content = MediaSource(media.path if media.path is not None else media.read())
+        video_id, session = await self._upload_video(path, content, key)
+        return await self._finish_video(path, form, video_id, session, key)
 
-    async def _upload_video(self, content: MediaSource, mime_type: str) -> str:
-        """The video's bytes through the Resumable Upload API ("Upload a file",
-        https://developers.facebook.com/docs/graph-api/guides/upload), returning the file
-        handle: ``POST /{app-id}/uploads`` (``file_name``, ``file_length``, ``file_type``)
-        opens an upload session; each ``POST /upload:{session}`` (``Authorization: OAuth``,
-        ``file_offset``) carries ``upload_chunk_size`` bytes read from the file only when
-        sent; the one that completes the file answers the handle (``h``).
-
-        Meta's offsets decide: a chunk whose answer is lost (or refused) is never resent
-        blindly; ``GET /upload:{session}`` asks which ``file_offset`` Meta holds and the
-        upload resumes there, so no byte goes out of step. Nothing here publishes: a session
-        opened twice is only a spare upload."""
+    async def _upload_video(self, path: str, content: MediaSource, key: str) -> tuple[str, str]:
+        """The video's bytes in chunks, as Meta's Video API resumable upload and its Business
+        SDK's ``VideoUploader`` send them (https://developers.facebook.com/docs/graph-api/
+        video-uploads): ``upload_phase=start`` with ``file_size`` answers the ``video_id``, the
+        ``upload_session_id`` and the first byte range (``start_offset``, ``end_offset``); each
+        ``upload_phase=transfer`` carries exactly that range as multipart ``video_file_chunk``
+        (read from the file only then) and is answered with the next range, until
+        ``start_offset`` reaches the file's size. Meta chooses the ranges. Returns ``(video
+        id, upload session id)``; nothing is published yet (see :meth:`_finish_video`)."""
         size = content.size
-        extension = mime_type.split("/")[-1]
+        # A start sent twice opens a spare upload session that never publishes.
         body = await self.graph.post(
-            f"/{graph_id(self.name, self.settings.app_id, 'app id')}/uploads",
-            {"file_name": f"video.{extension}", "file_length": size, "file_type": mime_type},
-            retry_safe=True,
+            path, {"upload_phase": "start", "file_size": size}, retry_safe=True
         )
-        session = body.get("id")
-        if not isinstance(session, str) or _UPLOAD_SESSION.fullmatch(session) is None:
-            raise MalformedResponseError(
-                self.name, None, "malformed_response", "no upload session id"
-            )
-        url = f"{self._base_url().rstrip('/')}/{self.settings.graph_version}/{session}"
-        token = self._token()
-        self.graph.session.add_secret(token)
-        auth = {"Authorization": f"OAuth {token}"}
-        step = self.settings.upload_chunk_size
-        offset, handle, tries = 0, None, 0
-        while handle is None or offset < size:
-            piece = content.read(offset, step) if offset < size else b""
-            if offset < size and not piece:
-                raise ValidationError(f"the video ended before its {size} bytes while uploading")
-            tries += 1
-            try:
-                response = await self.graph.session.request(
-                    "POST",
-                    url,
-                    content=piece,
-                    headers={**auth, "file_offset": str(offset)},
-                    auth=None,
-                    kind="create",  # never resent as is: Meta is asked where it stands
+        video_id = self._video_id(body.get("video_id"))
+        session = self._id_of(body, "upload_session_id")
+        # From here on the video is known: a retried publish() with this key reads it
+        # (GET /{video-id}) before anything else is sent.
+        record = await self._load_record(key) or {}
+        await self._save_record(key, {**record, "video_id": video_id, "upload_session_id": session})
+        start, end = self._video_range(body, size)
+        stalled = 0
+        while start < size:
+            piece = content.read(start, end - start)
+            if len(piece) != end - start:
+                raise ValidationError(
+                    f"the video file changed while uploading: bytes {start}-{end} of {size} "
+                    "could not be read"
                 )
-                answer = self._upload_answer(response)
-            except (APIError, TransportError, OutcomeUnknownError) as exc:
-                if tries >= _UPLOAD_TRIES:
-                    raise TransportError(
-                        self.name,
-                        f"the video upload made no progress at byte {offset} of {size} after "
-                        f"{tries} attempts ({type(exc).__name__})",
-                    ) from exc
-                _log.info("facebook: a video chunk at %d was not answered; asking Meta", offset)
-                before, offset = offset, await self._upload_offset(url, auth, size)
-                if offset > before:
-                    tries = 0
-                continue
-            found = answer.get("h")
-            if isinstance(found, str) and found:
-                handle = found
-            reported = answer.get("file_offset")
-            before = offset
-            if _is_offset(reported, size):
-                offset = reported
-            elif handle is not None:
-                offset += len(piece)
-            else:
-                offset = await self._upload_offset(url, auth, size)
-            if offset > before:
-                tries = 0
-            elif handle is None and tries >= _UPLOAD_TRIES:
+            answer = await self._transfer(path, session, start, piece)
+            before = start
+            start, end = self._video_range(answer, size)
+            stalled = 0 if start > before else stalled + 1
+            if stalled >= _UPLOAD_TRIES:
                 raise TransportError(
                     self.name,
-                    f"the video upload made no progress at byte {offset} of {size} after "
-                    f"{tries} attempts (Meta kept none of the bytes)",
+                    f"the video upload made no progress at byte {before} of {size} after "
+                    f"{stalled} transfers (nothing was published)",
                 )
-        assert handle is not None
-        return handle
+        return video_id, session
 
-    def _upload_answer(self, response: httpx.Response) -> dict[str, Any]:
+    async def _transfer(self, path: str, session: str, start: int, piece: bytes) -> dict[str, Any]:
+        """One ``upload_phase=transfer``. The same range sent again is answered with the next
+        range again (Meta's SDK resends transfers), so the pipeline may resend it after a
+        lost answer, a bounded number of times; it is never sent out of step."""
+        files = {"video_file_chunk": ("chunk", piece, "application/octet-stream")}
+        form = {"upload_phase": "transfer", "upload_session_id": session, "start_offset": start}
+        return await self.graph.post(path, form, files=files, retry_safe=True)
+
+    async def _finish_video(
+        self, path: str, form: Mapping[str, Any], video_id: str, session: str, key: str
+    ) -> str:
+        """``upload_phase=finish`` with the post's fields: the one request that publishes,
+        answered ``{"success": true}``. Sent at most once unless ``GET /{video-id}`` shows it
+        did not take effect: after a lost answer the video is read first, and only a video
+        whose upload is complete and that is not yet processing or published gets a second
+        finish. Anything unclear is an ``OutcomeUnknownError`` naming the video (the record
+        of ``key`` keeps it for a retried publish)."""
+        where = f"/{{id}}/videos (finish of video {video_id})"
+        for attempt in range(1, _FINISH_TRIES + 1):
+            try:
+                body = await self.graph.post(
+                    path, {**form, "upload_phase": "finish", "upload_session_id": session}
+                )
+            except (OutcomeUnknownError, MalformedResponseError) as exc:
+                cause: BaseException = exc
+            except APIError as exc:
+                if attempt == 1:
+                    raise  # refused: nothing was published
+                # A second finish refused: the first may have taken effect after all.
+                raise self._unknown(where, key, video_id) from exc
+            else:
+                if body.get("success") is True:
+                    return video_id
+                cause = self.graph.malformed('"success": true')
+            _log.info("facebook: the finish of video %s was not answered; reading it", video_id)
+            state = await self._video_state(video_id, key)
+            if state == "finished":
+                return video_id
+            if state != "uploaded":
+                raise self._unknown(where, key, video_id) from cause
+        raise self._unknown(where, key, video_id)
+
+    async def _video_state(self, video_id: str, key: str) -> str:
+        """Where a chunked upload's video stands, from ``GET /{video-id}`` (``status``, the
+        VideoStatus of https://developers.facebook.com/docs/graph-api/reference/video-status,
+        and ``published``): ``"finished"`` once processing or publishing began (or it is
+        published), ``"uploaded"`` when every byte arrived and neither began, ``"incomplete"``
+        while bytes are missing. A read that fails or says none of this raises
+        ``OutcomeUnknownError``."""
+        where = f"/{{id}}/videos (video {video_id})"
         try:
-            body = json.loads(response.content)
-        except (ValueError, RecursionError):
-            body = None
-        if not isinstance(body, dict):
-            raise MalformedResponseError(
-                self.name, response.status_code, "malformed_response", "the answer is not JSON"
-            )
-        return body
+            body = await self.graph.get(f"/{video_id}", {"fields": _VIDEO_STATE_FIELDS})
+        except (APIError, TransportError, OutcomeUnknownError) as exc:
+            _log.warning("facebook: reading video %s failed (%s)", video_id, exc)
+            raise self._unknown(where, key, video_id) from exc
+        status = obj(body.get("status"))
 
-    async def _upload_offset(self, url: str, auth: Mapping[str, str], size: int) -> int:
-        """Where Meta's copy of an upload ends: ``GET /upload:{session}`` answers
-        ``{"id": "upload:…", "file_offset": N}`` (the upload resumes at ``N``)."""
-        response = await self.graph.session.request("GET", url, headers=auth, auth=None)
-        offset = self._upload_answer(response).get("file_offset")
-        if not _is_offset(offset, size):
+        def phase(name: str) -> object:
+            return obj(status.get(name)).get("status")
+
+        begun = [phase("processing_phase"), phase("publishing_phase")]
+        if body.get("published") is True or any(p not in (None, "not_started") for p in begun):
+            return "finished"
+        if phase("uploading_phase") == "complete" and None not in begun:
+            return "uploaded"
+        if phase("uploading_phase") in ("not_started", "in_progress"):
+            return "incomplete"
+        raise self._unknown(where, key, video_id)
+
+    async def _resume_video(self, post: Post, record: Mapping[str, Any], key: str) -> Post | None:
+        """A retried publish of a chunked video (the record of ``key`` names its video): the
+        video if it was published; its finish sent now if every byte arrived and it was not;
+        ``None`` (a new upload, the old one never publishes) while bytes are missing."""
+        video_id = self._video_id(record.get("video_id"))
+        state = await self._video_state(video_id, key)
+        if state == "incomplete":
+            _log.info("facebook: video %s was not fully uploaded; uploading again", video_id)
+            return None
+        if state == "uploaded":
+            session = record.get("upload_session_id")
+            if not isinstance(session, str) or not session:
+                raise self._unknown("/{id}/videos", key, video_id)
+            media = post.media[0] if post.media else None
+            form: dict[str, Any] = {"description": post.text or None, **self._schedule(post)}
+            if media is not None and media.alt:
+                form["title"] = media.alt
+            try:
+                await self._finish_video(f"/{self.page_id}/videos", form, video_id, session, key)
+            except APIError as exc:
+                # Refused now, it may have been finished by the unanswered attempt.
+                raise self._unknown("/{id}/videos", key, video_id) from exc
+        logger.info("facebook: the unanswered video was published as %s", video_id)
+        return await self.get_post(video_id)
+
+    def _video_id(self, value: object) -> str:
+        if not isinstance(value, str) or re.fullmatch(ID_PATTERN, value) is None:
+            raise MalformedResponseError(self.name, None, "malformed_response", "no video_id")
+        return value
+
+    def _video_range(self, body: Mapping[str, Any], size: int) -> tuple[int, int]:
+        """The next byte range Meta asks for (``start_offset``, ``end_offset``, numbers or
+        digit strings as Meta sends them): within the file, and empty only at its end."""
+        start, end = _offset(body.get("start_offset")), _offset(body.get("end_offset"))
+        if start is None or end is None or not 0 <= start <= end <= size:
             raise MalformedResponseError(
-                self.name, response.status_code, "malformed_response", "no file_offset"
+                self.name, None, "malformed_response", "no byte range within the video"
             )
-        return offset
+        if start == end and start != size:
+            raise MalformedResponseError(
+                self.name, None, "malformed_response", "an empty byte range before the end"
+            )
+        return start, end
 
     async def _comment(self, post: Post) -> str:
         target = graph_id(self.name, post.reply_to, "post or comment id")
@@ -1173,8 +1209,13 @@ def _messenger_problems(post: Post) -> list[Problem]:
     return problems
 
 
-def _is_offset(value: object, size: int) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= size
+def _offset(value: object) -> int | None:
+    """A byte offset of Meta's answer: an int or a string of digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 def _scheduled_record(post_id: str) -> str:

@@ -15,8 +15,8 @@ What it imitates (``docs/fakes/facebook.md``): the Page (``GET /{page}``), posts
 ``message``, ``link``, ``attached_media``, scheduling with ``published=false`` and
 ``scheduled_publish_time``), photos (``/photos``: multipart ``source`` or ``url``, unpublished
 photos for ``attached_media``, ``alt_text_custom``), videos (``/videos``: ``source``, ``file_url``
-or the handle of a Resumable Upload API upload, ``/{app-id}/uploads`` then ``/upload:{session}``
-at the ``file_offset`` it holds), reads with ``fields=``
+or the chunked upload of ``upload_phase`` start, transfer and finish, in the byte ranges the
+fake chooses), reads with ``fields=``
 (``attachments{...}`` included), ``/posts``, ``/feed``, ``/scheduled_posts``, edit and delete,
 comments (read, write, hide), likes, post and Page insights with the current metric names,
 Messenger conversations and sends, ``/me/accounts`` and the ``fb_exchange_token`` grant, batch
@@ -25,13 +25,15 @@ requests, usage headers and Graph error codes (see :mod:`socialkit.testing.fakes
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
-from socialkit.testing.fakes._base import FakeUser
+from socialkit.testing.fakes._base import CreatedPost, FakeUser
 from socialkit.testing.fakes._graph import (
     GraphError,
     GraphFake,
@@ -48,9 +50,40 @@ from socialkit.testing.fakes._graph import (
 
 __all__ = ["FakeFacebook"]
 
-#: The ``file_type`` values the Resumable Upload API takes ("Upload a file",
-#: https://developers.facebook.com/docs/graph-api/guides/upload).
-_UPLOAD_TYPES = frozenset({"application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4"})
+#: The error of a transfer out of step with the upload: Meta's Business SDK
+#: (facebook_business/video_uploader.py) reads this subcode's ``error_data`` for the range to
+#: send instead.
+_OUT_OF_STEP = 1363037
+
+
+@dataclass
+class VideoUpload:
+    """One chunked video upload (``upload_phase=start``) of the Page's videos edge."""
+
+    session: str
+    video_id: str
+    viewer: str
+    size: int
+    #: The range the fake asked for last (``start_offset``, ``end_offset``).
+    start: int = 0
+    end: int = 0
+    #: The last accepted transfer: its ``start_offset`` and the answer it got.
+    last: tuple[int, dict[str, str]] | None = None
+    finished: bool = False
+
+
+class _UploadError(GraphError):
+    """A Graph error with ``error_data`` (the range the upload expects)."""
+
+    def __init__(self, message: str, data: dict[str, str]) -> None:
+        super().__init__(400, 6001, message, subcode=_OUT_OF_STEP)
+        self.data = data
+
+    def body(self, trace: str) -> dict[str, Any]:
+        answer = super().body(trace)
+        answer["error"]["error_data"] = self.data
+        return answer
+
 
 _PAGE = frozenset(
     {
@@ -116,6 +149,7 @@ _VIDEO = frozenset(
         "from",
         "published",
         "scheduled_publish_time",
+        "status",
     }
 )
 _COMMENT = frozenset(
@@ -175,14 +209,13 @@ class FakeFacebook(GraphFake):
         #: The Page's linked Instagram professional account (``instagram_business_account``),
         #: e.g. ``FakeInstagram().owner.id``.
         self.instagram_account_id: str | None = None
-        #: The app of the tokens (``POST /{app-id}/uploads`` opens upload sessions).
-        self.put(GraphObject(self.app_id, "Application", {}, None, self.clock.now()))
-        #: Resumable Upload API sessions: id -> (opener, file_length, file_type).
-        self.upload_sessions: dict[str, tuple[str, int, str]] = {}
-        #: The bytes each upload session holds so far.
+        #: Bytes of the ranges the fake asks for in a chunked video upload (Meta chooses its
+        #: own; the last range of a file is what is left).
+        self.video_chunk_size = 1024 * 1024
+        #: Chunked video uploads (``upload_phase=start``) by ``upload_session_id``.
+        self.video_uploads: dict[str, VideoUpload] = {}
+        #: The bytes each chunked video upload holds so far, by ``upload_session_id``.
         self.uploads: dict[str, bytes] = {}
-        #: File handles of completed uploads -> their session.
-        self.handles: dict[str, str] = {}
 
     def login_user(self) -> FakeUser:
         """The Page's admin approves a Facebook login (``/me/accounts`` lists the Page)."""
@@ -327,6 +360,39 @@ class FakeFacebook(GraphFake):
 
     # -- rendering -----------------------------------------------------------------------------
 
+    def _video_status(self, obj: GraphObject) -> dict[str, Any]:
+        """``status`` (VideoStatus, https://developers.facebook.com/docs/graph-api/reference/
+        video-status): a chunked upload's video is uploading, then uploaded with processing and
+        publishing ``not_started`` until its finish; every other video is ready."""
+        data = obj.data
+        if not data.get("_finished", True):
+            held = len(self.uploads.get(data["_upload"], b""))
+            uploaded = held >= (data.get("_bytes") or 0)
+            return {
+                "video_status": "processing" if uploaded else "uploading",
+                "uploading_phase": {
+                    "status": "complete" if uploaded else "in_progress",
+                    "bytes_transferred": held,
+                },
+                "processing_phase": {"status": "not_started"},
+                "publishing_phase": {"status": "not_started"},
+            }
+        published = data.get("is_published", True)
+        publishing: dict[str, Any] = {
+            "status": "complete",
+            "publish_status": "published" if published else "scheduled",
+        }
+        if data.get("scheduled_publish_time"):
+            publishing["publish_time"] = iso(
+                datetime.fromtimestamp(data["scheduled_publish_time"], tz=obj.created.tzinfo)
+            )
+        return {
+            "video_status": "ready",
+            "uploading_phase": {"status": "complete"},
+            "processing_phase": {"status": "complete"},
+            "publishing_phase": publishing,
+        }
+
     def _who(self, user_id: str) -> dict[str, Any]:
         user = self.users.get(user_id)
         return {"id": user_id, "name": user.name if user else user_id}
@@ -387,6 +453,7 @@ class FakeFacebook(GraphFake):
             }
             if data.get("scheduled_publish_time"):
                 out["scheduled_publish_time"] = data["scheduled_publish_time"]
+            out["status"] = self._video_status(obj)
             for key in ("description", "title"):
                 if data.get(key):
                     out[key] = data[key]
@@ -511,75 +578,7 @@ class FakeFacebook(GraphFake):
             ("GET", "PagePost", "insights"): self._post_insights,
             ("GET", "User", "accounts"): self._accounts,
             ("GET", "root", "oauth"): self._oauth,
-            ("POST", "Application", "uploads"): self._upload_session,
         }
-
-    # -- the Resumable Upload API ("Upload a file",
-    # https://developers.facebook.com/docs/graph-api/guides/upload) -------------------------------
-
-    def _upload_session(self, request: GraphRequest) -> dict[str, Any]:
-        """``POST /{app-id}/uploads`` with ``file_name``, ``file_length``, ``file_type``:
-        ``{"id": "upload:<session>"}`` (with ``?sig=``, as Meta's examples show)."""
-        require(request.params, "file_name", "file_length", "file_type")
-        length = request.int_param("file_length")
-        if length is None or length <= 0:
-            raise bad_param("Param file_length must be a positive number")
-        kind = request.params["file_type"]
-        if kind not in _UPLOAD_TYPES:
-            raise bad_param(f"Param file_type must be one of {sorted(_UPLOAD_TYPES)}")
-        name = base64.urlsafe_b64encode(f"1:video:{self.new_id()}".encode()).decode().rstrip("=")
-        session = f"upload:{name}?sig={self._sig(name)}"
-        with self._graph_lock:
-            self.upload_sessions[session] = (request.viewer, length, kind)
-            self.uploads[session] = b""
-        return {"id": session}
-
-    def _sig(self, name: str) -> str:
-        digest = hmac.new(self.app_secret.encode(), name.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:12]).decode()
-
-    def extra_route(self, method: str, path: str, request: Any, body: bytes) -> Any:
-        prefix = f"/{self.version}/upload:"
-        if not path.startswith(prefix) or method not in ("GET", "POST"):
-            return None
-        name = path[len(prefix) :]
-        session = f"upload:{name}?sig={request.query_params.get('sig', '')}"
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        # "You must include the access token in the header or the call will fail."
-        if scheme != "OAuth" or token not in self.tokens:
-            raise GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
-        with self._graph_lock:
-            opened = self.upload_sessions.get(session)
-            if opened is None or opened[0] != self.tokens[token]:
-                raise GraphError(400, 100, "(#100) Invalid upload session")
-            _, length, _ = opened
-            held = self.uploads[session]
-            if method == "GET":
-                # Resuming: "the file_offset value ... to resume the upload".
-                return {"id": session, "file_offset": len(held)}
-            offset = request.headers.get("file_offset")
-            if offset is None or not offset.isdigit():
-                raise GraphError(400, 100, "(#100) The file_offset header is required")
-            if int(offset) != len(held):
-                raise GraphError(
-                    400,
-                    100,
-                    f"(#100) file_offset {offset} does not match the upload session, which "
-                    f"holds {len(held)} bytes",
-                )
-            if len(held) + len(body) > length:
-                raise GraphError(400, 100, f"(#100) The upload is longer than {length} bytes")
-            held += body
-            self.uploads[session] = held
-            if len(held) < length:
-                # Not Meta's documented answer (it shows the completed upload's only); the
-                # adapter takes ``file_offset`` when present and asks otherwise.
-                return {"id": session, "file_offset": len(held)}
-            handle = next((h for h, s in self.handles.items() if s == session), None)
-            if handle is None:
-                handle = "2:" + base64.b64encode(f"{session}:{self.new_id()}".encode()).decode()
-                self.handles[handle] = session
-            return {"h": handle}
 
     def _oauth(self, request: GraphRequest) -> Any:
         raise bad_param("Unsupported request")
@@ -687,24 +686,27 @@ class FakeFacebook(GraphFake):
 
     def _post_video(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
-        handle = request.params.get("fbuploader_video_file_chunk")
+        phase = request.params.get("upload_phase")
+        if phase is not None:
+            if "source" in request.files or request.params.get("file_url"):
+                raise bad_param("source and file_url cannot be used with upload_phase")
+            if phase == "start":
+                return self._video_start(request)
+            if phase == "transfer":
+                return self._video_transfer(request)
+            if phase == "finish":
+                return self._video_finish(request)
+            raise bad_param(
+                f"Unsupported upload_phase {phase!r} (the fake serves start, transfer, finish)"
+            )
         size: int | None = None
         if "source" in request.files:
             url = f"https://video.fake.example/{self.new_id()}.mp4"
             size = len(request.files["source"])
         elif request.params.get("file_url"):
             url = request.params["file_url"]
-        elif handle:
-            # A file handle of the Resumable Upload API ("Publish with the Video API").
-            session = self.handles.get(handle)
-            if session is None or self.upload_sessions[session][2] != "video/mp4":
-                raise bad_param("Invalid fbuploader_video_file_chunk: not an uploaded video")
-            url = f"https://video.fake.example/{self.new_id()}.mp4"
-            size = len(self.uploads[session])
         else:
-            raise bad_param(
-                "Requires one of the params: source, file_url, fbuploader_video_file_chunk"
-            )
+            raise bad_param("Requires one of the params: source, file_url, upload_phase")
         video = self.put(
             GraphObject(
                 str(self.new_id()),
@@ -721,6 +723,141 @@ class FakeFacebook(GraphFake):
             )
         )
         return {"id": video.id}
+
+    # -- chunked video uploads (the videos edge's upload_phase: Meta's Video API resumable
+    # upload, https://developers.facebook.com/docs/graph-api/video-uploads, as Meta's Business
+    # SDK VideoUploader sends it) ------------------------------------------------------------
+
+    def _video_start(self, request: GraphRequest) -> dict[str, Any]:
+        """``upload_phase=start`` with ``file_size``: a video (not published, not listed) and
+        an upload session; answers ``video_id``, ``upload_session_id`` and the first range
+        (offsets as strings, as Meta sends them)."""
+        require(request.params, "file_size")
+        size = request.int_param("file_size")
+        if size is None or size <= 0:
+            raise bad_param("Param file_size must be a positive number")
+        session = self.new_id()
+        video = self.put(
+            GraphObject(
+                self.new_id(),
+                "AdVideo",
+                {
+                    "_url": f"https://video.fake.example/{self.new_id()}.mp4",
+                    "_upload": session,
+                    "_finished": False,
+                    "is_published": False,
+                    "_bytes": size,
+                },
+                self.owner.id,
+                self.clock.tick(),
+            )
+        )
+        upload = VideoUpload(session, video.id, request.viewer, size)
+        with self._graph_lock:
+            self.video_uploads[session] = upload
+            self.uploads[session] = b""
+            answer = self._next_range(upload)
+        return {"video_id": video.id, "upload_session_id": session, **answer}
+
+    def _next_range(self, upload: VideoUpload) -> dict[str, str]:
+        held = len(self.uploads[upload.session])
+        upload.start, upload.end = held, min(held + self.video_chunk_size, upload.size)
+        return {"start_offset": str(upload.start), "end_offset": str(upload.end)}
+
+    def _upload_of(self, request: GraphRequest) -> tuple[str, VideoUpload]:
+        require(request.params, "upload_session_id")
+        session = request.params["upload_session_id"]
+        upload = self.video_uploads.get(session)
+        if upload is None or upload.viewer != request.viewer:
+            raise bad_param("Invalid upload_session_id")
+        return session, upload
+
+    def _video_transfer(self, request: GraphRequest) -> dict[str, str]:
+        """``upload_phase=transfer`` with ``upload_session_id``, ``start_offset`` and the bytes
+        of the range asked for as multipart ``video_file_chunk``: answers the next range.
+        The last accepted range sent again (its answer was lost) is answered again, taking
+        nothing; any other range is out of step (error 6001/1363037 with the range in
+        ``error_data``)."""
+        session, upload = self._upload_of(request)
+        require(request.params, "start_offset")
+        start = request.int_param("start_offset")
+        chunk = request.files.get("video_file_chunk")
+        if chunk is None:
+            raise bad_param("Requires the multipart file param video_file_chunk")
+        with self._graph_lock:
+            if upload.finished:
+                raise bad_param("The upload session is finished")
+            held = self.uploads[session]
+            expected = {"start_offset": str(upload.start), "end_offset": str(upload.end)}
+            if start == upload.start and len(held) < upload.size:
+                if len(chunk) != upload.end - upload.start:
+                    raise _UploadError(
+                        f"The chunk must be bytes {upload.start} to {upload.end} "
+                        f"({upload.end - upload.start} bytes), not {len(chunk)} bytes",
+                        expected,
+                    )
+                self.uploads[session] = held + chunk
+                answer = self._next_range(upload)
+                upload.last = (start, dict(answer))
+                return answer
+            last = upload.last
+            if (
+                last is not None
+                and start == last[0]
+                and start + len(chunk) == len(held)
+                and held[start:] == chunk
+            ):
+                return dict(last[1])  # sent again after a lost answer: nothing taken
+            raise _UploadError(
+                f"Upload out of step: start_offset {start}, expected {upload.start}", expected
+            )
+
+    def _video_finish(self, request: GraphRequest) -> dict[str, Any]:
+        """``upload_phase=finish`` with ``upload_session_id`` and the post's fields
+        (``description``, ``title``, ``published``/``scheduled_publish_time``): publishes the
+        video (or schedules it) and answers ``{"success": true}``; refused before every byte
+        arrived, and for a session already finished."""
+        session, upload = self._upload_of(request)
+        with self._graph_lock:
+            if upload.finished:
+                raise bad_param("The upload session is already finished")
+            held = len(self.uploads[session])
+            if held < upload.size:
+                raise bad_param(f"The upload is not complete: {held} of {upload.size} bytes")
+            fields = self._scheduled_fields(request)
+            video = self.get(upload.video_id, "AdVideo")
+            video.data.update(
+                {
+                    "description": request.params.get("description"),
+                    "title": request.params.get("title"),
+                    "_finished": True,
+                    **fields,
+                }
+            )
+            video.created = self.clock.tick()
+            upload.finished = True
+        return {"success": True}
+
+    def videos(self) -> list[GraphObject]:
+        """The Page's videos, published or scheduled (a chunked upload's video counts once
+        its ``finish`` arrived)."""
+        return [v for v in self.of_type("AdVideo", self.owner.id) if v.data.get("_finished", True)]
+
+    def created_post(
+        self,
+        method: str,
+        path: str,
+        request_body: bytes,
+        answer: Any,
+        headers: Mapping[str, str],
+    ) -> CreatedPost | None:
+        """Also the video a chunked upload's ``finish`` (``{"success": true}``) published."""
+        if method == "POST" and path.endswith("/videos") and answer == {"success": True}:
+            upload = self.video_uploads.get(_body_param(request_body, "upload_session_id") or "")
+            video = self.objects.get(upload.video_id) if upload is not None else None
+            if video is not None:
+                return video.id, video.data.get("description"), "post"
+        return super().created_post(method, path, request_body, answer, headers)
 
     def _published(self, author: str | None = None) -> list[GraphObject]:
         self._go_live()
@@ -750,7 +887,7 @@ class FakeFacebook(GraphFake):
         return self.rows(request, posts, self._render)
 
     def _videos(self, request: GraphRequest) -> dict[str, Any]:
-        return self.rows(request, self.of_type("AdVideo", self.owner.id), self._render)
+        return self.rows(request, self.videos(), self._render)
 
     def _edit_post(self, request: GraphRequest) -> dict[str, Any]:
         self._owner_only(request)
@@ -968,3 +1105,20 @@ def _png_size(content: bytes) -> tuple[int | None, int | None]:
 
 __all__ += []
 _ = datetime
+
+
+def _body_param(body: bytes, name: str) -> str | None:
+    """One parameter of a request body: JSON, form-encoded or multipart."""
+    try:
+        values = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        values = None
+    if isinstance(values, dict):
+        value = values.get(name)
+        return None if value is None else str(value)
+    match = re.search(
+        rb'name="' + re.escape(name.encode()) + rb'"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]*)', body
+    )
+    if match is not None:
+        return match.group(1).decode("utf-8", "replace")
+    return dict(parse_qsl(body.decode("utf-8", "replace"))).get(name)
