@@ -57,7 +57,7 @@ from socialkit.adapters.meta._common import (
     walk_horizon,
     within_horizon,
 )
-from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, read_on, unix
+from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -1050,9 +1050,11 @@ class FacebookAdapter(MetaAdapter):
                     if since is None or message.created_at >= since:
                         found.append(message)
             found.sort(key=lambda m: m.created_at, reverse=True)
-            return Batch(found, next=None if done else page.next)
+            # Posts without a new comment are not the end: the walk reads on past them.
+            following = None if done else page.next
+            return Batch(found, next=following, filtered=not found and bool(page.items))
 
-        return read_on(fetch)
+        return fetch
 
     def _mention(self, item: dict[str, Any]) -> Message | None:
         author = _from_account(item.get("from"))
@@ -1131,9 +1133,10 @@ class FacebookAdapter(MetaAdapter):
                         )
                     )
             found.sort(key=lambda m: m.created_at, reverse=True)
-            return Batch(found, next=page.next)
+            # Conversations with only the Page's own messages are not the end: read on.
+            return Batch(found, next=page.next, filtered=not found and bool(page.items))
 
-        return read_on(fetch)
+        return fetch
 
     async def reply(self, to: Message | str, post: Post | str) -> Post:
         """Answer a comment or post with a comment, or a Messenger message with a message

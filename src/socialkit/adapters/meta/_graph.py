@@ -435,22 +435,6 @@ class Graph:
         return decode_graph_error(httpx.Response(status, content=content), self.network)
 
 
-def read_on(fetch: Fetch[T]) -> Fetch[T]:
-    """``fetch`` reading on past pages that give nothing (a page of posts none of which has
-    a comment): such a page is not the end of the edge, but a run of them ends a
-    :class:`~socialkit.Paged` walk. A resumed walk reads the same pages again, so the batch
-    it gets back is the same one."""
-
-    async def reading(network_cursor: str | None, want: int | None) -> Batch[T]:
-        while True:
-            batch = await fetch(network_cursor, want)
-            if batch.items or batch.next is None or batch.next == network_cursor:
-                return batch
-            network_cursor = batch.next
-
-    return reading
-
-
 def next_cursor(body: Mapping[str, Any]) -> str | None:
     """The ``after`` cursor of a Graph page, when there is a next page."""
     paging = body.get("paging")
