@@ -623,3 +623,53 @@ async def test_a_refused_finish_publishes_nothing_and_frees_the_key(tmp_path: Pa
     # Refused, nothing went out: the key starts a new upload, which publishes once.
     assert len(by_phase(recorder, "start")) == 2
     assert [v.id for v in fake.videos()] == [posted.id]
+
+
+class Resync(Lossy):
+    """Loses the answer of the ``nth`` transfer after the fake took it, and the fake then
+    answers that range sent again as Meta may: out of step (error 1363037, the range it
+    expects in ``error_data``), the case Meta's Business SDK handles by sending that range
+    (``VideoUploadTransferRequestManager``: "existing issue, try again immediately")."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, fake: FakeFacebook, nth: int) -> None:
+        super().__init__(inner, is_transfer, nth)
+        self.fake = fake
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.ReadTimeout:
+            for upload in self.fake.video_uploads.values():
+                upload.last = None  # the taken range is not answered again
+            raise
+
+
+@pytest.mark.parametrize("nth", [2, 4], ids=["middle-range", "last-range"])
+async def test_a_transfer_answered_out_of_step_goes_on_from_the_range_meta_names(
+    tmp_path: Path, nth: int
+) -> None:
+    path, data = video_file(tmp_path)
+    fake = new_fake()
+    client, recorder = client_for(fake, lambda inner: Resync(inner, fake, nth))
+    net = connect(fake, client)
+    try:
+        posted = await net.publish(Post(text="resynced", media=[Media.from_path(path)]))
+    finally:
+        await net.aclose()
+        await client.aclose()
+    refused = [
+        answer.json()["error"]
+        for request, answer in recorder.exchanges
+        if is_transfer(request) and answer.status_code == 400
+    ]
+    assert [(e["code"], e["error_subcode"]) for e in refused] == [(6001, 1363037)]
+    [session] = fake.video_uploads
+    assert fake.uploads[session] == data
+    # Every range after the refusal went once, from where Meta said.
+    starts = [int(fields(r)["start_offset"]) for r in by_phase(recorder, "transfer")]
+    expected = [o for o, _ in ranges(len(data))]
+    assert starts == [*expected[:nth], expected[nth - 1], *expected[nth:]]
+    assert len(by_phase(recorder, "finish")) == 1
+    [video] = fake.videos()
+    assert posted.id == video.id
+    assert_conforms(fake, recorder)

@@ -57,7 +57,13 @@ from socialkit.adapters.meta._common import (
     walk_horizon,
     within_horizon,
 )
-from socialkit.adapters.meta._graph import ID_PATTERN, graph_id, obj, unix
+from socialkit.adapters.meta._graph import (
+    ID_PATTERN,
+    UploadOutOfStepError,
+    graph_id,
+    obj,
+    unix,
+)
 
 __all__ = [
     "FACEBOOK_PAGE_METRICS",
@@ -475,7 +481,13 @@ class FacebookAdapter(MetaAdapter):
                     f"the video file changed while uploading: bytes {start}-{end} of {size} "
                     "could not be read"
                 )
-            answer = await self._transfer(path, session, start, piece)
+            try:
+                answer = await self._transfer(path, session, start, piece)
+            except UploadOutOfStepError as exc:
+                # Meta took the range already (its answer was lost and the pipeline sent it
+                # again) or wants another: it names the range it expects, and Meta's SDK goes
+                # on from there. A range that does not move counts as no progress below.
+                answer = {"start_offset": exc.start_offset, "end_offset": exc.end_offset}
             before = start
             start, end = self._video_range(answer, size)
             stalled = 0 if start > before else stalled + 1
@@ -488,9 +500,10 @@ class FacebookAdapter(MetaAdapter):
         return video_id, session
 
     async def _transfer(self, path: str, session: str, start: int, piece: bytes) -> dict[str, Any]:
-        """One ``upload_phase=transfer``. The same range sent again is answered with the next
-        range again (Meta's SDK resends transfers), so the pipeline may resend it after a
-        lost answer, a bounded number of times; it is never sent out of step."""
+        """One ``upload_phase=transfer``. The pipeline may resend the same range after a lost
+        answer, a bounded number of times (Meta's SDK resends transfers): Meta answers it with
+        the next range, or refuses it as out of step (1363037) naming the range it expects,
+        an :class:`UploadOutOfStepError` that :meth:`_upload_video` goes on from."""
         files = {"video_file_chunk": ("chunk", piece, "application/octet-stream")}
         form = {"upload_phase": "transfer", "upload_session_id": session, "start_offset": start}
         return await self.graph.post(path, form, files=files, retry_safe=True)

@@ -45,6 +45,7 @@ __all__ = [
     "Graph",
     "GraphAuth",
     "ID_PATTERN",
+    "UploadOutOfStepError",
     "decode_graph_error",
     "graph_id",
     "make_network",
@@ -148,6 +149,79 @@ def _retry_after_from_usage(response: httpx.Response) -> float | None:
     return None
 
 
+#: A video chunk sent out of step with its upload session (``upload_phase=transfer``): Meta
+#: names the range it expects in ``error_data`` (Meta's Business SDK, video_uploader.py).
+_OUT_OF_STEP = 1363037
+
+
+class UploadOutOfStepError(InvalidRequestError):
+    """A chunked video upload's transfer refused as out of step (subcode 1363037), with the
+    byte range Meta expects next (``error_data``'s ``start_offset`` and ``end_offset``)."""
+
+    def __init__(
+        self,
+        network: str,
+        status: int | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        request_id: str | None = None,
+        *,
+        start_offset: int = 0,
+        end_offset: int = 0,
+    ) -> None:
+        super().__init__(network, status, code, message, request_id)
+        self.start_offset = start_offset
+        self.end_offset = end_offset
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_out_of_step,
+            (
+                self.network,
+                self.status,
+                self.code,
+                self.message,
+                self.request_id,
+                self.start_offset,
+                self.end_offset,
+            ),
+        )
+
+
+def _rebuild_out_of_step(
+    network: str,
+    status: int | None,
+    code: str | None,
+    message: str | None,
+    request_id: str | None,
+    start_offset: int,
+    end_offset: int,
+) -> UploadOutOfStepError:
+    return UploadOutOfStepError(
+        network,
+        status,
+        code,
+        message,
+        request_id,
+        start_offset=start_offset,
+        end_offset=end_offset,
+    )
+
+
+def _expected_range(error: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The range of an out-of-step transfer's ``error_data`` (an object, or its JSON text)."""
+    data: Any = error.get("error_data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(data, dict):
+        return None
+    start, end = _int(data.get("start_offset")), _int(data.get("end_offset"))
+    return None if start is None or end is None else (start, end)
+
+
 def decode_graph_error(response: httpx.Response, network: str) -> APIError:
     """The Graph error object (``{"error": {"message", "type", "code", "error_subcode",
     "is_transient", "fbtrace_id"}}``) as socialkit's error: throttled codes (4, 17, 32, 613,
@@ -193,6 +267,17 @@ def decode_graph_error(response: httpx.Response, network: str) -> APIError:
         cls = InvalidRequestError
     else:
         cls = error_class_for_status(status)
+    expected = _expected_range(error) if subcode == _OUT_OF_STEP else None
+    if cls is InvalidRequestError and expected is not None:
+        return UploadOutOfStepError(
+            network,
+            status,
+            label,
+            message,
+            request_id,
+            start_offset=expected[0],
+            end_offset=expected[1],
+        )
     if cls is RateLimitError:
         return RateLimitError(
             network, status, label, message, request_id, retry_after=parse_retry_after(response)
