@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from tests.adapters._reads import count_reads
 
 from socialkit import Media, Post
 from socialkit._errors import (
@@ -208,41 +209,6 @@ async def test_a_video_goes_up_in_parts_and_waits_until_available() -> None:
     assert fake.asset_states(uploaded.id) == ["PROCESSING", "AVAILABLE"]
     assert uploaded.kind == "video"
     assert uploaded.url
-
-
-class _CountedReads:
-    """Wraps the file object ``Path.open`` returns for one file: records every ``read``'s size
-    (a whole-file ``read()`` records -1)."""
-
-    def __init__(self, handle: Any, reads: list[int]) -> None:
-        self._handle = handle
-        self._reads = reads
-
-    def read(self, size: int = -1) -> bytes:
-        self._reads.append(size)
-        data: bytes = self._handle.read(size)
-        return data
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handle, name)
-
-    def __enter__(self) -> _CountedReads:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.close()
-
-
-def count_reads(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[int]:
-    reads: list[int] = []
-    original = Path.open
-
-    def counted(self: Path, *args: Any, **kwargs: Any) -> Any:
-        handle = original(self, *args, **kwargs)
-        return _CountedReads(handle, reads) if self == path else handle
-
-    monkeypatch.setattr(Path, "open", counted)
-    return reads
 
 
 class _FailOnce(httpx.AsyncBaseTransport):

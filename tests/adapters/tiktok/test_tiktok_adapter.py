@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from tests.adapters._reads import count_reads
 
 from socialkit import Media, Post
 from socialkit._errors import (
@@ -164,41 +165,6 @@ async def test_chunked_upload_with_every_status() -> None:
     assert recorder.calls()[0] == "POST /v2/post/publish/creator_info/query/"
     assert posted.id == publish.video_id
     assert posted.text == "a long clip"
-
-
-class _CountedReads:
-    """Wraps the file object ``Path.open`` returns for one file: records every ``read``'s size
-    (a whole-file ``read()`` records -1)."""
-
-    def __init__(self, handle: Any, reads: list[int]) -> None:
-        self._handle = handle
-        self._reads = reads
-
-    def read(self, size: int = -1) -> bytes:
-        self._reads.append(size)
-        data: bytes = self._handle.read(size)
-        return data
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handle, name)
-
-    def __enter__(self) -> _CountedReads:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._handle.close()
-
-
-def count_reads(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[int]:
-    reads: list[int] = []
-    original = Path.open
-
-    def counted(self: Path, *args: Any, **kwargs: Any) -> Any:
-        handle = original(self, *args, **kwargs)
-        return _CountedReads(handle, reads) if self == path else handle
-
-    monkeypatch.setattr(Path, "open", counted)
-    return reads
 
 
 class _FailOnce(httpx.AsyncBaseTransport):
