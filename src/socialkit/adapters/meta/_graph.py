@@ -477,7 +477,7 @@ class Graph:
         per URL, in order: the items of all its pages, or the error of the page that failed."""
         out: list[list[dict[str, Any]] | APIError] = [[] for _ in urls]
         pending = [(i, url) for i, url in enumerate(urls)]
-        cursors: dict[int, str] = {}
+        cursors: dict[int, set[str]] = {}  # each edge's cursors so far: a cycle ends it
         while pending:
             answers = await self.batch([("GET", url) for _, url in pending])
             following: list[tuple[int, str]] = []
@@ -490,8 +490,9 @@ class Graph:
                 if isinstance(items, list) and isinstance(data, list):
                     items.extend(d for d in data if isinstance(d, dict))
                 after = next_cursor(answer) if data else None
-                if after is not None and after != cursors.get(index):  # a cursor that repeats
-                    cursors[index] = after
+                seen = cursors.setdefault(index, set())
+                if after is not None and after not in seen:  # a cursor met before ends the edge
+                    seen.add(after)
                     base = urls[index]
                     joiner = "&" if "?" in base else "?"
                     following.append((index, f"{base}{joiner}after={quote(after, safe='')}"))
