@@ -205,6 +205,7 @@ class _Source(Generic[T]):
         first_page = True
         empty = 0
         filtering = False  # once a page was emptied by the adapter's filter, ask for full ones
+        seen: set[str | None] = {network_cursor}  # a cursor met before (a cycle) ends the walk
         while True:
             hint = None if filtering else _hint(want(), skip if first_page else 0)
             batch = await self.fetch(network_cursor, hint)
@@ -227,10 +228,12 @@ class _Source(Generic[T]):
             first_page = False
             # An empty page with a cursor is not the end (a filtered search or listing can
             # answer one between full ones); a cursor that does not move, or a run of empty
-            # pages, is: a source answering nothing forever must not be walked forever. A page
-            # the adapter's filter emptied (``filtered``) moved through the network's items.
-            if batch.next is None or batch.next == network_cursor:
+            # pages, is: a source answering nothing forever must not be walked forever, nor
+            # one whose cursors come round again. A page the adapter's filter emptied
+            # (``filtered``) moved through the network's items.
+            if batch.next is None or batch.next in seen:
                 return
+            seen.add(batch.next)
             empty = 0 if items or batch.filtered else empty + 1
             filtering = filtering or batch.filtered
             if empty >= _EMPTY_PAGES:

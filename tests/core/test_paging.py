@@ -220,6 +220,9 @@ async def test_a_cursor_that_does_not_move_or_a_run_of_empty_pages_ends_the_walk
     stuck = Scripted({None: (["a"], "p2"), "p2": ([], "p2")})
     assert await collect(Paged(stuck.fetch)) == ["a"]
     assert stuck.fetches == [None, "p2"]
+    cycle = Scripted({None: (["a"], "c1"), "c1": (["b"], "c2"), "c2": (["c"], "c1")})
+    assert await collect(Paged(cycle.fetch)) == ["a", "b", "c"]
+    assert cycle.fetches == [None, "c1", "c2"]
     endless = Scripted({None: (["a"], "e0"), **{f"e{n}": ([], f"e{n + 1}") for n in range(10)}})
     assert await collect(Paged(endless.fetch)) == ["a"]
     assert endless.fetches == [None, "e0", "e1", "e2"]
