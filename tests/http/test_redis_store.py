@@ -97,6 +97,8 @@ class LimitedServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.counts: Counter[int] = Counter()
         self.statuses: Counter[int] = Counter()
+        #: Per request: its arrival (time, window), the count it made, its status, its x-diag.
+        self.log: list[tuple[float, int, int, int, str]] = []
 
 
 class LimitedHandler(BaseHTTPRequestHandler):
@@ -113,6 +115,7 @@ class LimitedHandler(BaseHTTPRequestHandler):
             used = server.counts[window]
             status = 200 if used <= server.LIMIT else 429
             server.statuses[status] += 1
+            server.log.append((now, window, used, status, self.headers.get("x-diag", "seed")))
         body = b"{}"
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -143,6 +146,22 @@ async def seed(redis_url: str, prefix: str, port: int) -> None:
     await store.aclose()
 
 
+def _timeline(server: LimitedServer, results: list[dict[str, Any]]) -> str:
+    """The server's arrivals and each worker's store calls in one timeline (shown on failure)."""
+    events: list[tuple[float, str]] = []
+    for at, window, used, status, tag in server.log:
+        events.append((at, f"server  {tag:>10} window {window} #{used} -> {status}"))
+    for n, result in enumerate(results):
+        for entry in result.get("log", ()):
+            what, at, *rest = entry
+            events.append((at, f"worker{n} {what:7} {rest}"))
+    events.sort()
+    start = math.floor(events[0][0]) if events else 0
+    lines = [f"{at - start:9.4f} {text}" for at, text in events]
+    pids = [r.get("pid") for r in results]
+    return f"counts {dict(server.counts)}; workers {pids}\n" + "\n".join(lines)
+
+
 def test_two_processes_sharing_limits_get_no_429(redis_url: str, redis_prefix: str):
     server = LimitedServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -160,8 +179,9 @@ def test_two_processes_sharing_limits_get_no_429(redis_url: str, redis_prefix: s
     finally:
         server.shutdown()
         server.server_close()
-    assert [r["ok"] for r in results] == [count, count]
-    assert server.statuses[429] == 0, server.counts
+    timeline = _timeline(server, results)
+    assert [r["ok"] for r in results] == [count, count], timeline
+    assert server.statuses[429] == 0, timeline
     assert server.statuses[200] == 2 * count + 1
     assert max(server.counts.values()) <= LimitedServer.LIMIT
 
