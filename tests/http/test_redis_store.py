@@ -272,6 +272,76 @@ async def test_a_process_waits_for_anothers_requests_of_the_ended_window(
         await store.aclose()
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("stores", ["two", "one", "memory"])
+async def test_a_process_waits_for_anothers_request_granted_before_the_reset_was_known(
+    redis_url: str, redis_prefix: str, stores: str
+):
+    """The same, for a unit granted after a local refill, before any answer told the new
+    window's reset (the first requests of a window, and of a process): that unit is in the air
+    too. What the two-process test met under load: process A's first request of a refilled
+    window reached the server 1.35 s later, in the window after; process B, holding no record
+    of it, refilled that window in full and its fourth request there met the 429."""
+    from socialkit.stores import RedisRateLimitStore
+
+    now = [1_700_000_000.0]
+    start = now[0]
+    key = BucketKey("shared", "app", "default")
+    first: RedisRateLimitStore | MemoryRateLimitStore
+    if stores == "memory":
+        first = MemoryRateLimitStore()
+    else:
+        first = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    second = RedisRateLimitStore(redis_url, prefix=redis_prefix) if stores == "two" else first
+    # Window 1 (ending at start + 10) is used up; window 2 starts when it ends.
+    await first.update(key, RateLimitUpdate(limit=2, remaining=0, reset_at=start + 10), start)
+    release = asyncio.Event()
+    order: list[str] = []
+
+    def counted(remaining: int, reset: float) -> httpx.Response:
+        headers = {
+            "x-ratelimit-limit": "2",
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-reset": f"{reset:.3f}",
+        }
+        return httpx.Response(200, headers=headers)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/late":
+            await release.wait()  # granted in window 2, on the wire until window 3
+            order.append("late answered")
+            return counted(1, start + 30)  # counted in window 3: 1 of 2 left there
+        order.append(f"{path[1:]} sent")
+        if path == "/first":
+            return counted(1, start + 20)  # the first answer of window 2 tells its reset
+        return counted(0, start + 30)
+
+    a = _windowed_session(first, now, handler)
+    b = _windowed_session(second, now, handler)
+    now[0] = start + 11  # window 1 is over: A's reservation refills the bucket locally
+    late = asyncio.create_task(a.request("GET", "/late"))
+    await asyncio.sleep(0.05)
+    await b.request("GET", "/first")  # the bucket's second unit of window 2
+    now[0] = start + 21  # window 2 is over; A's "/late" is still in the air
+    following = asyncio.create_task(b.request("GET", "/next"))
+    await asyncio.sleep(0.3)  # several of B's polls
+    assert order == ["first sent"]  # B is held back while A's request of window 2 flies
+    release.set()
+    await asyncio.wait_for(asyncio.gather(late, following), 5)
+    assert order == ["first sent", "late answered", "next sent"]
+    state = (await second.snapshot("shared", "app"))["default"]
+    assert state.remaining == 0  # window 3 holds 2: A's late one and B's
+    if isinstance(first, MemoryRateLimitStore):
+        assert not first._flights[key]
+    else:
+        assert await first._client.hgetall(first._key(key) + ":flights") == {}
+    for closing in (a, b):
+        await closing.aclose()
+    for store in {first, second}:
+        await store.aclose()
+
+
 class _CountingStore(MemoryRateLimitStore):
     """A memory store that counts the reservations asked of it."""
 
@@ -413,6 +483,41 @@ async def test_a_process_that_never_lands_holds_others_back_only_for_the_grace(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["redis", "memory"])
+async def test_a_unit_granted_before_its_windows_reset_was_known_holds_others_back_after_it(
+    redis_url: str, redis_prefix: str, kind: str
+):
+    """The store's side of the test above: a unit granted after a local refill flies under the
+    ended reset's pending flight; it holds nobody back while its window's end is not known,
+    then, once an answer told it and it passed, until it lands or its grace is over."""
+    from socialkit._http import BOUNDARY_GRACE
+    from socialkit.stores import RedisRateLimitStore
+
+    now = 1_700_000_000.0
+    key = BucketKey("shared", "app", "default")
+    store: RedisRateLimitStore | MemoryRateLimitStore
+    if kind == "memory":
+        store = MemoryRateLimitStore()
+    else:
+        store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    await store.update(key, RateLimitUpdate(limit=3, remaining=0, reset_at=now + 10), now)
+    pending = await store.reserve(key, now + 11, owner="a")  # refills: the new reset unknown
+    assert pending.granted
+    assert pending.flight == -(now + 10)
+    other = await store.reserve(key, now + 12, owner="b")
+    assert other.granted  # not held back: a's window's end is not known
+    assert other.flight is not None
+    await store.land(key, other.flight, owner="b")
+    await store.update(key, RateLimitUpdate(limit=3, remaining=1, reset_at=now + 20), now + 12)
+    assert (await store.reserve(key, now + 21, owner="b")).landing  # a's window is over
+    assert (await store.reserve(key, now + 21, owner="a")).granted  # (a waits for its own)
+    # Never landed, it is forgotten once its grace after the learned reset is over.
+    later = now + 20 + BOUNDARY_GRACE
+    assert (await store.reserve(key, later, owner="b")).granted
+    await store.aclose()
+
+
+@pytest.mark.anyio
 async def test_a_session_does_not_wait_through_the_store_for_its_own_requests(
     redis_url: str, redis_prefix: str
 ):
@@ -488,6 +593,9 @@ async def test_an_update_lands_the_request_that_carried_it(
     answer = await store.reserve(key, now + 10.7, owner="b")
     assert answer.granted
     assert not answer.landing
+    # b's unit, granted after the refill, flies under the ended reset's pending flight.
+    assert answer.flight == -(now + 10)
+    await store.land(key, answer.flight, owner="b")
     if isinstance(store, MemoryRateLimitStore):
         assert not store._flights[key]
     else:

@@ -124,12 +124,18 @@ class Reservation:
     granted yet because the window is over while another session's requests reserved in it
     (in another process, say) are still in the air; ask again within ``delay`` seconds (the
     end of their grace).
+    ``flight`` (a shared store): the window under which the granted unit is held in the air,
+    to be given back to ``land`` (or ``update(land=...)``): the reset it was granted under,
+    or, granted after a local refill before the new window's reset was known, ``-T`` where
+    ``T`` is the reset that ended (see :func:`pending_flight`). ``None``: the unit is not held
+    (the session then holds it under ``state.reset``, as stores that do not say it do).
     """
 
     granted: bool
     delay: float = 0.0
     state: BucketState | None = None
     landing: bool = False
+    flight: float | None = None
 
 
 GRANTED = Reservation(True, 0.0, None)
@@ -168,10 +174,13 @@ class SharedFlights(Protocol):
     the new window; through these two methods it also waits for other sessions' (in other
     processes, or sharing the store in this one).
 
-    ``reserve`` keeps a unit granted under a known reset in the air, under ``owner`` (the
-    session), until ``land(key, reset, owner=owner)``, and answers ``landing`` (see
+    ``reserve`` keeps a granted unit in the air, under ``owner`` (the session), until
+    ``land(key, reservation.flight, owner=owner)``, and answers ``landing`` (see
     :class:`Reservation`) while other owners' are; with ``landing=False`` it refills the
-    bucket all the same. ``land`` ends such a flight; ``update`` with ``land=reset`` ends one
+    bucket all the same. A unit granted after a local refill, before any answer told the new
+    window's reset, is in the air too (:func:`pending_flight`): it reaches the network as
+    late as any other, and the first requests of every window (and of every process) are
+    such units. ``land`` ends such a flight; ``update`` with ``land=reset`` ends one
     of ``key`` in the same step (the answer that carried the update was the request's), which
     saves a shared store a round trip per request."""
 
@@ -285,8 +294,11 @@ class MemoryRateLimitStore:
 
     def __init__(self) -> None:
         self._states: dict[BucketKey, BucketState] = {}
-        #: Units in the air, per bucket: (the reset they were granted under, owner) -> count.
+        #: Units in the air, per bucket: (their flight, owner) -> count; a flight is the reset
+        #: they were granted under, or a pending_flight.
         self._flights: dict[BucketKey, dict[tuple[float, str | None], int]] = {}
+        #: Buckets refilled locally whose new reset is not known yet: the reset that ended.
+        self._refilled: dict[BucketKey, float] = {}
         #: Sessions waiting for a unit of a bucket to land: their loop and their future.
         self._waiting: dict[BucketKey, list[_Waiter]] = {}
         self._lock = threading.Lock()
@@ -310,18 +322,29 @@ class MemoryRateLimitStore:
             if state is None:
                 return GRANTED
             flights = self._flights.get(key)
-            if flights and state.reset is not None and state.reset <= now:
-                wait = _landing_wait(flights, now, owner) if landing else None
-                if wait is not None:
-                    return Reservation(False, wait, state, landing=True)
+            reset = state.reset
+            if reset is not None and reset <= now:
+                if flights:
+                    wait = _landing_wait(flights, now, owner, reset) if landing else None
+                    if wait is not None:
+                        return Reservation(False, wait, state, landing=True)
+                if state.remaining is not None:
+                    self._refilled[key] = reset  # (reserve_unit refills it below)
             new, answer = reserve_unit(state, now, pace)
             if new is not None and new is not state:
                 self._states[key] = new
-                if answer.granted and new.reset is not None:
-                    if flights is None:
-                        flights = self._flights[key] = {}
-                    flight = (new.reset, owner)
-                    flights[flight] = flights.get(flight, 0) + 1
+                if answer.granted:
+                    if new.reset is not None:
+                        held: float | None = new.reset
+                    else:
+                        ended = self._refilled.get(key) if new.refilled else None
+                        held = None if ended is None else pending_flight(ended)
+                    if held is not None:
+                        if flights is None:
+                            flights = self._flights[key] = {}
+                        flight = (held, owner)
+                        flights[flight] = flights.get(flight, 0) + 1
+                        answer = Reservation(True, answer.delay, new, flight=held)
             return answer
 
     async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None:
@@ -354,7 +377,9 @@ class MemoryRateLimitStore:
         waiter = (loop, future)
         with self._lock:
             flights = self._flights.get(key)
-            if not flights or _landing_wait(flights, now, owner) is None:
+            state = self._states.get(key)
+            reset = None if state is None else state.reset
+            if not flights or _landing_wait(flights, now, owner, reset) is None:
                 return
             self._waiting.setdefault(key, []).append(waiter)
         try:
@@ -380,6 +405,8 @@ class MemoryRateLimitStore:
                 self._land(key, land, owner)
             new = apply_update(self._states.get(key), update, now)
             self._states[key] = new
+            if not new.refilled:
+                self._refilled.pop(key, None)
             return new
 
     async def snapshot(self, network: str, account: str) -> dict[str, BucketState]:
@@ -394,19 +421,45 @@ class MemoryRateLimitStore:
         return None
 
 
+def pending_flight(refilled_after: float) -> float:
+    """The flight of a unit granted after the refill of a window that ended at
+    ``refilled_after``, before the new window's reset is known: ``-refilled_after``.
+
+    Its window is over once the bucket has learned a later reset and that reset has passed;
+    it counts as having ended then (its grace runs from that reset)."""
+    return -refilled_after
+
+
+def flight_end(flight: float, reset: float | None) -> float | None:
+    """When the window of ``flight`` ended, given the bucket's known ``reset``; ``None``
+    while not known (a pending flight whose window's reset has not been learned)."""
+    if flight >= 0:
+        return flight
+    if reset is not None and -flight < reset:
+        return reset
+    return None
+
+
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
 
 
 def _landing_wait(
-    flights: dict[tuple[float, str | None], int], now: float, owner: str | None
+    flights: dict[tuple[float, str | None], int],
+    now: float,
+    owner: str | None,
+    reset: float | None,
 ) -> float | None:
     """Seconds to wait for other owners' units of an ended window (the Redis store's reserve
-    script does the same in Lua), forgetting those past their grace; None when there are none."""
+    script does the same in Lua), forgetting those past their grace; None when there are none.
+    ``reset``: the bucket's (for units granted before their window's reset was known)."""
     wait: float | None = None
     for flight in list(flights):
-        ended, holder = flight
+        held, holder = flight
+        ended = flight_end(held, reset)
+        if ended is None:
+            continue
         if ended + BOUNDARY_GRACE <= now:
             del flights[flight]
         elif ended <= now and holder != owner:

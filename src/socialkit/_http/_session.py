@@ -333,7 +333,7 @@ class _Call:
         self.probe = False
         self.sent = False
         self.window: _Window | None = None
-        #: The reset under which a shared store holds this call's unit in the air.
+        #: The flight under which a shared store holds this call's unit in the air.
         self.flight: float | None = None
         self.timer: Any = None
         self.expires = math.inf
@@ -982,8 +982,10 @@ class Session:
                     if flights is None:
                         flights = self._flights[call.bucket] = _Flights()
                     call.window = flights.add(state.reset if state.reset is not None else math.inf)
-                    if shared is not None and state.reset is not None:
-                        call.flight = state.reset
+                    if shared is not None:
+                        # The store holds the unit in the air under its flight (a store that
+                        # does not say it: under the reset it was granted under, if known).
+                        call.flight = answer.flight if answer.flight is not None else state.reset
                 elif state is None and flights is not None and flights.windows:
                     known = self._states.get(call.bucket)
                     if (

@@ -31,8 +31,15 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisRateLimitStore"]
 
-# Fields of the bucket hash: limit, remaining, reset, updated, next_at (absent = unknown).
-# Numbers are written with %.17g so that Unix times keep their fractions.
+# Fields of the bucket hash: limit, remaining, reset, updated, next_at (absent = unknown), and
+# refilled: after a local refill, until an answer tells the new window's reset, the reset that
+# ended (older versions wrote 1). Numbers are written with %.17g so that Unix times keep their
+# fractions.
+#
+# The flights hash counts the units in the air per "flight|owner": the flight is the reset a
+# unit was granted under, or -T for one granted after the refill of the window that ended at
+# T, before the new reset was known (socialkit._http._ratelimit.pending_flight); that one's
+# window is over once the bucket has learned a later reset and it has passed.
 _STATE_LUA = """
 local function num(v)
   if v == false or v == nil or v == '' then return nil end
@@ -64,9 +71,13 @@ if reset ~= nil and reset <= now then
     local field, count = entries[i], tonumber(entries[i + 1])
     local sep = string.find(field, '|', 1, true)
     local ended = tonumber(string.sub(field, 1, sep - 1))
-    if ended + grace <= now or count <= 0 then
+    if ended < 0 then
+      -- Granted after a refill at -ended: its window ended at this reset, if learned since.
+      if -ended < reset then ended = reset else ended = nil end
+    end
+    if count <= 0 or (ended ~= nil and ended + grace <= now) then
       redis.call('HDEL', flights, field)
-    elseif landing and ended <= now and string.sub(field, sep + 1) ~= token then
+    elseif landing and ended ~= nil and ended <= now and string.sub(field, sep + 1) ~= token then
       if wait == nil or ended + grace - now < wait then wait = ended + grace - now end
     end
   end
@@ -75,8 +86,8 @@ if reset ~= nil and reset <= now then
             fmt(limit), fmt(remaining), fmt(reset), fmt(updated), fmt(next_at), fmt(refilled)}
   end
   if limit ~= nil then remaining = limit else remaining = math.max(remaining, 1) end
+  refilled = reset
   reset = nil
-  refilled = 1
 end
 if remaining <= 0 then
   if reset == nil then
@@ -96,14 +107,17 @@ remaining = remaining - 1
 redis.call('HSET', key, 'remaining', fmt(remaining))
 if reset == nil then redis.call('HDEL', key, 'reset') end
 if next_at ~= nil then redis.call('HSET', key, 'next_at', fmt(next_at)) end
-if refilled ~= nil then redis.call('HSET', key, 'refilled', '1') end
-if reset ~= nil then
+if refilled ~= nil then redis.call('HSET', key, 'refilled', fmt(refilled)) end
+local flight = reset
+if flight == nil and refilled ~= nil then flight = -refilled end
+if flight ~= nil then
   -- In the air until land() is called for it (see RedisRateLimitStore.land).
-  redis.call('HINCRBY', flights, fmt(reset) .. '|' .. token, 1)
+  redis.call('HINCRBY', flights, fmt(flight) .. '|' .. token, 1)
   redis.call('PEXPIRE', flights, ttl)
 end
 return {'1', fmt(delay),
-        fmt(limit), fmt(remaining), fmt(reset), fmt(updated), fmt(next_at), fmt(refilled)}
+        fmt(limit), fmt(remaining), fmt(reset), fmt(updated), fmt(next_at), fmt(refilled),
+        fmt(flight)}
 """
 )
 
@@ -283,15 +297,19 @@ class RedisRateLimitStore:
             return GRANTED
         kind = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         delay = _float(reply[1]) or 0.0
-        return Reservation(kind == "1", delay, _state(list(reply[2:])), landing=kind == "2")
+        flight = _float(reply[8]) if len(reply) > 8 else None
+        return Reservation(
+            kind == "1", delay, _state(list(reply[2:8])), landing=kind == "2", flight=flight
+        )
 
     def _flight(self, reset: float, owner: str | None) -> str:
         # The field the reserve script wrote (Lua's %.17g, the same digits as Python's).
         return f"{reset:.17g}|{owner or self._token}"
 
     async def land(self, key: BucketKey, reset: float, *, owner: str | None = None) -> None:
-        """A request :meth:`reserve` granted ``owner`` under ``reset`` was answered (or failed):
-        it no longer holds the others back at that window's end."""
+        """A request :meth:`reserve` granted ``owner`` under the flight ``reset`` (its
+        reservation's ``flight``) was answered (or failed): it no longer holds the others back
+        at that window's end."""
         await self._land(keys=[self._key(key) + ":flights"], args=[self._flight(reset, owner)])
 
     async def update(
