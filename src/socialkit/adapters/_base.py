@@ -802,12 +802,25 @@ class MediaSource:
             raise ValidationError(f"cannot read {content}: {exc.strerror}") from None
 
     def read(self, offset: int, length: int) -> bytes:
-        """At most ``length`` bytes from ``offset``."""
+        """``length`` bytes from ``offset`` (fewer at the end of the medium's ``size``).
+
+        Raises ``ValidationError`` when the file holds fewer bytes there than its size taken at
+        the start said (it was cut or replaced while it was uploaded): a shorter piece would
+        leave the upload incomplete."""
         if isinstance(self._content, bytes):
             return self._content[offset : offset + length]
-        with self._content.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read(length)
+        try:
+            with self._content.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read(length)
+        except OSError as exc:
+            raise ValidationError(f"cannot read {self._content}: {exc.strerror}") from None
+        if len(data) < min(length, self.size - offset):
+            raise ValidationError(
+                f"{self._content} changed while it was uploaded: it holds fewer than the "
+                f"{self.size} bytes it had when the upload began"
+            )
+        return data
 
 
 def as_post(post: Post | str) -> Post:
