@@ -192,6 +192,15 @@ def test_two_processes_sharing_limits_get_no_429(redis_url: str, redis_prefix: s
 # window's end happen while the first session's request is in the air.
 
 
+def _store_of(kind: str, redis_url: str, redis_prefix: str) -> Any:
+    """A rate-limit store of ``kind`` ("memory", else Redis at ``redis_url``)."""
+    from socialkit.stores import RedisRateLimitStore
+
+    if kind == "memory":
+        return MemoryRateLimitStore()
+    return RedisRateLimitStore(redis_url, prefix=redis_prefix)
+
+
 def _windowed_session(
     store: object, now: list[float], handler: object, account: str = "app"
 ) -> Session:
@@ -491,15 +500,10 @@ async def test_a_unit_granted_before_its_windows_reset_was_known_holds_others_ba
     ended reset's pending flight; it holds nobody back while its window's end is not known,
     then, once an answer told it and it passed, until it lands or its grace is over."""
     from socialkit._http import BOUNDARY_GRACE
-    from socialkit.stores import RedisRateLimitStore
 
     now = 1_700_000_000.0
     key = BucketKey("shared", "app", "default")
-    store: RedisRateLimitStore | MemoryRateLimitStore
-    if kind == "memory":
-        store = MemoryRateLimitStore()
-    else:
-        store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    store = _store_of(kind, redis_url, redis_prefix)
     await store.update(key, RateLimitUpdate(limit=3, remaining=0, reset_at=now + 10), now)
     pending = await store.reserve(key, now + 11, owner="a")  # refills: the new reset unknown
     assert pending.granted
@@ -574,15 +578,10 @@ async def test_an_update_lands_the_request_that_carried_it(
 ):
     """The store: ``update(..., land=reset, owner=...)`` ends that owner's flight in the same
     step as ``land`` would, so other owners no longer wait for it at the window's end."""
-    from socialkit.stores import RedisRateLimitStore
 
     now = 1_700_000_000.0
     key = BucketKey("shared", "app", "default")
-    store: RedisRateLimitStore | MemoryRateLimitStore
-    if kind == "memory":
-        store = MemoryRateLimitStore()
-    else:
-        store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    store = _store_of(kind, redis_url, redis_prefix)
     await store.update(key, RateLimitUpdate(limit=4, remaining=4, reset_at=now + 10), now)
     assert (await store.reserve(key, now + 9, owner="a")).granted
     assert (await store.reserve(key, now + 9, owner="a")).granted  # two of a's in the air
