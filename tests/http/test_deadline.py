@@ -68,7 +68,10 @@ async def test_a_dripping_read_stops_at_the_deadline(transport: str):
             with pytest.raises(TimeoutError, match="deadline of 1 s") as info:
                 await session.request("GET", "/timeline")
             took = time.monotonic() - started
-    assert 0.9 <= took < 2.0
+    # The drip lasts 10 s and resets the read timeout at every byte: only the 1 s deadline
+    # stops it. The upper bound leaves room for a loaded CI runner (4 workers with coverage
+    # on 2 CPUs took 2.03 s once), while still far from the drip's end.
+    assert 0.9 <= took < 3.0
     assert not isinstance(info.value, OutcomeUnknownError)
     assert "/timeline" in str(info.value)
 
@@ -84,7 +87,7 @@ async def test_a_dripping_create_is_outcome_unknown_at_the_deadline(transport: s
             took = time.monotonic() - started
         # It may have been created: reported as unknown, and never sent a second time.
         assert len(server.requests) == 1
-    assert took < 2.0
+    assert took < 3.0  # (the bound above)
     assert isinstance(info.value.__cause__, TimeoutError)
 
 
