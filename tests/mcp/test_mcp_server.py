@@ -499,7 +499,9 @@ async def test_planning_follows_the_cadence_rules(tmp_path: Any) -> None:
 
     world = World(tmp_path, {"act": {"plan_post": {"accounts": ["*"], "approval": False}}})
     world.workspace.rules = [CadenceRule(account="masto", max_per_day=1)]
-    at = _later(2)
+    # Noon (UTC, the rule's day) of tomorrow: both posts fall on one day whatever the hour the
+    # test runs (two hours from now, the second post crossed midnight after 21:55 UTC).
+    at = _later(24).replace(hour=12, minute=0, second=0, microsecond=0)
     try:
         async with Client(world.server) as client:
             session = Session(client, world)
