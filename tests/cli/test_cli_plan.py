@@ -158,7 +158,11 @@ def test_move_and_cancel_a_native_schedule_on_the_network(world: World) -> None:
 def test_add_refuses_what_a_network_would_refuse_and_conflicts(
     world: World, tmp_path: Path
 ) -> None:
-    at = datetime.now(timezone.utc) + timedelta(days=1)
+    # Noon UTC tomorrow: "first" and "second" (5 minutes later) fall on one day of the
+    # max_per_day rule whatever the hour the test runs (after 23:55 they crossed midnight).
+    at = (datetime.now(timezone.utc) + timedelta(days=1)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
     too_long = "word " * 100  # 500 of X's 280: refused, since --no-split asks for no thread
     result = world.invoke(
         "plan", "add", too_long, "--account", "bird", "--at", iso(at), "--no-split", "--json"
